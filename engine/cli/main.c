@@ -1,0 +1,427 @@
+/* main.c - the lore program: runs scripts and the REPL on a knowledge base
+ * (the shipped one unless told otherwise).  A client of the Lua module
+ * only, in the manner of lua.c. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <editline/readline.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "lualore.h"
+
+#define PROGNAME "lore"
+#define PROMPT "lore> "
+#define PROMPT2 "  ... "
+#define HISTORY_FILE ".lore_history"
+
+/* The state a SIGINT has to reach; the handler only arms a hook (lua.c). */
+static lua_State *interrupted_L;
+
+static const char usage_text[] =
+    "usage: lore [options] [script [args]]\n"
+    "Runs Lua with the lore module, on the shipped knowledge base (global kb).\n"
+    "  -e CODE     run CODE\n"
+    "  -i          enter the REPL after running a script or -e\n"
+    "  -k FILE     load FILE into kb instead of the shipped knowledge (repeatable)\n"
+    "  --empty     start with an empty kb\n"
+    "  -           run standard input as a script\n"
+    "  --help      show this help\n"
+    "  --version   show the version\n"
+    "With no script, the REPL starts (or, if standard input is not a terminal,\n"
+    "what it reads runs as a script).\n";
+
+static void stop_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    lua_sethook(L, NULL, 0, 0);
+    luaL_error(L, "interrupted");
+}
+
+static void on_sigint(int sig)
+{
+    signal(sig, SIG_DFL); /* a second Ctrl-C ends the program */
+    if (interrupted_L)
+        lua_sethook(interrupted_L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+/* Message handler: adds a traceback to errors that are not plain strings
+ * produced by error() with a position... (lua.c) */
+static int msghandler(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    if (msg == NULL) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            return 1;
+        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+static int docall(lua_State *L, int narg, int nres)
+{
+    int base = lua_gettop(L) - narg;
+    lua_pushcfunction(L, msghandler);
+    lua_insert(L, base);
+    interrupted_L = L;
+    signal(SIGINT, on_sigint);
+    int status = lua_pcall(L, narg, nres, base);
+    signal(SIGINT, SIG_DFL);
+    interrupted_L = NULL;
+    lua_remove(L, base);
+    return status;
+}
+
+/* Prints an error: the first line of the message (file:line: message),
+ * then the traceback only when LORE_TRACEBACK is set. */
+static void report(lua_State *L, int status)
+{
+    if (status == LUA_OK)
+        return;
+    const char *msg = lua_tostring(L, -1);
+    if (!msg)
+        msg = "(error object is not a string)";
+    const char *tb = strstr(msg, "\nstack traceback:");
+    if (tb && !getenv("LORE_TRACEBACK"))
+        fprintf(stderr, "%s: %.*s\n", PROGNAME, (int)(tb - msg), msg);
+    else
+        fprintf(stderr, "%s: %s\n", PROGNAME, msg);
+    fflush(stderr);
+    lua_pop(L, 1);
+}
+
+/* Prints the values on the stack above `base` through lore.pretty. */
+static void print_results(lua_State *L, int base)
+{
+    int n = lua_gettop(L) - base;
+    if (n <= 0)
+        return;
+    lua_getglobal(L, "lore");
+    lua_getfield(L, -1, "pretty");
+    lua_remove(L, -2);
+    lua_insert(L, base + 1);
+    if (docall(L, n, 1) != LUA_OK) {
+        report(L, LUA_ERRRUN);
+        return;
+    }
+    const char *s = lua_tostring(L, -1);
+    if (s && *s)
+        printf("%s\n", s);
+    fflush(stdout);
+    lua_pop(L, 1);
+}
+
+/* ---- the knowledge base the session starts with ---- */
+
+/* Makes the global kb: empty, from -k files, or the shipped knowledge. */
+static int make_kb(lua_State *L, int empty, char **files, int nfiles)
+{
+    lua_getglobal(L, "lore");
+    if (nfiles == 0 && !empty) {
+        lua_getfield(L, -1, "shipped");
+        if (docall(L, 0, 1) != LUA_OK) {
+            report(L, LUA_ERRRUN);
+            lua_pop(L, 1);
+            return 0;
+        }
+    } else {
+        lua_getfield(L, -1, "new");
+        lua_call(L, 0, 1);
+        for (int i = 0; i < nfiles; i++) {
+            lua_getfield(L, -1, "load");
+            lua_pushvalue(L, -2);
+            lua_pushstring(L, files[i]);
+            if (docall(L, 2, 2) != LUA_OK) {
+                report(L, LUA_ERRRUN);
+                lua_pop(L, 2);
+                return 0;
+            }
+            if (lua_isnil(L, -2)) {
+                fprintf(stderr, "%s: %s\n", PROGNAME, lua_tostring(L, -1));
+                lua_pop(L, 4);
+                return 0;
+            }
+            lua_pop(L, 2);
+        }
+    }
+    lua_setglobal(L, "kb");
+    lua_pop(L, 1);
+    return 1;
+}
+
+/* ---- scripts ---- */
+
+static int run_chunk(lua_State *L, int status)
+{
+    if (status == LUA_OK)
+        status = docall(L, 0, 0);
+    report(L, status);
+    return status == LUA_OK;
+}
+
+static int run_string(lua_State *L, const char *code)
+{
+    return run_chunk(L, luaL_loadbuffer(L, code, strlen(code), "=(command line)"));
+}
+
+/* Runs a script file (NULL: stdin) with `arg` already set. */
+static int run_script(lua_State *L, const char *file, int nargs)
+{
+    int status = luaL_loadfile(L, file);
+    if (status == LUA_OK) {
+        lua_getglobal(L, "arg");
+        for (int i = 1; i <= nargs; i++)
+            lua_rawgeti(L, -i, i);
+        lua_remove(L, -(nargs + 1));
+        status = docall(L, nargs, 0);
+    }
+    report(L, status);
+    return status == LUA_OK;
+}
+
+/* The arg table of lua.c: arg[0] the script, arg[1..] its arguments,
+ * negative indexes the interpreter and its options. */
+static void make_arg(lua_State *L, char **argv, int argc, int script)
+{
+    lua_createtable(L, argc - script - 1, script + 1);
+    for (int i = 0; i < argc; i++) {
+        lua_pushstring(L, argv[i]);
+        lua_rawseti(L, -2, i - script);
+    }
+    lua_setglobal(L, "arg");
+}
+
+/* ---- the REPL ---- */
+
+static int incomplete(lua_State *L, int status)
+{
+    if (status != LUA_ERRSYNTAX)
+        return 0;
+    size_t n;
+    const char *msg = lua_tolstring(L, -1, &n);
+    const char eof[] = "<eof>";
+    if (n >= sizeof eof - 1 && strcmp(msg + n - (sizeof eof - 1), eof) == 0) {
+        lua_pop(L, 1);
+        return 1;
+    }
+    return 0;
+}
+
+/* One line of input without its newline; NULL at end of input. */
+static char *read_line(int tty, const char *prompt)
+{
+    if (tty)
+        return readline(prompt);
+    static char buf[1 << 16];
+    if (!fgets(buf, sizeof buf, stdin))
+        return NULL;
+    size_t n = strlen(buf);
+    if (n && buf[n - 1] == '\n')
+        buf[--n] = '\0';
+    return strdup(buf);
+}
+
+/* Compiles a line, trying "return line" first so expressions print;
+ * reads continuation lines while the chunk is incomplete (lua.c). */
+static int load_input(lua_State *L, int tty, char *first)
+{
+    const char *retline = lua_pushfstring(L, "return %s;", first);
+    int status = luaL_loadbuffer(L, retline, strlen(retline), "=stdin");
+    if (status == LUA_OK) {
+        lua_remove(L, -2);
+        if (tty && first[0])
+            add_history(first);
+        free(first);
+        return LUA_OK;
+    }
+    lua_pop(L, 2);
+    lua_pushstring(L, first);
+    free(first);
+    for (;;) {
+        size_t n;
+        const char *code = lua_tolstring(L, -1, &n);
+        status = luaL_loadbuffer(L, code, n, "=stdin");
+        if (!incomplete(L, status))
+            break;
+        char *more = read_line(tty, PROMPT2);
+        if (!more) { /* input ended inside a statement: report it */
+            status = luaL_loadbuffer(L, code, n, "=stdin");
+            break;
+        }
+        lua_pushliteral(L, "\n");
+        lua_pushstring(L, more);
+        free(more);
+        lua_concat(L, 3);
+    }
+    if (tty)
+        add_history(lua_tostring(L, -2));
+    lua_remove(L, -2); /* the source text */
+    return status;
+}
+
+static void history_path(char *buf, size_t n)
+{
+    const char *home = getenv("HOME");
+    snprintf(buf, n, "%s/%s", home ? home : ".", HISTORY_FILE);
+}
+
+static void repl(lua_State *L)
+{
+    int tty = isatty(STDIN_FILENO);
+    char hist[4096];
+    if (tty) {
+        history_path(hist, sizeof hist);
+        using_history();
+        read_history(hist);
+        printf("lore %s  (kb: %s; type help() for a tour, Ctrl-D to leave)\n", LORE_VERSION,
+               lua_getglobal(L, "kb") != LUA_TNIL ? luaL_tolstring(L, -1, NULL) : "none");
+        lua_settop(L, 0);
+    }
+    char *line;
+    while ((line = read_line(tty, PROMPT)) != NULL) {
+        int base = lua_gettop(L);
+        int status = load_input(L, tty, line);
+        if (status == LUA_OK)
+            status = docall(L, 0, LUA_MULTRET);
+        if (status == LUA_OK)
+            print_results(L, base);
+        else
+            report(L, status);
+        lua_settop(L, base);
+    }
+    if (tty) {
+        printf("\n");
+        write_history(hist);
+    }
+}
+
+/* ---- main ---- */
+
+typedef struct opts {
+    int interactive, empty, stdin_script, script, version, help;
+    char **exec; /* -e codes, in order */
+    int nexec;
+    char **kfiles;
+    int nk;
+} opts;
+
+static int usage(const char *msg, const char *arg)
+{
+    fprintf(stderr, "%s: %s%s%s\n%s", PROGNAME, msg, arg ? " " : "", arg ? arg : "", usage_text);
+    return 2;
+}
+
+/* Parses options; returns 0 or an exit status. */
+static int parse_args(int argc, char **argv, opts *o)
+{
+    int i;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || strcmp(a, "-") == 0)
+            break;
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (strcmp(a, "-i") == 0) {
+            o->interactive = 1;
+        } else if (strcmp(a, "--empty") == 0) {
+            o->empty = 1;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            o->help = 1;
+        } else if (strcmp(a, "--version") == 0 || strcmp(a, "-v") == 0) {
+            o->version = 1;
+        } else if (strcmp(a, "-e") == 0 || strcmp(a, "-k") == 0) {
+            if (i + 1 >= argc)
+                return usage("option needs an argument:", a);
+            if (a[1] == 'e')
+                o->exec[o->nexec++] = argv[++i];
+            else
+                o->kfiles[o->nk++] = argv[++i];
+        } else {
+            return usage("unknown option:", a);
+        }
+    }
+    if (i < argc) {
+        o->script = i;
+        o->stdin_script = strcmp(argv[i], "-") == 0;
+    }
+    return 0;
+}
+
+typedef struct pmain_args {
+    int argc;
+    char **argv;
+    opts *o;
+    int ok;
+} pmain_args;
+
+static int pmain(lua_State *L)
+{
+    pmain_args *a = lua_touserdata(L, 1);
+    opts *o = a->o;
+    a->ok = 0;
+    luaL_openlibs(L);
+    luaL_requiref(L, "lore", luaopen_lore, 1); /* require "lore" gives the same table */
+    lua_pop(L, 1);
+    make_arg(L, a->argv, a->argc, o->script ? o->script : 0);
+    if (!make_kb(L, o->empty, o->kfiles, o->nk))
+        return 0;
+    for (int i = 0; i < o->nexec; i++)
+        if (!run_string(L, o->exec[i]))
+            return 0;
+    if (o->script) {
+        int nargs = a->argc - o->script - 1;
+        if (!run_script(L, o->stdin_script ? NULL : a->argv[o->script], nargs))
+            return 0;
+    }
+    if (o->interactive || (!o->script && o->nexec == 0)) {
+        if (!o->interactive && !isatty(STDIN_FILENO)) {
+            if (!run_script(L, NULL, 0))
+                return 0;
+        } else {
+            repl(L);
+        }
+    }
+    a->ok = 1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    char *execs[64], *kfiles[64];
+    opts o = {0, 0, 0, 0, 0, 0, execs, 0, kfiles, 0};
+    if (argc > 64)
+        return usage("too many arguments", NULL);
+    int rc = parse_args(argc, argv, &o);
+    if (rc)
+        return rc;
+    if (o.help) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (o.version) {
+        printf("lore %s (%s)\n", LORE_VERSION, LUA_RELEASE);
+        return 0;
+    }
+    lua_State *L = luaL_newstate();
+    if (!L) {
+        fprintf(stderr, "%s: cannot create a Lua state: out of memory\n", PROGNAME);
+        return 1;
+    }
+    pmain_args a = {argc, argv, &o, 0};
+    lua_pushcfunction(L, pmain);
+    lua_pushlightuserdata(L, &a);
+    int status = lua_pcall(L, 1, 0, 0);
+    if (status != LUA_OK) {
+        fprintf(stderr, "%s: %s\n", PROGNAME, lua_tostring(L, -1));
+        a.ok = 0;
+    }
+    lua_close(L);
+    return a.ok ? 0 : 1;
+}

@@ -1,0 +1,428 @@
+-- lore.lua - the pure-Lua half of the lore module: text and date values,
+-- loading knowledge files, and printing values legibly.  Runs once when the
+-- module opens, with the module table, the kb methods and the metatables.
+local lore, kb_methods, Text, Date, Iter = ...
+
+local type, tostring, tonumber, pairs, ipairs = type, tostring, tonumber, pairs, ipairs
+local format, concat, sort = string.format, table.concat, table.sort
+local math_type = math.type
+
+-- ---------------------------------------------------------------------------
+-- Text and date values
+
+Text.__index = Text
+Date.__index = Date
+Text.__name = "lore.Text"
+Date.__name = "lore.Date"
+
+function Text.__tostring(t) return t.text end
+function Text.__eq(a, b) return a.text == b.text and a.lang == b.lang end
+function Text.__lt(a, b) return a.text < b.text or (a.text == b.text and (a.lang or "") < (b.lang or "")) end
+function Text.__le(a, b) return not Text.__lt(b, a) end
+function Text.__concat(a, b) return tostring(a) .. tostring(b) end
+function Text.__len(t) return utf8.len(t.text) or #t.text end
+
+function Date.__tostring(d) return d.date end
+function Date.__eq(a, b) return a.date == b.date end
+function Date.__lt(a, b) return a.date < b.date end
+function Date.__le(a, b) return a.date <= b.date end
+function Date.__concat(a, b) return tostring(a) .. tostring(b) end
+-- The year, month and day as integers (nil where the date omits them).
+function Date:parts()
+  local y, m, d = self.date:match("^(%d%d%d%d)%-?(%d?%d?)%-?(%d?%d?)")
+  return tonumber(y), tonumber(m), tonumber(d)
+end
+
+function lore.istext(v) return getmetatable(v) == Text end
+function lore.isdate(v) return getmetatable(v) == Date end
+
+-- ---------------------------------------------------------------------------
+-- Printing: how a term reads, and a table of rows aligned in columns
+
+-- A term as lore writes it: symbols bare, texts quoted with their tag,
+-- dates and numbers as they are.
+local function show(v)
+  local t = type(v)
+  if t == "string" then return v end
+  if t == "number" then
+    if math_type(v) == "float" and v == math.floor(v) and v >= -1e15 and v <= 1e15 then
+      return format("%.1f", v)
+    end
+    return tostring(v)
+  end
+  local mt = getmetatable(v)
+  if mt == Text then
+    local q = format("%q", v.text):gsub("\\\n", "\\n")
+    return v.lang and (q .. "@" .. v.lang) or q
+  end
+  if mt == Date then return v.date end
+  return tostring(v)
+end
+lore.show = show
+
+-- Display width of a string (UTF-8 characters).
+local function width(s) return utf8.len(s) or #s end
+
+-- Cuts a string to n characters, marking the cut.
+local function cut(s, n)
+  if width(s) <= n then return s end
+  local stop = utf8.offset(s, n) or (n + 1)
+  return s:sub(1, stop - 1) .. "…"
+end
+
+-- Rows (arrays of values) as aligned text columns; `header` optional.
+function lore.tabulate(rows, header, opts)
+  local maxw = opts and opts.width or 48
+  local cells, w = {}, {}
+  local function add(row)
+    local line = {}
+    for i = 1, #row do
+      local c = cut(row[i] == nil and "-" or show(row[i]), maxw)
+      line[i] = c
+      w[i] = math.max(w[i] or 0, width(c))
+    end
+    cells[#cells + 1] = line
+  end
+  if header then add(header) end
+  for _, r in ipairs(rows) do add(r) end
+  local out = {}
+  for li, line in ipairs(cells) do
+    local parts = {}
+    for i, c in ipairs(line) do
+      parts[i] = i < #line and (c .. string.rep(" ", w[i] - width(c))) or c
+    end
+    out[#out + 1] = concat(parts, "  ")
+    if header and li == 1 then
+      local rule = {}
+      for i = 1, #line do rule[i] = string.rep("-", w[i]) end
+      out[#out + 1] = concat(rule, "  ")
+    end
+  end
+  return concat(out, "\n")
+end
+
+local function is_rows(t)
+  if #t == 0 then return false end
+  for i = 1, #t do
+    if type(t[i]) ~= "table" or getmetatable(t[i]) or #t[i] == 0 then return false end
+  end
+  return next(t, #t) == nil or math_type(next(t, #t)) == "integer"
+end
+
+-- A value as the REPL shows it: terms as lore writes them, arrays of rows
+-- as columns, other tables as Lua-like literals.
+local function pretty(v, indent, seen)
+  indent = indent or ""
+  local t = type(v)
+  if t ~= "table" and t ~= "userdata" then
+    if t == "string" then return v end
+    return show(v)
+  end
+  local mt = getmetatable(v)
+  if mt == Text or mt == Date then return show(v) end
+  if mt == Iter then
+    local rows = v:all()
+    if #rows == 0 then return "(no facts)" end
+    return lore.tabulate(rows) .. format("\n(%d fact%s)", #rows, #rows == 1 and "" or "s")
+  end
+  if mt and mt.__tostring then return tostring(v) end
+  if t == "userdata" then return tostring(v) end
+  seen = seen or {}
+  if seen[v] then return "{...}" end
+  seen[v] = true
+  if is_rows(v) then
+    local out = lore.tabulate(v)
+    seen[v] = nil
+    return out
+  end
+  local parts, n = {}, #v
+  for i = 1, n do parts[#parts + 1] = pretty(v[i], indent .. "  ", seen) end
+  local keys = {}
+  for k in pairs(v) do
+    if not (math_type(k) == "integer" and k >= 1 and k <= n) then keys[#keys + 1] = k end
+  end
+  sort(keys, function(a, b)
+    if type(a) == type(b) and (type(a) == "string" or type(a) == "number") then return a < b end
+    return type(a) < type(b)
+  end)
+  for _, k in ipairs(keys) do
+    local ks = type(k) == "string" and k:match("^[%a_][%w_]*$") and k or ("[" .. pretty(k, "", seen) .. "]")
+    parts[#parts + 1] = ks .. " = " .. pretty(v[k], indent .. "  ", seen)
+  end
+  seen[v] = nil
+  local one = "{" .. concat(parts, ", ") .. "}"
+  if #parts == 0 then return "{}" end
+  if width(one) <= 78 and not one:find("\n") then return one end
+  return "{\n" .. indent .. "  " .. concat(parts, ",\n" .. indent .. "  ") .. "\n" .. indent .. "}"
+end
+
+-- lore.pretty(...) -> the values as one string, tab-separated (REPL echo).
+function lore.pretty(...)
+  local n = select("#", ...)
+  local out = {}
+  for i = 1, n do
+    local v = select(i, ...)
+    out[i] = v == nil and "nil" or pretty(v)
+  end
+  return concat(out, "\t")
+end
+
+-- ---------------------------------------------------------------------------
+-- JSON knowledge files
+
+-- Line and column of byte offset `pos` in `text`.
+local function line_col(text, pos)
+  local line, last = 1, 0
+  for nl in text:sub(1, pos - 1):gmatch("()\n") do
+    line, last = line + 1, nl
+  end
+  return line, pos - last
+end
+
+-- Finds the offset of the value at `path` (keys and 1-based indexes) by
+-- scanning the text again; only used to place an error.
+local function locate(text, path)
+  local pos = 1
+  local function ws() pos = text:find("[^ \t\r\n]", pos) or #text + 1 end
+  local skip
+  local function skip_string()
+    local i = pos + 1
+    while true do
+      local c = text:find('["\\]', i)
+      if not c then pos = #text + 1 return end
+      if text:sub(c, c) == "\\" then i = c + 2 else pos = c + 1 return end
+    end
+  end
+  function skip()
+    ws()
+    local c = text:sub(pos, pos)
+    if c == '"' then skip_string()
+    elseif c == "{" or c == "[" then
+      local close = c == "{" and "}" or "]"
+      pos = pos + 1
+      ws()
+      if text:sub(pos, pos) == close then pos = pos + 1 return end
+      while pos <= #text do
+        if c == "{" then skip_string() ws() pos = pos + 1 end -- key and ':'
+        skip()
+        ws()
+        local d = text:sub(pos, pos)
+        pos = pos + 1
+        if d == close then return end
+        ws()
+      end
+    else
+      pos = (text:find("[,}%]%s]", pos) or #text + 1)
+    end
+  end
+  for _, step in ipairs(path) do
+    ws()
+    local c = text:sub(pos, pos)
+    if c == "[" and type(step) == "number" then
+      pos = pos + 1
+      for _ = 1, step - 1 do skip() ws() pos = pos + 1 end
+    elseif c == "{" and type(step) == "string" then
+      pos = pos + 1
+      while true do
+        ws()
+        local s = pos
+        skip_string()
+        local key = text:sub(s + 1, pos - 2)
+        ws()
+        pos = pos + 1 -- ':'
+        if key == step or pos > #text then break end
+        skip()
+        ws()
+        pos = pos + 1 -- ','
+      end
+    else
+      break
+    end
+  end
+  ws()
+  return pos
+end
+
+local function path_string(path)
+  local out = {}
+  for _, step in ipairs(path) do
+    out[#out + 1] = type(step) == "number" and format("[%d]", step - 1) or ("." .. step)
+  end
+  return (concat(out):gsub("^%.", ""))
+end
+
+local TERM_FORMS = 'a term (a string, a number, true/false, or an object with "text", "date", '
+  .. '"number", "integer" or "symbol")'
+
+-- Reads a JSON knowledge file into batch b; returns the number of facts or
+-- raises {path = ..., msg = ...}.
+local function read_json_facts(doc, b)
+  local function fail(path, msg) error({ path = path, msg = msg }, 0) end
+  local function copy(path, k)
+    local p = { table.unpack(path) }
+    p[#p + 1] = k
+    return p
+  end
+  local function term(x, path)
+    local t = type(x)
+    if t == "string" then
+      if x:sub(1, 1) == "?" then fail(path, "a symbol, not the variable '" .. x .. "'") end
+      return x
+    elseif t == "number" then
+      return math.tointeger(x) or x
+    elseif t == "boolean" then
+      return x
+    elseif t == "table" then
+      local keys = {}
+      for k in pairs(x) do keys[#keys + 1] = tostring(k) end
+      sort(keys)
+      local kinds = { text = 1, date = 1, number = 1, integer = 1, symbol = 1 }
+      local kind
+      for _, k in ipairs(keys) do
+        if kinds[k] then
+          if kind then fail(path, "one of text/date/number/integer/symbol, got both " .. kind .. " and " .. k) end
+          kind = k
+        elseif not (k == "lang" and x.text ~= nil) then
+          fail(path, TERM_FORMS .. ", got key '" .. k .. "'")
+        end
+      end
+      local v = kind and x[kind]
+      if kind == "text" then
+        if type(v) ~= "string" then fail(copy(path, "text"), "a string") end
+        if x.lang ~= nil and type(x.lang) ~= "string" then fail(copy(path, "lang"), "a language tag string") end
+        local ok, r = pcall(lore.text, v, x.lang)
+        if not ok then fail(path, (tostring(r):gsub("^.-%((.*)%)$", "%1"))) end
+        return r
+      elseif kind == "date" then
+        if type(v) ~= "string" then fail(copy(path, "date"), "an ISO 8601 date string") end
+        local ok, r = pcall(lore.date, v)
+        if not ok then fail(copy(path, "date"), (tostring(r):gsub("^.-%((.*)%)$", "%1"))) end
+        return r
+      elseif kind == "number" then
+        if type(v) ~= "number" then fail(copy(path, "number"), "a number") end
+        return v + 0.0
+      elseif kind == "integer" then
+        local i = type(v) == "string" and v:match("^%-?%d+$") and math.tointeger(tonumber(v))
+        if type(v) == "number" then i = math.tointeger(v) end
+        if not i then fail(copy(path, "integer"), "an integer, or a string of decimal digits within 64 bits") end
+        return i
+      elseif kind == "symbol" then
+        if type(v) ~= "string" then fail(copy(path, "symbol"), "a string") end
+        return v
+      end
+      fail(path, TERM_FORMS .. (next(x) == nil and ", got an empty object" or ""))
+    end
+    fail(path, TERM_FORMS .. ", got " .. (x == nil and "nothing" or (t == "userdata" and "null" or t)))
+  end
+
+  local n = 0
+  local function facts(list, path, source)
+    if type(list) ~= "table" or (next(list) ~= nil and list[1] == nil) then
+      fail(path, "an array of facts")
+    end
+    for i, f in ipairs(list) do
+      local fp = copy(path, i)
+      if type(f) ~= "table" then fail(fp, "a fact: [subject, predicate, object] or a group {\"source\": ..., \"facts\": [...]}") end
+      if f[1] ~= nil or next(f) == nil then
+        local len = #f
+        if len < 3 or len > 4 then
+          fail(fp, format("a fact of 3 terms (or 4 with a source), got %d", len))
+        end
+        local s, p, o = term(f[1], copy(fp, 1)), term(f[2], copy(fp, 2)), term(f[3], copy(fp, 3))
+        local src = source
+        if len == 4 then src = term(f[4], copy(fp, 4)) end
+        local ok, msg = b:add(s, p, o, src)
+        if not ok then fail(fp, msg) end
+        n = n + 1
+      else
+        for k in pairs(f) do
+          if k ~= "source" and k ~= "facts" then
+            fail(fp, "a group with \"source\" and \"facts\", got key '" .. tostring(k) .. "'")
+          end
+        end
+        if f.facts == nil then fail(fp, "a group with \"facts\"") end
+        local src = source
+        if f.source ~= nil then src = term(f.source, copy(fp, "source")) end
+        facts(f.facts, copy(fp, "facts"), src)
+      end
+    end
+  end
+
+  if type(doc) ~= "table" or doc[1] ~= nil then fail({}, 'an object {"lore": 1, "facts": [...]}') end
+  for k in pairs(doc) do
+    if k ~= "lore" and k ~= "facts" and k ~= "source" then
+      fail({ k }, "one of the keys lore, source, facts; got '" .. tostring(k) .. "'")
+    end
+  end
+  if doc.lore ~= 1 then fail({ doc.lore == nil and nil or "lore" }, '"lore": 1 (the format version)') end
+  local source
+  if doc.source ~= nil then source = term(doc.source, { "source" }) end
+  facts(doc.facts or {}, { "facts" }, source)
+  return n
+end
+
+local cjson_safe
+
+-- Loads a JSON knowledge file into kb, all or nothing.
+local function load_json(kb, path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, err end
+  local text = f:read("a")
+  f:close()
+  cjson_safe = cjson_safe or require("cjson.safe")
+  local doc, jerr = cjson_safe.decode(text)
+  if doc == nil then
+    local at = tonumber(tostring(jerr):match("at character (%d+)")) or 1
+    local line, col = line_col(text, at)
+    local what = tostring(jerr):gsub(" at character %d+", "")
+    return nil, format("%s:%d:%d: %s", path, line, col, what)
+  end
+  local b <close> = kb:batch()
+  local ok, n = pcall(read_json_facts, doc, b)
+  if not ok then
+    if type(n) ~= "table" then error(n, 0) end
+    local line, col = line_col(text, locate(text, n.path))
+    local where = #n.path > 0 and (path_string(n.path) .. ": ") or ""
+    return nil, format("%s:%d:%d: %sexpected %s", path, line, col, where, n.msg)
+  end
+  b:commit()
+  return n
+end
+
+local loaders = { json = load_json }
+
+-- kb:load(path [, opts]) -> number of facts read, or nil and a message.
+-- The format comes from the extension (opts.format overrides it).
+function kb_methods:load(path, opts)
+  if type(path) ~= "string" then
+    error(format("bad argument #1 to 'load' (file name expected, got %s)", type(path)), 2)
+  end
+  local fmt = opts and opts.format or path:match("%.([%w]+)$")
+  fmt = fmt and fmt:lower()
+  local loader = loaders[fmt]
+  if not loader then
+    return nil, format("%s: unknown format '%s' (expected one of: %s)", path, tostring(fmt),
+      (function() local k = {} for name in pairs(loaders) do k[#k + 1] = name end sort(k) return concat(k, ", ") end)())
+  end
+  return loader(self, path, opts)
+end
+
+-- The shipped knowledge base: where it lives and the files it is made of.
+lore.home = (os and os.getenv and os.getenv("LORE_HOME")) or lore.home
+lore.shipped_files = { "knowledge/press.json" }
+
+-- lore.shipped() -> a new kb holding the shipped knowledge base.
+function lore.shipped()
+  local kb = lore.new()
+  for _, f in ipairs(lore.shipped_files) do
+    local path = (lore.home or ".") .. "/" .. f
+    local ok, err = kb:load(path)
+    if not ok then error("cannot load the shipped knowledge: " .. err, 2) end
+  end
+  return kb
+end
+
+lore._loaders = loaders
+lore._line_col = line_col
+
+return lore

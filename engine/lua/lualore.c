@@ -1,0 +1,664 @@
+/* lualore.c - the Lua module `lore`: knowledge bases as userdata, terms as
+ * Lua values, matches as generic-for iterators.  Uses only lore.h. */
+#include "lualore.h"
+
+#include <string.h>
+
+#include "lore_lua.h" /* the pure-Lua half, embedded at build time */
+
+/* ------------------------------------------------------------------ */
+/* values                                                             */
+
+static int has_metatable(lua_State *L, int i, const char *name)
+{
+    if (!lua_getmetatable(L, i))
+        return 0;
+    luaL_getmetatable(L, name);
+    int same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return same;
+}
+
+/* A string field of the table at index i (absolute), or NULL. */
+static const char *string_field(lua_State *L, int i, const char *key, size_t *len)
+{
+    const char *s = NULL;
+    if (lua_getfield(L, i, key) == LUA_TSTRING)
+        s = lua_tolstring(L, -1, len);
+    lua_pop(L, 1); /* the table keeps the string alive */
+    return s;
+}
+
+int lualore_tovalue(lua_State *L, int i, lore_value *v, const char **what)
+{
+    memset(v, 0, sizeof *v);
+    i = lua_absindex(L, i);
+    switch (lua_type(L, i)) {
+    case LUA_TSTRING:
+        v->kind = LORE_SYMBOL;
+        v->str = lua_tolstring(L, i, &v->len);
+        return 1;
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, i)) {
+            v->kind = LORE_INTEGER;
+            v->i = lua_tointeger(L, i);
+        } else {
+            v->kind = LORE_NUMBER;
+            v->n = lua_tonumber(L, i);
+        }
+        return 1;
+    case LUA_TBOOLEAN:
+        v->kind = LORE_BOOLEAN;
+        v->i = lua_toboolean(L, i);
+        return 1;
+    case LUA_TTABLE:
+        if (has_metatable(L, i, LORE_TEXT_MT)) {
+            v->kind = LORE_TEXT;
+            v->str = string_field(L, i, "text", &v->len);
+            v->lang = string_field(L, i, "lang", &v->langlen);
+            if (v->str)
+                return 1;
+        } else if (has_metatable(L, i, LORE_DATE_MT)) {
+            v->kind = LORE_DATE;
+            v->str = string_field(L, i, "date", &v->len);
+            if (v->str)
+                return 1;
+        }
+        break;
+    default:
+        break;
+    }
+    *what = luaL_typename(L, i);
+    return 0;
+}
+
+static const char *const TERM_EXPECTED = "symbol, number, boolean, text or date expected";
+
+/* The term at argument i as a value, or an argument error. */
+static void check_value(lua_State *L, int i, lore_value *v)
+{
+    const char *what;
+    if (!lualore_tovalue(L, i, v, &what))
+        luaL_argerror(L, i, lua_pushfstring(L, "%s, got %s", TERM_EXPECTED, what));
+    if (v->kind == LORE_SYMBOL && v->len > 0 && v->str[0] == '?')
+        luaL_argerror(L, i, lua_pushfstring(L, "a fact cannot hold the variable '%s'", v->str));
+}
+
+static void push_text(lua_State *L, const char *s, size_t n, const char *lang)
+{
+    lua_createtable(L, 0, 2);
+    lua_pushlstring(L, s, n);
+    lua_setfield(L, -2, "text");
+    if (lang) {
+        lua_pushstring(L, lang);
+        lua_setfield(L, -2, "lang");
+    }
+    luaL_setmetatable(L, LORE_TEXT_MT);
+}
+
+static void push_date(lua_State *L, const char *s, size_t n)
+{
+    lua_createtable(L, 0, 1);
+    lua_pushlstring(L, s, n);
+    lua_setfield(L, -2, "date");
+    luaL_setmetatable(L, LORE_DATE_MT);
+}
+
+void lualore_pushterm(lua_State *L, lore_kb *kb, lore_id id)
+{
+    lore_value v;
+    if (lore_term(kb, id, &v) != LORE_OK) {
+        lua_pushnil(L);
+        return;
+    }
+    switch (v.kind) {
+    case LORE_SYMBOL: lua_pushlstring(L, v.str, v.len); break;
+    case LORE_TEXT: push_text(L, v.str, v.len, v.lang); break;
+    case LORE_INTEGER: lua_pushinteger(L, (lua_Integer)v.i); break;
+    case LORE_NUMBER: lua_pushnumber(L, v.n); break;
+    case LORE_BOOLEAN: lua_pushboolean(L, (int)v.i); break;
+    case LORE_DATE: push_date(L, v.str, v.len); break;
+    }
+}
+
+int lualore_fail(lua_State *L, lore_kb *kb, int rc)
+{
+    const char *msg = lore_errmsg(kb);
+    return luaL_error(L, "%s", msg[0] ? msg : lore_strerror(rc));
+}
+
+/* lore.text(str [, lang]) */
+static int l_text(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    const char *lang = luaL_optstring(L, 2, NULL);
+    lore_value v = {LORE_TEXT, s, n, lang, lang ? strlen(lang) : 0, 0, 0};
+    const char *why;
+    if (lore_check_value(&v, &why) != LORE_OK)
+        return luaL_argerror(L, lang && !strstr(why, "UTF-8") ? 2 : 1,
+                             lua_pushfstring(L, "%s expected", why));
+    push_text(L, s, n, lang && lang[0] ? lang : NULL);
+    return 1;
+}
+
+/* lore.date(iso): validated now, so a bad date fails where it is written */
+static int l_date(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    lore_value v = {LORE_DATE, s, n, NULL, 0, 0, 0};
+    const char *why;
+    if (lore_check_value(&v, &why) != LORE_OK)
+        return luaL_argerror(L, 1, lua_pushfstring(L, "%s expected, got '%s'", why, s));
+    push_date(L, s, n);
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* knowledge bases                                                    */
+
+lkb *lualore_checkkb(lua_State *L, int i)
+{
+    lkb *k = luaL_checkudata(L, i, LORE_KB_MT);
+    if (!k->kb)
+        luaL_argerror(L, i, "knowledge base is closed");
+    return k;
+}
+
+/* lore.new(): a knowledge base using Lua's allocator, so that a host's
+ * memory limit covers both. */
+static int l_new(lua_State *L)
+{
+    lkb *k = lua_newuserdatauv(L, sizeof *k, 1);
+    k->kb = NULL; /* owned by the userdata before anything can raise */
+    luaL_setmetatable(L, LORE_KB_MT);
+    void *ud;
+    lua_Alloc f = lua_getallocf(L, &ud);
+    if (lore_kb_new(&k->kb, (lore_alloc_fn)f, ud) != LORE_OK)
+        return luaL_error(L, "out of memory");
+    return 1;
+}
+
+static int kb_gc(lua_State *L)
+{
+    lkb *k = luaL_checkudata(L, 1, LORE_KB_MT);
+    lore_kb_free(k->kb);
+    k->kb = NULL;
+    return 0;
+}
+
+static int kb_tostring(lua_State *L)
+{
+    lkb *k = luaL_checkudata(L, 1, LORE_KB_MT);
+    if (!k->kb)
+        lua_pushliteral(L, "lore.kb (closed)");
+    else
+        lua_pushfstring(L, "lore.kb (%d facts)", (int)lore_size(k->kb));
+    return 1;
+}
+
+static int kb_len(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)lore_size(lualore_checkkb(L, 1)->kb));
+    return 1;
+}
+
+/* The source named in an options table at index i: 0 if none. */
+static lore_id opt_source(lua_State *L, lore_kb *kb, int i, int intern, int *missing)
+{
+    *missing = 0;
+    if (lua_isnoneornil(L, i))
+        return 0;
+    luaL_checktype(L, i, LUA_TTABLE);
+    int top = lua_gettop(L);
+    if (lua_getfield(L, i, "source") == LUA_TNIL) {
+        lua_settop(L, top);
+        return 0;
+    }
+    lore_value v;
+    const char *what;
+    if (!lualore_tovalue(L, -1, &v, &what))
+        luaL_argerror(L, i, lua_pushfstring(L, "source: %s, got %s", TERM_EXPECTED, what));
+    lore_id id = 0;
+    int rc = intern ? lore_intern(kb, &v, &id) : lore_lookup(kb, &v, &id);
+    if (rc == LORE_ERR_NOTFOUND)
+        *missing = 1;
+    else if (rc != LORE_OK)
+        luaL_argerror(L, i, lore_errmsg(kb));
+    lua_settop(L, top);
+    return id;
+}
+
+static void intern_arg(lua_State *L, lore_kb *kb, int i, lore_id *id)
+{
+    lore_value v;
+    check_value(L, i, &v);
+    if (lore_intern(kb, &v, id) != LORE_OK)
+        luaL_argerror(L, i, lore_errmsg(kb));
+}
+
+/* kb:add(s, p, o [, {source = src}]) -> true if new, false if known */
+static int kb_add(lua_State *L)
+{
+    lore_kb *kb = lualore_checkkb(L, 1)->kb;
+    lore_id t[3];
+    for (int i = 0; i < 3; i++)
+        intern_arg(L, kb, i + 2, &t[i]);
+    int missing;
+    lore_id src = opt_source(L, kb, 5, 1, &missing);
+    int rc = lore_add(kb, t[0], t[1], t[2], src);
+    if (rc < 0)
+        return lualore_fail(L, kb, rc);
+    lua_pushboolean(L, rc == LORE_OK);
+    return 1;
+}
+
+/* Looks up argument i for reading: 0 for nil or a wildcard, *missing set
+ * when the term is unknown (so nothing can match). */
+static lore_id lookup_arg(lua_State *L, lore_kb *kb, int i, int *missing)
+{
+    if (lua_isnoneornil(L, i))
+        return 0;
+    if (lua_type(L, i) == LUA_TSTRING) {
+        size_t n;
+        const char *s = lua_tolstring(L, i, &n);
+        if ((n == 1 && (s[0] == '?' || s[0] == '_')))
+            return 0;
+        if (n > 0 && s[0] == '?')
+            return 0; /* a named variable is a wildcard here */
+    }
+    lore_value v;
+    const char *what;
+    if (!lualore_tovalue(L, i, &v, &what))
+        luaL_argerror(L, i, lua_pushfstring(L, "%s, got %s", TERM_EXPECTED, what));
+    lore_id id;
+    int rc = lore_lookup(kb, &v, &id);
+    if (rc == LORE_ERR_NOTFOUND) {
+        *missing = 1;
+        return 0;
+    }
+    if (rc != LORE_OK)
+        luaL_argerror(L, i, lore_errmsg(kb));
+    return id;
+}
+
+/* Looks up a fact given as arguments 2..4 (all bound). */
+static int lookup_fact(lua_State *L, lore_kb *kb, lore_id t[3])
+{
+    int missing = 0;
+    for (int i = 0; i < 3; i++) {
+        lore_value v;
+        check_value(L, i + 2, &v);
+        int rc = lore_lookup(kb, &v, &t[i]);
+        if (rc == LORE_ERR_NOTFOUND)
+            missing = 1;
+        else if (rc != LORE_OK)
+            luaL_argerror(L, i + 2, lore_errmsg(kb));
+    }
+    return !missing;
+}
+
+/* kb:remove(s, p, o [, {source = src}]) -> true if something changed */
+static int kb_remove(lua_State *L)
+{
+    lore_kb *kb = lualore_checkkb(L, 1)->kb;
+    lore_id t[3];
+    int known = lookup_fact(L, kb, t), missing = 0;
+    lore_id src = LORE_ANY_SOURCE;
+    if (!lua_isnoneornil(L, 5)) {
+        luaL_checktype(L, 5, LUA_TTABLE);
+        lua_getfield(L, 5, "source");
+        int has = !lua_isnil(L, -1);
+        lua_pop(L, 1);
+        if (has)
+            src = opt_source(L, kb, 5, 0, &missing);
+    }
+    if (!known || missing) {
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+    int rc = lore_remove(kb, t[0], t[1], t[2], src);
+    if (rc < 0)
+        return lualore_fail(L, kb, rc);
+    lua_pushboolean(L, rc == LORE_OK);
+    return 1;
+}
+
+/* kb:count(s, p, o) */
+static int kb_count(lua_State *L)
+{
+    lore_kb *kb = lualore_checkkb(L, 1)->kb;
+    int missing = 0;
+    lore_id t[3];
+    for (int i = 0; i < 3; i++)
+        t[i] = lookup_arg(L, kb, i + 2, &missing);
+    if (missing) {
+        lua_pushinteger(L, 0);
+        return 1;
+    }
+    uint64_t n;
+    int rc = lore_count(kb, t[0], t[1], t[2], &n);
+    if (rc < 0)
+        return lualore_fail(L, kb, rc);
+    lua_pushinteger(L, (lua_Integer)n);
+    return 1;
+}
+
+/* kb:sources(s, p, o) -> nil if absent, else { named sources...,
+ * asserted = bool, derived = bool, default = bool } */
+static int kb_sources(lua_State *L)
+{
+    lore_kb *kb = lualore_checkkb(L, 1)->kb;
+    lore_id t[3];
+    if (!lookup_fact(L, kb, t))
+        return 0;
+    lore_fact_info info;
+    lore_id buf[32];
+    int rc = lore_fact(kb, t[0], t[1], t[2], &info, buf, 32);
+    if (rc < 0)
+        return lualore_fail(L, kb, rc);
+    if (!info.present)
+        return 0;
+    lore_id *ids = buf;
+    if (info.nsources > 32) {
+        ids = lua_newuserdatauv(L, info.nsources * sizeof *ids, 0);
+        rc = lore_fact(kb, t[0], t[1], t[2], &info, ids, info.nsources);
+        if (rc < 0)
+            return lualore_fail(L, kb, rc);
+    }
+    lua_createtable(L, (int)info.nsources, 3);
+    for (size_t i = 0; i < info.nsources; i++) {
+        lualore_pushterm(L, kb, ids[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_pushboolean(L, info.asserted);
+    lua_setfield(L, -2, "asserted");
+    lua_pushboolean(L, info.derived);
+    lua_setfield(L, -2, "derived");
+    lua_pushboolean(L, info.in_default);
+    lua_setfield(L, -2, "default");
+    return 1;
+}
+
+/* kb:retract_source(src) -> number of facts that disappeared */
+static int kb_retract_source(lua_State *L)
+{
+    lore_kb *kb = lualore_checkkb(L, 1)->kb;
+    lore_value v;
+    check_value(L, 2, &v);
+    lore_id id;
+    int rc = lore_lookup(kb, &v, &id);
+    if (rc == LORE_ERR_NOTFOUND) {
+        lua_pushinteger(L, 0);
+        return 1;
+    }
+    if (rc != LORE_OK)
+        return luaL_argerror(L, 2, lore_errmsg(kb));
+    size_t removed;
+    rc = lore_retract_source(kb, id, &removed);
+    if (rc < 0)
+        return lualore_fail(L, kb, rc);
+    lua_pushinteger(L, (lua_Integer)removed);
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* match iterators                                                    */
+
+typedef struct liter {
+    lore_iter *it;
+    lore_kb *kb;
+    lore_id t[3 * 64]; /* read ahead */
+    size_t n, pos;
+    int empty; /* a pattern term is unknown: nothing matches */
+} liter;
+
+static int iter_close(lua_State *L)
+{
+    liter *li = luaL_checkudata(L, 1, LORE_ITER_MT);
+    lore_iter_free(li->it);
+    li->it = NULL;
+    return 0;
+}
+
+/* The next row's ids, or NULL at the end; raises if the kb changed. */
+static const lore_id *iter_step(lua_State *L, liter *li)
+{
+    if (li->pos == li->n) {
+        if (!li->it)
+            return NULL;
+        size_t n;
+        int rc = lore_iter_read(li->it, li->t, 64, &n);
+        if (rc == LORE_DONE) {
+            lore_iter_free(li->it);
+            li->it = NULL;
+            return NULL;
+        }
+        if (rc < 0)
+            luaL_error(L, "knowledge base changed during iteration "
+                          "(collect the matches first, e.g. with :all())");
+        li->n = n, li->pos = 0;
+    }
+    return li->t + 3 * li->pos++;
+}
+
+/* __call: one step of a generic for */
+static int iter_call(lua_State *L)
+{
+    liter *li = luaL_checkudata(L, 1, LORE_ITER_MT);
+    const lore_id *t = iter_step(L, li);
+    if (!t)
+        return 0;
+    for (int i = 0; i < 3; i++)
+        lualore_pushterm(L, li->kb, t[i]);
+    return 3;
+}
+
+/* it:all() -> array of {s, p, o} */
+static int iter_all(lua_State *L)
+{
+    liter *li = luaL_checkudata(L, 1, LORE_ITER_MT);
+    lua_newtable(L);
+    const lore_id *t;
+    lua_Integer k = 0;
+    while ((t = iter_step(L, li)) != NULL) {
+        lua_createtable(L, 3, 0);
+        for (int i = 0; i < 3; i++) {
+            lualore_pushterm(L, li->kb, t[i]);
+            lua_rawseti(L, -2, i + 1);
+        }
+        lua_rawseti(L, -2, ++k);
+    }
+    return 1;
+}
+
+static const luaL_Reg iter_methods[] = {{"all", iter_all}, {NULL, NULL}};
+static const luaL_Reg iter_meta[] = {
+    {"__call", iter_call}, {"__close", iter_close}, {"__gc", iter_close}, {NULL, NULL}};
+
+/* kb:match(s, p, o): for s, p, o in kb:match(nil, "type", nil) do ... end */
+static int kb_match(lua_State *L)
+{
+    lore_kb *kb = lualore_checkkb(L, 1)->kb;
+    int missing = 0;
+    lore_id t[3];
+    for (int i = 0; i < 3; i++)
+        t[i] = lookup_arg(L, kb, i + 2, &missing);
+    liter *li = lua_newuserdatauv(L, sizeof *li, 1);
+    li->it = NULL, li->kb = kb, li->n = li->pos = 0, li->empty = missing;
+    luaL_setmetatable(L, LORE_ITER_MT);
+    lua_pushvalue(L, 1); /* the iterator keeps its kb alive */
+    lua_setiuservalue(L, -2, 1);
+    if (!missing) {
+        int rc = lore_match(kb, t[0], t[1], t[2], &li->it);
+        if (rc < 0)
+            return lualore_fail(L, kb, rc);
+    }
+    /* f, state, control, closing value */
+    lua_pushnil(L);
+    lua_pushnil(L);
+    lua_pushvalue(L, -3);
+    return 4;
+}
+
+/* ------------------------------------------------------------------ */
+/* batches: the Lua-side loaders' way in (all-or-nothing)             */
+
+#define LORE_BATCH_MT "lore.batch"
+
+typedef struct lbatch {
+    lore_batch *b;
+    lore_kb *kb;
+} lbatch;
+
+static int batch_gc(lua_State *L)
+{
+    lbatch *lb = luaL_checkudata(L, 1, LORE_BATCH_MT);
+    lore_batch_free(lb->b);
+    lb->b = NULL;
+    return 0;
+}
+
+static lbatch *check_batch(lua_State *L)
+{
+    lbatch *lb = luaL_checkudata(L, 1, LORE_BATCH_MT);
+    if (!lb->b)
+        luaL_argerror(L, 1, "batch is closed");
+    return lb;
+}
+
+/* b:add(s, p, o [, src]) -> true, or nil and a message for a bad term */
+static int batch_add(lua_State *L)
+{
+    lbatch *lb = check_batch(L);
+    lore_id t[4] = {0, 0, 0, 0};
+    int n = lua_isnoneornil(L, 5) ? 3 : 4;
+    for (int i = 0; i < n; i++) {
+        lore_value v;
+        const char *what;
+        if (!lualore_tovalue(L, i + 2, &v, &what)) {
+            lua_pushnil(L);
+            lua_pushfstring(L, "%s, got %s", TERM_EXPECTED, what);
+            return 2;
+        }
+        if (v.kind == LORE_SYMBOL && v.len > 0 && v.str[0] == '?') {
+            lua_pushnil(L);
+            lua_pushfstring(L, "a fact cannot hold the variable '%s'", v.str);
+            return 2;
+        }
+        if (lore_batch_intern(lb->b, &v, &t[i]) != LORE_OK) {
+            lua_pushnil(L);
+            lua_pushstring(L, lore_errmsg(lb->kb));
+            return 2;
+        }
+    }
+    int rc = lore_batch_add(lb->b, t[0], t[1], t[2], t[3]);
+    if (rc < 0)
+        return lualore_fail(L, lb->kb, rc);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* b:commit() -> number of new facts */
+static int batch_commit(lua_State *L)
+{
+    lbatch *lb = check_batch(L);
+    lore_batch *b = lb->b;
+    lb->b = NULL; /* commit frees it, whatever happens */
+    size_t added;
+    int rc = lore_batch_commit(b, &added);
+    if (rc < 0)
+        return lualore_fail(L, lb->kb, rc);
+    lua_pushinteger(L, (lua_Integer)added);
+    return 1;
+}
+
+static const luaL_Reg batch_methods[] = {
+    {"add", batch_add}, {"commit", batch_commit}, {"abort", batch_gc}, {NULL, NULL}};
+static const luaL_Reg batch_meta[] = {{"__gc", batch_gc}, {"__close", batch_gc}, {NULL, NULL}};
+
+/* kb:batch() -> a batch; facts appear at b:commit(), none if dropped */
+static int kb_batch(lua_State *L)
+{
+    lore_kb *kb = lualore_checkkb(L, 1)->kb;
+    lbatch *lb = lua_newuserdatauv(L, sizeof *lb, 1);
+    lb->b = NULL, lb->kb = kb;
+    luaL_setmetatable(L, LORE_BATCH_MT);
+    lua_pushvalue(L, 1);
+    lua_setiuservalue(L, -2, 1);
+    int rc = lore_batch_new(kb, &lb->b);
+    if (rc < 0)
+        return lualore_fail(L, kb, rc);
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* the module                                                         */
+
+static const luaL_Reg kb_methods[] = {
+    {"add", kb_add},
+    {"remove", kb_remove},
+    {"match", kb_match},
+    {"count", kb_count},
+    {"sources", kb_sources},
+    {"retract_source", kb_retract_source},
+    {"batch", kb_batch},
+    {NULL, NULL},
+};
+
+static const luaL_Reg kb_meta[] = {
+    {"__gc", kb_gc},     {"__close", kb_gc}, {"__len", kb_len},
+    {"__tostring", kb_tostring}, {NULL, NULL},
+};
+
+static const luaL_Reg module_funcs[] = {
+    {"new", l_new},
+    {"text", l_text},
+    {"date", l_date},
+    {NULL, NULL},
+};
+
+/* Makes metatable `name` with metamethods `meta` and `methods` as __index. */
+static void new_class(lua_State *L, const char *name, const luaL_Reg *meta, const luaL_Reg *methods)
+{
+    luaL_newmetatable(L, name);
+    luaL_setfuncs(L, meta, 0);
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+}
+
+int luaopen_lore(lua_State *L)
+{
+    new_class(L, LORE_KB_MT, kb_meta, kb_methods);
+    new_class(L, LORE_ITER_MT, iter_meta, iter_methods);
+    new_class(L, LORE_BATCH_MT, batch_meta, batch_methods);
+    luaL_newmetatable(L, LORE_TEXT_MT);
+    lua_pop(L, 1);
+    luaL_newmetatable(L, LORE_DATE_MT);
+    lua_pop(L, 1);
+
+    luaL_newlib(L, module_funcs);
+    lua_pushliteral(L, LORE_VERSION);
+    lua_setfield(L, -2, "version");
+#ifdef LORE_HOME
+    lua_pushliteral(L, LORE_HOME); /* where the shipped knowledge lives */
+    lua_setfield(L, -2, "home");
+#endif
+    /* The pure-Lua half completes the module: lore.lua gets the module
+     * table and the kb methods table, and the Text/Date metatables. */
+    if (luaL_loadbufferx(L, (const char *)lore_lua_source, sizeof lore_lua_source - 1,
+                         "=lore.lua", "t") != LUA_OK)
+        return lua_error(L);
+    lua_pushvalue(L, -2);
+    luaL_getmetatable(L, LORE_KB_MT);
+    lua_getfield(L, -1, "__index");
+    lua_remove(L, -2);
+    luaL_getmetatable(L, LORE_TEXT_MT);
+    luaL_getmetatable(L, LORE_DATE_MT);
+    luaL_getmetatable(L, LORE_ITER_MT);
+    lua_call(L, 5, 0);
+    return 1;
+}

@@ -1,0 +1,108 @@
+/* date.c - parsing ISO 8601 dates into comparable instants. */
+#include "date.h"
+
+static int digits(const char *s, size_t n, size_t at, size_t k, unsigned *v)
+{
+    unsigned x = 0;
+    if (at + k > n)
+        return -1;
+    for (size_t i = at; i < at + k; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        x = x * 10 + (unsigned)(s[i] - '0');
+    }
+    *v = x;
+    return 0;
+}
+
+static int leap(unsigned y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static unsigned month_days(unsigned y, unsigned m)
+{
+    static const unsigned days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && leap(y) ? 29 : days[m - 1];
+}
+
+int64_t date_days(int64_t y, unsigned m, unsigned d)
+{
+    /* Howard Hinnant's days_from_civil. */
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int date_parse(const char *s, size_t n, date_key *k, const char **why)
+{
+    unsigned y, mo = 1, d = 1, h = 0, mi = 0, se = 0;
+    uint32_t ns = 0;
+    int64_t off = 0;
+    size_t i;
+
+    *why = "a date as YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss][Z|+hh:mm]";
+    if (digits(s, n, 0, 4, &y) != 0)
+        return -1;
+    i = 4;
+    if (i < n) {
+        if (s[i] != '-' || digits(s, n, i + 1, 2, &mo) != 0 || mo < 1 || mo > 12)
+            return -1;
+        i += 3;
+    }
+    if (i < n) {
+        if (s[i] != '-' || digits(s, n, i + 1, 2, &d) != 0 || d < 1 || d > month_days(y, mo))
+            return -1;
+        i += 3;
+    }
+    if (i < n) {
+        if (s[i] != 'T' || i != 10)
+            return -1;
+        if (digits(s, n, i + 1, 2, &h) != 0 || i + 3 >= n || s[i + 3] != ':' ||
+            digits(s, n, i + 4, 2, &mi) != 0 || h > 23 || mi > 59)
+            return -1;
+        i += 6;
+        if (i < n && s[i] == ':') {
+            if (digits(s, n, i + 1, 2, &se) != 0 || se > 59)
+                return -1;
+            i += 3;
+            if (i < n && s[i] == '.') {
+                size_t nd = 0;
+                i++;
+                while (i < n && s[i] >= '0' && s[i] <= '9') {
+                    if (nd < 9)
+                        ns = ns * 10 + (uint32_t)(s[i] - '0');
+                    nd++;
+                    i++;
+                }
+                if (nd == 0)
+                    return -1;
+                for (; nd < 9; nd++)
+                    ns *= 10;
+            }
+        }
+        if (i < n) {
+            unsigned zh, zm;
+            if (s[i] == 'Z') {
+                i++;
+            } else if (s[i] == '+' || s[i] == '-') {
+                if (digits(s, n, i + 1, 2, &zh) != 0 || i + 3 >= n || s[i + 3] != ':' ||
+                    digits(s, n, i + 4, 2, &zm) != 0 || zh > 14 || zm > 59)
+                    return -1;
+                off = (int64_t)(zh * 3600 + zm * 60) * (s[i] == '-' ? -1 : 1);
+                i += 6;
+            } else {
+                return -1;
+            }
+        }
+    }
+    if (i != n)
+        return -1;
+    k->secs = date_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
+    k->nsec = ns;
+    *why = NULL;
+    return 0;
+}

@@ -1,0 +1,481 @@
+/* kb.c - the public API of terms, facts, iterators, transactions and
+ * batches: argument checks and messages around dict and store. */
+#define LORE_BUILDING 1
+#include "lore.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "kb.h"
+
+const char *lore_strerror(int status)
+{
+    switch (status) {
+    case LORE_OK: return "ok";
+    case LORE_DONE: return "no more rows";
+    case LORE_NOOP: return "nothing changed";
+    case LORE_ERR_NOMEM: return "out of memory";
+    case LORE_ERR_ARG: return "bad argument";
+    case LORE_ERR_NOTFOUND: return "not found";
+    case LORE_ERR_CHANGED: return "knowledge base changed during iteration";
+    case LORE_ERR_SYNTAX: return "syntax error";
+    case LORE_ERR_IO: return "input/output error";
+    case LORE_ERR_CORRUPT: return "corrupt file";
+    case LORE_ERR_LIMIT: return "limit reached";
+    case LORE_ERR_INTERRUPT: return "interrupted";
+    case LORE_ERR_STATE: return "not valid in this state";
+    case LORE_ERR_RULE: return "invalid rule";
+    default: return "unknown status";
+    }
+}
+
+int kb_fail(lore_kb *kb, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(kb->err, sizeof kb->err, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+int kb_nomem(lore_kb *kb)
+{
+    return kb_fail(kb, LORE_ERR_NOMEM, "out of memory");
+}
+
+int kb_busy(lore_kb *kb, const char *fn)
+{
+    return kb_fail(kb, LORE_ERR_STATE, "%s: a batch is open on this knowledge base", fn);
+}
+
+int kb_interrupted(lore_kb *kb)
+{
+    if (!kb->interrupted)
+        return 0;
+    kb->interrupted = 0;
+    kb_fail(kb, LORE_ERR_INTERRUPT, "interrupted");
+    return 1;
+}
+
+/* Maps a store status to the handle's message. */
+static int status(lore_kb *kb, int rc)
+{
+    if (rc == LORE_ERR_NOMEM)
+        return kb_nomem(kb);
+    if (rc == LORE_ERR_LIMIT)
+        return kb_fail(kb, rc, "too many facts, terms or source sets");
+    return rc;
+}
+
+/* ---- values ---- */
+
+lore_value lore_symbol(const char *name)
+{
+    lore_value v = {LORE_SYMBOL, name, name ? strlen(name) : 0, NULL, 0, 0, 0};
+    return v;
+}
+
+lore_value lore_text(const char *str, const char *lang)
+{
+    lore_value v = {LORE_TEXT, str, str ? strlen(str) : 0, lang, lang ? strlen(lang) : 0, 0, 0};
+    return v;
+}
+
+lore_value lore_integer(int64_t i)
+{
+    lore_value v = {LORE_INTEGER, NULL, 0, NULL, 0, i, 0};
+    return v;
+}
+
+lore_value lore_number(double n)
+{
+    lore_value v = {LORE_NUMBER, NULL, 0, NULL, 0, 0, n};
+    return v;
+}
+
+lore_value lore_boolean(int b)
+{
+    lore_value v = {LORE_BOOLEAN, NULL, 0, NULL, 0, b != 0, 0};
+    return v;
+}
+
+lore_value lore_date(const char *iso)
+{
+    lore_value v = {LORE_DATE, iso, iso ? strlen(iso) : 0, NULL, 0, 0, 0};
+    return v;
+}
+
+int lore_check_value(const lore_value *v, const char **why)
+{
+    const char *w = NULL;
+    int rc = dict_check(v, &w);
+    if (why)
+        *why = w;
+    return rc;
+}
+
+/* ---- handles ---- */
+
+int lore_kb_new(lore_kb **kbp, lore_alloc_fn alloc, void *ud)
+{
+    mem m = {alloc ? alloc : mem_default, alloc ? ud : NULL};
+    lore_kb *kb = mem_calloc(&m, 1, sizeof *kb);
+    *kbp = kb;
+    if (!kb)
+        return LORE_ERR_NOMEM;
+    kb->m = m;
+    dict_init(&kb->d, &m);
+    store_init(&kb->st, &m);
+    return LORE_OK;
+}
+
+void lore_kb_free(lore_kb *kb)
+{
+    if (!kb)
+        return;
+    if (kb->batch)
+        lore_batch_free(kb->batch);
+    store_free(&kb->st);
+    dict_free(&kb->d);
+    mem m = kb->m;
+    mem_free(&m, kb, 1, sizeof *kb);
+}
+
+const char *lore_errmsg(const lore_kb *kb)
+{
+    return kb ? kb->err : "no knowledge base";
+}
+
+void lore_kb_interrupt(lore_kb *kb)
+{
+    kb->interrupted = 1;
+}
+
+void lore_kb_clear_interrupt(lore_kb *kb)
+{
+    kb->interrupted = 0;
+}
+
+/* ---- terms ---- */
+
+static int value_error(lore_kb *kb, int rc, const char *fn, const char *why)
+{
+    if (rc == LORE_ERR_NOMEM)
+        return kb_nomem(kb);
+    if (rc == LORE_ERR_LIMIT)
+        return kb_fail(kb, rc, "%s: expected %s", fn, why ? why : "fewer terms");
+    return kb_fail(kb, rc, "%s: expected %s", fn, why ? why : "a valid value");
+}
+
+int lore_intern(lore_kb *kb, const lore_value *v, lore_id *id)
+{
+    kb_clear(kb);
+    if (kb->batch)
+        return kb_busy(kb, "lore_intern");
+    const char *why = NULL;
+    int rc = dict_intern(&kb->d, v, id, &why);
+    return rc == LORE_OK ? rc : value_error(kb, rc, "lore_intern", why);
+}
+
+int lore_lookup(lore_kb *kb, const lore_value *v, lore_id *id)
+{
+    kb_clear(kb);
+    const char *why = NULL;
+    int rc = dict_lookup(&kb->d, v, id, &why);
+    if (rc == LORE_OK || rc == LORE_ERR_NOTFOUND)
+        return rc;
+    return value_error(kb, rc, "lore_lookup", why);
+}
+
+int lore_term(const lore_kb *kb, lore_id id, lore_value *v)
+{
+    if (!dict_valid(&kb->d, id))
+        return LORE_ERR_ARG;
+    dict_get(&kb->d, id, v);
+    return LORE_OK;
+}
+
+size_t lore_term_count(const lore_kb *kb)
+{
+    return kb->d.n;
+}
+
+int lore_compare(const lore_kb *kb, lore_id a, lore_id b)
+{
+    return dict_compare(&kb->d, a, b);
+}
+
+/* ---- facts ---- */
+
+static int check_ids(lore_kb *kb, const char *fn, lore_id s, lore_id p, lore_id o, int wild)
+{
+    const lore_id t[3] = {s, p, o};
+    static const char *const pos[3] = {"subject", "predicate", "object"};
+    for (int i = 0; i < 3; i++) {
+        if (t[i] == 0 && wild)
+            continue;
+        if (!dict_valid(&kb->d, t[i]))
+            return kb_fail(kb, LORE_ERR_ARG, "%s: %s is not a term id (%u)", fn, pos[i],
+                           (unsigned)t[i]);
+    }
+    return LORE_OK;
+}
+
+int lore_add(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_id src)
+{
+    kb_clear(kb);
+    if (kb->batch)
+        return kb_busy(kb, "lore_add");
+    int rc = check_ids(kb, "lore_add", s, p, o, 0);
+    if (rc != LORE_OK)
+        return rc;
+    if (src != 0 && !dict_valid(&kb->d, src))
+        return kb_fail(kb, LORE_ERR_ARG, "lore_add: source is not a term id (%u)", (unsigned)src);
+    return status(kb, store_assert(&kb->st, s, p, o, src));
+}
+
+int lore_remove(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_id src)
+{
+    kb_clear(kb);
+    if (kb->batch)
+        return kb_busy(kb, "lore_remove");
+    int rc = check_ids(kb, "lore_remove", s, p, o, 0);
+    if (rc != LORE_OK)
+        return rc;
+    if (src != 0 && src != LORE_ANY_SOURCE && !dict_valid(&kb->d, src))
+        return kb_fail(kb, LORE_ERR_ARG, "lore_remove: source is not a term id (%u)",
+                       (unsigned)src);
+    return status(kb, store_unassert(&kb->st, s, p, o, src));
+}
+
+int lore_retract_source(lore_kb *kb, lore_id src, size_t *removed)
+{
+    kb_clear(kb);
+    if (removed)
+        *removed = 0;
+    if (kb->batch)
+        return kb_busy(kb, "lore_retract_source");
+    if (src != 0 && !dict_valid(&kb->d, src))
+        return kb_fail(kb, LORE_ERR_ARG, "lore_retract_source: source is not a term id (%u)",
+                       (unsigned)src);
+    return status(kb, store_retract_source(&kb->st, src, removed));
+}
+
+size_t lore_size(const lore_kb *kb)
+{
+    return kb->st.nlive;
+}
+
+int lore_count(lore_kb *kb, lore_id s, lore_id p, lore_id o, uint64_t *n)
+{
+    kb_clear(kb);
+    *n = 0;
+    if (kb->batch)
+        return kb_busy(kb, "lore_count");
+    return status(kb, store_count(&kb->st, s, p, o, n));
+}
+
+int lore_fact(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_fact_info *info, lore_id *srcs,
+              size_t cap)
+{
+    kb_clear(kb);
+    memset(info, 0, sizeof *info);
+    uint32_t meta = store_meta(&kb->st, s, p, o);
+    if (meta == 0)
+        return LORE_OK;
+    info->present = 1;
+    info->asserted = (meta & META_ASSERTED) != 0;
+    info->derived = (meta & META_DERIVED) != 0;
+    /* the default source (0) comes first in the sorted list */
+    uint32_t first;
+    size_t n = store_meta_sources(&kb->st, meta, &first, 1);
+    info->in_default = n > 0 && first == 0;
+    size_t skip = info->in_default ? 1 : 0;
+    info->nsources = n - skip;
+    if (cap && n > skip) {
+        uint32_t buf[64];
+        uint32_t *all = n <= 64 ? buf : mem_alloc(&kb->m, n, sizeof *all);
+        if (!all)
+            return kb_nomem(kb);
+        store_meta_sources(&kb->st, meta, all, n);
+        for (size_t i = 0; i < cap && i + skip < n; i++)
+            srcs[i] = all[i + skip];
+        if (all != buf)
+            mem_free(&kb->m, all, n, sizeof *all);
+    }
+    return LORE_OK;
+}
+
+/* ---- iterators ---- */
+
+struct lore_iter {
+    lore_kb *kb;
+    store_iter it;
+};
+
+int lore_match(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_iter **itp)
+{
+    kb_clear(kb);
+    *itp = NULL;
+    if (kb->batch)
+        return kb_busy(kb, "lore_match");
+    lore_iter *it = mem_alloc(&kb->m, 1, sizeof *it);
+    if (!it)
+        return kb_nomem(kb);
+    it->kb = kb;
+    int rc = store_iter_init(&kb->st, &it->it, s, p, o);
+    if (rc != LORE_OK) {
+        mem_free(&kb->m, it, 1, sizeof *it);
+        return status(kb, rc);
+    }
+    *itp = it;
+    return LORE_OK;
+}
+
+int lore_iter_next(lore_iter *it, lore_id t[3])
+{
+    int rc = store_iter_next(&it->it, t);
+    if (rc == LORE_ERR_CHANGED)
+        kb_fail(it->kb, rc, "the knowledge base changed during iteration");
+    return rc;
+}
+
+int lore_iter_read(lore_iter *it, lore_id *t, size_t cap, size_t *n)
+{
+    int rc = store_iter_read(&it->it, t, cap, n);
+    if (rc == LORE_ERR_CHANGED)
+        kb_fail(it->kb, rc, "the knowledge base changed during iteration");
+    return rc;
+}
+
+void lore_iter_free(lore_iter *it)
+{
+    if (!it)
+        return;
+    mem m = it->kb->m;
+    mem_free(&m, it, 1, sizeof *it);
+}
+
+/* ---- transactions ---- */
+
+int lore_begin(lore_kb *kb)
+{
+    kb_clear(kb);
+    if (kb->batch)
+        return kb_busy(kb, "lore_begin");
+    if (kb->st.in_txn)
+        return kb_fail(kb, LORE_ERR_STATE, "lore_begin: a transaction is already open");
+    return store_begin(&kb->st);
+}
+
+int lore_commit(lore_kb *kb)
+{
+    kb_clear(kb);
+    if (kb->batch)
+        return kb_busy(kb, "lore_commit");
+    if (!kb->st.in_txn)
+        return kb_fail(kb, LORE_ERR_STATE, "lore_commit: no transaction is open");
+    store_commit(&kb->st);
+    return LORE_OK;
+}
+
+int lore_rollback(lore_kb *kb)
+{
+    kb_clear(kb);
+    if (kb->batch)
+        return kb_busy(kb, "lore_rollback");
+    if (!kb->st.in_txn)
+        return kb_fail(kb, LORE_ERR_STATE, "lore_rollback: no transaction is open");
+    store_rollback(&kb->st);
+    return LORE_OK;
+}
+
+int lore_in_transaction(const lore_kb *kb)
+{
+    return kb->st.in_txn;
+}
+
+/* ---- batches ---- */
+
+struct lore_batch {
+    lore_kb *kb;
+    dict_mark mark;
+    uint32_t *rows; /* 4 ids per fact: s, p, o, meta */
+    size_t n, cap;
+};
+
+int lore_batch_new(lore_kb *kb, lore_batch **bp)
+{
+    kb_clear(kb);
+    *bp = NULL;
+    if (kb->batch)
+        return kb_busy(kb, "lore_batch_new");
+    lore_batch *b = mem_calloc(&kb->m, 1, sizeof *b);
+    if (!b)
+        return kb_nomem(kb);
+    b->kb = kb;
+    b->mark = dict_mark_get(&kb->d);
+    kb->batch = b;
+    *bp = b;
+    return LORE_OK;
+}
+
+int lore_batch_intern(lore_batch *b, const lore_value *v, lore_id *id)
+{
+    const char *why = NULL;
+    int rc = dict_intern(&b->kb->d, v, id, &why);
+    return rc == LORE_OK ? rc : value_error(b->kb, rc, "lore_batch_intern", why);
+}
+
+int lore_batch_add(lore_batch *b, lore_id s, lore_id p, lore_id o, lore_id src)
+{
+    lore_kb *kb = b->kb;
+    if (check_ids(kb, "lore_batch_add", s, p, o, 0) != LORE_OK)
+        return LORE_ERR_ARG;
+    if (src != 0 && !dict_valid(&kb->d, src))
+        return kb_fail(kb, LORE_ERR_ARG, "lore_batch_add: source is not a term id (%u)",
+                       (unsigned)src);
+    if (src > META_PAYLOAD)
+        return kb_fail(kb, LORE_ERR_LIMIT, "lore_batch_add: source id over 2^29");
+    /* cap counts ids, 4 per fact */
+    if (mem_reserve(&kb->m, (void **)&b->rows, &b->cap, 4 * (b->n + 1), sizeof *b->rows) != 0)
+        return kb_nomem(kb);
+    uint32_t *r = b->rows + 4 * b->n++;
+    r[0] = s, r[1] = p, r[2] = o, r[3] = META_ASSERTED | src;
+    return LORE_OK;
+}
+
+size_t lore_batch_size(const lore_batch *b)
+{
+    return b->n;
+}
+
+static void batch_release(lore_batch *b)
+{
+    lore_kb *kb = b->kb;
+    mem_free(&kb->m, b->rows, b->cap, sizeof *b->rows);
+    kb->batch = NULL;
+    mem_free(&kb->m, b, 1, sizeof *b);
+}
+
+int lore_batch_commit(lore_batch *b, size_t *added)
+{
+    lore_kb *kb = b->kb;
+    kb_clear(kb);
+    int rc = store_bulk(&kb->st, b->rows, b->n, added);
+    if (rc != LORE_OK) {
+        dict_rollback(&kb->d, b->mark);
+        batch_release(b);
+        return status(kb, rc);
+    }
+    batch_release(b);
+    return LORE_OK;
+}
+
+void lore_batch_free(lore_batch *b)
+{
+    if (!b)
+        return;
+    dict_rollback(&b->kb->d, b->mark);
+    batch_release(b);
+}

@@ -1,0 +1,40 @@
+/* kb.h - the lore_kb handle as the core's modules see it: dictionary,
+ * store, error message, interrupt flag.  Not installed. */
+#ifndef LORE_KB_H
+#define LORE_KB_H
+
+#include <signal.h>
+#include <stdarg.h>
+
+#include "dict.h"
+#include "store.h"
+
+struct lore_kb {
+    mem m;
+    dict d;
+    store st;
+    struct lore_batch *batch; /* the open batch, if any */
+    volatile sig_atomic_t interrupted;
+    char err[512];
+};
+
+/* Sets the handle's message (printf-style) and returns `status`. */
+int kb_fail(lore_kb *kb, int status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Records a plain out-of-memory failure. */
+int kb_nomem(lore_kb *kb);
+
+/* Clears the message at the start of a public call. */
+static inline void kb_clear(lore_kb *kb) { kb->err[0] = '\0'; }
+
+/* LORE_ERR_STATE with a message when a batch is open. */
+int kb_busy(lore_kb *kb, const char *fn);
+
+/* 1 if the interrupt flag is set; then it is cleared and a message set. */
+int kb_interrupted(lore_kb *kb);
+
+#endif

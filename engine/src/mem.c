@@ -1,0 +1,107 @@
+/* mem.c - allocation through the embedder's allocator, and the byte hash. */
+#include "mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void *mem_default(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    (void)ud;
+    (void)osize;
+    if (nsize == 0) {
+        free(ptr);
+        return NULL;
+    }
+    return realloc(ptr, nsize);
+}
+
+static int mul_ok(size_t n, size_t size, size_t *out)
+{
+    if (size != 0 && n > SIZE_MAX / size)
+        return 0;
+    *out = n * size;
+    return 1;
+}
+
+void *mem_alloc(const mem *m, size_t n, size_t size)
+{
+    size_t bytes;
+    if (n == 0 || !mul_ok(n, size, &bytes))
+        return NULL;
+    return m->fn(m->ud, NULL, 0, bytes);
+}
+
+void *mem_calloc(const mem *m, size_t n, size_t size)
+{
+    void *p = mem_alloc(m, n, size);
+    if (p)
+        memset(p, 0, n * size);
+    return p;
+}
+
+int mem_resize(const mem *m, void **pp, size_t on, size_t nn, size_t size)
+{
+    size_t ob, nb;
+    if (!mul_ok(nn, size, &nb) || !mul_ok(on, size, &ob))
+        return -1;
+    if (*pp == NULL)
+        ob = 0;
+    if (nb == 0) {
+        if (*pp)
+            m->fn(m->ud, *pp, ob, 0);
+        *pp = NULL;
+        return 0;
+    }
+    void *q = m->fn(m->ud, *pp, ob, nb);
+    if (q == NULL)
+        return -1;
+    *pp = q;
+    return 0;
+}
+
+void mem_free(const mem *m, void *p, size_t n, size_t size)
+{
+    if (p)
+        m->fn(m->ud, p, n * size, 0);
+}
+
+int mem_reserve(const mem *m, void **pp, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 8;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2)
+            return -1;
+        nc *= 2;
+    }
+    if (mem_resize(m, pp, *cap, nc, size) != 0)
+        return -1;
+    *cap = nc;
+    return 0;
+}
+
+static uint64_t read64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+uint64_t hash_bytes(const void *data, size_t n, uint64_t seed)
+{
+    /* Multiply-xorshift over 8-byte words: fast on short keys (names and
+     * IRIs), good enough spread for open addressing with a final mix. */
+    const unsigned char *p = data;
+    uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ull);
+    while (n >= 8) {
+        h = (h ^ read64(p)) * 0xff51afd7ed558ccdull;
+        h ^= h >> 29;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t last = 0;
+    memcpy(&last, p, n);
+    h = (h ^ last) * 0xc4ceb9fe1a85ec53ull;
+    return hash_mix(h);
+}

@@ -1,0 +1,133 @@
+/* sort.c - introsort and an in-place bucket pass over rows of ids. */
+#include "sort.h"
+
+static inline void swap_rows(uint32_t *x, uint32_t *y, int stride)
+{
+    for (int i = 0; i < stride; i++) {
+        uint32_t t = x[i];
+        x[i] = y[i];
+        y[i] = t;
+    }
+}
+
+#define ROW(i) (a + (size_t)(i) * (size_t)stride)
+
+static void insertion(uint32_t *a, size_t n, int stride)
+{
+    for (size_t i = 1; i < n; i++) {
+        for (size_t j = i; j > 0 && row_cmp(ROW(j - 1), ROW(j)) > 0; j--)
+            swap_rows(ROW(j - 1), ROW(j), stride);
+    }
+}
+
+static void sift(uint32_t *a, size_t n, size_t i, int stride)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && row_cmp(ROW(l), ROW(m)) > 0)
+            m = l;
+        if (l + 1 < n && row_cmp(ROW(l + 1), ROW(m)) > 0)
+            m = l + 1;
+        if (m == i)
+            return;
+        swap_rows(ROW(i), ROW(m), stride);
+        i = m;
+    }
+}
+
+static void heapsort_rows(uint32_t *a, size_t n, int stride)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        sift(a, n, i, stride);
+    for (size_t i = n; i-- > 1;) {
+        swap_rows(ROW(0), ROW(i), stride);
+        sift(a, i, 0, stride);
+    }
+}
+
+static void intro(uint32_t *a, size_t n, int stride, int depth)
+{
+    while (n > 16) {
+        if (depth-- == 0) {
+            heapsort_rows(a, n, stride);
+            return;
+        }
+        /* median of three to the front, then Hoare partition */
+        size_t mid = n / 2;
+        if (row_cmp(ROW(mid), ROW(0)) < 0)
+            swap_rows(ROW(mid), ROW(0), stride);
+        if (row_cmp(ROW(n - 1), ROW(0)) < 0)
+            swap_rows(ROW(n - 1), ROW(0), stride);
+        if (row_cmp(ROW(n - 1), ROW(mid)) < 0)
+            swap_rows(ROW(n - 1), ROW(mid), stride);
+        swap_rows(ROW(0), ROW(mid), stride);
+        uint32_t pivot[4];
+        for (int k = 0; k < stride; k++)
+            pivot[k] = ROW(0)[k];
+        size_t i = 0, j = n;
+        for (;;) {
+            do
+                i++;
+            while (i < n && row_cmp(ROW(i), pivot) < 0);
+            do
+                j--;
+            while (row_cmp(ROW(j), pivot) > 0);
+            if (i >= j)
+                break;
+            swap_rows(ROW(i), ROW(j), stride);
+        }
+        swap_rows(ROW(0), ROW(j), stride);
+        /* recurse on the smaller side */
+        if (j < n - j - 1) {
+            intro(a, j, stride, depth);
+            a = ROW(j + 1);
+            n = n - j - 1;
+        } else {
+            intro(ROW(j + 1), n - j - 1, stride, depth);
+            n = j;
+        }
+    }
+    insertion(a, n, stride);
+}
+
+void sort_rows(uint32_t *a, size_t n, int stride)
+{
+    int depth = 0;
+    for (size_t m = n; m > 1; m >>= 1)
+        depth += 2;
+    intro(a, n, stride, depth);
+}
+
+void sort_rows_bucketed(uint32_t *a, size_t n, int stride, uint32_t nkeys, uint32_t *scratch)
+{
+    /* American flag sort on row[0]: each swap puts one row into its final
+     * bucket; then each bucket is sorted on its own. */
+    uint32_t *next = scratch, *end = scratch + nkeys + 1;
+    for (uint32_t k = 0; k <= nkeys; k++)
+        next[k] = 0;
+    for (size_t i = 0; i < n; i++)
+        next[ROW(i)[0]]++;
+    uint32_t sum = 0;
+    for (uint32_t k = 0; k < nkeys; k++) {
+        uint32_t c = next[k];
+        next[k] = sum;
+        sum += c;
+        end[k] = sum;
+    }
+    for (uint32_t k = 0; k < nkeys; k++) {
+        while (next[k] < end[k]) {
+            uint32_t *r = ROW(next[k]);
+            uint32_t key = r[0];
+            if (key == k)
+                next[k]++;
+            else
+                swap_rows(r, ROW(next[key]++), stride);
+        }
+    }
+    uint32_t lo = 0;
+    for (uint32_t k = 0; k < nkeys; k++) {
+        if (end[k] - lo > 1)
+            sort_rows(ROW(lo), end[k] - lo, stride);
+        lo = end[k];
+    }
+}

@@ -1,0 +1,28 @@
+/* sort.h - sorting rows of uint32 ids lexicographically on their first
+ * three ids (rows of 3 or 4 ids), in place. */
+#ifndef LORE_SORT_H
+#define LORE_SORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Sorts n rows of `stride` (3 or 4) ids by (row[0], row[1], row[2]). */
+void sort_rows(uint32_t *a, size_t n, int stride);
+
+/* Same order, but first distributes the rows by row[0] (every row[0] <
+ * nkeys, n < 2^32) in one in-place pass, then sorts each bucket: close to
+ * linear for dense first ids.  `scratch` holds 2 * (nkeys + 1) ids. */
+void sort_rows_bucketed(uint32_t *a, size_t n, int stride, uint32_t nkeys, uint32_t *scratch);
+
+static inline int row_cmp(const uint32_t *x, const uint32_t *y)
+{
+    if (x[0] != y[0])
+        return x[0] < y[0] ? -1 : 1;
+    if (x[1] != y[1])
+        return x[1] < y[1] ? -1 : 1;
+    if (x[2] != y[2])
+        return x[2] < y[2] ? -1 : 1;
+    return 0;
+}
+
+#endif

@@ -1,0 +1,181 @@
+/* store.h - the fact store: triples of term ids with their sources, kept
+ * in three sorted orderings (SPO, POS, OSP) so that every pattern shape is
+ * one contiguous range per level.
+ *
+ * Layout, a small log-structured merge:
+ *  - base: most facts, as compressed sparse rows per ordering: off[k1] gives
+ *    the range of k1's entries, each entry the pair (k2, k3); meta[] runs
+ *    parallel to the SPO entries.  Built in one pass from sorted input.
+ *  - pend: an open-addressing table of every fact not in base, with its meta.
+ *  - runs: sorted copies (three orderings of full triples) of pend's facts,
+ *    at most RUN_MAX of them, merged like a binary counter.
+ *  - tail: pend's facts not yet in a run.  A read first turns the tail into
+ *    a run, so reads only ever look at base and runs.
+ *
+ * Invariants:
+ *  - every fact sits exactly once in base or pend; a pend fact is in the
+ *    tail or in exactly one run, never both.
+ *  - a fact is live iff its meta is non-zero (ASSERTED or DERIVED set).
+ *    Dead facts stay physically in place until a rebuild (never inside a
+ *    transaction); dead base facts are also in dead_base, so the POS and OSP
+ *    orderings (which have no meta) can skip them.
+ *  - base and runs never change once built, except base->meta words; they
+ *    are reference counted so an iterator keeps what it reads alive.
+ *  - reads may turn the tail into runs and merge runs, but never move facts
+ *    between base and pend, never drop dead facts and never change
+ *    `version`; every change of a fact's presence or meta bumps `version`.
+ *  - nlive is the number of live facts.
+ */
+#ifndef LORE_STORE_H
+#define LORE_STORE_H
+
+#include "mem.h"
+
+/* meta word of a fact */
+#define META_DERIVED 0x80000000u
+#define META_ASSERTED 0x40000000u
+#define META_MULTI 0x20000000u /* low bits index a source set */
+#define META_PAYLOAD 0x1fffffffu
+/* An asserted fact with only the default source: ASSERTED | 0. */
+
+enum { ORD_SPO = 0, ORD_POS = 1, ORD_OSP = 2 };
+
+typedef struct pair {
+    uint32_t a, b;
+} pair;
+
+typedef struct base {
+    int refs;
+    size_t n;        /* entries, dead ones included */
+    size_t cap_ent, cap_meta; /* allocated entries of ent[ORD_SPO], of meta */
+    uint32_t nkeys;  /* off[] has nkeys + 1 entries per ordering */
+    uint32_t *off[3];
+    pair *ent[3];
+    uint32_t *meta;  /* parallel to ent[ORD_SPO] */
+} base;
+
+typedef struct run {
+    int refs;
+    size_t n;
+    uint32_t *k[3]; /* 3n ids each, sorted in the ordering's key order */
+} run;
+
+typedef struct pend_slot {
+    uint32_t s, p, o, meta; /* s == 0: empty */
+} pend_slot;
+
+typedef struct srcset {
+    uint32_t n, cap;
+    uint32_t ids[]; /* sorted; 0 stands for the default source */
+} srcset;
+
+typedef struct undo {
+    uint32_t s, p, o, meta; /* meta before the change (0: absent) */
+} undo;
+
+enum { RUN_MAX = 24 };
+
+typedef struct store {
+    mem m;
+    base *b; /* NULL when empty */
+    pend_slot *pend;
+    size_t npend, pendcap; /* pendcap: power of two or 0 */
+    size_t ndead_pend;
+    uint32_t *tail; /* 3 ids per fact */
+    size_t ntail, tailcap;
+    run *runs[RUN_MAX];
+    int nruns;
+    uint32_t *dead_base; /* hash set of triples (3 ids per slot, s == 0 empty) */
+    size_t ndead_base, deadcap;
+    uint32_t *deadk[3]; /* sorted dead facts (base and runs), for counts */
+    size_t ndeadk;
+    int dead_dirty;
+    srcset **sets; /* source sets, by index */
+    size_t nsets, setcap;
+    uint32_t *freesets; /* free indexes of sets[] */
+    size_t nfree, freecap;
+    undo *log; /* transaction undo log */
+    size_t nlog, logcap;
+    uint32_t *logsets; /* set indexes the log owns (freed on commit) */
+    size_t nlogsets, logsetcap;
+    size_t log_creates; /* log entries whose old meta is 0 */
+    int in_txn;
+    size_t tail_max, pend_min; /* reorganisation thresholds (tests lower them) */
+    size_t nlive;
+    uint64_t version;
+} store;
+
+void store_init(store *st, const mem *m);
+void store_free(store *st);
+
+/* Asserts (s,p,o) from source src (0: default).  LORE_OK if anything
+ * changed, LORE_NOOP if it was already asserted from src, LORE_ERR_NOMEM. */
+int store_assert(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t src);
+
+/* Takes source src from the fact (src == LORE_ANY_SOURCE: every source).
+ * The fact goes when no source and no derivation holds it. */
+int store_unassert(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t src);
+
+/* Sets or clears the DERIVED mark (rules).  Clearing it on a fact that
+ * is not asserted removes the fact.  LORE_OK, LORE_NOOP, LORE_ERR_NOMEM. */
+int store_set_derived(store *st, uint32_t s, uint32_t p, uint32_t o, int derived);
+
+int store_retract_source(store *st, uint32_t src, size_t *removed);
+
+/* The meta word of a live fact, or 0 if absent. */
+uint32_t store_meta(const store *st, uint32_t s, uint32_t p, uint32_t o);
+
+/* The sources of a meta word: writes up to cap ids (0 = default source
+ * included) to out and returns their number. */
+size_t store_meta_sources(const store *st, uint32_t meta, uint32_t *out, size_t cap);
+
+/* Makes every pending fact readable (tail into a run).  LORE_OK or NOMEM;
+ * reorganisation only, nothing logical changes. */
+int store_prepare(store *st);
+
+/* Counts matches; 0 is a wildcard.  Calls store_prepare. */
+int store_count(store *st, uint32_t s, uint32_t p, uint32_t o, uint64_t *n);
+
+/* An iteration over matches.  Lives on the caller's stack or in a heap
+ * handle; store_iter_done releases what it holds. */
+typedef struct store_iter {
+    store *st;
+    uint64_t version;
+    int ord, prefix;
+    uint32_t key[3];
+    base *b;
+    run *runs[RUN_MAX];
+    int nruns, level; /* level -1: base, then runs[0..] */
+    size_t pos, end;
+    uint32_t k1; /* base: current first key when prefix == 0 */
+    int done;
+} store_iter;
+
+/* Starts an iteration; calls store_prepare (LORE_OK or NOMEM). */
+int store_iter_init(store *st, store_iter *it, uint32_t s, uint32_t p, uint32_t o);
+/* LORE_OK with t = (s,p,o), LORE_DONE, LORE_ERR_CHANGED. */
+int store_iter_next(store_iter *it, uint32_t t[3]);
+/* Up to cap facts into t (3 ids each). */
+int store_iter_read(store_iter *it, uint32_t *t, size_t cap, size_t *n);
+void store_iter_done(store_iter *it);
+
+/* Bulk addition: facts are 4 ids each (s, p, o, meta), any order, meta
+ * with ASSERTED (payload = one source id, no MULTI) and/or DERIVED.
+ * Merged with the store in one rebuild.  *added gets the number of new
+ * facts.  The array is sorted in place.  Atomic: LORE_OK or NOMEM with
+ * nothing changed. */
+int store_bulk(store *st, uint32_t *facts, size_t n, size_t *added);
+
+/* Transactions (see lore.h). */
+int store_begin(store *st);
+void store_commit(store *st);
+void store_rollback(store *st);
+
+/* Checks every invariant above; returns NULL or a description of the
+ * first one broken (tests). */
+const char *store_check(store *st);
+
+/* Bytes held by the store's structures (benchmarks). */
+size_t store_bytes(const store *st);
+
+#endif

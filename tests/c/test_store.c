@@ -1,0 +1,447 @@
+/* test_store.c - the store against a naive model: every pattern shape,
+ * counts, sources, derived marks, transactions and bulk merges, on random
+ * workloads, with the invariants checked after every step; and every
+ * allocation failure along a workload. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "store.h"
+
+/* ---- a naive model: a dense cube of source bitmasks ---- */
+
+#define MAXT 48
+#define NSRC 5
+static const uint32_t srcid[NSRC] = {0, 101, 102, 103, 104};
+#define DERIVED_BIT (1u << 31)
+
+typedef struct model {
+    int nt; /* terms are 1..nt */
+    uint32_t cell[MAXT + 1][MAXT + 1][MAXT + 1];
+} model;
+
+static uint64_t rng_state = 88172645463325252ull;
+static uint32_t rnd(uint32_t n)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state % n);
+}
+
+static size_t model_size(const model *md)
+{
+    size_t n = 0;
+    for (int s = 1; s <= md->nt; s++)
+        for (int p = 1; p <= md->nt; p++)
+            for (int o = 1; o <= md->nt; o++)
+                n += md->cell[s][p][o] != 0;
+    return n;
+}
+
+static int src_index(uint32_t src)
+{
+    for (int i = 0; i < NSRC; i++)
+        if (srcid[i] == src)
+            return i;
+    return -1;
+}
+
+/* The model's meta, compared by sources and the derived mark. */
+static void expect_meta(const store *st, const model *md, int s, int p, int o)
+{
+    uint32_t c = md->cell[s][p][o];
+    uint32_t meta = store_meta(st, (uint32_t)s, (uint32_t)p, (uint32_t)o);
+    assert_int_equal(meta != 0, c != 0);
+    if (!c)
+        return;
+    assert_int_equal((meta & META_DERIVED) != 0, (c & DERIVED_BIT) != 0);
+    uint32_t ids[NSRC + 1];
+    size_t n = store_meta_sources(st, meta, ids, NSRC + 1);
+    uint32_t got = 0;
+    for (size_t i = 0; i < n; i++) {
+        int k = src_index(ids[i]);
+        assert_true(k >= 0);
+        got |= 1u << k;
+        if (i)
+            assert_true(ids[i - 1] < ids[i]);
+    }
+    assert_int_equal(got, c & ~DERIVED_BIT);
+}
+
+static int cmp3(const void *a, const void *b)
+{
+    const uint32_t *x = a, *y = b;
+    for (int i = 0; i < 3; i++)
+        if (x[i] != y[i])
+            return x[i] < y[i] ? -1 : 1;
+    return 0;
+}
+
+/* Every shape against a naive scan, for one random pattern each. */
+static void check_patterns(store *st, const model *md, int rounds)
+{
+    static uint32_t got[(MAXT + 1) * (MAXT + 1) * (MAXT + 1) * 3];
+    static uint32_t want[(MAXT + 1) * (MAXT + 1) * (MAXT + 1) * 3];
+    for (int r = 0; r < rounds; r++) {
+        for (int shape = 0; shape < 8; shape++) {
+            uint32_t q[3];
+            for (int i = 0; i < 3; i++)
+                q[i] = (shape >> i & 1) ? 1 + rnd((uint32_t)md->nt + 1) : 0; /* nt+1: absent */
+            size_t nw = 0;
+            for (int s = 1; s <= md->nt; s++)
+                for (int p = 1; p <= md->nt; p++)
+                    for (int o = 1; o <= md->nt; o++) {
+                        if (!md->cell[s][p][o])
+                            continue;
+                        if ((q[0] && q[0] != (uint32_t)s) || (q[1] && q[1] != (uint32_t)p) ||
+                            (q[2] && q[2] != (uint32_t)o))
+                            continue;
+                        want[3 * nw] = (uint32_t)s, want[3 * nw + 1] = (uint32_t)p;
+                        want[3 * nw + 2] = (uint32_t)o;
+                        nw++;
+                    }
+            uint64_t cnt = 0;
+            assert_int_equal(store_count(st, q[0], q[1], q[2], &cnt), LORE_OK);
+            assert_int_equal(cnt, nw);
+            store_iter it;
+            assert_int_equal(store_iter_init(st, &it, q[0], q[1], q[2]), LORE_OK);
+            size_t ng = 0;
+            uint32_t t[3];
+            int rc;
+            /* alternate single steps and batched reads */
+            if (r % 2 == 0) {
+                while ((rc = store_iter_next(&it, t)) == LORE_OK) {
+                    assert_true(ng < nw);
+                    memcpy(got + 3 * ng++, t, sizeof t);
+                }
+            } else {
+                size_t n;
+                while ((rc = store_iter_read(&it, got + 3 * ng, 7, &n)) == LORE_OK) {
+                    ng += n;
+                    assert_true(ng <= nw);
+                }
+            }
+            assert_int_equal(rc, LORE_DONE);
+            store_iter_done(&it);
+            assert_int_equal(ng, nw);
+            qsort(got, ng, 3 * sizeof *got, cmp3);
+            assert_memory_equal(got, want, 3 * nw * sizeof *got);
+        }
+    }
+}
+
+static void check_all(store *st, const model *md)
+{
+    const char *bad = store_check(st);
+    if (bad)
+        fail_msg("invariant broken: %s", bad);
+    assert_int_equal(st->nlive, model_size(md));
+    for (int s = 1; s <= md->nt; s++)
+        for (int p = 1; p <= md->nt; p++)
+            for (int o = 1; o <= md->nt; o++)
+                expect_meta(st, md, s, p, o);
+}
+
+/* One random operation applied to both; returns the store's status. */
+static int random_op(store *st, model *md, int allow_bulk)
+{
+    uint32_t s = 1 + rnd((uint32_t)md->nt), p = 1 + rnd((uint32_t)md->nt),
+             o = 1 + rnd((uint32_t)md->nt);
+    int k = (int)rnd(NSRC);
+    uint32_t *c = &md->cell[s][p][o];
+    int op = (int)rnd(allow_bulk ? 100 : 97);
+    int rc;
+    if (op < 55) {
+        rc = store_assert(st, s, p, o, srcid[k]);
+        if (rc == LORE_OK || rc == LORE_NOOP) {
+            assert_int_equal(rc == LORE_NOOP, (*c >> k & 1) != 0);
+            *c |= 1u << k;
+        }
+    } else if (op < 75) {
+        uint32_t src = rnd(4) == 0 ? LORE_ANY_SOURCE : srcid[k];
+        rc = store_unassert(st, s, p, o, src);
+        if (rc == LORE_OK || rc == LORE_NOOP) {
+            uint32_t mask = src == LORE_ANY_SOURCE ? 0x1fu : 1u << k;
+            assert_int_equal(rc == LORE_NOOP, (*c & mask) == 0);
+            *c &= ~mask;
+        }
+    } else if (op < 90) {
+        int d = (int)rnd(2);
+        rc = store_set_derived(st, s, p, o, d);
+        if (rc == LORE_OK || rc == LORE_NOOP) {
+            assert_int_equal(rc == LORE_NOOP, ((*c & DERIVED_BIT) != 0) == d);
+            *c = d ? *c | DERIVED_BIT : *c & ~DERIVED_BIT;
+        }
+    } else if (op < 97) {
+        size_t removed = 0, want = 0;
+        rc = store_retract_source(st, srcid[k], &removed);
+        if (rc == LORE_OK || rc == LORE_NOOP) {
+            int any = 0;
+            for (int a = 1; a <= md->nt; a++)
+                for (int b = 1; b <= md->nt; b++)
+                    for (int e = 1; e <= md->nt; e++) {
+                        uint32_t *x = &md->cell[a][b][e];
+                        if (*x >> k & 1) {
+                            any = 1;
+                            *x &= ~(1u << k);
+                            want += *x == 0;
+                        }
+                    }
+            assert_int_equal(rc == LORE_NOOP, !any);
+            assert_int_equal(removed, want);
+        }
+    } else {
+        /* a bulk merge of random rows, duplicates included */
+        size_t n = 1 + rnd(200);
+        uint32_t *rows = malloc(4 * n * sizeof *rows);
+        for (size_t i = 0; i < n; i++) {
+            uint32_t *r = rows + 4 * i;
+            r[0] = 1 + rnd((uint32_t)md->nt), r[1] = 1 + rnd((uint32_t)md->nt);
+            r[2] = 1 + rnd((uint32_t)md->nt);
+            r[3] = rnd(5) == 0 ? META_DERIVED : META_ASSERTED | srcid[rnd(NSRC)];
+        }
+        uint32_t *copy = malloc(4 * n * sizeof *copy);
+        memcpy(copy, rows, 4 * n * sizeof *rows);
+        size_t added = 0;
+        rc = store_bulk(st, rows, n, &added);
+        if (rc == LORE_OK) {
+            size_t want = 0;
+            for (size_t i = 0; i < n; i++) {
+                uint32_t *r = copy + 4 * i;
+                uint32_t *x = &md->cell[r[0]][r[1]][r[2]];
+                want += *x == 0;
+                *x |= r[3] & META_DERIVED ? DERIVED_BIT : 1u << src_index(r[3] & META_PAYLOAD);
+            }
+            assert_int_equal(added, want);
+        }
+        free(rows);
+        free(copy);
+    }
+    return rc;
+}
+
+static void run_workload(int nt, int steps, size_t tail_max, size_t pend_min, int check_every)
+{
+    static model md;
+    memset(&md, 0, sizeof md);
+    md.nt = nt;
+    mem m = {mem_default, NULL};
+    store st;
+    store_init(&st, &m);
+    st.tail_max = tail_max;
+    st.pend_min = pend_min;
+    for (int i = 0; i < steps; i++) {
+        int rc = random_op(&st, &md, 1);
+        assert_true(rc == LORE_OK || rc == LORE_NOOP);
+        if (i % check_every == 0) {
+            check_all(&st, &md);
+            check_patterns(&st, &md, 1);
+        }
+    }
+    check_all(&st, &md);
+    check_patterns(&st, &md, 4);
+    store_free(&st);
+}
+
+/* Small thresholds: every reorganisation path runs many times. */
+static void test_random_small_levels(void **state)
+{
+    (void)state;
+    run_workload(6, 3000, 4, 16, 7);
+    run_workload(10, 6000, 16, 64, 13);
+}
+
+/* The setting: stores of about 10^4 facts, adds and removes. */
+static void test_random_10k(void **state)
+{
+    (void)state;
+    static model md;
+    memset(&md, 0, sizeof md);
+    md.nt = 40;
+    mem m = {mem_default, NULL};
+    store st;
+    store_init(&st, &m);
+    st.tail_max = 512;
+    st.pend_min = 2048;
+    /* grow to ~10^4 facts, then churn */
+    for (int i = 0; i < 14000; i++) {
+        uint32_t s = 1 + rnd(40), p = 1 + rnd(40), o = 1 + rnd(40);
+        int k = (int)rnd(NSRC);
+        int rc = store_assert(&st, s, p, o, srcid[k]);
+        assert_true(rc == LORE_OK || rc == LORE_NOOP);
+        md.cell[s][p][o] |= 1u << k;
+    }
+    assert_true(st.nlive > 9000);
+    for (int round = 0; round < 6; round++) {
+        for (int i = 0; i < 3000; i++)
+            random_op(&st, &md, 1);
+        check_all(&st, &md);
+        check_patterns(&st, &md, 20);
+    }
+    store_free(&st);
+}
+
+static model snap, txn_snap;
+
+/* Transactions: rollback restores the exact state; commit keeps it. */
+static void test_transactions(void **state)
+{
+    (void)state;
+    static model md;
+    memset(&md, 0, sizeof md);
+    md.nt = 8;
+    mem m = {mem_default, NULL};
+    store st;
+    store_init(&st, &m);
+    st.tail_max = 8;
+    st.pend_min = 32;
+    for (int i = 0; i < 300; i++)
+        random_op(&st, &md, 1);
+    for (int round = 0; round < 200; round++) {
+        memcpy(&snap, &md, sizeof md);
+        assert_int_equal(store_begin(&st), LORE_OK);
+        assert_int_equal(store_begin(&st), LORE_ERR_STATE);
+        int n = (int)rnd(60);
+        for (int i = 0; i < n; i++)
+            random_op(&st, &md, 1);
+        const char *bad = store_check(&st);
+        if (bad)
+            fail_msg("in transaction: %s", bad);
+        if (rnd(2)) {
+            store_rollback(&st);
+            memcpy(&md, &snap, sizeof md);
+        } else {
+            store_commit(&st);
+        }
+        check_all(&st, &md);
+        if (round % 10 == 0)
+            check_patterns(&st, &md, 1);
+    }
+    store_free(&st);
+}
+
+/* Iterators: a change makes the next step fail cleanly; reads don't. */
+static void test_iterator_changes(void **state)
+{
+    (void)state;
+    mem m = {mem_default, NULL};
+    store st;
+    store_init(&st, &m);
+    for (uint32_t i = 1; i <= 50; i++)
+        assert_int_equal(store_assert(&st, i, 2, 3, 0), LORE_OK);
+    store_iter a, b;
+    uint32_t t[3];
+    assert_int_equal(store_iter_init(&st, &a, 0, 2, 0), LORE_OK);
+    assert_int_equal(store_iter_next(&a, t), LORE_OK);
+    /* another iterator and a count do not disturb it */
+    assert_int_equal(store_iter_init(&st, &b, 0, 0, 3), LORE_OK);
+    uint64_t n;
+    assert_int_equal(store_count(&st, 0, 2, 0, &n), LORE_OK);
+    assert_int_equal(n, 50);
+    assert_int_equal(store_iter_next(&a, t), LORE_OK);
+    /* a no-op write does not either */
+    assert_int_equal(store_assert(&st, 1, 2, 3, 0), LORE_NOOP);
+    assert_int_equal(store_iter_next(&a, t), LORE_OK);
+    /* a real one does */
+    assert_int_equal(store_assert(&st, 60, 2, 3, 0), LORE_OK);
+    assert_int_equal(store_iter_next(&a, t), LORE_ERR_CHANGED);
+    assert_int_equal(store_iter_next(&b, t), LORE_ERR_CHANGED);
+    store_free(&st);
+}
+
+/* ---- allocation failures ---- */
+
+typedef struct failing {
+    long calls, fail_at; /* the fail_at-th allocation fails (1-based) */
+    long failed;
+    size_t live;
+} failing;
+
+static void *failing_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    failing *f = ud;
+    if (nsize == 0) {
+        if (ptr)
+            f->live -= osize;
+        free(ptr);
+        return NULL;
+    }
+    if (++f->calls == f->fail_at) {
+        f->failed++;
+        return NULL;
+    }
+    void *q = realloc(ptr, nsize);
+    if (q)
+        f->live += nsize - (ptr ? osize : 0);
+    return q;
+}
+
+/* For every N: run the workload with the Nth allocation failing; the
+ * failed operation changes nothing, the others are exact. */
+static void test_alloc_failures(void **state)
+{
+    (void)state;
+    static model md;
+    long total = -1;
+    for (long n = 1;; n++) {
+        failing f = {0, n, 0, 0};
+        mem m = {failing_alloc, &f};
+        store st;
+        store_init(&st, &m);
+        st.tail_max = 4;
+        st.pend_min = 8;
+        memset(&md, 0, sizeof md);
+        md.nt = 5;
+        rng_state = 12345;
+        int saw_fail = 0;
+        for (int i = 0; i < 150; i++) {
+            memcpy(&snap, &md, sizeof md);
+            if (i == 60) {
+                assert_int_equal(store_begin(&st), LORE_OK);
+                memcpy(&txn_snap, &md, sizeof md);
+            }
+            int rc = random_op(&st, &md, 1);
+            if (rc == LORE_ERR_NOMEM) {
+                saw_fail = 1;
+                memcpy(&md, &snap, sizeof md); /* nothing changed */
+            } else {
+                assert_true(rc == LORE_OK || rc == LORE_NOOP);
+            }
+            if (i == 110) { /* everything since step 60 is undone */
+                store_rollback(&st);
+                memcpy(&md, &txn_snap, sizeof md);
+            }
+            check_all(&st, &md);
+            uint64_t cnt;
+            rc = store_count(&st, 0, 0, 0, &cnt);
+            assert_true(rc == LORE_OK || rc == LORE_ERR_NOMEM);
+        }
+        store_free(&st);
+        if (f.live != 0)
+            fail_msg("allocation %ld failing: %zu bytes unaccounted", n, f.live);
+        if (!saw_fail && f.failed == 0) {
+            total = n;
+            break;
+        }
+    }
+    assert_true(total > 50);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_random_small_levels),
+        cmocka_unit_test(test_random_10k),
+        cmocka_unit_test(test_transactions),
+        cmocka_unit_test(test_iterator_changes),
+        cmocka_unit_test(test_alloc_failures),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
