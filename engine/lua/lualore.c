@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "lore_lua.h" /* the pure-Lua half, embedded at build time */
+#include "lua_parts.h" /* the pure-Lua parts, embedded at build time */
 
 /* ------------------------------------------------------------------ */
 /* values                                                             */
@@ -619,6 +619,24 @@ static const luaL_Reg module_funcs[] = {
     {NULL, NULL},
 };
 
+void lualore_add_methods(lua_State *L, const luaL_Reg *methods, const luaL_Reg *funcs)
+{
+    if (funcs)
+        luaL_setfuncs(L, funcs, 0);
+    if (methods) {
+        luaL_getmetatable(L, LORE_KB_MT);
+        lua_getfield(L, -1, "__index");
+        luaL_setfuncs(L, methods, 0);
+        lua_pop(L, 2);
+    }
+}
+
+/* The C parts of the binding beyond this file, in order. */
+static void lualore_open_parts(lua_State *L)
+{
+    (void)L;
+}
+
 /* Makes metatable `name` with metamethods `meta` and `methods` as __index. */
 static void new_class(lua_State *L, const char *name, const luaL_Reg *meta, const luaL_Reg *methods)
 {
@@ -647,18 +665,24 @@ int luaopen_lore(lua_State *L)
     lua_pushliteral(L, LORE_HOME); /* where the shipped knowledge lives */
     lua_setfield(L, -2, "home");
 #endif
-    /* The pure-Lua half completes the module: lore.lua gets the module
-     * table and the kb methods table, and the Text/Date metatables. */
-    if (luaL_loadbufferx(L, (const char *)lore_lua_source, sizeof lore_lua_source - 1,
-                         "=lore.lua", "t") != LUA_OK)
-        return lua_error(L);
-    lua_pushvalue(L, -2);
-    luaL_getmetatable(L, LORE_KB_MT);
-    lua_getfield(L, -1, "__index");
-    lua_remove(L, -2);
-    luaL_getmetatable(L, LORE_TEXT_MT);
-    luaL_getmetatable(L, LORE_DATE_MT);
-    luaL_getmetatable(L, LORE_ITER_MT);
-    lua_call(L, 5, 0);
+    /* the C parts add their functions and kb methods */
+    lualore_open_parts(L);
+    /* The pure-Lua parts complete the module: each gets the module table,
+     * the kb methods table and the Text, Date and iterator metatables. */
+    for (size_t i = 0; i < sizeof lua_parts / sizeof lua_parts[0]; i++) {
+        const struct lua_part *p = &lua_parts[i];
+        lua_pushfstring(L, "=%s.lua", p->name);
+        if (luaL_loadbufferx(L, (const char *)p->src, p->len, lua_tostring(L, -1), "t") != LUA_OK)
+            return lua_error(L);
+        lua_remove(L, -2);
+        lua_pushvalue(L, -2);
+        luaL_getmetatable(L, LORE_KB_MT);
+        lua_getfield(L, -1, "__index");
+        lua_remove(L, -2);
+        luaL_getmetatable(L, LORE_TEXT_MT);
+        luaL_getmetatable(L, LORE_DATE_MT);
+        luaL_getmetatable(L, LORE_ITER_MT);
+        lua_call(L, 5, 0);
+    }
     return 1;
 }

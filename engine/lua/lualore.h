@@ -30,6 +30,12 @@ int lualore_tovalue(lua_State *L, int i, lore_value *v, const char **what);
 /* Pushes term id as a Lua value. */
 void lualore_pushterm(lua_State *L, lore_kb *kb, lore_id id);
 
+/* For the binding's parts: adds `funcs` to the module table on top of the
+ * stack and `kb_methods` to the kb class (either may be NULL).  Each part
+ * file has an opener, `void lualore_open_NAME(lua_State *L)`, called from
+ * lualore_open_parts in lualore.c. */
+void lualore_add_methods(lua_State *L, const luaL_Reg *kb_methods, const luaL_Reg *funcs);
+
 /* Raises a Lua error with kb's message for a failed status. */
 int lualore_fail(lua_State *L, lore_kb *kb, int rc);
 
