@@ -406,7 +406,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (o.version) {
-        printf("lore %s (%s)\n", LORE_VERSION, LUA_RELEASE);
+        printf("lore %s (%s)\n", LORE_VERSION, LUA_VERSION);
         return 0;
     }
     lua_State *L = luaL_newstate();

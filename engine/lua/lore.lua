@@ -252,7 +252,7 @@ local function path_string(path)
 end
 
 local TERM_FORMS = 'a term (a string, a number, true/false, or an object with "text", "date", '
-  .. '"number", "integer" or "symbol")'
+  .. '"number" or "integer")'
 
 -- Reads a JSON knowledge file into batch b; returns the number of facts or
 -- raises {path = ..., msg = ...}.
@@ -276,11 +276,11 @@ local function read_json_facts(doc, b)
       local keys = {}
       for k in pairs(x) do keys[#keys + 1] = tostring(k) end
       sort(keys)
-      local kinds = { text = 1, date = 1, number = 1, integer = 1, symbol = 1 }
+      local kinds = { text = 1, date = 1, number = 1, integer = 1 }
       local kind
       for _, k in ipairs(keys) do
         if kinds[k] then
-          if kind then fail(path, "one of text/date/number/integer/symbol, got both " .. kind .. " and " .. k) end
+          if kind then fail(path, "one of text/date/number/integer, got both " .. kind .. " and " .. k) end
           kind = k
         elseif not (k == "lang" and x.text ~= nil) then
           fail(path, TERM_FORMS .. ", got key '" .. k .. "'")
@@ -291,12 +291,18 @@ local function read_json_facts(doc, b)
         if type(v) ~= "string" then fail(copy(path, "text"), "a string") end
         if x.lang ~= nil and type(x.lang) ~= "string" then fail(copy(path, "lang"), "a language tag string") end
         local ok, r = pcall(lore.text, v, x.lang)
-        if not ok then fail(path, (tostring(r):gsub("^.-%((.*)%)$", "%1"))) end
+        if not ok then
+          local reason = tostring(r):match("%((.-) expected%)$") or tostring(r)
+          fail(copy(path, x.lang and "lang" or "text"), reason .. (x.lang and (", got '" .. x.lang .. "'") or ""))
+        end
         return r
       elseif kind == "date" then
         if type(v) ~= "string" then fail(copy(path, "date"), "an ISO 8601 date string") end
         local ok, r = pcall(lore.date, v)
-        if not ok then fail(copy(path, "date"), (tostring(r):gsub("^.-%((.*)%)$", "%1"))) end
+        if not ok then
+          local reason = tostring(r):match("%((.-) expected, got") or tostring(r)
+          fail(copy(path, "date"), reason .. ", got '" .. v .. "'")
+        end
         return r
       elseif kind == "number" then
         if type(v) ~= "number" then fail(copy(path, "number"), "a number") end
@@ -306,9 +312,6 @@ local function read_json_facts(doc, b)
         if type(v) == "number" then i = math.tointeger(v) end
         if not i then fail(copy(path, "integer"), "an integer, or a string of decimal digits within 64 bits") end
         return i
-      elseif kind == "symbol" then
-        if type(v) ~= "string" then fail(copy(path, "symbol"), "a string") end
-        return v
       end
       fail(path, TERM_FORMS .. (next(x) == nil and ", got an empty object" or ""))
     end
@@ -354,7 +357,7 @@ local function read_json_facts(doc, b)
       fail({ k }, "one of the keys lore, source, facts; got '" .. tostring(k) .. "'")
     end
   end
-  if doc.lore ~= 1 then fail({ doc.lore == nil and nil or "lore" }, '"lore": 1 (the format version)') end
+  if doc.lore ~= 1 then fail(doc.lore == nil and {} or { "lore" }, '"lore": 1 (the format version)') end
   local source
   if doc.source ~= nil then source = term(doc.source, { "source" }) end
   facts(doc.facts or {}, { "facts" }, source)

@@ -407,11 +407,9 @@ static int kb_retract_source(lua_State *L)
 /* match iterators                                                    */
 
 typedef struct liter {
-    lore_iter *it;
+    lore_iter *it; /* NULL once exhausted or closed */
     lore_kb *kb;
-    lore_id t[3 * 64]; /* read ahead */
-    size_t n, pos;
-    int empty; /* a pattern term is unknown: nothing matches */
+    lore_id t[3];
 } liter;
 
 static int iter_close(lua_State *L)
@@ -422,25 +420,22 @@ static int iter_close(lua_State *L)
     return 0;
 }
 
-/* The next row's ids, or NULL at the end; raises if the kb changed. */
+/* The next row's ids, or NULL at the end; raises if the kb changed.  One
+ * row at a time, so a change is noticed at the very next step. */
 static const lore_id *iter_step(lua_State *L, liter *li)
 {
-    if (li->pos == li->n) {
-        if (!li->it)
-            return NULL;
-        size_t n;
-        int rc = lore_iter_read(li->it, li->t, 64, &n);
-        if (rc == LORE_DONE) {
-            lore_iter_free(li->it);
-            li->it = NULL;
-            return NULL;
-        }
-        if (rc < 0)
-            luaL_error(L, "knowledge base changed during iteration "
-                          "(collect the matches first, e.g. with :all())");
-        li->n = n, li->pos = 0;
+    if (!li->it)
+        return NULL;
+    int rc = lore_iter_next(li->it, li->t);
+    if (rc == LORE_DONE) {
+        lore_iter_free(li->it);
+        li->it = NULL;
+        return NULL;
     }
-    return li->t + 3 * li->pos++;
+    if (rc < 0)
+        luaL_error(L, "knowledge base changed during iteration "
+                      "(collect the matches first, e.g. with :all())");
+    return li->t;
 }
 
 /* __call: one step of a generic for */
@@ -486,7 +481,7 @@ static int kb_match(lua_State *L)
     for (int i = 0; i < 3; i++)
         t[i] = lookup_arg(L, kb, i + 2, &missing);
     liter *li = lua_newuserdatauv(L, sizeof *li, 1);
-    li->it = NULL, li->kb = kb, li->n = li->pos = 0, li->empty = missing;
+    li->it = NULL, li->kb = kb;
     luaL_setmetatable(L, LORE_ITER_MT);
     lua_pushvalue(L, 1); /* the iterator keeps its kb alive */
     lua_setiuservalue(L, -2, 1);
@@ -495,11 +490,9 @@ static int kb_match(lua_State *L)
         if (rc < 0)
             return lualore_fail(L, kb, rc);
     }
-    /* f, state, control, closing value */
-    lua_pushnil(L);
-    lua_pushnil(L);
-    lua_pushvalue(L, -3);
-    return 4;
+    /* one callable value: the REPL shows it whole; an exhausted iterator
+     * frees itself, an abandoned one is freed by the collector */
+    return 1;
 }
 
 /* ------------------------------------------------------------------ */

@@ -1,0 +1,81 @@
+#!/bin/sh
+# test_cli.sh - the lore program: options, exit statuses, script output,
+# piped input.  Usage: test_cli.sh LORE_BINARY SOURCE_DIR
+set -u
+LORE=$1
+ROOT=$2
+cd "$ROOT" || exit 1
+fails=0
+out=$(mktemp) err=$(mktemp)
+trap 'rm -f "$out" "$err"' EXIT
+
+# expect NAME STATUS STDOUT STDERR -- command... (stdin from $IN if set)
+expect() {
+  name=$1 status=$2 want_out=$3 want_err=$4
+  shift 5
+  if [ -n "${IN+x}" ]; then
+    printf '%b' "$IN" | "$@" >"$out" 2>"$err"
+  else
+    "$@" </dev/null >"$out" 2>"$err"
+  fi
+  got=$?
+  ok=1
+  [ "$got" = "$status" ] || { echo "FAIL $name: status $got, expected $status"; ok=0; }
+  if [ "$(cat "$out")" != "$want_out" ]; then
+    echo "FAIL $name: stdout"; echo "--- expected"; printf '%s\n' "$want_out"; echo "--- got"; cat "$out"; ok=0
+  fi
+  if [ "$(cat "$err")" != "$want_err" ]; then
+    echo "FAIL $name: stderr"; echo "--- expected"; printf '%s\n' "$want_err"; echo "--- got"; cat "$err"; ok=0
+  fi
+  [ $ok = 1 ] && echo "ok   $name" || fails=$((fails + 1))
+}
+
+expect version 0 "lore 0.1.0 (Lua 5.4)" "" -- "$LORE" --version
+expect help 0 "$("$LORE" --help)" "" -- "$LORE" --help
+usage=$("$LORE" --help)
+expect unknown-option 2 "" "lore: unknown option: --bogus
+$usage" -- "$LORE" --bogus
+expect missing-argument 2 "" "lore: option needs an argument: -e
+$usage" -- "$LORE" -e
+expect exec 0 "3" "" -- "$LORE" --empty -e "print(1 + 2)"
+expect shipped-kb 0 "636" "" -- "$LORE" -e "print(#kb)"
+expect empty-kb 0 "0" "" -- "$LORE" --empty -e "print(#kb)"
+expect k-file 0 "9" "" -- "$LORE" -k tests/data/json/good.json -e "print(#kb)"
+expect k-bad-file 1 "" "lore: tests/data/json/bad/short-fact.json:5:5: facts[1]: expected a fact of 3 terms (or 4 with a source), got 2" \
+  -- "$LORE" -k tests/data/json/bad/short-fact.json -e "print(#kb)"
+expect script-error 1 "" "lore: tests/cli/fail.lua:3: boom at 1" -- "$LORE" --empty tests/cli/fail.lua
+expect exec-error 1 "" "lore: (command line):1: attempt to call a nil value (global 'nope')" -- "$LORE" --empty -e "nope()"
+expect missing-script 1 "" "lore: cannot open nofile.lua: No such file or directory" -- "$LORE" --empty nofile.lua
+expect syntax-error 1 "" "lore: (command line):1: unexpected symbol near '+'" -- "$LORE" --empty -e "+"
+expect args 0 "2	tests/cli/args.lua	a	b	2	a	b
+0" "" -- "$LORE" --empty tests/cli/args.lua a b
+expect bilateral-accords 0 "$(cat tests/cli/expected/bilateral-accords.out)" "" -- "$LORE" scripts/bilateral-accords.lua
+expect commitments 0 "$(cat tests/cli/expected/commitments.out)" "" -- "$LORE" scripts/commitments.lua
+# the same scripts under a stock lua5.4 with the module on its path
+if [ -n "${LORE_MODULE_DIR:-}" ]; then
+  expect stock-lua 0 "$(cat tests/cli/expected/bilateral-accords.out)" "" -- \
+    lua5.4 -e "package.cpath='$LORE_MODULE_DIR/?.so;'..package.cpath" scripts/bilateral-accords.lua
+fi
+
+# standard input: a script when not a terminal, lines with -i
+IN='print("from stdin")\nprint(#kb)\n' expect stdin-script 0 "from stdin
+0" "" -- "$LORE" --empty
+IN='print(1)\n' expect dash-script 0 "1" "" -- "$LORE" --empty -
+IN='x = 41\nx + 1\nfor i = 1, 2 do\n  print(i)\nend\nerror("oops")\nprint("after")\nkb:count()\n"a", 2, nil\n{1, 2, k = "v"}\nlore.text("La Haye", "fr")\n' \
+  expect repl-piped 0 "42
+1
+2
+after
+0
+a	2	nil
+{1, 2, k = v}
+\"La Haye\"@fr" "lore: stdin:1: oops" -- "$LORE" --empty -i
+IN='for i = 1, 2 do\n' expect repl-incomplete 0 "" "lore: stdin:1: 'end' expected near <eof>" -- "$LORE" --empty -i
+IN='kb:add("a", "p", "b")\nkb:add("a", "q", 1)\nkb:match("a", nil, nil)\n' expect repl-match 0 "true
+true
+a  p  b
+a  q  1
+(2 facts)" "" -- "$LORE" --empty -i
+
+[ $fails = 0 ] && echo "all passed" || echo "$fails failed"
+[ $fails = 0 ]
