@@ -19,8 +19,11 @@
 #define PROMPT2 "  ... "
 #define HISTORY_FILE ".lore_history"
 
-/* The state a SIGINT has to reach; the handler only arms a hook (lua.c). */
+/* The state a SIGINT has to reach; the handler only arms a hook (lua.c)
+ * and sets the state's interrupt flag, which the knowledge bases watch:
+ * hooks never fire inside the C core's loops (a long query). */
 static lua_State *interrupted_L;
+static volatile sig_atomic_t *interrupt_flag;
 
 static const char usage_text[] =
     "usage: lore [options] [script [args]]\n"
@@ -45,6 +48,8 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
 static void on_sigint(int sig)
 {
     signal(sig, SIG_DFL); /* a second Ctrl-C ends the program */
+    if (interrupt_flag)
+        *interrupt_flag = 1;
     if (interrupted_L)
         lua_sethook(interrupted_L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
@@ -69,6 +74,8 @@ static int docall(lua_State *L, int narg, int nres)
     lua_pushcfunction(L, msghandler);
     lua_insert(L, base);
     interrupted_L = L;
+    interrupt_flag = lualore_interrupt_flag(L);
+    *interrupt_flag = 0; /* an interrupt of an earlier command is spent */
     signal(SIGINT, on_sigint);
     int status = lua_pcall(L, narg, nres, base);
     signal(SIGINT, SIG_DFL);

@@ -166,8 +166,25 @@ lkb *lualore_checkkb(lua_State *L, int i)
     return k;
 }
 
+/* The per-state interrupt flag, in a userdata under a static key. */
+static const char INTERRUPT_KEY = 'i';
+
+volatile sig_atomic_t *lualore_interrupt_flag(lua_State *L)
+{
+    volatile sig_atomic_t *flag;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &INTERRUPT_KEY) == LUA_TUSERDATA) {
+        flag = lua_touserdata(L, -1);
+    } else {
+        flag = lua_newuserdatauv(L, sizeof *flag, 0);
+        *flag = 0;
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &INTERRUPT_KEY);
+    }
+    lua_pop(L, 1);
+    return flag;
+}
+
 /* lore.new(): a knowledge base using Lua's allocator, so that a host's
- * memory limit covers both. */
+ * memory limit covers both.  It watches the state's interrupt flag. */
 static int l_new(lua_State *L)
 {
     lkb *k = lua_newuserdatauv(L, sizeof *k, 1);
@@ -177,6 +194,7 @@ static int l_new(lua_State *L)
     lua_Alloc f = lua_getallocf(L, &ud);
     if (lore_kb_new(&k->kb, (lore_alloc_fn)f, ud) != LORE_OK)
         return luaL_error(L, "out of memory");
+    lore_kb_watch(k->kb, lualore_interrupt_flag(L));
     return 1;
 }
 
@@ -627,7 +645,7 @@ void lualore_add_methods(lua_State *L, const luaL_Reg *methods, const luaL_Reg *
 /* The C parts of the binding beyond this file, in order. */
 static void lualore_open_parts(lua_State *L)
 {
-    (void)L;
+    lualore_open_query(L);
 }
 
 /* Makes metatable `name` with metamethods `meta` and `methods` as __index. */

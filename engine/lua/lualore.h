@@ -3,6 +3,8 @@
 #ifndef LUALORE_H
 #define LUALORE_H
 
+#include <signal.h>
+
 #include <lauxlib.h>
 #include <lua.h>
 
@@ -35,6 +37,14 @@ void lualore_pushterm(lua_State *L, lore_kb *kb, lore_id id);
  * file has an opener, `void lualore_open_NAME(lua_State *L)`, called from
  * lualore_open_parts in lualore.c. */
 void lualore_add_methods(lua_State *L, const luaL_Reg *kb_methods, const luaL_Reg *funcs);
+
+/* The binding's parts (lualore_open_parts in lualore.c calls them). */
+void lualore_open_query(lua_State *L);
+
+/* The interrupt flag of this Lua state: every kb made by lore.new watches
+ * it (lore_kb_watch), so a host's SIGINT handler sets it to stop a long
+ * query, and clears it before the next command. */
+volatile sig_atomic_t *lualore_interrupt_flag(lua_State *L);
 
 /* Raises a Lua error with kb's message for a failed status. */
 int lualore_fail(lua_State *L, lore_kb *kb, int rc);

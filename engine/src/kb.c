@@ -50,7 +50,7 @@ int kb_busy(lore_kb *kb, const char *fn)
 
 int kb_interrupted(lore_kb *kb)
 {
-    if (!kb->interrupted)
+    if (!kb->interrupted && !(kb->watch && *kb->watch))
         return 0;
     kb->interrupted = 0;
     kb_fail(kb, LORE_ERR_INTERRUPT, "interrupted");
@@ -154,6 +154,11 @@ void lore_kb_interrupt(lore_kb *kb)
 void lore_kb_clear_interrupt(lore_kb *kb)
 {
     kb->interrupted = 0;
+}
+
+void lore_kb_watch(lore_kb *kb, const volatile sig_atomic_t *flag)
+{
+    kb->watch = flag;
 }
 
 /* ---- terms ---- */

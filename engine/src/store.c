@@ -1382,6 +1382,79 @@ int store_count(store *st, uint32_t s, uint32_t p, uint32_t o, uint64_t *out)
     return LORE_OK;
 }
 
+/* A fact of a base range by position: the first key of entry i is found
+ * by binary search on the offsets when the range does not fix it. */
+static void base_row(const base *b, int ord, int prefix, const uint32_t key[3], size_t i,
+                     uint32_t t[3])
+{
+    uint32_t k1 = key[0];
+    if (prefix == 0) {
+        const uint32_t *off = b->off[ord];
+        uint32_t lo = 0, hi = b->nkeys; /* last k with off[k] <= i */
+        while (lo + 1 < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (off[mid] <= i)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        k1 = lo;
+    }
+    const pair *e = &b->ent[ord][i];
+    unpermute(ord, k1, e->a, e->b, t);
+}
+
+int store_sample(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *out, size_t m,
+                 size_t *n)
+{
+    *n = 0;
+    int rc = store_prepare(st);
+    if (rc != LORE_OK)
+        return rc;
+    int shape = shape_of(s, p, o);
+    int ord = shape_ord[shape], prefix = shape_prefix[shape];
+    uint32_t key[3];
+    permute(ord, s, p, o, key);
+    size_t lo[RUN_MAX + 1], hi[RUN_MAX + 1], total = 0;
+    int nl = st->nruns + 1; /* level 0: base, then the runs */
+    for (int l = 0; l < nl; l++) {
+        lo[l] = hi[l] = 0;
+        if (l == 0 && st->b)
+            base_range(st->b, ord, prefix, key, &lo[l], &hi[l]);
+        else if (l > 0)
+            run_range(st->runs[l - 1], ord, prefix, key, &lo[l], &hi[l]);
+        total += hi[l] - lo[l];
+    }
+    if (total == 0 || m == 0)
+        return LORE_OK;
+    size_t want = m < total ? m : total;
+    for (size_t k = 0; k < want; k++) {
+        size_t at = want == total ? k : (size_t)(((double)k + 0.5) * (double)total / (double)want);
+        int l = 0;
+        while (at >= hi[l] - lo[l]) {
+            at -= hi[l] - lo[l];
+            l++;
+        }
+        uint32_t *t = out + 3 * *n;
+        size_t i = lo[l] + at;
+        if (l == 0) {
+            base_row(st->b, ord, prefix, key, i, t);
+            if (ord == ORD_SPO ? st->b->meta[i] == 0 : dead_has(st, t))
+                continue;
+        } else {
+            const uint32_t *r = st->runs[l - 1]->k[ord] + 3 * i;
+            unpermute(ord, r[0], r[1], r[2], t);
+            if (st->ndead_pend) {
+                size_t j = pend_find(st, t[0], t[1], t[2]);
+                if (st->pend[j].meta == 0)
+                    continue;
+            }
+        }
+        (*n)++;
+    }
+    return LORE_OK;
+}
+
 /* Positions the iterator on level it->level, or past the last one. */
 static void iter_level(store_iter *it)
 {
