@@ -95,7 +95,7 @@ void pnfa_free(const mem *m, pnfa *a)
 {
     mem_free(m, a->accept, (size_t)a->nstates, 1);
     mem_free(m, a->toff, (size_t)a->nstates + 1, sizeof *a->toff);
-    mem_free(m, a->trans, (size_t)a->ntrans, sizeof *a->trans);
+    mem_free(m, a->trans, a->transcap, sizeof *a->trans);
     mem_free(m, a->labels, (size_t)a->nlabels, sizeof *a->labels);
     memset(a, 0, sizeof *a);
 }
@@ -211,6 +211,7 @@ int pnfa_build(const mem *m, const pnode *nodes, int root, int inv, pnfa *a)
     a->toff[ns] = (int)ntr;
     a->trans = tr;
     a->ntrans = (int)ntr;
+    a->transcap = trcap;
     tr = NULL;
     trcap = 0;
     /* labels */
@@ -271,15 +272,15 @@ void pgraph_free(const mem *m, pgraph *g)
 {
     mem_free(m, g->ids, g->idcap, sizeof *g->ids);
     mem_free(m, g->slot, g->nslot, sizeof *g->slot);
-    for (int l = 0; l < g->nlabels; l++) {
-        if (g->off)
+    if (g->off) { /* off, adj and nadj come and go together */
+        for (int l = 0; l < g->nlabels; l++) {
             mem_free(m, g->off[l], (size_t)g->n + 1, sizeof *g->off[l]);
-        if (g->adj)
             mem_free(m, g->adj[l], g->nadj[l], sizeof *g->adj[l]);
+        }
+        mem_free(m, g->off, (size_t)g->nlabels + 1, sizeof *g->off);
+        mem_free(m, g->adj, (size_t)g->nlabels + 1, sizeof *g->adj);
+        mem_free(m, g->nadj, (size_t)g->nlabels + 1, sizeof *g->nadj);
     }
-    mem_free(m, g->off, (size_t)g->nlabels, sizeof *g->off);
-    mem_free(m, g->adj, (size_t)g->nlabels, sizeof *g->adj);
-    mem_free(m, g->nadj, (size_t)g->nlabels, sizeof *g->nadj);
     memset(g, 0, sizeof *g);
 }
 
@@ -385,13 +386,19 @@ int pgraph_build(lore_kb *kb, const pnfa *a, pgraph *g)
         for (size_t i = 0; i < pairs[l].n; i++)
             v[i] = dense_add(g, v[i]);
     }
-    g->nlabels = nl;
-    g->off = mem_calloc(m, nl ? (size_t)nl : 1, sizeof *g->off);
-    g->adj = mem_calloc(m, nl ? (size_t)nl : 1, sizeof *g->adj);
-    g->nadj = mem_calloc(m, nl ? (size_t)nl : 1, sizeof *g->nadj);
-    TRY_PTR(g->off);
-    TRY_PTR(g->adj);
-    TRY_PTR(g->nadj);
+    {
+        uint32_t **off = mem_calloc(m, (size_t)nl + 1, sizeof *off);
+        uint32_t **adj = mem_calloc(m, (size_t)nl + 1, sizeof *adj);
+        size_t *nadj = mem_calloc(m, (size_t)nl + 1, sizeof *nadj);
+        if (!off || !adj || !nadj) {
+            mem_free(m, off, (size_t)nl + 1, sizeof *off);
+            mem_free(m, adj, (size_t)nl + 1, sizeof *adj);
+            mem_free(m, nadj, (size_t)nl + 1, sizeof *nadj);
+            rc = LORE_ERR_NOMEM;
+            goto cleanup;
+        }
+        g->off = off, g->adj = adj, g->nadj = nadj, g->nlabels = nl;
+    }
     for (int l = 0; l < nl; l++) {
         int src = l;
         for (int k = 0; k < l; k++)

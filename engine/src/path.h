@@ -58,6 +58,7 @@ typedef struct pnfa {
     int *toff; /* nstates + 1 */
     ptrans *trans;
     int ntrans;
+    size_t transcap; /* allocated entries of trans */
     plabel *labels;
     int nlabels;
 } pnfa;

@@ -513,17 +513,19 @@ static int loop(qexec *x)
             if (x->count_mode && pc == ns - 1 && pl->steps[pc].kind == S_SCAN &&
                 !pl->steps[pc].delta) {
                 qstate *s = &x->st[pc];
-                if (scan_setup(x, &x->prog->nodes[pl->steps[pc].node], s) && s->neq == 0) {
-                    uint64_t c;
-                    int rc = store_count(&x->kb->st, s->key[0], s->key[1], s->key[2], &c);
+                int known = scan_setup(x, &x->prog->nodes[pl->steps[pc].node], s);
+                if (!known || s->neq == 0) {
+                    uint64_t c = 0;
+                    int rc = known ? store_count(&x->kb->st, s->key[0], s->key[1], s->key[2], &c)
+                                   : LORE_OK;
                     if (rc != LORE_OK) {
                         x->done = 1;
                         return rc;
                     }
                     x->counted += c;
+                    mode = BACK;
+                    continue;
                 }
-                mode = BACK;
-                continue;
             }
             r = enter(x, pc);
         } else {

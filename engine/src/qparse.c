@@ -192,17 +192,17 @@ static int variable(parser *ps, int *v)
     size_t n = 1;
     while (ps->at + n < ps->e && var_char((unsigned char)ps->at[n]))
         n++;
-    if (qprog_var(ps->p, ps->at, n, v) != LORE_OK)
-        return failed(ps, LORE_ERR_ARG), -1;
+    int rc = qprog_var(ps->p, ps->at, n, v);
+    if (rc != LORE_OK)
+        return failed(ps, rc), -1;
     ps->at += n;
     return 1;
 }
 
 static int add_const(parser *ps, const lore_value *v, int *c)
 {
-    if (qprog_const(ps->p, v, 0, c) != LORE_OK)
-        return failed(ps, LORE_ERR_ARG);
-    return LORE_OK;
+    int rc = qprog_const(ps->p, v, 0, c);
+    return rc == LORE_OK ? rc : failed(ps, rc);
 }
 
 /* A quoted string with escapes into a scratch copy (arena). */
@@ -214,7 +214,7 @@ static int string(parser *ps, char quote, const char **out, size_t *len)
     for (const char *c = ps->at; c < ps->e && *c != quote; c++, cap++)
         if (*c == '\\')
             c++;
-    char *buf = qprog_strdup(ps->p, "", cap);
+    char *buf = qprog_strdup(ps->p, NULL, cap);
     if (!buf)
         return failed(ps, kb_nomem(ps->kb));
     size_t n = 0;
@@ -372,8 +372,9 @@ static int read_term(parser *ps, qslot *slot)
             return 0;
         if (n == 1 && ps->at[0] == '_') {
             ps->at++;
-            if (qprog_var(ps->p, "", 0, &v) != LORE_OK)
-                return failed(ps, LORE_ERR_NOMEM), -1;
+            int rc = qprog_var(ps->p, "", 0, &v);
+            if (rc != LORE_OK)
+                return failed(ps, rc), -1;
             *slot = qs_var(v);
             return 1;
         }
@@ -674,8 +675,9 @@ static int braced(parser *ps, int kind, const char *what)
 {
     if (!punct(ps, '{'))
         return fail(ps, what);
-    if (qprog_begin(ps->p, kind) != LORE_OK)
-        return failed(ps, LORE_ERR_NOMEM);
+    int rc = qprog_begin(ps->p, kind);
+    if (rc != LORE_OK)
+        return failed(ps, rc);
     if (body(ps, 0) != LORE_OK)
         return ps->rc;
     if (!punct(ps, '}'))
@@ -714,8 +716,9 @@ static int element(parser *ps)
     ps->at = save;
     skip_ws(ps);
     if (peek(ps, 0) == '{') {
-        if (qprog_begin(ps->p, QN_UNION) != LORE_OK)
-            return failed(ps, LORE_ERR_NOMEM);
+        int rc = qprog_begin(ps->p, QN_UNION);
+        if (rc != LORE_OK)
+            return failed(ps, rc);
         do {
             if (braced(ps, QN_GROUP, "'{' after union") != LORE_OK)
                 return ps->rc;
@@ -892,8 +895,9 @@ static int item(parser *ps)
                 snprintf(name, sizeof name, "%s_%.60s", fn[it.agg], p->vars[it.var]);
             else
                 snprintf(name, sizeof name, "%s", fn[it.agg]);
-            if (qprog_var(p, name, strlen(name), &it.out) != LORE_OK)
-                return failed(ps, LORE_ERR_ARG);
+            int rc = qprog_var(p, name, strlen(name), &it.out);
+            if (rc != LORE_OK)
+                return failed(ps, rc);
         }
         for (int i = 0; i < p->nitems; i++)
             if (p->items[i].agg && p->items[i].out == it.out)

@@ -408,8 +408,10 @@ static int order_elements(planner *pn, int *el, int n, const uint8_t *b0, const 
                     }
                 }
             }
-            int *ord = mem_alloc(m, (size_t)n, sizeof *ord);
-            if (!ord) {
+            int *ord = pn->rc == LORE_OK ? mem_alloc(m, (size_t)n, sizeof *ord) : NULL;
+            if (pn->rc != LORE_OK) {
+                rc = pn->rc;
+            } else if (!ord) {
                 rc = LORE_ERR_NOMEM;
             } else {
                 size_t s = states - 1;

@@ -47,6 +47,7 @@ struct lore_query {
     /* columns */
     int *cols;            /* variable per column (aggregates: their output variable) */
     int ncols, width;     /* width: columns + hidden order keys */
+    int colcap;           /* allocated entries of cols and hidden */
     int *hidden;          /* order variables that are not columns */
     int nhidden;
     int aggregating;
@@ -101,7 +102,7 @@ char *qprog_strdup(qprog *p, const char *s, size_t n)
         p->arena = c = nc;
     }
     char *d = c->data + c->used;
-    if (n)
+    if (n && s)
         memcpy(d, s, n);
     d[n] = '\0';
     c->used += n + 1;
@@ -372,7 +373,8 @@ static int check_filters(qprog *p, int n, const uint8_t *outer)
     int rc = LORE_OK;
     for (int i = 0; i < nv; i++)
         scope[i] = outer[i];
-    bound_under(p, n, scope);
+    for (int c = x->first; c >= 0; c = p->nodes[c].next)
+        bound_under(p, c, scope); /* the group itself may be a without-group */
     for (int c = x->first; c >= 0 && rc == LORE_OK; c = p->nodes[c].next) {
         qnode *y = &p->nodes[c];
         if (y->kind == QN_FILTER) {
@@ -412,7 +414,7 @@ int qprog_check(qprog *p, const uint8_t *prebound)
             n->pred = p->consts[n->cval].id;
     }
     if (p->nstack > 1)
-        return kb_fail(kb, LORE_ERR_STATE, "a %s group is still open",
+        return kb_fail(kb, LORE_ERR_STATE, "the %s group is not closed (lore_query_end)",
                        kind_name(p->nodes[p->stack[p->nstack - 1]].kind));
     int nv = p->nvars;
     uint8_t *outer = mem_calloc(&kb->m, nv ? (size_t)nv : 1, 1);
@@ -576,6 +578,8 @@ static void changed(lore_query *q)
         qexec_close(&q->x);
         q->running = 0;
     }
+    if (q->planned)
+        qplan_free(&q->kb->m, &q->plan);
     q->checked = q->planned = 0;
     q->done = q->failed = 0;
 }
@@ -584,15 +588,16 @@ static int slot_of(lore_query *q, const lore_qterm *t, qslot *s, const char *wha
 {
     qprog *p = &q->prog;
     int v;
+    int rc;
     if (t->var) {
-        if (qprog_var(p, t->var, strlen(t->var), &v) != LORE_OK)
-            return LORE_ERR_ARG;
+        if ((rc = qprog_var(p, t->var, strlen(t->var), &v)) != LORE_OK)
+            return rc;
         *s = qs_var(v);
         return LORE_OK;
     }
     if (t->value) {
-        if (qprog_const(p, t->value, 0, &v) != LORE_OK)
-            return LORE_ERR_ARG;
+        if ((rc = qprog_const(p, t->value, 0, &v)) != LORE_OK)
+            return rc;
         *s = qs_const(v);
         return LORE_OK;
     }
@@ -881,25 +886,31 @@ int lore_query_limit(lore_query *q, uint64_t limit, uint64_t offset)
 /* ------------------------------------------------------------------ */
 /* preparing                                                          */
 
+/* bind, bound and plan_bound live in one block, so growing them is one
+ * allocation that either happens or not. */
+static size_t bind_bytes(int n)
+{
+    return (size_t)n * (sizeof(uint32_t) + 2);
+}
+
 static int ensure_bind(lore_query *q)
 {
-    int nv = q->prog.nvars;
-    if (q->nbind >= nv)
+    int nv = q->prog.nvars, old = q->nbind;
+    if (old >= nv)
         return LORE_OK;
     const mem *m = &q->kb->m;
-    uint32_t *b = q->bind;
-    uint8_t *bd = q->bound, *pb = q->plan_bound;
-    if (mem_resize(m, (void **)&b, (size_t)q->nbind, (size_t)nv, sizeof *b) != 0)
+    uint8_t *blk = mem_calloc(m, bind_bytes(nv), 1);
+    if (!blk)
         return kb_nomem(q->kb);
-    q->bind = b;
-    if (mem_resize(m, (void **)&bd, (size_t)q->nbind, (size_t)nv, 1) != 0)
-        return kb_nomem(q->kb);
-    q->bound = bd;
-    if (mem_resize(m, (void **)&pb, (size_t)q->nbind, (size_t)nv, 1) != 0)
-        return kb_nomem(q->kb);
-    q->plan_bound = pb;
-    for (int i = q->nbind; i < nv; i++)
-        b[i] = 0, bd[i] = 0, pb[i] = 0;
+    uint32_t *b = (uint32_t *)blk;
+    uint8_t *bd = blk + (size_t)nv * sizeof(uint32_t), *pb = bd + nv;
+    if (old) {
+        memcpy(b, q->bind, (size_t)old * sizeof *b);
+        memcpy(bd, q->bound, (size_t)old);
+        memcpy(pb, q->plan_bound, (size_t)old);
+        mem_free(m, q->bind, bind_bytes(old), 1);
+    }
+    q->bind = b, q->bound = bd, q->plan_bound = pb;
     q->nbind = nv;
     return LORE_OK;
 }
@@ -935,19 +946,23 @@ static int make_columns(lore_query *q)
 {
     qprog *p = &q->prog;
     const mem *m = &q->kb->m;
-    mem_free(m, q->cols, (size_t)q->width, sizeof *q->cols);
-    mem_free(m, q->hidden, (size_t)q->width, sizeof *q->hidden);
+    mem_free(m, q->cols, (size_t)q->colcap, sizeof *q->cols);
+    mem_free(m, q->hidden, (size_t)q->colcap, sizeof *q->hidden);
     q->cols = q->hidden = NULL;
-    q->ncols = q->nhidden = q->width = 0;
+    q->ncols = q->nhidden = q->width = q->colcap = 0;
     int nv = p->nvars, cap = nv + p->nitems + 1;
     q->cols = mem_alloc(m, (size_t)cap, sizeof *q->cols);
     q->hidden = mem_alloc(m, (size_t)cap, sizeof *q->hidden);
     uint8_t *vis = mem_calloc(m, (size_t)nv + 1, 1);
+    q->colcap = cap;
     if (!q->cols || !q->hidden || !vis) {
         mem_free(m, vis, (size_t)nv + 1, 1);
+        mem_free(m, q->cols, (size_t)cap, sizeof *q->cols);
+        mem_free(m, q->hidden, (size_t)cap, sizeof *q->hidden);
+        q->cols = q->hidden = NULL;
+        q->colcap = 0;
         return kb_nomem(q->kb);
     }
-    q->width = cap;
     q->aggregating = p->ngroup > 0;
     for (int i = 0; i < p->nitems; i++)
         q->aggregating |= p->items[i].agg != QA_NONE;
@@ -988,6 +1003,9 @@ static int make_columns(lore_query *q)
                 q->hidden[q->nhidden++] = v;
         }
     }
+    q->width = q->ncols + q->nhidden;
+    if (q->width == 0)
+        q->width = 1; /* rows of no column still take a cell */
     mem_free(m, vis, (size_t)nv + 1, 1);
     return LORE_OK;
 }
@@ -1030,7 +1048,18 @@ int lore_query_prepare(lore_query *q)
     }
     if (q->reach)
         return LORE_OK;
+    /* constants may name terms interned since the query was built: then
+     * the plan's estimates are off too */
     int same = q->planned;
+    for (int i = 0; i < q->prog.nconsts; i++) {
+        qconst *k = &q->prog.consts[i];
+        const char *why;
+        uint32_t id;
+        if (k->has_value && k->id == 0 && dict_lookup(&kb->d, &k->v, &id, &why) == LORE_OK) {
+            k->id = id;
+            same = 0;
+        }
+    }
     for (int i = 0; same && i < q->prog.nvars; i++)
         same = q->plan_bound[i] == q->bound[i];
     /* re-plan when the facts have changed much since */
@@ -1046,14 +1075,6 @@ int lore_query_prepare(lore_query *q)
     }
     if (q->text)
         q->textlen = 0;
-    /* constants may name terms interned since the query was built */
-    for (int i = 0; i < q->prog.nconsts; i++) {
-        qconst *k = &q->prog.consts[i];
-        const char *why;
-        uint32_t id;
-        if (k->has_value && k->id == 0 && dict_lookup(&kb->d, &k->v, &id, &why) == LORE_OK)
-            k->id = id;
-    }
     for (int i = 0; i < q->prog.npnodes; i++) {
         pnode *n = &q->prog.pnodes[i];
         if (n->op == P_PRED && !n->any && n->cval >= 0)
@@ -1062,7 +1083,8 @@ int lore_query_prepare(lore_query *q)
     qplan_opts o = {q->bound, -1, 0};
     if ((rc = qplan_make(kb, &q->prog, &o, &q->plan)) != LORE_OK)
         return rc;
-    memcpy(q->plan_bound, q->bound, (size_t)q->prog.nvars);
+    if (q->prog.nvars)
+        memcpy(q->plan_bound, q->bound, (size_t)q->prog.nvars);
     q->plan_size = now;
     q->planned = 1;
     return LORE_OK;
@@ -1607,8 +1629,8 @@ int lore_query_next(lore_query *q)
             return LORE_OK;
         }
     }
-    /* streaming: a row of its own at the end of q->rows (not distinct) or
-     * the remembered row (distinct) */
+    /* streaming: the row in q->rows[0] (not distinct), or the row just
+     * remembered as new (distinct) */
     for (;;) {
         if (q->emitted >= p->limit)
             return stop(q, LORE_DONE);
@@ -1618,10 +1640,7 @@ int lore_query_next(lore_query *q)
         qcell *r;
         if (p->distinct) {
             size_t w = (size_t)q->width;
-            if (!q->cur) {
-                /* scratch row kept in the nums-free area: use a stack copy */
-            }
-            qcell tmp[64], *t = tmp;
+            qcell tmp[64], *t = tmp; /* the candidate row, kept only if new */
             if (w > 64) {
                 t = mem_alloc(&kb->m, w, sizeof *t);
                 if (!t)
@@ -1768,11 +1787,10 @@ void lore_query_free(lore_query *q)
     if (q->planned)
         qplan_free(m, &q->plan);
     pnfa_free(m, &q->rnfa);
-    mem_free(m, q->bind, (size_t)q->nbind, sizeof *q->bind);
-    mem_free(m, q->bound, (size_t)q->nbind, 1);
-    mem_free(m, q->plan_bound, (size_t)q->nbind, 1);
-    mem_free(m, q->cols, (size_t)q->width, sizeof *q->cols);
-    mem_free(m, q->hidden, (size_t)q->width, sizeof *q->hidden);
+    if (q->nbind)
+        mem_free(m, q->bind, bind_bytes(q->nbind), 1);
+    mem_free(m, q->cols, (size_t)q->colcap, sizeof *q->cols);
+    mem_free(m, q->hidden, (size_t)q->colcap, sizeof *q->hidden);
     mem_free(m, q->text, q->textcap, 1);
     qprog_free(&q->prog);
     mem_free(m, q, 1, sizeof *q);

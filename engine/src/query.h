@@ -262,6 +262,7 @@ int qprog_pnode(qprog *p, int op, int a, int b, int *out);
 int qprog_filter(qprog *p, int *f);
 int qprog_begin(qprog *p, int kind);
 int qprog_end(qprog *p, int kind);
+/* n bytes of s (NULL: uninitialised) and a NUL, in the program's arena. */
 char *qprog_strdup(qprog *p, const char *s, size_t n);
 
 #endif
