@@ -140,6 +140,9 @@ static int raise_error(lua_State *L, lquery *lq, int rc)
         }
         lua_pop(L, 1);
     }
+    if (rc == LORE_ERR_CHANGED)
+        return luaL_error(L, "the knowledge base changed during the query "
+                             "(collect the rows first, e.g. with :all())");
     return lualore_fail(L, lq->kb, rc);
 }
 
@@ -427,8 +430,13 @@ static void build_element(builder *b, int t, lua_Integer k, const char *where)
         const char *key = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
         lua_pushvalue(L, -1);
         if (lua_next(L, t)) {
+            const char *one = key ? key : "?";
             const char *other = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-            bad(b, "one operator per table, got '%s' and '%s'", key ? key : "?", other);
+            if (strcmp(one, other) > 0) { /* the same message whatever the table order */
+                const char *x = one;
+                one = other, other = x;
+            }
+            bad(b, "one operator per table, got '%s' and '%s'", one, other);
         }
         lua_pop(L, 1); /* the key */
         lua_getfield(L, t, key ? key : "");

@@ -734,7 +734,7 @@ int lore_query_filter(lore_query *q, lore_qterm a, const char *op, lore_qterm b)
             return kb_fail(q->kb, LORE_ERR_ARG, "match needs a pattern string");
         const char *why = lpat_check(k->v.str, k->v.len);
         if (why)
-            return kb_fail(q->kb, LORE_ERR_ARG, "match '%s': %s", k->v.str, why);
+            return kb_fail(q->kb, LORE_ERR_ARG, "match \"%s\": %s", k->v.str, why);
     }
     qfilter *f;
     if ((rc = add_filter(q, o, &f)) != LORE_OK)

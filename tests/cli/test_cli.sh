@@ -77,5 +77,17 @@ a  p  b
 a  q  1
 (2 facts)" "" -- "$LORE" --empty -i
 
+IN='kb:add("a", "p", "b")\nkb:add("a", "p", 2)\nkb:q "?x p ?y"\nkb:q "?x p nothing"\nkb:q "?x p"\n' \
+  expect repl-query 0 "true
+true
+x  y
+-  -
+a  b
+a  2
+(2 rows)
+x
+(no rows)" "lore: stdin:1: bad argument #1 to 'q' (query:1:5: expected an object (a term or a variable), got end of text)" \
+  -- "$LORE" --empty -i
+
 [ $fails = 0 ] && echo "all passed" || echo "$fails failed"
 [ $fails = 0 ]
