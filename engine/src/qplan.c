@@ -951,6 +951,63 @@ static void put_est(sbuf *s, double x)
         put(s, "%.0f", x);
 }
 
+/* Display width of s[0..n): UTF-8 characters. */
+static size_t width(const char *s, size_t n)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        w += ((unsigned char)s[i] & 0xc0) != 0x80;
+    return w;
+}
+
+/* Lines written with tabs between three columns become aligned columns. */
+static void align(sbuf *s)
+{
+    size_t w[2] = {0, 0}, n = *s->len;
+    char *text = *s->buf;
+    for (size_t a = 0; a < n;) {
+        size_t e = a;
+        while (e < n && text[e] != '\n')
+            e++;
+        for (int c = 0, start = (int)a; c < 2; c++) {
+            const char *tab = memchr(text + start, '\t', e - (size_t)start);
+            if (!tab)
+                break;
+            size_t cw = width(text + start, (size_t)(tab - text) - (size_t)start);
+            if (cw > w[c])
+                w[c] = cw;
+            start = (int)(tab - text) + 1;
+        }
+        a = e + 1;
+    }
+    char *old = text;
+    size_t oldcap = *s->cap;
+    *s->buf = NULL, *s->len = 0, *s->cap = 0;
+    for (size_t a = 0; a < n && s->rc == LORE_OK;) {
+        size_t e = a;
+        while (e < n && old[e] != '\n')
+            e++;
+        size_t start = a;
+        for (int c = 0; c < 3; c++) {
+            const char *tab = c < 2 ? memchr(old + start, '\t', e - start) : NULL;
+            size_t end = tab ? (size_t)(tab - old) : e;
+            put(s, "%.*s", (int)(end - start), old + start);
+            if (!tab)
+                break;
+            put(s, "%*s", (int)(w[c] - width(old + start, end - start) + 2), "");
+            start = end + 1;
+        }
+        put(s, "\n");
+        a = e + 1;
+    }
+    if (s->rc != LORE_OK) { /* keep the unaligned text */
+        mem_free(s->m, *s->buf, *s->cap, 1);
+        *s->buf = old, *s->len = n, *s->cap = oldcap;
+        return;
+    }
+    mem_free(s->m, old, oldcap, 1);
+}
+
 int qplan_explain(const qprog *p, const qplan *pl, char **buf, size_t *len, size_t *cap,
                   const mem *m)
 {
@@ -992,7 +1049,7 @@ int qplan_explain(const qprog *p, const qplan *pl, char **buf, size_t *len, size
                 how = "scan all";
             else
                 how = NULL;
-            put(&s, "    ");
+            put(&s, "\t");
             if (how) {
                 put(&s, "%s", how);
             } else {
@@ -1014,11 +1071,17 @@ int qplan_explain(const qprog *p, const qplan *pl, char **buf, size_t *len, size
         case S_UNION: put(&s, "union {"); break;
         default: break;
         }
-        put(&s, "    est ");
+        if (st->kind != S_SCAN && st->kind != S_PATH)
+            put(&s, "\t");
+        put(&s, "\test ");
         put_est(&s, st->est_out);
         put(&s, "\n");
     }
     if (pl->nsteps == 0)
         put(&s, "  (no patterns: one empty row)\n");
+    if (s.rc == LORE_OK)
+        align(&s);
+    if (s.rc == LORE_OK && *len > 0 && (*buf)[*len - 1] == '\n')
+        (*buf)[--*len] = '\0'; /* lines end with newlines, the text does not */
     return s.rc;
 }

@@ -134,8 +134,10 @@ eq(tostring(kb:q "alice knows bob"), "(1 row)", "a row of no columns")
 eq(lore.pretty(kb:q "select count(*) where { ?x knows ?y }"), "count\n-----\n4\n(1 row)", "the REPL shows rows")
 -- plans
 local plan = kb:plan{ { "?x", "knows", "?y" }, { "?y", "member", "club2" } }
-eq(plan:match("^plan %(estimated rows: [%d.]+%)\n") ~= nil, true, "plan header")
-eq(plan:find("?y member club2    index (p o)", 1, true) ~= nil, true, "plan line")
+eq(plan, [[
+plan (estimated rows: 1)
+  1 ?y member club2  index (p o)  est 1
+  2 ?x knows ?y      index (p o)  est 1]], "plan")
 eq(kb:plan "?y member club2 . ?x knows ?y", plan, "written order does not matter")
 eq(r:plan():find("filter ?a < 31", 1, true) ~= nil, true, "r:plan()")
 -- reach
