@@ -571,6 +571,14 @@ qprog *query_prog(lore_query *q)
     return &q->prog;
 }
 
+int qprog_pattern_node(const qprog *p, int k)
+{
+    for (int i = 0; i < p->nnodes; i++)
+        if (p->nodes[i].kind == QN_PATTERN && k-- == 0)
+            return i;
+    return -1;
+}
+
 /* Invalidates what depends on the program: it changed. */
 static void changed(lore_query *q)
 {

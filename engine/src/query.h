@@ -246,6 +246,29 @@ int query_compare_values(const lore_value *a, const lore_value *b);
  * with the lore_query_* builder and plans them itself). */
 qprog *query_prog(lore_query *q);
 
+/* The node of the k-th pattern added (0-based, in the order built; paths
+ * not counted), or -1: what qplan_opts.delta_node names. */
+int qprog_pattern_node(const qprog *p, int k);
+
+/* How the rules engine is expected to use this (semi-naive evaluation):
+ *
+ *   lore_query *body;  lore_query_new + lore_query_pattern ... (or
+ *                      lore_query_parse); qprog *p = query_prog(body);
+ *   qprog_check(p, NULL);                      once, for its messages
+ *   for each body pattern k that can read new facts:
+ *       qplan_opts o = {NULL, qprog_pattern_node(p, k), expected_delta};
+ *       qplan_make(kb, p, &o, &plan[k]);       once per rule and k
+ *   each round, for each k:
+ *       qexec_open(&x, kb, p, &plan[k], NULL); x.q = body (for filter functions)
+ *       qexec_source(&x, delta_facts, ndelta);
+ *       while (qexec_next(&x) == LORE_OK)  ... x.row[var] is each binding ...
+ *       qexec_close(&x);
+ *
+ * The store must not change while a qexec runs (LORE_ERR_CHANGED): collect
+ * the derived facts, then add them.  Variables can also be pre-bound
+ * (o.prebound[v] = 1 when planning, init[v] = id when opening), e.g. to
+ * check one candidate fact against a body. */
+
 /* Text form (qparse.c): parses a whole query into q's program, a select
  * item, a filter expression or a path.  LORE_OK or LORE_ERR_SYNTAX with a
  * message "query:LINE:COL: expected ..., got ...". */

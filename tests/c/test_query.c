@@ -1147,6 +1147,78 @@ static void test_path_graph(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* the internal API the rules engine uses: a delta source, pre-binding */
+
+#include "query.h"
+
+static void test_delta_and_prebound(void **state)
+{
+    (void)state;
+    lore_kb *kb;
+    assert_int_equal(lore_kb_new(&kb, NULL, NULL), LORE_OK);
+    lore_id a = sym(kb, "a"), b = sym(kb, "b"), c = sym(kb, "c"), d = sym(kb, "d");
+    lore_id parent = sym(kb, "parent"), anc = sym(kb, "anc");
+    assert_int_equal(lore_add(kb, a, parent, b, 0), LORE_OK);
+    assert_int_equal(lore_add(kb, b, parent, c, 0), LORE_OK);
+    assert_int_equal(lore_add(kb, c, parent, d, 0), LORE_OK);
+    assert_int_equal(lore_add(kb, c, anc, d, 0), LORE_OK); /* in the store, not the delta */
+    /* anc(x, z) :- parent(x, y), anc(y, z) with anc read from a delta */
+    lore_query *body;
+    const char *t = "?x parent ?y . ?y anc ?z";
+    assert_int_equal(lore_query_parse(kb, t, strlen(t), &body), LORE_OK);
+    qprog *p = query_prog(body);
+    assert_int_equal(qprog_check(p, NULL), LORE_OK);
+    assert_int_equal(qprog_pattern_node(p, 1), 2);
+    assert_int_equal(qprog_pattern_node(p, 2), -1);
+    qplan_opts o = {NULL, qprog_pattern_node(p, 1), 2};
+    qplan plan;
+    assert_int_equal(qplan_make(kb, p, &o, &plan), LORE_OK);
+    assert_int_equal(plan.steps[0].delta, 1); /* the small delta runs first */
+    uint32_t delta[] = {b, anc, d, c, anc, a, d, anc, a};
+    qexec x;
+    for (int round = 0; round < 2; round++) { /* one plan, many runs */
+        assert_int_equal(qexec_open(&x, kb, p, &plan, NULL), LORE_OK);
+        x.q = body;
+        qexec_source(&x, delta, round == 0 ? 1 : 3); /* facts, 3 ids each */
+        int v_x, v_z, n = 0;
+        assert_int_equal(qprog_var(p, "x", 1, &v_x), LORE_OK);
+        assert_int_equal(qprog_var(p, "z", 1, &v_z), LORE_OK);
+        char got[64] = "";
+        while (qexec_next(&x) == LORE_OK) {
+            lore_value vx, vz;
+            lore_term(kb, x.row[v_x], &vx);
+            lore_term(kb, x.row[v_z], &vz);
+            size_t l = strlen(got);
+            snprintf(got + l, sizeof got - l, "%s%s", vx.str, vz.str);
+            n++;
+        }
+        qexec_close(&x);
+        /* round 0: parent(a, b), anc(b, d) -> ad; round 1 adds parent(b, c),
+         * anc(c, a) -> ba and parent(c, d), anc(d, a) -> ca; the store's
+         * anc(c, d) is not read */
+        assert_string_equal(got, round == 0 ? "ad" : "adbaca");
+    }
+    qplan_free(&kb->m, &plan);
+    /* pre-bound: plan for ?x given, run for a value */
+    uint8_t pre[8] = {0};
+    int v_x;
+    assert_int_equal(qprog_var(p, "x", 1, &v_x), LORE_OK);
+    pre[v_x] = 1;
+    qplan_opts o2 = {pre, -1, 0};
+    assert_int_equal(qplan_make(kb, p, &o2, &plan), LORE_OK);
+    uint32_t init[8] = {0};
+    init[v_x] = b;
+    assert_int_equal(qexec_open(&x, kb, p, &plan, init), LORE_OK);
+    uint64_t n;
+    assert_int_equal(qexec_count(&x, &n), LORE_OK);
+    assert_int_equal(n, 1); /* parent(b, c), anc(c, d) */
+    qexec_close(&x);
+    qplan_free(&kb->m, &plan);
+    lore_query_free(body);
+    lore_kb_free(kb);
+}
+
+/* ------------------------------------------------------------------ */
 /* interruption                                                       */
 
 typedef struct stopper {
@@ -1393,6 +1465,7 @@ int main(void)
         cmocka_unit_test(test_random_conjunctive),
         cmocka_unit_test(test_random_paths),
         cmocka_unit_test(test_path_graph),
+        cmocka_unit_test(test_delta_and_prebound),
         cmocka_unit_test(test_interrupt),
         cmocka_unit_test(test_alloc_failures),
     };
