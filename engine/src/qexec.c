@@ -143,9 +143,20 @@ static int run_filter(qexec *x, const qfilter *f)
     if (f->a.var >= 0 && a == 0)
         return 0; /* unbound: no comparison holds */
     if (f->op == QF_IN) {
-        for (int i = 0; i < f->nset; i++)
-            if (x->prog->consts[f->set[i]].id == a && a)
+        const term *t = a ? dict_term(&x->kb->d, a) : NULL;
+        int numeric = t && (t->kind == LORE_INTEGER || t->kind == LORE_NUMBER);
+        lore_value va;
+        if (numeric)
+            dict_get(&x->kb->d, a, &va);
+        for (int i = 0; i < f->nset; i++) {
+            const qconst *k = &x->prog->consts[f->set[i]];
+            if (k->id == a && a)
                 return 1;
+            /* numbers by value, as with = */
+            if (numeric && (k->v.kind == LORE_INTEGER || k->v.kind == LORE_NUMBER) &&
+                query_compare_values(&va, &k->v) == 0)
+                return 1;
+        }
         return 0;
     }
     lore_value va, vb;
@@ -221,6 +232,11 @@ static int scan_next(qexec *x, int i, qstate *s)
     const qstep *st = &x->plan->steps[i];
     for (;;) {
         const uint32_t *t;
+        if (--x->checks <= 0) { /* rows rejected here never reach the loop's check */
+            x->checks = 1024;
+            if (kb_interrupted(x->kb))
+                return LORE_ERR_INTERRUPT;
+        }
         if (st->delta) {
             if (s->dpos >= x->ndelta)
                 break;

@@ -457,6 +457,8 @@ int qprog_check(qprog *p, const uint8_t *prebound)
                 ok = 0;
                 for (int k = 0; k < p->nitems; k++)
                     ok |= (p->items[k].agg ? p->items[k].out : p->items[k].var) == v;
+                for (int k = 0; k < p->ngroup && p->nitems == 0; k++)
+                    ok |= p->group[k] == v; /* the columns are the group's variables */
                 if (!ok)
                     rc = kb_fail(kb, LORE_ERR_ARG,
                                  "order by ?%s, which is not a column of the aggregated rows",

@@ -305,6 +305,7 @@ static void test_filters(void **state)
     expect_rows(kb, "?x knows ?y . filter ?y in (bob, dave, nobody)",
                 "x=alice y=bob\nx=carol y=dave");
     expect_rows(kb, "?x age ?a . filter ?a in (25, 35.5)", "x=bob a=25\nx=carol a=35.5.");
+    expect_rows(kb, "?x age ?a . filter ?a in (30.0, 99)", "x=alice a=30\nx=dave a=30.");
     expect_rows(kb, "?x knows ?y . filter ?y in ()", "");
     expect_rows(kb, "?x name ?n . filter ?n match \"^[AB]\"", "x=alice n=\"Alice\"@en\nx=bob n=\"Bob\"");
     expect_rows(kb, "?x knows ?y . filter ?x match \"^c\"", "x=carol y=alice\nx=carol y=dave");
@@ -394,6 +395,7 @@ static void test_aggregates(void **state)
                    "c=club1 n=2");
     /* group without select: the group variables */
     expect_rows(kb, "?x member ?c group by ?c", "c=club1\nc=club2");
+    expect_ordered(kb, "?x member ?c group by ?c order by -?c", "c=club2\nc=club1");
     lore_kb_free(kb);
 }
 
