@@ -328,9 +328,9 @@ LORE_API void lore_batch_free(lore_batch *b);
  * < <= > >=; numbers compare by value (1 = 1.0), other terms in
  * lore_compare's order, and = between other kinds means the same term; an
  * unbound operand makes every comparison false.  `in` tests membership of
- * a set of values (numbers by value again), `match` a Lua pattern (Lua 5.4's syntax, captures only
- * group; back-references are refused) against a text's, symbol's or date's
- * string.  Paths follow the predicate once (p), one or more times (p+),
+ * a set of values (numbers by value again), `match` a Lua pattern (Lua
+ * 5.4's syntax; captures only group, back-references are refused) against
+ * a text's, symbol's or date's string.  Paths follow the predicate once (p), one or more times (p+),
  * zero or more (p*), at most once (p?), backwards (^p), in sequence (p/q),
  * or either (p|q), with parentheses; _ is any predicate.  Modifiers are
  * written attached (parent+).  A walk never visits a node twice in one
