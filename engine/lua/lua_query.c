@@ -263,8 +263,8 @@ static int query_plan(lua_State *L)
 typedef struct builder {
     lua_State *L;
     lquery *lq;
-    int arg;   /* the spec's argument index */
-    int self;  /* the query userdata's index */
+    int arg;  /* the spec's argument index */
+    int self; /* the query userdata's index */
     char where[64];
 } builder;
 
@@ -370,7 +370,8 @@ static void build_filter(builder *b, int i)
         check(b, lore_query_filter_text(lq->q, s, n));
         return;
     }
-    case LUA_TTABLE: break;
+    case LUA_TTABLE:
+        break;
     default:
         bad(b, "a filter is a function, a condition string or {a, op, b}, got %s",
             luaL_typename(L, i));
@@ -417,8 +418,9 @@ static void build_element(builder *b, int t, lua_Integer k, const char *where)
     char saved[64];
     memcpy(saved, b->where, sizeof saved);
     if (lua_type(L, t) != LUA_TTABLE)
-        bad(b, "%s[%d]: a pattern {s, p, o} or {filter = ...}, {optional = {...}}, "
-               "{without = {...}} or {union = {...}} expected, got %s",
+        bad(b,
+            "%s[%d]: a pattern {s, p, o} or {filter = ...}, {optional = {...}}, "
+            "{without = {...}} or {union = {...}} expected, got %s",
             where, (int)k, luaL_typename(L, t));
     lua_pushfstring(L, "%s[%d]", where, (int)k);
     snprintf(b->where, sizeof b->where, "%s", lua_tostring(L, -1));
@@ -446,8 +448,8 @@ static void build_element(builder *b, int t, lua_Integer k, const char *where)
         } else if (key && (strcmp(key, "optional") == 0 || strcmp(key, "without") == 0)) {
             if (!lua_istable(L, v))
                 bad(b, "%s takes a list of patterns, got %s", key, luaL_typename(L, v));
-            check(b, lore_query_begin(b->lq->q, key[0] == 'o' ? LORE_GROUP_OPTIONAL
-                                                               : LORE_GROUP_WITHOUT));
+            check(b, lore_query_begin(b->lq->q,
+                                      key[0] == 'o' ? LORE_GROUP_OPTIONAL : LORE_GROUP_WITHOUT));
             build_group(b, v);
             check(b, lore_query_end(b->lq->q));
         } else if (key && strcmp(key, "union") == 0) {
@@ -551,8 +553,8 @@ static void add_order(builder *b, const char *s)
     check(b, lore_query_order(b->lq->q, s[0] == '-' || s[0] == '+' ? s + 1 : s, desc));
 }
 
-static const char *const SPEC_KEYS[] = {"where", "vars", "distinct", "group", "order",
-                                        "limit", "offset", "filter", NULL};
+static const char *const SPEC_KEYS[] = {"where", "vars",   "distinct", "group", "order",
+                                        "limit", "offset", "filter",   NULL};
 
 /* The modifiers of a spec (or options) table at index t. */
 static void build_modifiers(builder *b, int t)
@@ -567,8 +569,9 @@ static void build_modifiers(builder *b, int t)
         for (int i = 0; k && SPEC_KEYS[i]; i++)
             ok |= strcmp(k, SPEC_KEYS[i]) == 0;
         if (!ok)
-            bad(b, "unknown key '%s' (expected where, vars, distinct, group, order, limit, "
-                   "offset or filter)",
+            bad(b,
+                "unknown key '%s' (expected where, vars, distinct, group, order, limit, "
+                "offset or filter)",
                 k ? k : luaL_typename(L, -2));
     }
     /* vars: items in a string ("?who count(?c) as ?n") or a list of them */
@@ -611,8 +614,8 @@ static void build_modifiers(builder *b, int t)
     }
     lua_pop(L, 2);
     if (limit >= 0 || offset > 0)
-        check(b, lore_query_limit(lq->q, limit >= 0 ? (uint64_t)limit : UINT64_MAX,
-                                  (uint64_t)offset));
+        check(b,
+              lore_query_limit(lq->q, limit >= 0 ? (uint64_t)limit : UINT64_MAX, (uint64_t)offset));
 }
 
 /* The spec's top-level filter(s): a function, a string, a condition
@@ -737,16 +740,17 @@ static int kb_reach(lua_State *L)
     lore_value v;
     const char *what;
     if (lua_isnoneornil(L, 2) || !lualore_tovalue(L, 2, &v, &what))
-        return luaL_argerror(L, 2, lua_pushfstring(L, "a start term expected, got %s",
-                                                   luaL_typename(L, 2)));
+        return luaL_argerror(
+            L, 2, lua_pushfstring(L, "a start term expected, got %s", luaL_typename(L, 2)));
     const char *path = luaL_checkstring(L, 3);
     lua_Integer depth = -1;
     if (!lua_isnoneornil(L, 4)) {
         luaL_checktype(L, 4, LUA_TTABLE);
         for (lua_pushnil(L); lua_next(L, 4); lua_pop(L, 1))
             if (lua_type(L, -2) != LUA_TSTRING || strcmp(lua_tostring(L, -2), "depth") != 0)
-                return luaL_argerror(L, 4, lua_pushfstring(L, "unknown option '%s' (expected depth)",
-                                                           luaL_tolstring(L, -2, NULL)));
+                return luaL_argerror(L, 4,
+                                     lua_pushfstring(L, "unknown option '%s' (expected depth)",
+                                                     luaL_tolstring(L, -2, NULL)));
         if (lua_getfield(L, 4, "depth") != LUA_TNIL) {
             if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
                 return luaL_argerror(L, 4, "depth: a count of edges expected");

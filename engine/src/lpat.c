@@ -12,15 +12,42 @@ typedef struct mstate {
 } mstate;
 
 /* ASCII classes, independent of the process's locale. */
-static int is_lower(int c) { return c >= 'a' && c <= 'z'; }
-static int is_upper(int c) { return c >= 'A' && c <= 'Z'; }
-static int is_digit(int c) { return c >= '0' && c <= '9'; }
-static int is_alpha(int c) { return is_lower(c) || is_upper(c); }
-static int is_space(int c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
-static int is_cntrl(int c) { return c < 32 || c == 127; }
-static int is_graph(int c) { return c > 32 && c < 127; }
-static int is_punct(int c) { return is_graph(c) && !is_alpha(c) && !is_digit(c); }
-static int is_xdigit(int c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+static int is_lower(int c)
+{
+    return c >= 'a' && c <= 'z';
+}
+static int is_upper(int c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+static int is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+static int is_alpha(int c)
+{
+    return is_lower(c) || is_upper(c);
+}
+static int is_space(int c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+static int is_cntrl(int c)
+{
+    return c < 32 || c == 127;
+}
+static int is_graph(int c)
+{
+    return c > 32 && c < 127;
+}
+static int is_punct(int c)
+{
+    return is_graph(c) && !is_alpha(c) && !is_digit(c);
+}
+static int is_xdigit(int c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 /* Does byte c belong to class letter cl (%a, %A, ...)?  Other letters stand
  * for themselves. */
@@ -28,17 +55,38 @@ static int class_has(int c, int cl)
 {
     int r;
     switch (cl | 0x20) {
-    case 'a': r = is_alpha(c); break;
-    case 'c': r = is_cntrl(c); break;
-    case 'd': r = is_digit(c); break;
-    case 'g': r = is_graph(c); break;
-    case 'l': r = is_lower(c); break;
-    case 'p': r = is_punct(c); break;
-    case 's': r = is_space(c); break;
-    case 'u': r = is_upper(c); break;
-    case 'w': r = is_alpha(c) || is_digit(c); break;
-    case 'x': r = is_xdigit(c); break;
-    default: return cl == c;
+    case 'a':
+        r = is_alpha(c);
+        break;
+    case 'c':
+        r = is_cntrl(c);
+        break;
+    case 'd':
+        r = is_digit(c);
+        break;
+    case 'g':
+        r = is_graph(c);
+        break;
+    case 'l':
+        r = is_lower(c);
+        break;
+    case 'p':
+        r = is_punct(c);
+        break;
+    case 's':
+        r = is_space(c);
+        break;
+    case 'u':
+        r = is_upper(c);
+        break;
+    case 'w':
+        r = is_alpha(c) || is_digit(c);
+        break;
+    case 'x':
+        r = is_xdigit(c);
+        break;
+    default:
+        return cl == c;
     }
     return is_upper(cl) ? !r : r;
 }
@@ -102,10 +150,14 @@ static int single(const mstate *ms, const char *s, const char *p, const char *ep
         return 0;
     int c = (unsigned char)*s;
     switch (*p) {
-    case '.': return 1;
-    case '%': return class_has(c, (unsigned char)p[1]);
-    case '[': return set_has(c, p, ep - 1);
-    default: return (unsigned char)*p == c;
+    case '.':
+        return 1;
+    case '%':
+        return class_has(c, (unsigned char)p[1]);
+    case '[':
+        return set_has(c, p, ep - 1);
+    default:
+        return (unsigned char)*p == c;
     }
 }
 

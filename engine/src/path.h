@@ -35,7 +35,7 @@ typedef struct pnode {
     int a, b;      /* operands (indexes in the same array), -1 if none */
     uint32_t pred; /* P_PRED: term id; 0 with any == 1: any predicate */
     int any;
-    int cval;      /* P_PRED: index of the predicate's value in the query's constants */
+    int cval; /* P_PRED: index of the predicate's value in the query's constants */
 } pnode;
 
 /* ---- automata ---- */
@@ -76,11 +76,11 @@ typedef struct pgraph {
     uint32_t n;       /* dense nodes */
     uint32_t *ids;    /* dense index -> term id (idcap allocated) */
     size_t idcap;
-    uint32_t *slot;   /* hash: term id -> dense index + 1 (0: empty) */
-    uint32_t nslot;   /* power of two */
+    uint32_t *slot; /* hash: term id -> dense index + 1 (0: empty) */
+    uint32_t nslot; /* power of two */
     int nlabels;
-    uint32_t **off;   /* per label: n + 1 offsets */
-    uint32_t **adj;   /* per label: neighbours (dense) */
+    uint32_t **off; /* per label: n + 1 offsets */
+    uint32_t **adj; /* per label: neighbours (dense) */
     size_t *nadj;
 } pgraph;
 

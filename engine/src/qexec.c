@@ -19,17 +19,17 @@ struct qstate {
     uint32_t *buf; /* BUF facts */
     size_t n, pos;
     uint32_t key[3];
-    int nb;        /* free positions this activation binds */
+    int nb; /* free positions this activation binds */
     int bpos[3], bvar[3];
-    int eq[3][2];  /* positions that must hold equal values (a repeated free variable) */
+    int eq[3][2]; /* positions that must hold equal values (a repeated free variable) */
     int neq;
-    size_t dpos;   /* delta: next override fact */
+    size_t dpos; /* delta: next override fact */
     int found, branch;
     /* paths */
-    int pmode;     /* 1: from s, 2: from o, 3: every start, 4: every start back to itself */
+    int pmode; /* 1: from s, 2: from o, 3: every start, 4: every start back to itself */
     pout out, starts;
     size_t opos, spos;
-    uint32_t cur;  /* mode 3, 4: the current start */
+    uint32_t cur; /* mode 3, 4: the current start */
     pgraph g;
     int has_graph;
     uint64_t lookups; /* index lookups done by this step's walks */
@@ -184,12 +184,18 @@ static int run_filter(qexec *x, const qfilter *f)
             c = a < b ? -1 : 1;
     }
     switch (f->op) {
-    case QF_EQ: return c == 0;
-    case QF_NE: return c != 0;
-    case QF_LT: return c < 0;
-    case QF_LE: return c <= 0;
-    case QF_GT: return c > 0;
-    default: return c >= 0;
+    case QF_EQ:
+        return c == 0;
+    case QF_NE:
+        return c != 0;
+    case QF_LT:
+        return c < 0;
+    case QF_LE:
+        return c <= 0;
+    case QF_GT:
+        return c > 0;
+    default:
+        return c >= 0;
     }
 }
 
@@ -315,8 +321,8 @@ static int path_graph(qexec *x, int i, qstate *s, int force)
     return LORE_OK;
 }
 
-static int walk(qexec *x, qstate *s, const pnfa *a, const pgraph *g, uint32_t from,
-                uint32_t target, int *found)
+static int walk(qexec *x, qstate *s, const pnfa *a, const pgraph *g, uint32_t from, uint32_t target,
+                int *found)
 {
     uint64_t before = x->walk.lookups;
     s->out.n = 0;
@@ -442,8 +448,10 @@ static int enter(qexec *x, int i)
     const qstep *st = &x->plan->steps[i];
     qstate *s = &x->st[i];
     switch (st->kind) {
-    case S_SCAN: return scan_enter(x, i, s);
-    case S_PATH: return path_enter(x, i, s);
+    case S_SCAN:
+        return scan_enter(x, i, s);
+    case S_PATH:
+        return path_enter(x, i, s);
     case S_FILTER: {
         int r = run_filter(x, &x->prog->filters[x->prog->nodes[st->node].filter]);
         return r < 0 ? r : r ? i + 1 : R_FAIL;
@@ -478,20 +486,24 @@ static int redo(qexec *x, int i)
     const qstep *st = &x->plan->steps[i];
     qstate *s = &x->st[i];
     switch (st->kind) {
-    case S_SCAN: return scan_next(x, i, s);
-    case S_PATH: return path_next(x, i, s);
+    case S_SCAN:
+        return scan_next(x, i, s);
+    case S_PATH:
+        return path_next(x, i, s);
     case S_OPT:
         if (s->found)
             return R_FAIL;
         s->found = 1; /* the row without the optional part, once */
         return st->end + 1;
-    case S_NOT: return st->end + 1; /* no match inside: the row stands */
+    case S_NOT:
+        return st->end + 1; /* no match inside: the row stands */
     case S_UNION:
         if (++s->branch >= st->nbr)
             return R_FAIL;
         x->choice[x->nchoice++] = i;
         return x->plan->brs[st->br + s->branch];
-    default: return R_FAIL;
+    default:
+        return R_FAIL;
     }
 }
 

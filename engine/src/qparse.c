@@ -54,11 +54,14 @@ static int name_char(int c)
 
 static int var_char(int c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c >= 0x80;
 }
 
-static int digit(int c) { return c >= '0' && c <= '9'; }
+static int digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
 
 static int peek(const parser *ps, size_t k)
 {
@@ -145,7 +148,8 @@ static size_t word(parser *ps)
             if (name_char(c) || digit(c))
                 n++;
             else if (c == '.' && ps->at + n + 1 < ps->e &&
-                     (name_char((unsigned char)ps->at[n + 1]) || digit((unsigned char)ps->at[n + 1])))
+                     (name_char((unsigned char)ps->at[n + 1]) ||
+                      digit((unsigned char)ps->at[n + 1])))
                 n++;
             else
                 break;
@@ -225,20 +229,29 @@ static int string(parser *ps, char quote, const char **out, size_t *len)
                 break;
             char x = *ps->at++;
             switch (x) {
-            case 'n': c = '\n'; break;
-            case 't': c = '\t'; break;
-            case 'r': c = '\r'; break;
+            case 'n':
+                c = '\n';
+                break;
+            case 't':
+                c = '\t';
+                break;
+            case 'r':
+                c = '\r';
+                break;
             case '\\':
             case '"':
-            case '\'': c = x; break;
-            default: return fail_at(ps, ps->at - 2, "an escape (\\n \\t \\r \\\\ \\\" \\')");
+            case '\'':
+                c = x;
+                break;
+            default:
+                return fail_at(ps, ps->at - 2, "an escape (\\n \\t \\r \\\\ \\\" \\')");
             }
         }
         buf[n++] = c;
     }
     if (ps->at >= ps->e)
-        return fail_at(ps, start, quote == '"' ? "a closing '\"' for this text"
-                                               : "a closing ' for this name");
+        return fail_at(ps, start,
+                       quote == '"' ? "a closing '\"' for this text" : "a closing ' for this name");
     ps->at++;
     buf[n] = '\0';
     *out = buf, *len = n;
@@ -255,9 +268,9 @@ static int number(parser *ps, int *c)
     if (*b != '-' && *b != '+' && ps->e - b >= 7 && digit(b[0]) && digit(b[1]) && digit(b[2]) &&
         digit(b[3]) && b[4] == '-' && digit(b[5])) {
         const char *d = b;
-        while (d < ps->e && (digit((unsigned char)*d) || *d == '-' || *d == ':' || *d == 'T' ||
-                             *d == 'Z' || *d == '+' ||
-                             (*d == '.' && d + 1 < ps->e && digit((unsigned char)d[1]))))
+        while (d < ps->e &&
+               (digit((unsigned char)*d) || *d == '-' || *d == ':' || *d == 'T' || *d == 'Z' ||
+                *d == '+' || (*d == '.' && d + 1 < ps->e && digit((unsigned char)d[1]))))
             d++;
         lore_value v = lore_date(NULL);
         v.str = b, v.len = (size_t)(d - b);
@@ -333,8 +346,7 @@ static int read_term(parser *ps, qslot *slot)
         val.len = n;
         if (peek(ps, 0) == '@') {
             size_t m = 1;
-            while (ps->at + m < ps->e &&
-                   (var_char((unsigned char)ps->at[m]) || ps->at[m] == '-'))
+            while (ps->at + m < ps->e && (var_char((unsigned char)ps->at[m]) || ps->at[m] == '-'))
                 m++;
             if (m == 1) {
                 fail_at(ps, ps->at + 1, "a language tag after '@'");
@@ -467,7 +479,7 @@ static int path_unary(parser *ps, int *out)
         if (path_unary(ps, &a) != LORE_OK)
             return ps->rc;
         return qprog_pnode(ps->p, P_INV, a, -1, out) == LORE_OK ? LORE_OK
-                                                               : failed(ps, LORE_ERR_NOMEM);
+                                                                : failed(ps, LORE_ERR_NOMEM);
     }
     if (path_primary(ps, out) != LORE_OK)
         return ps->rc;
@@ -581,8 +593,8 @@ static int condition(parser *ps)
     static const struct {
         const char *op;
         int code;
-    } ops[] = {{"<=", QF_LE}, {">=", QF_GE}, {"~=", QF_NE}, {"!=", QF_NE}, {"==", QF_EQ},
-               {"<", QF_LT},  {">", QF_GT},  {"=", QF_EQ}};
+    } ops[] = {{"<=", QF_LE}, {">=", QF_GE}, {"~=", QF_NE}, {"!=", QF_NE},
+               {"==", QF_EQ}, {"<", QF_LT},  {">", QF_GT},  {"=", QF_EQ}};
     int op = -1;
     for (size_t i = 0; i < sizeof ops / sizeof ops[0] && op < 0; i++) {
         size_t n = strlen(ops[i].op);
@@ -616,8 +628,8 @@ static int condition(parser *ps)
             if (!ps->rc && !punct(ps, ')'))
                 fail(ps, "',' or ')' in the set");
         }
-        if (!ps->rc && (qprog_filter(ps->p, &fi) != LORE_OK ||
-                        qprog_node(ps->p, QN_FILTER, &node) != LORE_OK))
+        if (!ps->rc &&
+            (qprog_filter(ps->p, &fi) != LORE_OK || qprog_node(ps->p, QN_FILTER, &node) != LORE_OK))
             failed(ps, LORE_ERR_NOMEM);
         if (ps->rc) {
             mem_free(&ps->kb->m, set, cap, sizeof *set);
@@ -845,8 +857,8 @@ static int item(parser *ps)
     static const struct {
         const char *name;
         int agg;
-    } aggs[] = {{"count", QA_COUNT}, {"sum", QA_SUM}, {"min", QA_MIN},
-                {"max", QA_MAX},     {"avg", QA_AVG}};
+    } aggs[] = {
+        {"count", QA_COUNT}, {"sum", QA_SUM}, {"min", QA_MIN}, {"max", QA_MAX}, {"avg", QA_AVG}};
     qprog *p = ps->p;
     qitem it = {-1, QA_NONE, 0, -1};
     int v, r = variable(ps, &v);
@@ -901,9 +913,9 @@ static int item(parser *ps)
         }
         for (int i = 0; i < p->nitems; i++)
             if (p->items[i].agg && p->items[i].out == it.out)
-                return ps->rc = kb_fail(ps->kb, LORE_ERR_ARG,
-                                        "two aggregates named ?%s: name one with 'as'",
-                                        p->vars[it.out]);
+                return ps->rc =
+                           kb_fail(ps->kb, LORE_ERR_ARG,
+                                   "two aggregates named ?%s: name one with 'as'", p->vars[it.out]);
     }
     size_t cap = (size_t)p->capitems;
     if (mem_reserve(&ps->kb->m, (void **)&p->items, &cap, (size_t)p->nitems + 1,
@@ -960,8 +972,8 @@ int qparse_query(lore_query *q, const char *text, size_t len)
     if (!ps.rc) {
         skip_ws(&ps);
         if (ps.at < ps.e)
-            fail(&ps, ps.at[0] == '}' ? "a pattern (this '}' closes nothing)"
-                                      : "a pattern or the end");
+            fail(&ps,
+                 ps.at[0] == '}' ? "a pattern (this '}' closes nothing)" : "a pattern or the end");
     }
     return ps.rc;
 }

@@ -98,8 +98,8 @@ static pstat *stat_of(planner *pn, int node)
         ok += (size_t)same_var_ok(s, s->sample + 3 * i);
     s->eff = s->count;
     if (s->nsample && ok < s->nsample)
-        s->eff = ok ? s->count * (double)ok / (double)s->nsample
-                    : s->count / (2.0 * (double)s->nsample);
+        s->eff =
+            ok ? s->count * (double)ok / (double)s->nsample : s->count / (2.0 * (double)s->nsample);
     if (pn->o->delta_node == node) {
         s->delta = 1;
         double f = s->count > 0 ? pn->o->delta_rows / s->count : 0;
@@ -669,9 +669,15 @@ static double emit_group(planner *pn, int g, uint8_t *b, double *ndv, double row
         switch (p->nodes[c].kind) {
         case QN_PATTERN:
         case QN_PATH:
-        case QN_UNION: req[nreq++] = c; break;
-        case QN_OPTIONAL: opt[nopt++] = c; break;
-        default: pend[npend++] = c; break; /* filters, without-groups */
+        case QN_UNION:
+            req[nreq++] = c;
+            break;
+        case QN_OPTIONAL:
+            opt[nopt++] = c;
+            break;
+        default:
+            pend[npend++] = c;
+            break; /* filters, without-groups */
         }
     }
     if (order_elements(pn, req, nreq, b, ndv, rows) != LORE_OK) {
@@ -865,16 +871,26 @@ static void put(sbuf *s, const char *fmt, ...)
 static void put_value(sbuf *s, const lore_value *v)
 {
     switch (v->kind) {
-    case LORE_SYMBOL: put(s, "%.*s", (int)v->len, v->str); break;
+    case LORE_SYMBOL:
+        put(s, "%.*s", (int)v->len, v->str);
+        break;
     case LORE_TEXT:
         put(s, "\"%.*s\"", (int)(v->len > 60 ? 60 : v->len), v->str);
         if (v->lang && v->langlen)
             put(s, "@%.*s", (int)v->langlen, v->lang);
         break;
-    case LORE_INTEGER: put(s, "%lld", (long long)v->i); break;
-    case LORE_NUMBER: put(s, "%.17g", v->n); break;
-    case LORE_BOOLEAN: put(s, "%s", v->i ? "true" : "false"); break;
-    case LORE_DATE: put(s, "date(\"%.*s\")", (int)v->len, v->str); break;
+    case LORE_INTEGER:
+        put(s, "%lld", (long long)v->i);
+        break;
+    case LORE_NUMBER:
+        put(s, "%.17g", v->n);
+        break;
+    case LORE_BOOLEAN:
+        put(s, "%s", v->i ? "true" : "false");
+        break;
+    case LORE_DATE:
+        put(s, "date(\"%.*s\")", (int)v->len, v->str);
+        break;
     }
 }
 
@@ -1065,11 +1081,20 @@ int qplan_explain(const qprog *p, const qplan *pl, char **buf, size_t *len, size
             }
             break;
         }
-        case S_FILTER: put_filter(&s, p, &p->filters[x->filter]); break;
-        case S_OPT: put(&s, "optional {"); break;
-        case S_NOT: put(&s, "without {"); break;
-        case S_UNION: put(&s, "union {"); break;
-        default: break;
+        case S_FILTER:
+            put_filter(&s, p, &p->filters[x->filter]);
+            break;
+        case S_OPT:
+            put(&s, "optional {");
+            break;
+        case S_NOT:
+            put(&s, "without {");
+            break;
+        case S_UNION:
+            put(&s, "union {");
+            break;
+        default:
+            break;
         }
         if (st->kind != S_SCAN && st->kind != S_PATH)
             put(&s, "\t");

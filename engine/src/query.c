@@ -29,8 +29,8 @@ typedef struct qacc { /* one aggregate of one group */
     uint64_t count;   /* rows (count), numeric values (sum, avg) */
     int64_t isum;
     double dsum;
-    int isint;        /* every value summed so far is an integer, no overflow */
-    uint32_t best;    /* min, max */
+    int isint;     /* every value summed so far is an integer, no overflow */
+    uint32_t best; /* min, max */
 } qacc;
 
 struct lore_query {
@@ -39,35 +39,35 @@ struct lore_query {
     qplan plan;
     qexec x;
     int checked, planned, running, done, failed;
-    uint64_t plan_size;   /* facts when planned */
-    uint8_t *plan_bound;  /* prebound set the plan was made for */
-    uint32_t *bind;       /* pre-bound values, per variable */
+    uint64_t plan_size;  /* facts when planned */
+    uint8_t *plan_bound; /* prebound set the plan was made for */
+    uint32_t *bind;      /* pre-bound values, per variable */
     uint8_t *bound;
-    int nbind;            /* size of bind/bound/plan_bound */
+    int nbind; /* size of bind/bound/plan_bound */
     /* columns */
-    int *cols;            /* variable per column (aggregates: their output variable) */
-    int ncols, width;     /* width: columns + hidden order keys */
-    int colcap;           /* allocated entries of cols and hidden */
-    int *hidden;          /* order variables that are not columns */
+    int *cols;        /* variable per column (aggregates: their output variable) */
+    int ncols, width; /* width: columns + hidden order keys */
+    int colcap;       /* allocated entries of cols and hidden */
+    int *hidden;      /* order variables that are not columns */
     int nhidden;
     int aggregating;
     /* output */
     qcell *cur;
-    qcell *rows;          /* materialised or remembered (distinct) rows, width cells each */
+    qcell *rows; /* materialised or remembered (distinct) rows, width cells each */
     size_t nrows, caprows, rowpos;
     int materialised;
     qnum *nums;
     size_t nnums, capnums;
-    uint32_t *dset;       /* distinct: hash of row index + 1 */
+    uint32_t *dset; /* distinct: hash of row index + 1 */
     size_t dcap, dn;
     uint64_t skipped, emitted;
     /* aggregation */
-    uint32_t *gkeys;      /* per group: ngroup ids */
-    qacc *acc;            /* per group: one per item */
+    uint32_t *gkeys; /* per group: ngroup ids */
+    qacc *acc;       /* per group: one per item */
     size_t ngroups, capgroups, capacc;
-    uint32_t *gslot;      /* hash: group index + 1 */
+    uint32_t *gslot; /* hash: group index + 1 */
     size_t gcap;
-    uint64_t *aset;       /* distinct aggregate inputs: (group, item, id) hashed */
+    uint64_t *aset; /* distinct aggregate inputs: (group, item, id) hashed */
     uint32_t *agen;
     size_t acap, an;
     /* kb:reach */
@@ -208,8 +208,7 @@ int qprog_var(qprog *p, const char *name, size_t len, int *var)
 
 int qprog_const(qprog *p, const lore_value *v, uint32_t id, int *c)
 {
-    if (grow(p, (void **)&p->consts, &p->capconsts, p->nconsts + 1, sizeof *p->consts) !=
-        LORE_OK)
+    if (grow(p, (void **)&p->consts, &p->capconsts, p->nconsts + 1, sizeof *p->consts) != LORE_OK)
         return kb_nomem(p->kb);
     qconst *k = &p->consts[p->nconsts];
     memset(k, 0, sizeof *k);
@@ -247,8 +246,7 @@ int qprog_pnode(qprog *p, int op, int a, int b, int *out)
 {
     if (p->npnodes >= 4096)
         return kb_fail(p->kb, LORE_ERR_LIMIT, "path expression too long");
-    if (grow(p, (void **)&p->pnodes, &p->cappnodes, p->npnodes + 1, sizeof *p->pnodes) !=
-        LORE_OK)
+    if (grow(p, (void **)&p->pnodes, &p->cappnodes, p->npnodes + 1, sizeof *p->pnodes) != LORE_OK)
         return kb_nomem(p->kb);
     pnode *n = &p->pnodes[p->npnodes];
     memset(n, 0, sizeof *n);
@@ -270,10 +268,14 @@ int qprog_filter(qprog *p, int *f)
 static const char *kind_name(int kind)
 {
     switch (kind) {
-    case QN_OPTIONAL: return "optional";
-    case QN_WITHOUT: return "without";
-    case QN_UNION: return "union";
-    default: return "group";
+    case QN_OPTIONAL:
+        return "optional";
+    case QN_WITHOUT:
+        return "without";
+    case QN_UNION:
+        return "union";
+    default:
+        return "group";
     }
 }
 
@@ -464,8 +466,7 @@ int qprog_check(qprog *p, const uint8_t *prebound)
                                  "order by ?%s, which is not a column of the aggregated rows",
                                  p->vars[v]);
             } else if (!ok) {
-                rc = kb_fail(kb, LORE_ERR_ARG, "order by ?%s, which no pattern binds",
-                             p->vars[v]);
+                rc = kb_fail(kb, LORE_ERR_ARG, "order by ?%s, which no pattern binds", p->vars[v]);
             }
         }
     }
@@ -479,12 +480,17 @@ int qprog_check(qprog *p, const uint8_t *prebound)
 static int rank(lore_kind k)
 {
     switch (k) {
-    case LORE_BOOLEAN: return 0;
+    case LORE_BOOLEAN:
+        return 0;
     case LORE_INTEGER:
-    case LORE_NUMBER: return 1;
-    case LORE_DATE: return 2;
-    case LORE_TEXT: return 3;
-    default: return 4;
+    case LORE_NUMBER:
+        return 1;
+    case LORE_DATE:
+        return 2;
+    case LORE_TEXT:
+        return 3;
+    default:
+        return 4;
     }
 }
 
@@ -516,7 +522,8 @@ int query_compare_values(const lore_value *a, const lore_value *b)
     if (ra != rb)
         return ra < rb ? -1 : 1;
     switch (ra) {
-    case 0: return (a->i > b->i) - (a->i < b->i);
+    case 0:
+        return (a->i > b->i) - (a->i < b->i);
     case 1:
         if (a->kind == LORE_INTEGER && b->kind == LORE_INTEGER)
             return (a->i > b->i) - (a->i < b->i);
@@ -540,10 +547,11 @@ int query_compare_values(const lore_value *a, const lore_value *b)
         int c = cmp_bytes(a->str, a->len, b->str, b->len);
         if (c)
             return c;
-        return cmp_bytes(a->lang ? a->lang : "", a->lang ? a->langlen : 0,
-                         b->lang ? b->lang : "", b->lang ? b->langlen : 0);
+        return cmp_bytes(a->lang ? a->lang : "", a->lang ? a->langlen : 0, b->lang ? b->lang : "",
+                         b->lang ? b->langlen : 0);
     }
-    default: return cmp_bytes(a->str, a->len, b->str, b->len);
+    default:
+        return cmp_bytes(a->str, a->len, b->str, b->len);
     }
 }
 
@@ -716,9 +724,8 @@ static int op_of(const char *op)
     static const struct {
         const char *name;
         int op;
-    } ops[] = {{"=", QF_EQ},  {"==", QF_EQ}, {"~=", QF_NE}, {"!=", QF_NE},
-               {"<", QF_LT},  {"<=", QF_LE}, {">", QF_GT},  {">=", QF_GE},
-               {"match", QF_MATCH}};
+    } ops[] = {{"=", QF_EQ},  {"==", QF_EQ}, {"~=", QF_NE}, {"!=", QF_NE},      {"<", QF_LT},
+               {"<=", QF_LE}, {">", QF_GT},  {">=", QF_GE}, {"match", QF_MATCH}};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         if (strcmp(op, ops[i].name) == 0)
             return ops[i].op;
@@ -1074,8 +1081,7 @@ int lore_query_prepare(lore_query *q)
         same = q->plan_bound[i] == q->bound[i];
     /* re-plan when the facts have changed much since */
     uint64_t now = kb->st.nlive;
-    if (same && (now > q->plan_size + q->plan_size / 4 + 64 ||
-                 now + now / 4 + 64 < q->plan_size))
+    if (same && (now > q->plan_size + q->plan_size / 4 + 64 || now + now / 4 + 64 < q->plan_size))
         same = 0;
     if (same)
         return LORE_OK;
@@ -1253,8 +1259,7 @@ static int group_of(lore_query *q, size_t *g)
                 continue;
             uint64_t hh = 0x12345;
             for (int j = 0; j < ng; j++)
-                hh = hash_mix(hh ^ q->gkeys[(size_t)(e - 1) * (size_t)k + (size_t)j]) +
-                     (uint64_t)j;
+                hh = hash_mix(hh ^ q->gkeys[(size_t)(e - 1) * (size_t)k + (size_t)j]) + (uint64_t)j;
             size_t at = hh & (nc - 1);
             while (ns[at])
                 at = (at + 1) & (nc - 1);
@@ -1424,7 +1429,9 @@ static int emit_groups(lore_query *q)
             }
             const qacc *a = &q->acc[g * ni + (size_t)(it - p->items)];
             switch (it->agg) {
-            case QA_COUNT: rc = push_num(q, LORE_INTEGER, (int64_t)a->count, 0, &r[c]); break;
+            case QA_COUNT:
+                rc = push_num(q, LORE_INTEGER, (int64_t)a->count, 0, &r[c]);
+                break;
             case QA_SUM:
                 rc = a->isint ? push_num(q, LORE_INTEGER, a->isum, 0, &r[c])
                               : push_num(q, LORE_NUMBER, 0, a->dsum, &r[c]);
@@ -1433,7 +1440,9 @@ static int emit_groups(lore_query *q)
                 if (a->count)
                     rc = push_num(q, LORE_NUMBER, 0, a->dsum / (double)a->count, &r[c]);
                 break;
-            default: r[c].id = a->best; break;
+            default:
+                r[c].id = a->best;
+                break;
             }
             if (rc != LORE_OK)
                 goto cleanup;
@@ -1806,8 +1815,7 @@ void lore_query_free(lore_query *q)
     mem_free(m, q, 1, sizeof *q);
 }
 
-int lore_reach(lore_kb *kb, lore_id start_id, const char *path, uint32_t max_depth,
-               lore_query **qp)
+int lore_reach(lore_kb *kb, lore_id start_id, const char *path, uint32_t max_depth, lore_query **qp)
 {
     int rc = lore_query_new(kb, qp);
     if (rc != LORE_OK)

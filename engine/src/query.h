@@ -65,12 +65,20 @@ typedef struct qslot {
 
 #define QS_NONE INT32_MIN /* a slot that is not used (a path's predicate) */
 
-static inline qslot qs_var(int v) { qslot s = {v}; return s; }
-static inline qslot qs_const(int c) { qslot s = {-c - 1}; return s; }
+static inline qslot qs_var(int v)
+{
+    qslot s = {v};
+    return s;
+}
+static inline qslot qs_const(int c)
+{
+    qslot s = {-c - 1};
+    return s;
+}
 
 typedef struct qconst {
-    lore_value v; /* strings owned by the program (arena) */
-    uint32_t id;  /* the term's id, 0 if unknown (resolved when planning) */
+    lore_value v;  /* strings owned by the program (arena) */
+    uint32_t id;   /* the term's id, 0 if unknown (resolved when planning) */
     int has_value; /* 0: given by id only */
 } qconst;
 
@@ -82,29 +90,29 @@ typedef int (*qfilter_fn)(void *ud, const lore_query *q);
 
 typedef struct qfilter {
     int op;
-    qslot a, b;     /* operands (b unused for IN, FN; for MATCH a constant text) */
-    int *set;       /* IN: constant indexes */
+    qslot a, b; /* operands (b unused for IN, FN; for MATCH a constant text) */
+    int *set;   /* IN: constant indexes */
     int nset;
-    qfilter_fn fn;  /* FN */
+    qfilter_fn fn; /* FN */
     void *ud;
 } qfilter;
 
 typedef struct qnode {
     int kind;
     int parent, first, last, next; /* tree links, -1 for none */
-    qslot t[3];   /* PATTERN; PATH uses t[0] and t[2] */
-    int path;     /* PATH: root in prog->pnodes */
-    int filter;   /* FILTER: index in prog->filters */
-    int pos;      /* byte offset in the text form, or -1 */
+    qslot t[3];                    /* PATTERN; PATH uses t[0] and t[2] */
+    int path;                      /* PATH: root in prog->pnodes */
+    int filter;                    /* FILTER: index in prog->filters */
+    int pos;                       /* byte offset in the text form, or -1 */
 } qnode;
 
 enum qagg { QA_NONE, QA_COUNT, QA_SUM, QA_MIN, QA_MAX, QA_AVG };
 
 typedef struct qitem { /* a projected column */
-    int var;      /* the variable shown, or for an aggregate its argument (-1: count(*)) */
-    int agg;      /* QA_* */
+    int var;           /* the variable shown, or for an aggregate its argument (-1: count(*)) */
+    int agg;           /* QA_* */
     int distinct;
-    int out;      /* aggregates: the output variable (named by `as`) */
+    int out; /* aggregates: the output variable (named by `as`) */
 } qitem;
 
 typedef struct qorder {
@@ -147,15 +155,15 @@ enum qstep_kind { S_SCAN, S_PATH, S_FILTER, S_OPT, S_OPT_END, S_NOT, S_NOT_END, 
 
 typedef struct qstep {
     int kind;
-    int node;     /* the program node it runs */
-    int end;      /* OPT, NOT: their END step; BR_END: the step after the union */
-    int begin;    /* OPT_END, NOT_END: their begin step */
-    int br, nbr;  /* UNION: branch starts in plan->brs[br .. br + nbr) */
-    int delta;    /* SCAN: reads the override source (qexec_source) */
-    int mask;     /* SCAN, PATH: positions bound when planned (s=1 p=2 o=4) */
-    int depth;    /* nesting, for the explanation */
+    int node;               /* the program node it runs */
+    int end;                /* OPT, NOT: their END step; BR_END: the step after the union */
+    int begin;              /* OPT_END, NOT_END: their begin step */
+    int br, nbr;            /* UNION: branch starts in plan->brs[br .. br + nbr) */
+    int delta;              /* SCAN: reads the override source (qexec_source) */
+    int mask;               /* SCAN, PATH: positions bound when planned (s=1 p=2 o=4) */
+    int depth;              /* nesting, for the explanation */
     double est_in, est_out; /* estimated rows before and after */
-    int pnfa;     /* PATH: index of its automata (forwards, inverse) in plan->nfas */
+    int pnfa;               /* PATH: index of its automata (forwards, inverse) in plan->nfas */
 } qstep;
 
 typedef struct qplan {
@@ -165,7 +173,7 @@ typedef struct qplan {
     int nbrs, capbrs;
     pnfa *nfas; /* two per path step */
     int nnfas, capnfas;
-    uint64_t *edges; /* per path step pair: facts on its labels */
+    uint64_t *edges;   /* per path step pair: facts on its labels */
     uint8_t *prebound; /* nvars */
     int nvars;
     double est;
@@ -186,10 +194,10 @@ typedef struct qexec {
     lore_kb *kb;
     const qprog *prog;
     const qplan *plan;
-    const lore_query *q;   /* handed to filter callbacks */
-    uint32_t *row;         /* nvars */
-    qstate *st;            /* nsteps */
-    int *choice;           /* choice stack of step indexes */
+    const lore_query *q; /* handed to filter callbacks */
+    uint32_t *row;       /* nvars */
+    qstate *st;          /* nsteps */
+    int *choice;         /* choice stack of step indexes */
     int nchoice;
     int pc, mode, started, done;
     uint64_t version;

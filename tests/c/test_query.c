@@ -51,14 +51,24 @@ static void show(char *buf, size_t n, int rc, const lore_value *v)
         return;
     }
     switch (v->kind) {
-    case LORE_SYMBOL: snprintf(buf, n, "%s", v->str); break;
+    case LORE_SYMBOL:
+        snprintf(buf, n, "%s", v->str);
+        break;
     case LORE_TEXT:
         snprintf(buf, n, "\"%s\"%s%s", v->str, v->lang ? "@" : "", v->lang ? v->lang : "");
         break;
-    case LORE_INTEGER: snprintf(buf, n, "%lld", (long long)v->i); break;
-    case LORE_NUMBER: snprintf(buf, n, "%g.", v->n); break;
-    case LORE_BOOLEAN: snprintf(buf, n, "%s", v->i ? "true" : "false"); break;
-    case LORE_DATE: snprintf(buf, n, "d%s", v->str); break;
+    case LORE_INTEGER:
+        snprintf(buf, n, "%lld", (long long)v->i);
+        break;
+    case LORE_NUMBER:
+        snprintf(buf, n, "%g.", v->n);
+        break;
+    case LORE_BOOLEAN:
+        snprintf(buf, n, "%s", v->i ? "true" : "false");
+        break;
+    case LORE_DATE:
+        snprintf(buf, n, "d%s", v->str);
+        break;
     }
 }
 
@@ -307,7 +317,8 @@ static void test_filters(void **state)
     expect_rows(kb, "?x age ?a . filter ?a in (25, 35.5)", "x=bob a=25\nx=carol a=35.5.");
     expect_rows(kb, "?x age ?a . filter ?a in (30.0, 99)", "x=alice a=30\nx=dave a=30.");
     expect_rows(kb, "?x knows ?y . filter ?y in ()", "");
-    expect_rows(kb, "?x name ?n . filter ?n match \"^[AB]\"", "x=alice n=\"Alice\"@en\nx=bob n=\"Bob\"");
+    expect_rows(kb, "?x name ?n . filter ?n match \"^[AB]\"",
+                "x=alice n=\"Alice\"@en\nx=bob n=\"Bob\"");
     expect_rows(kb, "?x knows ?y . filter ?x match \"^c\"", "x=carol y=alice\nx=carol y=dave");
     expect_rows(kb, "?x born ?d . filter ?d match \"%-05%-\"", "x=alice d=d1990-05-01");
     expect_rows(kb, "?x age ?a . filter ?a match \"3\"", "");
@@ -379,7 +390,8 @@ static void test_aggregates(void **state)
     expect_rows(kb, "select sum(distinct ?c) where { ?x age ?a . ?x member ?c }", "sum_c=0");
     expect_rows(kb, "select ?c count(?x) as ?n where { ?x member ?c } group by ?c",
                 "c=club1 n=2\nc=club2 n=1");
-    expect_rows(kb, "select ?c ?x count(*) as ?n where { ?x member ?c . ?x knows ?y } group by ?c ?x",
+    expect_rows(kb,
+                "select ?c ?x count(*) as ?n where { ?x member ?c . ?x knows ?y } group by ?c ?x",
                 "c=club1 x=alice n=1\nc=club1 x=bob n=1\nc=club2 x=carol n=2");
     expect_rows(kb, "select min(?n) max(?n) where { ?x name ?n }",
                 "min_n=\"Alice\"@en max_n=\"Carol\"@fr");
@@ -511,7 +523,8 @@ static void test_errors(void **state)
                  "two aggregates named ?count_x: name one with 'as'");
     expect_error(kb, "select ?x count(*) as ?n where { ?x knows ?y } group by ?x order by ?y",
                  LORE_ERR_ARG, "order by ?y, which is not a column of the aggregated rows");
-    expect_error(kb, "?x knows ?y order by ?w", LORE_ERR_ARG, "order by ?w, which no pattern binds");
+    expect_error(kb, "?x knows ?y order by ?w", LORE_ERR_ARG,
+                 "order by ?w, which no pattern binds");
     /* the builder */
     lore_query *q;
     assert_int_equal(lore_query_new(kb, &q), LORE_OK);
@@ -528,7 +541,8 @@ static void test_errors(void **state)
     assert_int_equal(lore_query_begin(q, LORE_GROUP_UNION), LORE_OK);
     assert_int_equal(lore_query_pattern(q, lore_qvar("x"), lore_qvar("p"), lore_qvar("y")),
                      LORE_ERR_STATE);
-    assert_string_equal(lore_errmsg(kb), "a union holds branches: begin each with LORE_GROUP_BRANCH");
+    assert_string_equal(lore_errmsg(kb),
+                        "a union holds branches: begin each with LORE_GROUP_BRANCH");
     assert_int_equal(lore_query_begin(q, LORE_GROUP_BRANCH), LORE_OK);
     assert_int_equal(lore_query_pattern(q, lore_qvar("x"), lore_qid(12345), lore_qvar("y")),
                      LORE_ERR_ARG);
@@ -724,8 +738,8 @@ static size_t naive(const rpat *ps, int np, int nanon, char **out)
 }
 
 /* The engine's rows in the same form. */
-static size_t engine(lore_kb *kb, const rpat *ps, const int *order, int np, char **out,
-                     char *plan, size_t plancap)
+static size_t engine(lore_kb *kb, const rpat *ps, const int *order, int np, char **out, char *plan,
+                     size_t plancap)
 {
     lore_query *q;
     assert_int_equal(lore_query_new(kb, &q), LORE_OK);
@@ -848,7 +862,8 @@ static void test_random_conjunctive(void **state)
                 if (ng != nw) {
                     for (int i = 0; i < np; i++)
                         for (int k = 0; k < 3; k++)
-                            fprintf(stderr, "%d/%d%s", ps[i].var[k], ps[i].con[k], k == 2 ? "\n" : " ");
+                            fprintf(stderr, "%d/%d%s", ps[i].var[k], ps[i].con[k],
+                                    k == 2 ? "\n" : " ");
                     for (int a = 0; a < NT; a++)
                         for (int b = 0; b < NT; b++)
                             for (int c = 0; c < NT; c++)
