@@ -35,9 +35,10 @@ typedef struct planner {
     const qprog *p;
     const qplan_opts *o;
     qplan *pl;
-    pstat *stats;  /* per node */
-    double *uest;  /* per union node: estimated rows, -1 unknown */
-    uint8_t *corr; /* per without node x variable: correlated */
+    pstat *stats;   /* per node */
+    double *uest;   /* per union node: estimated rows, -1 unknown */
+    double *pedges; /* per path node: facts on its predicates, -1 unknown */
+    uint8_t *corr;  /* per without node x variable: correlated */
     int nv;
     int rc;
 } planner;
@@ -259,17 +260,20 @@ static est estimate(planner *pn, int node, const uint8_t *b, double rows, double
     if (x->kind == QN_PATH) {
         int sb = x->t[0].var < 0 || b[x->t[0].var];
         int ob = x->t[2].var < 0 || b[x->t[2].var];
-        uint64_t edges = 0; /* facts on the path's predicates */
-        pnfa a;
-        int rc = pnfa_build(&pn->kb->m, p->pnodes, x->path, 0, &a);
-        if (rc != LORE_OK) {
-            pn->rc = rc;
-            return e;
+        if (pn->pedges[node] < 0) { /* facts on the path's predicates */
+            uint64_t edges = 0;
+            pnfa a;
+            int rc = pnfa_build(&pn->kb->m, p->pnodes, x->path, 0, &a);
+            if (rc != LORE_OK) {
+                pn->rc = rc;
+                return e;
+            }
+            if (pnfa_edges(&pn->kb->st, &a, &edges) != LORE_OK)
+                pn->rc = LORE_ERR_NOMEM;
+            pnfa_free(&pn->kb->m, &a);
+            pn->pedges[node] = (double)edges;
         }
-        if (pnfa_edges(&pn->kb->st, &a, &edges) != LORE_OK)
-            pn->rc = LORE_ERR_NOMEM;
-        pnfa_free(&pn->kb->m, &a);
-        double E = (double)edges;
+        double E = pn->pedges[node];
         if (sb && ob) {
             e.rows = rows * 0.5;
             e.cost = rows * SEEK * 4;
@@ -753,22 +757,24 @@ int qplan_make(lore_kb *kb, const qprog *p, const qplan_opts *o, qplan *pl)
 {
     const mem *m = &kb->m;
     memset(pl, 0, sizeof *pl);
-    planner pn = {kb, p, o, pl, NULL, NULL, NULL, p->nvars, LORE_OK};
+    planner pn = {kb, p, o, pl, NULL, NULL, NULL, NULL, p->nvars, LORE_OK};
     size_t nn = (size_t)p->nnodes, nv = (size_t)p->nvars;
     uint8_t *b = mem_calloc(m, nv + 1, 1);
     double *ndv = mem_alloc(m, nv + 1, sizeof *ndv);
     uint8_t *outside = mem_calloc(m, nv + 1, 1);
     pn.stats = mem_calloc(m, nn, sizeof *pn.stats);
     pn.uest = mem_alloc(m, nn, sizeof *pn.uest);
+    pn.pedges = mem_alloc(m, nn, sizeof *pn.pedges);
     pn.corr = mem_calloc(m, nn * (nv ? nv : 1), 1);
     pl->prebound = mem_calloc(m, nv + 1, 1);
     pl->nvars = (int)nv;
-    if (!b || !ndv || !outside || !pn.stats || !pn.uest || !pn.corr || !pl->prebound) {
+    if (!b || !ndv || !outside || !pn.stats || !pn.uest || !pn.pedges || !pn.corr ||
+        !pl->prebound) {
         pn.rc = LORE_ERR_NOMEM;
         goto cleanup;
     }
     for (size_t i = 0; i < nn; i++)
-        pn.uest[i] = -1;
+        pn.uest[i] = pn.pedges[i] = -1;
     for (size_t v = 0; v < nv; v++) {
         b[v] = o->prebound ? o->prebound[v] : 0;
         pl->prebound[v] = b[v];
@@ -817,6 +823,7 @@ cleanup:
             mem_free(m, pn.stats[i].sample, 3 * SAMPLE, sizeof *pn.stats[i].sample);
     mem_free(m, pn.stats, nn, sizeof *pn.stats);
     mem_free(m, pn.uest, nn, sizeof *pn.uest);
+    mem_free(m, pn.pedges, nn, sizeof *pn.pedges);
     mem_free(m, pn.corr, nn * (nv ? nv : 1), 1);
     mem_free(m, b, nv + 1, 1);
     mem_free(m, ndv, nv + 1, sizeof *ndv);
