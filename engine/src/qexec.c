@@ -335,7 +335,6 @@ static int path_next(qexec *x, int i, qstate *s)
 {
     const qstep *st = &x->plan->steps[i];
     const pnfa *fw = &x->plan->nfas[st->pnfa];
-    const qnode *n = &x->prog->nodes[st->node];
     int rc, found;
     for (;;) {
         if (s->pmode == 1 || s->pmode == 2) {
@@ -373,7 +372,6 @@ static int path_next(qexec *x, int i, qstate *s)
                 return LORE_ERR_INTERRUPT;
         }
     }
-    (void)n;
     unbind(x, s);
     return R_FAIL;
 }

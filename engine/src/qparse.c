@@ -542,7 +542,6 @@ static int triple(parser *ps)
     if (r == 0)
         return fail(ps, "a subject (a term or a variable)");
     skip_ws(ps);
-    const char *vstart = ps->at;
     int path = -1, v;
     if (peek(ps, 0) == '?') {
         if (variable(ps, &v) < 0)
@@ -563,7 +562,6 @@ static int triple(parser *ps)
             t[1].var = QS_NONE;
         }
     }
-    (void)vstart;
     r = read_term(ps, &t[2]);
     if (r < 0)
         return ps->rc;

@@ -338,7 +338,7 @@ static void bound_under(const qprog *p, int n, uint8_t *vis)
         bound_under(p, c, vis);
 }
 
-static int filter_vars(const qprog *p, const qfilter *f, int *v)
+static int filter_vars(const qfilter *f, int *v)
 {
     int n = 0;
     if (f->op == QF_FN)
@@ -347,7 +347,6 @@ static int filter_vars(const qprog *p, const qfilter *f, int *v)
         v[n++] = f->a.var;
     if (f->op != QF_IN && f->op != QF_MATCH && f->b.var >= 0)
         v[n++] = f->b.var;
-    (void)p;
     return n;
 }
 
@@ -380,7 +379,7 @@ static int check_filters(qprog *p, int n, const uint8_t *outer)
     for (int c = x->first; c >= 0 && rc == LORE_OK; c = p->nodes[c].next) {
         qnode *y = &p->nodes[c];
         if (y->kind == QN_FILTER) {
-            int v[2], k = filter_vars(p, &p->filters[y->filter], v);
+            int v[2], k = filter_vars(&p->filters[y->filter], v);
             for (int j = 0; j < k; j++) {
                 if (!scope[v[j]]) {
                     const char *name = p->vars[v[j]];
@@ -1408,8 +1407,6 @@ static int emit_groups(lore_query *q)
     int rc = LORE_OK;
     if (q->ngroups == 0 && ng == 0) { /* aggregates over nothing: one row */
         size_t g;
-        uint32_t none = 0;
-        (void)none;
         if ((rc = group_of(q, &g)) != LORE_OK)
             goto cleanup;
     }
