@@ -56,7 +56,10 @@ static void frag(builder *b, int i, int inv, int *s, int *e)
         return;
     switch (n->op) {
     case P_PRED:
-        add_edge(b, *s, *e, n->any ? 0 : n->pred, inv, 0);
+        /* a predicate that is no term has no edges: no transition at all
+         * (a label of 0 would read as any predicate) */
+        if (n->any || n->pred)
+            add_edge(b, *s, *e, n->any ? 0 : n->pred, inv, 0);
         break;
     case P_INV:
         frag(b, n->a, !inv, &s1, &e1);

@@ -435,6 +435,11 @@ static void test_paths(void **state)
     expect_rows(kb, "club2 ^member/knows/member club2", "");
     expect_rows(kb, "?x knows+ dave . ?x age ?a . filter ?a < 30", "x=bob a=25");
     expect_rows(kb, "alice _ ?o . filter ?o match \"^c\"", "o=club1");
+    /* a predicate that is no term matches nothing, also inside paths */
+    expect_rows(kb, "alice nosuch+ ?y", "");
+    expect_rows(kb, "alice nosuch* ?y", "y=alice");
+    expect_rows(kb, "alice (nosuch|member) ?y", "y=club1");
+    expect_rows(kb, "?x nosuch/knows ?y", "");
     /* both ends free, with a repeat */
     expect_rows(kb, "?a knows* ?b . filter ?a = dave", "a=dave b=dave");
     /* lore_reach: breadth-first, each node once at its depth */
