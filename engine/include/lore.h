@@ -127,8 +127,8 @@ typedef void *(*lore_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
  * lore_kb_free. */
 LORE_API int lore_kb_new(lore_kb **kbp, lore_alloc_fn alloc, void *ud);
 
-/* Frees the knowledge base and everything it owns.  Every iterator of it
- * must have been freed before. */
+/* Frees the knowledge base and everything it owns.  Every iterator and
+ * query of it must have been freed before. */
 LORE_API void lore_kb_free(lore_kb *kb);
 
 /* The message of the last failure on this handle ("" if none).  Valid
