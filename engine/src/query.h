@@ -39,7 +39,23 @@
  * the bound variables so far, distinct values in the pattern).  Ties are
  * broken by the patterns' content, so the order the user wrote changes
  * nothing.  Filters and without-groups run as soon as their variables are
- * bound; optional groups follow the required elements in written order.
+ * bound; optional groups follow the required elements in written order,
+ * and filter functions (which may look at any variable) come last.
+ *
+ * Paths are steps too: with one end bound they walk from it (path.c),
+ * through the store's indexes at first and through an adjacency cache once
+ * the walks have cost about as much as reading the path's facts; with both
+ * ends free they read that cache and walk from every start.
+ *
+ * Interruption: the executor checks lore_kb_interrupt's flag (and a watched
+ * host flag) every 1024 steps, inside scans that reject rows, and in walks
+ * every 4096 expansions; it then stops with LORE_ERR_INTERRUPT, changing
+ * nothing.  Counting (qexec_count) does not produce the last pattern's rows
+ * when nothing follows it: it adds their count from the index.
+ *
+ * Files: query.c (building, checks, the output stage, the public API),
+ * qplan.c (planning, explanations), qexec.c (execution), qparse.c (the text
+ * form), path.c (automata and walks), lpat.c (Lua patterns).
  *
  * Invariants:
  *  - qprog: node 0 is the top group; a node's children are linked by
