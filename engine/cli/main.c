@@ -302,6 +302,12 @@ static void repl(lua_State *L)
 
 /* ---- main ---- */
 
+static int panic(lua_State *L)
+{
+    fprintf(stderr, "%s: unprotected error: %s\n", PROGNAME, lua_tostring(L, -1));
+    return 0; /* abort: Lua's contract for a panic handler that returns */
+}
+
 typedef struct opts {
     int interactive, empty, stdin_script, script, version, help;
     char **exec; /* -e codes, in order */
@@ -409,7 +415,11 @@ int main(int argc, char **argv)
         printf("lore %s (%s)\n", LORE_VERSION, LUA_VERSION);
         return 0;
     }
-    lua_State *L = luaL_newstate();
+    /* Lua and the knowledge bases share lore's allocator (lore.new takes
+     * the state's), which returns large freed blocks to the system. */
+    lua_State *L = lua_newstate(lore_alloc_default, NULL);
+    if (L)
+        lua_atpanic(L, panic);
     if (!L) {
         fprintf(stderr, "%s: cannot create a Lua state: out of memory\n", PROGNAME);
         return 1;
