@@ -378,6 +378,10 @@ static int pmain(lua_State *L)
     make_arg(L, a->argv, a->argc, o->script ? o->script : 0);
     if (!make_kb(L, o->empty, o->kfiles, o->nk))
         return 0;
+    lua_getglobal(L, "lore"); /* help() at the REPL */
+    lua_getfield(L, -1, "help");
+    lua_setglobal(L, "help");
+    lua_pop(L, 1);
     for (int i = 0; i < o->nexec; i++)
         if (!run_string(L, o->exec[i]))
             return 0;

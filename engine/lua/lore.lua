@@ -72,12 +72,14 @@ end
 
 -- Rows (arrays of values) as aligned text columns; `header` optional.
 function lore.tabulate(rows, header, opts)
+  -- long values are cut; the last column may run longer
   local maxw = opts and opts.width or 48
+  local lastw = opts and opts.last_width or 100
   local cells, w = {}, {}
   local function add(row)
     local line = {}
     for i = 1, #row do
-      local c = cut(row[i] == nil and "-" or show(row[i]), maxw)
+      local c = cut(row[i] == nil and "-" or show(row[i]), i == #row and lastw or maxw)
       line[i] = c
       w[i] = math.max(w[i] or 0, width(c))
     end
@@ -423,6 +425,25 @@ function lore.shipped()
     if not ok then error("cannot load the shipped knowledge: " .. err, 2) end
   end
   return kb
+end
+
+-- lore.help([topic]) prints a short guide (the REPL's help()).
+local HELP = [[
+lore: facts are (subject, predicate, object) with sources. kb is the knowledge base.
+  kb:match(s, p, o)        facts matching a pattern; nil, "?" or "?x" is a wildcard
+                           for s, p, o in kb:match(nil, "type", "Country") do print(s) end
+  kb:count(s, p, o), #kb   how many facts match, how many there are
+  kb:sources(s, p, o)      where a fact comes from (press:s1 ... press:s13 are sentences)
+  kb:add(s, p, o [, {source = src}]), kb:remove(...), kb:retract_source(src)
+  kb:load(path)            read a knowledge file (JSON: see knowledge/README.md)
+  lore.text("Pologne", "fr"), lore.date("2024-07-10")   texts and dates
+Try:  kb:match("ukraine", nil, nil)
+      for s in kb:match(nil, "label", lore.text("Pologne", "fr")) do print(s) end
+      kb:match("press:s11", "text", nil)
+More: README.md, REPL.md, knowledge/README.md.]]
+
+function lore.help()
+  print(HELP)
 end
 
 lore._loaders = loaders
