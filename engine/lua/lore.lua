@@ -170,6 +170,41 @@ function lore.pretty(...)
 end
 
 -- ---------------------------------------------------------------------------
+-- Small conveniences for scripts
+
+-- kb:value(s, p) -> the first object of (s, p, ?) in the store's order, or nil.
+function kb_methods:value(s, p)
+  for _, _, o in self:match(s, p, nil) do return o end
+  return nil
+end
+
+-- kb:values(s, p) -> every object of (s, p, ?), as a list.
+function kb_methods:values(s, p)
+  local out = {}
+  for _, _, o in self:match(s, p, nil) do out[#out + 1] = o end
+  return out
+end
+
+-- lore.wrap(text, cols [, indent [, first]]) -> text wrapped at `cols`
+-- columns, lines after the first indented by `indent`, the first starting
+-- with `first` (default: indent).
+function lore.wrap(text, cols, indent, first)
+  indent = indent or ""
+  first = first or indent
+  local lines, line, fresh = {}, first, true
+  for word in tostring(text):gmatch("%S+") do
+    if not fresh and width(line) + 1 + width(word) > cols then
+      lines[#lines + 1] = line
+      line, fresh = indent, true
+    end
+    line = line .. (fresh and "" or " ") .. word
+    fresh = false
+  end
+  lines[#lines + 1] = line
+  return concat(lines, "\n")
+end
+
+-- ---------------------------------------------------------------------------
 -- JSON knowledge files
 
 -- Line and column of byte offset `pos` in `text`.
