@@ -63,14 +63,14 @@ def main():
     w("")
     w("From C (`bench/store_bench.c`, through lore.h):")
     w("")
-    w("| N | add (lore_add) | bytes/fact (store, steady) | peak RSS bytes/fact | full scan | ?p? scan | "
+    w("| N | add, one by one (lore_add) | add, in a batch (lore_batch) | bytes/fact (store, steady) | peak RSS bytes/fact | full scan | ?p? scan | "
       "next() scan | s?? queries | count, slowest shape |")
-    w("|---|---|---|---|---|---|---|---|---|")
+    w("|---|---|---|---|---|---|---|---|---|---|")
     for n, v in c.items():
         counts = {k: v[k] for k in v if k.startswith("count_")}
         slow = max(counts, key=counts.get)
-        w("| %s | %s | %.1f | %.1f | %s rows | %s rows | %s rows | %s | %.0f ns (%s) |" % (
-            n, m(v["add_per_s"]), v["bytes_per_fact"], v["peak_rss_bytes_per_fact"],
+        w("| %s | %s | %s | %.1f | %.1f | %s rows | %s rows | %s rows | %s | %.0f ns (%s) |" % (
+            n, m(v["add_per_s"]), m(v["batch_add_per_s"]), v["bytes_per_fact"], v["peak_rss_bytes_per_fact"],
             m(v["match_???_rows_per_s"]), m(v["match_?p?_rows_per_s"]), m(v["match_next_rows_per_s"]),
             m(v["match_s??_queries_per_s"]), counts[slow], slow[6:-3]))
     w("")

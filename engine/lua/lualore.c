@@ -590,8 +590,17 @@ static int iter_call(lua_State *L)
         return 0;
     lua_getiuservalue(L, 1, 1); /* the kb */
     int kbi = lua_gettop(L);
-    for (int i = 0; i < 3; i++)
-        lualore_pushid(L, kbi, t[i]);
+    lkb *k = lua_touserdata(L, kbi);
+    cache_sync(L, k, kbi);
+    cache_table(L, k, kbi, 2); /* the value cache, fetched once per row */
+    int vt = lua_gettop(L);
+    for (int i = 0; i < 3; i++) {
+        if (t[i] > LUALORE_VMAX || lua_rawgeti(L, vt, (lua_Integer)t[i]) == LUA_TNIL) {
+            if (t[i] <= LUALORE_VMAX)
+                lua_pop(L, 1);
+            lualore_pushid(L, kbi, t[i]);
+        }
+    }
     return 3;
 }
 
