@@ -2,7 +2,7 @@
 # query-peers.sh - runs the query cells of the shared rig (W3 join on
 # w1-1m, W2 closure on the forest and the chain) for lore beside the
 # plain-Lua baseline, SWI-Prolog and Oxigraph, in one invocation, in a
-# scratch copy of the rig; prints the tables.
+# scratch copy of the rig; writes the Queries section of bench/RESULTS.md.
 #   bench/query-peers.sh [RIG_DIR]      (default /work/benchrig/bench)
 # Environment: RUNS (3), PEERS (lore-query lore-query-worst lua swipl oxigraph).
 set -eu
@@ -23,5 +23,6 @@ for p in ${PEERS:-lore-query lore-query-worst lua swipl oxigraph}; do
   done
 done
 python3 harness.py report --out results/tables.md >/dev/null
+python3 "$here/query_results.py" "$work" "bench/query-peers.sh"   # the Queries section of bench/RESULTS.md
 cat results/tables.md
-echo "(results in $work/results)"
+echo "(results in $work/results; bench/RESULTS.md updated)"

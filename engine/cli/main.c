@@ -309,6 +309,12 @@ static void repl(lua_State *L)
 
 /* ---- main ---- */
 
+static int panic(lua_State *L)
+{
+    fprintf(stderr, "%s: unprotected error: %s\n", PROGNAME, lua_tostring(L, -1));
+    return 0; /* abort: Lua's contract for a panic handler that returns */
+}
+
 typedef struct opts {
     int interactive, empty, stdin_script, script, version, help;
     char **exec; /* -e codes, in order */
@@ -379,6 +385,10 @@ static int pmain(lua_State *L)
     make_arg(L, a->argv, a->argc, o->script ? o->script : 0);
     if (!make_kb(L, o->empty, o->kfiles, o->nk))
         return 0;
+    lua_getglobal(L, "lore"); /* help() at the REPL */
+    lua_getfield(L, -1, "help");
+    lua_setglobal(L, "help");
+    lua_pop(L, 1);
     for (int i = 0; i < o->nexec; i++)
         if (!run_string(L, o->exec[i]))
             return 0;
@@ -416,7 +426,11 @@ int main(int argc, char **argv)
         printf("lore %s (%s)\n", LORE_VERSION, LUA_VERSION);
         return 0;
     }
-    lua_State *L = luaL_newstate();
+    /* Lua and the knowledge bases share lore's allocator (lore.new takes
+     * the state's), which returns large freed blocks to the system. */
+    lua_State *L = lua_newstate(lore_alloc_default, NULL);
+    if (L)
+        lua_atpanic(L, panic);
     if (!L) {
         fprintf(stderr, "%s: cannot create a Lua state: out of memory\n", PROGNAME);
         return 1;

@@ -120,6 +120,13 @@ typedef struct lore_kb lore_kb;
  * allocated when ptr != NULL. */
 typedef void *(*lore_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
 
+/* lore's default allocator (the one used when lore_kb_new gets NULL): the
+ * C library's for small blocks, page mappings for blocks of 1 MiB and
+ * more, so that memory the store releases goes back to the system.  It has
+ * Lua's contract (when ptr is NULL, osize is ignored), so a host can give
+ * it to lua_newstate too and have Lua and lore share one allocator. */
+LORE_API void *lore_alloc_default(void *ud, void *ptr, size_t osize, size_t nsize);
+
 /* Creates an empty knowledge base in *kbp.  `alloc` may be NULL for the C
  * library's allocator; otherwise every allocation the knowledge base makes
  * goes through alloc(ud, ...).  Returns LORE_OK or LORE_ERR_NOMEM (then
@@ -162,6 +169,12 @@ LORE_API int lore_lookup(lore_kb *kb, const lore_value *v, lore_id *id);
 /* Fills *v with the value of term `id`.  Strings in *v stay valid until
  * lore_kb_free.  Returns LORE_OK or LORE_ERR_ARG (unknown id). */
 LORE_API int lore_term(const lore_kb *kb, lore_id id, lore_value *v);
+
+/* A number that changes whenever the mapping between values and ids may
+ * change: interned terms undone (an abandoned batch or a failed load takes
+ * back the ids it issued, and later terms may get them again).  A host
+ * caching id <-> value pairs clears its cache when this changes. */
+LORE_API uint64_t lore_term_epoch(const lore_kb *kb);
 
 /* The number of distinct terms interned so far. */
 LORE_API size_t lore_term_count(const lore_kb *kb);

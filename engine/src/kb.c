@@ -116,6 +116,11 @@ int lore_check_value(const lore_value *v, const char **why)
 
 /* ---- handles ---- */
 
+void *lore_alloc_default(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    return mem_default(ud, ptr, osize, nsize);
+}
+
 int lore_kb_new(lore_kb **kbp, lore_alloc_fn alloc, void *ud)
 {
     mem m = {alloc ? alloc : mem_default, alloc ? ud : NULL};
@@ -198,6 +203,11 @@ int lore_term(const lore_kb *kb, lore_id id, lore_value *v)
         return LORE_ERR_ARG;
     dict_get(&kb->d, id, v);
     return LORE_OK;
+}
+
+uint64_t lore_term_epoch(const lore_kb *kb)
+{
+    return kb->d.epoch;
 }
 
 size_t lore_term_count(const lore_kb *kb)

@@ -163,19 +163,32 @@ static void base_permute(base *b, uint32_t *next)
 /* ------------------------------------------------------------------ */
 /* hash tables: pend (facts with meta) and dead_base (triples)         */
 
-static size_t pend_find(const store *st, uint32_t s, uint32_t p, uint32_t o)
+/* The slot of (s,p,o), or NONE; *hole (may be NULL) gets the empty slot
+ * where it would go. */
+static size_t pend_lookup(const store *st, uint32_t s, uint32_t p, uint32_t o, size_t *hole)
 {
-    if (st->pendcap == 0)
+    if (st->pendcap == 0) {
+        if (hole)
+            *hole = NONE;
         return NONE;
+    }
     size_t mask = st->pendcap - 1, i = hash_triple(s, p, o) & mask;
     for (;;) {
         const pend_slot *e = &st->pend[i];
-        if (e->s == 0)
+        if (e->s == 0) {
+            if (hole)
+                *hole = i;
             return NONE;
+        }
         if (e->s == s && e->p == p && e->o == o)
             return i;
         i = (i + 1) & mask;
     }
+}
+
+static size_t pend_find(const store *st, uint32_t s, uint32_t p, uint32_t o)
+{
+    return pend_lookup(st, s, p, o, NULL);
 }
 
 static size_t pend_put(pend_slot *tab, size_t cap, uint32_t s, uint32_t p, uint32_t o, uint32_t meta)
@@ -617,14 +630,15 @@ size_t store_meta_sources(const store *st, uint32_t meta, uint32_t *out, size_t 
 
 typedef struct loc {
     int where; /* 0 nowhere, 1 pend, 2 base */
-    size_t idx;
+    size_t idx;  /* where 0: the empty pend slot it would take, if pendcap is unchanged */
+    size_t cap;  /* pendcap when idx was found */
     uint32_t meta;
 } loc;
 
 static loc locate(const store *st, uint32_t s, uint32_t p, uint32_t o)
 {
-    loc l = {0, NONE, 0};
-    size_t i = pend_find(st, s, p, o);
+    loc l = {0, NONE, st->pendcap, 0};
+    size_t i = pend_lookup(st, s, p, o, &l.idx);
     if (i != NONE) {
         l.where = 1, l.idx = i, l.meta = st->pend[i].meta;
         return l;
@@ -682,7 +696,12 @@ static void apply(store *st, loc *l, uint32_t s, uint32_t p, uint32_t o, uint32_
     if (log)
         release_set(st, old, now);
     if (l->where == 0) {
-        l->idx = pend_put(st->pend, st->pendcap, s, p, o, now);
+        if (l->idx != NONE && l->cap == st->pendcap) { /* the hole locate found */
+            pend_slot *e = &st->pend[l->idx];
+            e->s = s, e->p = p, e->o = o, e->meta = now;
+        } else {
+            l->idx = pend_put(st->pend, st->pendcap, s, p, o, now);
+        }
         l->where = 1;
         st->npend++;
         uint32_t *t = st->tail + 3 * st->ntail++;
@@ -895,6 +914,38 @@ static int rebuild(store *st, const uint32_t *extra, size_t nextra, int stride, 
     uint32_t bs = 0; /* subject of base row bi */
     pair *ent = nb->ent[ORD_SPO];
     uint32_t *soff = nb->off[ORD_SPO];
+    if (nextra == 0) {
+        /* the common case of a write-time rebuild: base and pend are
+         * disjoint, so a plain two-way merge that drops dead rows */
+        const uint32_t *boff = ob ? ob->off[ORD_SPO] : NULL;
+        for (uint32_t sub = 0; ob && sub < ob->nkeys; sub++) {
+            for (; bi < boff[sub + 1]; bi++) {
+                pair e = ob->ent[ORD_SPO][bi];
+                while (pi < np) {
+                    const uint32_t *r = prow + 4 * pi;
+                    if (r[0] > sub || (r[0] == sub && (r[1] > e.a || (r[1] == e.a && r[2] > e.b))))
+                        break;
+                    ent[out].a = r[1], ent[out].b = r[2];
+                    nb->meta[out++] = r[3];
+                    soff[r[0] + 1]++;
+                    pi++;
+                }
+                uint32_t m = ob->meta[bi];
+                if (m == 0 && !keep_dead)
+                    continue;
+                ent[out] = e;
+                nb->meta[out++] = m;
+                soff[sub + 1]++;
+            }
+        }
+        for (; pi < np; pi++) {
+            const uint32_t *r = prow + 4 * pi;
+            ent[out].a = r[1], ent[out].b = r[2];
+            nb->meta[out++] = r[3];
+            soff[r[0] + 1]++;
+        }
+        bi = bn;
+    }
     for (;;) {
         const uint32_t *m = NULL, *prw = pi < np ? prow + 4 * pi : NULL;
         const uint32_t *xrow = xi < nextra ? extra + (size_t)stride * xi : NULL;

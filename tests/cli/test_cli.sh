@@ -51,6 +51,13 @@ expect args 0 "2	tests/cli/args.lua	a	b	2	a	b
 0" "" -- "$LORE" --empty tests/cli/args.lua a b
 expect bilateral-accords 0 "$(cat tests/cli/expected/bilateral-accords.out)" "" -- "$LORE" scripts/bilateral-accords.lua
 expect commitments 0 "$(cat tests/cli/expected/commitments.out)" "" -- "$LORE" scripts/commitments.lua
+for s in timeline who-met-whom decisions countries; do
+  expect "$s" 0 "$(cat tests/cli/expected/$s.out)" "" -- "$LORE" scripts/$s.lua
+done
+expect find-Pologne 0 "$(cat tests/cli/expected/find-Pologne.out)" "" -- "$LORE" scripts/find.lua Pologne
+expect find-la-haye 0 "$(cat tests/cli/expected/find-la-haye.out)" "" -- "$LORE" scripts/find.lua la haye
+expect find-nothing 0 'Nothing is labelled or named like "zzz".' "" -- "$LORE" scripts/find.lua zzz
+expect find-usage 2 "" "usage: lore scripts/find.lua WORDS   (e.g. Pologne, \"La Haye\", otan)" -- "$LORE" scripts/find.lua
 # the same scripts under a stock lua5.4 with the module on its path
 if [ -n "${LORE_MODULE_DIR:-}" ]; then
   expect stock-lua 0 "$(cat tests/cli/expected/bilateral-accords.out)" "" -- \
