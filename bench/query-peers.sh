@@ -23,6 +23,6 @@ for p in ${PEERS:-lore-query lore-query-worst lua swipl oxigraph}; do
   done
 done
 python3 harness.py report --out results/tables.md >/dev/null
-python3 "$here/query_results.py" "$work" "bench/query-peers.sh"   # the Queries section of bench/RESULTS.md
+python3 "$here/query_results.py" "$work" "RUNS=${RUNS:-3} bench/query-peers.sh" # writes its RESULTS.md section
 cat results/tables.md
 echo "(results in $work/results; bench/RESULTS.md updated)"
