@@ -1425,7 +1425,7 @@ int store_count(store *st, uint32_t s, uint32_t p, uint32_t o, uint64_t *out)
         rc = ensure_deadk(st);
         if (rc != LORE_OK)
             return rc;
-        run dead = {0, st->ndeadk, {st->deadk[0], st->deadk[1], st->deadk[2]}};
+        run dead = {st->ndeadk, {st->deadk[0], st->deadk[1], st->deadk[2]}};
         run_range(&dead, ord, prefix, key, &lo, &hi);
         n -= hi - lo;
     }

@@ -19,11 +19,13 @@
  *    Dead facts stay physically in place until a rebuild (never inside a
  *    transaction); dead base facts are also in dead_base, so the POS and OSP
  *    orderings (which have no meta) can skip them.
- *  - base and runs never change once built, except base->meta words; they
- *    are reference counted so an iterator keeps what it reads alive.
- *  - reads may turn the tail into runs and merge runs, but never move facts
- *    between base and pend, never drop dead facts and never change
- *    `version`; every change of a fact's presence or meta bumps `version`.
+ *  - base and runs never change once built, except base->meta words.
+ *  - every change of a fact's presence or meta bumps `version`, and so does
+ *    every reorganisation that frees or moves what an iterator reads (a tail
+ *    turned into a run, runs merged, a rebuild).  Reorganisations only
+ *    happen while the tail holds facts, that is after a write made every
+ *    open iterator stale anyway; an iterator checks `version` before each
+ *    step and so never reads freed memory.
  *  - nlive is the number of live facts.
  */
 #ifndef LORE_STORE_H
@@ -45,7 +47,6 @@ typedef struct pair {
 } pair;
 
 typedef struct base {
-    int refs;
     size_t n;        /* entries, dead ones included */
     size_t cap_ent, cap_meta; /* allocated entries of ent[ORD_SPO], of meta */
     uint32_t nkeys;  /* off[] has nkeys + 1 entries per ordering */
@@ -55,7 +56,6 @@ typedef struct base {
 } base;
 
 typedef struct run {
-    int refs;
     size_t n;
     uint32_t *k[3]; /* 3n ids each, sorted in the ordering's key order */
 } run;
@@ -150,9 +150,7 @@ typedef struct store_iter {
     uint64_t version;
     int ord, prefix;
     uint32_t key[3];
-    base *b;
-    run *runs[RUN_MAX];
-    int nruns, level; /* level -1: base, then runs[0..] */
+    int level; /* -1: base, then runs[0..] */
     size_t pos, end;
     uint32_t k1; /* base: current first key when prefix == 0 */
     int done;
