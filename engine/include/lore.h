@@ -58,7 +58,8 @@ enum {
     LORE_ERR_LIMIT = -8,     /* a configured limit was reached */
     LORE_ERR_INTERRUPT = -9, /* lore_kb_interrupt() was called */
     LORE_ERR_STATE = -10,    /* the call is not valid now (e.g. commit without begin) */
-    LORE_ERR_RULE = -11      /* a rule is invalid (unsafe, unstratifiable, ...) */
+    LORE_ERR_RULE = -11,     /* a rule is invalid (unsafe, unstratifiable, ...) */
+    LORE_ERR_CALLBACK = -12  /* a host callback (trigger, value function) reported an error */
 };
 
 /* A short static English description of a status code; never NULL. */
@@ -508,6 +509,269 @@ LORE_API void lore_query_free(lore_query *q);
  * LORE_ERR_ARG, LORE_ERR_SYNTAX, LORE_ERR_NOMEM. */
 LORE_API int lore_reach(lore_kb *kb, lore_id start, const char *path, uint32_t max_depth,
                         lore_query **qp);
+
+/* ------------------------------------------------------------------ */
+/* Computed values                                                    */
+
+/* A body (of a query or a rule) can compute a value and bind it to a
+ * variable: in the text form `?y = EXPR`, where EXPR is a term, a
+ * variable, arithmetic (+ - * / and unary -, with parentheses) or a call
+ * name(EXPR, ...).  Integers stay integers (an overflow or an inexact
+ * division gives a number); anything with a double is a double.
+ * Builtin functions (no Lua needed, so rules in knowledge files can use
+ * them): year(d) month(d) day(d) of a date (integers; no value when the
+ * date leaves the part out), concat(x, ...) (a text of the arguments'
+ * strings), lower(x) upper(x) (ASCII letters, of a text or a symbol),
+ * str(x) (a text), abs(x) round(x) floor(x) ceil(x) (round, floor and ceil
+ * give integers) and number(x) (a double).
+ *
+ * A computed value becomes a term (it is interned).  When an expression
+ * has no value (a non-number in arithmetic, a division by zero, a month
+ * of a year-only date, a function that says so) the row is dropped, as
+ * by a filter.  If the variable is already bound when the element runs,
+ * the element keeps the row only when the values are equal (numbers by
+ * value).  The element runs as soon as the variables it reads are bound;
+ * lore_query_prepare fails (LORE_ERR_ARG) when one of them is bound by
+ * nothing before it.
+ *
+ * A value function computes a value from nargs argument values: it
+ * returns LORE_OK with *out set (strings in *out must stay valid until
+ * the function is called again or the query or inference ends), LORE_NOOP
+ * for "no value" (the row is dropped), or a negative status to stop the
+ * query or inference with it (LORE_ERR_CALLBACK is the one meant for
+ * that).  It must not change the knowledge base. */
+typedef int (*lore_value_fn)(void *ud, lore_kb *kb, const lore_value *args, size_t nargs,
+                             lore_value *out);
+
+/* Registers `name` (letters, digits, _; not a builtin's name) as a
+ * function usable in the text form of every later query and rule of kb;
+ * registering a name again replaces its function (bodies compiled before
+ * call the new one).  LORE_OK, LORE_ERR_ARG, LORE_ERR_NOMEM. */
+LORE_API int lore_function(lore_kb *kb, const char *name, lore_value_fn fn, void *ud);
+
+/* Adds the element `var = expr` to the open group (expr in the text form,
+ * expr[0..len)).  LORE_OK, LORE_ERR_SYNTAX ("query:1:COL: expected ...",
+ * an unknown function), LORE_ERR_ARG, LORE_ERR_NOMEM. */
+LORE_API int lore_query_let(lore_query *q, const char *var, const char *expr, size_t len);
+
+/* Adds the element `var = fn(args...)` with a host function given by
+ * pointer (nargs terms: variables or constants).  LORE_OK, LORE_ERR_ARG,
+ * LORE_ERR_NOMEM. */
+LORE_API int lore_query_let_fn(lore_query *q, const char *var, lore_value_fn fn, void *ud,
+                               const lore_qterm *args, size_t nargs);
+
+/* ------------------------------------------------------------------ */
+/* Rules                                                              */
+
+/* A rule derives facts: when its body (a query) has a solution, the
+ * facts of its head (one or more triple patterns over the body's
+ * variables and constants) hold.  Text form, with an optional name:
+ *
+ *     ancestor: ?a ancestor ?c :- ?a parent ?b, ?b ancestor ?c
+ *     ?a ancestor ?b :- ?a parent ?b
+ *     ?x year ?y :- ?x date ?d, ?y = year(?d)
+ *     ?c reaches ?w, ?w receives ?c :- ?c beneficiary ?w . without { ?c status planned }
+ *     ?g size ?n :- select ?g count(?m) as ?n where { ?m member_of ?g } group by ?g
+ *
+ * The body is the query text form of lore_query_parse, where ',' also
+ * separates elements; head patterns are separated by ','.  A name is
+ * letters, digits, _ and - followed by ':' and a space; without one, a
+ * rule is named after its head's first predicate (with _2, _3 ... when
+ * taken), or rule_N when that is a variable.
+ *
+ * Checks when a rule is added (LORE_ERR_RULE unless said otherwise, and
+ * then the rule is not added):
+ *  - "rule NAME: ?x is in the head but not bound by the body": every head
+ *    variable must be bound in every solution (by a required pattern or
+ *    path, a computed value, a union's every branch, or a select column);
+ *  - "rule NAME: head: expected a triple pattern (subject predicate
+ *    object), got ...": the head is patterns only, and a head predicate
+ *    is a name or a variable, never a path;
+ *  - "rules A, B: not stratifiable: A depends on B through negation (or:
+ *    an aggregate), and B depends on A": a rule may not read, inside a
+ *    `without` group or an aggregated body, facts that depend on its own
+ *    head (the rules named are those of the cycle, in definition order);
+ *  - the body's own errors, with their status (LORE_ERR_SYNTAX for text,
+ *    LORE_ERR_ARG for an unknown operator, function or variable),
+ *    prefixed "rule NAME: ";
+ *  - "rule NAME: a rule of this name exists" (LORE_ERR_ARG).
+ * Rules are stratified over predicates: a rule depends on every rule whose
+ * head may match one of its body patterns (a variable predicate matches
+ * every predicate), and all rules that may derive the same predicate
+ * are evaluated together.
+ *
+ * Adding or removing a rule changes no fact until lore_infer.  Rules are
+ * kept in definition order; their ids are never reused. */
+
+/* Adds the rule text[0..len).  `name` (may be NULL) overrides a name in
+ * the text.  *id (may be NULL) gets its id.  LORE_OK, LORE_ERR_SYNTAX
+ * ("rule:LINE:COL: expected ..., got ..." for the head and ':-', the
+ * query's message for the body), LORE_ERR_RULE, LORE_ERR_ARG,
+ * LORE_ERR_NOMEM. */
+LORE_API int lore_rule_add(lore_kb *kb, const char *text, size_t len, const char *name,
+                           uint32_t *id);
+
+/* Adds a rule built with the query builder: the head is nhead triple
+ * patterns (3 * nhead terms: variables of the body, or constants; no
+ * wildcards), the body a query of kb (which the rule owns from now on, in
+ * every case: the caller must not use or free it again).  name may be
+ * NULL.  Same statuses as lore_rule_add. */
+LORE_API int lore_rule_define(lore_kb *kb, const char *name, const lore_qterm *head, size_t nhead,
+                              lore_query *body, uint32_t *id);
+
+/* Removes rule `id`.  LORE_OK, LORE_ERR_NOTFOUND. */
+LORE_API int lore_rule_remove(lore_kb *kb, uint32_t id);
+
+/* Finds the rule named `name`.  LORE_OK with *id, or LORE_ERR_NOTFOUND. */
+LORE_API int lore_rule_find(const lore_kb *kb, const char *name, uint32_t *id);
+
+/* The number of rules, and what is known of the i-th (0 <= i < count, in
+ * definition order).  Strings are valid until the rule is removed. */
+typedef struct lore_rule_info {
+    uint32_t id;
+    const char *name;
+    const char *text;  /* the text form as given (table-form rules: as rebuilt) */
+    int stratum;       /* evaluation order: lower strata first */
+    int closure;       /* 1 if its stratum is evaluated as a transitive closure */
+} lore_rule_info;
+LORE_API size_t lore_rule_count(const lore_kb *kb);
+LORE_API int lore_rule_info_at(const lore_kb *kb, size_t i, lore_rule_info *info);
+
+/* What an inference did. */
+typedef struct lore_infer_stats {
+    size_t added;   /* facts that appeared (derived) */
+    size_t removed; /* derived facts that disappeared */
+    size_t rounds;  /* evaluation rounds */
+    int full;       /* 1 if it recomputed everything (rules changed, or after a failure) */
+} lore_infer_stats;
+
+/* Brings the derived facts up to date: afterwards they are exactly the
+ * facts the rules derive from the asserted facts (the least fixpoint,
+ * strata in order: a `without` or an aggregate reads lower strata
+ * complete).  Semi-naive evaluation with index-backed joins; after
+ * changes, the work is proportional to what changed: added facts are
+ * propagated, and for removed facts the derived facts that depended on
+ * them are taken out and those that still hold put back (delete and
+ * rederive).  A stratum that computes the transitive closure of one
+ * predicate (r(x,y) :- e(x,y) with r(x,z) :- e(x,y), r(y,z), or the
+ * left-linear or doubling forms, or r(x,y) :- e+(x,y)) runs as a graph
+ * closure, with the same result.
+ *
+ * Derived facts are marked (lore_fact_info.derived); a fact both asserted
+ * and derived keeps both marks, and removing its assertions keeps it while
+ * rules derive it.  Triggers fire after the facts have settled (see
+ * lore_on), also when there are no rules.
+ *
+ * Returns LORE_OK (stats, may be NULL, filled), or on failure
+ * LORE_ERR_LIMIT (more derived facts than lore_infer_limit allows),
+ * LORE_ERR_INTERRUPT, LORE_ERR_NOMEM, a value function's error,
+ * LORE_ERR_STATE (a batch is open).  After a failure the asserted facts
+ * are untouched and the store is consistent, but the derived facts are
+ * partly updated: each was derived by a rule (for rules without negation
+ * or aggregates, they are a subset of the fixpoint), and the next
+ * lore_infer recomputes every derived fact from scratch.  A trigger
+ * callback's failure is returned after the inference completed (see
+ * lore_on).  Inside a transaction, a rollback also takes back what
+ * lore_infer did, and the next lore_infer brings the facts up to date
+ * again. */
+LORE_API int lore_infer(lore_kb *kb, lore_infer_stats *stats);
+
+/* At most max_derived facts may be derived (0: no limit); lore_infer
+ * stops with LORE_ERR_LIMIT before passing it. */
+LORE_API void lore_infer_limit(lore_kb *kb, uint64_t max_derived);
+
+/* The number of facts with the derived mark. */
+LORE_API size_t lore_derived_count(const lore_kb *kb);
+
+/* 1 if facts or rules changed since the last successful lore_infer. */
+LORE_API int lore_infer_pending(const lore_kb *kb);
+
+/* Takes the derived mark from every fact: facts that are not asserted
+ * disappear.  *removed (may be NULL) gets their number.  The rules stay,
+ * and the next lore_infer derives everything again.  LORE_OK, LORE_NOOP,
+ * LORE_ERR_NOMEM, LORE_ERR_STATE. */
+LORE_API int lore_clear_derived(lore_kb *kb, size_t *removed);
+
+/* Like lore_match, but only derived facts (flags LORE_MATCH_DERIVED) or
+ * only asserted ones (LORE_MATCH_ASSERTED). */
+enum { LORE_MATCH_ASSERTED = 1, LORE_MATCH_DERIVED = 2 };
+LORE_API int lore_match_flags(lore_kb *kb, lore_id s, lore_id p, lore_id o, int flags,
+                              lore_iter **itp);
+
+/* ------------------------------------------------------------------ */
+/* Explanations                                                       */
+
+/* A proof of a fact, as steps: step 0 is the fact asked about; a step
+ * derived by a rule names the rule, its bindings and its premises (steps
+ * whose facts the body matched); an asserted step gives its sources.
+ * Proofs are well-founded: no step depends on itself.  A fact explained
+ * once is referred to again by a REPEAT step naming the first one. */
+enum {
+    LORE_PROOF_ASSERTED = 1, /* an asserted fact: see sources */
+    LORE_PROOF_RULE = 2,     /* derived by `rule` from `premises` */
+    LORE_PROOF_ABSENT = 3,   /* a negated condition: no fact matches `fact` (0 = any) */
+    LORE_PROOF_REPEAT = 4,   /* explained at step `same` */
+    LORE_PROOF_UNKNOWN = 5   /* derived, but no proof was found within the budget */
+};
+
+typedef struct lore_proof_step {
+    lore_id fact[3];
+    int kind;
+    const char *rule;         /* RULE: the rule's name */
+    size_t nbind;             /* RULE: the body's named variables and their values */
+    const char *const *names; /* (values 0 when unbound; aggregates' values as terms) */
+    const lore_id *values;
+    size_t npremises; /* RULE: steps of the premises, in body order */
+    const size_t *premises;
+    size_t nsources; /* ASSERTED: its named sources (0 stands for the default source) */
+    const lore_id *sources;
+    size_t same;  /* REPEAT: the step explaining the fact */
+    int depth;    /* nesting in the tree (0 for step 0) */
+} lore_proof_step;
+
+typedef struct lore_proof lore_proof;
+
+/* Explains fact (s, p, o).  LORE_OK with *pr (the caller frees it with
+ * lore_proof_free), LORE_ERR_NOTFOUND (the fact is not present; *pr NULL),
+ * LORE_ERR_NOMEM, LORE_ERR_INTERRUPT.  The proof is read from the facts as
+ * they are: after changes it explains only once lore_infer has run. */
+LORE_API int lore_why(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_proof **pr);
+
+LORE_API size_t lore_proof_steps(const lore_proof *pr);
+/* Step i (NULL past the end); valid until lore_proof_free. */
+LORE_API const lore_proof_step *lore_proof_step_at(const lore_proof *pr, size_t i);
+/* The proof as an indented tree, one step a line, asserted facts with
+ * their sources and, for a source that has a `text` fact (a sentence),
+ * that text.  Owned by pr; NULL on failure to allocate. */
+LORE_API const char *lore_proof_text(lore_proof *pr);
+LORE_API void lore_proof_free(lore_proof *pr);
+
+/* ------------------------------------------------------------------ */
+/* Triggers                                                           */
+
+/* A trigger calls fn for each fact matching (s, p, o) (0 = any) that
+ * appeared (LORE_ON_ADDED) or disappeared (LORE_ON_REMOVED), asserted or
+ * derived, between two settled states: lore_infer settles the facts, and
+ * then fires the triggers, once per fact and event, for the net change
+ * since the previous successful lore_infer (a fact added and removed in
+ * between fires nothing).  A trigger added since then sees all of that
+ * change.  Changes made by the callbacks are settled by the next
+ * lore_infer.
+ *
+ * fn returns 0, or a negative status: lore_infer then calls the remaining
+ * callbacks and returns the first such status (the facts stay settled;
+ * the events are not fired again).  fn may change the knowledge base; it
+ * must not free it, nor remove its own trigger.
+ *
+ * events: LORE_ON_ADDED, LORE_ON_REMOVED or both.  *handle gets the
+ * trigger's handle for lore_off.  LORE_OK, LORE_ERR_ARG, LORE_ERR_NOMEM. */
+enum { LORE_ON_ADDED = 1, LORE_ON_REMOVED = 2 };
+typedef int (*lore_trigger_fn)(void *ud, lore_kb *kb, const lore_id fact[3], int event);
+LORE_API int lore_on(lore_kb *kb, lore_id s, lore_id p, lore_id o, int events, lore_trigger_fn fn,
+                     void *ud, uint32_t *handle);
+
+/* Removes a trigger.  LORE_OK, LORE_ERR_NOTFOUND. */
+LORE_API int lore_off(lore_kb *kb, uint32_t handle);
 
 #ifdef __cplusplus
 }

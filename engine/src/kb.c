@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fn.h"
 #include "kb.h"
+#include "rules.h"
 
 const char *lore_strerror(int status)
 {
@@ -25,6 +27,7 @@ const char *lore_strerror(int status)
     case LORE_ERR_INTERRUPT: return "interrupted";
     case LORE_ERR_STATE: return "not valid in this state";
     case LORE_ERR_RULE: return "invalid rule";
+    case LORE_ERR_CALLBACK: return "a callback failed";
     default: return "unknown status";
     }
 }
@@ -140,6 +143,8 @@ void lore_kb_free(lore_kb *kb)
         return;
     if (kb->batch)
         lore_batch_free(kb->batch);
+    rules_free(kb);
+    fn_free(kb);
     store_free(&kb->st);
     dict_free(&kb->d);
     mem m = kb->m;
@@ -326,6 +331,7 @@ int lore_fact(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_fact_info *info
 struct lore_iter {
     lore_kb *kb;
     store_iter it;
+    int flags; /* LORE_MATCH_*: only facts with these marks (0: all) */
 };
 
 int lore_match(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_iter **itp)
@@ -338,6 +344,7 @@ int lore_match(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_iter **itp)
     if (!it)
         return kb_nomem(kb);
     it->kb = kb;
+    it->flags = 0;
     int rc = store_iter_init(&kb->st, &it->it, s, p, o);
     if (rc != LORE_OK) {
         mem_free(&kb->m, it, 1, sizeof *it);
@@ -347,9 +354,20 @@ int lore_match(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_iter **itp)
     return LORE_OK;
 }
 
+/* Does the fact have the marks the iterator asks for? */
+static int wanted(const lore_iter *it, const lore_id t[3])
+{
+    uint32_t m = store_meta(&it->kb->st, t[0], t[1], t[2]);
+    return ((it->flags & LORE_MATCH_ASSERTED) && (m & META_ASSERTED)) ||
+           ((it->flags & LORE_MATCH_DERIVED) && (m & META_DERIVED));
+}
+
 int lore_iter_next(lore_iter *it, lore_id t[3])
 {
-    int rc = store_iter_next(&it->it, t);
+    int rc;
+    do
+        rc = store_iter_next(&it->it, t);
+    while (rc == LORE_OK && it->flags && !wanted(it, t));
     if (rc == LORE_ERR_CHANGED)
         kb_fail(it->kb, rc, "the knowledge base changed during iteration");
     return rc;
@@ -357,9 +375,31 @@ int lore_iter_next(lore_iter *it, lore_id t[3])
 
 int lore_iter_read(lore_iter *it, lore_id *t, size_t cap, size_t *n)
 {
-    int rc = store_iter_read(&it->it, t, cap, n);
+    int rc;
+    do {
+        rc = store_iter_read(&it->it, t, cap, n);
+        if (rc == LORE_OK && it->flags) {
+            size_t w = 0;
+            for (size_t i = 0; i < *n; i++)
+                if (wanted(it, t + 3 * i))
+                    memmove(t + 3 * w++, t + 3 * i, 3 * sizeof *t);
+            *n = w;
+        }
+    } while (rc == LORE_OK && *n == 0);
     if (rc == LORE_ERR_CHANGED)
         kb_fail(it->kb, rc, "the knowledge base changed during iteration");
+    return rc;
+}
+
+int lore_match_flags(lore_kb *kb, lore_id s, lore_id p, lore_id o, int flags, lore_iter **itp)
+{
+    if (flags & ~(LORE_MATCH_ASSERTED | LORE_MATCH_DERIVED)) {
+        *itp = NULL;
+        return kb_fail(kb, LORE_ERR_ARG, "lore_match_flags: unknown flags %d", flags);
+    }
+    int rc = lore_match(kb, s, p, o, itp);
+    if (rc == LORE_OK)
+        (*itp)->flags = flags;
     return rc;
 }
 

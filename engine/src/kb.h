@@ -14,6 +14,8 @@ struct lore_kb {
     dict d;
     store st;
     struct lore_batch *batch; /* the open batch, if any */
+    struct fnreg *fns;        /* value functions the host registered (fn.c) */
+    struct rules *rules;      /* rules, triggers and inference state (rules.c) */
     volatile sig_atomic_t interrupted;
     const volatile sig_atomic_t *watch; /* a host's interrupt flag (lore_kb_watch) */
     char err[512];

@@ -33,6 +33,10 @@ struct qstate {
     pgraph g;
     int has_graph;
     uint64_t lookups; /* index lookups done by this step's walks */
+    /* the ghost facts' range, after the store's */
+    int gphase; /* 0: reading the store, 1: reading ghosts */
+    int gord;
+    size_t gpos, gend;
 };
 
 /* ------------------------------------------------------------------ */
@@ -94,6 +98,7 @@ void qexec_close(qexec *x)
     mem_free(m, x->row, nv + 1, sizeof *x->row);
     mem_free(m, x->st, ns + 1, sizeof *x->st);
     mem_free(m, x->choice, ns + 1, sizeof *x->choice);
+    fn_scratch_free(m, &x->scratch);
     pwalk_free(&x->walk);
     memset(x, 0, sizeof *x);
 }
@@ -200,6 +205,78 @@ static int run_filter(qexec *x, const qfilter *f)
 }
 
 /* ------------------------------------------------------------------ */
+/* ghost facts                                                        */
+
+/* Ordering and prefix length by the mask of bound positions (as the
+ * store's). */
+static const int g_ord[8] = {ORD_SPO, ORD_SPO, ORD_POS, ORD_SPO, ORD_OSP, ORD_OSP, ORD_POS, ORD_SPO};
+static const int g_prefix[8] = {0, 1, 1, 2, 1, 2, 2, 3};
+
+static void g_permute(int ord, const uint32_t t[3], uint32_t k[3])
+{
+    switch (ord) {
+    case ORD_SPO: k[0] = t[0], k[1] = t[1], k[2] = t[2]; break;
+    case ORD_POS: k[0] = t[1], k[1] = t[2], k[2] = t[0]; break;
+    default: k[0] = t[2], k[1] = t[0], k[2] = t[1]; break;
+    }
+}
+
+static void g_unpermute(int ord, const uint32_t *k, uint32_t t[3])
+{
+    switch (ord) {
+    case ORD_SPO: t[0] = k[0], t[1] = k[1], t[2] = k[2]; break;
+    case ORD_POS: t[1] = k[0], t[2] = k[1], t[0] = k[2]; break;
+    default: t[2] = k[0], t[0] = k[1], t[1] = k[2]; break;
+    }
+}
+
+/* The range of ghost rows whose first `prefix` ids are key's. */
+static void g_range(const qfacts *g, int ord, int prefix, const uint32_t key[3], size_t *lo,
+                    size_t *hi)
+{
+    const uint32_t *k = g->k[ord];
+    size_t l = 0, h = g->n;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t a = pass ? l : 0, b = g->n;
+        while (a < b) {
+            size_t mid = a + (b - a) / 2;
+            const uint32_t *e = k + 3 * mid;
+            int c = 0;
+            for (int i = 0; i < prefix && c == 0; i++)
+                c = e[i] < key[i] ? -1 : e[i] > key[i];
+            if (pass == 0 ? c < 0 : c <= 0)
+                a = mid + 1;
+            else
+                b = mid;
+        }
+        if (pass == 0)
+            l = a;
+        else
+            h = a;
+    }
+    *lo = l, *hi = h;
+}
+
+static int g_has(const qfacts *g, const uint32_t t[3])
+{
+    size_t lo, hi;
+    if (!g || !g->n)
+        return 0;
+    g_range(g, ORD_SPO, 3, t, &lo, &hi);
+    return hi > lo;
+}
+
+static void g_start(const qexec *x, qstate *s)
+{
+    uint32_t key[3];
+    int mask = (s->key[0] != 0) | (s->key[1] != 0) << 1 | (s->key[2] != 0) << 2;
+    s->gord = g_ord[mask];
+    g_permute(s->gord, s->key, key);
+    g_range(x->ghost, s->gord, g_prefix[mask], key, &s->gpos, &s->gend);
+    s->gphase = 1;
+}
+
+/* ------------------------------------------------------------------ */
 /* scans                                                              */
 
 /* Sets up a scan's key and the positions it binds; 0 if a constant is
@@ -250,11 +327,22 @@ static int scan_next(qexec *x, int i, qstate *s)
             if ((s->key[0] && t[0] != s->key[0]) || (s->key[1] && t[1] != s->key[1]) ||
                 (s->key[2] && t[2] != s->key[2]))
                 continue;
+        } else if (s->gphase) {
+            if (s->gpos >= s->gend)
+                break;
+            uint32_t *d = s->buf; /* the scan's buffer is free once the store is read */
+            g_unpermute(s->gord, x->ghost->k[s->gord] + 3 * s->gpos++, d);
+            t = d;
         } else {
             if (s->pos == s->n) {
                 int rc = store_iter_read(&s->it, s->buf, BUF, &s->n);
-                if (rc == LORE_DONE)
+                if (rc == LORE_DONE) {
+                    if (x->ghost && x->ghost->n) {
+                        g_start(x, s);
+                        continue;
+                    }
                     break;
+                }
                 if (rc != LORE_OK)
                     return rc == LORE_ERR_CHANGED ? changed(x) : rc;
                 s->pos = 0;
@@ -287,12 +375,15 @@ static int scan_enter(qexec *x, int i, qstate *s)
     }
     if (s->nb == 0 && s->neq == 0) {
         /* fully bound: a probe, no choice point */
-        return store_meta(&x->kb->st, s->key[0], s->key[1], s->key[2]) ? i + 1 : R_FAIL;
+        return store_meta(&x->kb->st, s->key[0], s->key[1], s->key[2]) || g_has(x->ghost, s->key)
+                   ? i + 1
+                   : R_FAIL;
     }
     int rc = store_iter_init(&x->kb->st, &s->it, s->key[0], s->key[1], s->key[2]);
     if (rc != LORE_OK)
         return rc;
     s->n = s->pos = 0;
+    s->gphase = 0;
     return scan_next(x, i, s);
 }
 
@@ -424,6 +515,49 @@ static int path_enter(qexec *x, int i, qstate *s)
 }
 
 /* ------------------------------------------------------------------ */
+/* computed values                                                    */
+
+/* Evaluates ?var = expr: binds the variable (a choice point that unbinds
+ * it on the way back) or, when it is bound, compares. */
+static int bind_enter(qexec *x, int i, qstate *s)
+{
+    const qnode *n = &x->prog->nodes[x->plan->steps[i].node];
+    lore_value v;
+    fn_scratch_reset(&x->scratch);
+    int rc = qexpr_eval(x->kb, x->prog, n->expr, x->row, &v, &x->scratch);
+    if (rc < 0)
+        return rc;
+    if (x->kb->st.version != x->version)
+        return changed(x);
+    if (rc != LORE_OK)
+        return R_FAIL;
+    uint32_t cur = x->row[n->var];
+    if (cur) { /* a check: numbers by value, other terms by identity */
+        lore_value c;
+        dict_get(&x->kb->d, cur, &c);
+        int numeric = (c.kind == LORE_INTEGER || c.kind == LORE_NUMBER) &&
+                      (v.kind == LORE_INTEGER || v.kind == LORE_NUMBER);
+        if (numeric)
+            return query_compare_values(&c, &v) == 0 ? i + 1 : R_FAIL;
+        uint32_t id;
+        const char *why;
+        rc = dict_lookup(&x->kb->d, &v, &id, &why);
+        return rc == LORE_OK && id == cur ? i + 1 : R_FAIL;
+    }
+    uint32_t id;
+    const char *why;
+    rc = dict_intern(&x->kb->d, &v, &id, &why);
+    if (rc == LORE_ERR_NOMEM)
+        return rc;
+    if (rc != LORE_OK)
+        return R_FAIL; /* not a valid term (a text with a NUL byte): no value */
+    x->row[n->var] = id;
+    s->nb = 1, s->bvar[0] = n->var;
+    x->choice[x->nchoice++] = i;
+    return i + 1;
+}
+
+/* ------------------------------------------------------------------ */
 /* the loop                                                           */
 
 /* Unwinds the choice stack down to and including step `begin` (a match
@@ -433,7 +567,7 @@ static void cut(qexec *x, int begin)
     while (x->nchoice > 0) {
         int j = x->choice[--x->nchoice];
         int k = x->plan->steps[j].kind;
-        if (k == S_SCAN || k == S_PATH)
+        if (k == S_SCAN || k == S_PATH || k == S_BIND)
             unbind(x, &x->st[j]);
         if (j == begin)
             break;
@@ -454,6 +588,9 @@ static int enter(qexec *x, int i)
         int r = run_filter(x, &x->prog->filters[x->prog->nodes[st->node].filter]);
         return r < 0 ? r : r ? i + 1 : R_FAIL;
     }
+    case S_BIND:
+        s->nb = 0;
+        return bind_enter(x, i, s);
     case S_OPT:
         s->found = 0;
         x->choice[x->nchoice++] = i;
@@ -495,6 +632,10 @@ static int redo(qexec *x, int i)
         return st->end + 1;
     case S_NOT:
         return st->end + 1; /* no match inside: the row stands */
+    case S_BIND:
+        unbind(x, s);
+        s->nb = 0;
+        return R_FAIL;
     case S_UNION:
         if (++s->branch >= st->nbr)
             return R_FAIL;

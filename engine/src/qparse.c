@@ -3,9 +3,13 @@
  *
  *   query    := select | body
  *   select   := 'select' ['distinct'] ('*' | item+) ['where'] '{' body '}' modifier*
- *   body     := (element ['.'])* modifier*          (modifiers only at top level)
+ *   body     := (element ['.' | ','])* modifier*      (modifiers only at top level)
  *   element  := triple | 'filter' condition | 'optional' '{' body '}'
  *             | 'without' '{' body '}' | '{' body '}' ('union' '{' body '}')*
+ *             | variable '=' expr
+ *   expr     := product (('+' | '-') product)*
+ *   product  := unary (('*' | '/') unary)*
+ *   unary    := '-' unary | '(' expr ')' | name '(' [expr (',' expr)*] ')' | term
  *   triple   := term verb term
  *   verb     := variable | path
  *   path     := sequence ('|' sequence)*
@@ -679,6 +683,165 @@ static int condition(parser *ps)
     return LORE_OK;
 }
 
+/* ------------------------------------------------------------------ */
+/* computed values                                                    */
+
+static int expr_sum(parser *ps, int *out);
+
+static int new_expr(parser *ps, int op, int a, int b, int *out)
+{
+    qexpr e;
+    memset(&e, 0, sizeof e);
+    e.op = op, e.a = a, e.b = b;
+    int rc = qprog_expr(ps->p, &e, out);
+    return rc == LORE_OK ? rc : failed(ps, rc);
+}
+
+/* name '(' args ')': a builtin or a registered function. */
+static int expr_call(parser *ps, size_t n, int *out)
+{
+    const char *name = ps->at;
+    int minargs = 0, maxargs = 0, fn = fn_builtin(name, n, &minargs, &maxargs);
+    if (fn >= 0) {
+        fn = -fn - 1;
+    } else {
+        fn = fn_lookup(ps->kb, name, n);
+        minargs = 0, maxargs = 64;
+        if (fn < 0) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "a function (%s, or one registered with lore_function)",
+                     fn_builtin_names());
+            return fail_at(ps, name, msg);
+        }
+    }
+    ps->at += n;
+    punct(ps, '(');
+    int args[64], nargs = 0;
+    skip_ws(ps);
+    if (!punct(ps, ')')) {
+        do {
+            if (nargs == 64)
+                return fail(ps, "at most 64 arguments");
+            if (expr_sum(ps, &args[nargs]) != LORE_OK)
+                return ps->rc;
+            nargs++;
+        } while (punct(ps, ','));
+        if (!punct(ps, ')'))
+            return fail(ps, "',' or ')' after an argument");
+    }
+    if (nargs < minargs || nargs > maxargs) {
+        char msg[96];
+        if (minargs == maxargs)
+            snprintf(msg, sizeof msg, "%d argument%s to %.*s", minargs, minargs == 1 ? "" : "s",
+                     (int)n, name);
+        else
+            snprintf(msg, sizeof msg, "%d to %d arguments to %.*s", minargs, maxargs, (int)n,
+                     name);
+        return fail_at(ps, name, msg);
+    }
+    qexpr e;
+    memset(&e, 0, sizeof e);
+    e.op = QX_CALL, e.fn = fn, e.a = ps->p->nargs, e.b = nargs;
+    for (int i = 0; i < nargs; i++)
+        if (qprog_arg(ps->p, args[i]) != LORE_OK)
+            return failed(ps, LORE_ERR_NOMEM);
+    int rc = qprog_expr(ps->p, &e, out);
+    return rc == LORE_OK ? rc : failed(ps, rc);
+}
+
+static int expr_unary(parser *ps, int *out)
+{
+    skip_ws(ps);
+    int c = peek(ps, 0);
+    if (c == '-' && !digit(peek(ps, 1))) {
+        ps->at++;
+        int a;
+        if (expr_unary(ps, &a) != LORE_OK)
+            return ps->rc;
+        return new_expr(ps, QX_NEG, a, -1, out);
+    }
+    if (c == '(') {
+        ps->at++;
+        if (expr_sum(ps, out) != LORE_OK)
+            return ps->rc;
+        if (!punct(ps, ')'))
+            return fail(ps, "')' closing the expression");
+        return LORE_OK;
+    }
+    size_t n = word(ps);
+    if (n > 0 && peek(ps, n) == '(' &&
+        !(n == 4 && memcmp(ps->at, "date", 4) == 0 && peek(ps, 5) == '"'))
+        return expr_call(ps, n, out);
+    qexpr e;
+    memset(&e, 0, sizeof e);
+    e.op = QX_SLOT;
+    int r = read_term(ps, &e.slot);
+    if (r < 0)
+        return ps->rc;
+    if (r == 0)
+        return fail(ps, "a value, a variable or a function call");
+    if (e.slot.var >= 0 && ps->p->vars[e.slot.var][0] == '\0')
+        return fail_at(ps, ps->at - 1, "a named variable (not _)");
+    int rc = qprog_expr(ps->p, &e, out);
+    return rc == LORE_OK ? rc : failed(ps, rc);
+}
+
+static int expr_product(parser *ps, int *out)
+{
+    if (expr_unary(ps, out) != LORE_OK)
+        return ps->rc;
+    for (;;) {
+        int op;
+        if (punct(ps, '*'))
+            op = QX_MUL;
+        else if (punct(ps, '/'))
+            op = QX_DIV;
+        else
+            return LORE_OK;
+        int b;
+        if (expr_unary(ps, &b) != LORE_OK)
+            return ps->rc;
+        if (new_expr(ps, op, *out, b, out) != LORE_OK)
+            return ps->rc;
+    }
+}
+
+static int expr_sum(parser *ps, int *out)
+{
+    if (expr_product(ps, out) != LORE_OK)
+        return ps->rc;
+    for (;;) {
+        int op;
+        skip_ws(ps);
+        if (punct(ps, '+'))
+            op = QX_ADD;
+        else if (punct(ps, '-'))
+            op = QX_SUB;
+        else
+            return LORE_OK;
+        int b;
+        if (expr_product(ps, &b) != LORE_OK)
+            return ps->rc;
+        if (new_expr(ps, op, *out, b, out) != LORE_OK)
+            return ps->rc;
+    }
+}
+
+/* variable '=' expr, the variable read already. */
+static int bind_element(parser *ps, int var, const char *start)
+{
+    if (!ps->p->vars[var][0])
+        return fail_at(ps, start, "a named variable before '='");
+    int root;
+    if (expr_sum(ps, &root) != LORE_OK)
+        return ps->rc;
+    int rc = qprog_bind(ps->p, var, root);
+    if (rc != LORE_OK)
+        return failed(ps, rc);
+    ps->p->nodes[ps->p->nnodes - 1].pos = (int)(start - ps->s);
+    return LORE_OK;
+}
+
 static int body(parser *ps, int top);
 
 static int braced(parser *ps, int kind, const char *what)
@@ -719,6 +882,23 @@ static int element(parser *ps)
     const char *save = ps->at;
     if (keyword(ps, "filter"))
         return condition(ps);
+    skip_ws(ps);
+    if (peek(ps, 0) == '?') { /* ?v = expr, a computed value */
+        const char *start = ps->at;
+        size_t n = 1;
+        while (ps->at + n < ps->e && var_char((unsigned char)ps->at[n]))
+            n++;
+        const char *after = ps->at + n;
+        while (after < ps->e && (*after == ' ' || *after == '\t'))
+            after++;
+        if (after < ps->e && *after == '=' && !(after + 1 < ps->e && after[1] == '=')) {
+            int v;
+            if (variable(ps, &v) < 0)
+                return ps->rc;
+            ps->at = after + 1;
+            return bind_element(ps, v, start);
+        }
+    }
     if (keyword(ps, "optional"))
         return braced(ps, QN_OPTIONAL, "'{' after optional");
     if (keyword(ps, "without"))
@@ -750,7 +930,8 @@ static int body(parser *ps, int top)
             return modifiers(ps, 0);
         if (element(ps) != LORE_OK)
             return ps->rc;
-        punct(ps, '.');
+        if (!punct(ps, '.'))
+            punct(ps, ','); /* Datalog's separator */
     }
 }
 
@@ -997,6 +1178,18 @@ int qparse_filter(lore_query *q, const char *text, size_t len)
         skip_ws(&ps);
         if (ps.at < ps.e)
             fail(&ps, "the end of the condition");
+    }
+    return ps.rc;
+}
+
+int qparse_expr(lore_query *q, const char *text, size_t len, int *root)
+{
+    parser ps;
+    init(&ps, query_prog(q), text, len);
+    if (expr_sum(&ps, root) == LORE_OK) {
+        skip_ws(&ps);
+        if (ps.at < ps.e)
+            fail(&ps, "an operator (+ - * /) or the end of the expression");
     }
     return ps.rc;
 }

@@ -156,6 +156,10 @@ typedef struct est {
 static void binds(const qprog *p, int node, uint8_t *b)
 {
     const qnode *x = &p->nodes[node];
+    if (x->kind == QN_BIND) {
+        b[x->var] = 1;
+        return;
+    }
     if (x->kind == QN_PATTERN || x->kind == QN_PATH) {
         for (int k = 0; k < 3; k++)
             if (k != 1 || x->kind == QN_PATTERN)
@@ -166,7 +170,7 @@ static void binds(const qprog *p, int node, uint8_t *b)
     if (x->kind == QN_GROUP) {
         for (int c = x->first; c >= 0; c = p->nodes[c].next) {
             int k = p->nodes[c].kind;
-            if (k == QN_PATTERN || k == QN_PATH || k == QN_UNION)
+            if (k == QN_PATTERN || k == QN_PATH || k == QN_UNION || k == QN_BIND)
                 binds(p, c, b);
         }
         return;
@@ -211,6 +215,28 @@ static est estimate(planner *pn, int node, const uint8_t *b, double rows, double
     const qprog *p = pn->p;
     const qnode *x = &p->nodes[node];
     est e = {0, 0};
+    if (x->kind == QN_BIND) {
+        /* ready once what it reads is bound; it costs little and keeps
+         * the rows (or checks one value when its variable is bound) */
+        uint8_t need[256];
+        uint8_t *nd = p->nvars <= 256 ? need : mem_calloc(&pn->kb->m, (size_t)p->nvars, 1);
+        if (!nd) {
+            pn->rc = LORE_ERR_NOMEM;
+            return e;
+        }
+        memset(nd, 0, (size_t)p->nvars);
+        qexpr_vars(p, x->expr, nd);
+        int ok = 1;
+        for (int v = 0; v < p->nvars; v++)
+            ok &= !nd[v] || b[v];
+        if (nd != need)
+            mem_free(&pn->kb->m, nd, (size_t)p->nvars, 1);
+        e.rows = b[x->var] ? rows * 0.5 : rows;
+        e.cost = ok ? rows * 0.5 : INFINITY;
+        if (!b[x->var])
+            ndv[x->var] = rows > 1 ? rows : 1;
+        return e;
+    }
     if (x->kind == QN_PATTERN) {
         pstat *s = stat_of(pn, node);
         int mask = 0, bv[3], nbv = 0, all = 1;
@@ -338,7 +364,7 @@ static int elem_cmp(const qprog *p, int a, int b)
     const qnode *x = &p->nodes[a], *y = &p->nodes[b];
     if (x->kind != y->kind)
         return x->kind < y->kind ? -1 : 1;
-    if (x->kind == QN_UNION)
+    if (x->kind == QN_UNION || x->kind == QN_BIND)
         return (a > b) - (a < b);
     for (int k = 0; k < 3; k++) {
         if (k == 1 && x->kind == QN_PATH)
@@ -450,6 +476,8 @@ static int order_elements(planner *pn, int *el, int n, const uint8_t *b0, const 
                     if (e.cost < be.cost)
                         be = e, best = i;
                 }
+                if (best < 0)
+                    best = k; /* nothing ready (the checks prevent it) */
                 int t = el[k];
                 el[k] = el[best];
                 el[best] = t;
@@ -502,6 +530,9 @@ static void mark_vars(const qprog *p, int n, uint8_t *v)
             if (f->op != QF_IN && f->op != QF_MATCH && f->b.var >= 0)
                 v[f->b.var] = 1;
         }
+    } else if (x->kind == QN_BIND) {
+        v[x->var] = 1;
+        qexpr_vars(p, x->expr, v);
     }
     for (int c = x->first; c >= 0; c = p->nodes[c].next)
         mark_vars(p, c, v);
@@ -616,6 +647,16 @@ static double emit_elem(planner *pn, int node, uint8_t *b, double *ndv, double r
         pl->steps[u].est_out = total;
         return total;
     }
+    if (x->kind == QN_BIND) {
+        int i = add_step(pn, S_BIND, node, depth);
+        if (i < 0)
+            return pn->rc = LORE_ERR_NOMEM, 0;
+        est e = estimate(pn, node, b, rows, ndv);
+        binds(p, node, b);
+        pl->steps[i].est_in = rows;
+        pl->steps[i].est_out = e.rows;
+        return e.rows;
+    }
     /* a pattern or a path */
     int i = add_step(pn, x->kind == QN_PATH ? S_PATH : S_SCAN, node, depth);
     if (i < 0)
@@ -674,6 +715,7 @@ static double emit_group(planner *pn, int g, uint8_t *b, double *ndv, double row
         case QN_PATTERN:
         case QN_PATH:
         case QN_UNION:
+        case QN_BIND:
             req[nreq++] = c;
             break;
         case QN_OPTIONAL:
@@ -688,6 +730,16 @@ static double emit_group(planner *pn, int g, uint8_t *b, double *ndv, double row
         if (pn->rc == LORE_OK)
             pn->rc = LORE_ERR_NOMEM;
         goto cleanup;
+    }
+    if (pn->o->delta_first && g == 0) {
+        for (int i = 1; i < nreq; i++) {
+            if (req[i] != pn->o->delta_node)
+                continue;
+            int d = req[i];
+            memmove(req + 1, req, (size_t)i * sizeof *req);
+            req[0] = d;
+            break;
+        }
     }
     for (int i = 0; i <= nreq && pn->rc == LORE_OK; i++) {
         /* what is ready now runs now: filters prune early */
@@ -795,7 +847,10 @@ int qplan_make(lore_kb *kb, const qprog *p, const qplan_opts *o, qplan *pl)
             if (inside)
                 continue;
             const qnode *x = &p->nodes[k];
-            if (x->kind == QN_PATTERN || x->kind == QN_PATH || x->kind == QN_FILTER) {
+            if (x->kind == QN_BIND) {
+                outside[x->var] = 1;
+                qexpr_vars(p, x->expr, outside);
+            } else if (x->kind == QN_PATTERN || x->kind == QN_PATH || x->kind == QN_FILTER) {
                 if (x->kind == QN_FILTER) {
                     const qfilter *f = &p->filters[x->filter];
                     if (f->op != QF_FN && f->a.var >= 0)
@@ -966,6 +1021,139 @@ static void put_filter(sbuf *s, const qprog *p, const qfilter *f)
     }
 }
 
+static void put_expr(sbuf *s, const qprog *p, int e, int prec)
+{
+    const qexpr *x = &p->exprs[e];
+    switch (x->op) {
+    case QX_SLOT:
+        put_slot(s, p, x->slot);
+        return;
+    case QX_CALL:
+    case QX_HOST: {
+        if (x->op == QX_HOST)
+            put(s, "function");
+        else if (x->fn < 0)
+            put(s, "%s", fn_builtin_name(-x->fn - 1));
+        else
+            put(s, "%s", fn_registered_name(p->kb, x->fn));
+        put(s, "(");
+        for (int i = 0; i < x->b; i++) {
+            if (i)
+                put(s, ", ");
+            put_expr(s, p, p->args[x->a + i], 0);
+        }
+        put(s, ")");
+        return;
+    }
+    case QX_NEG:
+        put(s, "-");
+        put_expr(s, p, x->a, 3);
+        return;
+    default: {
+        int my = x->op == QX_ADD || x->op == QX_SUB ? 1 : 2;
+        static const char *const ops[] = {"", "", "", " + ", " - ", " * ", " / "};
+        if (prec > my)
+            put(s, "(");
+        put_expr(s, p, x->a, my);
+        put(s, "%s", ops[x->op]);
+        put_expr(s, p, x->b, my + 1);
+        if (prec > my)
+            put(s, ")");
+        return;
+    }
+    }
+}
+
+/* The elements of group g in the text form, separated by ", ". */
+static void put_group(sbuf *s, const qprog *p, int g)
+{
+    int first = 1;
+    for (int c = p->nodes[g].first; c >= 0; c = p->nodes[c].next) {
+        const qnode *x = &p->nodes[c];
+        if (!first)
+            put(s, ", ");
+        first = 0;
+        switch (x->kind) {
+        case QN_PATTERN:
+        case QN_PATH:
+            put_slot(s, p, x->t[0]);
+            put(s, " ");
+            if (x->kind == QN_PATH)
+                put_path(s, p, x->path, 0);
+            else
+                put_slot(s, p, x->t[1]);
+            put(s, " ");
+            put_slot(s, p, x->t[2]);
+            break;
+        case QN_FILTER:
+            put_filter(s, p, &p->filters[x->filter]);
+            break;
+        case QN_BIND:
+            put(s, "?%s = ", p->vars[x->var]);
+            put_expr(s, p, x->expr, 0);
+            break;
+        case QN_OPTIONAL:
+        case QN_WITHOUT:
+            put(s, "%s { ", x->kind == QN_OPTIONAL ? "optional" : "without");
+            put_group(s, p, c);
+            put(s, " }");
+            break;
+        case QN_UNION: {
+            int b = 0;
+            for (int br = x->first; br >= 0; br = p->nodes[br].next) {
+                put(s, b++ ? " union { " : "{ ");
+                put_group(s, p, br);
+                put(s, " }");
+            }
+            break;
+        }
+        default:
+            break;
+        }
+    }
+}
+
+int qplan_put_body(const qprog *p, char **buf, size_t *len, size_t *cap, const mem *m)
+{
+    sbuf s = {buf, len, cap, m, LORE_OK};
+    static const char *const agg[] = {"", "count", "sum", "min", "max", "avg"};
+    int select = p->nitems > 0 || p->ngroup > 0;
+    if (select) {
+        put(&s, "select");
+        for (int i = 0; i < p->nitems; i++) {
+            const qitem *it = &p->items[i];
+            if (!it->agg) {
+                put(&s, " ?%s", p->vars[it->var]);
+                continue;
+            }
+            put(&s, " %s(%s", agg[it->agg], it->distinct ? "distinct " : "");
+            if (it->var < 0)
+                put(&s, "*");
+            else
+                put(&s, "?%s", p->vars[it->var]);
+            put(&s, ") as ?%s", p->vars[it->out]);
+        }
+        put(&s, " where { ");
+    }
+    put_group(&s, p, 0);
+    if (select) {
+        put(&s, " }");
+        if (p->ngroup)
+            put(&s, " group by");
+        for (int i = 0; i < p->ngroup; i++)
+            put(&s, " ?%s", p->vars[p->group[i]]);
+    }
+    return s.rc;
+}
+
+/* An expression in the text form (rules print their bodies with it). */
+int qplan_put_expr(const qprog *p, int e, char **buf, size_t *len, size_t *cap, const mem *m)
+{
+    sbuf s = {buf, len, cap, m, LORE_OK};
+    put_expr(&s, p, e, 0);
+    return s.rc;
+}
+
 static void put_est(sbuf *s, double x)
 {
     if (x < 10)
@@ -1090,6 +1278,10 @@ int qplan_explain(const qprog *p, const qplan *pl, char **buf, size_t *len, size
         }
         case S_FILTER:
             put_filter(&s, p, &p->filters[x->filter]);
+            break;
+        case S_BIND:
+            put(&s, "?%s = ", p->vars[x->var]);
+            put_expr(&s, p, x->expr, 0);
             break;
         case S_OPT:
             put(&s, "optional {");

@@ -127,6 +127,7 @@ int qprog_node(qprog *p, int kind, int *node)
     memset(n, 0, sizeof *n);
     n->kind = kind;
     n->parent = -1, n->first = n->last = n->next = -1, n->path = -1, n->filter = -1, n->pos = -1;
+    n->var = n->expr = -1;
     if (i > 0) {
         int g = p->stack[p->nstack - 1];
         n->parent = g;
@@ -166,6 +167,8 @@ void qprog_free(qprog *p)
     mem_free(m, p->consts, (size_t)p->capconsts, sizeof *p->consts);
     mem_free(m, p->filters, (size_t)p->capfilters, sizeof *p->filters);
     mem_free(m, p->pnodes, (size_t)p->cappnodes, sizeof *p->pnodes);
+    mem_free(m, p->exprs, (size_t)p->capexprs, sizeof *p->exprs);
+    mem_free(m, p->args, (size_t)p->capargs, sizeof *p->args);
     mem_free(m, p->items, (size_t)p->capitems, sizeof *p->items);
     mem_free(m, p->group, (size_t)p->capgroup, sizeof *p->group);
     mem_free(m, p->order, (size_t)p->caporder, sizeof *p->order);
@@ -265,6 +268,107 @@ int qprog_filter(qprog *p, int *f)
     return LORE_OK;
 }
 
+int qprog_expr(qprog *p, const qexpr *e, int *out)
+{
+    if (p->nexprs >= 4096)
+        return kb_fail(p->kb, LORE_ERR_LIMIT, "expression too long");
+    if (grow(p, (void **)&p->exprs, &p->capexprs, p->nexprs + 1, sizeof *p->exprs) != LORE_OK)
+        return kb_nomem(p->kb);
+    p->exprs[p->nexprs] = *e;
+    *out = p->nexprs++;
+    return LORE_OK;
+}
+
+int qprog_arg(qprog *p, int expr)
+{
+    if (grow(p, (void **)&p->args, &p->capargs, p->nargs + 1, sizeof *p->args) != LORE_OK)
+        return kb_nomem(p->kb);
+    p->args[p->nargs++] = expr;
+    return LORE_OK;
+}
+
+int qprog_bind(qprog *p, int var, int expr)
+{
+    int n;
+    if (qprog_node(p, QN_BIND, &n) != LORE_OK)
+        return LORE_ERR_NOMEM;
+    p->nodes[n].var = var;
+    p->nodes[n].expr = expr;
+    return LORE_OK;
+}
+
+void qexpr_vars(const qprog *p, int e, uint8_t *vars)
+{
+    const qexpr *x = &p->exprs[e];
+    switch (x->op) {
+    case QX_SLOT:
+        if (x->slot.var >= 0)
+            vars[x->slot.var] = 1;
+        return;
+    case QX_CALL:
+    case QX_HOST:
+        for (int i = 0; i < x->b; i++)
+            qexpr_vars(p, p->args[x->a + i], vars);
+        return;
+    case QX_NEG:
+        qexpr_vars(p, x->a, vars);
+        return;
+    default:
+        qexpr_vars(p, x->a, vars);
+        qexpr_vars(p, x->b, vars);
+        return;
+    }
+}
+
+int qexpr_eval(lore_kb *kb, const qprog *p, int e, const uint32_t *row, lore_value *out,
+               fn_scratch *sc)
+{
+    const qexpr *x = &p->exprs[e];
+    switch (x->op) {
+    case QX_SLOT: {
+        uint32_t id = x->slot.var >= 0 ? row[x->slot.var] : p->consts[-x->slot.var - 1].id;
+        if (id) {
+            dict_get(&kb->d, id, out);
+            return LORE_OK;
+        }
+        if (x->slot.var >= 0)
+            return LORE_NOOP; /* unbound: no value */
+        *out = p->consts[-x->slot.var - 1].v; /* a constant that is no term yet */
+        return LORE_OK;
+    }
+    case QX_CALL:
+    case QX_HOST: {
+        lore_value buf[8], *args = buf;
+        int n = x->b, rc = LORE_OK;
+        if (n > 8) {
+            args = mem_alloc(&kb->m, (size_t)n, sizeof *args);
+            if (!args)
+                return kb_nomem(kb);
+        }
+        for (int i = 0; i < n && rc == LORE_OK; i++)
+            rc = qexpr_eval(kb, p, p->args[x->a + i], row, &args[i], sc);
+        if (rc == LORE_OK)
+            rc = fn_call(kb, x->op == QX_CALL ? x->fn : 0, x->op == QX_HOST ? x->hf : NULL,
+                         x->hud, args, (size_t)n, out, sc);
+        if (args != buf)
+            mem_free(&kb->m, args, (size_t)n, sizeof *args);
+        return rc;
+    }
+    case QX_NEG: {
+        lore_value a;
+        int rc = qexpr_eval(kb, p, x->a, row, &a, sc);
+        return rc != LORE_OK ? rc : fn_arith(x->op, &a, &a, out);
+    }
+    default: {
+        lore_value a, b;
+        int rc = qexpr_eval(kb, p, x->a, row, &a, sc);
+        if (rc == LORE_OK)
+            rc = qexpr_eval(kb, p, x->b, row, &b, sc);
+        return rc != LORE_OK ? rc : fn_arith(x->op, &a, &b, out);
+    }
+    }
+}
+
 static const char *kind_name(int kind)
 {
     switch (kind) {
@@ -332,6 +436,10 @@ static void bound_under(const qprog *p, int n, uint8_t *vis)
                 vis[x->t[k].var] = 1;
         return;
     }
+    if (x->kind == QN_BIND) {
+        vis[x->var] = 1;
+        return;
+    }
     if (x->kind == QN_WITHOUT || x->kind == QN_FILTER)
         return;
     for (int c = x->first; c >= 0; c = p->nodes[c].next)
@@ -375,10 +483,48 @@ static int check_filters(qprog *p, int n, const uint8_t *outer)
     for (int i = 0; i < nv; i++)
         scope[i] = outer[i];
     for (int c = x->first; c >= 0; c = p->nodes[c].next)
-        bound_under(p, c, scope); /* the group itself may be a without-group */
+        if (p->nodes[c].kind != QN_BIND)
+            bound_under(p, c, scope); /* the group itself may be a without-group */
+    /* computed values: in scope once what they read is, in any order */
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int c = x->first; c >= 0; c = p->nodes[c].next) {
+            const qnode *y = &p->nodes[c];
+            if (y->kind != QN_BIND || scope[y->var])
+                continue;
+            uint8_t *need = mem_calloc(&p->kb->m, (size_t)nv + 1, 1);
+            if (!need) {
+                mem_free(&p->kb->m, scope, nv ? (size_t)nv : 1, 1);
+                return kb_nomem(p->kb);
+            }
+            qexpr_vars(p, y->expr, need);
+            int ok = 1;
+            for (int v = 0; v < nv; v++)
+                ok &= !need[v] || scope[v];
+            mem_free(&p->kb->m, need, (size_t)nv + 1, 1);
+            if (ok)
+                scope[y->var] = 1, changed = 1;
+        }
+    }
     for (int c = x->first; c >= 0 && rc == LORE_OK; c = p->nodes[c].next) {
         qnode *y = &p->nodes[c];
-        if (y->kind == QN_FILTER) {
+        if (y->kind == QN_BIND) {
+            uint8_t *need = mem_calloc(&p->kb->m, (size_t)nv + 1, 1);
+            if (!need) {
+                rc = kb_nomem(p->kb);
+                break;
+            }
+            qexpr_vars(p, y->expr, need);
+            for (int v = 0; v < nv && rc == LORE_OK; v++) {
+                if (need[v] && !scope[v])
+                    rc = kb_fail(p->kb, LORE_ERR_ARG,
+                                 var_used(p, v) || v == y->var
+                                     ? "?%s = ...: ?%s is not bound where the value is computed"
+                                     : "?%s = ...: ?%s is bound by nothing",
+                                 p->vars[y->var], p->vars[v]);
+            }
+            mem_free(&p->kb->m, need, (size_t)nv + 1, 1);
+        } else if (y->kind == QN_FILTER) {
             int v[2], k = filter_vars(&p->filters[y->filter], v);
             for (int j = 0; j < k; j++) {
                 if (!scope[v[j]]) {
@@ -818,6 +964,71 @@ int lore_query_filter_fn(lore_query *q, lore_filter_fn fn, void *ud)
     return LORE_OK;
 }
 
+int lore_function(lore_kb *kb, const char *name, lore_value_fn fn, void *ud)
+{
+    kb_clear(kb);
+    return fn_register(kb, name, fn, ud);
+}
+
+/* The variable a let element binds. */
+static int let_var(lore_query *q, const char *var, int *v)
+{
+    const char *name = var && var[0] == '?' ? var + 1 : var;
+    if (!name || !name[0] || strcmp(name, "_") == 0)
+        return kb_fail(q->kb, LORE_ERR_ARG, "let: a variable name expected");
+    return qprog_var(&q->prog, var, strlen(var), v);
+}
+
+int lore_query_let(lore_query *q, const char *var, const char *expr, size_t len)
+{
+    kb_clear(q->kb);
+    changed(q);
+    int v, root, rc;
+    if ((rc = open_group(&q->prog, 0)) != LORE_OK || (rc = let_var(q, var, &v)) != LORE_OK)
+        return rc;
+    if (!expr)
+        return kb_fail(q->kb, LORE_ERR_ARG, "let: no expression");
+    if ((rc = qparse_expr(q, expr, len, &root)) != LORE_OK)
+        return rc;
+    return qprog_bind(&q->prog, v, root);
+}
+
+int lore_query_let_fn(lore_query *q, const char *var, lore_value_fn fn, void *ud,
+                      const lore_qterm *args, size_t nargs)
+{
+    kb_clear(q->kb);
+    changed(q);
+    int v, rc;
+    if ((rc = open_group(&q->prog, 0)) != LORE_OK || (rc = let_var(q, var, &v)) != LORE_OK)
+        return rc;
+    if (!fn)
+        return kb_fail(q->kb, LORE_ERR_ARG, "lore_query_let_fn: no function");
+    if (nargs > 64)
+        return kb_fail(q->kb, LORE_ERR_ARG, "lore_query_let_fn: at most 64 arguments");
+    int ex[64];
+    for (size_t i = 0; i < nargs; i++) {
+        qexpr e;
+        memset(&e, 0, sizeof e);
+        e.op = QX_SLOT;
+        if ((rc = slot_of(q, &args[i], &e.slot, "argument")) != LORE_OK)
+            return rc;
+        if (e.slot.var >= 0 && q->prog.vars[e.slot.var][0] == '\0')
+            return kb_fail(q->kb, LORE_ERR_ARG, "lore_query_let_fn: an argument is a wildcard");
+        if ((rc = qprog_expr(&q->prog, &e, &ex[i])) != LORE_OK)
+            return rc;
+    }
+    qexpr call;
+    memset(&call, 0, sizeof call);
+    call.op = QX_HOST, call.hf = fn, call.hud = ud, call.a = q->prog.nargs, call.b = (int)nargs;
+    for (size_t i = 0; i < nargs; i++)
+        if ((rc = qprog_arg(&q->prog, ex[i])) != LORE_OK)
+            return rc;
+    int root;
+    if ((rc = qprog_expr(&q->prog, &call, &root)) != LORE_OK)
+        return rc;
+    return qprog_bind(&q->prog, v, root);
+}
+
 int lore_query_begin(lore_query *q, int kind)
 {
     kb_clear(q->kb);
@@ -997,6 +1208,14 @@ static int make_columns(lore_query *q)
         uint8_t *done = vis + 0;
         for (int i = 0; i < p->nnodes; i++) {
             const qnode *x = &p->nodes[i];
+            if (x->kind == QN_BIND) {
+                int v = x->var;
+                if (p->vars[v][0] && done[v] == 1) {
+                    done[v] = 2;
+                    q->cols[q->ncols++] = v;
+                }
+                continue;
+            }
             if (x->kind != QN_PATTERN && x->kind != QN_PATH)
                 continue;
             for (int k = 0; k < 3; k++) {
@@ -1095,7 +1314,7 @@ int lore_query_prepare(lore_query *q)
         if (n->op == P_PRED && !n->any && n->cval >= 0)
             n->pred = q->prog.consts[n->cval].id;
     }
-    qplan_opts o = {q->bound, -1, 0};
+    qplan_opts o = {q->bound, -1, 0, 0};
     if ((rc = qplan_make(kb, &q->prog, &o, &q->plan)) != LORE_OK)
         return rc;
     if (q->prog.nvars)
@@ -1597,6 +1816,10 @@ static int start(lore_query *q)
     release_output(q);
     q->cur = NULL;
     if (!q->reach) {
+        /* recent writes become readable now: doing it under the run would
+         * look like a change of the knowledge base */
+        if (store_prepare(&q->kb->st) != LORE_OK)
+            return kb_nomem(q->kb);
         rc = qexec_open(&q->x, q->kb, &q->prog, &q->plan, q->bind);
         if (rc != LORE_OK)
             return kb_nomem(q->kb);

@@ -72,6 +72,7 @@
 #ifndef LORE_QUERY_H
 #define LORE_QUERY_H
 
+#include "fn.h"
 #include "kb.h"
 #include "path.h"
 
@@ -98,7 +99,16 @@ typedef struct qconst {
     int has_value; /* 0: given by id only */
 } qconst;
 
-enum qnode_kind { QN_GROUP, QN_PATTERN, QN_PATH, QN_FILTER, QN_OPTIONAL, QN_WITHOUT, QN_UNION };
+enum qnode_kind {
+    QN_GROUP,
+    QN_PATTERN,
+    QN_PATH,
+    QN_FILTER,
+    QN_OPTIONAL,
+    QN_WITHOUT,
+    QN_UNION,
+    QN_BIND /* ?v = expression: a computed value (fn.h) */
+};
 
 enum qfilter_op { QF_EQ, QF_NE, QF_LT, QF_LE, QF_GT, QF_GE, QF_IN, QF_MATCH, QF_FN };
 
@@ -120,7 +130,18 @@ typedef struct qnode {
     int path;                      /* PATH: root in prog->pnodes */
     int filter;                    /* FILTER: index in prog->filters */
     int pos;                       /* byte offset in the text form, or -1 */
+    int var, expr;                 /* BIND: the variable, the expression's root in prog->exprs */
 } qnode;
+
+/* An expression node (QX_* of fn.h). */
+typedef struct qexpr {
+    int op;
+    qslot slot;       /* QX_SLOT */
+    int fn;           /* QX_CALL: builtin (< 0) or registered (>= 0) function */
+    lore_value_fn hf; /* QX_HOST */
+    void *hud;
+    int a, b;         /* operands; QX_CALL, QX_HOST: arguments prog->args[a .. a + b) */
+} qexpr;
 
 enum qagg { QA_NONE, QA_COUNT, QA_SUM, QA_MIN, QA_MAX, QA_AVG };
 
@@ -150,6 +171,10 @@ typedef struct qprog {
     int nfilters, capfilters;
     pnode *pnodes;
     int npnodes, cappnodes;
+    qexpr *exprs;
+    int nexprs, capexprs;
+    int *args; /* argument lists of calls: expression indexes */
+    int nargs, capargs;
     /* solution modifiers */
     qitem *items;
     int nitems, capitems;
@@ -167,7 +192,18 @@ typedef struct qprog {
 
 /* ---- steps ---- */
 
-enum qstep_kind { S_SCAN, S_PATH, S_FILTER, S_OPT, S_OPT_END, S_NOT, S_NOT_END, S_UNION, S_BR_END };
+enum qstep_kind {
+    S_SCAN,
+    S_PATH,
+    S_FILTER,
+    S_OPT,
+    S_OPT_END,
+    S_NOT,
+    S_NOT_END,
+    S_UNION,
+    S_BR_END,
+    S_BIND
+};
 
 typedef struct qstep {
     int kind;
@@ -200,11 +236,23 @@ typedef struct qplan_opts {
     const uint8_t *prebound; /* per variable: bound by the caller (NULL: none) */
     int delta_node;          /* a pattern node reading an override source, or -1 */
     double delta_rows;       /* its expected number of facts */
+    int delta_first;         /* run the delta pattern first when it is a top-level one (the
+                                override is scanned whole at each activation) */
 } qplan_opts;
 
 /* ---- execution ---- */
 
 typedef struct qstate qstate;
+
+/* Facts a run sees as well as the store's (the rules engine's "ghosts":
+ * facts just removed, visible while the old state is evaluated): n facts
+ * in three sorted copies, k[ORD_SPO] as (s,p,o), k[ORD_POS] as (p,o,s),
+ * k[ORD_OSP] as (o,s,p).  They must not be in the store.  Patterns read
+ * them (not paths). */
+typedef struct qfacts {
+    const uint32_t *k[3];
+    size_t n;
+} qfacts;
 
 typedef struct qexec {
     lore_kb *kb;
@@ -223,6 +271,8 @@ typedef struct qexec {
     int checks;
     uint64_t counted; /* count mode: rows counted without being produced */
     int count_mode;
+    fn_scratch scratch; /* computed values' strings */
+    const qfacts *ghost; /* extra facts patterns read (NULL: none) */
 } qexec;
 
 /* Builds a program on kb (empty top group). */
@@ -300,6 +350,26 @@ int qparse_query(lore_query *q, const char *text, size_t len);
 int qparse_item(lore_query *q, const char *text, size_t len);
 int qparse_filter(lore_query *q, const char *text, size_t len);
 int qparse_path(qprog *p, const char *text, size_t len, int *root);
+
+/* Computed values (query.c): adds a node `?var = expr` (expression root
+ * `expr`) to the open group; an expression node; evaluates expression e
+ * with variable values from the row (ids; 0 unbound: no value).
+ * qexpr_eval returns LORE_OK, LORE_NOOP (no value), or an error. */
+int qprog_bind(qprog *p, int var, int expr);
+int qprog_expr(qprog *p, const qexpr *e, int *out);
+int qprog_arg(qprog *p, int expr);
+int qexpr_eval(lore_kb *kb, const qprog *p, int e, const uint32_t *row, lore_value *out,
+               fn_scratch *sc);
+/* The variables expression e reads, marked in vars (nvars). */
+void qexpr_vars(const qprog *p, int e, uint8_t *vars);
+/* Writes expression e in the text form to a growing buffer (qplan.c). */
+int qplan_put_expr(const qprog *p, int e, char **buf, size_t *len, size_t *cap, const mem *m);
+/* Writes the program's body in the text form (rules built with the
+ * builder print themselves with it; filter and host functions print as
+ * "filter function" and "function"). */
+int qplan_put_body(const qprog *p, char **buf, size_t *len, size_t *cap, const mem *m);
+/* Parses an expression (qparse.c) into *root. */
+int qparse_expr(lore_query *q, const char *text, size_t len, int *root);
 
 /* Builder internals shared with the parser. */
 int qprog_var(qprog *p, const char *name, size_t len, int *var);

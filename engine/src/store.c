@@ -577,6 +577,10 @@ static int meta_without(store *st, uint32_t meta, uint32_t src, uint32_t *out)
 static int meta_union(store *st, uint32_t a, uint32_t b, uint32_t *out)
 {
     uint32_t d = (a | b) & META_DERIVED;
+    if (a == 0) { /* a new fact: b whole, with a derived row's payload */
+        *out = b;
+        return LORE_OK;
+    }
     if (!(b & META_ASSERTED)) {
         *out = a | d;
         return LORE_OK;
@@ -623,6 +627,164 @@ size_t store_meta_sources(const store *st, uint32_t meta, uint32_t *out, size_t 
     for (uint32_t i = 0; i < s->n && i < cap; i++)
         out[i] = s->ids[i];
     return s->n;
+}
+
+/* ------------------------------------------------------------------ */
+/* the change log                                                     */
+
+static inline uint32_t mflags(uint32_t meta)
+{
+    return meta & (META_ASSERTED | META_DERIVED);
+}
+
+static size_t clog_slot_of(const store *st, uint32_t s, uint32_t p, uint32_t o, int *found)
+{
+    size_t mask = st->clogcap - 1, i = hash_triple(s, p, o) & mask;
+    for (;;) {
+        const clog_slot *e = &st->clog[i];
+        if (e->s == 0) {
+            *found = 0;
+            return i;
+        }
+        if (e->s == s && e->p == p && e->o == o) {
+            *found = 1;
+            return i;
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+/* Room for `more` new entries without growing (load at most 1/2). */
+static int clog_reserve(store *st, size_t more)
+{
+    if (!st->clog_on)
+        return LORE_OK;
+    size_t need = st->nclog + more;
+    if (need * 2 <= st->clogcap)
+        return LORE_OK;
+    size_t cap = st->clogcap ? st->clogcap : 64;
+    while (need * 2 > cap)
+        cap *= 2;
+    clog_slot *tab = mem_calloc(&st->m, cap, sizeof *tab);
+    if (!tab)
+        return LORE_ERR_NOMEM;
+    for (size_t i = 0; i < st->clogcap; i++) {
+        const clog_slot *e = &st->clog[i];
+        if (!e->s)
+            continue;
+        size_t j = hash_triple(e->s, e->p, e->o) & (cap - 1);
+        while (tab[j].s)
+            j = (j + 1) & (cap - 1);
+        tab[j] = *e;
+    }
+    mem_free(&st->m, st->clog, st->clogcap, sizeof *st->clog);
+    st->clog = tab;
+    st->clogcap = cap;
+    return LORE_OK;
+}
+
+/* The room one change needs: its own entry, and in a transaction one more
+ * for each change a rollback would undo (its own included). */
+static size_t clog_need(const store *st, size_t changes)
+{
+    return changes + (st->in_txn ? st->nlog + changes : 0);
+}
+
+/* Entries a rebuild made are tentative until its commit point. */
+#define CLOG_TENTATIVE 1u
+
+/* Records the marks a fact had before a change (room was reserved). */
+static void clog_add(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t flags)
+{
+    if (!st->clog_on || st->clogcap == 0)
+        return;
+    int found;
+    size_t i = clog_slot_of(st, s, p, o, &found);
+    if (found)
+        return;
+    clog_slot *e = &st->clog[i];
+    e->s = s, e->p = p, e->o = o, e->flags = flags;
+    st->nclog++;
+}
+
+/* Ends a rebuild's tentative entries: kept (commit) or taken out. */
+static void clog_settle(store *st, int keep)
+{
+    size_t mask = st->clogcap - 1;
+    for (size_t i = 0; i < st->clogcap;) {
+        clog_slot *e = &st->clog[i];
+        if (!e->s || !(e->flags & CLOG_TENTATIVE)) {
+            i++;
+            continue;
+        }
+        if (keep) {
+            e->flags &= ~CLOG_TENTATIVE;
+            i++;
+            continue;
+        }
+        /* backward-shift deletion; slot i is looked at again */
+        size_t hole = i, j = i;
+        st->clog[hole].s = 0;
+        st->nclog--;
+        for (;;) {
+            j = (j + 1) & mask;
+            clog_slot x = st->clog[j];
+            if (x.s == 0)
+                break;
+            size_t home = hash_triple(x.s, x.p, x.o) & mask;
+            int stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+            if (!stays) {
+                st->clog[hole] = x;
+                st->clog[j].s = 0;
+                hole = j;
+            }
+        }
+    }
+}
+
+int store_clog_enable(store *st, int on)
+{
+    st->clog_on = on != 0;
+    if (!on) {
+        mem_free(&st->m, st->clog, st->clogcap, sizeof *st->clog);
+        st->clog = NULL, st->clogcap = 0, st->nclog = 0;
+        return LORE_OK;
+    }
+    store_clog_clear(st);
+    /* a rollback of the open transaction notes what it undoes */
+    if (clog_reserve(st, st->in_txn ? st->nlog + 1 : 1) != LORE_OK) {
+        st->clog_on = 0;
+        return LORE_ERR_NOMEM;
+    }
+    return LORE_OK;
+}
+
+void store_clog_clear(store *st)
+{
+    if (st->clogcap)
+        memset(st->clog, 0, st->clogcap * sizeof *st->clog);
+    st->nclog = 0;
+}
+
+int store_clog_note(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t flags)
+{
+    if (!st->clog_on)
+        return LORE_OK;
+    if (clog_reserve(st, clog_need(st, 1)) != LORE_OK)
+        return LORE_ERR_NOMEM;
+    clog_add(st, s, p, o, mflags(flags));
+    return LORE_OK;
+}
+
+int store_clog_find(const store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *flags)
+{
+    if (!st->clog_on || st->nclog == 0)
+        return 0;
+    int found;
+    size_t i = clog_slot_of(st, s, p, o, &found);
+    if (found)
+        *flags = st->clog[i].flags;
+    return found;
 }
 
 /* ------------------------------------------------------------------ */
@@ -677,6 +839,8 @@ static int reserve(store *st, const loc *l, uint32_t now)
         if (dead_reserve(st, st->ndead_base + 1) != 0)
             return LORE_ERR_NOMEM;
     }
+    if (mflags(l->meta) != mflags(now) && clog_reserve(st, clog_need(st, 1)) != LORE_OK)
+        return LORE_ERR_NOMEM;
     return LORE_OK;
 }
 
@@ -693,8 +857,13 @@ static void apply(store *st, loc *l, uint32_t s, uint32_t p, uint32_t o, uint32_
         if (old == 0)
             st->log_creates++;
     }
-    if (log)
+    if (log) {
         release_set(st, old, now);
+        if (mflags(old) != mflags(now) && !st->clog_quiet)
+            clog_add(st, s, p, o, mflags(old));
+    }
+    if ((old ^ now) & META_DERIVED)
+        st->nderived += (now & META_DERIVED) ? 1 : (size_t)-1;
     if (l->where == 0) {
         if (l->idx != NONE && l->cap == st->pendcap) { /* the hole locate found */
             pend_slot *e = &st->pend[l->idx];
@@ -811,16 +980,54 @@ static int push_idx(const mem *m, uint32_t **v, size_t *n, size_t *cap, uint32_t
     return LORE_OK;
 }
 
-/* Folds the rows of `extra` equal to `cand` into meta *now (starting from
+/* The rows a rebuild merges in: an array (rows of `stride` ids, with
+ * meta xmeta when the stride is 3) or a producer's stream. */
+typedef struct rsrc {
+    const uint32_t *rows;
+    int stride;
+    uint32_t xmeta;
+    size_t n, i;
+    const store_rows *stream;
+    uint32_t cur[4];
+    int has; /* stream: cur holds the next row */
+} rsrc;
+
+/* The next row (4 ids: meta last), or NULL at the end. */
+static const uint32_t *rsrc_peek(rsrc *x)
+{
+    if (x->stream) {
+        if (!x->has && x->i < x->n) {
+            x->has = x->stream->next(x->stream->ud, x->cur);
+            if (!x->has)
+                x->n = x->i; /* ended early */
+        }
+        return x->has ? x->cur : NULL;
+    }
+    if (x->i >= x->n)
+        return NULL;
+    const uint32_t *r = x->rows + (size_t)x->stride * x->i;
+    if (x->stride == 4)
+        return r;
+    x->cur[0] = r[0], x->cur[1] = r[1], x->cur[2] = r[2], x->cur[3] = x->xmeta;
+    return x->cur;
+}
+
+static void rsrc_pop(rsrc *x)
+{
+    x->i++;
+    x->has = 0;
+}
+
+/* Folds the source's rows equal to `cand` into meta *now (starting from
  * `before`), recording sets made and dropped. */
-static int fold_extra(store *st, rebuild_ctx *cx, const uint32_t *extra, size_t nextra,
-                      int stride, uint32_t xmeta, size_t *xi, const uint32_t cand[3],
+static int fold_extra(store *st, rebuild_ctx *cx, rsrc *x, const uint32_t cand[3],
                       uint32_t before, uint32_t *now)
 {
     uint32_t cur = before;
     int fresh = 0; /* cur's set was made here */
-    while (*xi < nextra && row_cmp(extra + (size_t)stride * *xi, cand) == 0) {
-        uint32_t xm = stride == 4 ? extra[(size_t)stride * *xi + 3] : xmeta;
+    const uint32_t *xr;
+    while ((xr = rsrc_peek(x)) != NULL && row_cmp(xr, cand) == 0) {
+        uint32_t xm = xr[3];
         uint32_t u;
         int rc = meta_union(st, cur, xm, &u);
         if (rc != LORE_OK)
@@ -840,7 +1047,7 @@ static int fold_extra(store *st, rebuild_ctx *cx, const uint32_t *extra, size_t 
             fresh = 1;
         }
         cur = u;
-        (*xi)++;
+        rsrc_pop(x);
     }
     if ((before & META_MULTI) && cur != before &&
         (!(cur & META_MULTI) || (cur & META_PAYLOAD) != (before & META_PAYLOAD))) {
@@ -852,18 +1059,23 @@ static int fold_extra(store *st, rebuild_ctx *cx, const uint32_t *extra, size_t 
     return LORE_OK;
 }
 
-/* Rebuilds base from the old base, every pend fact and `extra` (rows of
- * `stride` ids sorted by SPO; with stride 3 every row has meta xmeta).
- * Dead facts are dropped unless in a transaction.  Atomic. */
-static int rebuild(store *st, const uint32_t *extra, size_t nextra, int stride, uint32_t xmeta,
-                   size_t *added)
+/* Rebuilds base from the old base, every pend fact and the rows of x
+ * (sorted by SPO; may be NULL).  Dead facts are dropped unless in a
+ * transaction.  Atomic. */
+static int rebuild(store *st, rsrc *x, size_t *added)
 {
     int rc = LORE_OK;
+    rsrc none;
+    memset(&none, 0, sizeof none);
+    if (!x)
+        x = &none;
+    size_t nextra = x->n;
     int keep_dead = st->in_txn;
     base *ob = st->b, *nb = NULL;
     uint32_t *prow = NULL, *scratch = NULL, *tab = NULL;
     size_t np = 0, cap, nadd = 0, tcap = 0, nscratch = 0;
     size_t nlog0 = st->nlog, log_creates0 = st->log_creates;
+    size_t nclog_made = 0;
     rebuild_ctx cx;
     memset(&cx, 0, sizeof cx);
 
@@ -874,10 +1086,15 @@ static int rebuild(store *st, const uint32_t *extra, size_t nextra, int stride, 
         for (int k = 0; k < 3; k++)
             if (prow[4 * i + k] > maxid)
                 maxid = prow[4 * i + k];
-    for (size_t i = 0; i < nextra; i++)
-        for (int k = 0; k < 3; k++)
-            if (extra[(size_t)stride * i + k] > maxid)
-                maxid = extra[(size_t)stride * i + k];
+    if (x->stream) {
+        if (x->stream->maxid > maxid)
+            maxid = x->stream->maxid;
+    } else {
+        for (size_t i = 0; i < nextra; i++)
+            for (int k = 0; k < 3; k++)
+                if (x->rows[(size_t)x->stride * i + k] > maxid)
+                    maxid = x->rows[(size_t)x->stride * i + k];
+    }
     cap = (ob ? ob->n : 0) + np + nextra;
     if (cap >= 0xffffffffu || maxid >= 0xfffffffeu) {
         rc = LORE_ERR_LIMIT;
@@ -894,12 +1111,16 @@ static int rebuild(store *st, const uint32_t *extra, size_t nextra, int stride, 
         rc = LORE_ERR_NOMEM;
         goto cleanup;
     }
+    if (nextra && clog_reserve(st, clog_need(st, nextra)) != LORE_OK) {
+        rc = LORE_ERR_NOMEM;
+        goto cleanup;
+    }
     nb = mem_calloc(&st->m, 1, sizeof *nb);
     TRY_PTR(nb);
     nb->nkeys = maxid + 1;
-    for (int x = 0; x < 3; x++) {
-        nb->off[x] = mem_calloc(&st->m, (size_t)nb->nkeys + 1, sizeof *nb->off[x]);
-        TRY_PTR(nb->off[x]);
+    for (int k = 0; k < 3; k++) {
+        nb->off[k] = mem_calloc(&st->m, (size_t)nb->nkeys + 1, sizeof *nb->off[k]);
+        TRY_PTR(nb->off[k]);
     }
     if (cap) {
         nb->cap_ent = nb->cap_meta = cap;
@@ -910,7 +1131,7 @@ static int rebuild(store *st, const uint32_t *extra, size_t nextra, int stride, 
     }
 
     /* merge in SPO order: old base, pend rows and extra rows */
-    size_t bi = 0, bn = ob ? ob->n : 0, pi = 0, xi = 0, out = 0;
+    size_t bi = 0, bn = ob ? ob->n : 0, pi = 0, out = 0;
     uint32_t bs = 0; /* subject of base row bi */
     pair *ent = nb->ent[ORD_SPO];
     uint32_t *soff = nb->off[ORD_SPO];
@@ -948,7 +1169,7 @@ static int rebuild(store *st, const uint32_t *extra, size_t nextra, int stride, 
     }
     for (;;) {
         const uint32_t *m = NULL, *prw = pi < np ? prow + 4 * pi : NULL;
-        const uint32_t *xrow = xi < nextra ? extra + (size_t)stride * xi : NULL;
+        const uint32_t *xrow = rsrc_peek(x);
         uint32_t brow[3];
         if (bi < bn) {
             while (ob->off[ORD_SPO][bs + 1] <= bi)
@@ -967,13 +1188,17 @@ static int rebuild(store *st, const uint32_t *extra, size_t nextra, int stride, 
             before = ob->meta[bi++];
         else if (prw && row_cmp(prw, cand) == 0)
             before = prw[3], pi++;
-        TRY(fold_extra(st, &cx, extra, nextra, stride, xmeta, &xi, cand, before, &now));
+        TRY(fold_extra(st, &cx, x, cand, before, &now));
         if (now != before) {
             nadd += before == 0;
             if (st->in_txn) {
                 undo u = {cand[0], cand[1], cand[2], before};
                 st->log[st->nlog++] = u;
                 st->log_creates += before == 0;
+            }
+            if (mflags(now) != mflags(before) && !st->clog_quiet && st->clog_on) {
+                clog_add(st, cand[0], cand[1], cand[2], mflags(before) | CLOG_TENTATIVE);
+                nclog_made++;
             }
         }
         if (now == 0 && !keep_dead)
@@ -983,6 +1208,8 @@ static int rebuild(store *st, const uint32_t *extra, size_t nextra, int stride, 
         soff[cand[0] + 1]++;
         out++;
     }
+    if (x->stream && x->stream->done)
+        x->stream->done(x->stream->ud); /* its rows are in: let it go early */
     for (uint32_t k = 0; k < nb->nkeys; k++)
         soff[k + 1] += soff[k];
     nb->n = out;
@@ -1003,9 +1230,11 @@ static int rebuild(store *st, const uint32_t *extra, size_t nextra, int stride, 
     base_permute(nb, scratch);
 
     /* dead base facts, kept only inside a transaction */
-    size_t ndead = 0;
-    for (size_t i = 0; i < out; i++)
+    size_t ndead = 0, nder = 0;
+    for (size_t i = 0; i < out; i++) {
         ndead += nb->meta[i] == 0;
+        nder += (nb->meta[i] & META_DERIVED) != 0;
+    }
     size_t need = ndead + (st->in_txn ? st->log_creates : 0);
     if (need) {
         tcap = 64;
@@ -1042,6 +1271,9 @@ static int rebuild(store *st, const uint32_t *extra, size_t nextra, int stride, 
     mem_free(&st->m, st->pend, st->pendcap, sizeof *st->pend);
     st->pend = NULL, st->pendcap = 0, st->npend = 0, st->ndead_pend = 0;
     st->nlive = out - ndead;
+    st->nderived = nder;
+    if (nclog_made)
+        clog_settle(st, 1);
     free_deadk(st);
     st->version++;
     if (added)
@@ -1052,6 +1284,8 @@ cleanup:
         for (size_t i = cx.ncreated; i-- > 0;)
             set_destroy(st, cx.created[i]);
         st->nlog = nlog0, st->log_creates = log_creates0;
+        if (nclog_made)
+            clog_settle(st, 0);
     }
     base_free(&st->m, nb);
     mem_free(&st->m, tab, tcap, 3 * sizeof *tab);
@@ -1071,7 +1305,7 @@ static int maintain(store *st)
     if (st->in_txn)
         return LORE_OK;
     if ((st->npend > st->pend_min && st->npend > nb) || (dead > 1024 && dead > st->nlive / 8))
-        return rebuild(st, NULL, 0, 3, 0, NULL);
+        return rebuild(st, NULL, NULL);
     return LORE_OK;
 }
 
@@ -1085,7 +1319,7 @@ int store_prepare(store *st)
         return LORE_OK;
     size_t nb = st->b ? st->b->n : 0, inruns = st->npend - st->ntail;
     if (!st->in_txn && (st->ntail > st->tail_max + nb / 8 || inruns + st->ntail > nb / 2 + st->tail_max))
-        return rebuild(st, NULL, 0, 3, 0, NULL);
+        return rebuild(st, NULL, NULL);
     if (st->nruns == RUN_MAX && merge_last_runs(st) != LORE_OK)
         return LORE_ERR_NOMEM;
     /* dead rows go, unless a rollback may still need them */
@@ -1143,6 +1377,7 @@ void store_free(store *st)
     mem_free(&st->m, st->freesets, st->freecap, sizeof *st->freesets);
     mem_free(&st->m, st->log, st->logcap, sizeof *st->log);
     mem_free(&st->m, st->logsets, st->logsetcap, sizeof *st->logsets);
+    mem_free(&st->m, st->clog, st->clogcap, sizeof *st->clog);
     memset(st, 0, sizeof *st);
 }
 
@@ -1202,9 +1437,83 @@ int store_set_derived(store *st, uint32_t s, uint32_t p, uint32_t o, int derived
         return rc;
     loc l = locate(st, s, p, o);
     uint32_t now = derived ? l.meta | META_DERIVED : l.meta & ~META_DERIVED;
+    if (!(now & META_ASSERTED) && !(now & META_DERIVED))
+        now = 0; /* a derived fact's payload (its rank) goes with it */
     if (now == l.meta)
         return LORE_NOOP;
     return change(st, &l, s, p, o, now);
+}
+
+int store_derive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank)
+{
+    int rc = maintain(st);
+    if (rc != LORE_OK)
+        return rc;
+    loc l = locate(st, s, p, o);
+    uint32_t now = (l.meta & META_ASSERTED) ? l.meta | META_DERIVED
+                                             : META_DERIVED | (rank & META_PAYLOAD);
+    if (now == l.meta)
+        return LORE_NOOP;
+    return change(st, &l, s, p, o, now);
+}
+
+int store_clear_derived(store *st, size_t *removed)
+{
+    size_t n = 0, kills_base = 0, kills = 0;
+    if (removed)
+        *removed = 0;
+    /* pass 1: count, to reserve everything before changing anything */
+    base *b = st->b;
+    for (size_t i = 0; b && i < b->n; i++) {
+        uint32_t m = b->meta[i];
+        if (m & META_DERIVED) {
+            n++;
+            if (!(m & META_ASSERTED))
+                kills_base++;
+        }
+    }
+    for (size_t i = 0; i < st->pendcap; i++) {
+        const pend_slot *e = &st->pend[i];
+        if (e->s && (e->meta & META_DERIVED)) {
+            n++;
+            kills += !(e->meta & META_ASSERTED);
+        }
+    }
+    kills += kills_base;
+    if (n == 0)
+        return LORE_NOOP;
+    if (clog_reserve(st, clog_need(st, n)) != LORE_OK)
+        return LORE_ERR_NOMEM;
+    if (st->in_txn) {
+        if (mem_reserve(&st->m, (void **)&st->log, &st->logcap, st->nlog + n, sizeof *st->log) ||
+            dead_reserve(st, st->ndead_base + st->log_creates + kills_base))
+            return LORE_ERR_NOMEM;
+    } else if (kills_base && dead_reserve(st, st->ndead_base + kills_base) != 0) {
+        return LORE_ERR_NOMEM;
+    }
+    /* pass 2: apply (the marks' sets are untouched, so no set changes) */
+    uint32_t sub = 0;
+    for (size_t i = 0; b && i < b->n; i++) {
+        uint32_t m = b->meta[i];
+        if (!(m & META_DERIVED))
+            continue;
+        while (b->off[ORD_SPO][sub + 1] <= i)
+            sub++;
+        loc l = {2, i, st->pendcap, m};
+        uint32_t now = (m & META_ASSERTED) ? m & ~META_DERIVED : 0;
+        apply(st, &l, sub, b->ent[ORD_SPO][i].a, b->ent[ORD_SPO][i].b, now, 1);
+    }
+    for (size_t i = 0; i < st->pendcap; i++) {
+        pend_slot *e = &st->pend[i];
+        if (!e->s || !(e->meta & META_DERIVED))
+            continue;
+        loc l = {1, i, st->pendcap, e->meta};
+        uint32_t now = (e->meta & META_ASSERTED) ? e->meta & ~META_DERIVED : 0;
+        apply(st, &l, e->s, e->p, e->o, now, 1);
+    }
+    if (removed)
+        *removed = kills;
+    return LORE_OK;
 }
 
 /* One fact touched by a source retraction, and its meta afterwards. */
@@ -1261,6 +1570,10 @@ int store_retract_source(store *st, uint32_t src, size_t *removed)
         }
     }
     /* reserve for all, then apply all */
+    if (clog_reserve(st, clog_need(st, n)) != LORE_OK) {
+        rc = LORE_ERR_NOMEM;
+        goto cleanup;
+    }
     if (st->in_txn) {
         if (mem_reserve(&st->m, (void **)&st->log, &st->logcap, st->nlog + n, sizeof *st->log) ||
             mem_reserve(&st->m, (void **)&st->logsets, &st->logsetcap, st->nlogsets + n,
@@ -1303,7 +1616,25 @@ int store_bulk(store *st, uint32_t *facts, size_t n, size_t *added)
         return LORE_ERR_NOMEM;
     sort_rows_bucketed(facts, n, 4, maxs + 1, scratch);
     mem_free(&st->m, scratch, 2 * ((size_t)maxs + 2), sizeof *scratch);
-    return rebuild(st, facts, n, 4, 0, added);
+    rsrc x;
+    memset(&x, 0, sizeof x);
+    x.rows = facts, x.stride = 4, x.n = n;
+    return rebuild(st, &x, added);
+}
+
+int store_bulk_stream(store *st, const store_rows *rows, size_t *added)
+{
+    if (added)
+        *added = 0;
+    if (rows->n == 0) {
+        if (rows->done)
+            rows->done(rows->ud);
+        return LORE_OK;
+    }
+    rsrc x;
+    memset(&x, 0, sizeof x);
+    x.stream = rows, x.n = rows->n;
+    return rebuild(st, &x, added);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1335,6 +1666,9 @@ void store_rollback(store *st)
         const undo *u = &st->log[i];
         loc l = locate(st, u->s, u->p, u->o);
         uint32_t cur = l.meta;
+        /* the change log learns what the rollback changes (room was kept) */
+        if (mflags(cur) != mflags(u->meta))
+            clog_add(st, u->s, u->p, u->o, mflags(cur));
         if ((cur & META_MULTI) &&
             (!(u->meta & META_MULTI) || (u->meta & META_PAYLOAD) != (cur & META_PAYLOAD)))
             set_destroy(st, cur & META_PAYLOAD);
@@ -1624,6 +1958,7 @@ size_t store_bytes(const store *st)
         b += 9 * st->runs[q]->n * sizeof(uint32_t);
     b += st->pendcap * sizeof(pend_slot) + st->tailcap * sizeof(uint32_t);
     b += st->deadcap * 3 * sizeof(uint32_t) + 9 * st->ndeadk * sizeof(uint32_t);
+    b += st->clogcap * sizeof(clog_slot);
     return b;
 }
 
@@ -1723,6 +2058,33 @@ const char *store_check(store *st)
         return "runs and tail do not hold exactly the pending facts";
     if (live != st->nlive)
         return "nlive is wrong";
+    for (size_t i = 0; b && i < b->n; i++)
+        if (b->meta[i] && !(b->meta[i] & (META_ASSERTED | META_DERIVED)))
+            return "a live fact has neither mark";
+    for (size_t i = 0; i < st->pendcap; i++)
+        if (st->pend[i].s && st->pend[i].meta && !(st->pend[i].meta & (META_ASSERTED | META_DERIVED)))
+            return "a live fact has neither mark";
+    size_t nder = 0;
+    for (size_t i = 0; b && i < b->n; i++)
+        nder += (b->meta[i] & META_DERIVED) != 0;
+    for (size_t i = 0; i < st->pendcap; i++)
+        nder += st->pend[i].s && (st->pend[i].meta & META_DERIVED);
+    if (nder != st->nderived)
+        return "nderived is wrong";
+    size_t nc = 0;
+    for (size_t i = 0; i < st->clogcap; i++) {
+        if (!st->clog[i].s)
+            continue;
+        nc++;
+        int found;
+        clog_slot_of(st, st->clog[i].s, st->clog[i].p, st->clog[i].o, &found);
+        if (!found || (st->clog[i].flags & ~(META_ASSERTED | META_DERIVED)))
+            return "a change log entry is misplaced or malformed";
+    }
+    if (nc != st->nclog)
+        return "nclog is wrong";
+    if (st->clog_on && st->nclog && st->nclog * 2 > st->clogcap)
+        return "the change log is over its load";
     if (b) {
         for (size_t i = 0; i < b->n; i++)
             if ((b->meta[i] & META_MULTI) && st->sets[b->meta[i] & META_PAYLOAD] == NULL)

@@ -26,7 +26,12 @@
  *    happen while the tail holds facts, that is after a write made every
  *    open iterator stale anyway; an iterator checks `version` before each
  *    step and so never reads freed memory.
- *  - nlive is the number of live facts.
+ *  - nlive is the number of live facts; nderived the number of live facts
+ *    with the DERIVED mark.
+ *  - the change log (when on) holds each fact whose ASSERTED or DERIVED
+ *    mark changed since it was last cleared, exactly once, with the marks
+ *    it had then (0: absent); it always has room for the changes a
+ *    rollback of the open transaction would make.
  */
 #ifndef LORE_STORE_H
 #define LORE_STORE_H
@@ -75,6 +80,12 @@ typedef struct undo {
 
 enum { RUN_MAX = 24 };
 
+/* One entry of the change log: a fact and its marks (META_ASSERTED |
+ * META_DERIVED, 0 for absent) when the log was last cleared. */
+typedef struct clog_slot {
+    uint32_t s, p, o, flags; /* s == 0: empty */
+} clog_slot;
+
 typedef struct store {
     mem m;
     base *b; /* NULL when empty */
@@ -101,8 +112,13 @@ typedef struct store {
     size_t log_creates; /* log entries whose old meta is 0 */
     int in_txn;
     size_t tail_max, pend_min; /* reorganisation thresholds (tests lower them) */
-    size_t nlive;
+    size_t nlive, nderived;
     uint64_t version;
+    /* the change log (rules.c reads it): open addressing, load <= 1/2 */
+    clog_slot *clog;
+    size_t nclog, clogcap; /* clogcap: power of two or 0 */
+    int clog_on;           /* record changes */
+    int clog_quiet;        /* recording suspended (the rules engine's own bulk work) */
 } store;
 
 void store_init(store *st, const mem *m);
@@ -119,6 +135,17 @@ int store_unassert(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t src);
 /* Sets or clears the DERIVED mark (rules).  Clearing it on a fact that
  * is not asserted removes the fact.  LORE_OK, LORE_NOOP, LORE_ERR_NOMEM. */
 int store_set_derived(store *st, uint32_t s, uint32_t p, uint32_t o, int derived);
+
+/* Sets the DERIVED mark, and on a fact that is not asserted the payload
+ * `rank` (the rules engine's derivation round; it is lost if the fact is
+ * asserted later).  LORE_OK, LORE_NOOP (already so), LORE_ERR_NOMEM. */
+int store_derive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank);
+
+/* Clears every DERIVED mark; facts that are not asserted disappear.
+ * *removed (may be NULL) gets their number.  One pass over the facts,
+ * no memory per fact beyond the logs.  LORE_OK, LORE_NOOP (none was
+ * derived), LORE_ERR_NOMEM (nothing changed). */
+int store_clear_derived(store *st, size_t *removed);
 
 int store_retract_source(store *st, uint32_t src, size_t *removed);
 
@@ -170,6 +197,39 @@ void store_iter_done(store_iter *it);
  * facts.  The array is sorted in place.  Atomic: LORE_OK or NOMEM with
  * nothing changed. */
 int store_bulk(store *st, uint32_t *facts, size_t n, size_t *added);
+
+/* A stream of rows (s, p, o, meta) in increasing SPO order, without
+ * duplicates, for store_bulk_stream: next() writes the next row and
+ * returns 1, or returns 0 at the end; done() (may be NULL) is called as
+ * soon as the rows are no longer needed, before the new indexes are
+ * built, so the producer can free its memory early.  n is the number of
+ * rows next() will give and maxid the largest id in any of them. */
+typedef struct store_rows {
+    int (*next)(void *ud, uint32_t row[4]);
+    void (*done)(void *ud);
+    void *ud;
+    size_t n;
+    uint32_t maxid;
+} store_rows;
+
+/* store_bulk for rows that come sorted from a producer: nothing is
+ * materialised beyond the new base.  Same contract as store_bulk. */
+int store_bulk_stream(store *st, const store_rows *rows, size_t *added);
+
+/* The change log.  While on, every change of a fact's ASSERTED or DERIVED
+ * mark records the fact with its marks before the change, unless it is
+ * already recorded (or clog_quiet is set).  Turning it on or off empties
+ * it (off frees it); LORE_OK or NOMEM. */
+int store_clog_enable(store *st, int on);
+/* Forgets every entry (keeps the table). */
+void store_clog_clear(store *st);
+/* Records (s,p,o) with `flags` unless it is there (the rules engine notes
+ * its own changes while quiet).  LORE_OK or NOMEM. */
+int store_clog_note(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t flags);
+/* The marks of (s,p,o) when the log was cleared, if it is recorded: 1 and
+ * *flags set, else 0. */
+int store_clog_find(const store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *flags);
+/* The entries: slots 0..clogcap-1, empty where s == 0. */
 
 /* Transactions (see lore.h). */
 int store_begin(store *st);

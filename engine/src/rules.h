@@ -1,0 +1,163 @@
+/* rules.h - rules over the store: definitions and their checks (rules.c),
+ * evaluation to a fixpoint and its maintenance (infer.c), proofs (why.c),
+ * triggers.
+ *
+ * Model.  The asserted facts are the base; the derived facts are the
+ * least fixpoint of the rules over them, stratum by stratum.  A derived
+ * fact carries META_DERIVED; one that is not asserted also carries its
+ * rank in the meta word's payload: the evaluation round that derived it,
+ * from a counter that only grows.  Every derived fact of rank k has a
+ * derivation whose premises are asserted or of rank < k, so proofs that
+ * follow ranks down are well-founded (rank 0 on a derived-only fact means
+ * "unknown": its assertion was removed since; why.c then searches).
+ *
+ * Rules are grouped: two rules whose heads can match a common fact are in
+ * one group, so every derived fact belongs to the group of any rule whose
+ * head matches it.  Groups depend on groups (a head that can match a body
+ * pattern or path, positively or through negation / an aggregate); the
+ * strongly connected components of that graph, in topological order, are
+ * the strata.  A cycle through negation or an aggregate is refused when
+ * the rule is added.
+ *
+ * Maintenance.  The store's change log (store.h) holds every fact whose
+ * marks changed since the last settled state Q, with its marks at Q.
+ * lore_infer reads it stratum by stratum: a stratum whose inputs changed
+ * only in positive patterns is maintained by semi-naive insertion and by
+ * delete-and-rederive (overdeletion runs on the old state: facts that
+ * disappeared are visible again as "ghosts" to the executor); a stratum
+ * whose negated, aggregated or path inputs changed is recomputed; a
+ * transitive-closure stratum uses graph algorithms.  After a failure, or
+ * when the rules changed, everything is recomputed (R->full).
+ *
+ * Invariants (outside lore_infer):
+ *  - R->full == 0 implies: the derived facts are exactly the fixpoint of
+ *    the rules over the asserted facts as they were at Q, and the change
+ *    log holds every change since Q (it is on while rules or triggers
+ *    exist).
+ *  - strata[] is consistent with rules[] (rebuilt whenever a rule is
+ *    added or removed). */
+#ifndef LORE_RULES_H
+#define LORE_RULES_H
+
+#include "query.h"
+
+/* A term of a head pattern: a body variable (var >= 0) or a constant. */
+typedef struct hterm {
+    int var;
+    uint32_t id;
+} hterm;
+
+/* One read of a rule's body: a pattern or a path node. */
+enum { RD_POS = 0, RD_NEG = 1, RD_AGG = 2, RD_PATH = 3 };
+typedef struct rread {
+    int node;        /* the qprog node */
+    int k;           /* PATTERN: its index for qprog_pattern_node, else -1 */
+    int how;         /* RD_*: delta-able positive pattern, or not */
+    uint32_t key[3]; /* PATTERN: constant ids (0 where a variable; an unknown constant: ~0) */
+    uint32_t *preds; /* PATH: its predicates (0 = any predicate) */
+    int npreds;
+} rread;
+
+typedef struct rplan {
+    int made;
+    qplan pl;
+    uint64_t size;  /* facts when planned */
+    double delta;   /* the delta size planned for */
+} rplan;
+
+typedef struct rule {
+    uint32_t id;
+    char *name;
+    size_t namelen;
+    char *text;
+    size_t textlen;
+    lore_query *body; /* owns the program */
+    qprog *prog;
+    int nhead;
+    hterm (*head)[3];
+    int agg;          /* the body aggregates: evaluated through the query's output stage */
+    int *headcol;     /* agg: per head term var, the query column (or -1) */
+    rread *reads;
+    int nreads;
+    int naive;        /* reads its own stratum through a path: re-run whole each round */
+    int group, stratum;
+    rplan full;       /* no delta */
+    rplan *delta;     /* per read (patterns only) */
+    rplan *check;     /* per head pattern: body with that head's variables pre-bound */
+    uint8_t **checkbound;
+} rule;
+
+/* Transitive-closure forms of a stratum. */
+enum { TC_NONE = 0, TC_RIGHT, TC_LEFT, TC_DOUBLE, TC_PATH };
+
+typedef struct stratum {
+    int *rules; /* indexes into R->v */
+    int nrules;
+    int tc;        /* TC_*: the stratum computes r = e+ */
+    uint32_t e, r; /* the closure's edge and result predicates */
+    int tcrule[2]; /* TC: the base rule and the recursive one (-1 for TC_PATH) */
+    size_t nasserted; /* TC: asserted r facts at the settled state (the closure path
+                         needs none) */
+} stratum;
+
+typedef struct trigger {
+    uint32_t handle;
+    uint32_t t[3];
+    int events;
+    lore_trigger_fn fn;
+    void *ud;
+} trigger;
+
+typedef struct rules {
+    rule **v;
+    size_t n, cap;
+    uint32_t next_id;
+    stratum *strata;
+    int nstrata;
+    trigger *trig;
+    size_t ntrig, trigcap;
+    uint32_t next_handle;
+    uint64_t max_derived;
+    uint32_t round; /* the last rank given */
+    int full;       /* the next lore_infer recomputes everything */
+    int firing;     /* triggers are being called */
+} rules;
+
+/* The kb's rules state, made on first use (NULL on NOMEM, message set). */
+rules *rules_get(lore_kb *kb);
+void rules_free(lore_kb *kb);
+
+/* Whether the change log must be on: rules or triggers exist. */
+int rules_sync_log(lore_kb *kb);
+
+/* Does head pattern h match fact t?  (Repeated variables must agree.) */
+int rules_head_matches(const hterm h[3], const uint32_t t[3]);
+
+/* infer.c */
+int infer_run(lore_kb *kb, lore_infer_stats *stats);
+void rplan_free(const mem *m, rplan *p);
+
+/* why.c */
+int why_explain(lore_kb *kb, const uint32_t t[3], lore_proof **pr);
+
+/* A set of triples (open addressing), and a vector of them. */
+typedef struct tset {
+    uint32_t *t; /* 3 ids per slot, s == 0 empty */
+    size_t n, cap;
+} tset;
+int tset_add(const mem *m, tset *s, const uint32_t t[3], int *isnew);
+int tset_has(const tset *s, const uint32_t t[3]);
+void tset_clear(tset *s);
+void tset_free(const mem *m, tset *s);
+
+typedef struct tvec {
+    uint32_t *t;
+    size_t n, cap;
+} tvec;
+int tvec_push(const mem *m, tvec *v, const uint32_t t[3]);
+void tvec_free(const mem *m, tvec *v);
+
+/* Ids of the words a rule's text uses, found once (rules.c). */
+int rules_is_closure_fact(const lore_kb *kb, const uint32_t t[3], int *stratum);
+
+#endif
