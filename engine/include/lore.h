@@ -143,6 +143,11 @@ LORE_API void lore_kb_free(lore_kb *kb);
  * until the next call on the handle. */
 LORE_API const char *lore_errmsg(const lore_kb *kb);
 
+/* Sets the handle's message to `msg` and returns `status`: for a host's
+ * callback (a trigger, a value function, a filter) that fails, so that
+ * the call it stops reports why. */
+LORE_API int lore_error(lore_kb *kb, int status, const char *msg);
+
 /* Asks the running or next long operation on kb (a query, inference, a
  * load) to stop with LORE_ERR_INTERRUPT.  Safe to call from a signal
  * handler or another thread; the request is consumed by the operation it

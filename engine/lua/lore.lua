@@ -390,8 +390,8 @@ local function read_json_facts(doc, b)
 
   if type(doc) ~= "table" or doc[1] ~= nil then fail({}, 'an object {"lore": 1, "facts": [...]}') end
   for k in pairs(doc) do
-    if k ~= "lore" and k ~= "facts" and k ~= "source" then
-      fail({ k }, "one of the keys lore, source, facts; got '" .. tostring(k) .. "'")
+    if k ~= "lore" and k ~= "facts" and k ~= "source" and k ~= "rules" then
+      fail({ k }, "one of the keys lore, source, facts, rules; got '" .. tostring(k) .. "'")
     end
   end
   if doc.lore ~= 1 then fail(doc.lore == nil and {} or { "lore" }, '"lore": 1 (the format version)') end
@@ -417,9 +417,40 @@ local function load_json(kb, path)
     local what = tostring(jerr):gsub(" at character %d+", "")
     return nil, format("%s:%d:%d: %s", path, line, col, what)
   end
+  -- rules first (a batch must not be open meanwhile); taken back if the
+  -- facts fail
+  local rules = {}
+  if type(doc) == "table" and doc.rules ~= nil then
+    local list = doc.rules
+    if type(list) ~= "table" or (next(list) ~= nil and list[1] == nil) then
+      local line, col = line_col(text, locate(text, { "rules" }))
+      return nil, format("%s:%d:%d: rules: expected an array of rules (strings)", path, line, col)
+    end
+    for i, r in ipairs(list) do
+      local line, col = line_col(text, locate(text, { "rules", i }))
+      if type(r) ~= "string" then
+        return nil, format("%s:%d:%d: rules[%d]: expected a rule (a string), got %s", path, line,
+          col, i - 1, r == nil and "nothing" or type(r) == "userdata" and "null" or type(r))
+      end
+      rules[#rules + 1] = { text = r, line = line, col = col, index = i - 1 }
+    end
+  end
+  local added = {}
+  local function unrule() for i = #added, 1, -1 do kb:remove_rule(added[i]) end end
+  for _, r in ipairs(rules) do
+    local ok, name = pcall(kb.rule, kb, r.text)
+    if not ok then
+      unrule()
+      local msg = tostring(name):gsub("^bad argument #%d+ to '[%w_]*' %((.*)%)$", "%1")
+      return nil, format("%s:%d:%d: rules[%d]: %s", path, r.line, r.col, r.index, msg)
+    end
+    added[#added + 1] = name
+  end
   local b <close> = kb:batch()
   local ok, n = pcall(read_json_facts, doc, b)
   if not ok then
+    b:abort()
+    unrule()
     if type(n) ~= "table" then error(n, 0) end
     local line, col = line_col(text, locate(text, n.path))
     local where = #n.path > 0 and (path_string(n.path) .. ": ") or ""
@@ -449,9 +480,10 @@ end
 
 -- The shipped knowledge base: where it lives and the files it is made of.
 lore.home = (os and os.getenv and os.getenv("LORE_HOME")) or lore.home
-lore.shipped_files = { "knowledge/press.json" }
+lore.shipped_files = { "knowledge/press.json", "knowledge/press.rules" }
 
--- lore.shipped() -> a new kb holding the shipped knowledge base.
+-- lore.shipped() -> a new kb holding the shipped knowledge base: its facts
+-- and rules, with what the rules derive.
 function lore.shipped()
   local kb = lore.new()
   for _, f in ipairs(lore.shipped_files) do
@@ -459,6 +491,7 @@ function lore.shipped()
     local ok, err = kb:load(path)
     if not ok then error("cannot load the shipped knowledge: " .. err, 2) end
   end
+  kb:infer()
   return kb
 end
 

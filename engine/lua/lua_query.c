@@ -14,7 +14,7 @@
 #include "lualore.h"
 
 #define LORE_QUERY_MT "lore.query"
-enum { MAX_FNS = 32 }; /* filter functions per query */
+enum { MAX_FNS = 32 }; /* filter and let functions per query */
 
 typedef struct lquery lquery;
 
@@ -125,6 +125,32 @@ static int call_filter(void *ud, const lore_query *q)
     int keep = lua_toboolean(L, -1);
     lua_pop(L, 1);
     return keep;
+}
+
+/* A let function's callback: the arguments as Lua values, the result as
+ * a term (nil: no value).  The result stays anchored in the function
+ * table (key -1) until the next call, so its strings live on. */
+static int call_let(void *ud, lore_kb *kb, const lore_value *args, size_t nargs, lore_value *out)
+{
+    lfilter *f = ud;
+    lquery *lq = f->lq;
+    lua_State *L = lq->L;
+    (void)kb;
+    if (!lua_checkstack(L, (int)nargs + 4))
+        return LORE_ERR_NOMEM;
+    lua_rawgeti(L, lq->fntab, f->k);
+    for (size_t i = 0; i < nargs; i++)
+        lualore_pushvalue(L, &args[i]);
+    if (lua_pcall(L, (int)nargs, 1, 0) != LUA_OK) {
+        lua_rawseti(L, lq->fntab, 0);
+        return LORE_ERR_CALLBACK;
+    }
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, lq->fntab, -1); /* anchored: its strings live on */
+    const char *what;
+    int rc = !lua_isnil(L, -1) && lualore_tovalue(L, -1, out, &what) ? LORE_OK : LORE_NOOP;
+    lua_pop(L, 1);
+    return rc;
 }
 
 /* Raises for a failed status: a filter function's own error, or the
@@ -266,6 +292,7 @@ typedef struct builder {
     int arg;  /* the spec's argument index */
     int self; /* the query userdata's index */
     char where[64];
+    const lualore_fnhook *hook; /* the rules part's way with functions, or NULL */
 } builder;
 
 static int bad(builder *b, const char *fmt, ...)
@@ -352,6 +379,13 @@ static void build_filter(builder *b, int i)
     i = lua_absindex(L, i);
     switch (lua_type(L, i)) {
     case LUA_TFUNCTION: {
+        if (b->hook) {
+            lore_filter_fn fn;
+            void *ud;
+            b->hook->filter(L, i, b->hook->ud, &fn, &ud);
+            check(b, lore_query_filter_fn(lq->q, fn, ud));
+            return;
+        }
         if (lq->nfns >= MAX_FNS)
             bad(b, "more than %d filter functions", MAX_FNS);
         lfilter *f = &lq->fns[lq->nfns++];
@@ -411,6 +445,60 @@ static void build_filter(builder *b, int i)
     lua_pop(L, 3);
 }
 
+/* {let = {"?v", "expression"}} or {let = {"?v", function, arg...}} */
+static void build_let(builder *b, int i)
+{
+    lua_State *L = b->L;
+    lquery *lq = b->lq;
+    i = lua_absindex(L, i);
+    if (!lua_istable(L, i) || luaL_len(L, i) < 2)
+        bad(b, "let takes {\"?var\", \"expression\"} or {\"?var\", function, arguments...}");
+    lua_rawgeti(L, i, 1);
+    if (lua_type(L, -1) != LUA_TSTRING || lua_tostring(L, -1)[0] != '?')
+        bad(b, "let: a variable (\"?name\") first, got %s", luaL_typename(L, -1));
+    const char *var = lua_tostring(L, -1);
+    int t = lua_rawgeti(L, i, 2);
+    if (t == LUA_TSTRING) {
+        if (luaL_len(L, i) != 2)
+            bad(b, "let: an expression string takes no arguments");
+        size_t n;
+        const char *e = lua_tolstring(L, -1, &n);
+        check(b, lore_query_let(lq->q, var, e, n));
+        lua_pop(L, 2);
+        return;
+    }
+    if (t != LUA_TFUNCTION)
+        bad(b, "let: an expression string or a function second, got %s", luaL_typename(L, -1));
+    lore_value_fn fn;
+    void *ud;
+    if (b->hook) {
+        b->hook->let(L, lua_gettop(L), b->hook->ud, &fn, &ud);
+    } else {
+        if (lq->nfns >= MAX_FNS)
+            bad(b, "more than %d filter or let functions", MAX_FNS);
+        lfilter *f = &lq->fns[lq->nfns++];
+        f->lq = lq;
+        f->k = lq->nfns;
+        lua_getiuservalue(L, b->self, 2);
+        lua_pushvalue(L, -2);
+        lua_rawseti(L, -2, f->k);
+        lua_pop(L, 1);
+        fn = call_let, ud = f;
+    }
+    lua_Integer n = luaL_len(L, i) - 2;
+    if (n > 64)
+        bad(b, "let: at most 64 arguments");
+    lore_value vals[64];
+    lore_qterm args[64];
+    int base = lua_gettop(L);
+    for (lua_Integer k = 0; k < n; k++) {
+        lua_rawgeti(L, i, k + 3);
+        args[k] = qterm_at(b, -1, &vals[k]);
+    }
+    check(b, lore_query_let_fn(lq->q, var, fn, ud, args, (size_t)n));
+    lua_settop(L, base - 2);
+}
+
 /* One element of a group: a pattern or an operator table. */
 static void build_element(builder *b, int t, lua_Integer k, const char *where)
 {
@@ -419,7 +507,7 @@ static void build_element(builder *b, int t, lua_Integer k, const char *where)
     memcpy(saved, b->where, sizeof saved);
     if (lua_type(L, t) != LUA_TTABLE)
         bad(b,
-            "%s[%d]: a pattern {s, p, o} or {filter = ...}, {optional = {...}}, "
+            "%s[%d]: a pattern {s, p, o} or {filter = ...}, {let = {...}}, {optional = {...}}, "
             "{without = {...}} or {union = {...}} expected, got %s",
             where, (int)k, luaL_typename(L, t));
     lua_pushfstring(L, "%s[%d]", where, (int)k);
@@ -445,6 +533,8 @@ static void build_element(builder *b, int t, lua_Integer k, const char *where)
         int v = lua_gettop(L);
         if (key && strcmp(key, "filter") == 0) {
             build_filter(b, v);
+        } else if (key && strcmp(key, "let") == 0) {
+            build_let(b, v);
         } else if (key && (strcmp(key, "optional") == 0 || strcmp(key, "without") == 0)) {
             if (!lua_istable(L, v))
                 bad(b, "%s takes a list of patterns, got %s", key, luaL_typename(L, v));
@@ -472,7 +562,7 @@ static void build_element(builder *b, int t, lua_Integer k, const char *where)
             check(b, lore_query_end(b->lq->q));
         } else {
             lua_pushvalue(L, -2);
-            bad(b, "unknown operator '%s' (expected filter, optional, without or union)",
+            bad(b, "unknown operator '%s' (expected filter, let, optional, without or union)",
                 key ? key : luaL_tolstring(L, -1, NULL));
         }
         lua_settop(L, v - 1);
@@ -668,7 +758,7 @@ static int kb_query(lua_State *L)
     lua_settop(L, 2);
     lquery *lq = new_query(L);
     int self = lua_gettop(L);
-    builder b = {L, lq, 2, self, ""};
+    builder b = {L, lq, 2, self, "", NULL};
     check(&b, lore_query_new(lq->kb, &lq->q));
     int where = 2;
     if (lua_getfield(L, 2, "where") != LUA_TNIL) {
@@ -687,6 +777,34 @@ static int kb_query(lua_State *L)
     return 1;
 }
 
+lore_query *lualore_query_build(lua_State *L, int spec, int arg, const lualore_fnhook *hook)
+{
+    spec = lua_absindex(L, spec);
+    int top = lua_gettop(L);
+    lquery *lq = new_query(L); /* owns the query until it is handed over */
+    int self = lua_gettop(L);
+    builder b = {L, lq, arg, self, "", hook};
+    check(&b, lore_query_new(lq->kb, &lq->q));
+    int where = spec;
+    if (lua_getfield(L, spec, "where") != LUA_TNIL) {
+        if (!lua_istable(L, -1))
+            bad(&b, "where: a list of patterns expected, got %s", luaL_typename(L, -1));
+        if (luaL_len(L, spec) > 0)
+            bad(&b, "patterns both in 'where' and in the list");
+        where = lua_gettop(L);
+    }
+    snprintf(b.where, sizeof b.where, "when");
+    build_group(&b, where);
+    b.where[0] = '\0';
+    lua_settop(L, self);
+    build_top_filter(&b, spec);
+    build_modifiers(&b, spec);
+    lore_query *q = lq->q;
+    lq->q = NULL;
+    lua_settop(L, top);
+    return q;
+}
+
 /* kb:q(text [, options]): the text form; options as for kb:query. */
 static int kb_q(lua_State *L)
 {
@@ -697,7 +815,7 @@ static int kb_q(lua_State *L)
     lua_settop(L, 3);
     lquery *lq = new_query(L);
     int self = lua_gettop(L);
-    builder b = {L, lq, 2, self, ""};
+    builder b = {L, lq, 2, self, "", NULL};
     int rc = lore_query_parse(lq->kb, text, n, &lq->q);
     if (rc < 0)
         check(&b, rc);

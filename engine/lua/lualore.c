@@ -104,6 +104,30 @@ static void push_date(lua_State *L, const char *s, size_t n)
     luaL_setmetatable(L, LORE_DATE_MT);
 }
 
+void lualore_pushvalue(lua_State *L, const lore_value *v)
+{
+    switch (v->kind) {
+    case LORE_SYMBOL: lua_pushlstring(L, v->str, v->len); break;
+    case LORE_TEXT: {
+        /* a computed text's tag need not end with a NUL */
+        char lang[64];
+        const char *tag = NULL;
+        if (v->lang && v->langlen && v->langlen < sizeof lang) {
+            memcpy(lang, v->lang, v->langlen);
+            lang[v->langlen] = '\0';
+            tag = lang;
+        }
+        push_text(L, v->str, v->len, tag);
+        break;
+    }
+    case LORE_INTEGER: lua_pushinteger(L, (lua_Integer)v->i); break;
+    case LORE_NUMBER: lua_pushnumber(L, v->n); break;
+    case LORE_BOOLEAN: lua_pushboolean(L, (int)v->i); break;
+    case LORE_DATE: push_date(L, v->str, v->len); break;
+    default: lua_pushnil(L); break;
+    }
+}
+
 void lualore_pushterm(lua_State *L, lore_kb *kb, lore_id id)
 {
     lore_value v;
@@ -111,14 +135,7 @@ void lualore_pushterm(lua_State *L, lore_kb *kb, lore_id id)
         lua_pushnil(L);
         return;
     }
-    switch (v.kind) {
-    case LORE_SYMBOL: lua_pushlstring(L, v.str, v.len); break;
-    case LORE_TEXT: push_text(L, v.str, v.len, v.lang); break;
-    case LORE_INTEGER: lua_pushinteger(L, (lua_Integer)v.i); break;
-    case LORE_NUMBER: lua_pushnumber(L, v.n); break;
-    case LORE_BOOLEAN: lua_pushboolean(L, (int)v.i); break;
-    case LORE_DATE: push_date(L, v.str, v.len); break;
-    }
+    lualore_pushvalue(L, &v);
 }
 
 int lualore_fail(lua_State *L, lore_kb *kb, int rc)
@@ -645,7 +662,8 @@ static int iter_all(lua_State *L)
 static const luaL_Reg iter_methods[] = {{"all", iter_all}, {NULL, NULL}};
 static const luaL_Reg iter_meta[] = {{"__close", iter_close}, {"__gc", iter_close}, {NULL, NULL}};
 
-/* kb:match(s, p, o): for s, p, o in kb:match(nil, "type", nil) do ... end */
+/* kb:match(s, p, o [, {derived = true} or {asserted = true}]):
+ * for s, p, o in kb:match(nil, "type", nil) do ... end */
 static int kb_match(lua_State *L)
 {
     lore_kb *kb = lualore_checkkb(L, 1)->kb;
@@ -653,13 +671,28 @@ static int kb_match(lua_State *L)
     lore_id t[3];
     for (int i = 0; i < 3; i++)
         t[i] = lookup_arg(L, kb, i + 2, &missing);
+    int flags = 0;
+    if (!lua_isnoneornil(L, 5)) { /* {derived = true} and/or {asserted = true} */
+        luaL_checktype(L, 5, LUA_TTABLE);
+        for (lua_pushnil(L); lua_next(L, 5); lua_pop(L, 1)) {
+            const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+            int f = strcmp(k, "derived") == 0 ? LORE_MATCH_DERIVED
+                    : strcmp(k, "asserted") == 0 ? LORE_MATCH_ASSERTED : 0;
+            if (!f)
+                return luaL_argerror(L, 5, lua_pushfstring(L,
+                    "unknown option '%s' (expected derived or asserted)", luaL_tolstring(L, -2, NULL)));
+            if (lua_toboolean(L, -1))
+                flags |= f;
+        }
+    }
     liter *li = lua_newuserdatauv(L, sizeof *li, 1);
     li->it = NULL;
     luaL_setmetatable(L, LORE_ITER_MT);
     lua_pushvalue(L, 1); /* the iterator keeps its kb alive */
     lua_setiuservalue(L, -2, 1);
     if (!missing) {
-        int rc = lore_match(kb, t[0], t[1], t[2], &li->it);
+        int rc = flags ? lore_match_flags(kb, t[0], t[1], t[2], flags, &li->it)
+                       : lore_match(kb, t[0], t[1], t[2], &li->it);
         if (rc < 0)
             return lualore_fail(L, kb, rc);
     }
@@ -801,6 +834,7 @@ void lualore_add_methods(lua_State *L, const luaL_Reg *methods, const luaL_Reg *
 static void lualore_open_parts(lua_State *L)
 {
     lualore_open_query(L);
+    lualore_open_rules(L);
 }
 
 /* Makes metatable `name` with metamethods `meta` and `methods` as __index. */

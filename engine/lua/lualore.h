@@ -49,6 +49,9 @@ int lualore_tovalue(lua_State *L, int i, lore_value *v, const char **what);
 /* Pushes term id as a Lua value. */
 void lualore_pushterm(lua_State *L, lore_kb *kb, lore_id id);
 
+/* Pushes a value (a term or a computed value) as a Lua value. */
+void lualore_pushvalue(lua_State *L, const lore_value *v);
+
 /* Resolves the value at index i to an id through the kb's caches (the kb
  * userdata at index kbi).  Symbols that look like variables are refused
  * for interning.  Returns a lore status (LORE_ERR_NOTFOUND when looking
@@ -67,6 +70,22 @@ void lualore_add_methods(lua_State *L, const luaL_Reg *kb_methods, const luaL_Re
 
 /* The binding's parts (lualore_open_parts in lualore.c calls them). */
 void lualore_open_query(lua_State *L);
+void lualore_open_rules(lua_State *L);
+
+/* How a query built from a Lua table takes its Lua functions: the rules
+ * part keeps them its own way (they run during kb:infer, not during a
+ * query's steps).  Each hook leaves the stack as it found it and gives
+ * the C callback and its argument for the function at stack index idx. */
+typedef struct lualore_fnhook {
+    void (*filter)(lua_State *L, int idx, void *hud, lore_filter_fn *fn, void **ud);
+    void (*let)(lua_State *L, int idx, void *hud, lore_value_fn *fn, void **ud);
+    void *ud;
+} lualore_fnhook;
+
+/* Builds a query of the kb at index 1 from the query spec (kb:query's
+ * table form) at index `spec`; misuse raises naming argument `arg`.  The
+ * caller owns the query.  Lua functions in it go through `hook`. */
+lore_query *lualore_query_build(lua_State *L, int spec, int arg, const lualore_fnhook *hook);
 
 /* The interrupt flag of this Lua state: every kb made by lore.new watches
  * it (lore_kb_watch), so a host's SIGINT handler sets it to stop a long

@@ -151,6 +151,11 @@ void lore_kb_free(lore_kb *kb)
     mem_free(&m, kb, 1, sizeof *kb);
 }
 
+int lore_error(lore_kb *kb, int status, const char *msg)
+{
+    return kb_fail(kb, status, "%s", msg ? msg : lore_strerror(status));
+}
+
 const char *lore_errmsg(const lore_kb *kb)
 {
     return kb ? kb->err : "no knowledge base";
