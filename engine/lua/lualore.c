@@ -166,9 +166,9 @@ lkb *lualore_checkkb(lua_State *L, int i)
     return k;
 }
 
-/* lore.new(): a knowledge base using Lua's allocator, so that a host's
+/* A new kb userdata on the stack, using Lua's allocator, so that a host's
  * memory limit covers both. */
-static int l_new(lua_State *L)
+lkb *lualore_newkb(lua_State *L)
 {
     lkb *k = lua_newuserdatauv(L, sizeof *k, 1);
     k->kb = NULL; /* owned by the userdata before anything can raise */
@@ -176,7 +176,14 @@ static int l_new(lua_State *L)
     void *ud;
     lua_Alloc f = lua_getallocf(L, &ud);
     if (lore_kb_new(&k->kb, (lore_alloc_fn)f, ud) != LORE_OK)
-        return luaL_error(L, "out of memory");
+        luaL_error(L, "out of memory");
+    return k;
+}
+
+/* lore.new() */
+static int l_new(lua_State *L)
+{
+    lualore_newkb(L);
     return 1;
 }
 
@@ -627,7 +634,7 @@ void lualore_add_methods(lua_State *L, const luaL_Reg *methods, const luaL_Reg *
 /* The C parts of the binding beyond this file, in order. */
 static void lualore_open_parts(lua_State *L)
 {
-    (void)L;
+    lualore_open_persist(L);
 }
 
 /* Makes metatable `name` with metamethods `meta` and `methods` as __index. */

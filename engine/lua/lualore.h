@@ -21,6 +21,8 @@ typedef struct lkb {
     lore_kb *kb;
 } lkb;
 lkb *lualore_checkkb(lua_State *L, int i);
+/* Pushes a new, empty kb userdata (raises on out of memory). */
+lkb *lualore_newkb(lua_State *L);
 
 /* Converts the Lua value at index i to a lore value.  Returns 1, or 0 if
  * the value has no term form (then *what names its Lua type).  Strings
@@ -38,5 +40,8 @@ void lualore_add_methods(lua_State *L, const luaL_Reg *kb_methods, const luaL_Re
 
 /* Raises a Lua error with kb's message for a failed status. */
 int lualore_fail(lua_State *L, lore_kb *kb, int rc);
+
+/* The parts' openers (see lualore_add_methods). */
+void lualore_open_persist(lua_State *L); /* lua_persist.c: snapshots, durability, transactions */
 
 #endif
