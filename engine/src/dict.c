@@ -420,6 +420,19 @@ int dict_intern(dict *d, const lore_value *v, uint32_t *id, const char **why)
     return LORE_OK;
 }
 
+void dict_prefetch(const dict *d, const lore_value *v)
+{
+    lore_value t;
+    const char *why;
+    if (d->nslots == 0 || normalise(v, &t, &why) != LORE_OK)
+        return;
+    size_t i = hash_value(&t) & (d->nslots - 1);
+#if defined(__GNUC__)
+    __builtin_prefetch(&d->slots[i]);
+    __builtin_prefetch(&d->hashes[i]);
+#endif
+}
+
 int dict_reserve(dict *d, size_t n)
 {
     if (n > 0xfffffff0u)

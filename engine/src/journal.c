@@ -771,6 +771,9 @@ int lore_checkpoint(lore_kb *kb)
         return kb_fail(kb, LORE_ERR_STATE,
                        "lore_checkpoint: the knowledge base was not opened from a file "
                        "(lore_open; lore_save saves to a file)");
+    if (j->fd < 0 && journal_locked_elsewhere(j->path))
+        return kb_fail(kb, LORE_ERR_STATE,
+                       "lore_checkpoint: %s is open in durable mode by another handle", j->path);
     uint64_t on_disk = snapshot_generation(j->path);
     uint64_t gen = (on_disk > j->gen ? on_disk : j->gen) + 1;
     int rc = snapshot_write(kb, j->path, gen);

@@ -509,13 +509,22 @@ static int restore_terms(snap *sn)
         return bad(sn, T_TERMS, "more terms than bytes", n);
     if (dict_reserve(&kb->d, n) != LORE_OK)
         return kb_nomem(kb);
+    /* terms are decoded a few ahead of their interning, and their hash
+     * slots prefetched: with millions of terms the table is out of cache */
+    enum { AHEAD = 16 };
+    lore_value ring[AHEAD];
+    uint32_t decoded = 0;
     for (uint32_t id = 1; id <= n; id++) {
-        lore_value v;
-        if (!term_get(&r, &v))
-            return bad(sn, T_TERMS, "malformed term", id);
+        for (; decoded < n && decoded < id - 1 + AHEAD; decoded++) {
+            lore_value *v = &ring[decoded % AHEAD];
+            if (!term_get(&r, v))
+                return bad(sn, T_TERMS, "malformed term", decoded + 1);
+            dict_prefetch(&kb->d, v);
+        }
+        const lore_value *v = &ring[(id - 1) % AHEAD];
         const char *why = NULL;
         uint32_t got;
-        int rc = dict_intern(&kb->d, &v, &got, &why);
+        int rc = dict_intern(&kb->d, v, &got, &why);
         if (rc == LORE_ERR_NOMEM)
             return kb_nomem(kb);
         if (rc != LORE_OK)

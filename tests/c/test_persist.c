@@ -1413,6 +1413,46 @@ static void test_nomem(void **state)
             break;
         assert_int_equal(rc, LORE_ERR_NOMEM);
     }
+    /* a durable open replaying a journal: refused cleanly at every
+     * allocation, the files left as they were */
+    clean_dir();
+    lore_open_options o = {1, LORE_SYNC_NONE, 0};
+    lore_kb *kb = new_kb();
+    assert_int_equal(lore_open(kb, at("r.lore"), &o), LORE_OK);
+    lore_id a = sym(kb, "a"), b = sym(kb, "b");
+    assert_int_equal(lore_add(kb, a, b, a, 0), LORE_OK);
+    assert_int_equal(lore_checkpoint(kb), LORE_OK);
+    assert_int_equal(lore_add(kb, b, b, a, a), LORE_OK);
+    assert_int_equal(lore_begin(kb), LORE_OK);
+    assert_int_equal(lore_add(kb, intern(kb, lore_integer(5)), b, a, b), LORE_OK);
+    assert_int_equal(lore_commit(kb), LORE_OK);
+    free(want);
+    want = dump(kb, 1);
+    lore_kb_free(kb);
+    size_t jlen, jlen2;
+    unsigned char *journal = slurp(at("r.lore-journal"), &jlen);
+    for (long n = 0;; n++) {
+        failing f = {n};
+        if (lore_kb_new(&kb, fail_alloc, &f) != LORE_OK)
+            continue;
+        int rc = lore_open(kb, at("r.lore"), &o);
+        f.left = -1;
+        unsigned char *now = slurp(at("r.lore-journal"), &jlen2);
+        assert_int_equal(jlen, jlen2);
+        assert_memory_equal(journal, now, jlen);
+        free(now);
+        if (rc == LORE_OK) {
+            char *got = dump(kb, 1);
+            assert_string_equal(want, got);
+            free(got);
+            lore_kb_free(kb);
+            break;
+        }
+        assert_int_equal(rc, LORE_ERR_NOMEM);
+        assert_int_equal(lore_term_count(kb), 0);
+        lore_kb_free(kb);
+    }
+    free(journal);
     free(want);
     lore_kb_free(src);
 }
