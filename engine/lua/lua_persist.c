@@ -29,8 +29,9 @@ static void check_options(lua_State *L, int i, lore_open_options *o)
         lua_pop(L, 1);
         const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
         if (!k || (strcmp(k, "journal") != 0 && strcmp(k, "sync") != 0))
-            luaL_argerror(L, i, lua_pushfstring(L, "unknown option '%s' (expected journal, sync)",
-                                                luaL_tolstring(L, -1, NULL)));
+            luaL_argerror(L, i,
+                          lua_pushfstring(L, "unknown option '%s' (expected journal, sync)",
+                                          luaL_tolstring(L, -1, NULL)));
     }
     lua_getfield(L, i, "journal");
     o->journal = lua_toboolean(L, -1);
@@ -56,7 +57,8 @@ static void check_options(lua_State *L, int i, lore_open_options *o)
         o->sync_ms = (unsigned)ms;
     }
     if (t != LUA_TNIL && t != LUA_TSTRING && t != LUA_TNUMBER)
-        luaL_argerror(L, i, "sync: expected 'change', 'commit', 'none' or milliseconds (1 to 3600000)");
+        luaL_argerror(L, i,
+                      "sync: expected 'change', 'commit', 'none' or milliseconds (1 to 3600000)");
     lua_pop(L, 1);
 }
 
@@ -132,7 +134,8 @@ static int kb_transaction(lua_State *L)
         lua_pushvalue(L, i);
     int st = lua_pcall(L, n - 1, LUA_MULTRET, 0);
     if (!k->kb) /* closed inside fn: nothing is left to commit */
-        return st == LUA_OK ? luaL_error(L, "transaction: the knowledge base was closed") : lua_error(L);
+        return st == LUA_OK ? luaL_error(L, "transaction: the knowledge base was closed")
+                            : lua_error(L);
     if (st != LUA_OK) {
         lore_rollback(k->kb);
         return lua_error(L); /* the same error value */
@@ -163,10 +166,8 @@ static int l_load_snapshot(lua_State *L)
 }
 
 static const luaL_Reg methods[] = {
-    {"save", kb_save},
-    {"checkpoint", kb_checkpoint},
-    {"sync", kb_sync},
-    {"transaction", kb_transaction},
+    {"save", kb_save}, {"checkpoint", kb_checkpoint},
+    {"sync", kb_sync}, {"transaction", kb_transaction},
     {NULL, NULL},
 };
 

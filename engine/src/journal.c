@@ -54,16 +54,16 @@ typedef struct journal {
     mem m;
     char *path, *jpath; /* the snapshot and the journal */
     size_t pathsize, jpathsize;
-    int fd;             /* -1: opened without a journal */
-    uint64_t gen;       /* generation of the snapshot at path */
-    uint64_t end;       /* end of the last whole record */
-    uint32_t nterms;    /* terms the snapshot and journal hold */
+    int fd;          /* -1: opened without a journal */
+    uint64_t gen;    /* generation of the snapshot at path */
+    uint64_t end;    /* end of the last whole record */
+    uint32_t nterms; /* terms the snapshot and journal hold */
     int policy;
     unsigned interval_ms;
-    int broken;         /* the file may hold what memory does not */
-    obuf txn;           /* the open transaction's changes */
+    int broken; /* the file may hold what memory does not */
+    obuf txn;   /* the open transaction's changes */
     uint32_t txn_ops;
-    obuf rec;           /* one record being made */
+    obuf rec; /* one record being made */
     /* LORE_SYNC_INTERVAL: a thread syncs the file when it is dirty */
     int thread;
     pthread_t th;
@@ -194,13 +194,17 @@ static int usable(lore_kb *kb, journal *j)
         pthread_mutex_unlock(&j->mu);
         if (err) {
             j->broken = 1;
-            return jfail(kb, j, "background sync failed (changes since the last sync may not "
-                                "survive a system crash; checkpoint to recover)", err);
+            return jfail(kb, j,
+                         "background sync failed (changes since the last sync may not "
+                         "survive a system crash; checkpoint to recover)",
+                         err);
         }
     }
     if (j->broken)
-        return kb_fail(kb, LORE_ERR_IO, "%s: the journal could not be written; no change is "
-                                        "accepted until a checkpoint succeeds", j->jpath);
+        return kb_fail(kb, LORE_ERR_IO,
+                       "%s: the journal could not be written; no change is "
+                       "accepted until a checkpoint succeeds",
+                       j->jpath);
     return LORE_OK;
 }
 
@@ -229,7 +233,8 @@ int journal_log(lore_kb *kb, const jop *op, jmark *mk)
     begin_record(kb, j);
     ob_var(&j->rec, 1);
     encode_op(&j->rec, op);
-    int sync = j->policy == LORE_SYNC_CHANGE || (j->policy == LORE_SYNC_COMMIT && op->code == JOP_BULK);
+    int sync =
+        j->policy == LORE_SYNC_CHANGE || (j->policy == LORE_SYNC_COMMIT && op->code == JOP_BULK);
     rc = write_record(kb, j, sync);
     if (rc == LORE_OK)
         j->nterms = (uint32_t)kb->d.n;
@@ -551,9 +556,10 @@ int journal_replay(lore_kb *kb, const unsigned char *buf, size_t len, const char
         size_t n = record_at(buf, len, rp.at, check);
         if (n == 0) {
             if (record_after(buf, len, rp.at, check))
-                return rfail(&rp, LORE_ERR_CORRUPT, "cut short or checksum mismatch, with whole "
-                                                    "records after it (corruption before the last "
-                                                    "record)");
+                return rfail(&rp, LORE_ERR_CORRUPT,
+                             "cut short or checksum mismatch, with whole "
+                             "records after it (corruption before the last "
+                             "record)");
             torn = 1; /* a write cut short by a crash: never acknowledged */
             break;
         }
@@ -683,8 +689,8 @@ int lore_open(lore_kb *kb, const char *path, const lore_open_options *opts)
         }
         if (flock(j->fd, LOCK_EX | LOCK_NB) != 0) {
             rc = errno == EWOULDBLOCK
-                     ? kb_fail(kb, LORE_ERR_STATE, "%s: already open in durable mode (%s is locked)",
-                               path, j->jpath)
+                     ? kb_fail(kb, LORE_ERR_STATE,
+                               "%s: already open in durable mode (%s is locked)", path, j->jpath)
                      : jfail(kb, j, "cannot lock", errno);
             goto fail;
         }

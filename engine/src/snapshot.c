@@ -47,15 +47,10 @@
 #include "journal.h"
 
 #define SNAP_MAGIC "\x89LORE\r\n\x1a"
-#define TAG(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+#define TAG(a, b, c, d)                                                                            \
+    ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 
-enum {
-    SNAP_VERSION = 1,
-    HEADER_SIZE = 32,
-    SECTION_HEADER = 24,
-    SEC_REQUIRED = 1,
-    WBUF = 1 << 16
-};
+enum { SNAP_VERSION = 1, HEADER_SIZE = 32, SECTION_HEADER = 24, SEC_REQUIRED = 1, WBUF = 1 << 16 };
 
 enum { T_TERMS, T_SETS, T_FACTS, T_END, NKNOWN };
 
@@ -77,8 +72,12 @@ void term_put(obuf *b, const dict *d, uint32_t id)
     const term *t = dict_term(d, id);
     ob_u8(b, t->kind);
     switch (t->kind) {
-    case LORE_INTEGER: ob_u64(b, (uint64_t)t->u.i); break;
-    case LORE_BOOLEAN: ob_u8(b, t->u.i != 0); break;
+    case LORE_INTEGER:
+        ob_u64(b, (uint64_t)t->u.i);
+        break;
+    case LORE_BOOLEAN:
+        ob_u8(b, t->u.i != 0);
+        break;
     case LORE_NUMBER: {
         uint64_t bits;
         memcpy(&bits, &t->u.n, 8);
@@ -141,7 +140,7 @@ int term_get(ibuf *r, lore_value *v)
 typedef struct writer {
     lore_kb *kb;
     int fd;
-    obuf b;          /* bytes not yet written; b.p[0] is at file offset pos */
+    obuf b; /* bytes not yet written; b.p[0] is at file offset pos */
     uint64_t pos;
     uint64_t sec;    /* file offset of the open section's header */
     size_t crc_from; /* b.p[crc_from..] is not yet in crc */
@@ -464,8 +463,10 @@ static int parse(snap *sn, const unsigned char *buf, size_t len, int flags)
         if (which < 0 || sver != 1) {
             if (sflags & SEC_REQUIRED) {
                 if (which < 0)
-                    return corrupt(sn, "section %s is required but unknown to this lore "
-                                       "(written by a newer version?)", tname);
+                    return corrupt(sn,
+                                   "section %s is required but unknown to this lore "
+                                   "(written by a newer version?)",
+                                   tname);
                 return corrupt(sn, "section %s has version %u, this lore reads version 1", tname,
                                sver);
             }
@@ -665,8 +666,8 @@ cleanup:
     return rc;
 }
 
-int snapshot_restore(lore_kb *kb, const unsigned char *buf, size_t len, const char *name,
-                     int flags, uint64_t *gen)
+int snapshot_restore(lore_kb *kb, const unsigned char *buf, size_t len, const char *name, int flags,
+                     uint64_t *gen)
 {
     snap sn;
     memset(&sn, 0, sizeof sn);
@@ -820,7 +821,8 @@ int lore_save(lore_kb *kb, const char *path)
     if (journal_locked_elsewhere(path))
         return kb_fail(kb, LORE_ERR_STATE,
                        "lore_save: %s is open in durable mode (by another handle, or by this one "
-                       "under another name: checkpoint it instead)", path);
+                       "under another name: checkpoint it instead)",
+                       path);
     /* a later generation than the file it replaces and any journal left
      * beside it, so that the journal is not taken for this file's */
     uint64_t gen = snapshot_generation(path), jgen = journal_file_generation(path);

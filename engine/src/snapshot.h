@@ -20,8 +20,8 @@ int snapshot_write(lore_kb *kb, const char *path, uint64_t gen);
  * terms; `name` names it in messages.  *gen (may be NULL) gets its
  * generation.  LORE_OK, LORE_ERR_CORRUPT ("name: what is wrong"),
  * LORE_ERR_NOMEM, LORE_ERR_LIMIT; on failure kb is empty again. */
-int snapshot_restore(lore_kb *kb, const unsigned char *buf, size_t len, const char *name,
-                     int flags, uint64_t *gen);
+int snapshot_restore(lore_kb *kb, const unsigned char *buf, size_t len, const char *name, int flags,
+                     uint64_t *gen);
 
 /* snapshot_restore of the file at `path`.  LORE_ERR_IO if it cannot be
  * read (*missing, if not NULL, set when it does not exist). */

@@ -145,12 +145,24 @@ static void term_text(lore_kb *kb, lore_id id, sbuf *b)
     lore_value v;
     assert_int_equal(lore_term(kb, id, &v), LORE_OK);
     switch (v.kind) {
-    case LORE_SYMBOL: sb_printf(b, "S:%s", v.str); break;
-    case LORE_TEXT: sb_printf(b, "T:%s@%s", v.str, v.lang ? v.lang : ""); break;
-    case LORE_DATE: sb_printf(b, "D:%s", v.str); break;
-    case LORE_INTEGER: sb_printf(b, "I:%lld", (long long)v.i); break;
-    case LORE_BOOLEAN: sb_printf(b, "B:%d", (int)v.i); break;
-    case LORE_NUMBER: sb_printf(b, "N:%a", v.n); break;
+    case LORE_SYMBOL:
+        sb_printf(b, "S:%s", v.str);
+        break;
+    case LORE_TEXT:
+        sb_printf(b, "T:%s@%s", v.str, v.lang ? v.lang : "");
+        break;
+    case LORE_DATE:
+        sb_printf(b, "D:%s", v.str);
+        break;
+    case LORE_INTEGER:
+        sb_printf(b, "I:%lld", (long long)v.i);
+        break;
+    case LORE_BOOLEAN:
+        sb_printf(b, "B:%d", (int)v.i);
+        break;
+    case LORE_NUMBER:
+        sb_printf(b, "N:%a", v.n);
+        break;
     }
 }
 
@@ -281,9 +293,15 @@ static lore_kb *random_kb(uint64_t seed, int nops)
             snprintf(buf, sizeof buf, "Text %zu, été \"%zu\"", i, i);
             v = lore_text(buf, langs[rnd(&x) % 4]);
             break;
-        case 1: v = lore_integer((int64_t)(rnd(&x) - (UINT64_MAX / 2))); break;
-        case 2: v = lore_number(i % 5 ? (double)i / 7.0 : -1e300 * (double)i); break;
-        case 3: v = lore_boolean((int)(i & 1)); break;
+        case 1:
+            v = lore_integer((int64_t)(rnd(&x) - (UINT64_MAX / 2)));
+            break;
+        case 2:
+            v = lore_number(i % 5 ? (double)i / 7.0 : -1e300 * (double)i);
+            break;
+        case 3:
+            v = lore_boolean((int)(i & 1));
+            break;
         case 4:
             snprintf(buf, sizeof buf, "2024-07-%02dT10:%02d:00Z", (int)(i % 28) + 1, (int)(i % 60));
             v = lore_date(buf);
@@ -417,7 +435,8 @@ static lore_kb *small_kb(void)
     lore_kb *kb = new_kb();
     lore_id nato = sym(kb, "nato"), held = sym(kb, "held"), summit = sym(kb, "summit_2024");
     lore_id s1 = sym(kb, "press:s1"), s2 = sym(kb, "press:s2"), s3 = sym(kb, "press:s3");
-    lore_id city = intern(kb, lore_text("Washington", "en")), when = intern(kb, lore_date("2024-07-10"));
+    lore_id city = intern(kb, lore_text("Washington", "en")),
+            when = intern(kb, lore_date("2024-07-10"));
     lore_id n = intern(kb, lore_integer(32)), yes = intern(kb, lore_boolean(1));
     lore_id pi = intern(kb, lore_number(3.25));
     assert_int_equal(lore_add(kb, nato, held, summit, s1), LORE_OK);
@@ -451,7 +470,8 @@ static void expected_flip(const unsigned char *f, size_t len, size_t pos, const 
         uint64_t n;
         memcpy(&n, f + h + 8, 8);
         if (pos < h + 24) {
-            snprintf(out, cap, "%s: checksum mismatch in the section header at offset %zu", name, h);
+            snprintf(out, cap, "%s: checksum mismatch in the section header at offset %zu", name,
+                     h);
             return;
         }
         if (pos < h + 24 + n) {
@@ -589,9 +609,10 @@ static void test_sections(void **state)
     spit(path, buf, with_section(good, len, buf, "RULE", 1, 1));
     kb = new_kb();
     assert_int_equal(lore_open(kb, path, NULL), LORE_ERR_CORRUPT);
-    snprintf(want, sizeof want,
-             "%s: section 'RULE' is required but unknown to this lore (written by a newer version?)",
-             path);
+    snprintf(
+        want, sizeof want,
+        "%s: section 'RULE' is required but unknown to this lore (written by a newer version?)",
+        path);
     assert_string_equal(lore_errmsg(kb), want);
     lore_kb_free(kb);
     /* a known section in a version this lore does not read */
@@ -613,8 +634,8 @@ static void test_sections(void **state)
     spit(path, buf, len);
     kb = new_kb();
     assert_int_equal(lore_open(kb, path, NULL), LORE_ERR_CORRUPT);
-    snprintf(want, sizeof want,
-             "%s: format version 2 is not supported (this lore reads version 1)", path);
+    snprintf(want, sizeof want, "%s: format version 2 is not supported (this lore reads version 1)",
+             path);
     assert_string_equal(lore_errmsg(kb), want);
     /* not a snapshot at all */
     spit(path, "{\"lore\": 1}", 11);
@@ -1093,8 +1114,13 @@ static void make_step(uint64_t *x, step *st)
 {
     unsigned r = (unsigned)(rnd(x) % 40);
     memset(st, 0, sizeof *st);
-    st->kind = r < 18 ? ST_ADD : r < 25 ? ST_REMOVE : r < 26 ? ST_RETRACT : r < 33 ? ST_TXN
-               : r < 35 ? ST_TXN_ROLLBACK : r < 39 ? ST_BATCH : ST_CHECKPOINT;
+    st->kind = r < 18   ? ST_ADD
+               : r < 25 ? ST_REMOVE
+               : r < 26 ? ST_RETRACT
+               : r < 33 ? ST_TXN
+               : r < 35 ? ST_TXN_ROLLBACK
+               : r < 39 ? ST_BATCH
+                        : ST_CHECKPOINT;
     st->n = 1 + (int)(rnd(x) % 6);
     st->src = (int)(rnd(x) % NS);
     for (int i = 0; i < st->n; i++)
@@ -1109,26 +1135,29 @@ static void model_op(model *m, const op *o)
     else if (o->src == NS)
         *f = 0;
     else
-        *f &= (uint8_t)~(1u << o->src);
+        *f &= (uint8_t) ~(1u << o->src);
 }
 
 static void model_step(model *m, const step *st)
 {
     switch (st->kind) {
     case ST_ADD:
-    case ST_REMOVE: model_op(m, &st->ops[0]); break;
+    case ST_REMOVE:
+        model_op(m, &st->ops[0]);
+        break;
     case ST_RETRACT:
         for (int s = 0; s < NE; s++)
             for (int p = 0; p < NE; p++)
                 for (int o = 0; o < NE; o++)
-                    m->m[s][p][o] &= (uint8_t)~(1u << st->src);
+                    m->m[s][p][o] &= (uint8_t) ~(1u << st->src);
         break;
     case ST_TXN:
     case ST_BATCH:
         for (int i = 0; i < st->n; i++)
             model_op(m, &st->ops[i]);
         break;
-    default: break; /* a rolled back transaction, a checkpoint: no change */
+    default:
+        break; /* a rolled back transaction, a checkpoint: no change */
     }
 }
 
@@ -1164,8 +1193,10 @@ static int kb_step(lore_kb *kb, const names *nm, const step *st)
     int rc = 0;
     switch (st->kind) {
     case ST_ADD:
-    case ST_REMOVE: return kb_op(kb, nm, &st->ops[0]) < 0;
-    case ST_RETRACT: return lore_retract_source(kb, nm->src[st->src], NULL) < 0;
+    case ST_REMOVE:
+        return kb_op(kb, nm, &st->ops[0]) < 0;
+    case ST_RETRACT:
+        return lore_retract_source(kb, nm->src[st->src], NULL) < 0;
     case ST_TXN:
     case ST_TXN_ROLLBACK:
         rc |= lore_begin(kb) < 0;
@@ -1183,7 +1214,8 @@ static int kb_step(lore_kb *kb, const names *nm, const step *st)
         rc |= lore_batch_commit(b, NULL) < 0;
         return rc;
     }
-    default: return lore_checkpoint(kb) < 0;
+    default:
+        return lore_checkpoint(kb) < 0;
     }
 }
 
@@ -1284,7 +1316,8 @@ static void test_killed(void **state)
             next_present++;
         } else {
             fail_msg("round %d: after %d acknowledged steps the kb is neither before nor after "
-                     "the next one", round, acks);
+                     "the next one",
+                     round, acks);
         }
         total_acks += acks;
         lore_kb_free(kb);
@@ -1292,7 +1325,8 @@ static void test_killed(void **state)
     assert_true(total_acks > 100);
     if (getenv("LORE_TEST_VERBOSE"))
         print_message("%d steps acknowledged in 50 rounds; the unacknowledged next step "
-                      "was found applied %d times\n", total_acks, next_present);
+                      "was found applied %d times\n",
+                      total_acks, next_present);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1460,18 +1494,12 @@ static void test_nomem(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_identity),
-        cmocka_unit_test(test_merge),
-        cmocka_unit_test(test_damage),
-        cmocka_unit_test(test_sections),
-        cmocka_unit_test(test_save_failures),
-        cmocka_unit_test(test_save_killed),
-        cmocka_unit_test(test_journal),
-        cmocka_unit_test(test_checkpoint_crash),
-        cmocka_unit_test(test_torn),
-        cmocka_unit_test(test_journal_write_failure),
-        cmocka_unit_test(test_killed),
-        cmocka_unit_test(test_nomem),
+        cmocka_unit_test(test_identity),      cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_damage),        cmocka_unit_test(test_sections),
+        cmocka_unit_test(test_save_failures), cmocka_unit_test(test_save_killed),
+        cmocka_unit_test(test_journal),       cmocka_unit_test(test_checkpoint_crash),
+        cmocka_unit_test(test_torn),          cmocka_unit_test(test_journal_write_failure),
+        cmocka_unit_test(test_killed),        cmocka_unit_test(test_nomem),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
