@@ -13,6 +13,9 @@
  *    the next call on the same handle.  No call exits, aborts or longjmps.
  *  - A failed call changes nothing: the knowledge base is exactly as before
  *    the call (this includes running out of memory half-way).
+ *  - In durable mode (lore_open with a journal) every call that changes
+ *    facts may also return LORE_ERR_IO: its change could not be journaled,
+ *    so it was not made.
  *  - Terms are named by `lore_id`s.  An id is valid for the lifetime of the
  *    knowledge base that issued it; id 0 is never a term and means
  *    "wildcard" in patterns and "none" elsewhere.

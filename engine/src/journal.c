@@ -15,6 +15,7 @@
  *     of changes | the changes, each a u8 code and varints:
  *       1 add s p o src   2 remove s p o src (0xffffffff: every source)
  *       3 retract src     4 bulk n, then n times s p o meta
+ *       5 derive s p o mark (1: set the DERIVED mark, 0: clear it)
  *
  * A record is one acknowledged call: a change, a batch, or a whole
  * transaction (so replay gives all of a transaction or none of it).  A
@@ -91,6 +92,7 @@ static void encode_op(obuf *b, const jop *op)
     switch (op->code) {
     case JOP_ADD:
     case JOP_REMOVE:
+    case JOP_DERIVE:
         ob_var(b, op->s);
         ob_var(b, op->p);
         ob_var(b, op->o);
@@ -442,7 +444,7 @@ static int apply_record(replay *rp, const unsigned char *p, size_t n)
     for (uint64_t i = 0; i < nops; i++) {
         int code = ib_u8(&r), rc;
         uint32_t s = 0, pr = 0, o = 0, src;
-        if (code == JOP_ADD || code == JOP_REMOVE) {
+        if (code == JOP_ADD || code == JOP_REMOVE || code == JOP_DERIVE) {
             s = ib_var32(&r), pr = ib_var32(&r), o = ib_var32(&r);
         }
         switch (code) {
@@ -468,6 +470,12 @@ static int apply_record(replay *rp, const unsigned char *p, size_t n)
             break;
         case JOP_BULK:
             rc = apply_bulk(rp, &r);
+            break;
+        case JOP_DERIVE:
+            src = ib_var32(&r);
+            if (r.bad || !valid_id(kb, s) || !valid_id(kb, pr) || !valid_id(kb, o) || src > 1)
+                return rfail(rp, LORE_ERR_CORRUPT, "malformed change");
+            rc = apply_status(rp, store_set_derived(&kb->st, s, pr, o, (int)src));
             break;
         default:
             return rfail(rp, LORE_ERR_CORRUPT, "unknown change (written by a newer lore?)");
@@ -792,9 +800,11 @@ int lore_checkpoint(lore_kb *kb)
     if (rc != LORE_OK) {
         /* the snapshot holds everything, but records appended to this
          * journal would be taken for stale: refuse them until a retry */
+        char why[sizeof kb->err];
+        memcpy(why, kb->err, sizeof why);
         j->broken = 1;
         return kb_fail(kb, rc, "%s: the snapshot is saved, but the journal could not be reset (%s)",
-                       j->path, kb->err);
+                       j->path, why);
     }
     j->broken = 0;
     j->nterms = (uint32_t)kb->d.n;

@@ -19,10 +19,10 @@
 #include "kb.h"
 
 /* One change, as the kb layer reports it. */
-enum { JOP_ADD = 1, JOP_REMOVE = 2, JOP_RETRACT = 3, JOP_BULK = 4 };
+enum { JOP_ADD = 1, JOP_REMOVE = 2, JOP_RETRACT = 3, JOP_BULK = 4, JOP_DERIVE = 5 };
 typedef struct jop {
     int code;
-    uint32_t s, p, o, src;
+    uint32_t s, p, o, src; /* JOP_DERIVE: src 1 sets the DERIVED mark, 0 clears it */
     const uint32_t *rows; /* JOP_BULK: 4 ids per row, as store_bulk takes them */
     size_t nrows;
 } jop;

@@ -29,6 +29,7 @@ static void sleep_us(long us)
 }
 
 #include "crc32c.h"
+#include "journal.h"
 #include "kb.h"
 #include "lore.h"
 #include "store.h"
@@ -877,6 +878,35 @@ static void test_journal(void **state)
     }
 }
 
+/* Derived marks, journaled the way the rules layer does it: replayed. */
+static void test_journal_derived(void **state)
+{
+    (void)state;
+    clean_dir();
+    lore_kb *kb = dopen(at("r.lore"), LORE_SYNC_CHANGE, LORE_OK);
+    lore_id a = sym(kb, "a"), b = sym(kb, "b");
+    for (int mark = 1; mark >= 0; mark--) {
+        jop op = {JOP_DERIVE, a, b, a, (uint32_t)mark, NULL, 0};
+        jmark mk;
+        assert_int_equal(journal_log(kb, &op, &mk), LORE_OK);
+        assert_int_equal(store_set_derived(&kb->st, a, b, a, mark), LORE_OK);
+    }
+    jop op = {JOP_DERIVE, b, b, a, 1, NULL, 0};
+    jmark mk;
+    assert_int_equal(journal_log(kb, &op, &mk), LORE_OK);
+    assert_int_equal(store_set_derived(&kb->st, b, b, a, 1), LORE_OK);
+    assert_int_equal(lore_add(kb, a, a, a, 0), LORE_OK);
+    char *want = dump(kb, 1);
+    lore_kb_free(kb);
+    kb = dopen(at("r.lore"), LORE_SYNC_CHANGE, LORE_OK);
+    char *got = dump(kb, 1);
+    assert_string_equal(want, got);
+    assert_non_null(strstr(got, "|D|")); /* b b a, derived only */
+    free(want);
+    free(got);
+    lore_kb_free(kb);
+}
+
 /* A checkpoint cut short after its snapshot was in place: the journal
  * left names the older generation and is not applied twice. */
 static void test_checkpoint_crash(void **state)
@@ -1494,12 +1524,19 @@ static void test_nomem(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_identity),      cmocka_unit_test(test_merge),
-        cmocka_unit_test(test_damage),        cmocka_unit_test(test_sections),
-        cmocka_unit_test(test_save_failures), cmocka_unit_test(test_save_killed),
-        cmocka_unit_test(test_journal),       cmocka_unit_test(test_checkpoint_crash),
-        cmocka_unit_test(test_torn),          cmocka_unit_test(test_journal_write_failure),
-        cmocka_unit_test(test_killed),        cmocka_unit_test(test_nomem),
+        cmocka_unit_test(test_identity),
+        cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_damage),
+        cmocka_unit_test(test_sections),
+        cmocka_unit_test(test_save_failures),
+        cmocka_unit_test(test_save_killed),
+        cmocka_unit_test(test_journal),
+        cmocka_unit_test(test_journal_derived),
+        cmocka_unit_test(test_checkpoint_crash),
+        cmocka_unit_test(test_torn),
+        cmocka_unit_test(test_journal_write_failure),
+        cmocka_unit_test(test_killed),
+        cmocka_unit_test(test_nomem),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "journal.h"
 #include "kb.h"
 #include "store.h"
 
@@ -24,6 +25,7 @@ static void save(lore_kb *kb, const char *name)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/snapshot/%s", out, name);
+    unlink(path); /* generation 1, always the same bytes */
     if (lore_save(kb, path) != LORE_OK) {
         fprintf(stderr, "%s\n", lore_errmsg(kb));
         exit(1);
@@ -110,6 +112,11 @@ int main(int argc, char **argv)
     lore_batch_add(bt, d, d, d, 0);
     lore_batch_commit(bt, NULL);
     copy(journal, "batch", -1);
+    jop op = {JOP_DERIVE, a, d, c, 1, NULL, 0}; /* as the rules layer journals a mark */
+    jmark mk;
+    if (journal_log(kb, &op, &mk) != LORE_OK || store_set_derived(&kb->st, a, d, c, 1) < 0)
+        return 1;
+    copy(journal, "derive", -1);
     copy(journal, "torn", 150);
     lore_kb_free(kb);
     unlink(journal);
