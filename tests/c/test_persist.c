@@ -803,7 +803,6 @@ static void test_journal(void **state)
         assert_int_equal(lore_add(kb, nato, in, nato, 0), LORE_OK);
         assert_int_equal(lore_remove(kb, pl, in, nato, s1), LORE_OK);
         assert_int_equal(lore_remove(kb, pl, in, nato, s1), LORE_NOOP);
-        lore_text("été", "fr");
         lore_id t = intern(kb, lore_text("été", "fr")), d = intern(kb, lore_date("2024-07-11"));
         assert_int_equal(lore_begin(kb), LORE_OK);
         assert_int_equal(lore_add(kb, pl, t, d, s2), LORE_OK);
@@ -845,12 +844,14 @@ static void test_journal(void **state)
         assert_null(store_check(&kb->st));
         /* read-only open of the same: the same, files untouched */
         off_t jsize = file_size(jpath);
+        assert_true(jsize > 32);
         lore_kb *ro = new_kb();
         assert_int_equal(lore_open(ro, path, NULL), LORE_OK);
         got = dump(ro, 1);
         assert_string_equal(want, got);
         free(got);
         lore_kb_free(ro);
+        assert_int_equal(file_size(jpath), jsize);
         /* one handle at a time in durable mode */
         lore_kb *second = dopen(path, policies[pi], LORE_ERR_STATE);
         char msg[1024];
@@ -861,7 +862,6 @@ static void test_journal(void **state)
         assert_int_equal(lore_checkpoint(kb), LORE_OK);
         assert_int_equal(file_size(jpath), 32);
         assert_true(file_size(path) > 0);
-        assert_int_equal(file_size(jpath), jsize > 32 ? 32 : jsize);
         assert_int_equal(lore_add(kb, d, d, d, s1), LORE_OK);
         free(want);
         want = dump(kb, 1);
