@@ -322,7 +322,9 @@ LORE_API void lore_batch_free(lore_batch *b);
  * Saving to the file kb was opened from is lore_checkpoint.  Returns
  * LORE_OK, LORE_ERR_ARG (no path), LORE_ERR_STATE (a transaction or a
  * batch is open, or `path` is open in durable mode by another handle),
- * LORE_ERR_IO ("path: what failed: why"; `path` is untouched),
+ * LORE_ERR_IO ("path: what failed: why"; `path` is untouched, unless only
+ * the final sync of the directory failed: then the message says the file
+ * is saved but might not survive a system crash),
  * LORE_ERR_NOMEM.  kb is not changed; open iterators stay valid. */
 LORE_API int lore_save(lore_kb *kb, const char *path);
 
