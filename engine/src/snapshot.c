@@ -226,9 +226,9 @@ typedef struct scan_ctx {
     const mem *m;
     uint32_t *sets; /* store set index of the k-th MULTI fact, k from 0 */
     size_t nsets, setcap;
-    uint32_t *meta; /* meta words as the file has them */
+    uint32_t *meta; /* meta words as the file has them, room for cap */
     uint32_t *off;  /* facts per subject, then offsets */
-    size_t n, nkeys;
+    size_t n, cap, nkeys;
 } scan_ctx;
 
 static int collect_sets(void *ud, const uint32_t t[3], uint32_t meta)
@@ -247,6 +247,8 @@ static int write_fact(void *ud, const uint32_t t[3], uint32_t meta)
 {
     scan_ctx *cx = ud;
     writer *w = cx->w;
+    if (cx->n == cx->cap) /* cannot happen: nlive counts the live facts */
+        return LORE_ERR_STATE;
     if (meta & META_MULTI)
         meta = (meta & ~META_PAYLOAD) | (uint32_t)++cx->nsets;
     cx->meta[cx->n++] = meta;
@@ -289,16 +291,18 @@ static int write_facts(writer *w)
 
     cx.meta = mem_alloc(&kb->m, nfacts ? nfacts : 1, sizeof *cx.meta);
     cx.off = mem_calloc(&kb->m, cx.nkeys, sizeof *cx.off);
+    cx.cap = nfacts;
     TRY_PTR(cx.meta);
     TRY_PTR(cx.off);
     sec_begin(w);
     ob_u64(&w->b, nfacts);
     cx.nsets = 0;
-    TRY(store_scan(st, write_fact, &cx));
-    if (cx.n != nfacts) { /* cannot happen: nlive counts the live facts */
-        rc = kb_fail(kb, LORE_ERR_STATE, "lore_save: %zu facts found, %zu expected", cx.n, nfacts);
+    rc = store_scan(st, write_fact, &cx);
+    if (rc == LORE_ERR_STATE || (rc == LORE_OK && cx.n != nfacts)) {
+        rc = kb_fail(kb, LORE_ERR_STATE, "lore_save: the store does not hold %zu facts", nfacts);
         goto cleanup;
     }
+    TRY(rc);
     for (size_t i = 0; i < nfacts; i++) {
         w_room(w, 4);
         ob_u32(&w->b, cx.meta[i]);
@@ -312,6 +316,8 @@ static int write_facts(writer *w)
     sec_end(w, T_FACTS);
 
 cleanup:
+    if (rc == LORE_ERR_NOMEM)
+        kb_nomem(kb);
     mem_free(&kb->m, cx.sets, cx.setcap, sizeof *cx.sets);
     mem_free(&kb->m, cx.meta, nfacts ? nfacts : 1, sizeof *cx.meta);
     mem_free(&kb->m, cx.off, cx.nkeys, sizeof *cx.off);

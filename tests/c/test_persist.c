@@ -1398,6 +1398,8 @@ static void test_nomem(void **state)
             continue;
         int rc = lore_open(kb, at("n.lore"), NULL);
         f.left = -1;
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", lore_errmsg(kb));
         if (rc == LORE_OK) {
             char *got = dump(kb, 1);
             assert_string_equal(want, got);
@@ -1406,6 +1408,7 @@ static void test_nomem(void **state)
             break;
         }
         assert_int_equal(rc, LORE_ERR_NOMEM);
+        assert_string_equal(msg, "out of memory");
         assert_int_equal(lore_term_count(kb), 0);
         assert_int_equal(lore_size(kb), 0);
         lore_kb_free(kb);
@@ -1420,12 +1423,15 @@ static void test_nomem(void **state)
         f.left = n;
         int rc = lore_load_snapshot(kb, at("n.lore"), NULL);
         f.left = -1;
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", lore_errmsg(kb));
         if (rc == LORE_OK) {
             free(before);
             lore_kb_free(kb);
             break;
         }
         assert_int_equal(rc, LORE_ERR_NOMEM);
+        assert_string_equal(msg, "out of memory");
         char *after = dump(kb, 1);
         assert_string_equal(before, after);
         free(before);
@@ -1440,10 +1446,13 @@ static void test_nomem(void **state)
         f.left = n;
         int rc = lore_save(kb, at("n2.lore"));
         f.left = -1;
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", lore_errmsg(kb));
         lore_kb_free(kb);
         if (rc == LORE_OK)
             break;
         assert_int_equal(rc, LORE_ERR_NOMEM);
+        assert_string_equal(msg, "out of memory");
         assert_int_equal(count_files(".tmp."), 0);
     }
     for (long n = 0;; n++) {
@@ -1460,6 +1469,8 @@ static void test_nomem(void **state)
             rc = lore_begin(kb);
         if (rc == LORE_OK && (rc = lore_add(kb, b, b, b, a)) == LORE_OK)
             rc = lore_commit(kb);
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", lore_errmsg(kb));
         if (lore_in_transaction(kb))
             lore_rollback(kb);
         f.left = -1;
@@ -1476,6 +1487,7 @@ static void test_nomem(void **state)
         if (rc == LORE_OK)
             break;
         assert_int_equal(rc, LORE_ERR_NOMEM);
+        assert_string_equal(msg, "out of memory");
     }
     /* a durable open replaying a journal: refused cleanly at every
      * allocation, the files left as they were */
@@ -1501,6 +1513,8 @@ static void test_nomem(void **state)
             continue;
         int rc = lore_open(kb, at("r.lore"), &o);
         f.left = -1;
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", lore_errmsg(kb));
         unsigned char *now = slurp(at("r.lore-journal"), &jlen2);
         assert_int_equal(jlen, jlen2);
         assert_memory_equal(journal, now, jlen);
@@ -1513,6 +1527,7 @@ static void test_nomem(void **state)
             break;
         }
         assert_int_equal(rc, LORE_ERR_NOMEM);
+        assert_string_equal(msg, "out of memory");
         assert_int_equal(lore_term_count(kb), 0);
         lore_kb_free(kb);
     }
