@@ -305,7 +305,7 @@ LORE_API void lore_batch_free(lore_batch *b);
  * opened from a snapshot gives every term its old id), every fact with its
  * sources and its asserted/derived marks.  It is versioned (a reader
  * refuses a file it cannot read fully, and says why), checksummed (CRC-32C
- * over every byte), and written atomically.  README.md describes the
+ * over every byte after the magic number), and written atomically.  README.md describes the
  * format.
  *
  * Durable mode keeps a journal beside the snapshot (PATH-journal): each
@@ -329,9 +329,9 @@ LORE_API void lore_batch_free(lore_batch *b);
 LORE_API int lore_save(lore_kb *kb, const char *path);
 
 /* Adds the contents of the snapshot `path` to kb, as any load: facts are
- * merged with kb's (sources and marks united), terms interned (an empty kb
- * takes the snapshot's ids, and is built straight from its sorted rows,
- * the fast way to load).  Only the snapshot is read, not a journal beside
+ * merged with kb's (sources and marks united), terms interned (a kb with
+ * no terms, outside a transaction and durable mode, takes the snapshot's
+ * ids and is built straight from its sorted rows, the fast way to load).  Only the snapshot is read, not a journal beside
  * it (lore_open reads both).  *added (may be NULL) gets the number of new
  * facts.  All or nothing: on failure kb is exactly as before.  Returns
  * LORE_OK, LORE_ERR_IO (cannot read the file), LORE_ERR_CORRUPT (the file
@@ -373,8 +373,9 @@ typedef struct lore_open_options {
  * the call then returns LORE_WARN with the warning in lore_errmsg.
  * Corruption before the last record is an error.
  *
- * Without a journal (opts->journal == 0) the files are only read; the file
- * must exist.  In durable mode a missing snapshot is a new, empty knowledge
+ * Without a journal (opts->journal == 0) the files are only read; the
+ * snapshot must exist (or, for a knowledge base never checkpointed, its
+ * journal).  In durable mode a missing snapshot is a new, empty knowledge
  * base; the journal is created if needed and locked, so that one handle at
  * a time has it open in durable mode, and every later change (lore_add,
  * lore_remove, lore_retract_source, lore_batch_commit, lore_commit, loads)
@@ -394,8 +395,9 @@ LORE_API int lore_open(lore_kb *kb, const char *path, const lore_open_options *o
  * next generation number), then empties its journal.  A crash between the
  * two is safe: the journal names the snapshot generation it follows, and
  * an older one is known to be folded in already.  Returns LORE_OK,
- * LORE_ERR_STATE (not opened with lore_open, or a transaction or batch is
- * open), LORE_ERR_IO, LORE_ERR_NOMEM.  If the snapshot was saved but the
+ * LORE_ERR_STATE (not opened with lore_open, a transaction or batch is
+ * open, or kb was opened without a journal and another handle has the file
+ * open in durable mode), LORE_ERR_IO, LORE_ERR_NOMEM.  If the snapshot was saved but the
  * journal could not be emptied, LORE_ERR_IO, and changes are refused until
  * a checkpoint succeeds. */
 LORE_API int lore_checkpoint(lore_kb *kb);
