@@ -2,8 +2,8 @@
 # snapshot.sh - benchmark of snapshots (not a test): for each W1 file, the
 # time to load the N-Triples through the batch API, serdi's parse-only time
 # beside it, the time to save the snapshot and to open it again (medians),
-# written as the "Snapshots" section of bench/RESULTS.md (other sections
-# are kept).
+# written as the "Snapshots" section of bench/RESULTS.md (through
+# bench/results.py, which keeps the other sections).
 #
 #   bench/snapshot.sh                       # w1-1m and w1-5m, 5 and 3 runs
 #   DATA=/path/to/data FILES="w1-100k" RUNS=3 bench/snapshot.sh
@@ -16,7 +16,6 @@ cd "$(dirname "$0")/.."
 DATA=${DATA:-/work/benchrig/bench/data}
 FILES=${FILES:-"w1-1m w1-5m"}
 BUILD=${BUILD:-build}
-OUT=${OUT:-bench/RESULTS.md}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -54,13 +53,16 @@ for f in $FILES; do
 done
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
-section=$(cat <<EOF
-## Snapshots
-
+medians="Medians of 5 runs (3 for 5M)"
+[ -n "${RUNS:-}" ] && medians="Medians of $RUNS runs"
+cmd="bench/snapshot.sh"
+[ -n "${RUNS:-}" ] && cmd="RUNS=$RUNS $cmd"
+[ "$FILES" != "w1-1m w1-5m" ] && cmd="FILES=\"$FILES\" $cmd"
+cat > "$TMP/section" <<EOF
 Saving a knowledge base as a \`.lore\` snapshot and opening it again, against loading the same
-facts from N-Triples.  Medians of 5 runs (3 for 5M); $(date -u +%Y-%m-%d), $(nproc) cores ($cpu).
+facts from N-Triples.  $medians; $(date -u +%Y-%m-%d), $(nproc) cores ($cpu).
 
-Command: \`bench/snapshot.sh\` (DATA=$DATA)
+Command: \`$cmd\` (DATA=$DATA)
 
 | file | facts | terms | snapshot | load N-Triples (batch API) | serdi parse only | save | open | open vs load | open vs serdi |
 |---|---|---|---|---|---|---|---|---|---|
@@ -72,18 +74,7 @@ $rows
   into a new kb: read, verify every checksum, intern the terms, build the store's three
   orderings from the saved sorted rows.
 EOF
-)
 
-if [ -f "$OUT" ]; then
-  # replace the old section (up to the next "## " heading), keep the rest
-  awk -v sec="$section" '
-    /^## Snapshots$/ { skip = 1; print sec; print ""; next }
-    skip && /^## / { skip = 0 }
-    !skip { print }
-    END { }' "$OUT" > "$TMP/out"
-  grep -q '^## Snapshots$' "$OUT" || printf '\n%s\n' "$section" >> "$TMP/out"
-  mv "$TMP/out" "$OUT"
-else
-  printf '# Benchmark results\n\n%s\n' "$section" > "$OUT"
-fi
-echo "written: $OUT"
+# bench/RESULTS.md is made of marked sections: this script replaces its own
+python3 -c 'import sys; sys.path.insert(0, "bench"); import results; results.write_section("Snapshots", open(sys.argv[1]).read())' "$TMP/section"
+echo "written: bench/RESULTS.md (section Snapshots)"

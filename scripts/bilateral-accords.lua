@@ -24,13 +24,13 @@ local function wrap(text, indent, width)
 end
 
 -- The count of Allies that signed the agreements with Ukraine.
-local count
-for c in kb:match(nil, "about", "bilateral_security_agreements") do
-  if kb:count(c, "type", "Count") > 0 and kb:count(c, "about", "ukraine") > 0 then count = c end
-end
-if not count then error("the knowledge base has no count of bilateral agreements", 0) end
+local row = kb:q[[
+  ?count type Count . ?count about bilateral_security_agreements . ?count about ukraine .
+  ?count value ?value . ?count as_of ?as_of . ?count trend ?trend
+]]:first()
+if not row then error("the knowledge base has no count of bilateral agreements", 0) end
 
-local value, as_of, trend = get(count, "value"), get(count, "as_of"), get(count, "trend")
+local count, value, as_of, trend = row.count, row.value, row.as_of, row.trend
 print(string.format("%d Allies have signed bilateral security agreements with Ukraine", value))
 print(string.format("(as of %s; the number is %s).", tostring(as_of), tostring(trend)))
 
@@ -53,10 +53,9 @@ for _, part in ipairs({ { "value", value }, { "trend", trend }, { "as_of", as_of
         print(wrap(text, "  ", 78))
       else
         -- an inferred fact: the note says from which sentences and why
-        local why
-        for note in kb:match(nil, "concludes_subject", count) do
-          if get(note, "concludes_predicate") == part[1] then why = get(note, "reason") end
-        end
+        local note = kb:query{ { "?note", "concludes_subject", count },
+          { "?note", "concludes_predicate", part[1] }, { "?note", "reason", "?why" } }:first()
+        local why = note and note.why
         print(string.format("Source %s (%s):", src, part[1]))
         print(wrap(why or "inferred", "  ", 78))
       end

@@ -52,16 +52,12 @@ end
 
 local QUALIFIER = { at_least = "at least", exactly = "exactly", at_most = "at most" }
 
--- The commitments, in the order the text introduces them.
-local list = {}
-for c in kb:match(nil, "beneficiary", "ukraine") do
-  if kb:count(c, "type", "Commitment") > 0 then
-    local first = math.huge
-    for _, s in ipairs(all(c, "sentence")) do first = math.min(first, get(s, "index") or first) end
-    list[#list + 1] = { id = c, order = first }
-  end
-end
-table.sort(list, function(a, b) return a.order < b.order or (a.order == b.order and a.id < b.id) end)
+-- The commitments, in the order the text introduces them (their first sentence).
+local list = kb:q[[
+  select ?id min(?i) as ?first
+  where { ?id beneficiary ukraine . ?id type Commitment . ?id sentence ?s . ?s index ?i }
+  group by ?id order by ?first ?id
+]]:all()
 
 print(string.format("Commitments that reach Ukraine: %d", #list))
 for i, item in ipairs(list) do

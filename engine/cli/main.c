@@ -19,8 +19,11 @@
 #define PROMPT2 "  ... "
 #define HISTORY_FILE ".lore_history"
 
-/* The state a SIGINT has to reach; the handler only arms a hook (lua.c). */
+/* The state a SIGINT has to reach; the handler only arms a hook (lua.c)
+ * and sets the state's interrupt flag, which the knowledge bases watch:
+ * hooks never fire inside the C core's loops (a long query). */
 static lua_State *interrupted_L;
+static volatile sig_atomic_t *interrupt_flag;
 
 static const char usage_text[] =
     "usage: lore [options] [script [args]]\n"
@@ -45,6 +48,8 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
 static void on_sigint(int sig)
 {
     signal(sig, SIG_DFL); /* a second Ctrl-C ends the program */
+    if (interrupt_flag)
+        *interrupt_flag = 1;
     if (interrupted_L)
         lua_sethook(interrupted_L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
@@ -69,6 +74,8 @@ static int docall(lua_State *L, int narg, int nres)
     lua_pushcfunction(L, msghandler);
     lua_insert(L, base);
     interrupted_L = L;
+    interrupt_flag = lualore_interrupt_flag(L);
+    *interrupt_flag = 0; /* an interrupt of an earlier command is spent */
     signal(SIGINT, on_sigint);
     int status = lua_pcall(L, narg, nres, base);
     signal(SIGINT, SIG_DFL);
@@ -302,6 +309,12 @@ static void repl(lua_State *L)
 
 /* ---- main ---- */
 
+static int panic(lua_State *L)
+{
+    fprintf(stderr, "%s: unprotected error: %s\n", PROGNAME, lua_tostring(L, -1));
+    return 0; /* abort: Lua's contract for a panic handler that returns */
+}
+
 typedef struct opts {
     int interactive, empty, stdin_script, script, version, help;
     char **exec; /* -e codes, in order */
@@ -372,6 +385,10 @@ static int pmain(lua_State *L)
     make_arg(L, a->argv, a->argc, o->script ? o->script : 0);
     if (!make_kb(L, o->empty, o->kfiles, o->nk))
         return 0;
+    lua_getglobal(L, "lore"); /* help() at the REPL */
+    lua_getfield(L, -1, "help");
+    lua_setglobal(L, "help");
+    lua_pop(L, 1);
     for (int i = 0; i < o->nexec; i++)
         if (!run_string(L, o->exec[i]))
             return 0;
@@ -409,7 +426,11 @@ int main(int argc, char **argv)
         printf("lore %s (%s)\n", LORE_VERSION, LUA_VERSION);
         return 0;
     }
-    lua_State *L = luaL_newstate();
+    /* Lua and the knowledge bases share lore's allocator (lore.new takes
+     * the state's), which returns large freed blocks to the system. */
+    lua_State *L = lua_newstate(lore_alloc_default, NULL);
+    if (L)
+        lua_atpanic(L, panic);
     if (!L) {
         fprintf(stderr, "%s: cannot create a Lua state: out of memory\n", PROGNAME);
         return 1;

@@ -26,6 +26,7 @@
 #ifndef LORE_H
 #define LORE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -124,6 +125,13 @@ typedef struct lore_kb lore_kb;
  * allocated when ptr != NULL. */
 typedef void *(*lore_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
 
+/* lore's default allocator (the one used when lore_kb_new gets NULL): the
+ * C library's for small blocks, page mappings for blocks of 1 MiB and
+ * more, so that memory the store releases goes back to the system.  It has
+ * Lua's contract (when ptr is NULL, osize is ignored), so a host can give
+ * it to lua_newstate too and have Lua and lore share one allocator. */
+LORE_API void *lore_alloc_default(void *ud, void *ptr, size_t osize, size_t nsize);
+
 /* Creates an empty knowledge base in *kbp.  `alloc` may be NULL for the C
  * library's allocator; otherwise every allocation the knowledge base makes
  * goes through alloc(ud, ...).  Returns LORE_OK or LORE_ERR_NOMEM (then
@@ -131,9 +139,9 @@ typedef void *(*lore_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
  * lore_kb_free. */
 LORE_API int lore_kb_new(lore_kb **kbp, lore_alloc_fn alloc, void *ud);
 
-/* Frees the knowledge base and everything it owns.  Every iterator of it
- * must have been freed before.  In durable mode the journal is synced and
- * closed (an open transaction is dropped, as by lore_rollback). */
+/* Frees the knowledge base and everything it owns.  Every iterator and
+ * query of it must have been freed before.  In durable mode the journal is
+ * synced and closed (an open transaction is dropped, as by lore_rollback). */
 LORE_API void lore_kb_free(lore_kb *kb);
 
 /* The message of the last failure on this handle ("" if none).  Valid
@@ -146,6 +154,13 @@ LORE_API const char *lore_errmsg(const lore_kb *kb);
  * stops, or cleared by lore_kb_clear_interrupt. */
 LORE_API void lore_kb_interrupt(lore_kb *kb);
 LORE_API void lore_kb_clear_interrupt(lore_kb *kb);
+
+/* Makes long operations on kb also stop with LORE_ERR_INTERRUPT while
+ * *flag is non-zero: a host shares one flag, set by its SIGINT handler,
+ * with all its knowledge bases.  lore only reads the flag; the host clears
+ * it (typically before each command it runs).  flag NULL stops watching;
+ * the flag must outlive kb or be unwatched first. */
+LORE_API void lore_kb_watch(lore_kb *kb, const volatile sig_atomic_t *flag);
 
 /* Interns `v` and stores its id in *id: the same value always gets the
  * same id.  Returns LORE_OK, LORE_ERR_ARG (bad kind, a date that is not
@@ -160,6 +175,12 @@ LORE_API int lore_lookup(lore_kb *kb, const lore_value *v, lore_id *id);
 /* Fills *v with the value of term `id`.  Strings in *v stay valid until
  * lore_kb_free.  Returns LORE_OK or LORE_ERR_ARG (unknown id). */
 LORE_API int lore_term(const lore_kb *kb, lore_id id, lore_value *v);
+
+/* A number that changes whenever the mapping between values and ids may
+ * change: interned terms undone (an abandoned batch or a failed load takes
+ * back the ids it issued, and later terms may get them again).  A host
+ * caching id <-> value pairs clears its cache when this changes. */
+LORE_API uint64_t lore_term_epoch(const lore_kb *kb);
 
 /* The number of distinct terms interned so far. */
 LORE_API size_t lore_term_count(const lore_kb *kb);
@@ -298,6 +319,206 @@ LORE_API int lore_batch_commit(lore_batch *b, size_t *added);
 LORE_API void lore_batch_free(lore_batch *b);
 
 /* ------------------------------------------------------------------ */
+/* Queries                                                            */
+
+/* A query: triple patterns whose terms may be variables, with filters,
+ * optional parts, negation (without), unions, property paths, aggregates
+ * and solution modifiers.  Build one with the lore_query_* calls below or
+ * from the text form (lore_query_parse), then step through its rows with
+ * lore_query_next.  The same query can be run again (lore_query_reset),
+ * with other pre-bound values (lore_query_bind): it is compiled once and
+ * planned when first run (re-planned when the facts have changed by more
+ * than a quarter, or other variables are pre-bound).
+ *
+ * The join order is chosen from the indexes' counts, not from the order
+ * the patterns were given in; lore_query_plan shows it with its estimates.
+ *
+ * Text form (one line or many; '#' starts a comment):
+ *
+ *     ?c beneficiary ukraine . ?c amount ?a . ?a value ?eur
+ *     ?x type Commitment . optional { ?x amount ?a } . without { ?x place ?p }
+ *     { ?x member_of nato } union { ?x partner_of nato }
+ *     ?x type Country . filter ?x in (poland, ukraine) . filter ?n match "^Pol"
+ *     ?a parent+ ?b      ?a ^parent/parent ?c     ?x (a|b)* ?y
+ *     select ?who count(?c) as ?n where { ?c committed_by ?who } group by ?who order by -?n limit 3
+ *
+ * Terms: ?name (variable), _ (wildcard), names (symbols: letters, digits,
+ * _ : - # and non-ASCII, and '.' inside a name), <iri> and 'any symbol'
+ * (symbols), "text" and "text"@lang, integers, numbers (1.5, 4e10), true,
+ * false, dates (2024-07-11, or date("2025") for a year alone).
+ * Elements are separated by optional dots.  Comparisons: = ~= (also !=)
+ * < <= > >=; numbers compare by value (1 = 1.0), other terms in
+ * lore_compare's order, and = between other kinds means the same term; an
+ * unbound operand makes every comparison false.  `in` tests membership of
+ * a set of values (numbers by value again), `match` a Lua pattern (Lua
+ * 5.4's syntax; captures only group, back-references are refused) against
+ * a text's, symbol's or date's string.  Paths follow the predicate once (p), one or more times (p+),
+ * zero or more (p*), at most once (p?), backwards (^p), in sequence (p/q),
+ * or either (p|q), with parentheses; _ is any predicate.  Modifiers are
+ * written attached (parent+).  A walk never visits a node twice in one
+ * state, so cycles end and each reached node comes once.  For p* with both
+ * ends unbound, the zero-length matches are the nodes that appear in facts
+ * of the path's predicates.
+ *
+ * Evaluation order: within each group (the whole query, a union branch,
+ * an optional or without body), the patterns, paths and unions run first,
+ * in the planner's order; a filter runs as soon as its variables are bound,
+ * a without-group as soon as its variables shared with the rest are bound;
+ * optional groups run after the required part, in the order written, and
+ * see its bindings.  Filter functions run after the group's patterns.
+ *
+ * Lifetime: a query belongs to its knowledge base and must be freed before
+ * it.  While a query runs, the knowledge base must not change: a change
+ * makes the next lore_query_next return LORE_ERR_CHANGED (reset to run it
+ * again).  Building calls reset a running query. */
+typedef struct lore_query lore_query;
+
+/* A term of a query being built: a variable, or a constant given by id or
+ * by value.  A constant by value need not be a term yet (then nothing
+ * matches it in a pattern, and filters compare with the value). */
+typedef struct lore_qterm {
+    const char *var;         /* "?x" or "x"; "_" or "?" a wildcard; NULL: a constant */
+    lore_id id;              /* the constant, when var and value are NULL (0: wildcard) */
+    const lore_value *value; /* the constant by value (copied) */
+} lore_qterm;
+
+LORE_API lore_qterm lore_qvar(const char *name);
+LORE_API lore_qterm lore_qid(lore_id id);
+LORE_API lore_qterm lore_qvalue(const lore_value *v);
+
+/* Creates an empty query in *qp (one empty row when run).  LORE_OK or
+ * LORE_ERR_NOMEM.  The caller frees it with lore_query_free. */
+LORE_API int lore_query_new(lore_kb *kb, lore_query **qp);
+
+/* Creates a query from the text form (text[0..len)).  LORE_OK,
+ * LORE_ERR_SYNTAX with a message "query:LINE:COL: expected ..., got ...",
+ * LORE_ERR_ARG (a bad value or name), LORE_ERR_NOMEM; on failure *qp is
+ * NULL. */
+LORE_API int lore_query_parse(lore_kb *kb, const char *text, size_t len, lore_query **qp);
+
+/* Adds the pattern (s, p, o) to the open group.  LORE_OK, LORE_ERR_ARG (an
+ * unknown id, a bad value or variable name), LORE_ERR_STATE (the open
+ * group is a union: open a branch first), LORE_ERR_NOMEM. */
+LORE_API int lore_query_pattern(lore_query *q, lore_qterm s, lore_qterm p, lore_qterm o);
+
+/* Adds a path pattern: `path` in the text form ("parent+", "^a/b").  Also
+ * LORE_ERR_SYNTAX for a malformed path. */
+LORE_API int lore_query_path(lore_query *q, lore_qterm s, const char *path, lore_qterm o);
+
+/* Adds the filter `a op b` to the open group; op is one of "=", "==",
+ * "~=", "!=", "<", "<=", ">", ">=", "match" (b: the pattern, a text or
+ * symbol value).  LORE_ERR_ARG for an unknown op or a malformed pattern. */
+LORE_API int lore_query_filter(lore_query *q, lore_qterm a, const char *op, lore_qterm b);
+
+/* Adds the filter "a is one of set[0..n)" (constants only). */
+LORE_API int lore_query_filter_in(lore_query *q, lore_qterm a, const lore_qterm *set, size_t n);
+
+/* Adds a filter written in the text form ("?eur > 1e9", "?x in (a, b)"). */
+LORE_API int lore_query_filter_text(lore_query *q, const char *expr, size_t len);
+
+/* A filter function: returns 1 to keep the row, 0 to drop it, or a
+ * negative status to stop the query with it.  It reads the row with
+ * lore_query_binding; it must not change the knowledge base (that stops
+ * the query with LORE_ERR_CHANGED). */
+typedef int (*lore_filter_fn)(void *ud, const lore_query *q);
+LORE_API int lore_query_filter_fn(lore_query *q, lore_filter_fn fn, void *ud);
+
+/* Groups: lore_query_begin opens one inside the open group, lore_query_end
+ * closes the innermost.  A union holds branches only, each opened with
+ * LORE_GROUP_BRANCH.  LORE_ERR_ARG (unknown kind), LORE_ERR_STATE (a branch
+ * outside a union, nothing inside a union but branches, end without
+ * begin), LORE_ERR_NOMEM. */
+enum {
+    LORE_GROUP_OPTIONAL = 1, /* rows keep going with its variables unbound if it has no match */
+    LORE_GROUP_WITHOUT = 2,  /* rows for which the group has no match */
+    LORE_GROUP_UNION = 3,    /* the rows of each branch */
+    LORE_GROUP_BRANCH = 4    /* one branch of a union */
+};
+LORE_API int lore_query_begin(lore_query *q, int kind);
+LORE_API int lore_query_end(lore_query *q);
+
+/* Solution modifiers.  lore_query_select adds columns, one or more in a
+ * string ("?who count(?c) as ?n"): each "?x", or an
+ * aggregate "count(?x)", "count(distinct ?x)", "count(*)", "sum(?x)",
+ * "min(?x)", "max(?x)", "avg(?x)", optionally "... as ?name" (else the
+ * column is named count_x, sum_x ...; count(*) is count).  Without select,
+ * the columns are the named variables, in order of first appearance.
+ * Aggregates: count counts bound values, sum and avg add numbers (others
+ * are skipped; sum of integers stays an integer), min and max use lore's
+ * order; with no group, all rows make one group (one row even when there
+ * are none).  lore_query_order sorts by a variable (unbound first when
+ * ascending), lore_query_limit keeps `limit` rows (UINT64_MAX: all) after
+ * skipping `offset`.  LORE_ERR_SYNTAX, LORE_ERR_ARG, LORE_ERR_NOMEM. */
+LORE_API int lore_query_select(lore_query *q, const char *item);
+LORE_API int lore_query_group(lore_query *q, const char *var);
+LORE_API int lore_query_order(lore_query *q, const char *var, int descending);
+LORE_API int lore_query_distinct(lore_query *q);
+LORE_API int lore_query_limit(lore_query *q, uint64_t limit, uint64_t offset);
+
+/* Pre-binds variable `var` to term `id` (0: unbinds) for the next runs:
+ * the query then answers for that value, as if it were a constant.
+ * LORE_OK, LORE_ERR_ARG (no such variable, unknown id). */
+LORE_API int lore_query_bind(lore_query *q, const char *var, lore_id id);
+
+/* Checks and plans the query without running it: LORE_OK, or
+ * LORE_ERR_ARG for a query that cannot run (a filter on a variable no
+ * pattern binds, a selected variable neither grouped nor aggregated, an
+ * order key that is not a column of aggregated rows), LORE_ERR_STATE (a
+ * group left open), LORE_ERR_NOMEM.  lore_query_next prepares as needed. */
+LORE_API int lore_query_prepare(lore_query *q);
+
+/* Steps to the next row: LORE_OK (read it with lore_query_id/value),
+ * LORE_DONE at the end (and after), or an error: those of
+ * lore_query_prepare, LORE_ERR_INTERRUPT (lore_kb_interrupt or a watched
+ * flag; the query is then at its end), LORE_ERR_CHANGED, LORE_ERR_NOMEM, a
+ * filter function's status.  The knowledge base is never changed. */
+LORE_API int lore_query_next(lore_query *q);
+
+/* Rewinds the query: the next lore_query_next starts again. */
+LORE_API int lore_query_reset(lore_query *q);
+
+/* Runs the query from the start and counts its rows into *n (faster than
+ * stepping through them when there are no modifiers); the query is then
+ * at its end.  Returns what lore_query_next would fail with, or LORE_OK. */
+LORE_API int lore_query_count(lore_query *q, uint64_t *n);
+
+/* The columns (valid once prepared): their number and names (without '?',
+ * valid while q lives). */
+LORE_API size_t lore_query_ncols(const lore_query *q);
+LORE_API const char *lore_query_colname(const lore_query *q, size_t col);
+
+/* The current row's value in column col: its term id (0 when unbound or a
+ * computed aggregate), or its value (LORE_OK; LORE_ERR_NOTFOUND when
+ * unbound; LORE_ERR_ARG without a current row).  Valid until the next call
+ * on q. */
+LORE_API lore_id lore_query_id(const lore_query *q, size_t col);
+LORE_API int lore_query_value(const lore_query *q, size_t col, lore_value *v);
+
+/* Every variable of the query (anonymous ones have the name ""), and its
+ * binding in the row being evaluated (0: unbound): for filter functions. */
+LORE_API size_t lore_query_nvars(const lore_query *q);
+LORE_API const char *lore_query_varname(const lore_query *q, size_t var);
+LORE_API lore_id lore_query_binding(const lore_query *q, size_t var);
+LORE_API lore_kb *lore_query_kb(const lore_query *q);
+
+/* The plan as text: one line per step in execution order, with how each
+ * pattern reads the indexes (scan, index on the bound positions, exists)
+ * and the estimated rows after it.  Owned by q, valid until the next call
+ * on q; NULL on failure (see lore_errmsg). */
+LORE_API const char *lore_query_plan(lore_query *q);
+
+LORE_API void lore_query_free(lore_query *q);
+
+/* A query whose rows are the nodes reached from `start` by `path` (text
+ * form), each once, with the number of edges followed on the shortest way
+ * (columns "node" and "depth"), breadth-first, following at most
+ * max_depth edges (UINT32_MAX: no limit).  The start itself comes first
+ * with depth 0 when the path accepts zero steps (p*).  LORE_OK,
+ * LORE_ERR_ARG, LORE_ERR_SYNTAX, LORE_ERR_NOMEM. */
+LORE_API int lore_reach(lore_kb *kb, lore_id start, const char *path, uint32_t max_depth,
+                        lore_query **qp);
+
+/* ------------------------------------------------------------------ */
 /* Snapshots and durability                                           */
 
 /* A snapshot (by convention a `.lore` file) holds everything a knowledge
@@ -305,8 +526,8 @@ LORE_API void lore_batch_free(lore_batch *b);
  * opened from a snapshot gives every term its old id), every fact with its
  * sources and its asserted/derived marks.  It is versioned (a reader
  * refuses a file it cannot read fully, and says why), checksummed (CRC-32C
- * over every byte after the magic number), and written atomically.  README.md describes the
- * format.
+ * over every byte after the magic number), and written atomically.
+ * README.md describes the format.
  *
  * Durable mode keeps a journal beside the snapshot (PATH-journal): each
  * change is appended to it, with a checksum, before the call that makes
@@ -331,8 +552,9 @@ LORE_API int lore_save(lore_kb *kb, const char *path);
 /* Adds the contents of the snapshot `path` to kb, as any load: facts are
  * merged with kb's (sources and marks united), terms interned (a kb with
  * no terms, outside a transaction and durable mode, takes the snapshot's
- * ids and is built straight from its sorted rows, the fast way to load).  Only the snapshot is read, not a journal beside
- * it (lore_open reads both).  *added (may be NULL) gets the number of new
+ * ids and is built straight from its sorted rows, the fast way to load).
+ * Only the snapshot is read, not a journal beside it (lore_open reads
+ * both).  *added (may be NULL) gets the number of new
  * facts.  All or nothing: on failure kb is exactly as before.  Returns
  * LORE_OK, LORE_ERR_IO (cannot read the file), LORE_ERR_CORRUPT (the file
  * is damaged or not a snapshot: "path: what is wrong", e.g. "x.lore:
@@ -346,21 +568,24 @@ LORE_API int lore_load_snapshot(lore_kb *kb, const char *path, size_t *added);
  * journal (the operating system has it) before the call returns, so a
  * crash of the process itself never loses an acknowledged change. */
 enum {
-    LORE_SYNC_CHANGE = 0,   /* after every change, before the call returns: nothing
-                               acknowledged is ever lost (the default) */
-    LORE_SYNC_COMMIT = 1,   /* at lore_commit and lore_batch_commit: a committed
-                               transaction or batch is never lost; single changes
-                               outside a transaction are synced with the next commit,
-                               checkpoint, lore_sync or close */
-    LORE_SYNC_INTERVAL = 2, /* every sync_ms milliseconds, by a background thread: a
-                               system crash loses at most the changes of the last
-                               sync_ms (plus the time one sync takes) */
-    LORE_SYNC_NONE = 3      /* only at checkpoint, lore_sync and close */
+    /* after every change, before the call returns: nothing acknowledged is
+     * ever lost (the default) */
+    LORE_SYNC_CHANGE = 0,
+    /* at lore_commit and lore_batch_commit: a committed transaction or
+     * batch is never lost; single changes outside a transaction are synced
+     * with the next commit, checkpoint, lore_sync or close */
+    LORE_SYNC_COMMIT = 1,
+    /* every sync_ms milliseconds, by a background thread: a system crash
+     * loses at most the changes of the last sync_ms (plus the time one sync
+     * takes) */
+    LORE_SYNC_INTERVAL = 2,
+    /* only at checkpoint, lore_sync and close */
+    LORE_SYNC_NONE = 3
 };
 
 typedef struct lore_open_options {
     int journal;      /* non-zero: durable mode, keep a journal */
-    int sync;         /* LORE_SYNC_*; zero-initialised options give LORE_SYNC_CHANGE */
+    int sync;         /* LORE_SYNC_*; zeroed options give LORE_SYNC_CHANGE */
     unsigned sync_ms; /* LORE_SYNC_INTERVAL: the period, 1 to 3600000 ms */
 } lore_open_options;
 
@@ -389,7 +614,8 @@ typedef struct lore_open_options {
  * (kb is not new, or the journal is locked by another handle), LORE_ERR_IO,
  * LORE_ERR_CORRUPT ("file: what is wrong"), LORE_ERR_LIMIT, LORE_ERR_NOMEM.
  * On failure kb is still new and empty. */
-LORE_API int lore_open(lore_kb *kb, const char *path, const lore_open_options *opts);
+LORE_API int lore_open(lore_kb *kb, const char *path,
+                       const lore_open_options *opts);
 
 /* Saves kb over the snapshot it was opened from (as lore_save, with the
  * next generation number), then empties its journal.  A crash between the
@@ -397,9 +623,9 @@ LORE_API int lore_open(lore_kb *kb, const char *path, const lore_open_options *o
  * an older one is known to be folded in already.  Returns LORE_OK,
  * LORE_ERR_STATE (not opened with lore_open, a transaction or batch is
  * open, or kb was opened without a journal and another handle has the file
- * open in durable mode), LORE_ERR_IO, LORE_ERR_NOMEM.  If the snapshot was saved but the
- * journal could not be emptied, LORE_ERR_IO, and changes are refused until
- * a checkpoint succeeds. */
+ * open in durable mode), LORE_ERR_IO, LORE_ERR_NOMEM.  If the snapshot
+ * was saved but the journal could not be emptied, LORE_ERR_IO, and changes
+ * are refused until a checkpoint succeeds. */
 LORE_API int lore_checkpoint(lore_kb *kb);
 
 /* Syncs the journal to disk now, whatever the policy.  LORE_OK (also for a

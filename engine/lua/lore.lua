@@ -72,12 +72,14 @@ end
 
 -- Rows (arrays of values) as aligned text columns; `header` optional.
 function lore.tabulate(rows, header, opts)
+  -- long values are cut; the last column may run longer
   local maxw = opts and opts.width or 48
+  local lastw = opts and opts.last_width or 100
   local cells, w = {}, {}
   local function add(row)
     local line = {}
     for i = 1, #row do
-      local c = cut(row[i] == nil and "-" or show(row[i]), maxw)
+      local c = cut(row[i] == nil and "-" or show(row[i]), i == #row and lastw or maxw)
       line[i] = c
       w[i] = math.max(w[i] or 0, width(c))
     end
@@ -165,6 +167,41 @@ function lore.pretty(...)
     out[i] = v == nil and "nil" or pretty(v)
   end
   return concat(out, "\t")
+end
+
+-- ---------------------------------------------------------------------------
+-- Small conveniences for scripts
+
+-- kb:value(s, p) -> the first object of (s, p, ?) in the store's order, or nil.
+function kb_methods:value(s, p)
+  for _, _, o in self:match(s, p, nil) do return o end
+  return nil
+end
+
+-- kb:values(s, p) -> every object of (s, p, ?), as a list.
+function kb_methods:values(s, p)
+  local out = {}
+  for _, _, o in self:match(s, p, nil) do out[#out + 1] = o end
+  return out
+end
+
+-- lore.wrap(text, cols [, indent [, first]]) -> text wrapped at `cols`
+-- columns, lines after the first indented by `indent`, the first starting
+-- with `first` (default: indent).
+function lore.wrap(text, cols, indent, first)
+  indent = indent or ""
+  first = first or indent
+  local lines, line, fresh = {}, first, true
+  for word in tostring(text):gmatch("%S+") do
+    if not fresh and width(line) + 1 + width(word) > cols then
+      lines[#lines + 1] = line
+      line, fresh = indent, true
+    end
+    line = line .. (fresh and "" or " ") .. word
+    fresh = false
+  end
+  lines[#lines + 1] = line
+  return concat(lines, "\n")
 end
 
 -- ---------------------------------------------------------------------------
@@ -423,6 +460,29 @@ function lore.shipped()
     if not ok then error("cannot load the shipped knowledge: " .. err, 2) end
   end
   return kb
+end
+
+-- lore.help([topic]) prints a short guide (the REPL's help()).
+local HELP = [[
+lore: facts are (subject, predicate, object) with sources. kb is the knowledge base.
+  kb:match(s, p, o)        facts matching a pattern; nil, "?" or "?x" is a wildcard
+                           for s, p, o in kb:match(nil, "type", "Country") do print(s) end
+  kb:count(s, p, o), #kb   how many facts match, how many there are
+  kb:sources(s, p, o)      where a fact comes from (press:s1 ... press:s13 are sentences)
+  kb:add(s, p, o [, {source = src}]), kb:remove(...), kb:retract_source(src)
+  kb:load(path)            read a knowledge file (JSON: see knowledge/README.md)
+  lore.text("Pologne", "fr"), lore.date("2024-07-10")   texts and dates
+  kb:q "?c beneficiary ukraine . ?c amount ?a"     a query: ?x are variables, shared ones join
+  kb:query{ {"?c", "beneficiary", "ukraine"} }    the same as Lua tables; kb:plan(...) explains
+                           filter, optional, without, union, paths (p+ ^p p/q), count(...) group by
+Try:  kb:q "?c type Commitment . ?c committed_by ?who . optional { ?c amount ?a }"
+      kb:match("ukraine", nil, nil)
+      for s in kb:match(nil, "label", lore.text("Pologne", "fr")) do print(s) end
+      kb:match("press:s11", "text", nil)
+More: README.md, REPL.md, knowledge/README.md.]]
+
+function lore.help()
+  print(HELP)
 end
 
 lore._loaders = loaders

@@ -166,17 +166,147 @@ lkb *lualore_checkkb(lua_State *L, int i)
     return k;
 }
 
+/* The per-state interrupt flag, in a userdata under a static key. */
+static const char INTERRUPT_KEY = 'i';
+
+volatile sig_atomic_t *lualore_interrupt_flag(lua_State *L)
+{
+    volatile sig_atomic_t *flag;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &INTERRUPT_KEY) == LUA_TUSERDATA) {
+        flag = lua_touserdata(L, -1);
+    } else {
+        flag = lua_newuserdatauv(L, sizeof *flag, 0);
+        *flag = 0;
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &INTERRUPT_KEY);
+    }
+    lua_pop(L, 1);
+    return flag;
+}
+
+/* ---- the caches between Lua values and ids ---- */
+
+/* Drops the caches when the kb's terms moved (see lkb in lualore.h). */
+static void cache_sync(lua_State *L, lkb *k, int kbi)
+{
+    uint64_t e = lore_term_epoch(k->kb);
+    if (e == k->epoch)
+        return;
+    lua_pushnil(L);
+    lua_setiuservalue(L, kbi, 1);
+    lua_pushnil(L);
+    lua_setiuservalue(L, kbi, 2);
+    lua_pushnil(L);
+    lua_setiuservalue(L, kbi, 3);
+    k->slots = NULL;
+    k->nslots = 0;
+    k->epoch = e;
+}
+
+/* Pushes user value `which` of the kb at kbi, making it if absent. */
+static void cache_table(lua_State *L, lkb *k, int kbi, int which)
+{
+    if (lua_getiuservalue(L, kbi, which) == LUA_TTABLE)
+        return;
+    lua_pop(L, 1);
+    if (which == 1) { /* the slots come with their anchors */
+        size_t n = LUALORE_SLOTS_MIN, terms = lore_term_count(k->kb);
+        while (n < 2 * terms && n < LUALORE_SLOTS_MAX)
+            n *= 2;
+        k->slots = lua_newuserdatauv(L, n * sizeof *k->slots, 0);
+        memset(k->slots, 0, n * sizeof *k->slots);
+        k->nslots = n;
+        lua_setiuservalue(L, kbi, 3);
+    }
+    lua_createtable(L, which == 1 ? (int)k->nslots : 0, 0);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, kbi, which);
+}
+
+static size_t slot_of(const lkb *k, const void *p)
+{
+    uint64_t x = (uint64_t)(uintptr_t)p;
+    x ^= x >> 29;
+    x *= 0xbf58476d1ce4e5b9ull;
+    return (size_t)(x >> 32) & (k->nslots - 1);
+}
+
+int lualore_toid(lua_State *L, int kbi, int i, int intern, lore_id *id, const char **what)
+{
+    lkb *k = lua_touserdata(L, kbi);
+    lore_value v;
+    i = lua_absindex(L, i);
+    cache_sync(L, k, kbi);
+    if (lua_type(L, i) != LUA_TSTRING) {
+        if (!lualore_tovalue(L, i, &v, what))
+            return LORE_ERR_ARG;
+        return intern ? lore_intern(k->kb, &v, id) : lore_lookup(k->kb, &v, id);
+    }
+    const void *p = lua_tolstring(L, i, NULL); /* its address: the string is not read */
+    size_t h = k->slots ? slot_of(k, p) : 0;
+    if (k->slots && k->slots[h].str == p) {
+        *id = k->slots[h].id;
+        return LORE_OK;
+    }
+    lualore_tovalue(L, i, &v, what);
+    int rc = intern ? lore_intern(k->kb, &v, id) : lore_lookup(k->kb, &v, id);
+    if (rc == LORE_OK) {
+        /* grow with the kb: a new, larger cache starts empty */
+        if (k->slots && k->nslots < LUALORE_SLOTS_MAX && lore_term_count(k->kb) > k->nslots) {
+            lua_pushnil(L);
+            lua_setiuservalue(L, kbi, 1);
+            k->slots = NULL;
+        }
+        cache_table(L, k, kbi, 1);
+        h = slot_of(k, p);
+        lua_pushvalue(L, i);
+        lua_rawseti(L, -2, (lua_Integer)h + 1); /* anchored: p stays this string */
+        lua_pop(L, 1);
+        k->slots[h].str = p;
+        k->slots[h].id = *id;
+    }
+    return rc;
+}
+
+void lualore_pushid(lua_State *L, int kbi, lore_id id)
+{
+    lkb *k = lua_touserdata(L, kbi);
+    cache_sync(L, k, kbi);
+    if (id > LUALORE_VMAX) {
+        lualore_pushterm(L, k->kb, id);
+        return;
+    }
+    cache_table(L, k, kbi, 2);
+    if (lua_rawgeti(L, -1, (lua_Integer)id) != LUA_TNIL) {
+        lua_remove(L, -2);
+        return;
+    }
+    lua_pop(L, 1);
+    lore_value v;
+    if (lore_term(k->kb, id, &v) == LORE_OK && v.kind == LORE_SYMBOL) {
+        lua_pushlstring(L, v.str, v.len);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, -3, (lua_Integer)id);
+    } else {
+        lualore_pushterm(L, k->kb, id); /* texts and dates are fresh tables each time */
+    }
+    lua_remove(L, -2);
+}
+
 /* A new kb userdata on the stack, using Lua's allocator, so that a host's
- * memory limit covers both. */
+ * memory limit covers both.  It watches the state's interrupt flag. */
 lkb *lualore_newkb(lua_State *L)
 {
-    lkb *k = lua_newuserdatauv(L, sizeof *k, 1);
+    lkb *k = lua_newuserdatauv(L, sizeof *k, 3);
     k->kb = NULL; /* owned by the userdata before anything can raise */
+    k->epoch = 0;
+    k->slots = NULL;
+    k->nslots = 0;
     luaL_setmetatable(L, LORE_KB_MT);
     void *ud;
     lua_Alloc f = lua_getallocf(L, &ud);
     if (lore_kb_new(&k->kb, (lore_alloc_fn)f, ud) != LORE_OK)
         luaL_error(L, "out of memory");
+    lore_kb_watch(k->kb, lualore_interrupt_flag(L));
     return k;
 }
 
@@ -237,23 +367,46 @@ static lore_id opt_source(lua_State *L, lore_kb *kb, int i, int intern, int *mis
     return id;
 }
 
+/* Interns argument i of a fact (the kb at index 1). */
 static void intern_arg(lua_State *L, lore_kb *kb, int i, lore_id *id)
 {
-    lore_value v;
-    check_value(L, i, &v);
-    if (lore_intern(kb, &v, id) != LORE_OK)
+    const char *what = NULL;
+    if (lua_type(L, i) == LUA_TSTRING) {
+        const char *s = lua_tostring(L, i);
+        if (s[0] == '?')
+            luaL_argerror(L, i, lua_pushfstring(L, "a fact cannot hold the variable '%s'", s));
+    }
+    int rc = lualore_toid(L, 1, i, 1, id, &what);
+    if (rc == LORE_ERR_ARG && what)
+        luaL_argerror(L, i, lua_pushfstring(L, "%s, got %s", TERM_EXPECTED, what));
+    if (rc != LORE_OK)
         luaL_argerror(L, i, lore_errmsg(kb));
 }
 
 /* kb:add(s, p, o [, {source = src}]) -> true if new, false if known */
 static int kb_add(lua_State *L)
 {
-    lore_kb *kb = lualore_checkkb(L, 1)->kb;
+    lkb *k = lualore_checkkb(L, 1);
+    lore_kb *kb = k->kb;
     lore_id t[3];
-    for (int i = 0; i < 3; i++)
+    /* the hot path: symbols whose strings sit in the cache */
+    cache_sync(L, k, 1);
+    int hits = 0;
+    for (int i = 0; i < 3 && k->slots && lua_type(L, i + 2) == LUA_TSTRING; i++) {
+        const void *p = lua_tolstring(L, i + 2, NULL);
+        const lslot *sl = &k->slots[slot_of(k, p)];
+        if (sl->str != p)
+            break;
+        t[i] = sl->id;
+        hits++;
+    }
+    for (int i = hits; i < 3; i++)
         intern_arg(L, kb, i + 2, &t[i]);
-    int missing;
-    lore_id src = opt_source(L, kb, 5, 1, &missing);
+    lore_id src = 0;
+    if (!lua_isnoneornil(L, 5)) {
+        int missing;
+        src = opt_source(L, kb, 5, 1, &missing);
+    }
     int rc = lore_add(kb, t[0], t[1], t[2], src);
     if (rc < 0)
         return lualore_fail(L, kb, rc);
@@ -268,23 +421,28 @@ static lore_id lookup_arg(lua_State *L, lore_kb *kb, int i, int *missing)
     if (lua_isnoneornil(L, i))
         return 0;
     if (lua_type(L, i) == LUA_TSTRING) {
-        size_t n;
-        const char *s = lua_tolstring(L, i, &n);
-        if ((n == 1 && (s[0] == '?' || s[0] == '_')))
-            return 0;
-        if (n > 0 && s[0] == '?')
-            return 0; /* a named variable is a wildcard here */
+        /* a cached string is a known symbol, never a wildcard: look there
+         * first, before reading the string itself */
+        lkb *k = lua_touserdata(L, 1);
+        const void *p = lua_tolstring(L, i, NULL);
+        if (k->slots && k->epoch == lore_term_epoch(kb)) {
+            const lslot *sl = &k->slots[slot_of(k, p)];
+            if (sl->str == p)
+                return sl->id;
+        }
+        const char *s = p;
+        if (s[0] == '?' || (s[0] == '_' && s[1] == '\0'))
+            return 0; /* "?", "?name" and "_" are wildcards here */
     }
-    lore_value v;
-    const char *what;
-    if (!lualore_tovalue(L, i, &v, &what))
-        luaL_argerror(L, i, lua_pushfstring(L, "%s, got %s", TERM_EXPECTED, what));
     lore_id id;
-    int rc = lore_lookup(kb, &v, &id);
+    const char *what = NULL;
+    int rc = lualore_toid(L, 1, i, 0, &id, &what);
     if (rc == LORE_ERR_NOTFOUND) {
         *missing = 1;
         return 0;
     }
+    if (rc == LORE_ERR_ARG && what)
+        luaL_argerror(L, i, lua_pushfstring(L, "%s, got %s", TERM_EXPECTED, what));
     if (rc != LORE_OK)
         luaL_argerror(L, i, lore_errmsg(kb));
     return id;
@@ -415,7 +573,6 @@ static int kb_retract_source(lua_State *L)
 
 typedef struct liter {
     lore_iter *it; /* NULL once exhausted or closed */
-    lore_kb *kb;
     lore_id t[3];
 } liter;
 
@@ -445,15 +602,30 @@ static const lore_id *iter_step(lua_State *L, liter *li)
     return li->t;
 }
 
-/* __call: one step of a generic for */
+/* __call: one step of a generic for.  The iterator class's metatable is
+ * its upvalue, which makes the type check cheap on this hot path. */
 static int iter_call(lua_State *L)
 {
-    liter *li = luaL_checkudata(L, 1, LORE_ITER_MT);
+    liter *li = lua_touserdata(L, 1);
+    if (!li || !lua_getmetatable(L, 1) || !lua_rawequal(L, -1, lua_upvalueindex(1)))
+        return luaL_typeerror(L, 1, LORE_ITER_MT);
+    lua_pop(L, 1);
     const lore_id *t = iter_step(L, li);
     if (!t)
         return 0;
-    for (int i = 0; i < 3; i++)
-        lualore_pushterm(L, li->kb, t[i]);
+    lua_getiuservalue(L, 1, 1); /* the kb */
+    int kbi = lua_gettop(L);
+    lkb *k = lua_touserdata(L, kbi);
+    cache_sync(L, k, kbi);
+    cache_table(L, k, kbi, 2); /* the value cache, fetched once per row */
+    int vt = lua_gettop(L);
+    for (int i = 0; i < 3; i++) {
+        if (t[i] > LUALORE_VMAX || lua_rawgeti(L, vt, (lua_Integer)t[i]) == LUA_TNIL) {
+            if (t[i] <= LUALORE_VMAX)
+                lua_pop(L, 1);
+            lualore_pushid(L, kbi, t[i]);
+        }
+    }
     return 3;
 }
 
@@ -461,13 +633,15 @@ static int iter_call(lua_State *L)
 static int iter_all(lua_State *L)
 {
     liter *li = luaL_checkudata(L, 1, LORE_ITER_MT);
+    lua_getiuservalue(L, 1, 1);
+    int kbi = lua_gettop(L);
     lua_newtable(L);
     const lore_id *t;
     lua_Integer k = 0;
     while ((t = iter_step(L, li)) != NULL) {
         lua_createtable(L, 3, 0);
         for (int i = 0; i < 3; i++) {
-            lualore_pushterm(L, li->kb, t[i]);
+            lualore_pushid(L, kbi, t[i]);
             lua_rawseti(L, -2, i + 1);
         }
         lua_rawseti(L, -2, ++k);
@@ -476,8 +650,7 @@ static int iter_all(lua_State *L)
 }
 
 static const luaL_Reg iter_methods[] = {{"all", iter_all}, {NULL, NULL}};
-static const luaL_Reg iter_meta[] = {
-    {"__call", iter_call}, {"__close", iter_close}, {"__gc", iter_close}, {NULL, NULL}};
+static const luaL_Reg iter_meta[] = {{"__close", iter_close}, {"__gc", iter_close}, {NULL, NULL}};
 
 /* kb:match(s, p, o): for s, p, o in kb:match(nil, "type", nil) do ... end */
 static int kb_match(lua_State *L)
@@ -488,7 +661,7 @@ static int kb_match(lua_State *L)
     for (int i = 0; i < 3; i++)
         t[i] = lookup_arg(L, kb, i + 2, &missing);
     liter *li = lua_newuserdatauv(L, sizeof *li, 1);
-    li->it = NULL, li->kb = kb;
+    li->it = NULL;
     luaL_setmetatable(L, LORE_ITER_MT);
     lua_pushvalue(L, 1); /* the iterator keeps its kb alive */
     lua_setiuservalue(L, -2, 1);
@@ -634,6 +807,7 @@ void lualore_add_methods(lua_State *L, const luaL_Reg *methods, const luaL_Reg *
 /* The C parts of the binding beyond this file, in order. */
 static void lualore_open_parts(lua_State *L)
 {
+    lualore_open_query(L);
     lualore_open_persist(L);
 }
 
@@ -652,6 +826,11 @@ int luaopen_lore(lua_State *L)
 {
     new_class(L, LORE_KB_MT, kb_meta, kb_methods);
     new_class(L, LORE_ITER_MT, iter_meta, iter_methods);
+    luaL_getmetatable(L, LORE_ITER_MT);
+    lua_pushvalue(L, -1);
+    lua_pushcclosure(L, iter_call, 1);
+    lua_setfield(L, -2, "__call");
+    lua_pop(L, 1);
     new_class(L, LORE_BATCH_MT, batch_meta, batch_methods);
     luaL_newmetatable(L, LORE_TEXT_MT);
     lua_pop(L, 1);

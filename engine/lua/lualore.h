@@ -3,6 +3,8 @@
 #ifndef LUALORE_H
 #define LUALORE_H
 
+#include <signal.h>
+
 #include <lauxlib.h>
 #include <lua.h>
 
@@ -16,10 +18,27 @@
 /* Opens the module: leaves its table on the stack. */
 int luaopen_lore(lua_State *L);
 
-/* The kb userdata at index i (raises unless it is an open kb). */
+/* The kb userdata.  Its user values are the binding's caches, dropped
+ * whenever lore_term_epoch changes:
+ *  1. an anchor table: slot h + 1 -> the Lua string cached in slot h, which
+ *     keeps it alive, so its address cannot be reused while cached;
+ *  2. a value table: id -> the Lua string of symbol id (ids up to
+ *     LUALORE_VMAX), so pushing a symbol makes no new string;
+ *  3. a userdata holding the slots: a direct-mapped cache from a Lua
+ *     string's address (read without touching the string) to its id. */
+enum { LUALORE_SLOTS_MIN = 1 << 10, LUALORE_SLOTS_MAX = 1 << 19, LUALORE_VMAX = 1 << 20 };
+typedef struct lslot {
+    const void *str;
+    lore_id id;
+} lslot;
 typedef struct lkb {
     lore_kb *kb;
+    uint64_t epoch;
+    lslot *slots; /* in user value 3, NULL until first needed */
+    size_t nslots; /* a power of two, about twice the kb's terms */
 } lkb;
+
+/* The kb userdata at index i (raises unless it is an open kb). */
 lkb *lualore_checkkb(lua_State *L, int i);
 /* Pushes a new, empty kb userdata (raises on out of memory). */
 lkb *lualore_newkb(lua_State *L);
@@ -32,16 +51,32 @@ int lualore_tovalue(lua_State *L, int i, lore_value *v, const char **what);
 /* Pushes term id as a Lua value. */
 void lualore_pushterm(lua_State *L, lore_kb *kb, lore_id id);
 
+/* Resolves the value at index i to an id through the kb's caches (the kb
+ * userdata at index kbi).  Symbols that look like variables are refused
+ * for interning.  Returns a lore status (LORE_ERR_NOTFOUND when looking
+ * up an unknown term); *what gets the Lua type when the value has no term
+ * form (then LORE_ERR_ARG). */
+int lualore_toid(lua_State *L, int kbi, int i, int intern, lore_id *id, const char **what);
+
+/* Pushes term id through the kb's value cache (the kb userdata at kbi). */
+void lualore_pushid(lua_State *L, int kbi, lore_id id);
+
 /* For the binding's parts: adds `funcs` to the module table on top of the
  * stack and `kb_methods` to the kb class (either may be NULL).  Each part
  * file has an opener, `void lualore_open_NAME(lua_State *L)`, called from
  * lualore_open_parts in lualore.c. */
 void lualore_add_methods(lua_State *L, const luaL_Reg *kb_methods, const luaL_Reg *funcs);
 
+/* The binding's parts (lualore_open_parts in lualore.c calls them). */
+void lualore_open_query(lua_State *L);
+void lualore_open_persist(lua_State *L); /* snapshots, durability, transactions */
+
+/* The interrupt flag of this Lua state: every kb made by lore.new watches
+ * it (lore_kb_watch), so a host's SIGINT handler sets it to stop a long
+ * query, and clears it before the next command. */
+volatile sig_atomic_t *lualore_interrupt_flag(lua_State *L);
+
 /* Raises a Lua error with kb's message for a failed status. */
 int lualore_fail(lua_State *L, lore_kb *kb, int rc);
-
-/* The parts' openers (see lualore_add_methods). */
-void lualore_open_persist(lua_State *L); /* lua_persist.c: snapshots, durability, transactions */
 
 #endif

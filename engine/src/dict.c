@@ -499,6 +499,8 @@ static void slot_delete(dict *d, size_t i)
 
 void dict_rollback(dict *d, dict_mark mk)
 {
+    if (d->n > mk.n)
+        d->epoch++;
     while (d->n > mk.n) {
         lore_value t;
         dict_get(d, (uint32_t)d->n, &t);

@@ -38,6 +38,7 @@ typedef struct dict {
     size_t nslots;
     chunk *chunks;   /* string arena, newest first */
     char **langs;    /* language tags; langs[0] unused */
+    uint64_t epoch;  /* bumped when a rollback takes terms back */
     size_t nlangs, langcap;
 } dict;
 

@@ -54,7 +54,7 @@ int kb_busy(lore_kb *kb, const char *fn)
 
 int kb_interrupted(lore_kb *kb)
 {
-    if (!kb->interrupted)
+    if (!kb->interrupted && !(kb->watch && *kb->watch))
         return 0;
     kb->interrupted = 0;
     kb_fail(kb, LORE_ERR_INTERRUPT, "interrupted");
@@ -120,6 +120,11 @@ int lore_check_value(const lore_value *v, const char **why)
 
 /* ---- handles ---- */
 
+void *lore_alloc_default(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    return mem_default(ud, ptr, osize, nsize);
+}
+
 int lore_kb_new(lore_kb **kbp, lore_alloc_fn alloc, void *ud)
 {
     mem m = {alloc ? alloc : mem_default, alloc ? ud : NULL};
@@ -148,13 +153,14 @@ void lore_kb_free(lore_kb *kb)
 
 void kb_reset(lore_kb *kb)
 {
-    uint64_t version = kb->st.version;
+    uint64_t version = kb->st.version, epoch = kb->d.epoch;
     size_t tail_max = kb->st.tail_max, pend_min = kb->st.pend_min;
     store_free(&kb->st);
     dict_free(&kb->d);
     dict_init(&kb->d, &kb->m);
     store_init(&kb->st, &kb->m);
     kb->st.version = version + 1;
+    kb->d.epoch = epoch + 1; /* terms were taken back: caches of ids are stale */
     kb->st.tail_max = tail_max, kb->st.pend_min = pend_min;
 }
 
@@ -171,6 +177,11 @@ void lore_kb_interrupt(lore_kb *kb)
 void lore_kb_clear_interrupt(lore_kb *kb)
 {
     kb->interrupted = 0;
+}
+
+void lore_kb_watch(lore_kb *kb, const volatile sig_atomic_t *flag)
+{
+    kb->watch = flag;
 }
 
 /* ---- terms ---- */
@@ -210,6 +221,11 @@ int lore_term(const lore_kb *kb, lore_id id, lore_value *v)
         return LORE_ERR_ARG;
     dict_get(&kb->d, id, v);
     return LORE_OK;
+}
+
+uint64_t lore_term_epoch(const lore_kb *kb)
+{
+    return kb->d.epoch;
 }
 
 size_t lore_term_count(const lore_kb *kb)

@@ -17,6 +17,7 @@ struct lore_kb {
     struct lore_batch *batch; /* the open batch, if any */
     struct journal *jr;       /* opened from a file (journal.c), else NULL */
     volatile sig_atomic_t interrupted;
+    const volatile sig_atomic_t *watch; /* a host's interrupt flag (lore_kb_watch) */
     char err[512];
 };
 
@@ -36,7 +37,8 @@ static inline void kb_clear(lore_kb *kb) { kb->err[0] = '\0'; }
 /* LORE_ERR_STATE with a message when a batch is open. */
 int kb_busy(lore_kb *kb, const char *fn);
 
-/* 1 if the interrupt flag is set; then it is cleared and a message set. */
+/* 1 if the interrupt flag or the watched host flag is set; then the
+ * kb's own flag is cleared (the host clears its own) and a message set. */
 int kb_interrupted(lore_kb *kb);
 
 /* Adds rows of 4 ids (s, p, o, meta with ASSERTED | one source and/or

@@ -163,19 +163,32 @@ static void base_permute(base *b, uint32_t *next)
 /* ------------------------------------------------------------------ */
 /* hash tables: pend (facts with meta) and dead_base (triples)         */
 
-static size_t pend_find(const store *st, uint32_t s, uint32_t p, uint32_t o)
+/* The slot of (s,p,o), or NONE; *hole (may be NULL) gets the empty slot
+ * where it would go. */
+static size_t pend_lookup(const store *st, uint32_t s, uint32_t p, uint32_t o, size_t *hole)
 {
-    if (st->pendcap == 0)
+    if (st->pendcap == 0) {
+        if (hole)
+            *hole = NONE;
         return NONE;
+    }
     size_t mask = st->pendcap - 1, i = hash_triple(s, p, o) & mask;
     for (;;) {
         const pend_slot *e = &st->pend[i];
-        if (e->s == 0)
+        if (e->s == 0) {
+            if (hole)
+                *hole = i;
             return NONE;
+        }
         if (e->s == s && e->p == p && e->o == o)
             return i;
         i = (i + 1) & mask;
     }
+}
+
+static size_t pend_find(const store *st, uint32_t s, uint32_t p, uint32_t o)
+{
+    return pend_lookup(st, s, p, o, NULL);
 }
 
 static size_t pend_put(pend_slot *tab, size_t cap, uint32_t s, uint32_t p, uint32_t o, uint32_t meta)
@@ -617,14 +630,15 @@ size_t store_meta_sources(const store *st, uint32_t meta, uint32_t *out, size_t 
 
 typedef struct loc {
     int where; /* 0 nowhere, 1 pend, 2 base */
-    size_t idx;
+    size_t idx;  /* where 0: the empty pend slot it would take, if pendcap is unchanged */
+    size_t cap;  /* pendcap when idx was found */
     uint32_t meta;
 } loc;
 
 static loc locate(const store *st, uint32_t s, uint32_t p, uint32_t o)
 {
-    loc l = {0, NONE, 0};
-    size_t i = pend_find(st, s, p, o);
+    loc l = {0, NONE, st->pendcap, 0};
+    size_t i = pend_lookup(st, s, p, o, &l.idx);
     if (i != NONE) {
         l.where = 1, l.idx = i, l.meta = st->pend[i].meta;
         return l;
@@ -682,7 +696,12 @@ static void apply(store *st, loc *l, uint32_t s, uint32_t p, uint32_t o, uint32_
     if (log)
         release_set(st, old, now);
     if (l->where == 0) {
-        l->idx = pend_put(st->pend, st->pendcap, s, p, o, now);
+        if (l->idx != NONE && l->cap == st->pendcap) { /* the hole locate found */
+            pend_slot *e = &st->pend[l->idx];
+            e->s = s, e->p = p, e->o = o, e->meta = now;
+        } else {
+            l->idx = pend_put(st->pend, st->pendcap, s, p, o, now);
+        }
         l->where = 1;
         st->npend++;
         uint32_t *t = st->tail + 3 * st->ntail++;
@@ -895,6 +914,38 @@ static int rebuild(store *st, const uint32_t *extra, size_t nextra, int stride, 
     uint32_t bs = 0; /* subject of base row bi */
     pair *ent = nb->ent[ORD_SPO];
     uint32_t *soff = nb->off[ORD_SPO];
+    if (nextra == 0) {
+        /* the common case of a write-time rebuild: base and pend are
+         * disjoint, so a plain two-way merge that drops dead rows */
+        const uint32_t *boff = ob ? ob->off[ORD_SPO] : NULL;
+        for (uint32_t sub = 0; ob && sub < ob->nkeys; sub++) {
+            for (; bi < boff[sub + 1]; bi++) {
+                pair e = ob->ent[ORD_SPO][bi];
+                while (pi < np) {
+                    const uint32_t *r = prow + 4 * pi;
+                    if (r[0] > sub || (r[0] == sub && (r[1] > e.a || (r[1] == e.a && r[2] > e.b))))
+                        break;
+                    ent[out].a = r[1], ent[out].b = r[2];
+                    nb->meta[out++] = r[3];
+                    soff[r[0] + 1]++;
+                    pi++;
+                }
+                uint32_t m = ob->meta[bi];
+                if (m == 0 && !keep_dead)
+                    continue;
+                ent[out] = e;
+                nb->meta[out++] = m;
+                soff[sub + 1]++;
+            }
+        }
+        for (; pi < np; pi++) {
+            const uint32_t *r = prow + 4 * pi;
+            ent[out].a = r[1], ent[out].b = r[2];
+            nb->meta[out++] = r[3];
+            soff[r[0] + 1]++;
+        }
+        bi = bn;
+    }
     for (;;) {
         const uint32_t *m = NULL, *prw = pi < np ? prow + 4 * pi : NULL;
         const uint32_t *xrow = xi < nextra ? extra + (size_t)stride * xi : NULL;
@@ -1379,6 +1430,79 @@ int store_count(store *st, uint32_t s, uint32_t p, uint32_t o, uint64_t *out)
         n -= hi - lo;
     }
     *out = n;
+    return LORE_OK;
+}
+
+/* A fact of a base range by position: the first key of entry i is found
+ * by binary search on the offsets when the range does not fix it. */
+static void base_row(const base *b, int ord, int prefix, const uint32_t key[3], size_t i,
+                     uint32_t t[3])
+{
+    uint32_t k1 = key[0];
+    if (prefix == 0) {
+        const uint32_t *off = b->off[ord];
+        uint32_t lo = 0, hi = b->nkeys; /* last k with off[k] <= i */
+        while (lo + 1 < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (off[mid] <= i)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        k1 = lo;
+    }
+    const pair *e = &b->ent[ord][i];
+    unpermute(ord, k1, e->a, e->b, t);
+}
+
+int store_sample(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *out, size_t m,
+                 size_t *n)
+{
+    *n = 0;
+    int rc = store_prepare(st);
+    if (rc != LORE_OK)
+        return rc;
+    int shape = shape_of(s, p, o);
+    int ord = shape_ord[shape], prefix = shape_prefix[shape];
+    uint32_t key[3];
+    permute(ord, s, p, o, key);
+    size_t lo[RUN_MAX + 1], hi[RUN_MAX + 1], total = 0;
+    int nl = st->nruns + 1; /* level 0: base, then the runs */
+    for (int l = 0; l < nl; l++) {
+        lo[l] = hi[l] = 0;
+        if (l == 0 && st->b)
+            base_range(st->b, ord, prefix, key, &lo[l], &hi[l]);
+        else if (l > 0)
+            run_range(st->runs[l - 1], ord, prefix, key, &lo[l], &hi[l]);
+        total += hi[l] - lo[l];
+    }
+    if (total == 0 || m == 0)
+        return LORE_OK;
+    size_t want = m < total ? m : total;
+    for (size_t k = 0; k < want; k++) {
+        size_t at = want == total ? k : (size_t)(((double)k + 0.5) * (double)total / (double)want);
+        int l = 0;
+        while (at >= hi[l] - lo[l]) {
+            at -= hi[l] - lo[l];
+            l++;
+        }
+        uint32_t *t = out + 3 * *n;
+        size_t i = lo[l] + at;
+        if (l == 0) {
+            base_row(st->b, ord, prefix, key, i, t);
+            if (ord == ORD_SPO ? st->b->meta[i] == 0 : dead_has(st, t))
+                continue;
+        } else {
+            const uint32_t *r = st->runs[l - 1]->k[ord] + 3 * i;
+            unpermute(ord, r[0], r[1], r[2], t);
+            if (st->ndead_pend) {
+                size_t j = pend_find(st, t[0], t[1], t[2]);
+                if (st->pend[j].meta == 0)
+                    continue;
+            }
+        }
+        (*n)++;
+    }
     return LORE_OK;
 }
 

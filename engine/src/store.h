@@ -136,6 +136,13 @@ int store_prepare(store *st);
 /* Counts matches; 0 is a wildcard.  Calls store_prepare. */
 int store_count(store *st, uint32_t s, uint32_t p, uint32_t o, uint64_t *n);
 
+/* Writes up to m matches of (s, p, o) (0: wildcard) to out (3 ids each),
+ * spread evenly over the matches in index order, and their number to *n
+ * (fewer than m when dead facts are met).  For the query planner's
+ * estimates.  Calls store_prepare (LORE_OK or NOMEM). */
+int store_sample(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *out, size_t m,
+                 size_t *n);
+
 /* An iteration over matches.  Lives on the caller's stack or in a heap
  * handle; store_iter_done releases what it holds. */
 typedef struct store_iter {

@@ -193,7 +193,7 @@ static void test_batches(void **state)
     /* committed: duplicates within and against the store counted once */
     assert_int_equal(lore_batch_new(kb, &b), LORE_OK);
     lore_id ids[10];
-    char buf[8];
+    char buf[16]; /* room for any int: -Wformat-truncation at -O1 */
     for (int i = 0; i < 10; i++) {
         snprintf(buf, sizeof buf, "x%d", i);
         lore_value x = lore_symbol(buf);

@@ -51,6 +51,13 @@ expect args 0 "2	tests/cli/args.lua	a	b	2	a	b
 0" "" -- "$LORE" --empty tests/cli/args.lua a b
 expect bilateral-accords 0 "$(cat tests/cli/expected/bilateral-accords.out)" "" -- "$LORE" scripts/bilateral-accords.lua
 expect commitments 0 "$(cat tests/cli/expected/commitments.out)" "" -- "$LORE" scripts/commitments.lua
+for s in timeline who-met-whom decisions countries; do
+  expect "$s" 0 "$(cat tests/cli/expected/$s.out)" "" -- "$LORE" scripts/$s.lua
+done
+expect find-Pologne 0 "$(cat tests/cli/expected/find-Pologne.out)" "" -- "$LORE" scripts/find.lua Pologne
+expect find-la-haye 0 "$(cat tests/cli/expected/find-la-haye.out)" "" -- "$LORE" scripts/find.lua la haye
+expect find-nothing 0 'Nothing is labelled or named like "zzz".' "" -- "$LORE" scripts/find.lua zzz
+expect find-usage 2 "" "usage: lore scripts/find.lua WORDS   (e.g. Pologne, \"La Haye\", otan)" -- "$LORE" scripts/find.lua
 # the same scripts under a stock lua5.4 with the module on its path
 if [ -n "${LORE_MODULE_DIR:-}" ]; then
   expect stock-lua 0 "$(cat tests/cli/expected/bilateral-accords.out)" "" -- \
@@ -76,6 +83,34 @@ true
 a  p  b
 a  q  1
 (2 facts)" "" -- "$LORE" --empty -i
+
+IN='kb:add("a", "p", "b")\nkb:add("a", "p", 2)\nkb:q "?x p ?y"\nkb:q "?x p nothing"\nkb:q "?x p"\n' \
+  expect repl-query 0 "true
+true
+x  y
+-  -
+a  b
+a  2
+(2 rows)
+x
+(no rows)" "lore: stdin:1: bad argument #1 to 'q' (query:1:5: expected an object (a term or a variable), got end of text)" \
+  -- "$LORE" --empty -i
+
+# Ctrl-C stops a long query inside the C core: an error, not a killed process
+"$LORE" --empty tests/cli/long_query.lua >"$out" 2>"$err" &
+pid=$!
+tries=0
+while ! grep -q ready "$out" && [ $tries -lt 200 ]; do sleep 0.05; tries=$((tries + 1)); done
+sleep 0.2
+kill -INT $pid
+wait $pid
+got=$?
+if [ "$got" = 1 ] && [ "$(cat "$out")" = "ready" ] && [ "$(cat "$err")" = "lore: interrupted" ]; then
+  echo "ok   interrupt"
+else
+  echo "FAIL interrupt: status $got, stdout $(cat "$out"), stderr $(cat "$err")"
+  fails=$((fails + 1))
+fi
 
 [ $fails = 0 ] && echo "all passed" || echo "$fails failed"
 [ $fails = 0 ]
