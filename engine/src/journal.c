@@ -101,13 +101,19 @@ static void encode_op(obuf *b, const jop *op)
     case JOP_RETRACT:
         ob_var(b, op->src);
         break;
-    case JOP_BULK:
+    case JOP_BULK: {
+        size_t stride = op->stride == 3 ? 3 : 4;
         ob_var(b, op->nrows);
         if (!ob_room(b, op->nrows * 20))
             return;
-        for (size_t i = 0; i < 4 * op->nrows; i++)
-            b->n += put_var(b->p + b->n, op->rows[i]);
+        for (size_t i = 0; i < op->nrows; i++) {
+            const uint32_t *r = op->rows + stride * i;
+            for (int k = 0; k < 3; k++)
+                b->n += put_var(b->p + b->n, r[k]);
+            b->n += put_var(b->p + b->n, stride == 3 ? op->xmeta : r[3]);
+        }
         break;
+    }
     }
 }
 

@@ -23,8 +23,14 @@ enum { JOP_ADD = 1, JOP_REMOVE = 2, JOP_RETRACT = 3, JOP_BULK = 4, JOP_DERIVE = 
 typedef struct jop {
     int code;
     uint32_t s, p, o, src; /* JOP_DERIVE: src 1 sets the DERIVED mark, 0 clears it */
-    const uint32_t *rows; /* JOP_BULK: 4 ids per row, as store_bulk takes them */
+    /* JOP_BULK: rows as store_bulk and store_bulk_take take them: `stride`
+     * 4 (or 0) ids per row, s p o meta; or stride 3, s p o, each row with
+     * meta `xmeta` (a bulk loader that bypasses lore_batch_commit journals
+     * its rows this way before merging them, and cancels if that fails) */
+    const uint32_t *rows;
     size_t nrows;
+    int stride;
+    uint32_t xmeta;
 } jop;
 
 /* Where the journal stood before a change, to take it back. */

@@ -268,7 +268,7 @@ int lore_add(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_id src)
         return status(kb, store_assert(&kb->st, s, p, o, src));
     if (store_has(&kb->st, s, p, o, src))
         return LORE_NOOP; /* nothing to journal */
-    jop op = {JOP_ADD, s, p, o, src, NULL, 0};
+    jop op = {.code = JOP_ADD, .s = s, .p = p, .o = o, .src = src};
     jmark mk;
     if ((rc = journal_log(kb, &op, &mk)) < 0)
         return rc;
@@ -292,7 +292,7 @@ int lore_remove(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_id src)
         return status(kb, store_unassert(&kb->st, s, p, o, src));
     if (!store_has(&kb->st, s, p, o, src))
         return LORE_NOOP;
-    jop op = {JOP_REMOVE, s, p, o, src, NULL, 0};
+    jop op = {.code = JOP_REMOVE, .s = s, .p = p, .o = o, .src = src};
     jmark mk;
     if ((rc = journal_log(kb, &op, &mk)) < 0)
         return rc;
@@ -313,7 +313,7 @@ int lore_retract_source(lore_kb *kb, lore_id src, size_t *removed)
                        (unsigned)src);
     if (!journal_on(kb))
         return status(kb, store_retract_source(&kb->st, src, removed));
-    jop op = {JOP_RETRACT, 0, 0, 0, src, NULL, 0};
+    jop op = {.code = JOP_RETRACT, .src = src};
     jmark mk;
     int rc = journal_log(kb, &op, &mk);
     if (rc < 0)
@@ -534,7 +534,7 @@ int kb_commit_rows(lore_kb *kb, dict_mark mark, uint32_t *rows, size_t n, size_t
     if (added)
         *added = 0;
     if (logged) {
-        jop op = {JOP_BULK, 0, 0, 0, 0, rows, n};
+        jop op = {.code = JOP_BULK, .rows = rows, .nrows = n, .stride = 4};
         if ((rc = journal_log(kb, &op, &mk)) < 0) {
             dict_rollback(&kb->d, mark);
             return rc;

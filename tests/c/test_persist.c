@@ -886,12 +886,12 @@ static void test_journal_derived(void **state)
     lore_kb *kb = dopen(at("r.lore"), LORE_SYNC_CHANGE, LORE_OK);
     lore_id a = sym(kb, "a"), b = sym(kb, "b");
     for (int mark = 1; mark >= 0; mark--) {
-        jop op = {JOP_DERIVE, a, b, a, (uint32_t)mark, NULL, 0};
+        jop op = {.code = JOP_DERIVE, .s = a, .p = b, .o = a, .src = (uint32_t)mark};
         jmark mk;
         assert_int_equal(journal_log(kb, &op, &mk), LORE_OK);
         assert_int_equal(store_set_derived(&kb->st, a, b, a, mark), LORE_OK);
     }
-    jop op = {JOP_DERIVE, b, b, a, 1, NULL, 0};
+    jop op = {.code = JOP_DERIVE, .s = b, .p = b, .o = a, .src = 1};
     jmark mk;
     assert_int_equal(journal_log(kb, &op, &mk), LORE_OK);
     assert_int_equal(store_set_derived(&kb->st, b, b, a, 1), LORE_OK);
@@ -902,6 +902,36 @@ static void test_journal_derived(void **state)
     char *got = dump(kb, 1);
     assert_string_equal(want, got);
     assert_non_null(strstr(got, "|D|")); /* b b a, derived only */
+    free(want);
+    free(got);
+    lore_kb_free(kb);
+}
+
+/* Rows a bulk loader merges itself (store_bulk), journaled before, in
+ * both layouts: replayed. */
+static void test_journal_bulk_rows(void **state)
+{
+    (void)state;
+    clean_dir();
+    lore_kb *kb = dopen(at("b.lore"), LORE_SYNC_CHANGE, LORE_OK);
+    lore_id a = sym(kb, "a"), b = sym(kb, "b"), g = sym(kb, "graph");
+    uint32_t three[6] = {a, b, a, b, b, a};
+    jop op = {.code = JOP_BULK, .rows = three, .nrows = 2, .stride = 3, .xmeta = META_ASSERTED | g};
+    jmark mk;
+    assert_int_equal(journal_log(kb, &op, &mk), LORE_OK);
+    uint32_t rows3[8] = {a, b, a, META_ASSERTED | g, b, b, a, META_ASSERTED | g};
+    assert_int_equal(store_bulk(&kb->st, rows3, 2, NULL), LORE_OK);
+    uint32_t four[8] = {a, a, a, META_ASSERTED, b, b, a, META_DERIVED};
+    jop op4 = {.code = JOP_BULK, .rows = four, .nrows = 2, .stride = 4};
+    assert_int_equal(journal_log(kb, &op4, &mk), LORE_OK);
+    uint32_t rows4[8] = {a, a, a, META_ASSERTED, b, b, a, META_DERIVED};
+    assert_int_equal(store_bulk(&kb->st, rows4, 2, NULL), LORE_OK);
+    char *want = dump(kb, 1);
+    assert_non_null(strstr(want, "|AD|"));
+    lore_kb_free(kb);
+    kb = dopen(at("b.lore"), LORE_SYNC_CHANGE, LORE_OK);
+    char *got = dump(kb, 1);
+    assert_string_equal(want, got);
     free(want);
     free(got);
     lore_kb_free(kb);
@@ -1547,6 +1577,7 @@ int main(void)
         cmocka_unit_test(test_save_killed),
         cmocka_unit_test(test_journal),
         cmocka_unit_test(test_journal_derived),
+        cmocka_unit_test(test_journal_bulk_rows),
         cmocka_unit_test(test_checkpoint_crash),
         cmocka_unit_test(test_torn),
         cmocka_unit_test(test_journal_write_failure),

@@ -112,7 +112,7 @@ int main(int argc, char **argv)
     lore_batch_add(bt, d, d, d, 0);
     lore_batch_commit(bt, NULL);
     copy(journal, "batch", -1);
-    jop op = {JOP_DERIVE, a, d, c, 1, NULL, 0}; /* as the rules layer journals a mark */
+    jop op = {.code = JOP_DERIVE, .s = a, .p = d, .o = c, .src = 1}; /* as the rules layer journals a mark */
     jmark mk;
     if (journal_log(kb, &op, &mk) != LORE_OK || store_set_derived(&kb->st, a, d, c, 1) < 0)
         return 1;
