@@ -13,6 +13,9 @@
  *    the next call on the same handle.  No call exits, aborts or longjmps.
  *  - A failed call changes nothing: the knowledge base is exactly as before
  *    the call (this includes running out of memory half-way).
+ *  - In durable mode (lore_open with a journal) every call that changes
+ *    facts may also return LORE_ERR_IO: its change could not be journaled,
+ *    so it was not made.
  *  - Terms are named by `lore_id`s.  An id is valid for the lifetime of the
  *    knowledge base that issued it; id 0 is never a term and means
  *    "wildcard" in patterns and "none" elsewhere.
@@ -47,6 +50,8 @@ enum {
     LORE_OK = 0,       /* success */
     LORE_DONE = 1,     /* an iterator has no more rows */
     LORE_NOOP = 2,     /* success, but nothing changed (fact already there, or absent) */
+    LORE_WARN = 3,     /* success, with a warning in lore_errmsg (e.g. lore_open discarded
+                          a torn journal record) */
 
     LORE_ERR_NOMEM = -1,     /* an allocation failed; nothing changed */
     LORE_ERR_ARG = -2,       /* a bad argument: the caller's mistake */
@@ -135,7 +140,8 @@ LORE_API void *lore_alloc_default(void *ud, void *ptr, size_t osize, size_t nsiz
 LORE_API int lore_kb_new(lore_kb **kbp, lore_alloc_fn alloc, void *ud);
 
 /* Frees the knowledge base and everything it owns.  Every iterator and
- * query of it must have been freed before. */
+ * query of it must have been freed before.  In durable mode the journal is
+ * synced and closed (an open transaction is dropped, as by lore_rollback). */
 LORE_API void lore_kb_free(lore_kb *kb);
 
 /* The message of the last failure on this handle ("" if none).  Valid
@@ -270,7 +276,10 @@ LORE_API void lore_iter_free(lore_iter *it);
  * not nest (LORE_ERR_STATE).  Rollback restores facts and sources exactly;
  * terms interned meanwhile stay interned (they are names, not facts).
  * Iterators opened before a commit or rollback that changed something
- * return LORE_ERR_CHANGED. */
+ * return LORE_ERR_CHANGED.  In durable mode (lore_open) lore_commit writes
+ * the whole transaction to the journal as one record; if that fails it
+ * returns LORE_ERR_IO and the transaction stays open (commit again, or
+ * roll back). */
 LORE_API int lore_begin(lore_kb *kb);
 LORE_API int lore_commit(lore_kb *kb);
 LORE_API int lore_rollback(lore_kb *kb);
@@ -508,6 +517,120 @@ LORE_API void lore_query_free(lore_query *q);
  * LORE_ERR_ARG, LORE_ERR_SYNTAX, LORE_ERR_NOMEM. */
 LORE_API int lore_reach(lore_kb *kb, lore_id start, const char *path, uint32_t max_depth,
                         lore_query **qp);
+
+/* ------------------------------------------------------------------ */
+/* Snapshots and durability                                           */
+
+/* A snapshot (by convention a `.lore` file) holds everything a knowledge
+ * base holds: every term with its id (ids are 1..n, and a knowledge base
+ * opened from a snapshot gives every term its old id), every fact with its
+ * sources and its asserted/derived marks.  It is versioned (a reader
+ * refuses a file it cannot read fully, and says why), checksummed (CRC-32C
+ * over every byte after the magic number), and written atomically.
+ * README.md describes the format.
+ *
+ * Durable mode keeps a journal beside the snapshot (PATH-journal): each
+ * change is appended to it, with a checksum, before the call that makes
+ * it returns, and replayed when the knowledge base is opened again;
+ * lore_checkpoint folds it into the snapshot.  A process crash loses no
+ * acknowledged change; what a system crash or power loss may lose depends
+ * on the sync policy below. */
+
+/* Saves kb to the file `path`: written to a temporary file in the same
+ * directory, synced, renamed over `path`, and the directory synced, so that
+ * a crash at any point leaves either the old file or the new one (an
+ * interrupted save may leave a `path`.tmp.* file behind, safe to delete).
+ * Saving to the file kb was opened from is lore_checkpoint.  Returns
+ * LORE_OK, LORE_ERR_ARG (no path), LORE_ERR_STATE (a transaction or a
+ * batch is open, or `path` is open in durable mode by another handle),
+ * LORE_ERR_IO ("path: what failed: why"; `path` is untouched, unless only
+ * the final sync of the directory failed: then the message says the file
+ * is saved but might not survive a system crash),
+ * LORE_ERR_NOMEM.  kb is not changed; open iterators stay valid. */
+LORE_API int lore_save(lore_kb *kb, const char *path);
+
+/* Adds the contents of the snapshot `path` to kb, as any load: facts are
+ * merged with kb's (sources and marks united), terms interned (a kb with
+ * no terms, outside a transaction and durable mode, takes the snapshot's
+ * ids and is built straight from its sorted rows, the fast way to load).
+ * Only the snapshot is read, not a journal beside it (lore_open reads
+ * both).  *added (may be NULL) gets the number of new
+ * facts.  All or nothing: on failure kb is exactly as before.  Returns
+ * LORE_OK, LORE_ERR_IO (cannot read the file), LORE_ERR_CORRUPT (the file
+ * is damaged or not a snapshot: "path: what is wrong", e.g. "x.lore:
+ * checksum mismatch in section facts", "x.lore: truncated (no end
+ * section)"), LORE_ERR_LIMIT, LORE_ERR_STATE (a batch is open),
+ * LORE_ERR_NOMEM.  Iterators of kb return LORE_ERR_CHANGED afterwards. */
+LORE_API int lore_load_snapshot(lore_kb *kb, const char *path, size_t *added);
+
+/* When the journal reaches the disk (fsync): the guarantee against a
+ * system crash or power loss.  Every policy writes each change to the
+ * journal (the operating system has it) before the call returns, so a
+ * crash of the process itself never loses an acknowledged change. */
+enum {
+    /* after every change, before the call returns: nothing acknowledged is
+     * ever lost (the default) */
+    LORE_SYNC_CHANGE = 0,
+    /* at lore_commit and lore_batch_commit: a committed transaction or
+     * batch is never lost; single changes outside a transaction are synced
+     * with the next commit, checkpoint, lore_sync or close */
+    LORE_SYNC_COMMIT = 1,
+    /* every sync_ms milliseconds, by a background thread: a system crash
+     * loses at most the changes of the last sync_ms (plus the time one sync
+     * takes) */
+    LORE_SYNC_INTERVAL = 2,
+    /* only at checkpoint, lore_sync and close */
+    LORE_SYNC_NONE = 3
+};
+
+typedef struct lore_open_options {
+    int journal;      /* non-zero: durable mode, keep a journal */
+    int sync;         /* LORE_SYNC_*; zeroed options give LORE_SYNC_CHANGE */
+    unsigned sync_ms; /* LORE_SYNC_INTERVAL: the period, 1 to 3600000 ms */
+} lore_open_options;
+
+/* Opens the knowledge base saved at `path` into kb, which must be new (no
+ * terms, no facts).  opts may be NULL (no journal).
+ *
+ * The snapshot is read (with every term's id as saved), then the journal
+ * PATH-journal if there is one is replayed.  A torn or corrupt last journal
+ * record (a write cut short by a crash, never acknowledged) is discarded:
+ * the call then returns LORE_WARN with the warning in lore_errmsg.
+ * Corruption before the last record is an error.
+ *
+ * Without a journal (opts->journal == 0) the files are only read; the
+ * snapshot must exist (or, for a knowledge base never checkpointed, its
+ * journal).  In durable mode a missing snapshot is a new, empty knowledge
+ * base; the journal is created if needed and locked, so that one handle at
+ * a time has it open in durable mode, and every later change (lore_add,
+ * lore_remove, lore_retract_source, lore_batch_commit, lore_commit, loads)
+ * is journaled before it returns: a transaction as one record, replayed
+ * all or nothing.  A change whose journal write fails fails with
+ * LORE_ERR_IO and changes nothing (lore_commit then leaves the transaction
+ * open).  If a failed write could not even be taken back from the journal,
+ * every change is refused with LORE_ERR_IO until lore_checkpoint succeeds.
+ *
+ * Returns LORE_OK, LORE_WARN, LORE_ERR_ARG (bad options), LORE_ERR_STATE
+ * (kb is not new, or the journal is locked by another handle), LORE_ERR_IO,
+ * LORE_ERR_CORRUPT ("file: what is wrong"), LORE_ERR_LIMIT, LORE_ERR_NOMEM.
+ * On failure kb is still new and empty. */
+LORE_API int lore_open(lore_kb *kb, const char *path,
+                       const lore_open_options *opts);
+
+/* Saves kb over the snapshot it was opened from (as lore_save, with the
+ * next generation number), then empties its journal.  A crash between the
+ * two is safe: the journal names the snapshot generation it follows, and
+ * an older one is known to be folded in already.  Returns LORE_OK,
+ * LORE_ERR_STATE (not opened with lore_open, a transaction or batch is
+ * open, or kb was opened without a journal and another handle has the file
+ * open in durable mode), LORE_ERR_IO, LORE_ERR_NOMEM.  If the snapshot
+ * was saved but the journal could not be emptied, LORE_ERR_IO, and changes
+ * are refused until a checkpoint succeeds. */
+LORE_API int lore_checkpoint(lore_kb *kb);
+
+/* Syncs the journal to disk now, whatever the policy.  LORE_OK (also for a
+ * knowledge base without a journal) or LORE_ERR_IO. */
+LORE_API int lore_sync(lore_kb *kb);
 
 #ifdef __cplusplus
 }

@@ -40,6 +40,8 @@ typedef struct lkb {
 
 /* The kb userdata at index i (raises unless it is an open kb). */
 lkb *lualore_checkkb(lua_State *L, int i);
+/* Pushes a new, empty kb userdata (raises on out of memory). */
+lkb *lualore_newkb(lua_State *L);
 
 /* Converts the Lua value at index i to a lore value.  Returns 1, or 0 if
  * the value has no term form (then *what names its Lua type).  Strings
@@ -67,6 +69,7 @@ void lualore_add_methods(lua_State *L, const luaL_Reg *kb_methods, const luaL_Re
 
 /* The binding's parts (lualore_open_parts in lualore.c calls them). */
 void lualore_open_query(lua_State *L);
+void lualore_open_persist(lua_State *L); /* snapshots, durability, transactions */
 
 /* The interrupt flag of this Lua state: every kb made by lore.new watches
  * it (lore_kb_watch), so a host's SIGINT handler sets it to stop a long

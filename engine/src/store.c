@@ -1628,6 +1628,106 @@ size_t store_bytes(const store *st)
 }
 
 /* ------------------------------------------------------------------ */
+/* saving and restoring (snapshot.c)                                  */
+
+int store_has(const store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t src)
+{
+    uint32_t meta = locate(st, s, p, o).meta;
+    if (src == LORE_ANY_SOURCE)
+        return (meta & META_ASSERTED) != 0;
+    return meta_has_source(st, meta, src);
+}
+
+int store_scan(store *st, int (*fn)(void *ud, const uint32_t t[3], uint32_t meta), void *ud)
+{
+    int rc = store_prepare(st);
+    if (rc != LORE_OK)
+        return rc;
+    /* base and every run are sorted by SPO and disjoint: merge them */
+    const base *b = st->b;
+    size_t bi = 0, bn = b ? b->n : 0, pos[RUN_MAX] = {0};
+    uint32_t bs = 0;
+    for (;;) {
+        uint32_t t[3];
+        int from = -2;
+        if (bi < bn) {
+            while (b->off[ORD_SPO][bs + 1] <= bi)
+                bs++;
+            t[0] = bs, t[1] = b->ent[ORD_SPO][bi].a, t[2] = b->ent[ORD_SPO][bi].b;
+            from = -1;
+        }
+        for (int q = 0; q < st->nruns; q++) {
+            if (pos[q] == st->runs[q]->n)
+                continue;
+            const uint32_t *r = st->runs[q]->k[ORD_SPO] + 3 * pos[q];
+            if (from == -2 || row_cmp(r, t) < 0) {
+                memcpy(t, r, sizeof t);
+                from = q;
+            }
+        }
+        if (from == -2)
+            return LORE_OK;
+        uint32_t meta;
+        if (from == -1) {
+            meta = b->meta[bi++];
+        } else {
+            pos[from]++;
+            meta = st->pend[pend_find(st, t[0], t[1], t[2])].meta;
+        }
+        if (meta != 0 && (rc = fn(ud, t, meta)) != 0)
+            return rc;
+    }
+}
+
+base *store_base_alloc(store *st, uint32_t nkeys, size_t n)
+{
+    base *b = mem_calloc(&st->m, 1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->nkeys = nkeys;
+    b->n = b->cap_ent = b->cap_meta = n;
+    for (int x = 0; x < 3; x++) {
+        b->off[x] = mem_calloc(&st->m, (size_t)nkeys + 1, sizeof *b->off[x]);
+        if (!b->off[x])
+            goto fail;
+        if (n && !(b->ent[x] = mem_alloc(&st->m, n, sizeof *b->ent[x])))
+            goto fail;
+    }
+    if (n && !(b->meta = mem_alloc(&st->m, n, sizeof *b->meta)))
+        goto fail;
+    return b;
+fail:
+    base_free(&st->m, b);
+    return NULL;
+}
+
+void store_base_free(store *st, base *b)
+{
+    base_free(&st->m, b);
+}
+
+int store_add_set(store *st, const uint32_t *ids, uint32_t n, uint32_t *idx)
+{
+    return set_new(st, ids, n, idx);
+}
+
+int store_adopt(store *st, base *b)
+{
+    if (st->b || st->npend)
+        return LORE_ERR_STATE;
+    uint32_t *next = mem_alloc(&st->m, (size_t)b->nkeys + 1, sizeof *next);
+    if (!next)
+        return LORE_ERR_NOMEM;
+    base_permute(b, next);
+    mem_free(&st->m, next, (size_t)b->nkeys + 1, sizeof *next);
+    st->b = b;
+    st->nlive = b->n;
+    st->dead_dirty = 1;
+    st->version++;
+    return LORE_OK;
+}
+
+/* ------------------------------------------------------------------ */
 /* invariants (tests)                                                 */
 
 const char *store_check(store *st)

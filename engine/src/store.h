@@ -171,6 +171,32 @@ void store_iter_done(store_iter *it);
  * nothing changed. */
 int store_bulk(store *st, uint32_t *facts, size_t n, size_t *added);
 
+/* 1 if (s,p,o) is asserted from src (LORE_ANY_SOURCE: from any source):
+ * exactly when store_assert would say LORE_NOOP, and store_unassert would
+ * not. */
+int store_has(const store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t src);
+
+/* Calls fn(ud, t, meta) for every live fact in SPO order, t = (s, p, o);
+ * stops at the first non-zero return of fn and returns it.  Calls
+ * store_prepare first (LORE_ERR_NOMEM); changes nothing logical.  Source
+ * sets named by meta are read with store_meta_sources. */
+int store_scan(store *st, int (*fn)(void *ud, const uint32_t t[3], uint32_t meta), void *ud);
+
+/* Restoring a saved store (snapshot.c), without inserting facts one by one:
+ * store_base_alloc gives a base of n facts over keys 0..nkeys-1 with every
+ * array allocated; the caller fills off[ORD_SPO], ent[ORD_SPO] and meta
+ * with valid, strictly SPO-ordered live facts whose MULTI metas name sets
+ * made by store_add_set, then hands it to store_adopt.  NULL on NOMEM. */
+base *store_base_alloc(store *st, uint32_t nkeys, size_t n);
+void store_base_free(store *st, base *b);
+/* Makes source set `ids` (n >= 2 sorted distinct ids) and gives its
+ * index: on an empty store, the k-th call gives k.  LORE_OK, NOMEM, LIMIT. */
+int store_add_set(store *st, const uint32_t *ids, uint32_t n, uint32_t *idx);
+/* Installs b (filled as above) as the base of a store that holds no facts
+ * (only sets from store_add_set): builds the POS and OSP orderings.
+ * LORE_OK, or NOMEM with b still the caller's. */
+int store_adopt(store *st, base *b);
+
 /* Transactions (see lore.h). */
 int store_begin(store *st);
 void store_commit(store *st);
