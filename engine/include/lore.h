@@ -632,6 +632,170 @@ LORE_API int lore_checkpoint(lore_kb *kb);
  * knowledge base without a journal) or LORE_ERR_IO. */
 LORE_API int lore_sync(lore_kb *kb);
 
+/* ------------------------------------------------------------------ */
+/* Prefixes                                                           */
+
+/* A knowledge base has a prefix table: short names for IRI namespaces.
+ * Once `ex` is bound to `http://example.org/`, the symbol `ex:Ally` given
+ * to lore_intern, lore_lookup or lore_batch_intern stands for the symbol
+ * `<http://example.org/Ally>` (IRIs are symbols with their angle
+ * brackets).  Expansion applies to a symbol `NAME:LOCAL` whose NAME is
+ * bound and whose LOCAL holds only characters an IRI may hold (no space,
+ * control or <>"{}|^`\); symbols starting with `<` and every symbol while
+ * no prefix is bound are taken as they are, at no cost.  Binding a prefix
+ * changes what later calls mean; terms already interned stay as they are.
+ * Loading a Turtle or TriG file binds its @prefix names (see lore_import). */
+
+/* Binds prefix `name` (empty, or a letter followed by letters, digits,
+ * `_`, `-`, `.`, not ending in `.`) to namespace `iri` (without angle
+ * brackets; only characters an IRI may hold), replacing an earlier
+ * binding.  Returns LORE_OK, LORE_NOOP (already bound so), LORE_ERR_ARG
+ * (message says what was expected), LORE_ERR_NOMEM.  Strings are copied. */
+LORE_API int lore_prefix_set(lore_kb *kb, const char *name, const char *iri);
+
+/* Unbinds `name`: LORE_OK, or LORE_NOOP if it was not bound. */
+LORE_API int lore_prefix_remove(lore_kb *kb, const char *name);
+
+/* The namespace bound to `name`, or NULL.  Valid until the binding changes
+ * (lore_prefix_set/remove, a load that binds prefixes) or lore_kb_free. */
+LORE_API const char *lore_prefix_get(const lore_kb *kb, const char *name);
+
+/* The number of bindings, and binding i (0 <= i < count) in the order of
+ * the names' bytes: LORE_OK or LORE_ERR_ARG (i out of range).  The
+ * strings stay valid as for lore_prefix_get. */
+LORE_API size_t lore_prefix_count(const lore_kb *kb);
+LORE_API int lore_prefix_at(const lore_kb *kb, size_t i, const char **name, const char **iri);
+
+/* The compact form `name:local` of the IRI symbol sym[0..len) (`<...>`)
+ * under the longest bound namespace that starts it, such that expanding
+ * it gives sym back.  Writes it NUL-terminated to buf if it fits in cap
+ * bytes (buf may be NULL when cap is 0) and returns its length, like
+ * snprintf; returns 0 when no binding applies (sym is not an IRI, or no
+ * namespace starts it). */
+LORE_API size_t lore_compact(const lore_kb *kb, const char *sym, size_t len, char *buf,
+                             size_t cap);
+
+/* ------------------------------------------------------------------ */
+/* Files and formats                                                  */
+
+/* The formats lore reads and writes; README.md ("Files and formats") has
+ * the mapping between RDF terms and lore terms, in short:
+ *  - an IRI is the symbol `<IRI>`; a plain name (a symbol without angle
+ *    brackets, like `nato`) is written as the IRI `urn:lore:NAME`
+ *    (percent-encoded) and read back as the plain name;
+ *  - xsd:integer and the integer types within 64 bits <-> integer;
+ *    xsd:double, xsd:float, xsd:decimal <-> number; xsd:boolean <->
+ *    boolean; xsd:date, xsd:dateTime, xsd:gYear, xsd:gYearMonth <-> date;
+ *    language strings <-> text with its tag; plain strings <-> text;
+ *  - a literal without an exact lore value (another datatype, a value out
+ *    of range, an ill-formed lexical form) is the symbol holding its
+ *    N-Triples form, e.g. `"1"^^<http://example.org/dt>`, written back as
+ *    that literal;
+ *  - a blank node is the symbol `_:label`, made unique per load (a label
+ *    whose symbol already exists before the load gets a fresh name);
+ *  - graphs (N-Quads, TriG) <-> sources; the default graph <-> the default
+ *    source.
+ * Writing then reading gives back exactly the same terms and facts. */
+typedef enum lore_format {
+    LORE_FORMAT_AUTO = 0,     /* from the file name's extension */
+    LORE_FORMAT_NTRIPLES = 1, /* .nt */
+    LORE_FORMAT_NQUADS = 2,   /* .nq */
+    LORE_FORMAT_TURTLE = 3,   /* .ttl */
+    LORE_FORMAT_TRIG = 4,     /* .trig */
+    LORE_FORMAT_JSON = 5      /* .json: lore's own format (knowledge/README.md);
+                                 written here, read by the Lua module */
+} lore_format;
+
+/* The format a name stands for: a file name by its extension (`x.nt`), or
+ * a format name (`nt`, `ntriples`, `nq`, `nquads`, `ttl`, `turtle`,
+ * `trig`, `json`), case-insensitive.  LORE_FORMAT_AUTO if none. */
+LORE_API lore_format lore_format_of(const char *name);
+
+/* The short name of a format ("nt", "nq", "ttl", "trig", "json"), or "". */
+LORE_API const char *lore_format_name(lore_format f);
+
+/* Progress of a load: `bytes` read so far of `total` (0 if unknown) and
+ * the facts read so far.  Called about every mebibyte of input and once
+ * at the end of the input.  Return 0 to go on; anything else stops the
+ * load, which then fails with LORE_ERR_INTERRUPT and changes nothing.
+ * It must not call lore functions on the knowledge base being loaded
+ * (they would return LORE_ERR_STATE). */
+typedef int (*lore_progress_fn)(void *ud, uint64_t bytes, uint64_t total, uint64_t facts);
+
+typedef struct lore_load_opts {
+    lore_format format;        /* LORE_FORMAT_AUTO: from the file name */
+    lore_id source;            /* source of facts outside any named graph
+                                  (0: the default source) */
+    const char *base;          /* base IRI for relative IRIs in Turtle and
+                                  TriG; NULL: the file's own file:// IRI */
+    lore_progress_fn progress; /* may be NULL */
+    void *progress_ud;
+} lore_load_opts;
+
+typedef struct lore_load_info {
+    uint64_t facts; /* statements read (duplicates included) */
+    size_t added;   /* facts that were new */
+    uint64_t bytes; /* bytes read */
+} lore_load_info;
+
+/* Reads an RDF file (N-Triples, N-Quads, Turtle or TriG) into kb, all or
+ * nothing: on any failure the knowledge base (terms, facts, sources,
+ * prefixes) is exactly as before.  `opts` and `info` may be NULL.
+ * Turtle and TriG @prefix bindings are added to kb's prefix table
+ * (except for the urn:lore: namespace, which is lore's own).  Large
+ * N-Triples and N-Quads files go through a path built for them: terms
+ * are interned with caches for repeated subjects and predicates, facts
+ * are sorted and merged into the indexes once.
+ * Returns LORE_OK; LORE_ERR_SYNTAX with the message
+ * `FILE:LINE:COLUMN: what was expected` (a failure found after parsing,
+ * such as a term lore cannot hold, names the statement instead of a
+ * column); LORE_ERR_IO (cannot open or read: the message says why);
+ * LORE_ERR_ARG (unknown format, a bad opts->source, JSON: read JSON with
+ * the Lua module's kb:load); LORE_ERR_STATE (a batch or load is open);
+ * LORE_ERR_INTERRUPT (lore_kb_interrupt or the progress callback);
+ * LORE_ERR_LIMIT; LORE_ERR_NOMEM.  Inside a transaction the added facts
+ * belong to it (lore_rollback takes them back).  Iterators opened before
+ * a load that added facts return LORE_ERR_CHANGED.  serd, the RDF
+ * library, allocates its parser buffers with malloc, outside `alloc`. */
+LORE_API int lore_import(lore_kb *kb, const char *path, const lore_load_opts *opts,
+                         lore_load_info *info);
+
+/* The same, reading text[0..len) (need not be NUL-terminated); `name`
+ * stands for the file in messages (NULL: "string").  opts->format must
+ * name a format (there is no extension to go by). */
+LORE_API int lore_import_string(lore_kb *kb, const char *text, size_t len, const char *name,
+                                const lore_load_opts *opts, lore_load_info *info);
+
+/* Where lore_export_to writes: returns the number of bytes taken (less
+ * than len is a write error, which stops the export). */
+typedef size_t (*lore_write_fn)(void *ud, const void *buf, size_t len);
+
+typedef struct lore_export_opts {
+    lore_format format; /* LORE_FORMAT_AUTO: from the file name */
+} lore_export_opts;
+
+/* Writes every asserted fact of kb to `path` in a format of lore_format,
+ * deterministically: the same facts give the same bytes, whatever the
+ * order they were added in.  Facts are grouped by source (the default
+ * source first, then sources in lore_compare order) and sorted by
+ * subject, predicate and object in lore_compare order.  N-Quads, TriG and
+ * JSON keep sources (a fact with two sources is written twice); N-Triples
+ * and Turtle have no graphs and write each fact once.  Turtle and TriG
+ * start with kb's prefixes.  Facts that rules derive but no source
+ * asserts are not written.  The file is written beside `path` and renamed
+ * over it at the end, so `path` is never left half-written.  *written (may
+ * be NULL) gets the number of facts (statements) written.
+ * Returns LORE_OK; LORE_ERR_ARG (unknown format; N-Quads/TriG: a source
+ * that is not a symbol, which no RDF graph name can stand for);
+ * LORE_ERR_IO (with the reason); LORE_ERR_STATE (a batch is open);
+ * LORE_ERR_NOMEM. */
+LORE_API int lore_export(lore_kb *kb, const char *path, const lore_export_opts *opts,
+                         uint64_t *written);
+
+/* The same, through `write` (format must not be LORE_FORMAT_AUTO). */
+LORE_API int lore_export_to(lore_kb *kb, lore_format format, lore_write_fn write, void *ud,
+                            uint64_t *written);
+
 #ifdef __cplusplus
 }
 #endif

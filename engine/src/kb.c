@@ -147,6 +147,7 @@ void lore_kb_free(lore_kb *kb)
     journal_close(kb);
     store_free(&kb->st);
     dict_free(&kb->d);
+    prefixes_free(&kb->m, &kb->px);
     mem m = kb->m;
     mem_free(&m, kb, 1, sizeof *kb);
 }
@@ -201,7 +202,12 @@ int lore_intern(lore_kb *kb, const lore_value *v, lore_id *id)
     if (kb->batch)
         return kb_busy(kb, "lore_intern");
     const char *why = NULL;
-    int rc = dict_intern(&kb->d, v, id, &why);
+    expansion x;
+    const lore_value *ev = kb_expand(kb, v, &x);
+    if (!ev)
+        return kb_nomem(kb);
+    int rc = dict_intern(&kb->d, ev, id, &why);
+    kb_expand_done(kb, &x);
     return rc == LORE_OK ? rc : value_error(kb, rc, "lore_intern", why);
 }
 
@@ -209,7 +215,12 @@ int lore_lookup(lore_kb *kb, const lore_value *v, lore_id *id)
 {
     kb_clear(kb);
     const char *why = NULL;
-    int rc = dict_lookup(&kb->d, v, id, &why);
+    expansion x;
+    const lore_value *ev = kb_expand(kb, v, &x);
+    if (!ev)
+        return kb_nomem(kb);
+    int rc = dict_lookup(&kb->d, ev, id, &why);
+    kb_expand_done(kb, &x);
     if (rc == LORE_OK || rc == LORE_ERR_NOTFOUND)
         return rc;
     return value_error(kb, rc, "lore_lookup", why);
@@ -492,7 +503,12 @@ int lore_batch_new(lore_kb *kb, lore_batch **bp)
 int lore_batch_intern(lore_batch *b, const lore_value *v, lore_id *id)
 {
     const char *why = NULL;
-    int rc = dict_intern(&b->kb->d, v, id, &why);
+    expansion x;
+    const lore_value *ev = kb_expand(b->kb, v, &x);
+    if (!ev)
+        return kb_nomem(b->kb);
+    int rc = dict_intern(&b->kb->d, ev, id, &why);
+    kb_expand_done(b->kb, &x);
     return rc == LORE_OK ? rc : value_error(b->kb, rc, "lore_batch_intern", why);
 }
 

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 
 #include "dict.h"
+#include "prefix.h"
 #include "store.h"
 
 struct lore_kb {
@@ -16,6 +17,7 @@ struct lore_kb {
     store st;
     struct lore_batch *batch; /* the open batch, if any */
     struct journal *jr;       /* opened from a file (journal.c), else NULL */
+    prefixes px;              /* prefix table (prefix.h) */
     volatile sig_atomic_t interrupted;
     const volatile sig_atomic_t *watch; /* a host's interrupt flag (lore_kb_watch) */
     char err[512];

@@ -854,9 +854,12 @@ static int fold_extra(store *st, rebuild_ctx *cx, const uint32_t *extra, size_t 
 
 /* Rebuilds base from the old base, every pend fact and `extra` (rows of
  * `stride` ids sorted by SPO; with stride 3 every row has meta xmeta).
- * Dead facts are dropped unless in a transaction.  Atomic. */
+ * Dead facts are dropped unless in a transaction.  Atomic.  With
+ * extra_cap != 0, extra was allocated with extra_cap ids and is freed as
+ * soon as it is merged (before the other orderings are built, which keeps
+ * the peak of a bulk load low), or on failure. */
 static int rebuild(store *st, const uint32_t *extra, size_t nextra, int stride, uint32_t xmeta,
-                   size_t *added)
+                   size_t *added, size_t extra_cap)
 {
     int rc = LORE_OK;
     int keep_dead = st->in_txn;
@@ -983,6 +986,10 @@ static int rebuild(store *st, const uint32_t *extra, size_t nextra, int stride, 
         soff[cand[0] + 1]++;
         out++;
     }
+    if (extra_cap) {
+        mem_free(&st->m, (void *)extra, extra_cap, sizeof *extra);
+        extra = NULL, extra_cap = 0;
+    }
     for (uint32_t k = 0; k < nb->nkeys; k++)
         soff[k + 1] += soff[k];
     nb->n = out;
@@ -1059,6 +1066,8 @@ cleanup:
     mem_free(&st->m, scratch, nscratch, sizeof *scratch);
     mem_free(&st->m, cx.created, cx.createcap, sizeof *cx.created);
     mem_free(&st->m, cx.replaced, cx.replacecap, sizeof *cx.replaced);
+    if (extra_cap)
+        mem_free(&st->m, (void *)extra, extra_cap, sizeof *extra);
     return rc;
 }
 
@@ -1071,7 +1080,7 @@ static int maintain(store *st)
     if (st->in_txn)
         return LORE_OK;
     if ((st->npend > st->pend_min && st->npend > nb) || (dead > 1024 && dead > st->nlive / 8))
-        return rebuild(st, NULL, 0, 3, 0, NULL);
+        return rebuild(st, NULL, 0, 3, 0, NULL, 0);
     return LORE_OK;
 }
 
@@ -1085,7 +1094,7 @@ int store_prepare(store *st)
         return LORE_OK;
     size_t nb = st->b ? st->b->n : 0, inruns = st->npend - st->ntail;
     if (!st->in_txn && (st->ntail > st->tail_max + nb / 8 || inruns + st->ntail > nb / 2 + st->tail_max))
-        return rebuild(st, NULL, 0, 3, 0, NULL);
+        return rebuild(st, NULL, 0, 3, 0, NULL, 0);
     if (st->nruns == RUN_MAX && merge_last_runs(st) != LORE_OK)
         return LORE_ERR_NOMEM;
     /* dead rows go, unless a rollback may still need them */
@@ -1288,22 +1297,61 @@ cleanup:
     return rc;
 }
 
+/* Sorts bulk rows by SPO: rows that come nearly in subject order (a file
+ * grouped by subject) take a linear path, others a bucket sort. */
+static int sort_bulk(store *st, uint32_t *rows, size_t n, int stride)
+{
+    size_t strays = sort_count_strays(rows, n, stride);
+    if (strays <= n / 8) {
+        uint32_t *spare = NULL;
+        if (strays) {
+            spare = mem_alloc(&st->m, (size_t)stride * strays, sizeof *spare);
+            if (!spare)
+                return LORE_ERR_NOMEM;
+        }
+        sort_rows_strays(rows, n, stride, spare, strays);
+        mem_free(&st->m, spare, (size_t)stride * strays, sizeof *spare);
+        return LORE_OK;
+    }
+    uint32_t maxs = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[(size_t)stride * i] > maxs)
+            maxs = rows[(size_t)stride * i];
+    uint32_t *scratch = mem_alloc(&st->m, 2 * ((size_t)maxs + 2), sizeof *scratch);
+    if (!scratch)
+        return LORE_ERR_NOMEM;
+    sort_rows_bucketed(rows, n, stride, maxs + 1, scratch);
+    mem_free(&st->m, scratch, 2 * ((size_t)maxs + 2), sizeof *scratch);
+    return LORE_OK;
+}
+
 int store_bulk(store *st, uint32_t *facts, size_t n, size_t *added)
 {
     if (added)
         *added = 0;
     if (n == 0)
         return LORE_OK;
-    uint32_t maxs = 0;
-    for (size_t i = 0; i < n; i++)
-        if (facts[4 * i] > maxs)
-            maxs = facts[4 * i];
-    uint32_t *scratch = mem_alloc(&st->m, 2 * ((size_t)maxs + 2), sizeof *scratch);
-    if (!scratch)
-        return LORE_ERR_NOMEM;
-    sort_rows_bucketed(facts, n, 4, maxs + 1, scratch);
-    mem_free(&st->m, scratch, 2 * ((size_t)maxs + 2), sizeof *scratch);
-    return rebuild(st, facts, n, 4, 0, added);
+    int rc = sort_bulk(st, facts, n, 4);
+    if (rc != LORE_OK)
+        return rc;
+    return rebuild(st, facts, n, 4, 0, added, 0);
+}
+
+int store_bulk_take(store *st, uint32_t *rows, size_t n, size_t cap, int stride, uint32_t meta,
+                    size_t *added)
+{
+    if (added)
+        *added = 0;
+    if (n == 0) {
+        mem_free(&st->m, rows, cap, sizeof *rows);
+        return LORE_OK;
+    }
+    int rc = sort_bulk(st, rows, n, stride);
+    if (rc != LORE_OK) {
+        mem_free(&st->m, rows, cap, sizeof *rows);
+        return rc;
+    }
+    return rebuild(st, rows, n, stride, meta, added, cap);
 }
 
 /* ------------------------------------------------------------------ */
