@@ -724,8 +724,9 @@ typedef int (*lore_progress_fn)(void *ud, uint64_t bytes, uint64_t total, uint64
 
 typedef struct lore_load_opts {
     lore_format format;        /* LORE_FORMAT_AUTO: from the file name */
-    lore_id source;            /* source of facts outside any named graph
-                                  (0: the default source) */
+    const lore_value *source;  /* source of facts outside any named graph
+                                  (NULL: the default source); interned as
+                                  part of the load */
     const char *base;          /* base IRI for relative IRIs in Turtle and
                                   TriG; NULL: the file's own file:// IRI */
     lore_progress_fn progress; /* may be NULL */
@@ -750,8 +751,8 @@ typedef struct lore_load_info {
  * `FILE:LINE:COLUMN: what was expected` (a failure found after parsing,
  * such as a term lore cannot hold, names the statement instead of a
  * column); LORE_ERR_IO (cannot open or read: the message says why);
- * LORE_ERR_ARG (unknown format, a bad opts->source, JSON: read JSON with
- * the Lua module's kb:load); LORE_ERR_STATE (a batch or load is open);
+ * LORE_ERR_ARG (unknown format, an invalid opts->source, JSON: read JSON
+ * with the Lua module's kb:load); LORE_ERR_STATE (a batch or load is open);
  * LORE_ERR_INTERRUPT (lore_kb_interrupt or the progress callback);
  * LORE_ERR_LIMIT; LORE_ERR_NOMEM.  Inside a transaction the added facts
  * belong to it (lore_rollback takes them back).  Iterators opened before

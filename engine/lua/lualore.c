@@ -809,6 +809,7 @@ static void lualore_open_parts(lua_State *L)
 {
     lualore_open_query(L);
     lualore_open_persist(L);
+    lualore_open_formats(L);
 }
 
 /* Makes metatable `name` with metamethods `meta` and `methods` as __index. */

@@ -70,6 +70,7 @@ void lualore_add_methods(lua_State *L, const luaL_Reg *kb_methods, const luaL_Re
 /* The binding's parts (lualore_open_parts in lualore.c calls them). */
 void lualore_open_query(lua_State *L);
 void lualore_open_persist(lua_State *L); /* snapshots, durability, transactions */
+void lualore_open_formats(lua_State *L); /* files and formats: RDF, export, prefixes */
 
 /* The interrupt flag of this Lua state: every kb made by lore.new watches
  * it (lore_kb_watch), so a host's SIGINT handler sets it to stop a long

@@ -12,7 +12,7 @@ static void cache_init(name_cache *c, const mem *m)
     sbuf_init(&c->raw, m);
 }
 
-int loader_begin(loader *ld, lore_kb *kb, int turtle, uint32_t default_src)
+int loader_begin(loader *ld, lore_kb *kb, int turtle, const lore_value *default_src)
 {
     memset(ld, 0, sizeof *ld);
     int rc = lore_batch_new(kb, &ld->guard);
@@ -21,7 +21,6 @@ int loader_begin(loader *ld, lore_kb *kb, int turtle, uint32_t default_src)
     ld->kb = kb;
     ld->stride = 3;
     ld->turtle = turtle;
-    ld->src = ld->first_src = ld->default_src = default_src;
     sbuf_init(&ld->key, &kb->m);
     sbuf_init(&ld->tmp, &kb->m);
     sbuf_init(&ld->lex, &kb->m);
@@ -30,6 +29,23 @@ int loader_begin(loader *ld, lore_kb *kb, int turtle, uint32_t default_src)
     cache_init(&ld->graph, &kb->m);
     for (int i = 0; i < PCACHE; i++)
         cache_init(&ld->pred[i], &kb->m);
+    if (default_src) {
+        uint32_t id;
+        const char *why = NULL;
+        expansion x; /* a source named ex:g means what lore_intern makes of it */
+        const lore_value *v = kb_expand(kb, default_src, &x);
+        rc = v ? dict_intern(&kb->d, v, &id, &why) : LORE_ERR_NOMEM;
+        kb_expand_done(kb, &x);
+        if (rc == LORE_OK && id > META_PAYLOAD)
+            rc = LORE_ERR_LIMIT;
+        if (rc != LORE_OK) {
+            loader_abort(ld);
+            if (rc == LORE_ERR_NOMEM)
+                return kb_nomem(kb);
+            return kb_fail(kb, rc, "source: expected %s", why ? why : "an id under 2^29");
+        }
+        ld->src = ld->first_src = ld->default_src = id;
+    }
     return LORE_OK;
 }
 

@@ -51,9 +51,10 @@ typedef struct loader {
 
 /* Opens a loader on kb (which must have no open batch).  `turtle`: blank
  * labels come from serd's Turtle/TriG reader (see rdfterm.h).
- * default_src: the source of facts outside any graph.  LORE_OK, or a
- * failure with kb's message set. */
-int loader_begin(loader *ld, lore_kb *kb, int turtle, uint32_t default_src);
+ * default_src: the source of facts outside any graph (NULL: the default
+ * source), interned by the load.  LORE_OK, or a failure with kb's message
+ * set (then the loader is closed). */
+int loader_begin(loader *ld, lore_kb *kb, int turtle, const lore_value *default_src);
 
 /* Sets the graph of the next triples (NULL or RDF_NONE: default graph). */
 int loader_graph(loader *ld, const rdf_node *g);

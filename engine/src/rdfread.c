@@ -113,7 +113,7 @@ static size_t source_read(void *buf, size_t size, size_t nmemb, void *stream)
     }
     c->bytes += got;
     if (rdfread_tick(c->kb, c->progress, c->pud, c->bytes, c->total, c->ld.statements,
-                     &c->next_report, got == 0) != 0) {
+                     &c->next_report, got < want) != 0) {
         c->stopped = 1;
         return 0;
     }
@@ -361,11 +361,9 @@ static SerdNode file_base(const char *path)
 
 static int check_opts(lore_kb *kb, const char *fn, const lore_load_opts *o)
 {
-    if (o && o->source != 0 && !dict_valid(&kb->d, o->source))
-        return kb_fail(kb, LORE_ERR_ARG, "%s: source is not a term id (%u)", fn,
-                       (unsigned)o->source);
-    if (o && o->source > META_PAYLOAD)
-        return kb_fail(kb, LORE_ERR_LIMIT, "%s: source id over 2^29", fn);
+    const char *why = NULL;
+    if (o && o->source && lore_check_value(o->source, &why) != LORE_OK)
+        return kb_fail(kb, LORE_ERR_ARG, "%s: source: expected %s", fn, why);
     return LORE_OK;
 }
 
@@ -449,7 +447,7 @@ static int import(lore_kb *kb, const char *fn, rctx *c, const lore_load_opts *o,
     c->turtle = f == LORE_FORMAT_TURTLE || f == LORE_FORMAT_TRIG;
     c->progress = o ? o->progress : NULL;
     c->pud = o ? o->progress_ud : NULL;
-    int rc = loader_begin(&c->ld, kb, c->turtle, o ? o->source : 0);
+    int rc = loader_begin(&c->ld, kb, c->turtle, o ? o->source : NULL);
     if (rc != LORE_OK)
         return rc;
     for (int i = 0; i < 6; i++)
