@@ -464,8 +464,11 @@ function kb_methods:load(path, opts)
   fmt = fmt and fmt:lower()
   local loader = loaders[fmt]
   if not loader then
-    return nil, format("%s: unknown format '%s' (expected one of: %s)", path, tostring(fmt),
-      (function() local k = {} for name in pairs(loaders) do k[#k + 1] = name end sort(k) return concat(k, ", ") end)())
+    local names = {}
+    for name in pairs(loaders) do names[#names + 1] = name end
+    sort(names)
+    local what = fmt and format("unknown format '%s'", fmt) or "no format (the name has no extension)"
+    return nil, format("%s: %s (expected one of: %s)", path, what, concat(names, ", "))
   end
   return loader(self, path, opts)
 end

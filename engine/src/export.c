@@ -192,47 +192,11 @@ typedef struct rdfw {
     SerdEnv *env;
     SerdWriter *w;
     sbuf buf[4], dt[4];
-    const char *xsd_prefix; /* bound to NS_XSD in the output, or NULL */
-    char xsd_name[16];
 } rdfw;
 
 static SerdNode snode(SerdType t, const char *s, size_t n)
 {
     return serd_node_from_substring(t, (const uint8_t *)s, n);
-}
-
-/* serd writes xsd:integer, xsd:boolean and some xsd:decimal literals bare
- * in Turtle, without checking them: a verbatim literal of those types
- * that is not a valid bare token gets its datatype as a CURIE instead. */
-static int bare_token_ok(const rdf_node *n)
-{
-    size_t k = sizeof NS_XSD - 1, i = 0;
-    const char *s = n->str;
-    size_t len = n->len;
-    if (!n->dt || n->dtlen <= k || memcmp(n->dt, NS_XSD, k) != 0)
-        return 1;
-    const char *local = n->dt + k;
-    size_t ll = n->dtlen - k;
-    if (ll == 7 && memcmp(local, "boolean", 7) == 0)
-        return (len == 4 && memcmp(s, "true", 4) == 0) || (len == 5 && memcmp(s, "false", 5) == 0);
-    int integer = ll == 7 && memcmp(local, "integer", 7) == 0;
-    int decimal = ll == 7 && memcmp(local, "decimal", 7) == 0;
-    if (!integer && !decimal)
-        return 1;
-    if (decimal && (!memchr(s, '.', len) || (len && s[len - 1] == '.')))
-        return 1; /* serd quotes these */
-    if (i < len && (s[i] == '+' || s[i] == '-'))
-        i++;
-    size_t digits = 0, dots = 0;
-    for (; i < len; i++) {
-        if (s[i] >= '0' && s[i] <= '9')
-            digits++;
-        else if (s[i] == '.' && decimal && !dots)
-            dots++;
-        else
-            return 0;
-    }
-    return digits > 0;
 }
 
 static int write_statement(rdfw *rw, const xrow *r)
@@ -258,16 +222,6 @@ static int write_statement(rdfw *rw, const xrow *r)
             lang = snode(SERD_LITERAL, o->lang, o->langlen);
         } else if (o->dt) {
             dt = snode(SERD_URI, o->dt, o->dtlen);
-            if (rw->turtle && !bare_token_ok(o)) {
-                /* datatype as xsd:local, which serd leaves quoted */
-                sbuf *b = &rw->dt[0];
-                sbuf_reset(b);
-                size_t k = sizeof NS_XSD - 1;
-                if (sbuf_put(b, rw->xsd_prefix, strlen(rw->xsd_prefix)) || sbuf_putc(b, ':') ||
-                    sbuf_put(b, o->dt + k, o->dtlen - k))
-                    return LORE_ERR_NOMEM;
-                dt = snode(SERD_CURIE, b->p, b->n);
-            }
         }
     }
     SerdStatus st =
@@ -286,33 +240,22 @@ static int set_prefix(rdfw *rw, const char *name, const char *iri)
     return LORE_OK;
 }
 
-/* What Turtle and TriG output needs besides kb's prefixes: `lore:` for
- * plain names and an xsd prefix when some literal needs one. */
-static void scan_needs(rdfw *rw, int *plain, int *xsd)
+/* Whether Turtle and TriG output needs `lore:` for plain names. */
+static int needs_lore_prefix(rdfw *rw)
 {
-    *plain = *xsd = 0;
     const xfacts *x = rw->x;
-    for (size_t i = 0; i < x->n && !(*plain && *xsd); i++) {
+    for (size_t i = 0; i < x->n; i++) {
         const xrow *r = &x->rows[i];
         uint32_t ranks[3] = {r->s, r->p, r->o};
         for (int k = 0; k < 3; k++) {
             const term *t = dict_term(&rw->kb->d, xid(x, ranks[k]));
-            if (t->kind != LORE_SYMBOL)
-                continue;
-            if (t->len && t->u.str[0] != '<' && t->u.str[0] != '"' &&
+            if (t->kind == LORE_SYMBOL && t->len && t->u.str[0] != '<' && t->u.str[0] != '"' &&
                 !(t->len > 2 && t->u.str[0] == '_' && t->u.str[1] == ':' &&
                   rdf_label_ok(t->u.str + 2, t->len - 2)))
-                *plain = 1;
-            if (k == 2 && t->len && t->u.str[0] == '"' && !*xsd) {
-                lore_value v;
-                rdf_node n;
-                dict_get(&rw->kb->d, xid(x, ranks[k]), &v);
-                if (rdf_term_node(&v, POS_OBJECT, 1, &n, &rw->buf[3], &rw->dt[3]) == LORE_OK &&
-                    n.type == RDF_LITERAL && !bare_token_ok(&n))
-                    *xsd = 1;
-            }
+                return 1;
         }
     }
+    return 0;
 }
 
 static int write_rdf(const xfacts *x, lore_format f, xout *o)
@@ -337,12 +280,12 @@ static int write_rdf(const xfacts *x, lore_format f, xout *o)
             dict_get(&kb->d, xid(x, x->rows[i].src - 1), &v);
             if (v.kind != LORE_SYMBOL) {
                 rc = kb_fail(kb, LORE_ERR_ARG,
-                             "a source that is not a symbol cannot name an RDF graph (a %s)",
-                             v.kind == LORE_TEXT      ? "text"
-                             : v.kind == LORE_INTEGER ? "integer"
-                             : v.kind == LORE_NUMBER  ? "number"
-                             : v.kind == LORE_BOOLEAN ? "boolean"
-                                                      : "date");
+                             "a source that is not a symbol cannot name an RDF graph (found %s)",
+                             v.kind == LORE_TEXT      ? "a text"
+                             : v.kind == LORE_INTEGER ? "an integer"
+                             : v.kind == LORE_NUMBER  ? "a number"
+                             : v.kind == LORE_BOOLEAN ? "a boolean"
+                                                      : "a date");
                 goto cleanup;
             }
         }
@@ -361,25 +304,10 @@ static int write_rdf(const xfacts *x, lore_format f, xout *o)
         goto cleanup;
     }
     if (rw.turtle) {
-        int plain, xsd;
-        scan_needs(&rw, &plain, &xsd);
-        for (size_t i = 0; i < kb->px.n; i++) {
-            const prefix *p = &kb->px.v[i];
-            TRY(set_prefix(&rw, p->name, p->iri));
-            if (strcmp(p->iri, NS_XSD) == 0 && !rw.xsd_prefix)
-                rw.xsd_prefix = p->name;
-        }
-        if (plain && !prefixes_find(&kb->px, "lore", 4))
+        for (size_t i = 0; i < kb->px.n; i++)
+            TRY(set_prefix(&rw, kb->px.v[i].name, kb->px.v[i].iri));
+        if (!prefixes_find(&kb->px, "lore", 4) && needs_lore_prefix(&rw))
             TRY(set_prefix(&rw, "lore", URN_LORE));
-        if (xsd && !rw.xsd_prefix) {
-            strcpy(rw.xsd_name, "xsd");
-            for (int k = 1; prefixes_find(&kb->px, rw.xsd_name, strlen(rw.xsd_name)); k++)
-                snprintf(rw.xsd_name, sizeof rw.xsd_name, "xsd%d", k);
-            TRY(set_prefix(&rw, rw.xsd_name, NS_XSD));
-            rw.xsd_prefix = rw.xsd_name;
-        }
-        if (!rw.xsd_prefix)
-            rw.xsd_prefix = "xsd"; /* unused: no literal needs it */
     }
     for (size_t i = 0; i < x->n; i++) {
         rc = write_statement(&rw, &x->rows[i]);

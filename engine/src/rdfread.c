@@ -142,6 +142,31 @@ int rdfread_tick(lore_kb *kb, lore_progress_fn progress, void *ud, uint64_t byte
 /* ------------------------------------------------------------------ */
 /* serd's callbacks                                                   */
 
+/* serd's messages, said as what was expected (serd 0.30).  Others pass
+ * through as serd wrote them. */
+static const struct {
+    const char *serd, *lore;
+} serd_messages[] = {
+    {"bad verb", "expected a predicate (an IRI)"},
+    {"bad subject", "expected a subject (an IRI or a blank node)"},
+    {"bad object", "expected an object (an IRI, a blank node or a literal)"},
+    {"bad literal", "expected a literal: \"text\" with an optional @language or ^^<datatype>"},
+    {"unexpected end of file", "unexpected end of file (expected the rest of a statement, "
+                               "ending with '.')"},
+    {"missing ';' or '.'", "expected '.' (or ';') after the object"},
+    {"missing IRI scheme", "expected an absolute IRI (with a scheme, like http:)"},
+    {"expected IRI scheme", "expected an absolute IRI (with a scheme, like http:)"},
+    {"line end in short string", "expected the closing quote of the string on the same line"},
+    {"end of file in long string", "expected the closing \"\"\" of a long string before the end "
+                                   "of the file"},
+    {"invalid UTF-8 start", "expected UTF-8 text (found an invalid byte)"},
+    {"invalid escape", "expected an escape like \\n, \\\" or \\uXXXX after a backslash"},
+    {"invalid IRI character", "expected an IRI without spaces or <>\"{}|^`\\ (write them "
+                              "%-escaped)"},
+    {"found both `b' and `B' blank IDs", "expected blank node labels that do not mix _:b<digits> "
+                                         "and _:B<digits> (serd cannot keep them apart)"},
+};
+
 static SerdStatus on_error(void *handle, const SerdError *e)
 {
     rctx *c = handle;
@@ -155,7 +180,18 @@ static SerdStatus on_error(void *handle, const SerdError *e)
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
         msg[--n] = '\0';
-    snprintf(c->serd_error, sizeof c->serd_error, "%s:%u:%u: %s", c->name, e->line, e->col, msg);
+    char *nt = strstr(msg, ", not `");
+    if (nt && ((unsigned char)nt[7] < 0x20 || (unsigned char)nt[7] >= 0x80))
+        *nt = '\0', n = strlen(msg); /* serd quoted a byte past the end */
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)msg[i] < 0x20)
+            msg[i] = '?';
+    const char *what = msg;
+    for (size_t i = 0; i < sizeof serd_messages / sizeof serd_messages[0]; i++)
+        if (strncmp(msg, serd_messages[i].serd, strlen(serd_messages[i].serd)) == 0)
+            what = serd_messages[i].lore;
+    snprintf(c->serd_error, sizeof c->serd_error, "%s:%u:%u: %s", c->name, e->line,
+             e->col ? e->col : 1, what);
     c->have_serd_error = 1;
     return SERD_SUCCESS;
 }
@@ -414,6 +450,8 @@ static int parse_serd(rctx *c, const lore_load_opts *o)
             rc = kb_fail(kb, LORE_ERR_SYNTAX,
                          "%s: undefined prefix '%.*s' (expected a name declared with @prefix)",
                          c->name, pl, c->curie);
+    } else if (c->failed == LORE_ERR_NOMEM) {
+        rc = kb_nomem(kb);
     } else if (c->failed) {
         char what[sizeof kb->err];
         snprintf(what, sizeof what, "%s", kb->err);

@@ -765,6 +765,40 @@ static int literal_node(const lore_value *v, rdf_node *out, sbuf *buf)
     return LORE_OK;
 }
 
+/* serd writes xsd:integer, xsd:boolean and some xsd:decimal literals bare
+ * in Turtle and TriG without checking them: 1 if n, so written, reads
+ * back as the same literal. */
+static int bare_token_ok(const rdf_node *n)
+{
+    size_t k = sizeof NS_XSD - 1, i = 0;
+    const char *s = n->str;
+    size_t len = n->len;
+    if (!n->dt || n->dtlen <= k || memcmp(n->dt, NS_XSD, k) != 0)
+        return 1;
+    const char *local = n->dt + k;
+    size_t ll = n->dtlen - k;
+    if (ll == 7 && memcmp(local, "boolean", 7) == 0)
+        return (len == 4 && memcmp(s, "true", 4) == 0) || (len == 5 && memcmp(s, "false", 5) == 0);
+    int integer = ll == 7 && memcmp(local, "integer", 7) == 0;
+    int decimal = ll == 7 && memcmp(local, "decimal", 7) == 0;
+    if (!integer && !decimal)
+        return 1;
+    if (decimal && (!memchr(s, '.', len) || (len && s[len - 1] == '.')))
+        return 1; /* serd quotes these */
+    if (i < len && (s[i] == '+' || s[i] == '-'))
+        i++;
+    size_t digits = 0, dots = 0;
+    for (; i < len; i++) {
+        if (s[i] >= '0' && s[i] <= '9')
+            digits++;
+        else if (s[i] == '.' && decimal && !dots)
+            dots++;
+        else
+            return 0;
+    }
+    return digits > 0;
+}
+
 /* 1 if symbol s is the N-Triples form of a literal lore cannot hold,
  * written exactly as the reader would write it: then it is written as
  * that literal.  *node (strings in lex and s) is the literal. */
@@ -772,6 +806,8 @@ static int faithful_verbatim(const char *s, size_t n, sbuf *lex, rdf_node *node,
 {
     if (n < 2 || s[0] != '"' || rdf_nt_literal_parse(s, n, lex, node) != 0)
         return 0;
+    if (memchr(node->str, 0, node->len))
+        return 0; /* serd's writer stops at a NUL */
     lore_value v;
     if (rdf_literal_value(node, &v, tmp) != LORE_OK)
         return 0;
@@ -853,7 +889,7 @@ int rdf_term_node(const lore_value *v, int pos, int turtle, rdf_node *out, sbuf 
     if (pos == POS_OBJECT) {
         sbuf tmp;
         sbuf_init(&tmp, buf->m);
-        int ok = faithful_verbatim(s, n, buf, out, &tmp);
+        int ok = faithful_verbatim(s, n, buf, out, &tmp) && (!turtle || bare_token_ok(out));
         sbuf_free(&tmp);
         if (ok) {
             /* the datatype points into s (the dictionary's copy): give
