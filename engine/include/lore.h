@@ -786,10 +786,10 @@ typedef struct lore_export_opts {
  * asserts are not written.  The file is written beside `path` and renamed
  * over it at the end, so `path` is never left half-written.  *written (may
  * be NULL) gets the number of facts (statements) written.
- * Returns LORE_OK; LORE_ERR_ARG (unknown format; N-Quads/TriG: a source
- * that is not a symbol, which no RDF graph name can stand for);
- * LORE_ERR_IO (with the reason); LORE_ERR_STATE (a batch is open);
- * LORE_ERR_NOMEM. */
+ * A source that is not a symbol (a text, a number...) names its graph
+ * with a `urn:lore-literal:` IRI, which reads back as that term.
+ * Returns LORE_OK; LORE_ERR_ARG (unknown format); LORE_ERR_IO (with the
+ * reason); LORE_ERR_STATE (a batch is open); LORE_ERR_NOMEM. */
 LORE_API int lore_export(lore_kb *kb, const char *path, const lore_export_opts *opts,
                          uint64_t *written);
 

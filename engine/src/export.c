@@ -271,25 +271,6 @@ static int write_rdf(const xfacts *x, lore_format f, xout *o)
         sbuf_init(&rw.buf[k], &kb->m);
         sbuf_init(&rw.dt[k], &kb->m);
     }
-    /* a source that is not a symbol cannot name a graph */
-    if (rw.graphs) {
-        for (size_t i = 0; i < x->n; i++) {
-            if (!x->rows[i].src)
-                continue;
-            lore_value v;
-            dict_get(&kb->d, xid(x, x->rows[i].src - 1), &v);
-            if (v.kind != LORE_SYMBOL) {
-                rc = kb_fail(kb, LORE_ERR_ARG,
-                             "a source that is not a symbol cannot name an RDF graph (found %s)",
-                             v.kind == LORE_TEXT      ? "a text"
-                             : v.kind == LORE_INTEGER ? "an integer"
-                             : v.kind == LORE_NUMBER  ? "a number"
-                             : v.kind == LORE_BOOLEAN ? "a boolean"
-                                                      : "a date");
-                goto cleanup;
-            }
-        }
-    }
     static const SerdSyntax syn[] = {SERD_NTRIPLES, SERD_NTRIPLES, SERD_NQUADS, SERD_TURTLE,
                                      SERD_TRIG};
     rw.env = serd_env_new(NULL);

@@ -369,6 +369,44 @@ static void place_curie(rctx *c, unsigned *line, unsigned *col)
     }
 }
 
+/* The line of statement number k (1-based) of N-Triples or N-Quads
+ * input: its k-th line holding more than blanks and a comment.  For the
+ * few malformed inputs serd rejects without saying where. */
+static unsigned statement_line(rctx *c, uint64_t k)
+{
+    char buf[4096];
+    size_t pos = 0, n;
+    unsigned line = 1;
+    int content = 0, comment = 0;
+    uint64_t seen = 0;
+    if (c->f)
+        rewind(c->f);
+    for (;;) {
+        if (c->f) {
+            n = fread(buf, 1, sizeof buf, c->f);
+        } else {
+            n = c->textlen - pos < sizeof buf ? c->textlen - pos : sizeof buf;
+            memcpy(buf, c->text + pos, n);
+            pos += n;
+        }
+        if (n == 0)
+            return content ? line : 0;
+        for (size_t i = 0; i < n; i++) {
+            char ch = buf[i];
+            if (ch == '\n' || ch == '\r') {
+                line += ch == '\n';
+                content = comment = 0;
+            } else if (!content && !comment && ch == '#') {
+                comment = 1;
+            } else if (!comment && !content && ch != ' ' && ch != '\t') {
+                content = 1;
+                if (++seen == k)
+                    return line;
+            }
+        }
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* lore_import                                                        */
 
@@ -457,9 +495,17 @@ static int parse_serd(rctx *c, const lore_load_opts *o)
         snprintf(what, sizeof what, "%s", kb->err);
         rc = kb_fail(kb, c->failed, "%.200s: statement %llu: %.250s", c->name,
                      (unsigned long long)c->ld.statements + 1, what);
-    } else if (c->have_serd_error || st > SERD_FAILURE) {
-        rc = kb_fail(kb, LORE_ERR_SYNTAX, "%s",
-                     c->have_serd_error ? c->serd_error : "malformed input");
+    } else if (c->have_serd_error) {
+        rc = kb_fail(kb, LORE_ERR_SYNTAX, "%s", c->serd_error);
+    } else if (st > SERD_FAILURE) {
+        unsigned line = c->turtle ? 0 : statement_line(c, c->ld.statements + 1);
+        if (line)
+            rc = kb_fail(kb, LORE_ERR_SYNTAX,
+                         "%s:%u:1: expected a statement: subject, predicate, object%s and '.'",
+                         c->name, line, c->syntax == SERD_NQUADS ? ", an optional graph" : "");
+        else
+            rc = kb_fail(kb, LORE_ERR_SYNTAX, "%s: malformed input (the parser gave no position)",
+                         c->name);
     }
     serd_env_free(c->env);
     c->env = NULL;

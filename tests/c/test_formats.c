@@ -374,20 +374,20 @@ static void test_writing(void **state)
         "<urn:lore:nato> <urn:lore:nato> \"2024\"^^<http://www.w3.org/2001/XMLSchema#gYear> "
         "<urn:lore:nato> .\n");
     free(nq);
-    /* a source that is not a symbol names no graph */
+    /* a source that is not a symbol names its graph with urn:lore-literal */
     lore_value five = lore_integer(5);
     lore_id f;
     assert_int_equal(lore_intern(kb, &five, &f), LORE_OK);
     assert_int_equal(lore_add(kb, id[0], id[0], id[0], f), LORE_OK);
-    membuf b = {NULL, 0, 0};
-    assert_int_equal(lore_export_to(kb, LORE_FORMAT_TRIG, mem_write, &b, NULL), LORE_ERR_ARG);
-    assert_string_equal(lore_errmsg(kb),
-                        "a source that is not a symbol cannot name an RDF graph (found an integer)");
-    free(b.p);
-    /* N-Triples and JSON still work: they need no graph name */
-    char *nt = export_str(kb, LORE_FORMAT_NTRIPLES), *js = export_str(kb, LORE_FORMAT_JSON);
-    assert_non_null(strstr(js, "{\"source\": 5, \"facts\": [\n      [\"nato\", \"nato\", \"nato\"]"));
-    free(nt), free(js);
+    char *trig = export_str(kb, LORE_FORMAT_TRIG);
+    assert_non_null(strstr(trig, "<urn:lore-literal:%225%22%5E%5E%3Chttp://www.w3.org/2001/"
+                                 "XMLSchema%23integer%3E> {\n\t lore:nato\n\t\tlore:nato lore:nato"));
+    lore_kb *back = new_kb();
+    assert_int_equal(load_str(back, trig, LORE_FORMAT_TRIG), LORE_OK);
+    char *d1 = dump(kb, 0), *d2 = dump(back, 0);
+    assert_string_equal(d1, d2);
+    free(trig), free(d1), free(d2);
+    lore_kb_free(back);
     lore_kb_free(kb);
 }
 
