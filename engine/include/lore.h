@@ -788,8 +788,11 @@ typedef struct lore_export_opts {
  * be NULL) gets the number of facts (statements) written.
  * A source that is not a symbol (a text, a number...) names its graph
  * with a `urn:lore-literal:` IRI, which reads back as that term.
- * Returns LORE_OK; LORE_ERR_ARG (unknown format); LORE_ERR_IO (with the
- * reason); LORE_ERR_STATE (a batch is open); LORE_ERR_NOMEM. */
+ * Returns LORE_OK; LORE_ERR_ARG (unknown format; JSON: a symbol starting
+ * with `?`, which JSON reads as a query variable); LORE_ERR_IO (with the
+ * reason); LORE_ERR_STATE (a batch is open); LORE_ERR_NOMEM.  On failure
+ * lore_export leaves `path` as it was; lore_export_to may have written
+ * part of the output. */
 LORE_API int lore_export(lore_kb *kb, const char *path, const lore_export_opts *opts,
                          uint64_t *written);
 

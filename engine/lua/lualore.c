@@ -715,8 +715,11 @@ static int batch_add(lua_State *L)
             lua_pushfstring(L, "%s, got %s", TERM_EXPECTED, what);
             return 2;
         }
-        /* no variable check here: the loaders check what they read, and
-         * JSON's {"symbol": "?x"} is a symbol that starts with '?' */
+        if (v.kind == LORE_SYMBOL && v.len > 0 && v.str[0] == '?') {
+            lua_pushnil(L);
+            lua_pushfstring(L, "a fact cannot hold the variable '%s'", v.str);
+            return 2;
+        }
         if (lore_batch_intern(lb->b, &v, &t[i]) != LORE_OK) {
             lua_pushnil(L);
             lua_pushstring(L, lore_errmsg(lb->kb));

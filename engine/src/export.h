@@ -48,7 +48,8 @@ static inline void xout_puts(xout *o, const char *s)
 }
 void xout_flush(xout *o);
 
-/* Writes x's rows as JSON; LORE_OK, NOMEM (message set). */
+/* Writes x's rows as JSON: LORE_OK, or LORE_ERR_ARG (message set) before
+ * writing anything when a symbol starts with '?'. */
 int json_write(const xfacts *x, xout *o);
 
 #endif

@@ -72,14 +72,8 @@ static void put_term(xout *o, lore_kb *kb, uint32_t id)
     char num[48], sh[40];
     lore_term(kb, id, &v);
     switch (v.kind) {
-    case LORE_SYMBOL:
-        if (v.len > 0 && v.str[0] == '?') { /* a bare "?x" would read as a variable */
-            xout_puts(o, "{\"symbol\": ");
-            put_string(o, v.str, v.len);
-            xout_puts(o, "}");
-        } else {
-            put_string(o, v.str, v.len);
-        }
+    case LORE_SYMBOL: /* json_write refused those starting with '?' */
+        put_string(o, v.str, v.len);
         return;
     case LORE_TEXT:
         xout_puts(o, "{\"text\": ");
@@ -127,8 +121,30 @@ static void put_term(xout *o, lore_kb *kb, uint32_t id)
     }
 }
 
+/* A symbol starting with '?' has no JSON form: there such strings are
+ * query variables.  Checked before anything is written. */
+static int check_symbols(const xfacts *x)
+{
+    for (size_t i = 0; i < x->n; i++) {
+        const xrow *r = &x->rows[i];
+        uint32_t ranks[4] = {r->src ? r->src - 1 : 0, r->s, r->p, r->o};
+        for (int k = r->src ? 0 : 1; k < 4; k++) {
+            const term *t = dict_term(&x->kb->d, xid(x, ranks[k]));
+            if (t->kind == LORE_SYMBOL && t->len && t->u.str[0] == '?')
+                return kb_fail(x->kb, LORE_ERR_ARG,
+                               "the symbol '%.100s' has no JSON form (strings beginning with ? are "
+                               "query variables there)",
+                               t->u.str);
+        }
+    }
+    return LORE_OK;
+}
+
 int json_write(const xfacts *x, xout *o)
 {
+    int rc = check_symbols(x);
+    if (rc != LORE_OK)
+        return rc;
     xout_puts(o, "{\n  \"lore\": 1,\n  \"facts\": [");
     uint32_t group = 0; /* source rank of the open group; 0: none */
     int first_top = 1, first_in = 1;

@@ -406,6 +406,13 @@ static void test_json_writer(void **state)
         assert_int_equal(lore_intern(kb, &vals[i], &id[i]), LORE_OK);
     for (int i = 1; i < 10; i++)
         assert_int_equal(lore_add(kb, id[0], id[0], id[i], i % 2 ? 0 : id[10]), LORE_OK);
+    /* a symbol starting with '?' has no JSON form: refused before writing */
+    membuf none = {NULL, 0, 0};
+    assert_int_equal(lore_export_to(kb, LORE_FORMAT_JSON, mem_write, &none, NULL), LORE_ERR_ARG);
+    assert_string_equal(lore_errmsg(kb), "the symbol '?x' has no JSON form (strings beginning "
+                                         "with ? are query variables there)");
+    assert_null(none.p);
+    assert_int_equal(lore_remove(kb, id[0], id[0], id[1], LORE_ANY_SOURCE), LORE_OK);
     char *js = export_str(kb, LORE_FORMAT_JSON);
     assert_string_equal(js, "{\n"
                             "  \"lore\": 1,\n"
@@ -414,7 +421,6 @@ static void test_json_writer(void **state)
                             "    [\"a\", \"a\", 0.1],\n"
                             "    [\"a\", \"a\", {\"integer\": \"9007199254740993\"}],\n"
                             "    [\"a\", \"a\", {\"text\": \"q\\\"\\\\\\n\\u0001\"}],\n"
-                            "    [\"a\", \"a\", {\"symbol\": \"?x\"}],\n"
                             "    {\"source\": \"press:s1\", \"facts\": [\n"
                             "      [\"a\", \"a\", {\"number\": -1e999}],\n"
                             "      [\"a\", \"a\", {\"number\": 2}],\n"
