@@ -34,7 +34,7 @@ for d in $data; do
   done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-python3 "$here/report.py" "$work/results/results.jsonl" "$here/RESULTS.md" \
+python3 "$here/report.py" "$work/results/results.jsonl" \
   --command "RUNS=$runs bench/load.sh  (peers: $peers; data: $data)" \
   --when "$start" --load "$load_before / $load_after"
 echo "written: bench/RESULTS.md (Load)"

@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
-"""report.py - turns the rig's results.jsonl of a load run into the "Load"
-section of bench/RESULTS.md (replacing that section, keeping the others):
-a table per file with medians, then lore's ratios to the peers and to its
-own targets.
+"""report.py - turns the rig's results.jsonl of a load run (bench/load.sh)
+into the "Load" section of bench/RESULTS.md (results.py replaces only that
+section): a table per file with medians, then lore against its targets.
 
-  python3 bench/report.py RESULTS.jsonl bench/RESULTS.md --command CMD --when DATE --load LOADAVG
+  python3 bench/report.py RESULTS.jsonl --command CMD --when DATE --load LOADAVG
 """
 import argparse
 import json
 import os
 import platform
-import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import results  # noqa: E402
 
 
 def mib(kb):
@@ -44,7 +46,6 @@ def section(recs, command, when, load):
                 break
     except OSError:
         pass
-    w("## Load\n")
     w("Loading W1 (the rig's LUBM-like N-Triples) into memory, lore beside the peers, all in one")
     w("invocation of `bench/load.sh` (each cell `python3 harness.py run PEER load FILE`: the whole")
     w("process under `/usr/bin/time`, median of the runs; bytes/triple = (peak RSS - peak RSS of the")
@@ -107,7 +108,6 @@ def section(recs, command, when, load):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("results")
-    ap.add_argument("out")
     ap.add_argument("--command", default="bench/load.sh")
     ap.add_argument("--when", default="?")
     ap.add_argument("--load", default="?")
@@ -117,12 +117,7 @@ def main():
         r = json.loads(line)
         if r["task"] == "load":
             recs[(r["peer"], r["data"])] = r
-    text = section(recs, a.command, a.when, a.load)
-    old = open(a.out).read() if os.path.exists(a.out) else "# Benchmarks\n\nWritten by the scripts in bench/.\n\n"
-    m = re.search(r"^## Load\n.*?(?=^## |\Z)", old, flags=re.S | re.M)
-    new = old[:m.start()] + text + old[m.end():] if m else old.rstrip("\n") + "\n\n" + text
-    with open(a.out, "w") as f:
-        f.write(new)
+    results.write_section("Load", section(recs, a.command, a.when, a.load))
 
 
 if __name__ == "__main__":
