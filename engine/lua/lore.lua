@@ -496,7 +496,9 @@ lore: facts are (subject, predicate, object) with sources. kb is the knowledge b
   kb:count(s, p, o), #kb   how many facts match, how many there are
   kb:sources(s, p, o)      where a fact comes from (press:s1 ... press:s13 are sentences)
   kb:add(s, p, o [, {source = src}]), kb:remove(...), kb:retract_source(src)
-  kb:load(path)            read a knowledge file (JSON: see knowledge/README.md)
+  kb:load(path)            read a knowledge file: .json (knowledge/README.md), .nt .nq .ttl .trig
+  kb:export(path)          write kb out, in the format of the extension
+  kb:prefix("ex", "http://example.org/")   then "ex:Ally" names <http://example.org/Ally>
   lore.text("Pologne", "fr"), lore.date("2024-07-10")   texts and dates
   kb:q "?c beneficiary ukraine . ?c amount ?a"     a query: ?x are variables, shared ones join
   kb:query{ {"?c", "beneficiary", "ukraine"} }    the same as Lua tables; kb:plan(...) explains
