@@ -744,7 +744,8 @@ typedef struct lore_load_info {
  * nothing: on any failure the knowledge base (terms, facts, sources,
  * prefixes) is exactly as before.  `opts` and `info` may be NULL.
  * Turtle and TriG @prefix bindings are added to kb's prefix table
- * (except for the urn:lore: namespace, which is lore's own).  Large
+ * (except for the urn:lore: namespace, which is lore's own, and
+ * namespaces that stay relative for want of a base).  Large
  * N-Triples and N-Quads files go through a path built for them: terms
  * are interned with caches for repeated subjects and predicates, facts
  * are sorted and merged into the indexes once.

@@ -285,8 +285,9 @@ static int write_rdf(const xfacts *x, lore_format f, xout *o)
         goto cleanup;
     }
     if (rw.turtle) {
-        for (size_t i = 0; i < kb->px.n; i++)
-            TRY(set_prefix(&rw, kb->px.v[i].name, kb->px.v[i].iri));
+        for (size_t i = 0; i < kb->px.n; i++) /* a relative one would resolve to another */
+            if (rdf_iri_ok(kb->px.v[i].iri, kb->px.v[i].ilen))
+                TRY(set_prefix(&rw, kb->px.v[i].name, kb->px.v[i].iri));
         if (!prefixes_find(&kb->px, "lore", 4) && needs_lore_prefix(&rw))
             TRY(set_prefix(&rw, "lore", URN_LORE));
     }

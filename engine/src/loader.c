@@ -360,6 +360,8 @@ int loader_prefix(loader *ld, const char *name, size_t nlen, const char *iri, si
         (ilen >= sizeof URN_LORE_LITERAL - 1 &&
          memcmp(iri, URN_LORE_LITERAL, sizeof URN_LORE_LITERAL - 1) == 0))
         return LORE_OK;
+    if (!rdf_iri_ok(iri, ilen))
+        return LORE_OK; /* a relative namespace (no base to resolve it) */
     const char *why;
     int rc = prefixes_set(&ld->kb->m, &ld->px, name, nlen, iri, ilen, &why);
     if (rc == LORE_ERR_NOMEM)

@@ -675,6 +675,11 @@ static void test_prefixes(void **state)
     assert_string_equal(lore_prefix_get(t, "r"), "http://base/dir/sub/");
     lore_value up = lore_symbol("<http://base/up>");
     assert_int_equal(lore_lookup(t, &up, &got), LORE_OK);
+    /* without a base a relative namespace is not bound */
+    o.base = NULL;
+    const char *relns = "@prefix q: <sub/> . q:x q:y q:z .";
+    assert_int_equal(lore_import_string(t, relns, strlen(relns), NULL, &o, NULL), LORE_OK);
+    assert_null(lore_prefix_get(t, "q"));
     /* Turtle output starts with the prefixes and uses them */
     lore_kb_free(t);
     t = new_kb();
