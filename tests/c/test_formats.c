@@ -59,9 +59,15 @@ static void show(lore_kb *kb, lore_id id, membuf *out)
     char tmp[64];
     assert_int_equal(lore_term(kb, id, &v), LORE_OK);
     switch (v.kind) {
-    case LORE_SYMBOL: mem_write(out, "S[", 2); break;
-    case LORE_TEXT: mem_write(out, "T[", 2); break;
-    case LORE_DATE: mem_write(out, "D[", 2); break;
+    case LORE_SYMBOL:
+        mem_write(out, "S[", 2);
+        break;
+    case LORE_TEXT:
+        mem_write(out, "T[", 2);
+        break;
+    case LORE_DATE:
+        mem_write(out, "D[", 2);
+        break;
     case LORE_INTEGER:
         snprintf(tmp, sizeof tmp, "I[%lld]", (long long)v.i);
         mem_write(out, tmp, strlen(tmp));
@@ -70,7 +76,9 @@ static void show(lore_kb *kb, lore_id id, membuf *out)
         snprintf(tmp, sizeof tmp, "N[%.17g]", v.n);
         mem_write(out, tmp, strlen(tmp));
         return;
-    case LORE_BOOLEAN: mem_write(out, v.i ? "B[1]" : "B[0]", 4); return;
+    case LORE_BOOLEAN:
+        mem_write(out, v.i ? "B[1]" : "B[0]", 4);
+        return;
     }
     for (size_t i = 0; i < v.len; i++) { /* bytes, with ] and \ escaped */
         unsigned char c = (unsigned char)v.str[i];
@@ -258,8 +266,7 @@ static const mapcase mapping[] = {
     {"\"-0012\"^^<" XSD "long>", LORE_INTEGER, NULL, NULL, -12, 0},
     {"\"127\"^^<" XSD "byte>", LORE_INTEGER, NULL, NULL, 127, 0},
     {"\"128\"^^<" XSD "byte>", LORE_SYMBOL, "\"128\"^^<" XSD "byte>", NULL, 0, 0},
-    {"\"0\"^^<" XSD "positiveInteger>", LORE_SYMBOL, "\"0\"^^<" XSD "positiveInteger>", NULL, 0,
-     0},
+    {"\"0\"^^<" XSD "positiveInteger>", LORE_SYMBOL, "\"0\"^^<" XSD "positiveInteger>", NULL, 0, 0},
     {"\"-1\"^^<" XSD "negativeInteger>", LORE_INTEGER, NULL, NULL, -1, 0},
     {"\"4294967295\"^^<" XSD "unsignedInt>", LORE_INTEGER, NULL, NULL, 4294967295, 0},
     {"\"18446744073709551615\"^^<" XSD "unsignedLong>", LORE_SYMBOL,
@@ -346,16 +353,16 @@ static void test_writing(void **state)
     (void)state;
     lore_kb *kb = new_kb();
     lore_value vals[] = {
-        lore_symbol("nato"), lore_symbol("a b"),  lore_integer(7),
-        lore_number(4e10),   lore_date("2024"),   lore_date("2024-07"),
-        lore_text("x", "fr"), lore_boolean(0),    lore_symbol("<not an iri>"),
+        lore_symbol("nato"),         lore_symbol("a b"),  lore_integer(7),
+        lore_number(4e10),           lore_date("2024"),   lore_date("2024-07"),
+        lore_text("x", "fr"),        lore_boolean(0),     lore_symbol("<not an iri>"),
         lore_symbol("<urn:lore:x>"), lore_symbol("_:b0"), lore_symbol("\"5\"^^<http://x/dt>"),
     };
     lore_id id[12];
     for (int i = 0; i < 12; i++)
         assert_int_equal(lore_intern(kb, &vals[i], &id[i]), LORE_OK);
     assert_int_equal(lore_add(kb, id[0], id[0], id[1], 0), LORE_OK);
-    assert_int_equal(lore_add(kb, id[2], id[6], id[3], 0), LORE_OK);   /* literal subject */
+    assert_int_equal(lore_add(kb, id[2], id[6], id[3], 0), LORE_OK); /* literal subject */
     assert_int_equal(lore_add(kb, id[0], id[0], id[4], id[0]), LORE_OK);
     assert_int_equal(lore_add(kb, id[0], id[0], id[5], 0), LORE_OK);
     assert_int_equal(lore_add(kb, id[10], id[0], id[7], 0), LORE_OK);
@@ -368,7 +375,8 @@ static void test_writing(void **state)
         "<urn:lore:%3Cnot%20an%20iri%3E> <urn:lore:%3Curn:lore:x%3E> "
         "\"5\"^^<http://x/dt> .\n"
         "_:b0 <urn:lore:nato> \"false\"^^<http://www.w3.org/2001/XMLSchema#boolean> .\n"
-        "<urn:lore:nato> <urn:lore:nato> \"2024-07\"^^<http://www.w3.org/2001/XMLSchema#gYearMonth> "
+        "<urn:lore:nato> <urn:lore:nato> "
+        "\"2024-07\"^^<http://www.w3.org/2001/XMLSchema#gYearMonth> "
         ".\n"
         "<urn:lore:nato> <urn:lore:nato> <urn:lore:a%20b> .\n"
         "<urn:lore:nato> <urn:lore:nato> \"2024\"^^<http://www.w3.org/2001/XMLSchema#gYear> "
@@ -380,8 +388,9 @@ static void test_writing(void **state)
     assert_int_equal(lore_intern(kb, &five, &f), LORE_OK);
     assert_int_equal(lore_add(kb, id[0], id[0], id[0], f), LORE_OK);
     char *trig = export_str(kb, LORE_FORMAT_TRIG);
-    assert_non_null(strstr(trig, "<urn:lore-literal:%225%22%5E%5E%3Chttp://www.w3.org/2001/"
-                                 "XMLSchema%23integer%3E> {\n\t lore:nato\n\t\tlore:nato lore:nato"));
+    assert_non_null(strstr(trig,
+                           "<urn:lore-literal:%225%22%5E%5E%3Chttp://www.w3.org/2001/"
+                           "XMLSchema%23integer%3E> {\n\t lore:nato\n\t\tlore:nato lore:nato"));
     lore_kb *back = new_kb();
     assert_int_equal(load_str(back, trig, LORE_FORMAT_TRIG), LORE_OK);
     char *d1 = dump(kb, 0), *d2 = dump(back, 0);
@@ -396,10 +405,17 @@ static void test_json_writer(void **state)
     (void)state;
     lore_kb *kb = new_kb();
     lore_value vals[] = {
-        lore_symbol("a"),           lore_symbol("?x"),          lore_integer(INT64_C(1) << 53),
-        lore_integer((INT64_C(1) << 53) + 1), lore_number(2.0), lore_number(0.1),
-        lore_number(-HUGE_VAL),     lore_text("q\"\\\n\x01", NULL), lore_date("2024-07-10"),
-        lore_boolean(1),            lore_symbol("press:s1"),
+        lore_symbol("a"),
+        lore_symbol("?x"),
+        lore_integer(INT64_C(1) << 53),
+        lore_integer((INT64_C(1) << 53) + 1),
+        lore_number(2.0),
+        lore_number(0.1),
+        lore_number(-HUGE_VAL),
+        lore_text("q\"\\\n\x01", NULL),
+        lore_date("2024-07-10"),
+        lore_boolean(1),
+        lore_symbol("press:s1"),
     };
     lore_id id[11];
     for (int i = 0; i < 11; i++)
@@ -493,15 +509,15 @@ static void test_fail_late(void **state)
             n += (size_t)snprintf(text + n, cap - n,
                                   "<http://example.org/s%d> <http://example.org/p> \"v%d\" .\n", i,
                                   i % 1000);
-        n += (size_t)snprintf(text + n, cap - n, "<http://example.org/s> <http://example.org/p> .\n");
+        n += (size_t)snprintf(text + n, cap - n,
+                              "<http://example.org/s> <http://example.org/p> .\n");
         lore_kb *kb = new_kb();
         load_ok(kb, DATA "/formats/all.nt");
         char *before = dump(kb, 1);
         lore_load_opts o = {formats[k], NULL, NULL, NULL, NULL};
         assert_int_equal(lore_import_string(kb, text, n, "big", &o, NULL), LORE_ERR_SYNTAX);
-        assert_string_equal(lore_errmsg(kb),
-                            k == 0 ? "big:100001:46: expected: ':', '<', or '_'"
-                                   : "big:100001:47: expected digit");
+        assert_string_equal(lore_errmsg(kb), k == 0 ? "big:100001:46: expected: ':', '<', or '_'"
+                                                    : "big:100001:47: expected digit");
         char *after = dump(kb, 1);
         assert_string_equal(before, after);
         free(before), free(after), free(text);
@@ -660,9 +676,10 @@ static void test_prefixes(void **state)
     /* Turtle binds its prefixes, except lore's own namespace; a failed
      * load binds none */
     lore_kb *t = new_kb();
-    assert_int_equal(load_str(t, "@prefix a: <http://a/> . @prefix lore: <urn:lore:> . a:x a:y lore:z .",
-                              LORE_FORMAT_TURTLE),
-                     LORE_OK);
+    assert_int_equal(
+        load_str(t, "@prefix a: <http://a/> . @prefix lore: <urn:lore:> . a:x a:y lore:z .",
+                 LORE_FORMAT_TURTLE),
+        LORE_OK);
     assert_int_equal(lore_prefix_count(t), 1);
     assert_string_equal(lore_prefix_get(t, "a"), "http://a/");
     assert_int_equal(load_str(t, "@prefix b: <http://b/> . b:x b:y .", LORE_FORMAT_TURTLE),
