@@ -729,7 +729,9 @@ typedef struct lore_load_opts {
                                   (NULL: the default source); interned as
                                   part of the load */
     const char *base;          /* base IRI for relative IRIs in Turtle and
-                                  TriG; NULL: the file's own file:// IRI */
+                                  TriG; NULL: the file's own file:// IRI
+                                  (lore_import_string: none, relative IRIs
+                                  stay as written) */
     lore_progress_fn progress; /* may be NULL */
     void *progress_ud;
 } lore_load_opts;
