@@ -164,9 +164,10 @@ LORE_API void lore_kb_watch(lore_kb *kb, const volatile sig_atomic_t *flag);
 
 /* Interns `v` and stores its id in *id: the same value always gets the
  * same id.  A symbol `NAME:LOCAL` whose prefix NAME is bound stands for
- * its IRI (see "Prefixes" below; lore_lookup and lore_batch_intern too).  Returns LORE_OK, LORE_ERR_ARG (bad kind, a date that is not
- * ISO 8601, a NaN number, a string with a NUL byte, a string over 2^31
- * bytes) or LORE_ERR_NOMEM.  Interning is not undone by lore_rollback. */
+ * its IRI (see "Prefixes" below; lore_lookup and lore_batch_intern too).
+ * Returns LORE_OK, LORE_ERR_ARG (bad kind, a date that is not ISO 8601, a
+ * NaN number, a string with a NUL byte, a string over 2^31 bytes) or
+ * LORE_ERR_NOMEM.  Interning is not undone by lore_rollback. */
 LORE_API int lore_intern(lore_kb *kb, const lore_value *v, lore_id *id);
 
 /* Like lore_intern, but never adds: LORE_OK with *id set if `v` is known,

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "journal.h"
+
 static void cache_init(name_cache *c, const mem *m)
 {
     c->id = 0;
@@ -403,11 +405,33 @@ int loader_commit(loader *ld, size_t *added)
         loader_abort(ld);
         return kb_nomem(kb);
     }
+    /* durable mode: the rows (and the terms they need) go to the journal
+     * before they are merged, and are taken back if the merge fails */
+    jmark mk;
+    int logged = journal_on(kb) && ld->nrows > 0;
+    if (logged) {
+        jop op = {.code = JOP_BULK,
+                  .rows = ld->rows,
+                  .nrows = ld->nrows,
+                  .stride = ld->stride,
+                  .xmeta = META_ASSERTED | ld->first_src};
+        int jrc = journal_log(kb, &op, &mk);
+        if (jrc < 0) {
+            char msg[sizeof kb->err];
+            memcpy(msg, kb->err, sizeof msg);
+            prefixes_free(&kb->m, &np);
+            loader_abort(ld);
+            memcpy(kb->err, msg, sizeof msg);
+            return jrc;
+        }
+    }
     int rc = store_bulk_take(&kb->st, ld->rows, ld->nrows, ld->cap, ld->stride,
                              META_ASSERTED | ld->first_src, added);
     ld->rows = NULL; /* the store took them */
     ld->cap = 0;
     if (rc != LORE_OK) {
+        if (logged)
+            journal_cancel(kb, &mk);
         prefixes_free(&kb->m, &np);
         loader_abort(ld);
         if (rc == LORE_ERR_NOMEM)

@@ -129,7 +129,7 @@ static int source_error(void *stream)
 int rdfread_tick(lore_kb *kb, lore_progress_fn progress, void *ud, uint64_t bytes, uint64_t total,
                  uint64_t facts, uint64_t *next, int last)
 {
-    if (kb->interrupted)
+    if (kb->interrupted || (kb->watch && *kb->watch)) /* the host's flag: lore_kb_watch */
         return 1;
     if (progress && (bytes >= *next || last)) {
         *next = bytes + REPORT_EVERY;

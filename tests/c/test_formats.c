@@ -5,6 +5,7 @@
  * prefixes, progress and interruption, blank nodes, export errors. */
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -760,6 +761,15 @@ static void test_progress(void **state)
     o.progress = NULL;
     assert_int_equal(lore_import_string(k2, text, n, "p", &o, NULL), LORE_ERR_INTERRUPT);
     assert_int_equal(lore_import_string(k2, text, n, "p", &o, NULL), LORE_OK); /* consumed */
+    /* a host's watched flag stops it too, until the host clears it */
+    volatile sig_atomic_t flag = 1;
+    lore_kb *k3 = new_kb();
+    lore_kb_watch(k3, &flag);
+    assert_int_equal(lore_import_string(k3, text, n, "p", &o, NULL), LORE_ERR_INTERRUPT);
+    assert_int_equal(lore_size(k3), 0);
+    flag = 0;
+    assert_int_equal(lore_import_string(k3, text, n, "p", &o, NULL), LORE_OK);
+    lore_kb_free(k3);
     free(text);
     lore_kb_free(kb);
     lore_kb_free(k2);
@@ -818,6 +828,45 @@ static void test_write_failure(void **state)
     assert_string_equal(lore_errmsg(kb), "lore_export_to: write failed");
     assert_int_equal(lore_export_to(kb, LORE_FORMAT_AUTO, mem_write, NULL, NULL), LORE_ERR_ARG);
     lore_kb_free(kb);
+}
+
+/* ---- durable mode ---- */
+
+/* A load into a knowledge base with a journal is journaled before it is
+ * merged: reopened, the facts (and their terms) are there; a failed load
+ * leaves nothing behind in the journal either. */
+static void test_durable_load(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/lore-durable-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/kb.lore", dir);
+    lore_open_options o = {1, LORE_SYNC_CHANGE, 0};
+    lore_kb *kb = new_kb();
+    assert_int_equal(lore_open(kb, path, &o), LORE_OK);
+    load_ok(kb, DATA "/formats/all.nq");
+    load_ok(kb, DATA "/formats/all.nt");
+    assert_int_equal(lore_import(kb, DATA "/bad/no-dot.nt", NULL, NULL), LORE_ERR_SYNTAX);
+    char *before = dump(kb, 1);
+    lore_kb_free(kb);
+    kb = new_kb();
+    assert_int_equal(lore_open(kb, path, &o), LORE_OK);
+    char *after = dump(kb, 1);
+    assert_string_equal(before, after);
+    /* and once more after a checkpoint folds the journal into the snapshot */
+    assert_int_equal(lore_checkpoint(kb), LORE_OK);
+    lore_kb_free(kb);
+    kb = new_kb();
+    assert_int_equal(lore_open(kb, path, NULL), LORE_OK);
+    free(after);
+    after = dump(kb, 1);
+    assert_string_equal(before, after);
+    free(before), free(after);
+    lore_kb_free(kb);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
 }
 
 /* ---- allocation failures ---- */
@@ -892,21 +941,14 @@ static void test_alloc_failures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrips),
-        cmocka_unit_test(test_sources_across_formats),
-        cmocka_unit_test(test_mapping),
-        cmocka_unit_test(test_writing),
-        cmocka_unit_test(test_json_writer),
-        cmocka_unit_test(test_bad_files),
-        cmocka_unit_test(test_fail_late),
-        cmocka_unit_test(test_import_errors),
-        cmocka_unit_test(test_blank_nodes),
-        cmocka_unit_test(test_source_option_and_transactions),
-        cmocka_unit_test(test_prefixes),
-        cmocka_unit_test(test_progress),
-        cmocka_unit_test(test_export_files),
-        cmocka_unit_test(test_write_failure),
-        cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_roundtrips),   cmocka_unit_test(test_sources_across_formats),
+        cmocka_unit_test(test_mapping),      cmocka_unit_test(test_writing),
+        cmocka_unit_test(test_json_writer),  cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_fail_late),    cmocka_unit_test(test_import_errors),
+        cmocka_unit_test(test_blank_nodes),  cmocka_unit_test(test_source_option_and_transactions),
+        cmocka_unit_test(test_prefixes),     cmocka_unit_test(test_progress),
+        cmocka_unit_test(test_export_files), cmocka_unit_test(test_write_failure),
+        cmocka_unit_test(test_durable_load), cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,7 +31,7 @@ cp formats/all.nt "$tmp/noext"
 out=$("$lore" --format nt -k "$tmp/noext" -e 'print(#kb)') || fail "--format"
 [ "$out" = 49 ] || fail "--format: $out"
 out=$("$lore" -k "$tmp/noext" -e 'print(#kb)' 2>&1) && fail "no extension should fail"
-[ "$out" = "lore: $tmp/noext: no format (the name has no extension) (expected one of: json, nq, nquads, nt, ntriples, trig, ttl, turtle)" ] || fail "no extension: $out"
+[ "$out" = "lore: $tmp/noext: no format (the name has no extension) (expected one of: json, lore, nq, nquads, nt, ntriples, trig, ttl, turtle)" ] || fail "no extension: $out"
 ok "--format FMT for the -k files after it"
 
 # a malformed file: the exact message, exit status 1, no REPL or script

@@ -120,7 +120,7 @@ check("unknown formats and missing files", function()
   local kb = lore.new()
   local ok, msg = kb:load("bad/messages.txt")
   eq(ok, nil)
-  eq(msg, "bad/messages.txt: unknown format 'txt' (expected one of: json, nq, nquads, nt, "
+  eq(msg, "bad/messages.txt: unknown format 'txt' (expected one of: json, lore, nq, nquads, nt, "
     .. "ntriples, trig, ttl, turtle)")
   ok, msg = kb:load("formats/nothing.nt")
   eq(msg, "formats/nothing.nt: No such file or directory")
