@@ -150,6 +150,13 @@ check("prefixes: bind, expand, compact, list, unbind", function()
     eq(kb:compact(o), "nato")
   end
   eq(kb:compact(42), 42)
+  -- queries read ex:name as kb:match does
+  local n = 0
+  for row in kb:query{ { "?who", "ex:member", "nato" } } do
+    eq(row.who, "<http://example.org/Ally>")
+    n = n + 1
+  end
+  eq(n, 1)
   kb:prefix("", "http://default/")
   local p = kb:prefixes()
   eq(p.ex, "http://example.org/")
