@@ -906,7 +906,7 @@ int rdf_term_node(const lore_value *v, int pos, int turtle, rdf_node *out, sbuf 
                     return LORE_ERR_NOMEM;
                 out->lang = dtbuf->p;
             }
-            out->str = buf->p;
+            out->str = buf->p ? buf->p : ""; /* an empty lexical form */
             return LORE_OK;
         }
     }

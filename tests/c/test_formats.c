@@ -299,6 +299,7 @@ static const mapcase mapping[] = {
     {"\"-0044\"^^<" XSD "gYear>", LORE_SYMBOL, "\"-0044\"^^<" XSD "gYear>", NULL, 0, 0},
     {"\"5\"^^<http://example.org/unit>", LORE_SYMBOL, "\"5\"^^<http://example.org/unit>", NULL, 0,
      0},
+    {"\"\"^^<http://example.org/dt>", LORE_SYMBOL, "\"\"^^<http://example.org/dt>", NULL, 0, 0},
     {"\"tab\\there\"^^<http://example.org/dt>", LORE_SYMBOL,
      "\"tab\\there\"^^<http://example.org/dt>", NULL, 0, 0},
     {"<urn:lore-literal:%2242%22%5E%5E%3C" XSD "integer%3E>", LORE_INTEGER, NULL, NULL, 42, 0},

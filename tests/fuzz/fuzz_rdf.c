@@ -88,8 +88,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fprintf(stderr, "---- first:\n%s---- second:\n%s----\n", one.p, two.p);
             check(0, "written twice, different bytes", NULL);
         }
-        if (f == LORE_FORMAT_NQUADS || f == LORE_FORMAT_TRIG) { /* sources too */
-            membuf j1 = dump(kb, LORE_FORMAT_JSON), j2 = dump(kb2, LORE_FORMAT_JSON);
+        if (f == LORE_FORMAT_TRIG) { /* sources too, written the other way */
+            membuf j1 = dump(kb, LORE_FORMAT_NQUADS), j2 = dump(kb2, LORE_FORMAT_NQUADS);
             check(strcmp(j1.p, j2.p) == 0, "stores differ after a round trip", NULL);
             free(j1.p), free(j2.p);
         }
