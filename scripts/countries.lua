@@ -30,14 +30,15 @@ for _, c in ipairs(countries) do
   for _, l in ipairs(kb:values(c, "adjective")) do labels[#labels + 1] = tostring(l) end
   print(name(c) .. (#labels > 0 and ("  (" .. table.concat(labels, ", ") .. ")") or ""))
   local roles = {}
-  for _, p, o in kb:match(c, nil, nil) do
+  -- what the text says (the rules' derived facts have no sentence)
+  for _, p, o in kb:match(c, nil, nil, { asserted = true }) do
     if not SKIP[p] then
       roles[#roles + 1] = string.format("%s %s [%s]", p:gsub("_", " "), name(o), srcs(c, p, o))
     end
   end
   -- what points at the country: "<thing> (<predicate>)", unless it only
   -- mirrors a relation already listed (aligned_with both ways)
-  for s, p in kb:match(nil, nil, c) do
+  for s, p in kb:match(nil, nil, c, { asserted = true }) do
     if not SKIP[p] and kb:count(c, p, s) == 0 and kb:count(s, "type", "Inference") == 0 then
       roles[#roles + 1] = string.format("in %s (%s) [%s]", name(s), p:gsub("_", " "), srcs(s, p, c))
     end

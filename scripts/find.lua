@@ -57,12 +57,13 @@ for _, h in ipairs(hits) do
   local types = {}
   for _, t in ipairs(kb:values(e, "type")) do types[#types + 1] = t end
   print(string.format("%s  (%s: %s)", e, table.concat(types, ", "), name(e)))
-  for _, p, o in kb:match(e, nil, nil) do
+  -- what the text says (the rules' derived facts have no sentence)
+  for _, p, o in kb:match(e, nil, nil, { asserted = true }) do
     if p ~= "type" then
       print(lore.wrap(string.format("%s %s  [%s]", p, lore.show(o), srcs(e, p, o)), 78, "      ", "  "))
     end
   end
-  for s, p in kb:match(nil, nil, e) do
+  for s, p in kb:match(nil, nil, e, { asserted = true }) do
     if kb:count(s, "type", "Inference") == 0 then
       print(lore.wrap(string.format("%s %s %s  [%s]", s, p, e, srcs(s, p, e)), 78, "      ", "  <- "))
     end

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <editline/readline.h>
@@ -30,13 +31,17 @@ static const char usage_text[] =
     "Runs Lua with the lore module, on the shipped knowledge base (global kb).\n"
     "  -e CODE     run CODE\n"
     "  -i          enter the REPL after running a script or -e\n"
-    "  -k FILE     load FILE into kb instead of the shipped knowledge (repeatable)\n"
+    "  -k FILE     load FILE into kb instead of the shipped knowledge (repeatable);\n"
+    "              the format comes from the extension: .nt .nq .ttl .trig .json\n"
+    "  --format F  read the -k files that follow as format F (nt, nq, ttl, trig, json)\n"
+    "  --export OUT  write kb to OUT (format from the extension) once the other\n"
+    "              options, the script and the REPL have run (repeatable)\n"
     "  --empty     start with an empty kb\n"
     "  -           run standard input as a script\n"
     "  --help      show this help\n"
     "  --version   show the version\n"
     "With no script, the REPL starts (or, if standard input is not a terminal,\n"
-    "what it reads runs as a script).\n";
+    "what it reads runs as a script), unless --export is given without -i.\n";
 
 static void stop_hook(lua_State *L, lua_Debug *ar)
 {
@@ -125,8 +130,84 @@ static void print_results(lua_State *L, int base)
 
 /* ---- the knowledge base the session starts with ---- */
 
+/* The progress bar of a load on a terminal: drawn on stderr once a load
+ * has taken more than a second, at most ten times a second. */
+typedef struct bar {
+    double start, last;
+    int drawn;
+    const char *name;
+} bar;
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* progress(bytes, total, facts): the callback kb:load calls */
+static int draw_bar(lua_State *L)
+{
+    bar *b = lua_touserdata(L, lua_upvalueindex(1));
+    double bytes = (double)luaL_checkinteger(L, 1), total = (double)luaL_checkinteger(L, 2);
+    double facts = (double)luaL_checkinteger(L, 3);
+    double t = now_seconds() - b->start;
+    if (t < 1.0 || t - b->last < 0.1)
+        return 0;
+    b->last = t;
+    b->drawn = 1;
+    char cells[21];
+    int pct = total > 0 ? (int)(bytes * 100 / total) : 0;
+    for (int i = 0; i < 20; i++)
+        cells[i] = i < pct / 5 ? '#' : ' ';
+    cells[20] = '\0';
+    fprintf(stderr, "\r%.30s [%s] %3d%%  %.1f/%.1f MB  %.2f M facts/s\033[K", b->name, cells, pct,
+            bytes / 1e6, total / 1e6, facts / t / 1e6);
+    fflush(stderr);
+    return 0;
+}
+
+/* Loads file into the kb on top of the stack; 1 on success. */
+static int load_file(lua_State *L, const char *file, const char *format)
+{
+    int tty = isatty(STDERR_FILENO);
+    lua_getfield(L, -1, "load");
+    lua_pushvalue(L, -2);
+    lua_pushstring(L, file);
+    lua_createtable(L, 0, 2);
+    if (format) {
+        lua_pushstring(L, format);
+        lua_setfield(L, -2, "format");
+    }
+    bar *b = NULL;
+    if (tty) {
+        b = lua_newuserdatauv(L, sizeof *b, 0);
+        b->start = now_seconds(), b->last = 0, b->drawn = 0;
+        const char *slash = strrchr(file, '/');
+        b->name = slash ? slash + 1 : file;
+        lua_pushcclosure(L, draw_bar, 1);
+        lua_setfield(L, -2, "progress");
+    }
+    int status = docall(L, 3, 2);
+    if (b && b->drawn) { /* the closure keeps b alive until collected */
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
+    if (status != LUA_OK) {
+        report(L, LUA_ERRRUN);
+        return 0;
+    }
+    if (lua_isnil(L, -2)) {
+        fprintf(stderr, "%s: %s\n", PROGNAME, lua_tostring(L, -1));
+        lua_pop(L, 2);
+        return 0;
+    }
+    lua_pop(L, 2);
+    return 1;
+}
+
 /* Makes the global kb: empty, from -k files, or the shipped knowledge. */
-static int make_kb(lua_State *L, int empty, char **files, int nfiles)
+static int make_kb(lua_State *L, int empty, char **files, char **formats, int nfiles)
 {
     lua_getglobal(L, "lore");
     if (nfiles == 0 && !empty) {
@@ -140,24 +221,39 @@ static int make_kb(lua_State *L, int empty, char **files, int nfiles)
         lua_getfield(L, -1, "new");
         lua_call(L, 0, 1);
         for (int i = 0; i < nfiles; i++) {
-            lua_getfield(L, -1, "load");
-            lua_pushvalue(L, -2);
-            lua_pushstring(L, files[i]);
-            if (docall(L, 2, 2) != LUA_OK) {
-                report(L, LUA_ERRRUN);
+            if (!load_file(L, files[i], formats[i])) {
                 lua_pop(L, 2);
                 return 0;
             }
-            if (lua_isnil(L, -2)) {
-                fprintf(stderr, "%s: %s\n", PROGNAME, lua_tostring(L, -1));
-                lua_pop(L, 4);
-                return 0;
-            }
-            lua_pop(L, 2);
         }
     }
     lua_setglobal(L, "kb");
     lua_pop(L, 1);
+    return 1;
+}
+
+/* Writes the global kb to each --export file; 1 on success. */
+static int export_kb(lua_State *L, char **files, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (lua_getglobal(L, "kb") == LUA_TNIL) {
+            fprintf(stderr, "%s: --export: no knowledge base (global kb is nil)\n", PROGNAME);
+            return 0;
+        }
+        lua_getfield(L, -1, "export");
+        lua_insert(L, -2);
+        lua_pushstring(L, files[i]);
+        if (docall(L, 2, 2) != LUA_OK) {
+            report(L, LUA_ERRRUN);
+            return 0;
+        }
+        if (lua_isnil(L, -2)) {
+            fprintf(stderr, "%s: %s\n", PROGNAME, lua_tostring(L, -1));
+            lua_pop(L, 2);
+            return 0;
+        }
+        lua_pop(L, 2);
+    }
     return 1;
 }
 
@@ -319,8 +415,10 @@ typedef struct opts {
     int interactive, empty, stdin_script, script, version, help;
     char **exec; /* -e codes, in order */
     int nexec;
-    char **kfiles;
+    char **kfiles, **kformats; /* -k files and the --format before each */
     int nk;
+    char **exports; /* --export files */
+    int nexport;
 } opts;
 
 static int usage(const char *msg, const char *arg)
@@ -333,6 +431,7 @@ static int usage(const char *msg, const char *arg)
 static int parse_args(int argc, char **argv, opts *o)
 {
     int i;
+    char *format = NULL;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] != '-' || strcmp(a, "-") == 0)
@@ -349,13 +448,20 @@ static int parse_args(int argc, char **argv, opts *o)
             o->help = 1;
         } else if (strcmp(a, "--version") == 0 || strcmp(a, "-v") == 0) {
             o->version = 1;
-        } else if (strcmp(a, "-e") == 0 || strcmp(a, "-k") == 0) {
+        } else if (strcmp(a, "-e") == 0 || strcmp(a, "-k") == 0 || strcmp(a, "--format") == 0 ||
+                   strcmp(a, "--export") == 0) {
             if (i + 1 >= argc)
                 return usage("option needs an argument:", a);
-            if (a[1] == 'e')
+            if (a[1] == 'e') {
                 o->exec[o->nexec++] = argv[++i];
-            else
+            } else if (a[1] == 'k') {
+                o->kformats[o->nk] = format;
                 o->kfiles[o->nk++] = argv[++i];
+            } else if (a[2] == 'f') {
+                format = argv[++i];
+            } else {
+                o->exports[o->nexport++] = argv[++i];
+            }
         } else {
             return usage("unknown option:", a);
         }
@@ -383,7 +489,7 @@ static int pmain(lua_State *L)
     luaL_requiref(L, "lore", luaopen_lore, 1); /* require "lore" gives the same table */
     lua_pop(L, 1);
     make_arg(L, a->argv, a->argc, o->script ? o->script : 0);
-    if (!make_kb(L, o->empty, o->kfiles, o->nk))
+    if (!make_kb(L, o->empty, o->kfiles, o->kformats, o->nk))
         return 0;
     lua_getglobal(L, "lore"); /* help() at the REPL */
     lua_getfield(L, -1, "help");
@@ -397,6 +503,10 @@ static int pmain(lua_State *L)
         if (!run_script(L, o->stdin_script ? NULL : a->argv[o->script], nargs))
             return 0;
     }
+    if (!o->interactive && o->nexport > 0) {
+        a->ok = export_kb(L, o->exports, o->nexport);
+        return 0;
+    }
     if (o->interactive || (!o->script && o->nexec == 0)) {
         if (!o->interactive && !isatty(STDIN_FILENO)) {
             if (!run_script(L, NULL, 0))
@@ -405,14 +515,14 @@ static int pmain(lua_State *L)
             repl(L);
         }
     }
-    a->ok = 1;
+    a->ok = o->nexport ? export_kb(L, o->exports, o->nexport) : 1;
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    char *execs[64], *kfiles[64];
-    opts o = {0, 0, 0, 0, 0, 0, execs, 0, kfiles, 0};
+    char *execs[64], *kfiles[64], *kformats[64], *exports[64];
+    opts o = {0, 0, 0, 0, 0, 0, execs, 0, kfiles, kformats, 0, exports, 0};
     if (argc > 64)
         return usage("too many arguments", NULL);
     int rc = parse_args(argc, argv, &o);

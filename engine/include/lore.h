@@ -13,6 +13,9 @@
  *    the next call on the same handle.  No call exits, aborts or longjmps.
  *  - A failed call changes nothing: the knowledge base is exactly as before
  *    the call (this includes running out of memory half-way).
+ *  - In durable mode (lore_open with a journal) every call that changes
+ *    facts may also return LORE_ERR_IO: its change could not be journaled,
+ *    so it was not made.
  *  - Terms are named by `lore_id`s.  An id is valid for the lifetime of the
  *    knowledge base that issued it; id 0 is never a term and means
  *    "wildcard" in patterns and "none" elsewhere.
@@ -47,6 +50,8 @@ enum {
     LORE_OK = 0,       /* success */
     LORE_DONE = 1,     /* an iterator has no more rows */
     LORE_NOOP = 2,     /* success, but nothing changed (fact already there, or absent) */
+    LORE_WARN = 3,     /* success, with a warning in lore_errmsg (e.g. lore_open discarded
+                          a torn journal record) */
 
     LORE_ERR_NOMEM = -1,     /* an allocation failed; nothing changed */
     LORE_ERR_ARG = -2,       /* a bad argument: the caller's mistake */
@@ -136,7 +141,8 @@ LORE_API void *lore_alloc_default(void *ud, void *ptr, size_t osize, size_t nsiz
 LORE_API int lore_kb_new(lore_kb **kbp, lore_alloc_fn alloc, void *ud);
 
 /* Frees the knowledge base and everything it owns.  Every iterator and
- * query of it must have been freed before. */
+ * query of it must have been freed before.  In durable mode the journal is
+ * synced and closed (an open transaction is dropped, as by lore_rollback). */
 LORE_API void lore_kb_free(lore_kb *kb);
 
 /* The message of the last failure on this handle ("" if none).  Valid
@@ -163,9 +169,11 @@ LORE_API void lore_kb_clear_interrupt(lore_kb *kb);
 LORE_API void lore_kb_watch(lore_kb *kb, const volatile sig_atomic_t *flag);
 
 /* Interns `v` and stores its id in *id: the same value always gets the
- * same id.  Returns LORE_OK, LORE_ERR_ARG (bad kind, a date that is not
- * ISO 8601, a NaN number, a string with a NUL byte, a string over 2^31
- * bytes) or LORE_ERR_NOMEM.  Interning is not undone by lore_rollback. */
+ * same id.  A symbol `NAME:LOCAL` whose prefix NAME is bound stands for
+ * its IRI (see "Prefixes" below; lore_lookup and lore_batch_intern too).
+ * Returns LORE_OK, LORE_ERR_ARG (bad kind, a date that is not ISO 8601, a
+ * NaN number, a string with a NUL byte, a string over 2^31 bytes) or
+ * LORE_ERR_NOMEM.  Interning is not undone by lore_rollback. */
 LORE_API int lore_intern(lore_kb *kb, const lore_value *v, lore_id *id);
 
 /* Like lore_intern, but never adds: LORE_OK with *id set if `v` is known,
@@ -276,7 +284,10 @@ LORE_API void lore_iter_free(lore_iter *it);
  * not nest (LORE_ERR_STATE).  Rollback restores facts and sources exactly;
  * terms interned meanwhile stay interned (they are names, not facts).
  * Iterators opened before a commit or rollback that changed something
- * return LORE_ERR_CHANGED. */
+ * return LORE_ERR_CHANGED.  In durable mode (lore_open) lore_commit writes
+ * the whole transaction to the journal as one record; if that fails it
+ * returns LORE_ERR_IO and the transaction stays open (commit again, or
+ * roll back). */
 LORE_API int lore_begin(lore_kb *kb);
 LORE_API int lore_commit(lore_kb *kb);
 LORE_API int lore_rollback(lore_kb *kb);
@@ -514,6 +525,291 @@ LORE_API void lore_query_free(lore_query *q);
  * LORE_ERR_ARG, LORE_ERR_SYNTAX, LORE_ERR_NOMEM. */
 LORE_API int lore_reach(lore_kb *kb, lore_id start, const char *path, uint32_t max_depth,
                         lore_query **qp);
+
+/* ------------------------------------------------------------------ */
+/* Snapshots and durability                                           */
+
+/* A snapshot (by convention a `.lore` file) holds everything a knowledge
+ * base holds: every term with its id (ids are 1..n, and a knowledge base
+ * opened from a snapshot gives every term its old id), every fact with its
+ * sources and its asserted/derived marks.  It is versioned (a reader
+ * refuses a file it cannot read fully, and says why), checksummed (CRC-32C
+ * over every byte after the magic number), and written atomically.
+ * README.md describes the format.
+ *
+ * Durable mode keeps a journal beside the snapshot (PATH-journal): each
+ * change is appended to it, with a checksum, before the call that makes
+ * it returns, and replayed when the knowledge base is opened again;
+ * lore_checkpoint folds it into the snapshot.  A process crash loses no
+ * acknowledged change; what a system crash or power loss may lose depends
+ * on the sync policy below. */
+
+/* Saves kb to the file `path`: written to a temporary file in the same
+ * directory, synced, renamed over `path`, and the directory synced, so that
+ * a crash at any point leaves either the old file or the new one (an
+ * interrupted save may leave a `path`.tmp.* file behind, safe to delete).
+ * Saving to the file kb was opened from is lore_checkpoint.  Returns
+ * LORE_OK, LORE_ERR_ARG (no path), LORE_ERR_STATE (a transaction or a
+ * batch is open, or `path` is open in durable mode by another handle),
+ * LORE_ERR_IO ("path: what failed: why"; `path` is untouched, unless only
+ * the final sync of the directory failed: then the message says the file
+ * is saved but might not survive a system crash),
+ * LORE_ERR_NOMEM.  kb is not changed; open iterators stay valid. */
+LORE_API int lore_save(lore_kb *kb, const char *path);
+
+/* Adds the contents of the snapshot `path` to kb, as any load: facts are
+ * merged with kb's (sources and marks united), terms interned (a kb with
+ * no terms, outside a transaction and durable mode, takes the snapshot's
+ * ids and is built straight from its sorted rows, the fast way to load).
+ * Only the snapshot is read, not a journal beside it (lore_open reads
+ * both).  *added (may be NULL) gets the number of new
+ * facts.  All or nothing: on failure kb is exactly as before.  Returns
+ * LORE_OK, LORE_ERR_IO (cannot read the file), LORE_ERR_CORRUPT (the file
+ * is damaged or not a snapshot: "path: what is wrong", e.g. "x.lore:
+ * checksum mismatch in section facts", "x.lore: truncated (no end
+ * section)"), LORE_ERR_LIMIT, LORE_ERR_STATE (a batch is open),
+ * LORE_ERR_NOMEM.  Iterators of kb return LORE_ERR_CHANGED afterwards. */
+LORE_API int lore_load_snapshot(lore_kb *kb, const char *path, size_t *added);
+
+/* When the journal reaches the disk (fsync): the guarantee against a
+ * system crash or power loss.  Every policy writes each change to the
+ * journal (the operating system has it) before the call returns, so a
+ * crash of the process itself never loses an acknowledged change. */
+enum {
+    /* after every change, before the call returns: nothing acknowledged is
+     * ever lost (the default) */
+    LORE_SYNC_CHANGE = 0,
+    /* at lore_commit and lore_batch_commit: a committed transaction or
+     * batch is never lost; single changes outside a transaction are synced
+     * with the next commit, checkpoint, lore_sync or close */
+    LORE_SYNC_COMMIT = 1,
+    /* every sync_ms milliseconds, by a background thread: a system crash
+     * loses at most the changes of the last sync_ms (plus the time one sync
+     * takes) */
+    LORE_SYNC_INTERVAL = 2,
+    /* only at checkpoint, lore_sync and close */
+    LORE_SYNC_NONE = 3
+};
+
+typedef struct lore_open_options {
+    int journal;      /* non-zero: durable mode, keep a journal */
+    int sync;         /* LORE_SYNC_*; zeroed options give LORE_SYNC_CHANGE */
+    unsigned sync_ms; /* LORE_SYNC_INTERVAL: the period, 1 to 3600000 ms */
+} lore_open_options;
+
+/* Opens the knowledge base saved at `path` into kb, which must be new (no
+ * terms, no facts).  opts may be NULL (no journal).
+ *
+ * The snapshot is read (with every term's id as saved), then the journal
+ * PATH-journal if there is one is replayed.  A torn or corrupt last journal
+ * record (a write cut short by a crash, never acknowledged) is discarded:
+ * the call then returns LORE_WARN with the warning in lore_errmsg.
+ * Corruption before the last record is an error.
+ *
+ * Without a journal (opts->journal == 0) the files are only read; the
+ * snapshot must exist (or, for a knowledge base never checkpointed, its
+ * journal).  In durable mode a missing snapshot is a new, empty knowledge
+ * base; the journal is created if needed and locked, so that one handle at
+ * a time has it open in durable mode, and every later change (lore_add,
+ * lore_remove, lore_retract_source, lore_batch_commit, lore_commit, loads)
+ * is journaled before it returns: a transaction as one record, replayed
+ * all or nothing.  A change whose journal write fails fails with
+ * LORE_ERR_IO and changes nothing (lore_commit then leaves the transaction
+ * open).  If a failed write could not even be taken back from the journal,
+ * every change is refused with LORE_ERR_IO until lore_checkpoint succeeds.
+ *
+ * Returns LORE_OK, LORE_WARN, LORE_ERR_ARG (bad options), LORE_ERR_STATE
+ * (kb is not new, or the journal is locked by another handle), LORE_ERR_IO,
+ * LORE_ERR_CORRUPT ("file: what is wrong"), LORE_ERR_LIMIT, LORE_ERR_NOMEM.
+ * On failure kb is still new and empty. */
+LORE_API int lore_open(lore_kb *kb, const char *path,
+                       const lore_open_options *opts);
+
+/* Saves kb over the snapshot it was opened from (as lore_save, with the
+ * next generation number), then empties its journal.  A crash between the
+ * two is safe: the journal names the snapshot generation it follows, and
+ * an older one is known to be folded in already.  Returns LORE_OK,
+ * LORE_ERR_STATE (not opened with lore_open, a transaction or batch is
+ * open, or kb was opened without a journal and another handle has the file
+ * open in durable mode), LORE_ERR_IO, LORE_ERR_NOMEM.  If the snapshot
+ * was saved but the journal could not be emptied, LORE_ERR_IO, and changes
+ * are refused until a checkpoint succeeds. */
+LORE_API int lore_checkpoint(lore_kb *kb);
+
+/* Syncs the journal to disk now, whatever the policy.  LORE_OK (also for a
+ * knowledge base without a journal) or LORE_ERR_IO. */
+LORE_API int lore_sync(lore_kb *kb);
+
+/* ------------------------------------------------------------------ */
+/* Prefixes                                                           */
+
+/* A knowledge base has a prefix table: short names for IRI namespaces.
+ * Once `ex` is bound to `http://example.org/`, the symbol `ex:Ally` given
+ * to lore_intern, lore_lookup or lore_batch_intern stands for the symbol
+ * `<http://example.org/Ally>` (IRIs are symbols with their angle
+ * brackets).  Expansion applies to a symbol `NAME:LOCAL` whose NAME is
+ * bound and whose LOCAL holds only characters an IRI may hold (no space,
+ * control or <>"{}|^`\); symbols starting with `<` and every symbol while
+ * no prefix is bound are taken as they are, at no cost.  Binding a prefix
+ * changes what later calls mean; terms already interned stay as they are.
+ * Loading a Turtle or TriG file binds its @prefix names (see lore_import). */
+
+/* Binds prefix `name` (empty, or a letter followed by letters, digits,
+ * `_`, `-`, `.`, not ending in `.`) to namespace `iri` (without angle
+ * brackets; only characters an IRI may hold), replacing an earlier
+ * binding.  Returns LORE_OK, LORE_NOOP (already bound so), LORE_ERR_ARG
+ * (message says what was expected), LORE_ERR_NOMEM.  Strings are copied. */
+LORE_API int lore_prefix_set(lore_kb *kb, const char *name, const char *iri);
+
+/* Unbinds `name`: LORE_OK, or LORE_NOOP if it was not bound. */
+LORE_API int lore_prefix_remove(lore_kb *kb, const char *name);
+
+/* The namespace bound to `name`, or NULL.  Valid until the binding changes
+ * (lore_prefix_set/remove, a load that binds prefixes) or lore_kb_free. */
+LORE_API const char *lore_prefix_get(const lore_kb *kb, const char *name);
+
+/* The number of bindings, and binding i (0 <= i < count) in the order of
+ * the names' bytes: LORE_OK or LORE_ERR_ARG (i out of range).  The
+ * strings stay valid as for lore_prefix_get. */
+LORE_API size_t lore_prefix_count(const lore_kb *kb);
+LORE_API int lore_prefix_at(const lore_kb *kb, size_t i, const char **name, const char **iri);
+
+/* The compact form `name:local` of the IRI symbol sym[0..len) (`<...>`)
+ * under the longest bound namespace that starts it, such that expanding
+ * it gives sym back.  Writes it NUL-terminated to buf if it fits in cap
+ * bytes (buf may be NULL when cap is 0) and returns its length, like
+ * snprintf; returns 0 when no binding applies (sym is not an IRI, or no
+ * namespace starts it). */
+LORE_API size_t lore_compact(const lore_kb *kb, const char *sym, size_t len, char *buf,
+                             size_t cap);
+
+/* ------------------------------------------------------------------ */
+/* Files and formats                                                  */
+
+/* The formats lore reads and writes; README.md ("Files and formats") has
+ * the mapping between RDF terms and lore terms, in short:
+ *  - an IRI is the symbol `<IRI>`; a plain name (a symbol without angle
+ *    brackets, like `nato`) is written as the IRI `urn:lore:NAME`
+ *    (percent-encoded) and read back as the plain name;
+ *  - xsd:integer and the integer types within 64 bits <-> integer;
+ *    xsd:double, xsd:float, xsd:decimal <-> number; xsd:boolean <->
+ *    boolean; xsd:date, xsd:dateTime, xsd:gYear, xsd:gYearMonth <-> date;
+ *    language strings <-> text with its tag; plain strings <-> text;
+ *  - a literal without an exact lore value (another datatype, a value out
+ *    of range, an ill-formed lexical form) is the symbol holding its
+ *    N-Triples form, e.g. `"1"^^<http://example.org/dt>`, written back as
+ *    that literal;
+ *  - a blank node is the symbol `_:label`, made unique per load (a label
+ *    whose symbol already exists before the load gets a fresh name);
+ *  - graphs (N-Quads, TriG) <-> sources; the default graph <-> the default
+ *    source.
+ * Writing then reading gives back exactly the same terms and facts. */
+typedef enum lore_format {
+    LORE_FORMAT_AUTO = 0,     /* from the file name's extension */
+    LORE_FORMAT_NTRIPLES = 1, /* .nt */
+    LORE_FORMAT_NQUADS = 2,   /* .nq */
+    LORE_FORMAT_TURTLE = 3,   /* .ttl */
+    LORE_FORMAT_TRIG = 4,     /* .trig */
+    LORE_FORMAT_JSON = 5      /* .json: lore's own format (knowledge/README.md);
+                                 written here, read by the Lua module */
+} lore_format;
+
+/* The format a name stands for: a file name by its extension (`x.nt`), or
+ * a format name (`nt`, `ntriples`, `nq`, `nquads`, `ttl`, `turtle`,
+ * `trig`, `json`), case-insensitive.  LORE_FORMAT_AUTO if none. */
+LORE_API lore_format lore_format_of(const char *name);
+
+/* The short name of a format ("nt", "nq", "ttl", "trig", "json"), or "". */
+LORE_API const char *lore_format_name(lore_format f);
+
+/* Progress of a load: `bytes` read so far of `total` (0 if unknown) and
+ * the facts read so far.  Called about every mebibyte of input and once
+ * at the end of the input.  Return 0 to go on; anything else stops the
+ * load, which then fails with LORE_ERR_INTERRUPT and changes nothing.
+ * It must not call lore functions on the knowledge base being loaded
+ * (they would return LORE_ERR_STATE). */
+typedef int (*lore_progress_fn)(void *ud, uint64_t bytes, uint64_t total, uint64_t facts);
+
+typedef struct lore_load_opts {
+    lore_format format;        /* LORE_FORMAT_AUTO: from the file name */
+    const lore_value *source;  /* source of facts outside any named graph
+                                  (NULL: the default source); interned as
+                                  part of the load */
+    const char *base;          /* base IRI for relative IRIs in Turtle and
+                                  TriG; NULL: the file's own file:// IRI
+                                  (lore_import_string: none, relative IRIs
+                                  stay as written) */
+    lore_progress_fn progress; /* may be NULL */
+    void *progress_ud;
+} lore_load_opts;
+
+typedef struct lore_load_info {
+    uint64_t facts; /* statements read (duplicates included) */
+    size_t added;   /* facts that were new */
+    uint64_t bytes; /* bytes read */
+} lore_load_info;
+
+/* Reads an RDF file (N-Triples, N-Quads, Turtle or TriG) into kb, all or
+ * nothing: on any failure the knowledge base (terms, facts, sources,
+ * prefixes) is exactly as before.  `opts` and `info` may be NULL.
+ * Turtle and TriG @prefix bindings are added to kb's prefix table
+ * (except for the urn:lore: namespace, which is lore's own, and
+ * namespaces that stay relative for want of a base).  Large
+ * N-Triples and N-Quads files go through a path built for them: terms
+ * are interned with caches for repeated subjects and predicates, facts
+ * are sorted and merged into the indexes once.
+ * Returns LORE_OK; LORE_ERR_SYNTAX with the message
+ * `FILE:LINE:COLUMN: what was expected` (a failure found after parsing,
+ * such as a term lore cannot hold, names the statement instead of a
+ * column); LORE_ERR_IO (cannot open or read: the message says why);
+ * LORE_ERR_ARG (unknown format, an invalid opts->source, JSON: read JSON
+ * with the Lua module's kb:load); LORE_ERR_STATE (a batch or load is open);
+ * LORE_ERR_INTERRUPT (lore_kb_interrupt or the progress callback);
+ * LORE_ERR_LIMIT; LORE_ERR_NOMEM.  Inside a transaction the added facts
+ * belong to it (lore_rollback takes them back).  Iterators opened before
+ * a load that added facts return LORE_ERR_CHANGED.  serd, the RDF
+ * library, allocates its parser buffers with malloc, outside `alloc`. */
+LORE_API int lore_import(lore_kb *kb, const char *path, const lore_load_opts *opts,
+                         lore_load_info *info);
+
+/* The same, reading text[0..len) (need not be NUL-terminated); `name`
+ * stands for the file in messages (NULL: "string").  opts->format must
+ * name a format (there is no extension to go by). */
+LORE_API int lore_import_string(lore_kb *kb, const char *text, size_t len, const char *name,
+                                const lore_load_opts *opts, lore_load_info *info);
+
+/* Where lore_export_to writes: returns the number of bytes taken (less
+ * than len is a write error, which stops the export). */
+typedef size_t (*lore_write_fn)(void *ud, const void *buf, size_t len);
+
+typedef struct lore_export_opts {
+    lore_format format; /* LORE_FORMAT_AUTO: from the file name */
+} lore_export_opts;
+
+/* Writes every asserted fact of kb to `path` in a format of lore_format,
+ * deterministically: the same facts give the same bytes, whatever the
+ * order they were added in.  Facts are grouped by source (the default
+ * source first, then sources in lore_compare order) and sorted by
+ * subject, predicate and object in lore_compare order.  N-Quads, TriG and
+ * JSON keep sources (a fact with two sources is written twice); N-Triples
+ * and Turtle have no graphs and write each fact once.  Turtle and TriG
+ * start with kb's prefixes.  Facts that rules derive but no source
+ * asserts are not written.  The file is written beside `path` and renamed
+ * over it at the end, so `path` is never left half-written.  *written (may
+ * be NULL) gets the number of facts (statements) written.
+ * A source that is not a symbol (a text, a number...) names its graph
+ * with a `urn:lore-literal:` IRI, which reads back as that term.
+ * Returns LORE_OK; LORE_ERR_ARG (unknown format; JSON: a symbol starting
+ * with `?`, which JSON reads as a query variable); LORE_ERR_IO (with the
+ * reason); LORE_ERR_STATE (a batch is open); LORE_ERR_NOMEM.  On failure
+ * lore_export leaves `path` as it was; lore_export_to may have written
+ * part of the output. */
+LORE_API int lore_export(lore_kb *kb, const char *path, const lore_export_opts *opts,
+                         uint64_t *written);
+
+/* The same, through `write` (format must not be LORE_FORMAT_AUTO). */
+LORE_API int lore_export_to(lore_kb *kb, lore_format format, lore_write_fn write, void *ud,
+                            uint64_t *written);
 
 /* ------------------------------------------------------------------ */
 /* Computed values                                                    */

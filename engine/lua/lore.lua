@@ -39,11 +39,28 @@ function lore.isdate(v) return getmetatable(v) == Date end
 -- ---------------------------------------------------------------------------
 -- Printing: how a term reads, and a table of rows aligned in columns
 
--- A term as lore writes it: symbols bare, texts quoted with their tag,
--- dates and numbers as they are.
-local function show(v)
+-- The knowledge base whose prefixes compact IRIs when printing: the one
+-- given, else the global `kb` when it is one.
+local function display_kb(kb)
+  if kb ~= nil then return kb end
+  local g = rawget(_ENV, "kb")
+  local mt = type(g) == "userdata" and getmetatable(g)
+  if mt and mt.__index == kb_methods then return g end
+  return nil
+end
+
+-- A term as lore writes it: symbols bare (IRIs compacted with the kb's
+-- prefixes, `ex:Ally`), texts quoted with their tag, dates and numbers as
+-- they are.
+local function show(v, kb)
   local t = type(v)
-  if t == "string" then return v end
+  if t == "string" then
+    if v:sub(1, 1) == "<" then
+      kb = display_kb(kb)
+      if kb then return kb:compact(v) end
+    end
+    return v
+  end
   if t == "number" then
     if math_type(v) == "float" and v == math.floor(v) and v >= -1e15 and v <= 1e15 then
       return format("%.1f", v)
@@ -79,7 +96,7 @@ function lore.tabulate(rows, header, opts)
   local function add(row)
     local line = {}
     for i = 1, #row do
-      local c = cut(row[i] == nil and "-" or show(row[i]), i == #row and lastw or maxw)
+      local c = cut(row[i] == nil and "-" or show(row[i], opts and opts.kb), i == #row and lastw or maxw)
       line[i] = c
       w[i] = math.max(w[i] or 0, width(c))
     end
@@ -293,7 +310,7 @@ local TERM_FORMS = 'a term (a string, a number, true/false, or an object with "t
 
 -- Reads a JSON knowledge file into batch b; returns the number of facts or
 -- raises {path = ..., msg = ...}.
-local function read_json_facts(doc, b)
+local function read_json_facts(doc, b, default_source)
   local function fail(path, msg) error({ path = path, msg = msg }, 0) end
   local function copy(path, k)
     local p = { table.unpack(path) }
@@ -395,7 +412,7 @@ local function read_json_facts(doc, b)
     end
   end
   if doc.lore ~= 1 then fail(doc.lore == nil and {} or { "lore" }, '"lore": 1 (the format version)') end
-  local source
+  local source = default_source
   if doc.source ~= nil then source = term(doc.source, { "source" }) end
   facts(doc.facts or {}, { "facts" }, source)
   return n
@@ -403,12 +420,9 @@ end
 
 local cjson_safe
 
--- Loads a JSON knowledge file into kb, all or nothing.
-local function load_json(kb, path)
-  local f, err = io.open(path, "rb")
-  if not f then return nil, err end
-  local text = f:read("a")
-  f:close()
+-- Loads the JSON knowledge text `text` (named `path` in messages) into
+-- kb, all or nothing.
+local function load_json_text(kb, text, path, opts)
   cjson_safe = cjson_safe or require("cjson.safe")
   local doc, jerr = cjson_safe.decode(text)
   if doc == nil then
@@ -447,7 +461,7 @@ local function load_json(kb, path)
     added[#added + 1] = name
   end
   local b <close> = kb:batch()
-  local ok, n = pcall(read_json_facts, doc, b)
+  local ok, n = pcall(read_json_facts, doc, b, opts and opts.source)
   if not ok then
     b:abort()
     unrule()
@@ -458,6 +472,15 @@ local function load_json(kb, path)
   end
   b:commit()
   return n
+end
+
+-- Loads a JSON knowledge file into kb, all or nothing.
+local function load_json(kb, path, opts)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, err end
+  local text = f:read("a")
+  f:close()
+  return load_json_text(kb, text, path, opts)
 end
 
 local loaders = { json = load_json }
@@ -472,8 +495,11 @@ function kb_methods:load(path, opts)
   fmt = fmt and fmt:lower()
   local loader = loaders[fmt]
   if not loader then
-    return nil, format("%s: unknown format '%s' (expected one of: %s)", path, tostring(fmt),
-      (function() local k = {} for name in pairs(loaders) do k[#k + 1] = name end sort(k) return concat(k, ", ") end)())
+    local names = {}
+    for name in pairs(loaders) do names[#names + 1] = name end
+    sort(names)
+    local what = fmt and format("unknown format '%s'", fmt) or "no format (the name has no extension)"
+    return nil, format("%s: %s (expected one of: %s)", path, what, concat(names, ", "))
   end
   return loader(self, path, opts)
 end
@@ -503,7 +529,9 @@ lore: facts are (subject, predicate, object) with sources. kb is the knowledge b
   kb:count(s, p, o), #kb   how many facts match, how many there are
   kb:sources(s, p, o)      where a fact comes from (press:s1 ... press:s13 are sentences)
   kb:add(s, p, o [, {source = src}]), kb:remove(...), kb:retract_source(src)
-  kb:load(path)            read a knowledge file (JSON: see knowledge/README.md)
+  kb:load(path)            read a knowledge file: .json (knowledge/README.md), .nt .nq .ttl .trig
+  kb:export(path)          write kb out, in the format of the extension
+  kb:prefix("ex", "http://example.org/")   then "ex:Ally" names <http://example.org/Ally>
   lore.text("Pologne", "fr"), lore.date("2024-07-10")   texts and dates
   kb:q "?c beneficiary ukraine . ?c amount ?a"     a query: ?x are variables, shared ones join
   kb:query{ {"?c", "beneficiary", "ukraine"} }    the same as Lua tables; kb:plan(...) explains
@@ -520,5 +548,6 @@ end
 
 lore._loaders = loaders
 lore._line_col = line_col
+lore._load_json_text = load_json_text
 
 return lore

@@ -309,9 +309,9 @@ void lualore_pushid(lua_State *L, int kbi, lore_id id)
     lua_remove(L, -2);
 }
 
-/* lore.new(): a knowledge base using Lua's allocator, so that a host's
+/* A new kb userdata on the stack, using Lua's allocator, so that a host's
  * memory limit covers both.  It watches the state's interrupt flag. */
-static int l_new(lua_State *L)
+lkb *lualore_newkb(lua_State *L)
 {
     lkb *k = lua_newuserdatauv(L, sizeof *k, 3);
     k->kb = NULL; /* owned by the userdata before anything can raise */
@@ -322,8 +322,15 @@ static int l_new(lua_State *L)
     void *ud;
     lua_Alloc f = lua_getallocf(L, &ud);
     if (lore_kb_new(&k->kb, (lore_alloc_fn)f, ud) != LORE_OK)
-        return luaL_error(L, "out of memory");
+        luaL_error(L, "out of memory");
     lore_kb_watch(k->kb, lualore_interrupt_flag(L));
+    return k;
+}
+
+/* lore.new() */
+static int l_new(lua_State *L)
+{
+    lualore_newkb(L);
     return 1;
 }
 
@@ -835,6 +842,8 @@ static void lualore_open_parts(lua_State *L)
 {
     lualore_open_query(L);
     lualore_open_rules(L);
+    lualore_open_persist(L);
+    lualore_open_formats(L);
 }
 
 /* Makes metatable `name` with metamethods `meta` and `methods` as __index. */

@@ -40,6 +40,8 @@ typedef struct lkb {
 
 /* The kb userdata at index i (raises unless it is an open kb). */
 lkb *lualore_checkkb(lua_State *L, int i);
+/* Pushes a new, empty kb userdata (raises on out of memory). */
+lkb *lualore_newkb(lua_State *L);
 
 /* Converts the Lua value at index i to a lore value.  Returns 1, or 0 if
  * the value has no term form (then *what names its Lua type).  Strings
@@ -70,6 +72,8 @@ void lualore_add_methods(lua_State *L, const luaL_Reg *kb_methods, const luaL_Re
 
 /* The binding's parts (lualore_open_parts in lualore.c calls them). */
 void lualore_open_query(lua_State *L);
+void lualore_open_persist(lua_State *L); /* snapshots, durability, transactions */
+void lualore_open_formats(lua_State *L); /* files and formats: RDF, export, prefixes */
 void lualore_open_rules(lua_State *L);
 
 /* How a query built from a Lua table takes its Lua functions: the rules

@@ -420,6 +420,33 @@ int dict_intern(dict *d, const lore_value *v, uint32_t *id, const char **why)
     return LORE_OK;
 }
 
+void dict_prefetch(const dict *d, const lore_value *v)
+{
+    lore_value t;
+    const char *why;
+    if (d->nslots == 0 || normalise(v, &t, &why) != LORE_OK)
+        return;
+    size_t i = hash_value(&t) & (d->nslots - 1);
+#if defined(__GNUC__)
+    __builtin_prefetch(&d->slots[i]);
+    __builtin_prefetch(&d->hashes[i]);
+#endif
+}
+
+int dict_reserve(dict *d, size_t n)
+{
+    if (n > 0xfffffff0u)
+        return LORE_ERR_NOMEM;
+    size_t need = d->n + n + 2, nslots = d->nslots ? d->nslots : 64;
+    while (need * 10 > nslots * 7)
+        nslots *= 2;
+    if (nslots != d->nslots && rehash(d, nslots) != LORE_OK)
+        return LORE_ERR_NOMEM;
+    if (mem_reserve(&d->m, (void **)&d->terms, &d->cap, need, sizeof *d->terms) != 0)
+        return LORE_ERR_NOMEM;
+    return LORE_OK;
+}
+
 void dict_get(const dict *d, uint32_t id, lore_value *v)
 {
     const term *x = &d->terms[id];

@@ -64,6 +64,15 @@ void dict_get(const dict *d, uint32_t id, lore_value *v);
 static inline int dict_valid(const dict *d, uint32_t id) { return id != 0 && id <= d->n; }
 static inline const term *dict_term(const dict *d, uint32_t id) { return &d->terms[id]; }
 
+/* Makes room for n more terms, so that interning them does not grow the
+ * tables on the way (restoring a snapshot).  LORE_OK or LORE_ERR_NOMEM;
+ * nothing logical changes either way. */
+int dict_reserve(dict *d, size_t n);
+/* Asks the CPU to fetch the hash slot of v (interning it soon): bulk
+ * restores call it a few terms ahead, since with millions of terms the
+ * table is out of cache.  Changes nothing. */
+void dict_prefetch(const dict *d, const lore_value *v);
+
 dict_mark dict_mark_get(const dict *d);
 void dict_rollback(dict *d, dict_mark mk);
 

@@ -1,5 +1,7 @@
 /* kb.c - the public API of terms, facts, iterators, transactions and
- * batches: argument checks and messages around dict and store. */
+ * batches: argument checks and messages around dict and store, and the
+ * journal hooks of durable mode (every change is journaled before it is
+ * applied, and taken back from the journal if it then fails). */
 #define LORE_BUILDING 1
 #include "lore.h"
 
@@ -7,6 +9,7 @@
 #include <string.h>
 
 #include "fn.h"
+#include "journal.h"
 #include "kb.h"
 #include "rules.h"
 
@@ -16,6 +19,7 @@ const char *lore_strerror(int status)
     case LORE_OK: return "ok";
     case LORE_DONE: return "no more rows";
     case LORE_NOOP: return "nothing changed";
+    case LORE_WARN: return "success, with a warning";
     case LORE_ERR_NOMEM: return "out of memory";
     case LORE_ERR_ARG: return "bad argument";
     case LORE_ERR_NOTFOUND: return "not found";
@@ -143,10 +147,12 @@ void lore_kb_free(lore_kb *kb)
         return;
     if (kb->batch)
         lore_batch_free(kb->batch);
+    journal_close(kb);
     rules_free(kb);
     fn_free(kb);
     store_free(&kb->st);
     dict_free(&kb->d);
+    prefixes_free(&kb->m, &kb->px);
     mem m = kb->m;
     mem_free(&m, kb, 1, sizeof *kb);
 }
@@ -154,6 +160,19 @@ void lore_kb_free(lore_kb *kb)
 int lore_error(lore_kb *kb, int status, const char *msg)
 {
     return kb_fail(kb, status, "%s", msg ? msg : lore_strerror(status));
+}
+
+void kb_reset(lore_kb *kb)
+{
+    uint64_t version = kb->st.version, epoch = kb->d.epoch;
+    size_t tail_max = kb->st.tail_max, pend_min = kb->st.pend_min;
+    store_free(&kb->st);
+    dict_free(&kb->d);
+    dict_init(&kb->d, &kb->m);
+    store_init(&kb->st, &kb->m);
+    kb->st.version = version + 1;
+    kb->d.epoch = epoch + 1; /* terms were taken back: caches of ids are stale */
+    kb->st.tail_max = tail_max, kb->st.pend_min = pend_min;
 }
 
 const char *lore_errmsg(const lore_kb *kb)
@@ -193,7 +212,12 @@ int lore_intern(lore_kb *kb, const lore_value *v, lore_id *id)
     if (kb->batch)
         return kb_busy(kb, "lore_intern");
     const char *why = NULL;
-    int rc = dict_intern(&kb->d, v, id, &why);
+    expansion x;
+    const lore_value *ev = kb_expand(kb, v, &x);
+    if (!ev)
+        return kb_nomem(kb);
+    int rc = dict_intern(&kb->d, ev, id, &why);
+    kb_expand_done(kb, &x);
     return rc == LORE_OK ? rc : value_error(kb, rc, "lore_intern", why);
 }
 
@@ -201,7 +225,12 @@ int lore_lookup(lore_kb *kb, const lore_value *v, lore_id *id)
 {
     kb_clear(kb);
     const char *why = NULL;
-    int rc = dict_lookup(&kb->d, v, id, &why);
+    expansion x;
+    const lore_value *ev = kb_expand(kb, v, &x);
+    if (!ev)
+        return kb_nomem(kb);
+    int rc = dict_lookup(&kb->d, ev, id, &why);
+    kb_expand_done(kb, &x);
     if (rc == LORE_OK || rc == LORE_ERR_NOTFOUND)
         return rc;
     return value_error(kb, rc, "lore_lookup", why);
@@ -256,7 +285,17 @@ int lore_add(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_id src)
         return rc;
     if (src != 0 && !dict_valid(&kb->d, src))
         return kb_fail(kb, LORE_ERR_ARG, "lore_add: source is not a term id (%u)", (unsigned)src);
-    return status(kb, store_assert(&kb->st, s, p, o, src));
+    if (!journal_on(kb))
+        return status(kb, store_assert(&kb->st, s, p, o, src));
+    if (store_has(&kb->st, s, p, o, src))
+        return LORE_NOOP; /* nothing to journal */
+    jop op = {.code = JOP_ADD, .s = s, .p = p, .o = o, .src = src};
+    jmark mk;
+    if ((rc = journal_log(kb, &op, &mk)) < 0)
+        return rc;
+    if ((rc = store_assert(&kb->st, s, p, o, src)) != LORE_OK)
+        journal_cancel(kb, &mk);
+    return status(kb, rc);
 }
 
 int lore_remove(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_id src)
@@ -270,7 +309,17 @@ int lore_remove(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_id src)
     if (src != 0 && src != LORE_ANY_SOURCE && !dict_valid(&kb->d, src))
         return kb_fail(kb, LORE_ERR_ARG, "lore_remove: source is not a term id (%u)",
                        (unsigned)src);
-    return status(kb, store_unassert(&kb->st, s, p, o, src));
+    if (!journal_on(kb))
+        return status(kb, store_unassert(&kb->st, s, p, o, src));
+    if (!store_has(&kb->st, s, p, o, src))
+        return LORE_NOOP;
+    jop op = {.code = JOP_REMOVE, .s = s, .p = p, .o = o, .src = src};
+    jmark mk;
+    if ((rc = journal_log(kb, &op, &mk)) < 0)
+        return rc;
+    if ((rc = store_unassert(&kb->st, s, p, o, src)) != LORE_OK)
+        journal_cancel(kb, &mk);
+    return status(kb, rc);
 }
 
 int lore_retract_source(lore_kb *kb, lore_id src, size_t *removed)
@@ -283,7 +332,16 @@ int lore_retract_source(lore_kb *kb, lore_id src, size_t *removed)
     if (src != 0 && !dict_valid(&kb->d, src))
         return kb_fail(kb, LORE_ERR_ARG, "lore_retract_source: source is not a term id (%u)",
                        (unsigned)src);
-    return status(kb, store_retract_source(&kb->st, src, removed));
+    if (!journal_on(kb))
+        return status(kb, store_retract_source(&kb->st, src, removed));
+    jop op = {.code = JOP_RETRACT, .src = src};
+    jmark mk;
+    int rc = journal_log(kb, &op, &mk);
+    if (rc < 0)
+        return rc;
+    if ((rc = store_retract_source(&kb->st, src, removed)) != LORE_OK)
+        journal_cancel(kb, &mk); /* failed, or nothing had the source */
+    return status(kb, rc);
 }
 
 size_t lore_size(const lore_kb *kb)
@@ -435,6 +493,11 @@ int lore_commit(lore_kb *kb)
         return kb_busy(kb, "lore_commit");
     if (!kb->st.in_txn)
         return kb_fail(kb, LORE_ERR_STATE, "lore_commit: no transaction is open");
+    if (journal_on(kb)) {
+        int rc = journal_commit(kb); /* the whole transaction, one record */
+        if (rc < 0)
+            return rc; /* still open: the caller may retry or roll back */
+    }
     store_commit(&kb->st);
     return LORE_OK;
 }
@@ -446,6 +509,8 @@ int lore_rollback(lore_kb *kb)
         return kb_busy(kb, "lore_rollback");
     if (!kb->st.in_txn)
         return kb_fail(kb, LORE_ERR_STATE, "lore_rollback: no transaction is open");
+    if (journal_on(kb))
+        journal_rollback(kb);
     store_rollback(&kb->st);
     return LORE_OK;
 }
@@ -483,7 +548,12 @@ int lore_batch_new(lore_kb *kb, lore_batch **bp)
 int lore_batch_intern(lore_batch *b, const lore_value *v, lore_id *id)
 {
     const char *why = NULL;
-    int rc = dict_intern(&b->kb->d, v, id, &why);
+    expansion x;
+    const lore_value *ev = kb_expand(b->kb, v, &x);
+    if (!ev)
+        return kb_nomem(b->kb);
+    int rc = dict_intern(&b->kb->d, ev, id, &why);
+    kb_expand_done(b->kb, &x);
     return rc == LORE_OK ? rc : value_error(b->kb, rc, "lore_batch_intern", why);
 }
 
@@ -518,18 +588,36 @@ static void batch_release(lore_batch *b)
     mem_free(&kb->m, b, 1, sizeof *b);
 }
 
+int kb_commit_rows(lore_kb *kb, dict_mark mark, uint32_t *rows, size_t n, size_t *added)
+{
+    jmark mk;
+    int rc, logged = journal_on(kb) && n > 0;
+    if (added)
+        *added = 0;
+    if (logged) {
+        jop op = {.code = JOP_BULK, .rows = rows, .nrows = n, .stride = 4};
+        if ((rc = journal_log(kb, &op, &mk)) < 0) {
+            dict_rollback(&kb->d, mark);
+            return rc;
+        }
+    }
+    rc = store_bulk(&kb->st, rows, n, added);
+    if (rc != LORE_OK) {
+        if (logged)
+            journal_cancel(kb, &mk);
+        dict_rollback(&kb->d, mark);
+        return status(kb, rc);
+    }
+    return LORE_OK;
+}
+
 int lore_batch_commit(lore_batch *b, size_t *added)
 {
     lore_kb *kb = b->kb;
     kb_clear(kb);
-    int rc = store_bulk(&kb->st, b->rows, b->n, added);
-    if (rc != LORE_OK) {
-        dict_rollback(&kb->d, b->mark);
-        batch_release(b);
-        return status(kb, rc);
-    }
+    int rc = kb_commit_rows(kb, b->mark, b->rows, b->n, added);
     batch_release(b);
-    return LORE_OK;
+    return rc;
 }
 
 void lore_batch_free(lore_batch *b)

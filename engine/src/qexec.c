@@ -231,7 +231,7 @@ static void g_unpermute(int ord, const uint32_t *k, uint32_t t[3])
 }
 
 /* The range of ghost rows whose first `prefix` ids are key's. */
-static void g_range(const qfacts *g, int ord, int prefix, const uint32_t key[3], size_t *lo,
+static void g_range(const qfacts *g, int ord, int plen, const uint32_t key[3], size_t *lo,
                     size_t *hi)
 {
     const uint32_t *k = g->k[ord];
@@ -242,7 +242,7 @@ static void g_range(const qfacts *g, int ord, int prefix, const uint32_t key[3],
             size_t mid = a + (b - a) / 2;
             const uint32_t *e = k + 3 * mid;
             int c = 0;
-            for (int i = 0; i < prefix && c == 0; i++)
+            for (int i = 0; i < plen && c == 0; i++)
                 c = e[i] < key[i] ? -1 : e[i] > key[i];
             if (pass == 0 ? c < 0 : c <= 0)
                 a = mid + 1;

@@ -209,7 +209,22 @@ int qprog_var(qprog *p, const char *name, size_t len, int *var)
     return LORE_OK;
 }
 
+static int const_add(qprog *p, const lore_value *v, uint32_t id, int *c);
+
 int qprog_const(qprog *p, const lore_value *v, uint32_t id, int *c)
+{
+    /* a symbol ex:name means what lore_intern makes of it (prefix.h) */
+    expansion x;
+    const lore_value *ev = v ? kb_expand(p->kb, v, &x) : NULL;
+    if (v && !ev)
+        return kb_nomem(p->kb);
+    int rc = const_add(p, ev, id, c);
+    if (v)
+        kb_expand_done(p->kb, &x);
+    return rc;
+}
+
+static int const_add(qprog *p, const lore_value *v, uint32_t id, int *c)
 {
     if (grow(p, (void **)&p->consts, &p->capconsts, p->nconsts + 1, sizeof *p->consts) != LORE_OK)
         return kb_nomem(p->kb);

@@ -131,3 +131,59 @@ void sort_rows_bucketed(uint32_t *a, size_t n, int stride, uint32_t nkeys, uint3
         lo = end[k];
     }
 }
+
+size_t sort_count_strays(const uint32_t *a, size_t n, int stride)
+{
+    size_t k = 0;
+    uint32_t max = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t x = ROW(i)[0];
+        if (x < max)
+            k++;
+        else
+            max = x;
+    }
+    return k;
+}
+
+static inline void copy_row(uint32_t *d, const uint32_t *s, int stride)
+{
+    for (int i = 0; i < stride; i++)
+        d[i] = s[i];
+}
+
+void sort_rows_strays(uint32_t *a, size_t n, int stride, uint32_t *spare, size_t nstrays)
+{
+    size_t m = 0, k = 0;
+    uint32_t max = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t *r = ROW(i);
+        if (r[0] < max) {
+            copy_row(spare + (size_t)stride * k++, r, stride);
+        } else {
+            max = r[0];
+            if (m != i)
+                copy_row(ROW(m), r, stride);
+            m++;
+        }
+    }
+    (void)nstrays; /* == k */
+    sort_rows(spare, k, stride);
+    size_t i = m, j = k, w = n;
+    while (j > 0) {
+        const uint32_t *sp = spare + (size_t)stride * (j - 1);
+        if (i > 0 && ROW(i - 1)[0] > sp[0])
+            copy_row(ROW(w - 1), ROW(i - 1), stride), i--;
+        else
+            copy_row(ROW(w - 1), sp, stride), j--;
+        w--;
+    }
+    for (size_t lo = 0; lo < n;) {
+        size_t hi = lo + 1;
+        while (hi < n && ROW(hi)[0] == ROW(lo)[0])
+            hi++;
+        if (hi - lo > 1)
+            sort_rows(ROW(lo), hi - lo, stride);
+        lo = hi;
+    }
+}

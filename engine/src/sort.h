@@ -14,6 +14,17 @@ void sort_rows(uint32_t *a, size_t n, int stride);
  * linear for dense first ids.  `scratch` holds 2 * (nkeys + 1) ids. */
 void sort_rows_bucketed(uint32_t *a, size_t n, int stride, uint32_t nkeys, uint32_t *scratch);
 
+/* Rows of a bulk load usually come grouped by subject, in nearly
+ * increasing subject id.  "Strays" are the rows whose row[0] is below the
+ * running maximum of the rows before them; this counts them. */
+size_t sort_count_strays(const uint32_t *a, size_t n, int stride);
+
+/* Sorts rows with `nstrays` strays (as counted above): the strays move to
+ * `spare` (room for nstrays rows) and are sorted, the other rows close up
+ * (already in row[0] order), the two merge back from the end, and each run
+ * of equal row[0] is sorted.  Linear but for the strays and the runs. */
+void sort_rows_strays(uint32_t *a, size_t n, int stride, uint32_t *spare, size_t nstrays);
+
 static inline int row_cmp(const uint32_t *x, const uint32_t *y)
 {
     if (x[0] != y[0])

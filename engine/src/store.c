@@ -987,6 +987,7 @@ typedef struct rsrc {
     int stride;
     uint32_t xmeta;
     size_t n, i;
+    size_t cap; /* the array's allocated ids when the rebuild owns it, else 0 */
     const store_rows *stream;
     uint32_t cur[4];
     int has; /* stream: cur holds the next row */
@@ -1016,6 +1017,15 @@ static void rsrc_pop(rsrc *x)
 {
     x->i++;
     x->has = 0;
+}
+
+/* Frees an array the rebuild owns (no row is read after). */
+static void rsrc_release(store *st, rsrc *x)
+{
+    if (x->cap) {
+        mem_free(&st->m, (void *)x->rows, x->cap, sizeof *x->rows);
+        x->rows = NULL, x->cap = 0;
+    }
 }
 
 /* Folds the source's rows equal to `cand` into meta *now (starting from
@@ -1061,7 +1071,10 @@ static int fold_extra(store *st, rebuild_ctx *cx, rsrc *x, const uint32_t cand[3
 
 /* Rebuilds base from the old base, every pend fact and the rows of x
  * (sorted by SPO; may be NULL).  Dead facts are dropped unless in a
- * transaction.  Atomic. */
+ * transaction.  Atomic.  When x owns its array (x->cap != 0) or is a
+ * stream, the rows are let go as soon as they are merged (before the other
+ * orderings are built, which keeps the peak of a bulk load low): an array
+ * is freed then, or on failure. */
 static int rebuild(store *st, rsrc *x, size_t *added)
 {
     int rc = LORE_OK;
@@ -1210,6 +1223,7 @@ static int rebuild(store *st, rsrc *x, size_t *added)
     }
     if (x->stream && x->stream->done)
         x->stream->done(x->stream->ud); /* its rows are in: let it go early */
+    rsrc_release(st, x);
     for (uint32_t k = 0; k < nb->nkeys; k++)
         soff[k + 1] += soff[k];
     nb->n = out;
@@ -1293,6 +1307,7 @@ cleanup:
     mem_free(&st->m, scratch, nscratch, sizeof *scratch);
     mem_free(&st->m, cx.created, cx.createcap, sizeof *cx.created);
     mem_free(&st->m, cx.replaced, cx.replacecap, sizeof *cx.replaced);
+    rsrc_release(st, x);
     return rc;
 }
 
@@ -1601,24 +1616,66 @@ cleanup:
     return rc;
 }
 
+/* Sorts bulk rows by SPO: rows that come nearly in subject order (a file
+ * grouped by subject) take a linear path, others a bucket sort. */
+static int sort_bulk(store *st, uint32_t *rows, size_t n, int stride)
+{
+    size_t strays = sort_count_strays(rows, n, stride);
+    if (strays <= n / 8) {
+        uint32_t *spare = NULL;
+        if (strays) {
+            spare = mem_alloc(&st->m, (size_t)stride * strays, sizeof *spare);
+            if (!spare)
+                return LORE_ERR_NOMEM;
+        }
+        sort_rows_strays(rows, n, stride, spare, strays);
+        mem_free(&st->m, spare, (size_t)stride * strays, sizeof *spare);
+        return LORE_OK;
+    }
+    uint32_t maxs = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[(size_t)stride * i] > maxs)
+            maxs = rows[(size_t)stride * i];
+    uint32_t *scratch = mem_alloc(&st->m, 2 * ((size_t)maxs + 2), sizeof *scratch);
+    if (!scratch)
+        return LORE_ERR_NOMEM;
+    sort_rows_bucketed(rows, n, stride, maxs + 1, scratch);
+    mem_free(&st->m, scratch, 2 * ((size_t)maxs + 2), sizeof *scratch);
+    return LORE_OK;
+}
+
 int store_bulk(store *st, uint32_t *facts, size_t n, size_t *added)
 {
     if (added)
         *added = 0;
     if (n == 0)
         return LORE_OK;
-    uint32_t maxs = 0;
-    for (size_t i = 0; i < n; i++)
-        if (facts[4 * i] > maxs)
-            maxs = facts[4 * i];
-    uint32_t *scratch = mem_alloc(&st->m, 2 * ((size_t)maxs + 2), sizeof *scratch);
-    if (!scratch)
-        return LORE_ERR_NOMEM;
-    sort_rows_bucketed(facts, n, 4, maxs + 1, scratch);
-    mem_free(&st->m, scratch, 2 * ((size_t)maxs + 2), sizeof *scratch);
+    int rc = sort_bulk(st, facts, n, 4);
+    if (rc != LORE_OK)
+        return rc;
     rsrc x;
     memset(&x, 0, sizeof x);
     x.rows = facts, x.stride = 4, x.n = n;
+    return rebuild(st, &x, added);
+}
+
+int store_bulk_take(store *st, uint32_t *rows, size_t n, size_t cap, int stride, uint32_t meta,
+                    size_t *added)
+{
+    if (added)
+        *added = 0;
+    if (n == 0) {
+        mem_free(&st->m, rows, cap, sizeof *rows);
+        return LORE_OK;
+    }
+    int rc = sort_bulk(st, rows, n, stride);
+    if (rc != LORE_OK) {
+        mem_free(&st->m, rows, cap, sizeof *rows);
+        return rc;
+    }
+    rsrc x;
+    memset(&x, 0, sizeof x);
+    x.rows = rows, x.stride = stride, x.xmeta = meta, x.n = n, x.cap = cap;
     return rebuild(st, &x, added);
 }
 
@@ -1960,6 +2017,109 @@ size_t store_bytes(const store *st)
     b += st->deadcap * 3 * sizeof(uint32_t) + 9 * st->ndeadk * sizeof(uint32_t);
     b += st->clogcap * sizeof(clog_slot);
     return b;
+}
+
+/* ------------------------------------------------------------------ */
+/* saving and restoring (snapshot.c)                                  */
+
+int store_has(const store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t src)
+{
+    uint32_t meta = locate(st, s, p, o).meta;
+    if (src == LORE_ANY_SOURCE)
+        return (meta & META_ASSERTED) != 0;
+    return meta_has_source(st, meta, src);
+}
+
+int store_scan(store *st, int (*fn)(void *ud, const uint32_t t[3], uint32_t meta), void *ud)
+{
+    int rc = store_prepare(st);
+    if (rc != LORE_OK)
+        return rc;
+    /* base and every run are sorted by SPO and disjoint: merge them */
+    const base *b = st->b;
+    size_t bi = 0, bn = b ? b->n : 0, pos[RUN_MAX] = {0};
+    uint32_t bs = 0;
+    for (;;) {
+        uint32_t t[3];
+        int from = -2;
+        if (bi < bn) {
+            while (b->off[ORD_SPO][bs + 1] <= bi)
+                bs++;
+            t[0] = bs, t[1] = b->ent[ORD_SPO][bi].a, t[2] = b->ent[ORD_SPO][bi].b;
+            from = -1;
+        }
+        for (int q = 0; q < st->nruns; q++) {
+            if (pos[q] == st->runs[q]->n)
+                continue;
+            const uint32_t *r = st->runs[q]->k[ORD_SPO] + 3 * pos[q];
+            if (from == -2 || row_cmp(r, t) < 0) {
+                memcpy(t, r, sizeof t);
+                from = q;
+            }
+        }
+        if (from == -2)
+            return LORE_OK;
+        uint32_t meta;
+        if (from == -1) {
+            meta = b->meta[bi++];
+        } else {
+            pos[from]++;
+            meta = st->pend[pend_find(st, t[0], t[1], t[2])].meta;
+        }
+        if (meta != 0 && (rc = fn(ud, t, meta)) != 0)
+            return rc;
+    }
+}
+
+base *store_base_alloc(store *st, uint32_t nkeys, size_t n)
+{
+    base *b = mem_calloc(&st->m, 1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->nkeys = nkeys;
+    b->n = b->cap_ent = b->cap_meta = n;
+    for (int x = 0; x < 3; x++) {
+        b->off[x] = mem_calloc(&st->m, (size_t)nkeys + 1, sizeof *b->off[x]);
+        if (!b->off[x])
+            goto fail;
+        if (n && !(b->ent[x] = mem_alloc(&st->m, n, sizeof *b->ent[x])))
+            goto fail;
+    }
+    if (n && !(b->meta = mem_alloc(&st->m, n, sizeof *b->meta)))
+        goto fail;
+    return b;
+fail:
+    base_free(&st->m, b);
+    return NULL;
+}
+
+void store_base_free(store *st, base *b)
+{
+    base_free(&st->m, b);
+}
+
+int store_add_set(store *st, const uint32_t *ids, uint32_t n, uint32_t *idx)
+{
+    return set_new(st, ids, n, idx);
+}
+
+int store_adopt(store *st, base *b)
+{
+    if (st->b || st->npend)
+        return LORE_ERR_STATE;
+    uint32_t *next = mem_alloc(&st->m, (size_t)b->nkeys + 1, sizeof *next);
+    if (!next)
+        return LORE_ERR_NOMEM;
+    base_permute(b, next);
+    mem_free(&st->m, next, (size_t)b->nkeys + 1, sizeof *next);
+    st->b = b;
+    st->nlive = b->n;
+    st->nderived = 0;
+    for (size_t i = 0; i < b->n; i++)
+        st->nderived += (b->meta[i] & META_DERIVED) != 0;
+    st->dead_dirty = 1;
+    st->version++;
+    return LORE_OK;
 }
 
 /* ------------------------------------------------------------------ */

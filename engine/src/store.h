@@ -198,6 +198,39 @@ void store_iter_done(store_iter *it);
  * nothing changed. */
 int store_bulk(store *st, uint32_t *facts, size_t n, size_t *added);
 
+/* The same for a bulk loader's rows of `stride` ids: 3 (s, p, o; every
+ * fact gets meta `meta`, which takes a quarter less memory) or 4 (s, p, o,
+ * meta as above).  The store takes the array over (allocated with `cap`
+ * ids) and frees it, on success as soon as it is merged, and on failure. */
+int store_bulk_take(store *st, uint32_t *rows, size_t n, size_t cap, int stride, uint32_t meta,
+                    size_t *added);
+
+/* 1 if (s,p,o) is asserted from src (LORE_ANY_SOURCE: from any source):
+ * exactly when store_assert would say LORE_NOOP, and store_unassert would
+ * not. */
+int store_has(const store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t src);
+
+/* Calls fn(ud, t, meta) for every live fact in SPO order, t = (s, p, o);
+ * stops at the first non-zero return of fn and returns it.  Calls
+ * store_prepare first (LORE_ERR_NOMEM); changes nothing logical.  Source
+ * sets named by meta are read with store_meta_sources. */
+int store_scan(store *st, int (*fn)(void *ud, const uint32_t t[3], uint32_t meta), void *ud);
+
+/* Restoring a saved store (snapshot.c), without inserting facts one by one:
+ * store_base_alloc gives a base of n facts over keys 0..nkeys-1 with every
+ * array allocated; the caller fills off[ORD_SPO], ent[ORD_SPO] and meta
+ * with valid, strictly SPO-ordered live facts whose MULTI metas name sets
+ * made by store_add_set, then hands it to store_adopt.  NULL on NOMEM. */
+base *store_base_alloc(store *st, uint32_t nkeys, size_t n);
+void store_base_free(store *st, base *b);
+/* Makes source set `ids` (n >= 2 sorted distinct ids) and gives its
+ * index: on an empty store, the k-th call gives k.  LORE_OK, NOMEM, LIMIT. */
+int store_add_set(store *st, const uint32_t *ids, uint32_t n, uint32_t *idx);
+/* Installs b (filled as above) as the base of a store that holds no facts
+ * (only sets from store_add_set): builds the POS and OSP orderings.
+ * LORE_OK, or NOMEM with b still the caller's. */
+int store_adopt(store *st, base *b);
+
 /* A stream of rows (s, p, o, meta) in increasing SPO order, without
  * duplicates, for store_bulk_stream: next() writes the next row and
  * returns 1, or returns 0 at the end; done() (may be NULL) is called as

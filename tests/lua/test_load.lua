@@ -40,7 +40,7 @@ local cases = {
   { "syntax.json", ":3:18: Expected comma or array end but found T_STRING" },
   { "not-object.json", ':1:1: expected an object {"lore": 1, "facts": [...]}' },
   { "no-version.json", ':1:1: expected "lore": 1 (the format version)' },
-  { "unknown-key.json", ":3:11: fact: expected one of the keys lore, source, facts; got 'fact'" },
+  { "unknown-key.json", ":3:11: fact: expected one of the keys lore, source, facts, rules; got 'fact'" },
   { "short-fact.json", ":5:5: facts[1]: expected a fact of 3 terms (or 4 with a source), got 2" },
   { "null-term.json", ":4:16: facts[0][2]: " .. T .. ", got null" },
   { "bad-date.json", ":4:25: facts[0][2].date: expected a date as YYYY, YYYY-MM, YYYY-MM-DD or "

@@ -151,7 +151,7 @@ eq(kb:reach("nobody", "knows+"):count(), 0, "reach from nothing")
 raises(function() kb:query{ { "?x", "knows" } } end,
   [[bad argument #1 to 'query' (where[1]: a pattern has 3 terms {s, p, o} (use "_" for any), got 2)]])
 raises(function() kb:query{ { foo = {} } } end,
-  "bad argument #1 to 'query' (where[1]: unknown operator 'foo' (expected filter, optional, without or union))")
+  "bad argument #1 to 'query' (where[1]: unknown operator 'foo' (expected filter, let, optional, without or union))")
 raises(function() kb:query{ { optional = { { "?x", "knows", "?y" } }, without = {} } } end,
   "bad argument #1 to 'query' (where[1]: one operator per table, got 'optional' and 'without')")
 raises(function() kb:query{ { "?x", "knows", "?y" }, fitler = 1 } end,

@@ -1,0 +1,18 @@
+-- formats.lua - the RDF formats in kb:load: .nt .nq .ttl .trig (and their
+-- long names) go to the C reader; kb:export, kb:prefix, kb:prefixes and
+-- kb:compact come from lua_formats.c.
+local lore, kb_methods = ...
+
+local loaders = lore._loaders
+
+local function rdf(format)
+  -- kb:load(path, {format =, source =, base =, progress =}) -> facts read
+  return function(kb, path, opts)
+    return kb_methods._import(kb, path, format, opts)
+  end
+end
+
+loaders.nt, loaders.ntriples = rdf("nt"), rdf("nt")
+loaders.nq, loaders.nquads = rdf("nq"), rdf("nq")
+loaders.ttl, loaders.turtle = rdf("ttl"), rdf("ttl")
+loaders.trig = rdf("trig")

@@ -1,0 +1,10 @@
+-- persist.lua - the pure-Lua side of snapshots: kb:load reads .lore files
+-- (the C part, lua_persist.c, gives lore.open, kb:save, kb:checkpoint,
+-- kb:sync and kb:transaction).
+local lore = ...
+
+-- kb:load("x.lore"): merges the snapshot's facts (an empty kb takes it
+-- whole, with the saved term ids); returns the number of new facts.
+lore._loaders.lore = function(kb, path)
+  return lore._load_snapshot(kb, path)
+end
