@@ -16,6 +16,8 @@
  *       1 add s p o src   2 remove s p o src (0xffffffff: every source)
  *       3 retract src     4 bulk n, then n times s p o meta
  *       5 derive s p o mark (1: set the DERIVED mark, 0: clear it)
+ *       6 rule: varint name length, name, varint text length, text (a rule
+ *         added, in the text form)   7 unrule: varint length, name
  *
  * A record is one acknowledged call: a change, a batch, or a whole
  * transaction (so replay gives all of a transaction or none of it).  A
@@ -44,6 +46,7 @@
 #include "bytes.h"
 #include "crc32c.h"
 #include "file.h"
+#include "rules.h"
 #include "snapshot.h"
 
 #define JOURNAL_MAGIC "\x89LORJ\r\n\x1a"
@@ -100,6 +103,15 @@ static void encode_op(obuf *b, const jop *op)
         break;
     case JOP_RETRACT:
         ob_var(b, op->src);
+        break;
+    case JOP_RULE:
+    case JOP_UNRULE:
+        ob_var(b, op->namelen);
+        ob_bytes(b, op->name, op->namelen);
+        if (op->code == JOP_RULE) {
+            ob_var(b, op->textlen);
+            ob_bytes(b, op->text, op->textlen);
+        }
         break;
     case JOP_BULK: {
         size_t stride = op->stride == 3 ? 3 : 4;
@@ -477,6 +489,35 @@ static int apply_record(replay *rp, const unsigned char *p, size_t n)
         case JOP_BULK:
             rc = apply_bulk(rp, &r);
             break;
+        case JOP_RULE:
+        case JOP_UNRULE: {
+            uint64_t nl = ib_var(&r);
+            const unsigned char *name = nl <= ib_left(&r) ? ib_bytes(&r, (size_t)nl) : NULL;
+            uint64_t tl = code == JOP_RULE ? ib_var(&r) : 0;
+            const unsigned char *text =
+                code == JOP_RULE && tl <= ib_left(&r) ? ib_bytes(&r, (size_t)tl) : NULL;
+            if (r.bad || !name || (code == JOP_RULE && !text) || nl == 0 || nl > 200)
+                return rfail(rp, LORE_ERR_CORRUPT, "malformed change");
+            char nbuf[256];
+            memcpy(nbuf, name, (size_t)nl);
+            nbuf[nl] = '\0';
+            if (code == JOP_RULE) {
+                rc = rules_restore(kb, nbuf, (size_t)nl, (const char *)text, (size_t)tl);
+                if (rc == LORE_ERR_NOMEM)
+                    return rc;
+                if (rc != LORE_OK) {
+                    char msg[sizeof kb->err];
+                    snprintf(msg, sizeof msg, "%s", kb->err);
+                    return rfail(rp, LORE_ERR_CORRUPT, msg);
+                }
+            } else {
+                uint32_t id;
+                if (lore_rule_find(kb, nbuf, &id) == LORE_OK)
+                    lore_rule_remove(kb, id);
+                rc = LORE_OK;
+            }
+            break;
+        }
         case JOP_DERIVE:
             src = ib_var32(&r);
             if (r.bad || !valid_id(kb, s) || !valid_id(kb, pr) || !valid_id(kb, o) || src > 1)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "journal.h"
 #include "sort.h"
 
 /* ------------------------------------------------------------------ */
@@ -630,6 +631,91 @@ int rules_is_closure_fact(const lore_kb *kb, const uint32_t t[3], int *stratum_o
 }
 
 /* ------------------------------------------------------------------ */
+/* persistence                                                        */
+
+/* A rule whose body calls no host function by pointer reads back from
+ * its text. */
+static int portable(const rule *r)
+{
+    const qprog *p = r->prog;
+    for (int i = 0; i < p->nfilters; i++)
+        if (p->filters[i].op == QF_FN)
+            return 0;
+    for (int i = 0; i < p->nexprs; i++)
+        if (p->exprs[i].op == QX_HOST)
+            return 0;
+    return 1;
+}
+
+int rules_saveable(const lore_kb *kb, size_t i, const char **name, const char **text, int *ok)
+{
+    const rules *R = kb->rules;
+    if (!R || i >= R->n)
+        return 0;
+    *name = R->v[i]->name;
+    *text = R->v[i]->text;
+    *ok = portable(R->v[i]);
+    return 1;
+}
+
+int rules_settled(const lore_kb *kb)
+{
+    return kb->rules && !kb->rules->full && !lore_infer_pending(kb);
+}
+
+int rules_restore(lore_kb *kb, const char *name, size_t namelen, const char *text, size_t textlen)
+{
+    char nbuf[256];
+    if (namelen >= sizeof nbuf)
+        return kb_fail(kb, LORE_ERR_ARG, "a rule name is too long");
+    memcpy(nbuf, name, namelen);
+    nbuf[namelen] = '\0';
+    rules *R = rules_get(kb);
+    if (!R)
+        return LORE_ERR_NOMEM;
+    int quiet = R->restoring;
+    R->restoring = 1; /* not journaled again */
+    int rc = lore_rule_add(kb, text, textlen, nbuf, NULL);
+    R->restoring = quiet;
+    return rc;
+}
+
+void rules_mark_settled(lore_kb *kb)
+{
+    if (kb->rules) {
+        kb->rules->full = 0;
+        store_clog_clear(&kb->st);
+    }
+}
+
+/* Journals a rule change in durable mode (not while restoring one).
+ * LORE_OK or the journal's error. */
+static int journal_rule(lore_kb *kb, const rule *r, int add)
+{
+    rules *R = kb->rules;
+    if (!journal_on(kb) || R->restoring || !portable(r))
+        return LORE_OK;
+    jop op;
+    memset(&op, 0, sizeof op);
+    op.code = add ? JOP_RULE : JOP_UNRULE;
+    op.name = r->name, op.namelen = r->namelen;
+    op.text = r->text, op.textlen = strlen(r->text);
+    jmark mk;
+    return journal_log(kb, &op, &mk);
+}
+
+/* Rules are not facts: a rollback keeps them, so in durable mode they
+ * change outside transactions only (a journal record must not go with a
+ * transaction that may be dropped). */
+static int rules_may_change(lore_kb *kb, const char *fn)
+{
+    if (kb->st.in_txn && journal_on(kb))
+        return kb_fail(kb, LORE_ERR_STATE,
+                       "%s: rules change outside transactions in durable mode", fn);
+    return LORE_OK;
+}
+
+/* ------------------------------------------------------------------ */
 /* adding rules                                                       */
 
 static int name_taken(const rules *R, const char *name, size_t n)
@@ -943,6 +1029,17 @@ static int install(lore_kb *kb, rules *R, rule *r, const char *name, size_t name
         rc = keep;
         goto fail;
     }
+    if ((rc = journal_rule(kb, r, 1)) != LORE_OK) {
+        /* not journaled: not added */
+        char msg[sizeof kb->err];
+        memcpy(msg, kb->err, sizeof msg);
+        R->n--;
+        if (stratify(kb, R) != LORE_OK)
+            strata_free(kb, R);
+        rules_sync_log(kb);
+        memcpy(kb->err, msg, sizeof msg);
+        goto fail;
+    }
     R->next_id++;
     R->full = 1;
     if (id)
@@ -1052,6 +1149,9 @@ int lore_rule_add(lore_kb *kb, const char *text, size_t len, const char *name, u
         return kb_busy(kb, "lore_rule_add");
     if (!text)
         return kb_fail(kb, LORE_ERR_ARG, "lore_rule_add: no text");
+    int mrc = rules_may_change(kb, "lore_rule_add");
+    if (mrc != LORE_OK)
+        return mrc;
     rules *R = rules_get(kb);
     if (!R)
         return LORE_ERR_NOMEM;
@@ -1207,6 +1307,11 @@ int lore_rule_define(lore_kb *kb, const char *name, const lore_qterm *head, size
         lore_query_free(body);
         return kb_fail(kb, LORE_ERR_ARG, "lore_rule_define: the body belongs to another kb");
     }
+    int mrc = rules_may_change(kb, "lore_rule_define");
+    if (mrc != LORE_OK) {
+        lore_query_free(body);
+        return mrc;
+    }
     rules *R = rules_get(kb);
     if (!R) {
         lore_query_free(body);
@@ -1294,6 +1399,11 @@ int lore_rule_remove(lore_kb *kb, uint32_t id)
         if (R->v[i]->id != id)
             continue;
         rule *r = R->v[i];
+        int rc = rules_may_change(kb, "lore_rule_remove");
+        if (rc == LORE_OK)
+            rc = journal_rule(kb, r, 0);
+        if (rc != LORE_OK)
+            return rc;
         memmove(R->v + i, R->v + i + 1, (R->n - i - 1) * sizeof *R->v);
         R->n--;
         /* fewer rules always stratify; only memory can fail, and then the

@@ -121,6 +121,7 @@ typedef struct rules {
     uint32_t round; /* the last rank given */
     int full;       /* the next lore_infer recomputes everything */
     int firing;     /* triggers are being called */
+    int restoring;  /* rules read back from a snapshot or journal: not journaled */
 } rules;
 
 /* The kb's rules state, made on first use (NULL on NOMEM, message set). */
@@ -157,7 +158,16 @@ typedef struct tvec {
 int tvec_push(const mem *m, tvec *v, const uint32_t t[3]);
 void tvec_free(const mem *m, tvec *v);
 
-/* Ids of the words a rule's text uses, found once (rules.c). */
-int rules_is_closure_fact(const lore_kb *kb, const uint32_t t[3], int *stratum);
+/* Persistence (snapshot.c, journal.c).  A rule can be saved when its
+ * body calls no host function by pointer: rules_saveable gives the i-th
+ * rule's name and text (0 past the last; *ok 0 for one that cannot be
+ * saved).  rules_settled: the derived facts are the fixpoint of the rules
+ * over the asserted facts (nothing pending).  rules_restore adds a saved
+ * rule (lore_rule_add, without journaling); rules_mark_settled says the
+ * derived facts restored with the rules are their fixpoint. */
+int rules_saveable(const lore_kb *kb, size_t i, const char **name, const char **text, int *ok);
+int rules_settled(const lore_kb *kb);
+int rules_restore(lore_kb *kb, const char *name, size_t namelen, const char *text, size_t textlen);
+void rules_mark_settled(lore_kb *kb);
 
 #endif

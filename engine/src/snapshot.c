@@ -22,8 +22,13 @@
  *         (subject, predicate, object), n u32 meta words (META_* of
  *         store.h: DERIVED, ASSERTED, and either one source id or, with
  *         MULTI, k for the k-th source set, the k-th MULTI fact using the
- *         k-th set), and u32 off[0..nterms+1]: the facts of subject s are
- *         rows off[s] to off[s+1] - 1
+ *         k-th set; a fact derived only carries its rank, rules.h), and
+ *         u32 off[0..nterms+1]: the facts of subject s are rows off[s] to
+ *         off[s+1] - 1
+ *   RULE  (optional) u8 flags (bit 0: the derived facts were settled, the
+ *         fixpoint of these rules over the asserted facts) | u32 n, then n
+ *         rules: varint name length, name, varint text length, text (the
+ *         text form); rules that call host functions by pointer are left out
  *   END   u64 length of the whole file | u32 number of sections before END
  *
  * A reader skips a section it does not know unless it is marked required,
@@ -45,6 +50,7 @@
 #include "crc32c.h"
 #include "file.h"
 #include "journal.h"
+#include "rules.h"
 
 #define SNAP_MAGIC "\x89LORE\r\n\x1a"
 #define TAG(a, b, c, d)                                                                            \
@@ -52,7 +58,7 @@
 
 enum { SNAP_VERSION = 1, HEADER_SIZE = 32, SECTION_HEADER = 24, SEC_REQUIRED = 1, WBUF = 1 << 16 };
 
-enum { T_TERMS, T_SETS, T_FACTS, T_END, NKNOWN };
+enum { T_TERMS, T_SETS, T_FACTS, T_RULES, T_END, NKNOWN };
 
 static const struct known {
     uint32_t tag;
@@ -61,6 +67,7 @@ static const struct known {
     {TAG('T', 'E', 'R', 'M'), "terms"},
     {TAG('S', 'R', 'C', 'S'), "source sets"},
     {TAG('F', 'A', 'C', 'T'), "facts"},
+    {TAG('R', 'U', 'L', 'E'), "rules"},
     {TAG('E', 'N', 'D', ' '), "end"},
 };
 
@@ -185,7 +192,7 @@ static void sec_end(writer *w, int which)
     w->in_sec = 0;
     put_u32(h, known[which].tag);
     h[4] = 1, h[5] = 0;            /* version 1 */
-    h[6] = SEC_REQUIRED, h[7] = 0; /* flags */
+    h[6] = which == T_RULES ? 0 : SEC_REQUIRED, h[7] = 0; /* flags: rules are optional */
     put_u64(h + 8, w->pos - w->sec - SECTION_HEADER);
     put_u32(h + 16, w->crc);
     put_u32(h + 20, crc32c(0, h, 20));
@@ -324,6 +331,35 @@ cleanup:
     return rc;
 }
 
+/* The rules that can be saved, and whether the derived facts are settled. */
+static void write_rules(writer *w)
+{
+    lore_kb *kb = w->kb;
+    const char *name, *text;
+    int ok;
+    uint32_t n = 0;
+    for (size_t i = 0; rules_saveable(kb, i, &name, &text, &ok); i++)
+        n += (uint32_t)ok;
+    if (lore_rule_count(kb) == 0)
+        return;
+    sec_begin(w);
+    ob_u8(&w->b, rules_settled(kb) && n == lore_rule_count(kb) ? 1 : 0);
+    ob_u32(&w->b, n);
+    for (size_t i = 0; rules_saveable(kb, i, &name, &text, &ok); i++) {
+        if (!ok)
+            continue;
+        size_t nl = strlen(name), tl = strlen(text);
+        w_flush(w);
+        if (!ob_room(&w->b, nl + tl + 20))
+            continue; /* noted: nomem */
+        ob_var(&w->b, nl);
+        ob_bytes(&w->b, name, nl);
+        ob_var(&w->b, tl);
+        ob_bytes(&w->b, text, tl);
+    }
+    sec_end(w, T_RULES);
+}
+
 int snapshot_write(lore_kb *kb, const char *path, uint64_t gen)
 {
     int rc;
@@ -349,6 +385,8 @@ int snapshot_write(lore_kb *kb, const char *path, uint64_t gen)
     ob_bytes(&w.b, h, sizeof h);
     write_terms(&w);
     rc = write_facts(&w);
+    if (rc == LORE_OK)
+        write_rules(&w);
     if (rc == LORE_OK) {
         sec_begin(&w);
         ob_u64(&w.b, w.pos + w.b.n + 12);
@@ -496,7 +534,7 @@ static int parse(snap *sn, const unsigned char *buf, size_t len, int flags)
         nsec++;
     }
     for (int k = 0; k < NKNOWN; k++)
-        if (!sn->sec[k].seen)
+        if (!sn->sec[k].seen && k != T_RULES)
             return corrupt(sn, "missing section %s", known[k].name);
     return LORE_OK;
 }
@@ -649,7 +687,7 @@ static int restore_facts(snap *sn, uint32_t nsets)
         else if (m & META_ASSERTED)
             ok = payload <= nterms;
         else
-            ok = (m & META_DERIVED) && payload == 0;
+            ok = (m & META_DERIVED) != 0; /* the payload is its rank */
         if (!ok) {
             rc = bad(sn, T_FACTS, "bad meta word of fact", i);
             goto cleanup;
@@ -672,6 +710,43 @@ cleanup:
     return rc;
 }
 
+/* Adds the saved rules (their constants are terms already: the rules
+ * section adds none). */
+static int restore_rules(snap *sn)
+{
+    const section *s = &sn->sec[T_RULES];
+    lore_kb *kb = sn->kb;
+    if (!s->seen)
+        return LORE_OK;
+    ibuf r = {s->p, s->p + s->n, 0};
+    unsigned flags = ib_u8(&r);
+    uint32_t n = ib_u32(&r);
+    size_t nterms = kb->d.n;
+    for (uint32_t i = 0; i < n && !r.bad; i++) {
+        uint64_t nl = ib_var(&r);
+        const unsigned char *nm = nl <= ib_left(&r) ? ib_bytes(&r, (size_t)nl) : NULL;
+        uint64_t tl = ib_var(&r);
+        const unsigned char *tx = tl <= ib_left(&r) ? ib_bytes(&r, (size_t)tl) : NULL;
+        if (r.bad || !nm || !tx)
+            break;
+        int rc = rules_restore(kb, (const char *)nm, (size_t)nl, (const char *)tx, (size_t)tl);
+        if (rc == LORE_ERR_NOMEM)
+            return rc;
+        if (rc != LORE_OK) {
+            char msg[sizeof kb->err];
+            snprintf(msg, sizeof msg, "%s", kb->err);
+            return corrupt(sn, "bad section rules: %s", msg);
+        }
+    }
+    if (r.bad || ib_left(&r))
+        return bad(sn, T_RULES, "malformed rules", s->n);
+    if (kb->d.n != nterms)
+        return corrupt(sn, "bad section rules: a rule names a term the terms section lacks");
+    if (flags & 1)
+        rules_mark_settled(kb);
+    return LORE_OK;
+}
+
 int snapshot_restore(lore_kb *kb, const unsigned char *buf, size_t len, const char *name, int flags,
                      uint64_t *gen)
 {
@@ -688,7 +763,10 @@ int snapshot_restore(lore_kb *kb, const unsigned char *buf, size_t len, const ch
         rc = restore_sets(&sn, &nsets);
     if (rc == LORE_OK)
         rc = restore_facts(&sn, nsets);
+    if (rc == LORE_OK)
+        rc = restore_rules(&sn);
     if (rc != LORE_OK) {
+        rules_free(kb);
         kb_reset(kb);
         return rc;
     }
@@ -764,8 +842,52 @@ static int merge_fact(void *ud, const uint32_t t[3], uint32_t meta)
     return 0;
 }
 
+/* Adds from's rules to kb, before its terms are merged (a rule's terms
+ * must outlive a failed merge); a rule kb has under the same name must
+ * be the same.  *nadded gets how many were added (for taking them back). */
+static int merge_rules(lore_kb *kb, lore_kb *from, uint32_t *ids, size_t *nadded)
+{
+    const char *name, *text;
+    int ok;
+    *nadded = 0;
+    for (size_t i = 0; rules_saveable(from, i, &name, &text, &ok); i++) {
+        uint32_t id;
+        if (lore_rule_find(kb, name, &id) == LORE_OK) {
+            const char *mine = NULL;
+            for (size_t k = 0; k < lore_rule_count(kb); k++) {
+                lore_rule_info info;
+                lore_rule_info_at(kb, k, &info);
+                if (info.id == id)
+                    mine = info.text;
+            }
+            if (mine && strcmp(mine, text) == 0)
+                continue;
+            return kb_fail(kb, LORE_ERR_RULE,
+                           "rule %s: the knowledge base has another rule of this name", name);
+        }
+        int rc = lore_rule_add(kb, text, strlen(text), name, &ids[*nadded]);
+        if (rc != LORE_OK)
+            return rc;
+        (*nadded)++;
+    }
+    return LORE_OK;
+}
+
 int snapshot_merge(lore_kb *kb, lore_kb *from, size_t *added)
 {
+    size_t nr = lore_rule_count(from), nrules = 0;
+    uint32_t *rids = nr ? mem_alloc(&kb->m, nr, sizeof *rids) : NULL;
+    if (nr && !rids)
+        return kb_nomem(kb);
+    int rrc = merge_rules(kb, from, rids, &nrules);
+    if (rrc != LORE_OK) {
+        char msg[sizeof kb->err];
+        snprintf(msg, sizeof msg, "%s", kb->err);
+        for (size_t i = nrules; i-- > 0;)
+            lore_rule_remove(kb, rids[i]);
+        mem_free(&kb->m, rids, nr, sizeof *rids);
+        return kb_fail(kb, rrc, "%s", msg);
+    }
     dict_mark mark = dict_mark_get(&kb->d);
     size_t nmap = from->d.n + 1, nrows = 0;
     merge_ctx cx;
@@ -807,6 +929,14 @@ cleanup:
     }
     mem_free(&kb->m, cx.rows, 4 * nrows, sizeof *cx.rows);
     mem_free(&kb->m, map, nmap, sizeof *map);
+    if (rc != LORE_OK) {
+        char msg[sizeof kb->err];
+        snprintf(msg, sizeof msg, "%s", kb->err);
+        for (size_t i = nrules; i-- > 0;)
+            lore_rule_remove(kb, rids[i]);
+        kb_fail(kb, rc, "%s", msg);
+    }
+    mem_free(&kb->m, rids, nr, sizeof *rids);
     return rc;
 }
 

@@ -607,12 +607,12 @@ static void test_sections(void **state)
     assert_same(src, kb, 1);
     lore_kb_free(kb);
     /* a required one: refused, saying why */
-    spit(path, buf, with_section(good, len, buf, "RULE", 1, 1));
+    spit(path, buf, with_section(good, len, buf, "XTRA", 1, 1));
     kb = new_kb();
     assert_int_equal(lore_open(kb, path, NULL), LORE_ERR_CORRUPT);
     snprintf(
         want, sizeof want,
-        "%s: section 'RULE' is required but unknown to this lore (written by a newer version?)",
+        "%s: section 'XTRA' is required but unknown to this lore (written by a newer version?)",
         path);
     assert_string_equal(lore_errmsg(kb), want);
     lore_kb_free(kb);
