@@ -61,9 +61,9 @@ local function render(root)
       end
     elseif p.rule then
       local b = {}
-      for i, name in ipairs(p.vars) do
+      for _, name in ipairs(p.vars) do
         local v = p.bindings[name]
-        b[i] = "?" .. name .. " = " .. (v == nil and "_" or term(v))
+        if v ~= nil then b[#b + 1] = "?" .. name .. " = " .. term(v) end
       end
       out[#out + 1] = pad .. fact(p.fact) .. "  [rule " .. p.rule .. (#b > 0 and (": " .. concat(b, ", ")) or "") .. "]"
       for _, q in ipairs(p.premises) do walk(q, depth + 1) end

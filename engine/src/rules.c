@@ -1079,8 +1079,9 @@ static void line_col(const char *text, size_t at, int *line, int *col)
 }
 
 /* Rewrites a "query:L:C: ..." message of a part that starts at byte
- * `off` of the rule's text into "rule:L':C': ...". */
-static int relocate(lore_kb *kb, int rc, const char *text, size_t off)
+ * `off` of the rule's text into "rule:L':C': ...".  The head's end of
+ * text is the arrow. */
+static int relocate(lore_kb *kb, int rc, const char *text, size_t off, int head)
 {
     int l, c, n = 0;
     if (sscanf(kb->err, "query:%d:%d:%n", &l, &c, &n) != 2 || n == 0)
@@ -1092,6 +1093,10 @@ static int relocate(lore_kb *kb, int rc, const char *text, size_t off)
     l += bl - 1;
     char rest[sizeof kb->err];
     snprintf(rest, sizeof rest, "%s", kb->err + n);
+    size_t rl = strlen(rest);
+    static const char eot[] = "got end of text";
+    if (head && rl >= sizeof eot - 1 && strcmp(rest + rl - (sizeof eot - 1), eot) == 0)
+        snprintf(rest + rl - (sizeof eot - 1), sizeof rest - (rl - (sizeof eot - 1)), "got ':-'");
     return kb_fail(kb, rc, "rule:%d:%d:%s", l, c, rest);
 }
 
@@ -1178,7 +1183,7 @@ int lore_rule_add(lore_kb *kb, const char *text, size_t len, const char *name, u
     size_t boff = (size_t)(arrow + 2 - text);
     int rc = lore_query_parse(kb, arrow + 2, (size_t)(e - arrow - 2), &body);
     if (rc != LORE_OK)
-        return relocate(kb, rc, text, boff);
+        return relocate(kb, rc, text, boff, 0);
     rule *r = rule_new(kb, body);
     if (!r)
         return LORE_ERR_NOMEM;
@@ -1189,7 +1194,7 @@ int lore_rule_add(lore_kb *kb, const char *text, size_t len, const char *name, u
     size_t hoff = (size_t)(start - text);
     rc = lore_query_parse(kb, start, (size_t)(arrow - start), &hq);
     if (rc != LORE_OK) {
-        rc = relocate(kb, rc, text, hoff);
+        rc = relocate(kb, rc, text, hoff, 1);
         rule_free(kb, r);
         return rc;
     }

@@ -761,8 +761,11 @@ const char *lore_proof_text(lore_proof *pr)
         }
         case LORE_PROOF_RULE:
             put(&b, "  [rule %s", s->rule);
-            for (size_t k = 0; k < s->nbind; k++) {
-                putn(&b, k ? ", " : ": ", 2);
+            for (size_t k = 0, first = 1; k < s->nbind; k++) {
+                if (!s->values[k])
+                    continue; /* unbound (an aggregate's inner variable) */
+                putn(&b, first ? ": " : ", ", 2);
+                first = 0;
                 put(&b, "?%s = ", s->names[k]);
                 put_term(&b, s->values[k]);
             }
