@@ -455,7 +455,7 @@ local function load_json_text(kb, text, path, opts)
     local ok, name = pcall(kb.rule, kb, r.text)
     if not ok then
       unrule()
-      local msg = tostring(name):gsub("^bad argument #%d+ to '[%w_]*' %((.*)%)$", "%1")
+      local msg = tostring(name):gsub("^bad argument #%d+ to '[^']*' %((.*)%)$", "%1")
       return nil, format("%s:%d:%d: rules[%d]: %s", path, r.line, r.col, r.index, msg)
     end
     added[#added + 1] = name

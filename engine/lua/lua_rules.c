@@ -87,7 +87,7 @@ static lhost *host(lua_State *L)
 }
 
 /* Keeps the function at idx (and a callback record for it) in the host's
- * table on top of the stack. */
+ * table on top of the stack; leaves the record on the stack. */
 static lcb *keep(lua_State *L, lhost *h, int idx)
 {
     idx = lua_absindex(L, idx);
@@ -99,7 +99,8 @@ static lcb *keep(lua_State *L, lhost *h, int idx)
     cb->k = (int)k;
     lua_pushvalue(L, idx);
     lua_setiuservalue(L, -2, 1); /* the record holds its function */
-    lua_rawseti(L, t, k);        /* the table holds the record */
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, t, k); /* the table holds the record */
     return cb;
 }
 
@@ -235,7 +236,7 @@ static void hook_filter(lua_State *L, int idx, void *hud, lore_filter_fn *fn, vo
     idx = lua_absindex(L, idx);
     push_table(L, h);
     lcb *cb = keep(L, h, idx);
-    lua_pop(L, 1);
+    lua_pop(L, 2);
     *fn = cb_filter, *ud = cb;
 }
 
@@ -245,7 +246,7 @@ static void hook_let(lua_State *L, int idx, void *hud, lore_value_fn *fn, void *
     idx = lua_absindex(L, idx);
     push_table(L, h);
     lcb *cb = keep(L, h, idx);
-    lua_pop(L, 1);
+    lua_pop(L, 2);
     *fn = cb_value, *ud = cb;
 }
 
@@ -299,6 +300,7 @@ static const char *const RULE_KEYS[] = {"name", "when", "add", NULL};
  * -> the rule's name */
 static int kb_rule(lua_State *L)
 {
+    lua_settop(L, 3);
     lhost *h = host(L);
     lua_pop(L, 1);
     lore_kb *kb = h->kb;
@@ -414,6 +416,7 @@ static int kb_remove_rule(lua_State *L)
 /* kb:infer([{max = n}]) -> {added = n, removed = n, rounds = n, full = bool} */
 static int kb_infer(lua_State *L)
 {
+    lua_settop(L, 2);
     lhost *h = host(L);
     lua_pop(L, 1);
     lore_kb *kb = h->kb;
@@ -495,6 +498,7 @@ static int push_source_text(lua_State *L, lore_kb *kb, lore_id src)
  * not present */
 static int kb_why(lua_State *L)
 {
+    lua_settop(L, 4);
     lhost *h = host(L);
     lua_pop(L, 1);
     lore_kb *kb = h->kb;
@@ -550,7 +554,7 @@ static int kb_why(lua_State *L)
             for (size_t j = 0; j < s->nsources; j++) {
                 if (!s->sources[j]) {
                     lua_pushboolean(L, 1);
-                    lua_setfield(L, -4, "default");
+                    lua_setfield(L, -3, "default");
                     continue;
                 }
                 lualore_pushterm(L, kb, s->sources[j]);
@@ -561,7 +565,7 @@ static int kb_why(lua_State *L)
                 else
                     lua_pop(L, 1);
             }
-            lua_setfield(L, -3, "sentences");
+            lua_setfield(L, -2, "sentences");
             lua_setfield(L, -2, "sources");
         } else if (s->kind == LORE_PROOF_RULE) {
             lua_pushstring(L, s->rule);
@@ -610,6 +614,7 @@ static int kb_why(lua_State *L)
  * (t:cancel() removes it) */
 static int kb_on(lua_State *L)
 {
+    lua_settop(L, 4);
     lhost *h = host(L);
     int tab = lua_gettop(L);
     lore_kb *kb = h->kb;
@@ -675,7 +680,7 @@ static int kb_on(lua_State *L)
         return lualore_fail(L, kb, rc);
     /* the handle: a small table with cancel() */
     lua_createtable(L, 0, 2);
-    lua_pushvalue(L, -2); /* the record (keeps the function reachable) */
+    lua_pushvalue(L, -2); /* the record */
     lua_setfield(L, -2, "_cb");
     lua_pushvalue(L, 1);
     lua_setfield(L, -2, "_kb");
@@ -686,21 +691,26 @@ static int kb_on(lua_State *L)
 /* t:cancel() -> true, or false if it was cancelled already */
 static int trigger_cancel(lua_State *L)
 {
-    luaL_checkudata(L, 1, LORE_TRIGGER_MT);
+    int ok = lua_getmetatable(L, 1);
+    luaL_getmetatable(L, LORE_TRIGGER_MT);
+    if (!ok || !lua_rawequal(L, -1, -2))
+        return luaL_typeerror(L, 1, LORE_TRIGGER_MT);
+    lua_pop(L, 2);
     lua_getfield(L, 1, "_cb");
     lcb *cb = lua_touserdata(L, -1);
     lua_getfield(L, 1, "_kb");
     lkb *k = lua_touserdata(L, -1);
-    int ok = cb && k && k->kb && cb->handle && lore_off(k->kb, cb->handle) == LORE_OK;
+    int done = cb && k && k->kb && cb->handle && lore_off(k->kb, cb->handle) == LORE_OK;
     if (cb)
         cb->handle = 0;
-    lua_pushboolean(L, ok);
+    lua_pushboolean(L, done);
     return 1;
 }
 
 /* kb:fn(name, function): a named value function for the text form */
 static int kb_fn(lua_State *L)
 {
+    lua_settop(L, 3);
     lhost *h = host(L);
     lore_kb *kb = h->kb;
     const char *name = luaL_checkstring(L, 2);

@@ -42,7 +42,7 @@ local function fact(f) return term(f[1]) .. " " .. term(f[2]) .. " " .. term(f[3
 -- The proof as an indented tree: each fact with how it holds, premises
 -- below their conclusion, a fact met again marked "shown above".
 local function render(root)
-  local out, seen = {}, {}
+  local out, seen, shown = {}, {}, {}
   local function walk(p, depth)
     local pad = rep("  ", depth)
     if seen[p] then
@@ -57,7 +57,10 @@ local function render(root)
       out[#out + 1] = pad .. fact(p.fact) .. "  [asserted" .. (#named > 0 and (": " .. concat(named, ", ")) or "") .. "]"
       for _, s in ipairs(p.sources) do
         local text = p.sources.sentences[s]
-        if text then out[#out + 1] = pad .. "    " .. term(s) .. ": " .. term(text) end
+        if text and not shown[s] then -- each sentence once
+          shown[s] = true
+          out[#out + 1] = pad .. "    " .. term(s) .. ": " .. term(text)
+        end
       end
     elseif p.rule then
       local b = {}
@@ -130,8 +133,7 @@ local function add_rules(kb, path, rules)
     local ok, name = pcall(kb.rule, kb, r.text)
     if not ok then
       for i = #added, 1, -1 do kb:remove_rule(added[i]) end
-      local msg = tostring(name):gsub("^bad argument #1 to '%?'? %((.*)%)$", "%1")
-      msg = msg:gsub("^bad argument #%d+ to '[%w_]*' %((.*)%)$", "%1")
+      local msg = tostring(name):gsub("^bad argument #%d+ to '[^']*' %((.*)%)$", "%1")
       -- a position in the rule becomes one in the file
       local l, c, rest = msg:match("^rule:(%d+):(%d+):%s*(.*)$")
       if l then

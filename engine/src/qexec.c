@@ -137,7 +137,9 @@ static void value_of(const qexec *x, qslot s, uint32_t id, lore_value *v)
 static int run_filter(qexec *x, const qfilter *f)
 {
     if (f->op == QF_FN) {
+        query_filter_row((lore_query *)x->q, x->row);
         int r = f->fn(f->ud, x->q);
+        query_filter_row((lore_query *)x->q, NULL);
         if (r < 0)
             return r;
         if (x->kb->st.version != x->version)

@@ -78,7 +78,15 @@ struct lore_query {
     /* text of the plan */
     char *text;
     size_t textlen, textcap;
+    /* the row a filter function reads while some executor runs the
+     * program (the rules engine runs executors of its own) */
+    const uint32_t *filter_row;
 };
+
+void query_filter_row(lore_query *q, const uint32_t *row)
+{
+    q->filter_row = row;
+}
 
 /* ------------------------------------------------------------------ */
 /* programs                                                           */
@@ -2004,6 +2012,8 @@ const char *lore_query_varname(const lore_query *q, size_t var)
 
 lore_id lore_query_binding(const lore_query *q, size_t var)
 {
+    if (q->filter_row)
+        return var < (size_t)q->prog.nvars ? q->filter_row[var] : 0;
     if (!q->running || q->reach || var >= (size_t)q->prog.nvars || !q->x.row)
         return 0;
     return q->x.row[var];

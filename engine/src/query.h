@@ -316,6 +316,10 @@ void qexec_close(qexec *x);
  * (1 = 1.0), everything else by lore_compare's order. */
 int query_compare_values(const lore_value *a, const lore_value *b);
 
+/* The row lore_query_binding reads while a filter function runs (NULL:
+ * the handle's own run). */
+void query_filter_row(lore_query *q, const uint32_t *row);
+
 /* The public handle's program, for the rules engine (it builds rule bodies
  * with the lore_query_* builder and plans them itself). */
 qprog *query_prog(lore_query *q);

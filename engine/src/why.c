@@ -724,6 +724,7 @@ const char *lore_proof_text(lore_proof *pr)
     if (!stack)
         return NULL;
     size_t sp = 0;
+    tset shown = {NULL, 0, 0};
     stack[sp++] = 0;
     while (sp && b.rc == LORE_OK) {
         size_t i = stack[--sp];
@@ -748,6 +749,15 @@ const char *lore_proof_text(lore_proof *pr)
             for (size_t k = 0; k < s->nsources; k++) {
                 lore_id tx = source_text(pr->kb, s->sources[k]);
                 if (!tx)
+                    continue;
+                /* each source's sentence once, where it is first met */
+                uint32_t key[3] = {s->sources[k], 0, 0};
+                int isnew;
+                if (tset_add(&pr->kb->m, &shown, key, &isnew) != LORE_OK) {
+                    b.rc = LORE_ERR_NOMEM;
+                    break;
+                }
+                if (!isnew)
                     continue;
                 for (int d = 0; d < s->depth + 2; d++)
                     putn(&b, "  ", 2);
@@ -785,6 +795,7 @@ const char *lore_proof_text(lore_proof *pr)
         }
     }
     mem_free(&pr->kb->m, stack, pr->n + 1, sizeof *stack);
+    tset_free(&pr->kb->m, &shown);
     if (b.rc == LORE_OK && pr->textlen && pr->text[pr->textlen - 1] == '\n')
         pr->text[--pr->textlen] = '\0';
     if (b.rc != LORE_OK) {
