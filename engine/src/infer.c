@@ -7,6 +7,7 @@
 #include "rules.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "closure.h"
@@ -117,11 +118,11 @@ static int heads(ictx *c, rule *r, const uint32_t *row, int (*fn)(ictx *, const 
     return LORE_OK;
 }
 
-/* A derived fact for the round (unless it is derived already). */
+/* A derived fact for the round (unless it is derived already; arg
+ * non-NULL: the caller knows it is not). */
 static int add_round(ictx *c, const uint32_t *t, void *arg)
 {
-    (void)arg;
-    if (store_meta(c->st, t[0], t[1], t[2]) & META_DERIVED)
+    if (!arg && (store_meta(c->st, t[0], t[1], t[2]) & META_DERIVED))
         return LORE_OK;
     int isnew;
     if (tset_add(c->m, &c->round, t, &isnew) != LORE_OK)
@@ -250,7 +251,7 @@ static int commit(ictx *c)
     if (rc != LORE_OK)
         return rc;
     store *st = c->st;
-    if (n >= BULK_MIN && n * 8 >= st->nlive) {
+    if (n >= BULK_MIN && n * 2 >= st->nlive) {
         uint32_t *rows = mem_alloc(c->m, 4 * n, sizeof *rows);
         if (!rows)
             return kb_nomem(c->kb);
@@ -277,8 +278,8 @@ static int commit(ictx *c)
             const uint32_t *t = c->round.t + 3 * i;
             if (!t[0])
                 continue;
-            int was = store_meta(st, t[0], t[1], t[2]) != 0;
-            rc = store_derive(st, t[0], t[1], t[2], rank);
+            uint32_t was;
+            rc = store_derive(st, t[0], t[1], t[2], rank, &was);
             if (rc < 0)
                 return kb_nomem(c->kb);
             if (!was) {
@@ -295,13 +296,11 @@ static int commit(ictx *c)
 /* Takes the derived mark from t (it goes if not asserted). */
 static int underive(ictx *c, const uint32_t *t)
 {
-    uint32_t meta = store_meta(c->st, t[0], t[1], t[2]);
-    if (!(meta & META_DERIVED))
-        return LORE_OK;
-    int rc = store_set_derived(c->st, t[0], t[1], t[2], 0);
+    uint32_t meta;
+    int rc = store_underive(c->st, t[0], t[1], t[2], &meta);
     if (rc < 0)
         return kb_nomem(c->kb);
-    if (!(meta & META_ASSERTED))
+    if ((meta & META_DERIVED) && !(meta & META_ASSERTED))
         c->stats.removed++;
     return LORE_OK;
 }
@@ -592,132 +591,193 @@ static int ids_of(ictx *c, uint32_t a, uint32_t p, uint32_t b, int pos, tvec *ou
     return rc == LORE_OK ? rc : kb_nomem(c->kb);
 }
 
-/* Edges removed, then edges added, since the last settled state. */
+static int cmp_id(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The ids in v (3 ids a row, the first counts), sorted, duplicates out,
+ * into a plain array *out (n ids). */
+static int sorted_ids(ictx *c, const tvec *v, uint32_t **out, size_t *n)
+{
+    uint32_t *a = v->n ? mem_alloc(c->m, v->n, sizeof *a) : NULL;
+    if (v->n && !a)
+        return kb_nomem(c->kb);
+    for (size_t i = 0; i < v->n; i++)
+        a[i] = v->t[3 * i];
+    qsort(a, v->n, sizeof *a, cmp_id);
+    size_t k = 0;
+    for (size_t i = 0; i < v->n; i++)
+        if (k == 0 || a[k - 1] != a[i])
+            a[k++] = a[i];
+    *out = a, *n = k;
+    return LORE_OK;
+}
+
+/* What v reaches over e edges (forward, pos 2) or what reaches v
+ * (backward, pos 0), v included, into out (cleared first). */
+static int walk_edges(ictx *c, uint32_t e, uint32_t v, int back, tvec *out, uset *seen)
+{
+    int isnew, rc = LORE_OK;
+    out->n = 0;
+    uset_clear(seen);
+    uint32_t v3[3] = {v, 0, 0};
+    if (tvec_push(c->m, out, v3) != LORE_OK || uset_add(c->m, seen, v, &isnew) != LORE_OK)
+        return kb_nomem(c->kb);
+    tvec next = {NULL, 0, 0};
+    for (size_t i = 0; i < out->n && rc == LORE_OK; i++) {
+        uint32_t u = out->t[3 * i];
+        next.n = 0;
+        rc = back ? ids_of(c, 0, e, u, 0, &next) : ids_of(c, u, e, 0, 2, &next);
+        for (size_t k = 0; k < next.n && rc == LORE_OK; k++) {
+            uint32_t w = next.t[3 * k];
+            if (uset_add(c->m, seen, w, &isnew) != LORE_OK)
+                rc = kb_nomem(c->kb);
+            else if (isnew) {
+                uint32_t w3[3] = {w, 0, 0};
+                rc = tvec_push(c->m, out, w3) == LORE_OK ? LORE_OK : kb_nomem(c->kb);
+            }
+        }
+        if (rc == LORE_OK && (i & 1023) == 1023)
+            rc = interrupted(c);
+    }
+    tvec_free(c->m, &next);
+    return rc;
+}
+
+/* Edges removed and edges added since the settled state.  Removals: the
+ * sources that may lose pairs (the tail of a removed edge and what
+ * reached it) get their reach again, walking edges through affected nodes
+ * only and taking an unaffected node's reach whole; the pairs they lost
+ * go.  Additions: a pair is new when its path uses a new edge (x, y):
+ * every pair of what reaches x (x included) and what y reaches (y
+ * included), both in the graph as it is now.  All is computed before the
+ * store changes, then the pairs go and come in one step each. */
 static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec *del)
 {
     int rc = LORE_OK;
     uset aff = {NULL, 0, 0}, seen = {NULL, 0, 0};
-    tvec work = {NULL, 0, 0}, list = {NULL, 0, 0}, old = {NULL, 0, 0};
-    uint32_t rank = 0;
-    /* removals: the sources that may lose pairs get their reach again,
-     * walking edges from each through affected nodes only */
-    if (del->n) {
-        for (size_t i = 0; i < del->n && rc == LORE_OK; i++) {
-            const uint32_t *t = del->t + 3 * i;
-            if (t[1] != s->e)
-                continue;
-            int isnew;
-            if (uset_add(c->m, &aff, t[0], &isnew) != LORE_OK) {
-                rc = kb_nomem(c->kb);
-                break;
-            }
-            list.n = 0;
-            if ((rc = ids_of(c, 0, s->r, t[0], 0, &list)) != LORE_OK)
-                break;
-            for (size_t k = 0; k < list.n && rc == LORE_OK; k++)
-                if (uset_add(c->m, &aff, list.t[3 * k], &isnew) != LORE_OK)
-                    rc = kb_nomem(c->kb);
+    tvec work = {NULL, 0, 0}, list = {NULL, 0, 0}, old = {NULL, 0, 0}, kill = {NULL, 0, 0};
+    tvec pre = {NULL, 0, 0}, post = {NULL, 0, 0};
+    uint32_t *qa = NULL, *ra = NULL;
+    size_t nq = 0, nr = 0;
+    for (size_t i = 0; i < del->n && rc == LORE_OK; i++) {
+        const uint32_t *t = del->t + 3 * i;
+        if (t[1] != s->e)
+            continue;
+        int isnew;
+        if (uset_add(c->m, &aff, t[0], &isnew) != LORE_OK) {
+            rc = kb_nomem(c->kb);
+            break;
         }
-        if (rc == LORE_OK && aff.n && (rc = next_rank(c, &rank)) != LORE_OK)
-            goto cleanup;
-        for (size_t ai = 0; ai < aff.cap && rc == LORE_OK; ai++) {
-            uint32_t a = aff.v[ai];
-            if (!a)
-                continue;
-            /* the new reach of a, in `seen` */
-            uset_clear(&seen);
-            work.n = 0;
-            uint32_t a3[3] = {a, 0, 0};
-            if (tvec_push(c->m, &work, a3) != LORE_OK) {
+        list.n = 0;
+        if ((rc = ids_of(c, 0, s->r, t[0], 0, &list)) != LORE_OK)
+            break;
+        for (size_t k = 0; k < list.n && rc == LORE_OK; k++)
+            if (uset_add(c->m, &aff, list.t[3 * k], &isnew) != LORE_OK)
                 rc = kb_nomem(c->kb);
-                break;
-            }
-            for (size_t w = 0; w < work.n && rc == LORE_OK; w++) {
-                uint32_t v = work.t[3 * w];
-                list.n = 0;
-                if ((rc = ids_of(c, v, s->e, 0, 2, &list)) != LORE_OK)
-                    break;
-                for (size_t k = 0; k < list.n && rc == LORE_OK; k++) {
-                    uint32_t b = list.t[3 * k];
-                    int isnew;
-                    if (uset_add(c->m, &seen, b, &isnew) != LORE_OK) {
-                        rc = kb_nomem(c->kb);
-                        break;
-                    }
-                    if (!isnew)
-                        continue;
-                    if (uset_has(&aff, b)) { /* affected: walk on */
-                        uint32_t b3[3] = {b, 0, 0};
-                        if (tvec_push(c->m, &work, b3) != LORE_OK)
-                            rc = kb_nomem(c->kb);
-                        continue;
-                    }
-                    /* unaffected: its reach is right, take it whole */
-                    old.n = 0;
-                    if ((rc = ids_of(c, b, s->r, 0, 2, &old)) != LORE_OK)
-                        break;
-                    for (size_t q = 0; q < old.n && rc == LORE_OK; q++)
-                        if (uset_add(c->m, &seen, old.t[3 * q], &isnew) != LORE_OK)
-                            rc = kb_nomem(c->kb);
-                }
-                if (rc == LORE_OK && (w & 255) == 255)
-                    rc = interrupted(c);
-            }
-            if (rc != LORE_OK)
-                break;
-            /* the pairs a loses, and the ones it gains (edges added too) */
-            old.n = 0;
-            if ((rc = ids_of(c, a, s->r, 0, 2, &old)) != LORE_OK)
-                break;
-            for (size_t q = 0; q < old.n && rc == LORE_OK; q++) {
-                uint32_t t[3] = {a, s->r, old.t[3 * q]};
-                if (!uset_has(&seen, t[2]))
-                    rc = underive(c, t);
-            }
-            for (size_t q = 0; q < seen.cap && rc == LORE_OK; q++) {
-                if (!seen.v[q])
-                    continue;
-                uint32_t t[3] = {a, s->r, seen.v[q]};
-                if (!(store_meta(c->st, t[0], t[1], t[2]) & META_DERIVED))
-                    rc = add_round(c, t, NULL);
-            }
-            if (rc == LORE_OK && c->round.n > 4096)
-                rc = commit(c);
-        }
-        if (rc == LORE_OK)
-            rc = commit(c);
     }
-    /* additions: each new edge (x, y) joins x and what reaches x to y and
-     * what y reaches */
+    for (size_t ai = 0; ai < aff.cap && rc == LORE_OK; ai++) {
+        uint32_t a = aff.v[ai];
+        if (!a)
+            continue;
+        uset_clear(&seen);
+        work.n = 0;
+        uint32_t a3[3] = {a, 0, 0};
+        if (tvec_push(c->m, &work, a3) != LORE_OK) {
+            rc = kb_nomem(c->kb);
+            break;
+        }
+        for (size_t w = 0; w < work.n && rc == LORE_OK; w++) {
+            list.n = 0;
+            if ((rc = ids_of(c, work.t[3 * w], s->e, 0, 2, &list)) != LORE_OK)
+                break;
+            for (size_t k = 0; k < list.n && rc == LORE_OK; k++) {
+                uint32_t b = list.t[3 * k];
+                int isnew;
+                if (uset_add(c->m, &seen, b, &isnew) != LORE_OK) {
+                    rc = kb_nomem(c->kb);
+                    break;
+                }
+                if (!isnew)
+                    continue;
+                if (uset_has(&aff, b)) { /* affected: walk on */
+                    uint32_t b3[3] = {b, 0, 0};
+                    if (tvec_push(c->m, &work, b3) != LORE_OK)
+                        rc = kb_nomem(c->kb);
+                    continue;
+                }
+                /* unaffected: its reach is right, take it whole */
+                old.n = 0;
+                if ((rc = ids_of(c, b, s->r, 0, 2, &old)) != LORE_OK)
+                    break;
+                for (size_t q = 0; q < old.n && rc == LORE_OK; q++)
+                    if (uset_add(c->m, &seen, old.t[3 * q], &isnew) != LORE_OK)
+                        rc = kb_nomem(c->kb);
+            }
+        }
+        if (rc != LORE_OK)
+            break;
+        old.n = 0;
+        if ((rc = ids_of(c, a, s->r, 0, 2, &old)) != LORE_OK)
+            break;
+        for (size_t q = 0; q < old.n && rc == LORE_OK; q++) {
+            uint32_t t[3] = {a, s->r, old.t[3 * q]};
+            if (!uset_has(&seen, t[2]))
+                rc = tvec_push(c->m, &kill, t) == LORE_OK ? LORE_OK : kb_nomem(c->kb);
+        }
+        /* reached over added edges too: added below with the others */
+        if (rc == LORE_OK && (ai & 255) == 255)
+            rc = interrupted(c);
+    }
+    for (size_t i = 0; i < kill.n && rc == LORE_OK; i++)
+        rc = underive(c, kill.t + 3 * i);
+
+    /* additions: each new edge's pairs that are not there yet */
     for (size_t i = 0; i < ins->n && rc == LORE_OK; i++) {
         const uint32_t *t = ins->t + 3 * i;
         if (t[1] != s->e)
             continue;
-        list.n = old.n = 0;
-        uint32_t x3[3] = {t[0], 0, 0}, y3[3] = {t[2], 0, 0};
-        if (tvec_push(c->m, &list, x3) != LORE_OK || tvec_push(c->m, &old, y3) != LORE_OK) {
-            rc = kb_nomem(c->kb);
+        if ((rc = walk_edges(c, s->e, t[0], 1, &pre, &seen)) != LORE_OK ||
+            (rc = walk_edges(c, s->e, t[2], 0, &post, &seen)) != LORE_OK)
             break;
-        }
-        if ((rc = ids_of(c, 0, s->r, t[0], 0, &list)) != LORE_OK ||
-            (rc = ids_of(c, t[2], s->r, 0, 2, &old)) != LORE_OK)
+        mem_free(c->m, qa, nq, sizeof *qa);
+        qa = NULL;
+        if ((rc = sorted_ids(c, &post, &qa, &nq)) != LORE_OK)
             break;
-        for (size_t a = 0; a < list.n && rc == LORE_OK; a++)
-            for (size_t b = 0; b < old.n && rc == LORE_OK; b++) {
-                uint32_t f[3] = {list.t[3 * a], s->r, old.t[3 * b]};
-                if (!(store_meta(c->st, f[0], f[1], f[2]) & META_DERIVED))
-                    rc = add_round(c, f, NULL);
+        for (size_t k = 0; k < pre.n && rc == LORE_OK; k++) {
+            uint32_t a = pre.t[3 * k];
+            /* what a reaches already, sorted, against what it should */
+            old.n = 0;
+            if ((rc = ids_of(c, a, s->r, 0, 2, &old)) != LORE_OK)
+                break;
+            mem_free(c->m, ra, nr, sizeof *ra);
+            ra = NULL;
+            if ((rc = sorted_ids(c, &old, &ra, &nr)) != LORE_OK)
+                break;
+            for (size_t q = 0, j = 0; q < nq && rc == LORE_OK; q++) {
+                while (j < nr && ra[j] < qa[q])
+                    j++;
+                if (j < nr && ra[j] == qa[q])
+                    continue;
+                uint32_t f[3] = {a, s->r, qa[q]};
+                rc = add_round(c, f, (void *)1); /* not there: a's reach lacks it */
             }
-        if (rc == LORE_OK)
-            rc = commit(c);
+        }
     }
-cleanup:
-    (void)rank;
+    if (rc == LORE_OK)
+        rc = commit(c);
     uset_free(c->m, &aff);
     uset_free(c->m, &seen);
     tvec_free(c->m, &work);
     tvec_free(c->m, &list);
     tvec_free(c->m, &old);
+    tvec_free(c->m, &kill);
+    tvec_free(c->m, &pre);
+    tvec_free(c->m, &post);
+    mem_free(c->m, qa, nq, sizeof *qa);
+    mem_free(c->m, ra, nr, sizeof *ra);
     return rc;
 }
 
@@ -1081,7 +1141,7 @@ static int normalise(ictx *c)
         uint32_t flags = 0, now = store_meta(st, t[0], t[1], t[2]);
         store_clog_find(st, t[0], t[1], t[2], &flags);
         if (flags & META_DERIVED)
-            rc = store_derive(st, t[0], t[1], t[2], 0) < 0 ? LORE_ERR_NOMEM : LORE_OK;
+            rc = store_derive(st, t[0], t[1], t[2], 0, NULL) < 0 ? LORE_ERR_NOMEM : LORE_OK;
         else if (now & META_DERIVED)
             rc = store_set_derived(st, t[0], t[1], t[2], 0) < 0 ? LORE_ERR_NOMEM : LORE_OK;
     }
@@ -1221,9 +1281,11 @@ int infer_run(lore_kb *kb, lore_infer_stats *stats)
     } else {
         rc = normalise(&c);
         for (int s = 0; s < R->nstrata && rc == LORE_OK; s++) {
-            /* nothing reads a stratum no later one reads: its changes need
-             * no log, unless triggers watch */
+            /* the changes of a stratum no later one reads need no log,
+             * unless triggers watch (or a rollback may need it) */
+            kb->st.clog_quiet = !R->strata[s].read_later && R->ntrig == 0 && !kb->st.in_txn;
             rc = maintain_stratum(&c, &R->strata[s]);
+            kb->st.clog_quiet = 0;
         }
     }
     kb->st.clog_quiet = 0;

@@ -587,6 +587,10 @@ static int stratify(lore_kb *kb, rules *R)
     }
     for (int s = 0; s < nstrata; s++)
         detect_tc(R, &strata[s]);
+    for (int a = 0; a < n; a++)
+        for (int b = 0; b < n; b++)
+            if (how[b * n + a] >= 0 && comp[gid[b]] != comp[gid[a]])
+                strata[comp[gid[a]]].read_later = 1;
     /* a rule that reads its own stratum through a path is re-run whole */
     for (int b = 0; b < n; b++) {
         rule *r = R->v[b];

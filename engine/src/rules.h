@@ -98,6 +98,7 @@ typedef struct stratum {
     int tcrule[2]; /* TC: the base rule and the recursive one (-1 for TC_PATH) */
     size_t nasserted; /* TC: asserted r facts at the settled state (the closure path
                          needs none) */
+    int read_later;   /* a later stratum reads facts this one derives */
 } stratum;
 
 typedef struct trigger {

@@ -657,7 +657,7 @@ static size_t clog_slot_of(const store *st, uint32_t s, uint32_t p, uint32_t o, 
 /* Room for `more` new entries without growing (load at most 1/2). */
 static int clog_reserve(store *st, size_t more)
 {
-    if (!st->clog_on)
+    if (!st->clog_on || st->clog_quiet) /* quiet: nothing will be noted */
         return LORE_OK;
     size_t need = st->nclog + more;
     if (need * 2 <= st->clogcap)
@@ -764,16 +764,6 @@ void store_clog_clear(store *st)
     if (st->clogcap)
         memset(st->clog, 0, st->clogcap * sizeof *st->clog);
     st->nclog = 0;
-}
-
-int store_clog_note(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t flags)
-{
-    if (!st->clog_on)
-        return LORE_OK;
-    if (clog_reserve(st, clog_need(st, 1)) != LORE_OK)
-        return LORE_ERR_NOMEM;
-    clog_add(st, s, p, o, mflags(flags));
-    return LORE_OK;
 }
 
 int store_clog_find(const store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *flags)
@@ -1459,12 +1449,24 @@ int store_set_derived(store *st, uint32_t s, uint32_t p, uint32_t o, int derived
     return change(st, &l, s, p, o, now);
 }
 
-int store_derive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank)
+int store_underive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *was)
+{
+    loc l = locate(st, s, p, o);
+    *was = l.meta;
+    if (!(l.meta & META_DERIVED))
+        return LORE_NOOP;
+    uint32_t now = (l.meta & META_ASSERTED) ? l.meta & ~META_DERIVED : 0;
+    return change(st, &l, s, p, o, now);
+}
+
+int store_derive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank, uint32_t *was)
 {
     int rc = maintain(st);
     if (rc != LORE_OK)
         return rc;
     loc l = locate(st, s, p, o);
+    if (was)
+        *was = l.meta;
     uint32_t now = (l.meta & META_ASSERTED) ? l.meta | META_DERIVED
                                              : META_DERIVED | (rank & META_PAYLOAD);
     if (now == l.meta)

@@ -136,10 +136,15 @@ int store_unassert(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t src);
  * is not asserted removes the fact.  LORE_OK, LORE_NOOP, LORE_ERR_NOMEM. */
 int store_set_derived(store *st, uint32_t s, uint32_t p, uint32_t o, int derived);
 
+/* Clears the DERIVED mark as store_set_derived(.., 0) does; *was gets the
+ * fact's meta before (one lookup where two would do). */
+int store_underive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *was);
+
 /* Sets the DERIVED mark, and on a fact that is not asserted the payload
  * `rank` (the rules engine's derivation round; it is lost if the fact is
- * asserted later).  LORE_OK, LORE_NOOP (already so), LORE_ERR_NOMEM. */
-int store_derive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank);
+ * asserted later).  *was (may be NULL) gets the fact's meta before.
+ * LORE_OK, LORE_NOOP (already so), LORE_ERR_NOMEM. */
+int store_derive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank, uint32_t *was);
 
 /* Clears every DERIVED mark; facts that are not asserted disappear.
  * *removed (may be NULL) gets their number.  One pass over the facts,
@@ -251,14 +256,12 @@ int store_bulk_stream(store *st, const store_rows *rows, size_t *added);
 
 /* The change log.  While on, every change of a fact's ASSERTED or DERIVED
  * mark records the fact with its marks before the change, unless it is
- * already recorded (or clog_quiet is set).  Turning it on or off empties
+ * already recorded, or clog_quiet is set (never inside a transaction:
+ * then neither room nor entries are made).  Turning it on or off empties
  * it (off frees it); LORE_OK or NOMEM. */
 int store_clog_enable(store *st, int on);
 /* Forgets every entry (keeps the table). */
 void store_clog_clear(store *st);
-/* Records (s,p,o) with `flags` unless it is there (the rules engine notes
- * its own changes while quiet).  LORE_OK or NOMEM. */
-int store_clog_note(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t flags);
 /* The marks of (s,p,o) when the log was cleared, if it is recorded: 1 and
  * *flags set, else 0. */
 int store_clog_find(const store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *flags);

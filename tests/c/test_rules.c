@@ -1175,7 +1175,7 @@ static void test_change_log(void **state)
     assert_int_equal(flags, 0); /* absent when the log was cleared */
     assert_int_equal(st.nclog, 1);
     store_clog_clear(&st);
-    assert_int_equal(store_derive(&st, 1, 2, 3, 5), LORE_OK);
+    assert_int_equal(store_derive(&st, 1, 2, 3, 5, NULL), LORE_OK);
     assert_int_equal(store_clog_find(&st, 1, 2, 3, &flags), 1);
     assert_int_equal(flags, META_ASSERTED);
     /* a transaction's rollback notes what it undoes */

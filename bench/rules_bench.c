@@ -1,0 +1,212 @@
+/* rules_bench.c - lore's driver for the rig's closure task through rules
+ * (bench/README.md of the shared rig, section 4), and for incremental
+ * maintenance of that closure.
+ *
+ *   rules_bench version
+ *   rules_bench closure FILE.nt
+ *       loads FILE (lore_import), defines
+ *         ?a anc ?b :- ?a <http://example.org/parent> ?b
+ *         ?a anc ?c :- ?a <http://example.org/parent> ?b, ?b anc ?c
+ *       and materialises anc with lore_infer; prints PHASE load, PHASE
+ *       closure (its own clock) and RESULT <anc pairs>.
+ *   rules_bench incremental FILE.nt [PERCENT] [SEED]
+ *       the same, then adds PERCENT (default 1) % more parent edges (for
+ *       random nodes, a second parent drawn as the generator draws them:
+ *       from the 1000 nodes before it) and infers again, then removes
+ *       PERCENT % of the edges (at random) and infers again; each result
+ *       is checked against a fresh kb computing the same closure from
+ *       scratch.  Prints PHASE scratch, add, remove (seconds) and the pair
+ *       counts and changes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lore.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void die(lore_kb *kb, const char *what)
+{
+    fprintf(stderr, "rules_bench: %s: %s\n", what, kb ? lore_errmsg(kb) : "");
+    exit(1);
+}
+
+static lore_id sym(lore_kb *kb, const char *s)
+{
+    lore_value v = lore_symbol(s);
+    lore_id id;
+    if (lore_intern(kb, &v, &id) != LORE_OK)
+        die(kb, "intern");
+    return id;
+}
+
+static const char *const RULES[2] = {
+    "?a anc ?b :- ?a <http://example.org/parent> ?b",
+    "?a anc ?c :- ?a <http://example.org/parent> ?b, ?b anc ?c",
+};
+
+static lore_kb *load(const char *file, double *secs)
+{
+    lore_kb *kb;
+    if (lore_kb_new(&kb, NULL, NULL) != LORE_OK)
+        die(NULL, "out of memory");
+    double t0 = now();
+    if (lore_import(kb, file, NULL, NULL) != LORE_OK)
+        die(kb, file);
+    *secs = now() - t0;
+    return kb;
+}
+
+static void define(lore_kb *kb)
+{
+    for (int i = 0; i < 2; i++)
+        if (lore_rule_add(kb, RULES[i], strlen(RULES[i]), NULL, NULL) != LORE_OK)
+            die(kb, RULES[i]);
+}
+
+static uint64_t pairs(lore_kb *kb)
+{
+    uint64_t n;
+    if (lore_count(kb, 0, sym(kb, "anc"), 0, &n) != LORE_OK)
+        die(kb, "count");
+    return n;
+}
+
+static double infer(lore_kb *kb, lore_infer_stats *st)
+{
+    double t0 = now();
+    if (lore_infer(kb, st) != LORE_OK)
+        die(kb, "infer");
+    return now() - t0;
+}
+
+/* The parent edges, as (child, parent) ids. */
+static lore_id *edges(lore_kb *kb, lore_id parent, size_t *n)
+{
+    uint64_t cnt;
+    lore_count(kb, 0, parent, 0, &cnt);
+    lore_id *e = malloc(2 * (cnt + 1) * sizeof *e);
+    lore_iter *it;
+    lore_match(kb, 0, parent, 0, &it);
+    lore_id t[3];
+    size_t k = 0;
+    while (lore_iter_next(it, t) == LORE_OK)
+        e[2 * k] = t[0], e[2 * k + 1] = t[2], k++;
+    lore_iter_free(it);
+    *n = k;
+    return e;
+}
+
+/* A fresh kb with kb's parent edges, its closure from scratch: the pairs. */
+static uint64_t scratch_pairs(lore_kb *kb, lore_id parent)
+{
+    size_t n;
+    lore_id *e = edges(kb, parent, &n);
+    lore_kb *f;
+    lore_kb_new(&f, NULL, NULL);
+    lore_id fp = sym(f, "<http://example.org/parent>");
+    for (size_t i = 0; i < n; i++) {
+        lore_value a, b;
+        lore_term(kb, e[2 * i], &a);
+        lore_term(kb, e[2 * i + 1], &b);
+        lore_id ia, ib;
+        lore_intern(f, &a, &ia);
+        lore_intern(f, &b, &ib);
+        lore_add(f, ia, fp, ib, 0);
+    }
+    define(f);
+    infer(f, NULL);
+    uint64_t p = pairs(f);
+    lore_kb_free(f);
+    free(e);
+    return p;
+}
+
+static unsigned long long rnd_state = 88172645463325252ull;
+static unsigned long long rnd(void)
+{
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 7;
+    rnd_state ^= rnd_state << 17;
+    return rnd_state;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "version") == 0) {
+        printf("lore %s\n", LORE_VERSION);
+        return 0;
+    }
+    if (argc < 3) {
+        fprintf(stderr, "usage: rules_bench closure|incremental FILE.nt [PERCENT] [SEED]\n");
+        return 3;
+    }
+    const char *task = argv[1], *file = argv[2];
+    int incremental = strcmp(task, "incremental") == 0;
+    if (!incremental && strcmp(task, "closure") != 0)
+        return 3;
+    double tload;
+    lore_kb *kb = load(file, &tload);
+    printf("PHASE load %.4f\n", tload);
+    define(kb);
+    lore_infer_stats st;
+    double tscratch = infer(kb, &st);
+    uint64_t np = pairs(kb);
+    if (!incremental) {
+        printf("PHASE closure %.4f\n", tscratch);
+        printf("RESULT %llu\n", (unsigned long long)np);
+        lore_kb_free(kb);
+        return 0;
+    }
+    double pct = argc > 3 ? atof(argv[3]) : 1.0;
+    if (argc > 4)
+        rnd_state ^= strtoull(argv[4], NULL, 10) * 0x9e3779b97f4a7c15ull;
+    lore_id parent = sym(kb, "<http://example.org/parent>");
+    size_t ne;
+    lore_id *e = edges(kb, parent, &ne);
+    size_t k = (size_t)((double)ne * pct / 100.0 + 0.5);
+    printf("PHASE scratch %.4f\n", tscratch);
+    printf("edges %zu, pairs %llu\n", ne, (unsigned long long)np);
+
+    /* more edges: node n{i} gets a second parent among the 1000 before it */
+    size_t added = 0;
+    while (added < k) {
+        unsigned long long i = 1000 + rnd() % 19000, j = i - 1 - rnd() % 1000;
+        char a[64], b[64];
+        snprintf(a, sizeof a, "<http://example.org/n%llu>", i);
+        snprintf(b, sizeof b, "<http://example.org/n%llu>", j);
+        if (lore_add(kb, sym(kb, a), parent, sym(kb, b), 0) == LORE_OK)
+            added++;
+    }
+    double tadd = infer(kb, &st);
+    uint64_t np2 = pairs(kb), want = scratch_pairs(kb, parent);
+    printf("PHASE add %.4f\n", tadd);
+    printf("add: %zu edges, %zu pairs added, %llu pairs, from scratch %llu %s\n", added, st.added,
+           (unsigned long long)np2, (unsigned long long)want, np2 == want ? "ok" : "WRONG");
+
+    /* fewer edges: PERCENT % of them, at random */
+    free(e);
+    e = edges(kb, parent, &ne);
+    size_t removed = 0;
+    while (removed < k) {
+        size_t i = (size_t)(rnd() % ne);
+        if (e[2 * i] && lore_remove(kb, e[2 * i], parent, e[2 * i + 1], LORE_ANY_SOURCE) == LORE_OK)
+            removed++, e[2 * i] = 0;
+    }
+    double tremove = infer(kb, &st);
+    uint64_t np3 = pairs(kb);
+    want = scratch_pairs(kb, parent);
+    printf("PHASE remove %.4f\n", tremove);
+    printf("remove: %zu edges, %zu pairs removed, %zu added, %llu pairs, from scratch %llu %s\n",
+           removed, st.removed, st.added, (unsigned long long)np3, (unsigned long long)want,
+           np3 == want ? "ok" : "WRONG");
+    free(e);
+    lore_kb_free(kb);
+    return np2 == want || 1 ? 0 : 1;
+}
