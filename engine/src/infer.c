@@ -646,6 +646,68 @@ static int walk_edges(ictx *c, uint32_t e, uint32_t v, int back, tvec *out, uset
     return rc;
 }
 
+/* The closure again, with the kernel, compared subject by subject with
+ * the pairs of the affected subjects `aff` (the others cannot change):
+ * for changes that touch much of the closure, cheaper than walking from
+ * each affected node. */
+static int tc_rediff(ictx *c, const stratum *s, const uset *aff)
+{
+    uint32_t *ed, maxid;
+    size_t n;
+    int rc = read_edges(c, s->e, &ed, &n, &maxid);
+    if (rc != LORE_OK)
+        return rc;
+    closure *cl = NULL;
+    rc = closure_compute(c->m, ed, n, (const volatile int *)&c->kb->interrupted, &cl);
+    mem_free(c->m, ed, 2 * n, sizeof *ed);
+    if (rc == LORE_ERR_INTERRUPT) {
+        c->kb->interrupted = 0;
+        return kb_fail(c->kb, rc, "interrupted");
+    }
+    if (rc != LORE_OK)
+        return kb_nomem(c->kb);
+    tvec old = {NULL, 0, 0}, kill = {NULL, 0, 0};
+    uint32_t *oa = NULL;
+    size_t no = 0;
+    for (size_t ai = 0; ai < aff->cap && rc == LORE_OK; ai++) {
+        uint32_t a = aff->v[ai];
+        if (!a)
+            continue;
+        size_t nn = 0;
+        const uint32_t *nw = closure_of(cl, a, &nn);
+        old.n = 0;
+        if ((rc = ids_of(c, a, s->r, 0, 2, &old)) != LORE_OK)
+            break;
+        mem_free(c->m, oa, no, sizeof *oa);
+        oa = NULL;
+        if ((rc = sorted_ids(c, &old, &oa, &no)) != LORE_OK)
+            break;
+        size_t i = 0, j = 0;
+        while ((i < no || j < nn) && rc == LORE_OK) {
+            if (j == nn || (i < no && oa[i] < nw[j])) { /* lost */
+                uint32_t t[3] = {a, s->r, oa[i++]};
+                rc = tvec_push(c->m, &kill, t) == LORE_OK ? LORE_OK : kb_nomem(c->kb);
+            } else if (i == no || nw[j] < oa[i]) { /* gained */
+                uint32_t t[3] = {a, s->r, nw[j++]};
+                rc = add_round(c, t, (void *)1);
+            } else {
+                i++, j++;
+            }
+        }
+        if (rc == LORE_OK && (ai & 1023) == 1023)
+            rc = interrupted(c);
+    }
+    closure_free(cl);
+    for (size_t i = 0; i < kill.n && rc == LORE_OK; i++)
+        rc = underive(c, kill.t + 3 * i);
+    if (rc == LORE_OK)
+        rc = commit(c);
+    tvec_free(c->m, &old);
+    tvec_free(c->m, &kill);
+    mem_free(c->m, oa, no, sizeof *oa);
+    return rc;
+}
+
 /* Edges removed and edges added since the settled state.  Removals: the
  * sources that may lose pairs (the tail of a removed edge and what
  * reached it) get their reach again, walking edges through affected nodes
@@ -677,6 +739,46 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
         for (size_t k = 0; k < list.n && rc == LORE_OK; k++)
             if (uset_add(c->m, &aff, list.t[3 * k], &isnew) != LORE_OK)
                 rc = kb_nomem(c->kb);
+    }
+    /* when the sources removals affect hold much of the closure,
+     * computing it again and comparing their pairs (and those of what
+     * reaches each new edge's tail) is cheaper */
+    if (rc == LORE_OK) {
+        uset pre_all = {NULL, 0, 0};
+        uint64_t work_est = 0, total = 0;
+        for (size_t i = 0; i < ins->n && rc == LORE_OK; i++) {
+            const uint32_t *t = ins->t + 3 * i;
+            if (t[1] != s->e)
+                continue;
+            rc = walk_edges(c, s->e, t[0], 1, &pre, &seen);
+            for (size_t k = 0; k < pre.n && rc == LORE_OK; k++) {
+                int isnew;
+                if (uset_add(c->m, &pre_all, pre.t[3 * k], &isnew) != LORE_OK)
+                    rc = kb_nomem(c->kb);
+            }
+        }
+        if (rc == LORE_OK && store_count(c->st, 0, s->r, 0, &total) != LORE_OK)
+            rc = kb_nomem(c->kb);
+        /* removals walk from each affected source through the others: that
+         * costs a few times their pairs; additions are cheap either way */
+        for (size_t i = 0; i < aff.cap && rc == LORE_OK; i++) {
+            uint64_t k = 0;
+            if (aff.v[i] && store_count(c->st, aff.v[i], s->r, 0, &k) != LORE_OK)
+                rc = kb_nomem(c->kb);
+            work_est += k + 1;
+        }
+        if (rc == LORE_OK && work_est * 4 > total + 4096) {
+            for (size_t i = 0; i < pre_all.cap && rc == LORE_OK; i++) {
+                int isnew;
+                if (pre_all.v[i] && uset_add(c->m, &aff, pre_all.v[i], &isnew) != LORE_OK)
+                    rc = kb_nomem(c->kb);
+            }
+            uset_free(c->m, &pre_all);
+            if (rc == LORE_OK)
+                rc = tc_rediff(c, s, &aff);
+            goto cleanup;
+        }
+        uset_free(c->m, &pre_all);
     }
     for (size_t ai = 0; ai < aff.cap && rc == LORE_OK; ai++) {
         uint32_t a = aff.v[ai];
@@ -768,6 +870,7 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
     }
     if (rc == LORE_OK)
         rc = commit(c);
+cleanup:
     uset_free(c->m, &aff);
     uset_free(c->m, &seen);
     tvec_free(c->m, &work);

@@ -164,6 +164,7 @@ int lore_error(lore_kb *kb, int status, const char *msg)
 
 void kb_reset(lore_kb *kb)
 {
+    rules_free(kb); /* rules read back with the facts name their terms */
     uint64_t version = kb->st.version, epoch = kb->d.epoch;
     size_t tail_max = kb->st.tail_max, pend_min = kb->st.pend_min;
     store_free(&kb->st);

@@ -766,7 +766,6 @@ int snapshot_restore(lore_kb *kb, const unsigned char *buf, size_t len, const ch
     if (rc == LORE_OK)
         rc = restore_rules(&sn);
     if (rc != LORE_OK) {
-        rules_free(kb);
         kb_reset(kb);
         return rc;
     }
