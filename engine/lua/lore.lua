@@ -536,10 +536,14 @@ lore: facts are (subject, predicate, object) with sources. kb is the knowledge b
   kb:q "?c beneficiary ukraine . ?c amount ?a"     a query: ?x are variables, shared ones join
   kb:query{ {"?c", "beneficiary", "ukraine"} }    the same as Lua tables; kb:plan(...) explains
                            filter, optional, without, union, paths (p+ ^p p/q), count(...) group by
+  kb:rule "?a anc ?c :- ?a parent ?b, ?b anc ?c"   a rule; kb:infer() derives, kb:rules() lists
+  kb:why(s, p, o)          how a fact holds: the rule, the premises, down to the sentences
+  kb:derived(s, p, o)      derived facts; kb:on({"?x", "p", "?y"}, fn) calls fn as facts appear
 Try:  kb:q "?c type Commitment . ?c committed_by ?who . optional { ?c amount ?a }"
       kb:match("ukraine", nil, nil)
       for s in kb:match(nil, "label", lore.text("Pologne", "fr")) do print(s) end
       kb:match("press:s11", "text", nil)
+      kb:why("allies", "commits_to", "ukraine")
 More: README.md, REPL.md, knowledge/README.md.]]
 
 function lore.help()
