@@ -31,8 +31,8 @@ typedef struct lhost {
 typedef struct lcb {
     lhost *h;
     int k;
-    int eq;           /* triggers: positions a repeated variable joins (bits 0-2) */
-    uint32_t handle;  /* triggers: the core's handle */
+    int eq;            /* triggers: positions a repeated variable joins (bits 0-2) */
+    uint32_t handle;   /* triggers: the core's handle */
     char names[3][32]; /* triggers: the pattern's variable names ("" for none) */
 } lcb;
 
@@ -321,10 +321,11 @@ static int kb_rule(lua_State *L)
             for (int i = 0; k && RULE_KEYS[i]; i++)
                 ok |= strcmp(k, RULE_KEYS[i]) == 0;
             if (!ok)
-                return luaL_argerror(L, 2, lua_pushfstring(L,
-                                                           "unknown key '%s' (expected name, when "
-                                                           "and add)",
-                                                           luaL_tolstring(L, -2, NULL)));
+                return luaL_argerror(L, 2,
+                                     lua_pushfstring(L,
+                                                     "unknown key '%s' (expected name, when "
+                                                     "and add)",
+                                                     luaL_tolstring(L, -2, NULL)));
         }
         const char *name = NULL;
         if (lua_getfield(L, 2, "name") != LUA_TNIL) {
@@ -425,8 +426,9 @@ static int kb_infer(lua_State *L)
         luaL_checktype(L, 2, LUA_TTABLE);
         for (lua_pushnil(L); lua_next(L, 2); lua_pop(L, 1))
             if (lua_type(L, -2) != LUA_TSTRING || strcmp(lua_tostring(L, -2), "max") != 0)
-                return luaL_argerror(L, 2, lua_pushfstring(L, "unknown option '%s' (expected max)",
-                                                           luaL_tolstring(L, -2, NULL)));
+                return luaL_argerror(L, 2,
+                                     lua_pushfstring(L, "unknown option '%s' (expected max)",
+                                                     luaL_tolstring(L, -2, NULL)));
         if (lua_getfield(L, 2, "max") != LUA_TNIL) {
             if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
                 return luaL_argerror(L, 2, "max: a number of derived facts expected");
@@ -485,7 +487,8 @@ static int push_source_text(lua_State *L, lore_kb *kb, lore_id src)
     lore_value v = lore_symbol("text");
     lore_id text, t[3];
     lore_iter *it;
-    if (!src || lore_lookup(kb, &v, &text) != LORE_OK || lore_match(kb, src, text, 0, &it) != LORE_OK)
+    if (!src || lore_lookup(kb, &v, &text) != LORE_OK ||
+        lore_match(kb, src, text, 0, &it) != LORE_OK)
         return 0;
     int found = lore_iter_next(it, t) == LORE_OK;
     lore_iter_free(it);
@@ -508,8 +511,8 @@ static int kb_why(lua_State *L)
         const char *what;
         if (!lualore_tovalue(L, i + 2, &v, &what))
             return luaL_argerror(
-                L, i + 2, lua_pushfstring(L, "symbol, number, boolean, text or date expected, got %s",
-                                          what));
+                L, i + 2,
+                lua_pushfstring(L, "symbol, number, boolean, text or date expected, got %s", what));
         if (lore_lookup(kb, &v, &t[i]) != LORE_OK)
             return 0;
     }
@@ -626,10 +629,11 @@ static int kb_on(lua_State *L)
         for (lua_pushnil(L); lua_next(L, 4); lua_pop(L, 1)) {
             const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
             if (strcmp(k, "added") != 0 && strcmp(k, "removed") != 0)
-                return luaL_argerror(L, 4, lua_pushfstring(L,
-                                                           "unknown option '%s' (expected added "
-                                                           "or removed)",
-                                                           luaL_tolstring(L, -2, NULL)));
+                return luaL_argerror(L, 4,
+                                     lua_pushfstring(L,
+                                                     "unknown option '%s' (expected added "
+                                                     "or removed)",
+                                                     luaL_tolstring(L, -2, NULL)));
         }
         lua_getfield(L, 4, "added");
         lua_getfield(L, 4, "removed");
@@ -663,8 +667,8 @@ static int kb_on(lua_State *L)
         lore_value v;
         const char *what;
         if (!lualore_tovalue(L, -1, &v, &what))
-            return luaL_argerror(L, 2, lua_pushfstring(L, "a term or a variable expected, got %s",
-                                                       what));
+            return luaL_argerror(L, 2,
+                                 lua_pushfstring(L, "a term or a variable expected, got %s", what));
         if (lore_intern(kb, &v, &t[k]) != LORE_OK)
             return luaL_argerror(L, 2, lore_errmsg(kb));
         lua_pop(L, 1);
@@ -723,11 +727,15 @@ static int kb_fn(lua_State *L)
 }
 
 static const luaL_Reg kb_methods[] = {
-    {"rule", kb_rule},     {"rules", kb_rules},
+    {"rule", kb_rule},
+    {"rules", kb_rules},
     {"remove_rule", kb_remove_rule},
-    {"infer", kb_infer},   {"clear_derived", kb_clear_derived},
-    {"why", kb_why},       {"on", kb_on},
-    {"fn", kb_fn},         {NULL, NULL},
+    {"infer", kb_infer},
+    {"clear_derived", kb_clear_derived},
+    {"why", kb_why},
+    {"on", kb_on},
+    {"fn", kb_fn},
+    {NULL, NULL},
 };
 
 static const luaL_Reg trigger_methods[] = {{"cancel", trigger_cancel}, {NULL, NULL}};

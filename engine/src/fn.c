@@ -137,10 +137,18 @@ int fn_arith(int op, const lore_value *a, const lore_value *b, lore_value *out)
         int64_t r;
         int over = 0;
         switch (op) {
-        case QX_ADD: over = __builtin_add_overflow(a->i, b->i, &r); break;
-        case QX_SUB: over = __builtin_sub_overflow(a->i, b->i, &r); break;
-        case QX_MUL: over = __builtin_mul_overflow(a->i, b->i, &r); break;
-        case QX_NEG: over = __builtin_sub_overflow((int64_t)0, a->i, &r); break;
+        case QX_ADD:
+            over = __builtin_add_overflow(a->i, b->i, &r);
+            break;
+        case QX_SUB:
+            over = __builtin_sub_overflow(a->i, b->i, &r);
+            break;
+        case QX_MUL:
+            over = __builtin_mul_overflow(a->i, b->i, &r);
+            break;
+        case QX_NEG:
+            over = __builtin_sub_overflow((int64_t)0, a->i, &r);
+            break;
         default: /* QX_DIV: exact quotients stay integers */
             if (b->i == 0)
                 return LORE_NOOP;
@@ -158,10 +166,14 @@ int fn_arith(int op, const lore_value *a, const lore_value *b, lore_value *out)
     }
     double x = as_double(a), y = op == QX_NEG ? 0 : as_double(b);
     switch (op) {
-    case QX_ADD: return number_out(x + y, out);
-    case QX_SUB: return number_out(x - y, out);
-    case QX_MUL: return number_out(x * y, out);
-    case QX_NEG: return number_out(-x, out);
+    case QX_ADD:
+        return number_out(x + y, out);
+    case QX_SUB:
+        return number_out(x - y, out);
+    case QX_MUL:
+        return number_out(x * y, out);
+    case QX_NEG:
+        return number_out(-x, out);
     default:
         if (y == 0)
             return LORE_NOOP;
@@ -359,10 +371,10 @@ static const struct builtin {
     int min, max;
     builtin_fn f;
 } builtins[] = {
-    {"year", 1, 1, b_year},   {"month", 1, 1, b_month}, {"day", 1, 1, b_day},
+    {"year", 1, 1, b_year},      {"month", 1, 1, b_month}, {"day", 1, 1, b_day},
     {"concat", 1, 16, b_concat}, {"lower", 1, 1, b_lower}, {"upper", 1, 1, b_upper},
-    {"str", 1, 1, b_str},     {"abs", 1, 1, b_abs},     {"round", 1, 1, b_round},
-    {"floor", 1, 1, b_floor}, {"ceil", 1, 1, b_ceil},   {"number", 1, 1, b_number},
+    {"str", 1, 1, b_str},        {"abs", 1, 1, b_abs},     {"round", 1, 1, b_round},
+    {"floor", 1, 1, b_floor},    {"ceil", 1, 1, b_ceil},   {"number", 1, 1, b_number},
 };
 
 enum { NBUILTINS = sizeof builtins / sizeof builtins[0] };
@@ -471,8 +483,8 @@ void fn_free(lore_kb *kb)
 /* ------------------------------------------------------------------ */
 /* calls                                                              */
 
-int fn_call(lore_kb *kb, int fn, lore_value_fn hf, void *hud, const lore_value *args,
-            size_t nargs, lore_value *out, fn_scratch *sc)
+int fn_call(lore_kb *kb, int fn, lore_value_fn hf, void *hud, const lore_value *args, size_t nargs,
+            lore_value *out, fn_scratch *sc)
 {
     memset(out, 0, sizeof *out);
     if (!hf && fn < 0) {

@@ -60,8 +60,8 @@ void fn_free(lore_kb *kb);
  * pointer, hf/hud) on nargs values.  LORE_OK with *out set, LORE_NOOP (no
  * value: a date without a month, a division by zero, a non-number), or a
  * negative status from a host function (message set). */
-int fn_call(lore_kb *kb, int fn, lore_value_fn hf, void *hud, const lore_value *args,
-            size_t nargs, lore_value *out, fn_scratch *sc);
+int fn_call(lore_kb *kb, int fn, lore_value_fn hf, void *hud, const lore_value *args, size_t nargs,
+            lore_value *out, fn_scratch *sc);
 
 /* Arithmetic: a op b for op in QX_ADD..QX_DIV, QX_NEG (b unused).
  * Integers stay integers unless they overflow or divide; anything with a

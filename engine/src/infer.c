@@ -78,7 +78,7 @@ static int plan(ictx *c, rule *r, rplan *rp, int node, double delta, const uint8
 typedef int (*emit_fn)(ictx *c, rule *r, const uint32_t *row, void *arg);
 
 static int run_body(ictx *c, rule *r, const qplan *pl, const uint32_t *init, const uint32_t *delta,
-               size_t nd, emit_fn emit, void *arg)
+                    size_t nd, emit_fn emit, void *arg)
 {
     qexec x;
     /* the tail of recent writes becomes a run now, not under the run */
@@ -982,8 +982,8 @@ static void ghosts_free(ictx *c, ghosts *g)
 
 /* Overdeletion: facts of the stratum derived from a fact that goes. */
 typedef struct over {
-    tset del;   /* facts whose derived mark goes */
-    tvec next;  /* facts that go and were not yet followed */
+    tset del;  /* facts whose derived mark goes */
+    tvec next; /* facts that go and were not yet followed */
 } over;
 
 static int over_fact(ictx *c, const uint32_t *t, void *arg)

@@ -19,8 +19,15 @@
 #include "kb.h"
 
 /* One change, as the kb layer reports it. */
-enum { JOP_ADD = 1, JOP_REMOVE = 2, JOP_RETRACT = 3, JOP_BULK = 4, JOP_DERIVE = 5, JOP_RULE = 6,
-       JOP_UNRULE = 7 };
+enum {
+    JOP_ADD = 1,
+    JOP_REMOVE = 2,
+    JOP_RETRACT = 3,
+    JOP_BULK = 4,
+    JOP_DERIVE = 5,
+    JOP_RULE = 6,
+    JOP_UNRULE = 7
+};
 typedef struct jop {
     int code;
     uint32_t s, p, o, src; /* JOP_DERIVE: src 1 sets the DERIVED mark, 0 clears it */

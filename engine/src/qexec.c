@@ -211,24 +211,37 @@ static int run_filter(qexec *x, const qfilter *f)
 
 /* Ordering and prefix length by the mask of bound positions (as the
  * store's). */
-static const int g_ord[8] = {ORD_SPO, ORD_SPO, ORD_POS, ORD_SPO, ORD_OSP, ORD_OSP, ORD_POS, ORD_SPO};
+static const int g_ord[8] = {ORD_SPO, ORD_SPO, ORD_POS, ORD_SPO,
+                             ORD_OSP, ORD_OSP, ORD_POS, ORD_SPO};
 static const int g_prefix[8] = {0, 1, 1, 2, 1, 2, 2, 3};
 
 static void g_permute(int ord, const uint32_t t[3], uint32_t k[3])
 {
     switch (ord) {
-    case ORD_SPO: k[0] = t[0], k[1] = t[1], k[2] = t[2]; break;
-    case ORD_POS: k[0] = t[1], k[1] = t[2], k[2] = t[0]; break;
-    default: k[0] = t[2], k[1] = t[0], k[2] = t[1]; break;
+    case ORD_SPO:
+        k[0] = t[0], k[1] = t[1], k[2] = t[2];
+        break;
+    case ORD_POS:
+        k[0] = t[1], k[1] = t[2], k[2] = t[0];
+        break;
+    default:
+        k[0] = t[2], k[1] = t[0], k[2] = t[1];
+        break;
     }
 }
 
 static void g_unpermute(int ord, const uint32_t *k, uint32_t t[3])
 {
     switch (ord) {
-    case ORD_SPO: t[0] = k[0], t[1] = k[1], t[2] = k[2]; break;
-    case ORD_POS: t[1] = k[0], t[2] = k[1], t[0] = k[2]; break;
-    default: t[2] = k[0], t[0] = k[1], t[1] = k[2]; break;
+    case ORD_SPO:
+        t[0] = k[0], t[1] = k[1], t[2] = k[2];
+        break;
+    case ORD_POS:
+        t[1] = k[0], t[2] = k[1], t[0] = k[2];
+        break;
+    default:
+        t[2] = k[0], t[0] = k[1], t[1] = k[2];
+        break;
     }
 }
 

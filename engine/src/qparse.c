@@ -735,8 +735,7 @@ static int expr_call(parser *ps, size_t n, int *out)
             snprintf(msg, sizeof msg, "%d argument%s to %.*s", minargs, minargs == 1 ? "" : "s",
                      (int)n, name);
         else
-            snprintf(msg, sizeof msg, "%d to %d arguments to %.*s", minargs, maxargs, (int)n,
-                     name);
+            snprintf(msg, sizeof msg, "%d to %d arguments to %.*s", minargs, maxargs, (int)n, name);
         return fail_at(ps, name, msg);
     }
     qexpr e;

@@ -355,7 +355,7 @@ int qexpr_eval(lore_kb *kb, const qprog *p, int e, const uint32_t *row, lore_val
             return LORE_OK;
         }
         if (x->slot.var >= 0)
-            return LORE_NOOP; /* unbound: no value */
+            return LORE_NOOP;                 /* unbound: no value */
         *out = p->consts[-x->slot.var - 1].v; /* a constant that is no term yet */
         return LORE_OK;
     }
@@ -371,8 +371,8 @@ int qexpr_eval(lore_kb *kb, const qprog *p, int e, const uint32_t *row, lore_val
         for (int i = 0; i < n && rc == LORE_OK; i++)
             rc = qexpr_eval(kb, p, p->args[x->a + i], row, &args[i], sc);
         if (rc == LORE_OK)
-            rc = fn_call(kb, x->op == QX_CALL ? x->fn : 0, x->op == QX_HOST ? x->hf : NULL,
-                         x->hud, args, (size_t)n, out, sc);
+            rc = fn_call(kb, x->op == QX_CALL ? x->fn : 0, x->op == QX_HOST ? x->hf : NULL, x->hud,
+                         args, (size_t)n, out, sc);
         if (args != buf)
             mem_free(&kb->m, args, (size_t)n, sizeof *args);
         return rc;

@@ -140,7 +140,7 @@ typedef struct qexpr {
     int fn;           /* QX_CALL: builtin (< 0) or registered (>= 0) function */
     lore_value_fn hf; /* QX_HOST */
     void *hud;
-    int a, b;         /* operands; QX_CALL, QX_HOST: arguments prog->args[a .. a + b) */
+    int a, b; /* operands; QX_CALL, QX_HOST: arguments prog->args[a .. a + b) */
 } qexpr;
 
 enum qagg { QA_NONE, QA_COUNT, QA_SUM, QA_MIN, QA_MAX, QA_AVG };
@@ -271,7 +271,7 @@ typedef struct qexec {
     int checks;
     uint64_t counted; /* count mode: rows counted without being produced */
     int count_mode;
-    fn_scratch scratch; /* computed values' strings */
+    fn_scratch scratch;  /* computed values' strings */
     const qfacts *ghost; /* extra facts patterns read (NULL: none) */
 } qexec;
 

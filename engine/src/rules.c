@@ -193,8 +193,7 @@ static void certain(const qprog *p, int g, uint8_t *b)
         const qnode *x = &p->nodes[c];
         if (x->kind == QN_PATTERN || x->kind == QN_PATH) {
             for (int k = 0; k < 3; k++)
-                if (x->t[k].var >= 0 && !(x->kind == QN_PATH && k == 1) &&
-                    p->vars[x->t[k].var][0])
+                if (x->t[k].var >= 0 && !(x->kind == QN_PATH && k == 1) && p->vars[x->t[k].var][0])
                     b[x->t[k].var] = 1;
         } else if (x->kind == QN_BIND) {
             b[x->var] = 1;
@@ -263,8 +262,9 @@ static int analyse(lore_kb *kb, rule *r)
             d->k = k++;
             for (int t = 0; t < 3; t++) {
                 qslot sl = x->t[t];
-                d->key[t] = sl.var >= 0 ? 0 : p->consts[-sl.var - 1].id ? p->consts[-sl.var - 1].id
-                                                                          : ~0u;
+                d->key[t] = sl.var >= 0                 ? 0
+                            : p->consts[-sl.var - 1].id ? p->consts[-sl.var - 1].id
+                                                        : ~0u;
             }
         } else {
             if (d->how == RD_POS)
@@ -417,9 +417,10 @@ static void detect_tc(rules *R, stratum *st)
                 f->t[2].var == hc[0].var || f->t[2].var == hc[2].var)
                 continue;
             uint32_t pf = q->consts[-f->t[1].var - 1].id, pg = q->consts[-g->t[1].var - 1].id;
-            int form = pf == e && pg == r ? TC_RIGHT : pf == r && pg == e ? TC_LEFT
-                                                : pf == r && pg == r   ? TC_DOUBLE
-                                                                       : TC_NONE;
+            int form = pf == e && pg == r   ? TC_RIGHT
+                       : pf == r && pg == e ? TC_LEFT
+                       : pf == r && pg == r ? TC_DOUBLE
+                                            : TC_NONE;
             if (form != TC_NONE) {
                 st->tc = form, st->e = e, st->r = r;
                 st->tcrule[0] = st->rules[bi], st->tcrule[1] = st->rules[1 - bi];
@@ -714,8 +715,8 @@ static int journal_rule(lore_kb *kb, const rule *r, int add)
 static int rules_may_change(lore_kb *kb, const char *fn)
 {
     if (kb->st.in_txn && journal_on(kb))
-        return kb_fail(kb, LORE_ERR_STATE,
-                       "%s: rules change outside transactions in durable mode", fn);
+        return kb_fail(kb, LORE_ERR_STATE, "%s: rules change outside transactions in durable mode",
+                       fn);
     return LORE_OK;
 }
 
@@ -840,8 +841,7 @@ static int prefixed(lore_kb *kb, int rc, const char *name)
 }
 
 /* Completes and adds a rule whose body and head are built (takes r). */
-static int install(lore_kb *kb, rules *R, rule *r, const char *name, size_t namelen,
-                   uint32_t *id)
+static int install(lore_kb *kb, rules *R, rule *r, const char *name, size_t namelen, uint32_t *id)
 {
     int rc = LORE_OK;
     char defname[128];
@@ -1221,8 +1221,8 @@ int lore_rule_add(lore_kb *kb, const char *text, size_t len, const char *name, u
     const char *rname = nml ? nm : "";
     int rnl = (int)(nml ? nml : 0);
     if (bad) {
-        rc = kb_fail(kb, LORE_ERR_RULE, "rule%s%.*s: head: expected %s", rnl ? " " : "", rnl,
-                     rname, bad);
+        rc = kb_fail(kb, LORE_ERR_RULE, "rule%s%.*s: head: expected %s", rnl ? " " : "", rnl, rname,
+                     bad);
         goto done;
     }
     r->head = mem_calloc(&kb->m, (size_t)n, sizeof *r->head);
@@ -1332,8 +1332,8 @@ int lore_rule_define(lore_kb *kb, const char *name, const lore_qterm *head, size
     int rc = LORE_OK;
     size_t nml = name ? strlen(name) : 0;
     if (nhead == 0 || !head) {
-        rc = kb_fail(kb, LORE_ERR_RULE, "rule%s%s: head: expected a triple pattern", name ? " " : "",
-                     name ? name : "");
+        rc = kb_fail(kb, LORE_ERR_RULE, "rule%s%s: head: expected a triple pattern",
+                     name ? " " : "", name ? name : "");
         goto fail;
     }
     r->head = mem_calloc(&kb->m, nhead, sizeof *r->head);
@@ -1540,8 +1540,8 @@ int lore_why(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_proof **pr)
 /* ------------------------------------------------------------------ */
 /* triggers                                                           */
 
-int lore_on(lore_kb *kb, lore_id s, lore_id p, lore_id o, int events, lore_trigger_fn fn,
-            void *ud, uint32_t *handle)
+int lore_on(lore_kb *kb, lore_id s, lore_id p, lore_id o, int events, lore_trigger_fn fn, void *ud,
+            uint32_t *handle)
 {
     kb_clear(kb);
     const lore_id t[3] = {s, p, o};

@@ -61,8 +61,8 @@ typedef struct rread {
 typedef struct rplan {
     int made;
     qplan pl;
-    uint64_t size;  /* facts when planned */
-    double delta;   /* the delta size planned for */
+    uint64_t size; /* facts when planned */
+    double delta;  /* the delta size planned for */
 } rplan;
 
 typedef struct rule {
@@ -75,15 +75,15 @@ typedef struct rule {
     qprog *prog;
     int nhead;
     hterm (*head)[3];
-    int agg;          /* the body aggregates: evaluated through the query's output stage */
-    int *headcol;     /* agg: per head term var, the query column (or -1) */
+    int agg;      /* the body aggregates: evaluated through the query's output stage */
+    int *headcol; /* agg: per head term var, the query column (or -1) */
     rread *reads;
     int nreads;
-    int naive;        /* reads its own stratum through a path: re-run whole each round */
+    int naive; /* reads its own stratum through a path: re-run whole each round */
     int group, stratum;
-    rplan full;       /* no delta */
-    rplan *delta;     /* per read (patterns only) */
-    rplan *check;     /* per head pattern: body with that head's variables pre-bound */
+    rplan full;   /* no delta */
+    rplan *delta; /* per read (patterns only) */
+    rplan *check; /* per head pattern: body with that head's variables pre-bound */
     uint8_t **checkbound;
 } rule;
 
@@ -93,9 +93,9 @@ enum { TC_NONE = 0, TC_RIGHT, TC_LEFT, TC_DOUBLE, TC_PATH };
 typedef struct stratum {
     int *rules; /* indexes into R->v */
     int nrules;
-    int tc;        /* TC_*: the stratum computes r = e+ */
-    uint32_t e, r; /* the closure's edge and result predicates */
-    int tcrule[2]; /* TC: the base rule and the recursive one (-1 for TC_PATH) */
+    int tc;           /* TC_*: the stratum computes r = e+ */
+    uint32_t e, r;    /* the closure's edge and result predicates */
+    int tcrule[2];    /* TC: the base rule and the recursive one (-1 for TC_PATH) */
     size_t nasserted; /* TC: asserted r facts at the settled state (the closure path
                          needs none) */
     int read_later;   /* a later stratum reads facts this one derives */

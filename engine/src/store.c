@@ -1020,8 +1020,8 @@ static void rsrc_release(store *st, rsrc *x)
 
 /* Folds the source's rows equal to `cand` into meta *now (starting from
  * `before`), recording sets made and dropped. */
-static int fold_extra(store *st, rebuild_ctx *cx, rsrc *x, const uint32_t cand[3],
-                      uint32_t before, uint32_t *now)
+static int fold_extra(store *st, rebuild_ctx *cx, rsrc *x, const uint32_t cand[3], uint32_t before,
+                      uint32_t *now)
 {
     uint32_t cur = before;
     int fresh = 0; /* cur's set was made here */

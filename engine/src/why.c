@@ -14,8 +14,8 @@
 #include "sort.h"
 
 enum {
-    BUDGET = 20000,  /* body solutions looked at per proof */
-    AGG_MAX = 50     /* premises shown for an aggregate */
+    BUDGET = 20000, /* body solutions looked at per proof */
+    AGG_MAX = 50    /* premises shown for an aggregate */
 };
 
 struct lore_proof {
@@ -150,11 +150,11 @@ static uint32_t rank_of(const store *st, const uint32_t t[3], int *unknown)
 typedef struct cand {
     lore_proof *pr;
     rule *r;
-    uint32_t rank;   /* the fact's (0: unknown) */
+    uint32_t rank; /* the fact's (0: unknown) */
     int unknown;
-    uint32_t *row;   /* the chosen solution, copied */
+    uint32_t *row; /* the chosen solution, copied */
     int found;
-    tvec prem;       /* its premises */
+    tvec prem; /* its premises */
 } cand;
 
 /* The premises of a solution: the patterns outside without-groups whose
@@ -252,7 +252,8 @@ static int try_rule(lore_proof *pr, rule *r, int j, const uint32_t t[3], cand *c
     if ((rc = qplan_make(kb, r->prog, &o, &pl)) != LORE_OK)
         goto cleanup;
     qexec x;
-    if (store_prepare(&kb->st) != LORE_OK || (rc = qexec_open(&x, kb, r->prog, &pl, init)) != LORE_OK) {
+    if (store_prepare(&kb->st) != LORE_OK ||
+        (rc = qexec_open(&x, kb, r->prog, &pl, init)) != LORE_OK) {
         qplan_free(&kb->m, &pl);
         rc = kb_nomem(kb);
         goto cleanup;
@@ -271,7 +272,7 @@ static int try_rule(lore_proof *pr, rule *r, int j, const uint32_t t[3], cand *c
             for (size_t i = 0; i < one.n && rc == LORE_OK; i++)
                 if (c->prem.n < AGG_MAX)
                     rc = tvec_push(&kb->m, &c->prem, one.t + 3 * i) == LORE_OK ? LORE_OK
-                                                                          : kb_nomem(kb);
+                                                                               : kb_nomem(kb);
         }
         tvec_free(&kb->m, &one);
         memcpy(c->row, init, (size_t)nv * sizeof *init);
@@ -406,11 +407,11 @@ cleanup:
 
 /* A closure fact r(v[a], v[b]) along the chain v, as the stratum's rules
  * derive it. */
-static int tc_step(lore_proof *pr, const stratum *s, const tvec *v, size_t a, size_t b,
-                   int depth, size_t *at);
+static int tc_step(lore_proof *pr, const stratum *s, const tvec *v, size_t a, size_t b, int depth,
+                   size_t *at);
 
-static int tc_fill(lore_proof *pr, const stratum *s, const tvec *v, size_t a, size_t b,
-                   int depth, size_t at)
+static int tc_fill(lore_proof *pr, const stratum *s, const tvec *v, size_t a, size_t b, int depth,
+                   size_t at)
 {
     lore_kb *kb = pr->kb;
     rules *R = kb->rules;
@@ -498,8 +499,8 @@ static int tc_fill(lore_proof *pr, const stratum *s, const tvec *v, size_t a, si
     return LORE_OK;
 }
 
-static int tc_step(lore_proof *pr, const stratum *s, const tvec *v, size_t a, size_t b,
-                   int depth, size_t *at)
+static int tc_step(lore_proof *pr, const stratum *s, const tvec *v, size_t a, size_t b, int depth,
+                   size_t *at)
 {
     uint32_t t[3] = {v->t[3 * a], s->r, v->t[3 * b]};
     long j = seen_at(pr, t);

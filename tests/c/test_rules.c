@@ -157,7 +157,8 @@ static void check_relation(lore_kb *kb, int n, const char *pred, unsigned char w
         for (int y = 0; y < n; y++) {
             int m = marks(kb, node(kb, x), p, node(kb, y));
             if (want[x][y] != (m != 0))
-                fail_msg("%s(n%d, n%d): expected %s", pred, x, y, want[x][y] ? "present" : "absent");
+                fail_msg("%s(n%d, n%d): expected %s", pred, x, y,
+                         want[x][y] ? "present" : "absent");
             if (want[x][y] && !(m & 2))
                 fail_msg("%s(n%d, n%d) is not marked derived", pred, x, y);
             expect += want[x][y];
@@ -329,12 +330,24 @@ static void rule_text(const prule *r, char *buf, size_t n)
 {
     const char *h = PNAME[r->h], *a = PNAME[r->a], *b = PNAME[r->b];
     switch (r->form) {
-    case 0: snprintf(buf, n, "?x %s ?y :- ?x %s ?y", h, a); break;
-    case 1: snprintf(buf, n, "?x %s ?z :- ?x %s ?y, ?y %s ?z", h, a, b); break;
-    case 2: snprintf(buf, n, "?x %s ?y :- ?x %s ?y, without { ?x %s ?y }", h, a, b); break;
-    case 3: snprintf(buf, n, "?x %s ?y :- ?y %s ?x", h, a); break;
-    case 4: snprintf(buf, n, "?x %s ?y :- ?x %s ?y . ?y %s ?x", h, a, a); break;
-    default: snprintf(buf, n, "?x %s ?x :- ?x %s ?y", h, a); break;
+    case 0:
+        snprintf(buf, n, "?x %s ?y :- ?x %s ?y", h, a);
+        break;
+    case 1:
+        snprintf(buf, n, "?x %s ?z :- ?x %s ?y, ?y %s ?z", h, a, b);
+        break;
+    case 2:
+        snprintf(buf, n, "?x %s ?y :- ?x %s ?y, without { ?x %s ?y }", h, a, b);
+        break;
+    case 3:
+        snprintf(buf, n, "?x %s ?y :- ?y %s ?x", h, a);
+        break;
+    case 4:
+        snprintf(buf, n, "?x %s ?y :- ?x %s ?y . ?y %s ?x", h, a, a);
+        break;
+    default:
+        snprintf(buf, n, "?x %s ?x :- ?x %s ?y", h, a);
+        break;
     }
 }
 
@@ -369,8 +382,8 @@ static void check_model(lore_kb *kb, rel asserted, rel model, rel derived, const
         for (int x = 0; x < RN; x++)
             for (int y = 0; y < RN; y++) {
                 int m = marks(kb, node(kb, x), pid, node(kb, y));
-                int want = model[p][x][y] ? (asserted[p][x][y] ? 1 : 0) | (derived[p][x][y] ? 2 : 0)
-                                          : 0;
+                int want =
+                    model[p][x][y] ? (asserted[p][x][y] ? 1 : 0) | (derived[p][x][y] ? 2 : 0) : 0;
                 if (m != want)
                     fail_msg("%s: n%d %s n%d: marks %d, expected %d", what, x, PNAME[p], y, m,
                              want);
@@ -540,19 +553,21 @@ static void test_errors(void **state)
                  "rules a, c, n: not stratifiable: n depends on c through an aggregate, and c "
                  "depends on n");
     expect_error(kb, "m: ?x m ?n :- select ?x count(?y) as ?n where { ?x m ?y } group by ?x",
-                 LORE_ERR_RULE, "rule m: not stratifiable: m depends on itself through an aggregate");
+                 LORE_ERR_RULE,
+                 "rule m: not stratifiable: m depends on itself through an aggregate");
     expect_error(kb, "q: ?x q ?k :- select ?x count(?y) as ?n where { ?x parent ?y } group by ?x",
                  LORE_ERR_RULE, "rule q: ?k is in the head but not bound by the body");
     expect_error(kb, "q: ?x q ?y :- select ?x count(?y) as ?n where { ?x parent ?y } group by ?x",
-                 LORE_ERR_RULE, "rule q: ?y is in the head but not a column of the aggregated body");
+                 LORE_ERR_RULE,
+                 "rule q: ?y is in the head but not a column of the aggregated body");
     /* nothing of the refused rules stays */
     assert_int_equal(lore_rule_count(kb), 3);
     /* the table form's checks */
     lore_query *body;
     assert_int_equal(lore_query_new(kb, &body), LORE_OK);
-    assert_int_equal(lore_query_pattern(body, lore_qvar("?x"), lore_qid(sym(kb, "parent")),
-                                        lore_qvar("?y")),
-                     LORE_OK);
+    assert_int_equal(
+        lore_query_pattern(body, lore_qvar("?x"), lore_qid(sym(kb, "parent")), lore_qvar("?y")),
+        LORE_OK);
     lore_qterm head[3] = {lore_qvar("?x"), lore_qid(sym(kb, "anc")), lore_qvar("?w")};
     assert_int_equal(lore_rule_define(kb, "t", head, 1, body, NULL), LORE_ERR_RULE);
     assert_string_equal(lore_errmsg(kb), "rule t: ?w is in the head but not bound by the body");
@@ -594,7 +609,8 @@ static void test_api(void **state)
     lore_add(kb, a, parent, b, s8);
     lore_add(kb, b, parent, c, 0);
     uint32_t id1, id2;
-    const char *r1 = "base: ?x anc ?y :- ?x parent ?y", *r2 = "?x anc ?z :- ?x parent ?y, ?y anc ?z";
+    const char *r1 = "base: ?x anc ?y :- ?x parent ?y",
+               *r2 = "?x anc ?z :- ?x parent ?y, ?y anc ?z";
     assert_int_equal(lore_rule_add(kb, r1, strlen(r1), NULL, &id1), LORE_OK);
     assert_int_equal(lore_rule_add(kb, r2, strlen(r2), "step", &id2), LORE_OK);
     assert_int_equal(lore_rule_count(kb), 2);
@@ -800,13 +816,19 @@ static void column(lore_kb *kb, const char *text, char *out, size_t cap)
             continue;
         char one[96];
         switch (v.kind) {
-        case LORE_INTEGER: snprintf(one, sizeof one, "%lld", (long long)v.i); break;
-        case LORE_NUMBER: snprintf(one, sizeof one, "%g.", v.n); break;
+        case LORE_INTEGER:
+            snprintf(one, sizeof one, "%lld", (long long)v.i);
+            break;
+        case LORE_NUMBER:
+            snprintf(one, sizeof one, "%g.", v.n);
+            break;
         case LORE_TEXT:
             snprintf(one, sizeof one, "\"%.*s\"%s%.*s", (int)v.len, v.str, v.langlen ? "@" : "",
                      (int)v.langlen, v.lang ? v.lang : "");
             break;
-        default: snprintf(one, sizeof one, "%.*s", (int)v.len, v.str); break;
+        default:
+            snprintf(one, sizeof one, "%.*s", (int)v.len, v.str);
+            break;
         }
         w += (size_t)snprintf(out + w, cap - w, "%s%s", w ? " " : "", one);
     }
@@ -924,11 +946,10 @@ static void test_aggregate_negation(void **state)
     lore_id tid;
     lore_intern(kb, &three, &tid);
     assert_int_equal(lore_why(kb, sym(kb, "g2"), size, tid, &pr), LORE_OK);
-    assert_string_equal(lore_proof_text(pr),
-                        "g2 size 3  [rule size: ?g = g2, ?n = 3]\n"
-                        "  n3 member_of g2  [asserted]\n"
-                        "  n4 member_of g2  [asserted]\n"
-                        "  n5 member_of g2  [asserted]");
+    assert_string_equal(lore_proof_text(pr), "g2 size 3  [rule size: ?g = g2, ?n = 3]\n"
+                                             "  n3 member_of g2  [asserted]\n"
+                                             "  n4 member_of g2  [asserted]\n"
+                                             "  n5 member_of g2  [asserted]");
     lore_proof_free(pr);
     (void)lonely;
     lore_kb_free(kb);

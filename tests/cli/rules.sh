@@ -32,4 +32,14 @@ printf 'bad: ?x anc ?y :-\n    ?x parent\n' > "$tmp/bad.rules"
 status=$?
 check k-bad-status "$status" "1"
 check k-bad-message "$(cat "$tmp/out")" "lore: $tmp/bad.rules:2:14: expected an object (a term or a variable), got end of text"
+# Ctrl-C stops a runaway inference inside the C core: an error, not a kill
+out=$tmp/out2 err=$tmp/err2
+"$LORE" --empty "$(dirname "$0")/long_infer.lua" >"$out" 2>"$err" &
+pid=$!
+tries=0
+while ! grep -q ready "$out" 2>/dev/null && [ $tries -lt 200 ]; do sleep 0.05; tries=$((tries + 1)); done
+sleep 0.3
+kill -INT $pid
+wait $pid
+check interrupt "$?:$(cat "$out"):$(cat "$err")" "1:ready:lore: interrupted"
 exit $fails
