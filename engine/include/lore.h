@@ -901,14 +901,25 @@ LORE_API int lore_query_let_fn(lore_query *q, const char *var, lore_value_fn fn,
  * every predicate), and all rules that may derive the same predicate
  * are evaluated together.
  *
- * Adding or removing a rule changes no fact until lore_infer.  Rules are
- * kept in definition order; their ids are never reused. */
+ * Adding or removing a rule changes no fact until lore_infer (which then
+ * recomputes every derived fact).  Rules are kept in definition order;
+ * their ids are never reused.  Rules are not facts: a rollback keeps them.
+ * Snapshots (lore_save, lore_checkpoint) save the rules whose bodies call
+ * no host function by pointer (filter functions, lore_query_let_fn), with
+ * whether the derived facts were settled, so that an opened knowledge base
+ * goes on incrementally; rules that name a function registered with
+ * lore_function need it registered before the snapshot is opened.  In
+ * durable mode, adding and removing rules is journaled and must happen
+ * outside transactions (LORE_ERR_STATE); derived facts are not journaled:
+ * after a crash the next lore_infer derives them again from the replayed
+ * changes. */
 
 /* Adds the rule text[0..len).  `name` (may be NULL) overrides a name in
  * the text.  *id (may be NULL) gets its id.  LORE_OK, LORE_ERR_SYNTAX
- * ("rule:LINE:COL: expected ..., got ..." for the head and ':-', the
- * query's message for the body), LORE_ERR_RULE, LORE_ERR_ARG,
- * LORE_ERR_NOMEM. */
+ * ("rule:LINE:COL: expected ..., got ...", positions in the rule's text),
+ * LORE_ERR_RULE, LORE_ERR_ARG, LORE_ERR_STATE (a batch is open; durable
+ * mode inside a transaction), LORE_ERR_IO (durable mode: the journal
+ * refused it; the rule is not added), LORE_ERR_NOMEM. */
 LORE_API int lore_rule_add(lore_kb *kb, const char *text, size_t len, const char *name,
                            uint32_t *id);
 
@@ -920,7 +931,8 @@ LORE_API int lore_rule_add(lore_kb *kb, const char *text, size_t len, const char
 LORE_API int lore_rule_define(lore_kb *kb, const char *name, const lore_qterm *head, size_t nhead,
                               lore_query *body, uint32_t *id);
 
-/* Removes rule `id`.  LORE_OK, LORE_ERR_NOTFOUND. */
+/* Removes rule `id`.  LORE_OK, LORE_ERR_NOTFOUND, LORE_ERR_STATE and
+ * LORE_ERR_IO as for lore_rule_add. */
 LORE_API int lore_rule_remove(lore_kb *kb, uint32_t id);
 
 /* Finds the rule named `name`.  LORE_OK with *id, or LORE_ERR_NOTFOUND. */
@@ -938,11 +950,13 @@ typedef struct lore_rule_info {
 LORE_API size_t lore_rule_count(const lore_kb *kb);
 LORE_API int lore_rule_info_at(const lore_kb *kb, size_t i, lore_rule_info *info);
 
-/* What an inference did. */
+/* What an inference did.  A fact taken out and put back during the call
+ * (a full recomputation takes out every derived fact first; delete and
+ * rederive takes out what may have lost its support) counts in both. */
 typedef struct lore_infer_stats {
     size_t added;   /* facts that appeared (derived) */
     size_t removed; /* derived facts that disappeared */
-    size_t rounds;  /* evaluation rounds */
+    size_t rounds;  /* evaluation rounds (each adds what it derived in one step) */
     int full;       /* 1 if it recomputed everything (rules changed, or after a failure) */
 } lore_infer_stats;
 
@@ -964,9 +978,10 @@ typedef struct lore_infer_stats {
  * lore_on), also when there are no rules.
  *
  * Returns LORE_OK (stats, may be NULL, filled), or on failure
- * LORE_ERR_LIMIT (more derived facts than lore_infer_limit allows),
- * LORE_ERR_INTERRUPT, LORE_ERR_NOMEM, a value function's error,
- * LORE_ERR_STATE (a batch is open).  After a failure the asserted facts
+ * LORE_ERR_LIMIT (more derived facts than lore_infer_limit allows, or a
+ * knowledge base too large), LORE_ERR_INTERRUPT, LORE_ERR_NOMEM, a value
+ * or filter function's error (LORE_ERR_CALLBACK), LORE_ERR_STATE (a batch
+ * is open, or called from a trigger).  After a failure the asserted facts
  * are untouched and the store is consistent, but the derived facts are
  * partly updated: each was derived by a rule (for rules without negation
  * or aggregates, they are a subset of the fixpoint), and the next

@@ -598,20 +598,23 @@ static int cmp_id(const void *a, const void *b)
 }
 
 /* The ids in v (3 ids a row, the first counts), sorted, duplicates out,
- * into a plain array *out (n ids). */
-static int sorted_ids(ictx *c, const tvec *v, uint32_t **out, size_t *n)
+ * into *a (n ids; the array, of *cap ids, is reused from call to call). */
+static int sorted_ids(ictx *c, const tvec *v, uint32_t **a, size_t *cap, size_t *n)
 {
-    uint32_t *a = v->n ? mem_alloc(c->m, v->n, sizeof *a) : NULL;
-    if (v->n && !a)
+    *n = 0;
+    if (v->n == 0)
+        return LORE_OK;
+    if (mem_reserve(c->m, (void **)a, cap, v->n, sizeof **a) != 0)
         return kb_nomem(c->kb);
+    uint32_t *x = *a;
     for (size_t i = 0; i < v->n; i++)
-        a[i] = v->t[3 * i];
-    qsort(a, v->n, sizeof *a, cmp_id);
+        x[i] = v->t[3 * i];
+    qsort(x, v->n, sizeof *x, cmp_id);
     size_t k = 0;
     for (size_t i = 0; i < v->n; i++)
-        if (k == 0 || a[k - 1] != a[i])
-            a[k++] = a[i];
-    *out = a, *n = k;
+        if (k == 0 || x[k - 1] != x[i])
+            x[k++] = x[i];
+    *n = k;
     return LORE_OK;
 }
 
@@ -668,7 +671,7 @@ static int tc_rediff(ictx *c, const stratum *s, const uset *aff)
         return kb_nomem(c->kb);
     tvec old = {NULL, 0, 0}, kill = {NULL, 0, 0};
     uint32_t *oa = NULL;
-    size_t no = 0;
+    size_t no = 0, ocap = 0;
     for (size_t ai = 0; ai < aff->cap && rc == LORE_OK; ai++) {
         uint32_t a = aff->v[ai];
         if (!a)
@@ -678,9 +681,7 @@ static int tc_rediff(ictx *c, const stratum *s, const uset *aff)
         old.n = 0;
         if ((rc = ids_of(c, a, s->r, 0, 2, &old)) != LORE_OK)
             break;
-        mem_free(c->m, oa, no, sizeof *oa);
-        oa = NULL;
-        if ((rc = sorted_ids(c, &old, &oa, &no)) != LORE_OK)
+        if ((rc = sorted_ids(c, &old, &oa, &ocap, &no)) != LORE_OK)
             break;
         size_t i = 0, j = 0;
         while ((i < no || j < nn) && rc == LORE_OK) {
@@ -704,7 +705,7 @@ static int tc_rediff(ictx *c, const stratum *s, const uset *aff)
         rc = commit(c);
     tvec_free(c->m, &old);
     tvec_free(c->m, &kill);
-    mem_free(c->m, oa, no, sizeof *oa);
+    mem_free(c->m, oa, ocap, sizeof *oa);
     return rc;
 }
 
@@ -723,7 +724,7 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
     tvec work = {NULL, 0, 0}, list = {NULL, 0, 0}, old = {NULL, 0, 0}, kill = {NULL, 0, 0};
     tvec pre = {NULL, 0, 0}, post = {NULL, 0, 0};
     uint32_t *qa = NULL, *ra = NULL;
-    size_t nq = 0, nr = 0;
+    size_t nq = 0, nr = 0, qcap = 0, rcap = 0;
     for (size_t i = 0; i < del->n && rc == LORE_OK; i++) {
         const uint32_t *t = del->t + 3 * i;
         if (t[1] != s->e)
@@ -844,9 +845,7 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
         if ((rc = walk_edges(c, s->e, t[0], 1, &pre, &seen)) != LORE_OK ||
             (rc = walk_edges(c, s->e, t[2], 0, &post, &seen)) != LORE_OK)
             break;
-        mem_free(c->m, qa, nq, sizeof *qa);
-        qa = NULL;
-        if ((rc = sorted_ids(c, &post, &qa, &nq)) != LORE_OK)
+        if ((rc = sorted_ids(c, &post, &qa, &qcap, &nq)) != LORE_OK)
             break;
         for (size_t k = 0; k < pre.n && rc == LORE_OK; k++) {
             uint32_t a = pre.t[3 * k];
@@ -854,9 +853,7 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
             old.n = 0;
             if ((rc = ids_of(c, a, s->r, 0, 2, &old)) != LORE_OK)
                 break;
-            mem_free(c->m, ra, nr, sizeof *ra);
-            ra = NULL;
-            if ((rc = sorted_ids(c, &old, &ra, &nr)) != LORE_OK)
+            if ((rc = sorted_ids(c, &old, &ra, &rcap, &nr)) != LORE_OK)
                 break;
             for (size_t q = 0, j = 0; q < nq && rc == LORE_OK; q++) {
                 while (j < nr && ra[j] < qa[q])
@@ -879,8 +876,8 @@ cleanup:
     tvec_free(c->m, &kill);
     tvec_free(c->m, &pre);
     tvec_free(c->m, &post);
-    mem_free(c->m, qa, nq, sizeof *qa);
-    mem_free(c->m, ra, nr, sizeof *ra);
+    mem_free(c->m, qa, qcap, sizeof *qa);
+    mem_free(c->m, ra, rcap, sizeof *ra);
     return rc;
 }
 

@@ -623,18 +623,6 @@ cleanup:
     return rc;
 }
 
-int rules_is_closure_fact(const lore_kb *kb, const uint32_t t[3], int *stratum_out)
-{
-    const rules *R = kb->rules;
-    for (int s = 0; R && s < R->nstrata; s++) {
-        if (R->strata[s].tc != TC_NONE && R->strata[s].r == t[1]) {
-            *stratum_out = s;
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* persistence                                                        */
 
