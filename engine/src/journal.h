@@ -19,7 +19,7 @@
 #include "kb.h"
 
 /* One change, as the kb layer reports it. */
-enum { JOP_ADD = 1, JOP_REMOVE = 2, JOP_RETRACT = 3, JOP_BULK = 4, JOP_DERIVE = 5 };
+enum { JOP_ADD = 1, JOP_REMOVE = 2, JOP_RETRACT = 3, JOP_BULK = 4, JOP_DERIVE = 5, JOP_PREFIX = 6 };
 typedef struct jop {
     int code;
     uint32_t s, p, o, src; /* JOP_DERIVE: src 1 sets the DERIVED mark, 0 clears it */
@@ -31,6 +31,12 @@ typedef struct jop {
     size_t nrows;
     int stride;
     uint32_t xmeta;
+    /* JOP_PREFIX: binds name to iri, or removes the binding (ilen 0) */
+    const char *name, *iri;
+    size_t nlen, ilen;
+    /* written as a record of its own even inside a transaction: for what a
+     * rollback does not undo (prefixes, like interned terms) */
+    int outside;
 } jop;
 
 /* Where the journal stood before a change, to take it back. */
