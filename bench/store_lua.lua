@@ -45,6 +45,16 @@ local t_lore = clock() - t0
 print(string.format("lore_add_per_s %.0f", N / t_lore))
 print(string.format("lore_facts %d", #kb))
 
+-- lore, through a batch (the bulk way in from Lua), into a second kb
+local kb2 = lore.new()
+t0 = clock()
+local b = kb2:batch()
+local badd = b.add
+for i = 1, N do badd(b, S[i], P[i], O[i]) end
+b:commit()
+print(string.format("lore_batch_add_per_s %.0f", N / (clock() - t0)))
+kb2 = nil
+
 -- enumeration from a generic for: every fact, by predicate
 kb:count() -- index what is pending, outside the timing
 local rows = 0

@@ -47,7 +47,9 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     lua_sethook(L, NULL, 0, 0);
-    luaL_error(L, "interrupted");
+    /* no position: where Ctrl-C happened to land says nothing useful */
+    lua_pushliteral(L, "interrupted");
+    lua_error(L);
 }
 
 static void on_sigint(int sig)

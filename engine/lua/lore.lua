@@ -429,6 +429,14 @@ local function load_json_text(kb, text, path, opts)
     local at = tonumber(tostring(jerr):match("at character (%d+)")) or 1
     local line, col = line_col(text, at)
     local what = tostring(jerr):gsub(" at character %d+", "")
+    -- cjson names tokens by its internal names: say them as a reader would
+    local TOKENS = {
+      T_OBJ_BEGIN = "'{'", T_OBJ_END = "'}'", T_ARR_BEGIN = "'['", T_ARR_END = "']'",
+      T_STRING = "a string", T_NUMBER = "a number", T_BOOLEAN = "true or false",
+      T_NULL = "null", T_COLON = "':'", T_COMMA = "','", T_END = "the end of the file",
+      T_WHITESPACE = "white space", T_ERROR = "an invalid token", T_UNKNOWN = "an invalid token",
+    }
+    what = what:gsub("T_[%u_]+", TOKENS):gsub("^Expected", "expected"):gsub(" but found ", ", found ")
     return nil, format("%s:%d:%d: %s", path, line, col, what)
   end
   -- rules first (a batch must not be open meanwhile); taken back if the

@@ -247,7 +247,27 @@ static size_t slot_of(const lkb *k, const void *p)
     return (size_t)(x >> 32) & (k->nslots - 1);
 }
 
+/* Interns (through `b` when a batch is open) or looks up; see lualore_toid. */
+static int resolve(lore_kb *kb, lore_batch *b, const lore_value *v, int intern, lore_id *id)
+{
+    if (!intern)
+        return lore_lookup(kb, v, id);
+    return b ? lore_batch_intern(b, v, id) : lore_intern(kb, v, id);
+}
+
+static int toid(lua_State *L, int kbi, int i, int intern, lore_batch *b, lore_id *id,
+                const char **what);
+
 int lualore_toid(lua_State *L, int kbi, int i, int intern, lore_id *id, const char **what)
+{
+    return toid(L, kbi, i, intern, NULL, id, what);
+}
+
+/* Terms a batch interns may be cached like any: if the batch is dropped,
+ * its terms are taken back and the term epoch moves, which empties the
+ * cache before it could hand out a stale id. */
+static int toid(lua_State *L, int kbi, int i, int intern, lore_batch *b, lore_id *id,
+                const char **what)
 {
     lkb *k = lua_touserdata(L, kbi);
     lore_value v;
@@ -256,7 +276,7 @@ int lualore_toid(lua_State *L, int kbi, int i, int intern, lore_id *id, const ch
     if (lua_type(L, i) != LUA_TSTRING) {
         if (!lualore_tovalue(L, i, &v, what))
             return LORE_ERR_ARG;
-        return intern ? lore_intern(k->kb, &v, id) : lore_lookup(k->kb, &v, id);
+        return resolve(k->kb, b, &v, intern, id);
     }
     const void *p = lua_tolstring(L, i, NULL); /* its address: the string is not read */
     size_t h = k->slots ? slot_of(k, p) : 0;
@@ -265,7 +285,7 @@ int lualore_toid(lua_State *L, int kbi, int i, int intern, lore_id *id, const ch
         return LORE_OK;
     }
     lualore_tovalue(L, i, &v, what);
-    int rc = intern ? lore_intern(k->kb, &v, id) : lore_lookup(k->kb, &v, id);
+    int rc = resolve(k->kb, b, &v, intern, id);
     if (rc == LORE_OK) {
         /* grow with the kb: a new, larger cache starts empty */
         if (k->slots && k->nslots < LUALORE_SLOTS_MAX && lore_term_count(k->kb) > k->nslots) {
@@ -740,22 +760,35 @@ static int batch_add(lua_State *L)
     lbatch *lb = check_batch(L);
     lore_id t[4] = {0, 0, 0, 0};
     int n = lua_isnoneornil(L, 5) ? 3 : 4;
+    lua_getiuservalue(L, 1, 1); /* the kb, whose caches serve the batch too */
+    int kbi = lua_gettop(L);
+    lkb *k = lua_touserdata(L, kbi);
+    cache_sync(L, k, kbi);
     for (int i = 0; i < n; i++) {
-        lore_value v;
-        const char *what;
-        if (!lualore_tovalue(L, i + 2, &v, &what)) {
-            lua_pushnil(L);
-            lua_pushfstring(L, "%s, got %s", TERM_EXPECTED, what);
-            return 2;
+        const char *what = NULL;
+        if (k->slots && lua_type(L, i + 2) == LUA_TSTRING) { /* a cached symbol, unread */
+            const void *p = lua_tolstring(L, i + 2, NULL);
+            const lslot *sl = &k->slots[slot_of(k, p)];
+            if (sl->str == p) {
+                t[i] = sl->id;
+                continue;
+            }
         }
-        if (v.kind == LORE_SYMBOL && v.len > 0 && v.str[0] == '?') {
-            lua_pushnil(L);
-            lua_pushfstring(L, "a fact cannot hold the variable '%s'", v.str);
-            return 2;
+        if (lua_type(L, i + 2) == LUA_TSTRING) {
+            const char *s = lua_tostring(L, i + 2);
+            if (s[0] == '?') {
+                lua_pushnil(L);
+                lua_pushfstring(L, "a fact cannot hold the variable '%s'", s);
+                return 2;
+            }
         }
-        if (lore_batch_intern(lb->b, &v, &t[i]) != LORE_OK) {
+        int rc = toid(L, kbi, i + 2, 1, lb->b, &t[i], &what);
+        if (rc != LORE_OK) {
             lua_pushnil(L);
-            lua_pushstring(L, lore_errmsg(lb->kb));
+            if (what)
+                lua_pushfstring(L, "%s, got %s", TERM_EXPECTED, what);
+            else
+                lua_pushstring(L, lore_errmsg(lb->kb));
             return 2;
         }
     }

@@ -32,6 +32,7 @@
  * g + 1: it is already folded in, and is ignored and reset on open. */
 #define _DEFAULT_SOURCE 1 /* flock */
 #include "journal.h"
+#include "prefix.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -106,12 +107,18 @@ static void encode_op(obuf *b, const jop *op)
         break;
     case JOP_RULE:
     case JOP_UNRULE:
-        ob_var(b, op->namelen);
-        ob_bytes(b, op->name, op->namelen);
+        ob_var(b, op->nlen);
+        ob_bytes(b, op->name, op->nlen);
         if (op->code == JOP_RULE) {
             ob_var(b, op->textlen);
             ob_bytes(b, op->text, op->textlen);
         }
+        break;
+    case JOP_PREFIX:
+        ob_var(b, op->nlen);
+        ob_bytes(b, op->name, op->nlen);
+        ob_var(b, op->ilen);
+        ob_bytes(b, op->iri, op->ilen);
         break;
     case JOP_BULK: {
         size_t stride = op->stride == 3 ? 3 : 4;
@@ -235,7 +242,7 @@ int journal_log(lore_kb *kb, const jop *op, jmark *mk)
     int rc = usable(kb, j);
     if (rc != LORE_OK)
         return rc;
-    if (kb->st.in_txn) {
+    if (kb->st.in_txn && !op->outside) {
         mk->in_txn = 1;
         mk->txn_n = j->txn.n;
         mk->txn_ops = j->txn_ops;
@@ -524,6 +531,24 @@ static int apply_record(replay *rp, const unsigned char *p, size_t n)
                 return rfail(rp, LORE_ERR_CORRUPT, "malformed change");
             rc = apply_status(rp, store_set_derived(&kb->st, s, pr, o, (int)src));
             break;
+        case JOP_PREFIX: {
+            size_t nlen = ib_var(&r);
+            const char *name = (const char *)ib_bytes(&r, nlen);
+            size_t ilen = ib_var(&r);
+            const char *iri = (const char *)ib_bytes(&r, ilen);
+            const char *why = NULL;
+            if (r.bad || !name || (ilen && !iri))
+                return rfail(rp, LORE_ERR_CORRUPT, "malformed change");
+            rc = ilen ? prefixes_set(&kb->m, &kb->px, name, nlen, iri, ilen, &why)
+                      : prefixes_remove(&kb->m, &kb->px, name, nlen);
+            if (rc == LORE_ERR_NOMEM)
+                return kb_nomem(kb);
+            if (rc < 0)
+                return rfail(rp, LORE_ERR_CORRUPT, "a prefix binding is not valid");
+            kb->d.epoch++;
+            rc = LORE_OK;
+            break;
+        }
         default:
             return rfail(rp, LORE_ERR_CORRUPT, "unknown change (written by a newer lore?)");
         }

@@ -25,8 +25,9 @@ enum {
     JOP_RETRACT = 3,
     JOP_BULK = 4,
     JOP_DERIVE = 5,
-    JOP_RULE = 6,
-    JOP_UNRULE = 7
+    JOP_PREFIX = 6,
+    JOP_RULE = 7,
+    JOP_UNRULE = 8
 };
 typedef struct jop {
     int code;
@@ -39,9 +40,13 @@ typedef struct jop {
     size_t nrows;
     int stride;
     uint32_t xmeta;
-    /* JOP_RULE: a rule added (name and text); JOP_UNRULE: removed (name) */
-    const char *name, *text;
-    size_t namelen, textlen;
+    /* JOP_PREFIX: binds name to iri, or removes the binding (ilen 0);
+     * JOP_RULE: a rule added (name and text); JOP_UNRULE: removed (name) */
+    const char *name, *iri, *text;
+    size_t nlen, ilen, textlen;
+    /* written as a record of its own even inside a transaction: for what a
+     * rollback does not undo (prefixes, like interned terms) */
+    int outside;
 } jop;
 
 /* Where the journal stood before a change, to take it back. */

@@ -2,6 +2,8 @@
  * compacting IRIs back. */
 #include "prefix.h"
 
+#include "journal.h"
+
 #include <string.h>
 
 #include "kb.h"
@@ -84,8 +86,7 @@ static char *dup(const mem *m, const char *s, size_t n)
     return d;
 }
 
-int prefixes_set(const mem *m, prefixes *px, const char *name, size_t nlen, const char *iri,
-                 size_t ilen, const char **why)
+int prefixes_check(const char *name, size_t nlen, const char *iri, size_t ilen, const char **why)
 {
     if (!prefix_name_ok(name, nlen) || memchr(name, 0, nlen)) {
         *why = "a prefix name: empty, or a letter then letters, digits, _ - . (not ending in .)";
@@ -98,6 +99,14 @@ int prefixes_set(const mem *m, prefixes *px, const char *name, size_t nlen, cons
         *why = "a namespace IRI (without angle brackets, spaces or <>\"{}|^`\\)";
         return LORE_ERR_ARG;
     }
+    return LORE_OK;
+}
+
+int prefixes_set(const mem *m, prefixes *px, const char *name, size_t nlen, const char *iri,
+                 size_t ilen, const char **why)
+{
+    if (prefixes_check(name, nlen, iri, ilen, why) != LORE_OK)
+        return LORE_ERR_ARG;
     int found;
     size_t at = search(px, name, nlen, &found);
     if (found && px->v[at].ilen == ilen && memcmp(px->v[at].iri, iri, ilen) == 0)
@@ -223,6 +232,41 @@ void kb_expand_done(lore_kb *kb, expansion *x)
     x->heap = NULL;
 }
 
+/* Binds or unbinds (iri NULL) a prefix, journaled first in durable mode.
+ * A change of the table changes what names mean, so the term epoch moves
+ * (hosts caching name -> id drop their caches). */
+static int prefix_change(lore_kb *kb, const char *fn, const char *name, const char *iri)
+{
+    size_t nlen = strlen(name), ilen = iri ? strlen(iri) : 0;
+    const char *why = NULL;
+    /* checked before journaling: the journal holds only valid bindings */
+    if (iri && prefixes_check(name, nlen, iri, ilen, &why) != LORE_OK)
+        return kb_fail(kb, LORE_ERR_ARG, "%s: expected %s", fn, why);
+    const prefix *cur = prefixes_find(&kb->px, name, nlen);
+    if (iri ? (cur && cur->ilen == ilen && memcmp(cur->iri, iri, ilen) == 0) : !cur)
+        return LORE_NOOP;
+    jmark mk;
+    int logged = 0, rc;
+    if (journal_on(kb)) {
+        jop op = {.code = JOP_PREFIX, .name = name, .nlen = nlen, .iri = iri, .ilen = ilen,
+                  .outside = 1};
+        if ((rc = journal_log(kb, &op, &mk)) < 0)
+            return rc;
+        logged = 1;
+    }
+    rc = iri ? prefixes_set(&kb->m, &kb->px, name, nlen, iri, ilen, &why)
+             : prefixes_remove(&kb->m, &kb->px, name, nlen);
+    if (rc != LORE_OK && logged)
+        journal_cancel(kb, &mk);
+    if (rc == LORE_ERR_NOMEM)
+        return kb_nomem(kb);
+    if (rc == LORE_ERR_ARG)
+        return kb_fail(kb, rc, "%s: expected %s", fn, why);
+    if (rc == LORE_OK)
+        kb->d.epoch++;
+    return rc;
+}
+
 int lore_prefix_set(lore_kb *kb, const char *name, const char *iri)
 {
     kb_clear(kb);
@@ -230,13 +274,7 @@ int lore_prefix_set(lore_kb *kb, const char *name, const char *iri)
         return kb_busy(kb, "lore_prefix_set");
     if (!name || !iri)
         return kb_fail(kb, LORE_ERR_ARG, "lore_prefix_set: expected a name and an IRI");
-    const char *why = NULL;
-    int rc = prefixes_set(&kb->m, &kb->px, name, strlen(name), iri, strlen(iri), &why);
-    if (rc == LORE_ERR_NOMEM)
-        return kb_nomem(kb);
-    if (rc == LORE_ERR_ARG)
-        return kb_fail(kb, rc, "lore_prefix_set: expected %s", why);
-    return rc;
+    return prefix_change(kb, "lore_prefix_set", name, iri);
 }
 
 int lore_prefix_remove(lore_kb *kb, const char *name)
@@ -246,7 +284,7 @@ int lore_prefix_remove(lore_kb *kb, const char *name)
         return kb_busy(kb, "lore_prefix_remove");
     if (!name)
         return kb_fail(kb, LORE_ERR_ARG, "lore_prefix_remove: expected a name");
-    return prefixes_remove(&kb->m, &kb->px, name, strlen(name));
+    return prefix_change(kb, "lore_prefix_remove", name, NULL);
 }
 
 const char *lore_prefix_get(const lore_kb *kb, const char *name)

@@ -52,6 +52,10 @@ static inline int iri_char(unsigned char c)
 /* 1 if s[0..n) is a valid prefix name (see above). */
 int prefix_name_ok(const char *s, size_t n);
 
+/* LORE_OK if name and iri make a valid binding, else LORE_ERR_ARG with
+ * *why saying what was expected. */
+int prefixes_check(const char *name, size_t nlen, const char *iri, size_t ilen, const char **why);
+
 /* Binds name to iri (replacing a binding).  LORE_OK, LORE_NOOP (already so
  * bound), LORE_ERR_ARG (*why says what was expected), LORE_ERR_NOMEM. */
 int prefixes_set(const mem *m, prefixes *px, const char *name, size_t nlen, const char *iri,

@@ -691,7 +691,7 @@ static int journal_rule(lore_kb *kb, const rule *r, int add)
     jop op;
     memset(&op, 0, sizeof op);
     op.code = add ? JOP_RULE : JOP_UNRULE;
-    op.name = r->name, op.namelen = r->namelen;
+    op.name = r->name, op.nlen = r->namelen;
     op.text = r->text, op.textlen = strlen(r->text);
     jmark mk;
     return journal_log(kb, &op, &mk);

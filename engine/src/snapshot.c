@@ -31,6 +31,12 @@
  *         text form); rules that call host functions by pointer are left out
  *   END   u64 length of the whole file | u32 number of sections before END
  *
+ * Optional sections of version 1 (a reader that does not know them skips
+ * them):
+ *   PRFX  the prefix table: varint n, then n bindings, each varint name
+ *         length, name bytes, varint IRI length, IRI bytes (written only
+ *         when the table is not empty)
+ *
  * A reader skips a section it does not know unless it is marked required,
  * and refuses a required one it does not know or whose version it does
  * not read: rules, prefixes and what later versions add come as new
@@ -50,6 +56,7 @@
 #include "crc32c.h"
 #include "file.h"
 #include "journal.h"
+#include "prefix.h"
 #include "rules.h"
 
 #define SNAP_MAGIC "\x89LORE\r\n\x1a"
@@ -58,17 +65,19 @@
 
 enum { SNAP_VERSION = 1, HEADER_SIZE = 32, SECTION_HEADER = 24, SEC_REQUIRED = 1, WBUF = 1 << 16 };
 
-enum { T_TERMS, T_SETS, T_FACTS, T_RULES, T_END, NKNOWN };
+enum { T_TERMS, T_SETS, T_FACTS, T_PREFIXES, T_RULES, T_END, NKNOWN };
 
 static const struct known {
     uint32_t tag;
     const char *name;
+    int required;
 } known[NKNOWN] = {
-    {TAG('T', 'E', 'R', 'M'), "terms"},
-    {TAG('S', 'R', 'C', 'S'), "source sets"},
-    {TAG('F', 'A', 'C', 'T'), "facts"},
-    {TAG('R', 'U', 'L', 'E'), "rules"},
-    {TAG('E', 'N', 'D', ' '), "end"},
+    {TAG('T', 'E', 'R', 'M'), "terms", 1},
+    {TAG('S', 'R', 'C', 'S'), "source sets", 1},
+    {TAG('F', 'A', 'C', 'T'), "facts", 1},
+    {TAG('P', 'R', 'F', 'X'), "prefixes", 0},
+    {TAG('R', 'U', 'L', 'E'), "rules", 0},
+    {TAG('E', 'N', 'D', ' '), "end", 1},
 };
 
 /* ------------------------------------------------------------------ */
@@ -192,7 +201,7 @@ static void sec_end(writer *w, int which)
     w->in_sec = 0;
     put_u32(h, known[which].tag);
     h[4] = 1, h[5] = 0;            /* version 1 */
-    h[6] = which == T_RULES ? 0 : SEC_REQUIRED, h[7] = 0; /* flags: rules are optional */
+    h[6] = known[which].required ? SEC_REQUIRED : 0, h[7] = 0; /* flags */
     put_u64(h + 8, w->pos - w->sec - SECTION_HEADER);
     put_u32(h + 16, w->crc);
     put_u32(h + 20, crc32c(0, h, 20));
@@ -385,6 +394,19 @@ int snapshot_write(lore_kb *kb, const char *path, uint64_t gen)
     ob_bytes(&w.b, h, sizeof h);
     write_terms(&w);
     rc = write_facts(&w);
+    if (rc == LORE_OK && kb->px.n > 0) { /* the prefix table, optional */
+        sec_begin(&w);
+        ob_var(&w.b, kb->px.n);
+        for (size_t i = 0; i < kb->px.n; i++) {
+            const prefix *px = &kb->px.v[i];
+            w_room(&w, px->nlen + px->ilen + 20);
+            ob_var(&w.b, px->nlen);
+            ob_bytes(&w.b, px->name, px->nlen);
+            ob_var(&w.b, px->ilen);
+            ob_bytes(&w.b, px->iri, px->ilen);
+        }
+        sec_end(&w, T_PREFIXES);
+    }
     if (rc == LORE_OK)
         write_rules(&w);
     if (rc == LORE_OK) {
@@ -534,7 +556,7 @@ static int parse(snap *sn, const unsigned char *buf, size_t len, int flags)
         nsec++;
     }
     for (int k = 0; k < NKNOWN; k++)
-        if (!sn->sec[k].seen && k != T_RULES)
+        if (!sn->sec[k].seen && known[k].required)
             return corrupt(sn, "missing section %s", known[k].name);
     return LORE_OK;
 }
@@ -710,6 +732,52 @@ cleanup:
     return rc;
 }
 
+/* The prefix table, when the file has one, added to kb's: built in a copy
+ * and swapped in whole, so that a bad binding changes nothing. */
+static int restore_prefixes(snap *sn)
+{
+    const section *s = &sn->sec[T_PREFIXES];
+    lore_kb *kb = sn->kb;
+    if (!s->seen)
+        return LORE_OK;
+    prefixes px = {NULL, 0, 0};
+    int rc = LORE_OK;
+    const char *why = NULL;
+    for (size_t i = 0; i < kb->px.n && rc >= 0; i++) {
+        const prefix *p = &kb->px.v[i];
+        rc = prefixes_set(&kb->m, &px, p->name, p->nlen, p->iri, p->ilen, &why);
+    }
+    ibuf r = {s->p, s->p + s->n, 0};
+    uint64_t n = ib_var(&r);
+    if (rc >= 0 && (r.bad || n > s->n))
+        rc = bad(sn, T_PREFIXES, "malformed count", n);
+    for (uint64_t i = 0; i < n && rc >= 0; i++) {
+        size_t nlen = ib_var(&r);
+        const char *name = (const char *)ib_bytes(&r, nlen);
+        size_t ilen = ib_var(&r);
+        const char *iri = (const char *)ib_bytes(&r, ilen);
+        if (r.bad || !name || !iri) {
+            rc = bad(sn, T_PREFIXES, "malformed binding", i);
+            break;
+        }
+        rc = prefixes_set(&kb->m, &px, name, nlen, iri, ilen, &why);
+        if (rc == LORE_ERR_ARG)
+            rc = bad(sn, T_PREFIXES, "invalid binding", i);
+    }
+    if (rc >= 0 && ib_left(&r))
+        rc = bad(sn, T_PREFIXES, "bytes after the last binding", s->n - ib_left(&r));
+    if (rc == LORE_ERR_NOMEM)
+        rc = kb_nomem(kb);
+    if (rc < 0) {
+        prefixes_free(&kb->m, &px);
+        return rc;
+    }
+    prefixes_free(&kb->m, &kb->px);
+    kb->px = px;
+    kb->d.epoch++; /* names may mean other terms now */
+    return LORE_OK;
+}
+
 /* Adds the saved rules (their constants are terms already: the rules
  * section adds none). */
 static int restore_rules(snap *sn)
@@ -763,6 +831,8 @@ int snapshot_restore(lore_kb *kb, const unsigned char *buf, size_t len, const ch
         rc = restore_sets(&sn, &nsets);
     if (rc == LORE_OK)
         rc = restore_facts(&sn, nsets);
+    if (rc == LORE_OK)
+        rc = restore_prefixes(&sn);
     if (rc == LORE_OK)
         rc = restore_rules(&sn);
     if (rc != LORE_OK) {
@@ -991,6 +1061,12 @@ int lore_load_snapshot(lore_kb *kb, const char *path, size_t *added)
         kb_fail(kb, rc, "%s", from->err);
     else
         rc = snapshot_merge(kb, from, added);
+    /* then the file's prefixes, as a loaded Turtle file's are (journaled) */
+    for (size_t i = 0; rc == LORE_OK && i < from->px.n; i++) {
+        int prc = lore_prefix_set(kb, from->px.v[i].name, from->px.v[i].iri);
+        if (prc < 0)
+            rc = prc;
+    }
     lore_kb_free(from);
     return rc;
 }

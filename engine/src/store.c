@@ -1106,7 +1106,16 @@ static int rebuild(store *st, rsrc *x, size_t *added)
     nscratch = 2 * ((size_t)maxid + 2);
     scratch = mem_alloc(&st->m, nscratch, sizeof *scratch);
     TRY_PTR(scratch);
-    sort_rows_bucketed(prow, np, 4, maxid + 1, scratch);
+    {
+        /* radix passes through a copy when memory allows; in place otherwise */
+        uint32_t *tmp = np > 4096 ? mem_alloc(&st->m, 4 * np, sizeof *tmp) : NULL;
+        if (tmp) {
+            sort_rows_radix(prow, np, 4, maxid, tmp);
+            mem_free(&st->m, tmp, 4 * np, sizeof *tmp);
+        } else {
+            sort_rows_bucketed(prow, np, 4, maxid + 1, scratch);
+        }
+    }
     if (st->in_txn && nextra &&
         (mem_reserve(&st->m, (void **)&st->log, &st->logcap, st->nlog + nextra, sizeof *st->log) ||
          mem_reserve(&st->m, (void **)&st->logsets, &st->logsetcap, st->nlogsets + nextra,
@@ -1638,6 +1647,13 @@ static int sort_bulk(store *st, uint32_t *rows, size_t n, int stride)
     for (size_t i = 0; i < n; i++)
         if (rows[(size_t)stride * i] > maxs)
             maxs = rows[(size_t)stride * i];
+    /* radix passes through a copy when memory allows; in place otherwise */
+    uint32_t *tmp = n > 4096 ? mem_alloc(&st->m, n * (size_t)stride, sizeof *tmp) : NULL;
+    if (tmp) {
+        sort_rows_radix(rows, n, stride, maxs, tmp);
+        mem_free(&st->m, tmp, n * (size_t)stride, sizeof *tmp);
+        return LORE_OK;
+    }
     uint32_t *scratch = mem_alloc(&st->m, 2 * ((size_t)maxs + 2), sizeof *scratch);
     if (!scratch)
         return LORE_ERR_NOMEM;

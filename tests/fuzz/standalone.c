@@ -31,8 +31,17 @@ static int run_file(const char *path)
     fclose(f);
     if (!buf)
         return 1;
-    LLVMFuzzerTestOneInput(buf, n);
+    /* the target gets a block of exactly the input's size, as under
+     * libFuzzer, so ASan catches a read one past its end */
+    uint8_t *exact = malloc(n ? n : 1);
+    if (!exact) {
+        free(buf);
+        return 1;
+    }
+    memcpy(exact, buf, n);
     free(buf);
+    LLVMFuzzerTestOneInput(exact, n);
+    free(exact);
     return 0;
 }
 
@@ -66,7 +75,8 @@ int main(int argc, char **argv)
         }
         if (d)
             closedir(d);
-        qsort(names, n, sizeof *names, cmp);
+        if (n > 1)
+            qsort(names, n, sizeof *names, cmp);
         for (size_t k = 0; k < n; k++) {
             char path[4096];
             snprintf(path, sizeof path, "%s/%s", argv[i], names[k]);

@@ -37,7 +37,7 @@ local before = rows(kb:match())
 local T = 'expected a term (a string, a number, true/false, or an object with "text", "date", "number" or "integer")'
 local cases = {
   { "missing.json", ": No such file or directory" },
-  { "syntax.json", ":3:18: Expected comma or array end but found T_STRING" },
+  { "syntax.json", ":3:18: expected comma or array end, found a string" },
   { "not-object.json", ':1:1: expected an object {"lore": 1, "facts": [...]}' },
   { "no-version.json", ':1:1: expected "lore": 1 (the format version)' },
   { "unknown-key.json", ":3:11: fact: expected one of the keys lore, source, facts, rules; got 'fact'" },

@@ -150,6 +150,36 @@ do
   eq(d:count("after"), 1, "the change after the tear")
 end
 
+-- prefixes are saved, merged and journaled; changing one moves names
+do
+  local pk = lore.new()
+  pk:add("ex:a", "p", 1) -- before the prefix exists: a plain name
+  pk:prefix("ex", "http://example.org/")
+  pk:add("ex:a", "p", 2) -- now an IRI: not the plain name cached above
+  eq(rows(pk:match(nil, "p", nil)), { { "<http://example.org/a>", "p", 2 }, { "ex:a", "p", 1 } },
+    "a prefix bound later changes what the name means")
+  local snap = file("-prefixes.lore")
+  eq(pk:save(snap), true, "save with prefixes")
+  local back <close> = lore.open(snap)
+  eq(back:prefixes(), { ex = "http://example.org/" }, "prefixes restored")
+  eq(back:count("ex:a", "p", 2), 1, "and usable")
+  local into = lore.new()
+  into:add("x", "y", "z")
+  eq(into:load(snap), 2, "merged")
+  eq(into:prefixes(), { ex = "http://example.org/" }, "prefixes merged")
+  local durable2 = file("-prefixes-durable.lore")
+  do
+    local d <close> = lore.open(durable2, { journal = true })
+    d:prefix("q", "http://q.org/")
+    d:add("q:x", "q:y", "q:z")
+    d:prefix("gone", "http://gone.org/")
+    d:transaction(function() d:prefix("gone", false) end) -- unbinding is journaled, even in a transaction
+  end
+  local d <close> = lore.open(durable2, { journal = true })
+  eq(d:prefixes(), { q = "http://q.org/" }, "prefixes replayed from the journal")
+  eq(rows(d:match()), { { "<http://q.org/x>", "<http://q.org/y>", "<http://q.org/z>" } }, "facts replayed")
+end
+
 for _, p in ipairs(files) do os.remove(p) end
 os.remove(base)
 print("ok")
