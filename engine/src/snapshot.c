@@ -13,7 +13,7 @@
  *     | u32 CRC-32C of the 20 header bytes before | payload
  *   the last section is END.
  *
- * Sections of version 1 (all required):
+ * Required sections of version 1:
  *   TERM  u32 n, then terms 1..n in id order (see term_put in snapshot.h)
  *   SRCS  u32 n, then n source sets: varint count (>= 2), varint first id,
  *         varint gaps to each next id (>= 1); ids are term ids, 0 the
@@ -25,10 +25,6 @@
  *         k-th set; a fact derived only carries its rank, rules.h), and
  *         u32 off[0..nterms+1]: the facts of subject s are rows off[s] to
  *         off[s+1] - 1
- *   RULE  (optional) u8 flags (bit 0: the derived facts were settled, the
- *         fixpoint of these rules over the asserted facts) | u32 n, then n
- *         rules: varint name length, name, varint text length, text (the
- *         text form); rules that call host functions by pointer are left out
  *   END   u64 length of the whole file | u32 number of sections before END
  *
  * Optional sections of version 1 (a reader that does not know them skips
@@ -36,6 +32,11 @@
  *   PRFX  the prefix table: varint n, then n bindings, each varint name
  *         length, name bytes, varint IRI length, IRI bytes (written only
  *         when the table is not empty)
+ *   RULE  the rules: u8 flags (bit 0: the derived facts were settled, the
+ *         fixpoint of these rules over the asserted facts) | u32 n, then n
+ *         rules: varint name length, name, varint text length, text (the
+ *         text form); rules that call host functions by pointer are left
+ *         out (written only when there are rules; restored after PRFX)
  *
  * A reader skips a section it does not know unless it is marked required,
  * and refuses a required one it does not know or whose version it does
