@@ -274,6 +274,8 @@ static int commit(ictx *c)
         }
         c->stats.added += c->fresh.n;
     } else {
+        if (n >= 1024)
+            (void)store_reserve(st, n, 0); /* a hint: failing it is no error */
         for (size_t i = 0; i < c->round.cap; i++) {
             const uint32_t *t = c->round.t + 3 * i;
             if (!t[0])
@@ -699,6 +701,8 @@ static int tc_rediff(ictx *c, const stratum *s, const uset *aff)
             rc = interrupted(c);
     }
     closure_free(cl);
+    if (kill.n >= 1024)
+        (void)store_reserve(c->st, 0, kill.n);
     for (size_t i = 0; i < kill.n && rc == LORE_OK; i++)
         rc = underive(c, kill.t + 3 * i);
     if (rc == LORE_OK)
@@ -834,6 +838,8 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
         if (rc == LORE_OK && (ai & 255) == 255)
             rc = interrupted(c);
     }
+    if (kill.n >= 1024)
+        (void)store_reserve(c->st, 0, kill.n);
     for (size_t i = 0; i < kill.n && rc == LORE_OK; i++)
         rc = underive(c, kill.t + 3 * i);
 
@@ -928,6 +934,8 @@ static int recompute(ictx *c, stratum *s)
 {
     tvec old = {NULL, 0, 0};
     int rc = stratum_facts(c, s, &old);
+    if (old.n >= 1024)
+        (void)store_reserve(c->st, 0, old.n);
     for (size_t i = 0; i < old.n && rc == LORE_OK; i++)
         rc = underive(c, old.t + 3 * i);
     tvec_free(c->m, &old);

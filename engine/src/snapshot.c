@@ -73,12 +73,9 @@ static const struct known {
     const char *name;
     int required;
 } known[NKNOWN] = {
-    {TAG('T', 'E', 'R', 'M'), "terms", 1},
-    {TAG('S', 'R', 'C', 'S'), "source sets", 1},
-    {TAG('F', 'A', 'C', 'T'), "facts", 1},
-    {TAG('P', 'R', 'F', 'X'), "prefixes", 0},
-    {TAG('R', 'U', 'L', 'E'), "rules", 0},
-    {TAG('E', 'N', 'D', ' '), "end", 1},
+    {TAG('T', 'E', 'R', 'M'), "terms", 1}, {TAG('S', 'R', 'C', 'S'), "source sets", 1},
+    {TAG('F', 'A', 'C', 'T'), "facts", 1}, {TAG('P', 'R', 'F', 'X'), "prefixes", 0},
+    {TAG('R', 'U', 'L', 'E'), "rules", 0}, {TAG('E', 'N', 'D', ' '), "end", 1},
 };
 
 /* ------------------------------------------------------------------ */
@@ -201,7 +198,7 @@ static void sec_end(writer *w, int which)
     w_flush(w);
     w->in_sec = 0;
     put_u32(h, known[which].tag);
-    h[4] = 1, h[5] = 0;            /* version 1 */
+    h[4] = 1, h[5] = 0;                                        /* version 1 */
     h[6] = known[which].required ? SEC_REQUIRED : 0, h[7] = 0; /* flags */
     put_u64(h + 8, w->pos - w->sec - SECTION_HEADER);
     put_u32(h + 16, w->crc);

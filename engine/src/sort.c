@@ -233,3 +233,46 @@ void sort_rows_radix(uint32_t *a, size_t n, int stride, uint32_t maxkey, uint32_
         lo = hi;
     }
 }
+
+void sort_rows_lsd(uint32_t *a, size_t n, int stride, uint32_t *tmp)
+{
+    /* stable LSD passes of 11 bits, last column first; a column whose
+     * values are all equal costs one read and no pass */
+    enum { BITS = 11, RADIX = 1 << BITS };
+    size_t count[RADIX];
+    uint32_t *src = a, *dst = tmp;
+    if (n < 2)
+        return;
+    for (int col = stride - 1; col >= 0; col--) {
+        uint32_t lo = src[col], hi = src[col];
+        for (size_t i = 1; i < n; i++) {
+            uint32_t v = src[(size_t)stride * i + (size_t)col];
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        if (lo == hi)
+            continue;
+        for (int shift = 0; shift < 32 && (hi - lo) >> shift; shift += BITS) {
+            memset(count, 0, sizeof count);
+            for (size_t i = 0; i < n; i++)
+                count[((src[(size_t)stride * i + (size_t)col] - lo) >> shift) & (RADIX - 1)]++;
+            size_t sum = 0;
+            for (size_t d = 0; d < RADIX; d++) {
+                size_t c = count[d];
+                count[d] = sum;
+                sum += c;
+            }
+            for (size_t i = 0; i < n; i++) {
+                const uint32_t *r = src + (size_t)stride * i;
+                uint32_t *w =
+                    dst + (size_t)stride * count[((r[col] - lo) >> shift) & (RADIX - 1)]++;
+                for (int k = 0; k < stride; k++)
+                    w[k] = r[k];
+            }
+            uint32_t *t = src;
+            src = dst, dst = t;
+        }
+    }
+    if (src != a)
+        memcpy(a, src, n * (size_t)stride * sizeof *a);
+}

@@ -41,4 +41,10 @@ static inline int row_cmp(const uint32_t *x, const uint32_t *y)
  * than the bucketed sort on large random input, at the price of tmp. */
 void sort_rows_radix(uint32_t *a, size_t n, int stride, uint32_t maxkey, uint32_t *tmp);
 
+/* Same order, out of place: stable LSD radix passes on every column,
+ * the last first, through `tmp`, room for n rows (columns that hold one
+ * value are skipped).  For rows whose leading column has few values,
+ * where sort_rows_radix would leave one large group to introsort. */
+void sort_rows_lsd(uint32_t *a, size_t n, int stride, uint32_t *tmp);
+
 #endif

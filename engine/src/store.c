@@ -22,18 +22,30 @@ static const int shape_prefix[8] = {0, 1, 1, 2, 1, 2, 2, 3};
 static inline void permute(int ord, uint32_t s, uint32_t p, uint32_t o, uint32_t k[3])
 {
     switch (ord) {
-    case ORD_SPO: k[0] = s, k[1] = p, k[2] = o; break;
-    case ORD_POS: k[0] = p, k[1] = o, k[2] = s; break;
-    default: k[0] = o, k[1] = s, k[2] = p; break;
+    case ORD_SPO:
+        k[0] = s, k[1] = p, k[2] = o;
+        break;
+    case ORD_POS:
+        k[0] = p, k[1] = o, k[2] = s;
+        break;
+    default:
+        k[0] = o, k[1] = s, k[2] = p;
+        break;
     }
 }
 
 static inline void unpermute(int ord, uint32_t k0, uint32_t k1, uint32_t k2, uint32_t t[3])
 {
     switch (ord) {
-    case ORD_SPO: t[0] = k0, t[1] = k1, t[2] = k2; break;
-    case ORD_POS: t[1] = k0, t[2] = k1, t[0] = k2; break;
-    default: t[2] = k0, t[0] = k1, t[1] = k2; break;
+    case ORD_SPO:
+        t[0] = k0, t[1] = k1, t[2] = k2;
+        break;
+    case ORD_POS:
+        t[1] = k0, t[2] = k1, t[0] = k2;
+        break;
+    default:
+        t[2] = k0, t[0] = k1, t[1] = k2;
+        break;
     }
 }
 
@@ -191,7 +203,8 @@ static size_t pend_find(const store *st, uint32_t s, uint32_t p, uint32_t o)
     return pend_lookup(st, s, p, o, NULL);
 }
 
-static size_t pend_put(pend_slot *tab, size_t cap, uint32_t s, uint32_t p, uint32_t o, uint32_t meta)
+static size_t pend_put(pend_slot *tab, size_t cap, uint32_t s, uint32_t p, uint32_t o,
+                       uint32_t meta)
 {
     size_t mask = cap - 1, i = hash_triple(s, p, o) & mask;
     while (tab[i].s != 0)
@@ -361,6 +374,9 @@ static run *run_from_tail(store *st, int drop)
     run *r = run_alloc(&st->m, n);
     if (!r)
         return NULL;
+    /* radix passes through a copy when memory allows (a large tail is what
+     * a batch of derived facts leaves); introsort in place otherwise */
+    uint32_t *tmp = n > 4096 ? mem_alloc(&st->m, 3 * n, sizeof *tmp) : NULL;
     for (int x = 0; x < 3; x++) {
         uint32_t *k = r->k[x];
         size_t w = 0;
@@ -370,8 +386,13 @@ static run *run_from_tail(store *st, int drop)
                 continue;
             permute(x, row[0], row[1], row[2], k + 3 * w++);
         }
-        sort_rows(k, n, 3);
+        if (tmp)
+            sort_rows_lsd(k, n, 3, tmp);
+        else
+            sort_rows(k, n, 3);
     }
+    if (tmp)
+        mem_free(&st->m, tmp, 3 * n, sizeof *tmp);
     return r;
 }
 
@@ -781,9 +802,9 @@ int store_clog_find(const store *st, uint32_t s, uint32_t p, uint32_t o, uint32_
 /* locating and changing one fact                                     */
 
 typedef struct loc {
-    int where; /* 0 nowhere, 1 pend, 2 base */
-    size_t idx;  /* where 0: the empty pend slot it would take, if pendcap is unchanged */
-    size_t cap;  /* pendcap when idx was found */
+    int where;  /* 0 nowhere, 1 pend, 2 base */
+    size_t idx; /* where 0: the empty pend slot it would take, if pendcap is unchanged */
+    size_t cap; /* pendcap when idx was found */
     uint32_t meta;
 } loc;
 
@@ -812,13 +833,13 @@ static int reserve(store *st, const loc *l, uint32_t now)
 {
     int creates = l->meta == 0, kills = now == 0;
     if (l->where == 0) {
-        if (pend_reserve(st, 1) != 0 ||
-            mem_reserve(&st->m, (void **)&st->tail, &st->tailcap, 3 * (st->ntail + 1),
-                        sizeof *st->tail) != 0)
+        if (pend_reserve(st, 1) != 0 || mem_reserve(&st->m, (void **)&st->tail, &st->tailcap,
+                                                    3 * (st->ntail + 1), sizeof *st->tail) != 0)
             return LORE_ERR_NOMEM;
     }
     if (st->in_txn) {
-        if (mem_reserve(&st->m, (void **)&st->log, &st->logcap, st->nlog + 1, sizeof *st->log) != 0 ||
+        if (mem_reserve(&st->m, (void **)&st->log, &st->logcap, st->nlog + 1, sizeof *st->log) !=
+                0 ||
             mem_reserve(&st->m, (void **)&st->logsets, &st->logsetcap, st->nlogsets + 1,
                         sizeof *st->logsets) != 0)
             return LORE_ERR_NOMEM;
@@ -1032,15 +1053,15 @@ static int fold_extra(store *st, rebuild_ctx *cx, rsrc *x, const uint32_t cand[3
         int rc = meta_union(st, cur, xm, &u);
         if (rc != LORE_OK)
             return rc;
-        int newset = (u & META_MULTI) && (!(cur & META_MULTI) ||
-                                          (u & META_PAYLOAD) != (cur & META_PAYLOAD));
+        int newset =
+            (u & META_MULTI) && (!(cur & META_MULTI) || (u & META_PAYLOAD) != (cur & META_PAYLOAD));
         if (newset) {
             if (fresh) { /* an intermediate set of this fact: gone at once */
                 set_destroy(st, cur & META_PAYLOAD);
                 cx->ncreated--;
             }
-            if (push_idx(&st->m, &cx->created, &cx->ncreated, &cx->createcap,
-                         u & META_PAYLOAD) != LORE_OK) {
+            if (push_idx(&st->m, &cx->created, &cx->ncreated, &cx->createcap, u & META_PAYLOAD) !=
+                LORE_OK) {
                 set_destroy(st, u & META_PAYLOAD);
                 return LORE_ERR_NOMEM;
             }
@@ -1332,7 +1353,8 @@ int store_prepare(store *st)
     if (st->ntail == 0)
         return LORE_OK;
     size_t nb = st->b ? st->b->n : 0, inruns = st->npend - st->ntail;
-    if (!st->in_txn && (st->ntail > st->tail_max + nb / 8 || inruns + st->ntail > nb / 2 + st->tail_max))
+    if (!st->in_txn &&
+        (st->ntail > st->tail_max + nb / 8 || inruns + st->ntail > nb / 2 + st->tail_max))
         return rebuild(st, NULL, NULL);
     if (st->nruns == RUN_MAX && merge_last_runs(st) != LORE_OK)
         return LORE_ERR_NOMEM;
@@ -1413,6 +1435,17 @@ static int change(store *st, loc *l, uint32_t s, uint32_t p, uint32_t o, uint32_
     return LORE_OK;
 }
 
+int store_reserve(store *st, size_t nnew, size_t nkill)
+{
+    if (pend_reserve(st, nnew) != LORE_OK ||
+        mem_reserve(&st->m, (void **)&st->tail, &st->tailcap, 3 * (st->ntail + nnew),
+                    sizeof *st->tail) != 0 ||
+        dead_reserve(st, st->ndead_base + nkill) != LORE_OK ||
+        (st->clog_on && clog_reserve(st, clog_need(st, nnew + nkill)) != LORE_OK))
+        return LORE_ERR_NOMEM;
+    return LORE_OK;
+}
+
 int store_assert(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t src)
 {
     if (src > META_PAYLOAD)
@@ -1476,8 +1509,8 @@ int store_derive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank, u
     loc l = locate(st, s, p, o);
     if (was)
         *was = l.meta;
-    uint32_t now = (l.meta & META_ASSERTED) ? l.meta | META_DERIVED
-                                             : META_DERIVED | (rank & META_PAYLOAD);
+    uint32_t now =
+        (l.meta & META_ASSERTED) ? l.meta | META_DERIVED : META_DERIVED | (rank & META_PAYLOAD);
     if (now == l.meta)
         return LORE_NOOP;
     return change(st, &l, s, p, o, now);
@@ -1791,14 +1824,19 @@ static int ensure_deadk(store *st)
             d[0] = e->s, d[1] = e->p, d[2] = e->o;
         }
     }
-    for (int x = 1; x < 3; x++) {
-        for (size_t i = 0; i < n; i++) {
+    uint32_t *tmp = n > 4096 ? mem_alloc(&st->m, 3 * n, sizeof *tmp) : NULL;
+    for (int x = 2; x >= 0; x--) { /* k[0] last: the others read it unsorted */
+        for (size_t i = 0; x && i < n; i++) {
             const uint32_t *t = k[0] + 3 * i;
             permute(x, t[0], t[1], t[2], k[x] + 3 * i);
         }
-        sort_rows(k[x], n, 3);
+        if (tmp)
+            sort_rows_lsd(k[x], n, 3, tmp);
+        else
+            sort_rows(k[x], n, 3);
     }
-    sort_rows(k[0], n, 3);
+    if (tmp)
+        mem_free(&st->m, tmp, 3 * n, sizeof *tmp);
     free_deadk(st);
     for (int x = 0; x < 3; x++)
         st->deadk[x] = k[x];
@@ -1864,8 +1902,7 @@ static void base_row(const base *b, int ord, int prefix, const uint32_t key[3], 
     unpermute(ord, k1, e->a, e->b, t);
 }
 
-int store_sample(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *out, size_t m,
-                 size_t *n)
+int store_sample(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *out, size_t m, size_t *n)
 {
     *n = 0;
     int rc = store_prepare(st);
@@ -2240,7 +2277,8 @@ const char *store_check(store *st)
         if (b->meta[i] && !(b->meta[i] & (META_ASSERTED | META_DERIVED)))
             return "a live fact has neither mark";
     for (size_t i = 0; i < st->pendcap; i++)
-        if (st->pend[i].s && st->pend[i].meta && !(st->pend[i].meta & (META_ASSERTED | META_DERIVED)))
+        if (st->pend[i].s && st->pend[i].meta &&
+            !(st->pend[i].meta & (META_ASSERTED | META_DERIVED)))
             return "a live fact has neither mark";
     size_t nder = 0;
     for (size_t i = 0; b && i < b->n; i++)

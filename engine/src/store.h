@@ -52,12 +52,12 @@ typedef struct pair {
 } pair;
 
 typedef struct base {
-    size_t n;        /* entries, dead ones included */
+    size_t n;                 /* entries, dead ones included */
     size_t cap_ent, cap_meta; /* allocated entries of ent[ORD_SPO], of meta */
-    uint32_t nkeys;  /* off[] has nkeys + 1 entries per ordering */
+    uint32_t nkeys;           /* off[] has nkeys + 1 entries per ordering */
     uint32_t *off[3];
     pair *ent[3];
-    uint32_t *meta;  /* parallel to ent[ORD_SPO] */
+    uint32_t *meta; /* parallel to ent[ORD_SPO] */
 } base;
 
 typedef struct run {
@@ -146,6 +146,12 @@ int store_underive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *was)
  * LORE_OK, LORE_NOOP (already so), LORE_ERR_NOMEM. */
 int store_derive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank, uint32_t *was);
 
+/* A hint before many single changes: room for nnew facts that may be new
+ * and nkill that may disappear, so that the changes that follow grow no
+ * table one doubling at a time.  Changes nothing a reader sees; LORE_OK or
+ * LORE_ERR_NOMEM (then each change reserves for itself as usual). */
+int store_reserve(store *st, size_t nnew, size_t nkill);
+
 /* Clears every DERIVED mark; facts that are not asserted disappear.
  * *removed (may be NULL) gets their number.  One pass over the facts,
  * no memory per fact beyond the logs.  LORE_OK, LORE_NOOP (none was
@@ -172,8 +178,7 @@ int store_count(store *st, uint32_t s, uint32_t p, uint32_t o, uint64_t *n);
  * spread evenly over the matches in index order, and their number to *n
  * (fewer than m when dead facts are met).  For the query planner's
  * estimates.  Calls store_prepare (LORE_OK or NOMEM). */
-int store_sample(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *out, size_t m,
-                 size_t *n);
+int store_sample(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *out, size_t m, size_t *n);
 
 /* An iteration over matches.  Lives on the caller's stack or in a heap
  * handle; store_iter_done releases what it holds. */

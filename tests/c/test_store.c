@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "sort.h"
 #include "store.h"
 
 /* ---- a naive model: a dense cube of source bitmasks ---- */
@@ -434,14 +435,53 @@ static void test_alloc_failures(void **state)
     assert_true(total > 50);
 }
 
+static int cmp_rows3(const void *a, const void *b)
+{
+    return row_cmp(a, b);
+}
+
+/* The radix sorts give qsort's order: one column constant, small and wide
+ * ranges, duplicates. */
+static void test_sorts(void **state)
+{
+    (void)state;
+    unsigned long long x = 12345;
+    for (int round = 0; round < 12; round++) {
+        size_t n = round < 4 ? (size_t)round : 1000 + 3000 * (size_t)round;
+        uint32_t *a = malloc(3 * (n + 1) * sizeof *a), *b = malloc(3 * (n + 1) * sizeof *b),
+                 *c = malloc(3 * (n + 1) * sizeof *c), *tmp = malloc(3 * (n + 1) * sizeof *tmp);
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_non_null(c);
+        assert_non_null(tmp);
+        uint32_t range[3] = {round % 3 == 0 ? 1u : 70000u, round % 2 ? 5u : 4000000000u, 300u};
+        uint32_t maxkey = 0;
+        for (size_t i = 0; i < 3 * n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            a[i] = 1 + (uint32_t)(x % range[i % 3]);
+            if (i % 3 == 0 && a[i] > maxkey)
+                maxkey = a[i];
+        }
+        memcpy(b, a, 3 * n * sizeof *a);
+        memcpy(c, a, 3 * n * sizeof *a);
+        if (n)
+            qsort(a, n, 3 * sizeof *a, cmp_rows3);
+        sort_rows_lsd(b, n, 3, tmp);
+        sort_rows_radix(c, n, 3, maxkey, tmp);
+        if (n) {
+            assert_memory_equal(a, b, 3 * n * sizeof *a);
+            assert_memory_equal(a, c, 3 * n * sizeof *a);
+        }
+        free(a), free(b), free(c), free(tmp);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_random_small_levels),
-        cmocka_unit_test(test_random_10k),
-        cmocka_unit_test(test_transactions),
-        cmocka_unit_test(test_iterator_changes),
-        cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_random_small_levels), cmocka_unit_test(test_random_10k),
+        cmocka_unit_test(test_transactions),        cmocka_unit_test(test_iterator_changes),
+        cmocka_unit_test(test_alloc_failures),      cmocka_unit_test(test_sorts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
