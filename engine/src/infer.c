@@ -609,14 +609,34 @@ static int sorted_ids(ictx *c, const tvec *v, uint32_t **a, size_t *cap, size_t 
     if (mem_reserve(c->m, (void **)a, cap, v->n, sizeof **a) != 0)
         return kb_nomem(c->kb);
     uint32_t *x = *a;
-    for (size_t i = 0; i < v->n; i++)
+    int sorted = 1;
+    for (size_t i = 0; i < v->n; i++) {
         x[i] = v->t[3 * i];
-    qsort(x, v->n, sizeof *x, cmp_id);
+        sorted &= i == 0 || x[i - 1] <= x[i];
+    }
+    if (!sorted) /* a subject's facts come sorted unless spread over runs */
+        qsort(x, v->n, sizeof *x, cmp_id);
     size_t k = 0;
     for (size_t i = 0; i < v->n; i++)
         if (k == 0 || x[k - 1] != x[i])
             x[k++] = x[i];
     *n = k;
+    return LORE_OK;
+}
+
+/* The ids of set u, sorted, into *a (n ids; *cap as for sorted_ids): to
+ * visit subjects in the store's order. */
+static int uset_sorted(ictx *c, const uset *u, uint32_t **a, size_t *cap, size_t *n)
+{
+    *n = 0;
+    if (u->n == 0)
+        return LORE_OK;
+    if (mem_reserve(c->m, (void **)a, cap, u->n, sizeof **a) != 0)
+        return kb_nomem(c->kb);
+    for (size_t i = 0; i < u->cap; i++)
+        if (u->v[i])
+            (*a)[(*n)++] = u->v[i];
+    qsort(*a, *n, sizeof **a, cmp_id);
     return LORE_OK;
 }
 
@@ -672,12 +692,11 @@ static int tc_rediff(ictx *c, const stratum *s, const uset *aff)
     if (rc != LORE_OK)
         return kb_nomem(c->kb);
     tvec old = {NULL, 0, 0}, kill = {NULL, 0, 0};
-    uint32_t *oa = NULL;
-    size_t no = 0, ocap = 0;
-    for (size_t ai = 0; ai < aff->cap && rc == LORE_OK; ai++) {
-        uint32_t a = aff->v[ai];
-        if (!a)
-            continue;
+    uint32_t *oa = NULL, *subj = NULL;
+    size_t no = 0, ocap = 0, nsubj = 0, scap = 0;
+    rc = uset_sorted(c, aff, &subj, &scap, &nsubj);
+    for (size_t ai = 0; ai < nsubj && rc == LORE_OK; ai++) {
+        uint32_t a = subj[ai];
         size_t nn = 0;
         const uint32_t *nw = closure_of(cl, a, &nn);
         old.n = 0;
@@ -710,6 +729,7 @@ static int tc_rediff(ictx *c, const stratum *s, const uset *aff)
     tvec_free(c->m, &old);
     tvec_free(c->m, &kill);
     mem_free(c->m, oa, ocap, sizeof *oa);
+    mem_free(c->m, subj, scap, sizeof *subj);
     return rc;
 }
 
@@ -727,8 +747,8 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
     uset aff = {NULL, 0, 0}, seen = {NULL, 0, 0};
     tvec work = {NULL, 0, 0}, list = {NULL, 0, 0}, old = {NULL, 0, 0}, kill = {NULL, 0, 0};
     tvec pre = {NULL, 0, 0}, post = {NULL, 0, 0};
-    uint32_t *qa = NULL, *ra = NULL;
-    size_t nq = 0, nr = 0, qcap = 0, rcap = 0;
+    uint32_t *qa = NULL, *ra = NULL, *subj = NULL;
+    size_t nq = 0, nr = 0, qcap = 0, rcap = 0, nsubj = 0, scap = 0;
     for (size_t i = 0; i < del->n && rc == LORE_OK; i++) {
         const uint32_t *t = del->t + 3 * i;
         if (t[1] != s->e)
@@ -785,10 +805,10 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
         }
         uset_free(c->m, &pre_all);
     }
-    for (size_t ai = 0; ai < aff.cap && rc == LORE_OK; ai++) {
-        uint32_t a = aff.v[ai];
-        if (!a)
-            continue;
+    if (rc == LORE_OK)
+        rc = uset_sorted(c, &aff, &subj, &scap, &nsubj);
+    for (size_t ai = 0; ai < nsubj && rc == LORE_OK; ai++) {
+        uint32_t a = subj[ai];
         uset_clear(&seen);
         work.n = 0;
         uint32_t a3[3] = {a, 0, 0};
@@ -884,6 +904,7 @@ cleanup:
     tvec_free(c->m, &post);
     mem_free(c->m, qa, qcap, sizeof *qa);
     mem_free(c->m, ra, rcap, sizeof *ra);
+    mem_free(c->m, subj, scap, sizeof *subj);
     return rc;
 }
 
