@@ -312,7 +312,7 @@ int qprog_arg(qprog *p, int expr)
 
 int qprog_bind(qprog *p, int var, int expr)
 {
-    int n;
+    int n = -1;
     if (qprog_node(p, QN_BIND, &n) != LORE_OK)
         return LORE_ERR_NOMEM;
     p->nodes[n].var = var;
