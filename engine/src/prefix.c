@@ -261,7 +261,7 @@ static int prefix_change(lore_kb *kb, const char *fn, const char *name, const ch
     if (rc == LORE_ERR_NOMEM)
         return kb_nomem(kb);
     if (rc == LORE_ERR_ARG)
-        return kb_fail(kb, rc, "%s: expected %s", fn, why);
+        return kb_fail(kb, rc, "%s: expected %s", fn, why ? why : "a valid binding");
     if (rc == LORE_OK)
         kb->d.epoch++;
     return rc;

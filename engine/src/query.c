@@ -154,7 +154,7 @@ int qprog_init(qprog *p, lore_kb *kb)
     memset(p, 0, sizeof *p);
     p->kb = kb;
     p->limit = UINT64_MAX;
-    int root;
+    int root = 0;
     if (grow(p, (void **)&p->stack, &p->capstack, 8, sizeof *p->stack) != LORE_OK)
         return LORE_ERR_NOMEM;
     if (qprog_node(p, QN_GROUP, &root) != LORE_OK)
@@ -875,7 +875,7 @@ int lore_query_path(lore_query *q, lore_qterm s, const char *path, lore_qterm o)
 /* Adds a filter node; *f gets the filter. */
 static int add_filter(lore_query *q, int op, qfilter **f)
 {
-    int rc = open_group(&q->prog, 0), i, n;
+    int rc = open_group(&q->prog, 0), i = 0, n = 0;
     if (rc != LORE_OK)
         return rc;
     if (qprog_filter(&q->prog, &i) != LORE_OK || qprog_node(&q->prog, QN_FILTER, &n) != LORE_OK)
@@ -1457,7 +1457,7 @@ static int distinct_new(lore_query *q, const qcell *r, int *isnew)
         }
         j = (j + 1) & (q->dcap - 1);
     }
-    size_t idx;
+    size_t idx = 0;
     if (push_row(q, r, &idx) != LORE_OK)
         return LORE_ERR_NOMEM;
     if (idx >= UINT32_MAX)

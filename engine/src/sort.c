@@ -63,7 +63,7 @@ static void intro(uint32_t *a, size_t n, int stride, int depth)
         if (row_cmp(ROW(n - 1), ROW(mid)) < 0)
             swap_rows(ROW(n - 1), ROW(mid), stride);
         swap_rows(ROW(0), ROW(mid), stride);
-        uint32_t pivot[4];
+        uint32_t pivot[4] = {0, 0, 0, 0};
         for (int k = 0; k < stride; k++)
             pivot[k] = ROW(0)[k];
         size_t i = 0, j = n;
