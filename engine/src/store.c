@@ -70,6 +70,7 @@ static void base_free(const mem *m, base *b)
         mem_free(m, b->ent[x], x == ORD_SPO ? b->cap_ent : b->n, sizeof *b->ent[x]);
     }
     mem_free(m, b->meta, b->cap_meta, sizeof *b->meta);
+    mem_free(m, b->sig, b->nkeys, sizeof *b->sig);
     mem_free(m, b, 1, sizeof *b);
 }
 
@@ -121,10 +122,20 @@ static void base_range(const base *b, int ord, int prefix, const uint32_t key[3]
     *lo = l, *hi = h;
 }
 
+/* The two bits of (p, o) in a subject's signature. */
+static inline uint64_t sig_bits(uint32_t p, uint32_t o)
+{
+    uint64_t h = hash_mix((uint64_t)p << 32 | o);
+    return (1ull << (h & 63)) | (1ull << (h >> 6 & 63));
+}
+
 static size_t base_find(const base *b, uint32_t s, uint32_t p, uint32_t o)
 {
     if (!b || s >= b->nkeys)
         return NONE;
+    uint64_t bits = sig_bits(p, o);
+    if ((b->sig[s] & bits) != bits)
+        return NONE; /* certainly not there: ent[] stays unread */
     const pair *e = b->ent[ORD_SPO];
     size_t lo = b->off[ORD_SPO][s], hi = b->off[ORD_SPO][s + 1];
     lo = lower_pair(e, lo, hi, p, o, 1);
@@ -135,7 +146,8 @@ static size_t base_find(const base *b, uint32_t s, uint32_t p, uint32_t o)
 
 /* Builds POS and OSP of b from its SPO rows by two stable counting
  * scatters: SPO order scattered by o gives OSP order, which scattered by p
- * gives POS order.  `next` is scratch of nkeys + 1. */
+ * gives POS order; and the subjects' signatures on the way.  `next` is
+ * scratch of nkeys + 1. */
 static void base_permute(base *b, uint32_t *next)
 {
     uint32_t nk = b->nkeys;
@@ -156,11 +168,14 @@ static void base_permute(base *b, uint32_t *next)
     }
     memcpy(next, oo, ((size_t)nk + 1) * sizeof *next);
     for (uint32_t s = 0; s < nk; s++) {
+        uint64_t sig = 0;
         for (uint32_t i = so[s]; i < so[s + 1]; i++) {
             pair e = spo[i];
             pair *d = &osp[next[e.b]++];
             d->a = s, d->b = e.a;
+            sig |= sig_bits(e.a, e.b);
         }
+        b->sig[s] = sig;
     }
     memcpy(next, po, ((size_t)nk + 1) * sizeof *next);
     for (uint32_t o = 0; o < nk; o++) {
@@ -1151,6 +1166,8 @@ static int rebuild(store *st, rsrc *x, size_t *added)
     nb = mem_calloc(&st->m, 1, sizeof *nb);
     TRY_PTR(nb);
     nb->nkeys = maxid + 1;
+    nb->sig = mem_alloc(&st->m, nb->nkeys, sizeof *nb->sig);
+    TRY_PTR(nb->sig);
     for (int k = 0; k < 3; k++) {
         nb->off[k] = mem_calloc(&st->m, (size_t)nb->nkeys + 1, sizeof *nb->off[k]);
         TRY_PTR(nb->off[k]);
@@ -2133,6 +2150,8 @@ base *store_base_alloc(store *st, uint32_t nkeys, size_t n)
         return NULL;
     b->nkeys = nkeys;
     b->n = b->cap_ent = b->cap_meta = n;
+    if (!(b->sig = mem_alloc(&st->m, nkeys, sizeof *b->sig)))
+        goto fail;
     for (int x = 0; x < 3; x++) {
         b->off[x] = mem_calloc(&st->m, (size_t)nkeys + 1, sizeof *b->off[x]);
         if (!b->off[x])

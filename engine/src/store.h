@@ -58,6 +58,9 @@ typedef struct base {
     uint32_t *off[3];
     pair *ent[3];
     uint32_t *meta; /* parallel to ent[ORD_SPO] */
+    uint64_t *sig;  /* per subject: a two-bit Bloom signature of each of its
+                     * (p, o) pairs, dead ones too, so that checking a new
+                     * fact rarely has to read ent[] (a cache miss) */
 } base;
 
 typedef struct run {
