@@ -239,12 +239,39 @@ static void cache_table(lua_State *L, lkb *k, int kbi, int which)
     lua_setiuservalue(L, kbi, which);
 }
 
+/* The first of the two ways of p's set (the cache is 2-way associative:
+ * two strings that hash alike do not evict each other). */
 static size_t slot_of(const lkb *k, const void *p)
 {
     uint64_t x = (uint64_t)(uintptr_t)p;
     x ^= x >> 29;
     x *= 0xbf58476d1ce4e5b9ull;
-    return (size_t)(x >> 32) & (k->nslots - 1);
+    return (size_t)(x >> 32) & (k->nslots - 2);
+}
+
+/* The cached slot of string address p, or NULL. */
+static inline const lslot *slot_find(const lkb *k, const void *p)
+{
+    if (!k->slots)
+        return NULL;
+    const lslot *w = &k->slots[slot_of(k, p)];
+    return w[0].str == p ? &w[0] : w[1].str == p ? &w[1] : NULL;
+}
+
+/* Caches p -> id with the string at index i: the new entry takes the
+ * first way, the one it pushes out the second (anchors move along). */
+static void slot_put(lua_State *L, lkb *k, int anchors, int i, const void *p, lore_id id)
+{
+    size_t h = slot_of(k, p);
+    if (k->slots[h].str) {
+        k->slots[h + 1] = k->slots[h];
+        lua_rawgeti(L, anchors, (lua_Integer)h + 1);
+        lua_rawseti(L, anchors, (lua_Integer)h + 2);
+    }
+    lua_pushvalue(L, i);
+    lua_rawseti(L, anchors, (lua_Integer)h + 1); /* anchored: p stays this string */
+    k->slots[h].str = p;
+    k->slots[h].id = id;
 }
 
 /* Interns (through `b` when a batch is open) or looks up; see lualore_toid. */
@@ -279,9 +306,9 @@ static int toid(lua_State *L, int kbi, int i, int intern, lore_batch *b, lore_id
         return resolve(k->kb, b, &v, intern, id);
     }
     const void *p = lua_tolstring(L, i, NULL); /* its address: the string is not read */
-    size_t h = k->slots ? slot_of(k, p) : 0;
-    if (k->slots && k->slots[h].str == p) {
-        *id = k->slots[h].id;
+    const lslot *hit = slot_find(k, p);
+    if (hit) {
+        *id = hit->id;
         return LORE_OK;
     }
     lualore_tovalue(L, i, &v, what);
@@ -294,12 +321,8 @@ static int toid(lua_State *L, int kbi, int i, int intern, lore_batch *b, lore_id
             k->slots = NULL;
         }
         cache_table(L, k, kbi, 1);
-        h = slot_of(k, p);
-        lua_pushvalue(L, i);
-        lua_rawseti(L, -2, (lua_Integer)h + 1); /* anchored: p stays this string */
+        slot_put(L, k, lua_gettop(L), i, p, *id);
         lua_pop(L, 1);
-        k->slots[h].str = p;
-        k->slots[h].id = *id;
     }
     return rc;
 }
@@ -420,10 +443,26 @@ static void intern_arg(lua_State *L, lore_kb *kb, int i, lore_id *id)
         luaL_argerror(L, i, lore_errmsg(kb));
 }
 
+/* The kb at argument 1 for this file's own kb methods, which carry the kb
+ * class's metatable as upvalue 1: comparing with it is cheaper on hot
+ * paths than looking the class up by name; the slow check gives the
+ * error message. */
+static lkb *self_kb(lua_State *L)
+{
+    lkb *k = lua_touserdata(L, 1);
+    if (k && k->kb && lua_getmetatable(L, 1)) {
+        int same = lua_rawequal(L, -1, lua_upvalueindex(1));
+        lua_pop(L, 1);
+        if (same)
+            return k;
+    }
+    return lualore_checkkb(L, 1);
+}
+
 /* kb:add(s, p, o [, {source = src}]) -> true if new, false if known */
 static int kb_add(lua_State *L)
 {
-    lkb *k = lualore_checkkb(L, 1);
+    lkb *k = self_kb(L);
     lore_kb *kb = k->kb;
     lore_id t[3];
     /* the hot path: symbols whose strings sit in the cache */
@@ -431,8 +470,8 @@ static int kb_add(lua_State *L)
     int hits = 0;
     for (int i = 0; i < 3 && k->slots && lua_type(L, i + 2) == LUA_TSTRING; i++) {
         const void *p = lua_tolstring(L, i + 2, NULL);
-        const lslot *sl = &k->slots[slot_of(k, p)];
-        if (sl->str != p)
+        const lslot *sl = slot_find(k, p);
+        if (!sl)
             break;
         t[i] = sl->id;
         hits++;
@@ -463,8 +502,8 @@ static lore_id lookup_arg(lua_State *L, lore_kb *kb, int i, int *missing)
         lkb *k = lua_touserdata(L, 1);
         const void *p = lua_tolstring(L, i, NULL);
         if (k->slots && k->epoch == lore_term_epoch(kb)) {
-            const lslot *sl = &k->slots[slot_of(k, p)];
-            if (sl->str == p)
+            const lslot *sl = slot_find(k, p);
+            if (sl)
                 return sl->id;
         }
         const char *s = p;
@@ -530,7 +569,7 @@ static int kb_remove(lua_State *L)
 /* kb:count(s, p, o) */
 static int kb_count(lua_State *L)
 {
-    lore_kb *kb = lualore_checkkb(L, 1)->kb;
+    lore_kb *kb = self_kb(L)->kb;
     int missing = 0;
     lore_id t[3];
     for (int i = 0; i < 3; i++)
@@ -693,7 +732,7 @@ static const luaL_Reg iter_meta[] = {{"__close", iter_close}, {"__gc", iter_clos
  * for s, p, o in kb:match(nil, "type", nil) do ... end */
 static int kb_match(lua_State *L)
 {
-    lore_kb *kb = lualore_checkkb(L, 1)->kb;
+    lore_kb *kb = self_kb(L)->kb;
     int missing = 0;
     lore_id t[3];
     for (int i = 0; i < 3; i++)
@@ -768,8 +807,8 @@ static int batch_add(lua_State *L)
         const char *what = NULL;
         if (k->slots && lua_type(L, i + 2) == LUA_TSTRING) { /* a cached symbol, unread */
             const void *p = lua_tolstring(L, i + 2, NULL);
-            const lslot *sl = &k->slots[slot_of(k, p)];
-            if (sl->str == p) {
+            const lslot *sl = slot_find(k, p);
+            if (sl) {
                 t[i] = sl->id;
                 continue;
             }
@@ -893,6 +932,11 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *meta, cons
 int luaopen_lore(lua_State *L)
 {
     new_class(L, LORE_KB_MT, kb_meta, kb_methods);
+    luaL_getmetatable(L, LORE_KB_MT); /* the methods again, with the class as upvalue */
+    lua_getfield(L, -1, "__index");
+    lua_pushvalue(L, -2);
+    luaL_setfuncs(L, kb_methods, 1);
+    lua_pop(L, 2);
     new_class(L, LORE_ITER_MT, iter_meta, iter_methods);
     luaL_getmetatable(L, LORE_ITER_MT);
     lua_pushvalue(L, -1);
