@@ -112,5 +112,18 @@ else
   fails=$((fails + 1))
 fi
 
+# REPL.md: every example's output, in one session, exactly as the document shows it
+doc=$(mktemp -d)
+"$LORE" --empty tests/cli/repl_doc.lua REPL.md "$doc/commands" "$doc/expected"
+# (errors appear in the document where they happen: stderr goes with stdout)
+"$LORE" -i <"$doc/commands" >"$doc/got" 2>&1
+if cmp -s "$doc/expected" "$doc/got"; then
+  echo "ok   repl-md"
+else
+  echo "FAIL repl-md: REPL.md shows other output"; diff "$doc/expected" "$doc/got" | head -20
+  fails=$((fails + 1))
+fi
+rm -rf "$doc"
+
 [ $fails = 0 ] && echo "all passed" || echo "$fails failed"
 [ $fails = 0 ]
