@@ -190,22 +190,21 @@ void sort_rows_strays(uint32_t *a, size_t n, int stride, uint32_t *spare, size_t
     }
 }
 
-void sort_rows_radix(uint32_t *a, size_t n, int stride, uint32_t maxkey, uint32_t *tmp)
+/* Stable LSD passes of 11 bits on column `col`, whose values lie in
+ * [lo, hi], moving rows between *src and *dst (which swap after each
+ * pass): each pass reads one array in order and writes 2048 streams,
+ * which the caches handle well, unlike one random swap per row. */
+static void radix_column(uint32_t **src, uint32_t **dst, size_t n, int stride, int col,
+                         uint32_t lo, uint32_t hi)
 {
-    /* LSD passes of 11 bits on row[0]: each pass reads one array in order
-     * and writes 2048 streams, which the caches handle well, unlike the
-     * one random swap per row of the in-place bucket sort. */
     enum { BITS = 11, RADIX = 1 << BITS };
     size_t count[RADIX];
-    uint32_t *src = a, *dst = tmp;
-    int passes = 0;
-    for (uint32_t m = maxkey; m; m >>= BITS)
-        passes++;
-    for (int pass = 0; pass < passes; pass++) {
-        int shift = pass * BITS;
+    for (int shift = 0; shift < 32 && (hi - lo) >> shift; shift += BITS) {
+        const uint32_t *in = *src;
+        uint32_t *out = *dst;
         memset(count, 0, sizeof count);
         for (size_t i = 0; i < n; i++)
-            count[(src[(size_t)stride * i] >> shift) & (RADIX - 1)]++;
+            count[((in[(size_t)stride * i + (size_t)col] - lo) >> shift) & (RADIX - 1)]++;
         size_t sum = 0;
         for (size_t d = 0; d < RADIX; d++) {
             size_t c = count[d];
@@ -213,14 +212,19 @@ void sort_rows_radix(uint32_t *a, size_t n, int stride, uint32_t maxkey, uint32_
             sum += c;
         }
         for (size_t i = 0; i < n; i++) {
-            const uint32_t *r = src + (size_t)stride * i;
-            uint32_t *w = dst + (size_t)stride * count[(r[0] >> shift) & (RADIX - 1)]++;
+            const uint32_t *r = in + (size_t)stride * i;
+            uint32_t *w = out + (size_t)stride * count[((r[col] - lo) >> shift) & (RADIX - 1)]++;
             for (int k = 0; k < stride; k++)
                 w[k] = r[k];
         }
-        uint32_t *t = src;
-        src = dst, dst = t;
+        *src = out, *dst = (uint32_t *)in;
     }
+}
+
+void sort_rows_radix(uint32_t *a, size_t n, int stride, uint32_t maxkey, uint32_t *tmp)
+{
+    uint32_t *src = a, *dst = tmp;
+    radix_column(&src, &dst, n, stride, 0, 0, maxkey);
     if (src != a)
         memcpy(a, src, n * (size_t)stride * sizeof *a);
     /* rows of one subject are together now: order each group */
@@ -236,10 +240,8 @@ void sort_rows_radix(uint32_t *a, size_t n, int stride, uint32_t maxkey, uint32_
 
 void sort_rows_lsd(uint32_t *a, size_t n, int stride, uint32_t *tmp)
 {
-    /* stable LSD passes of 11 bits, last column first; a column whose
-     * values are all equal costs one read and no pass */
-    enum { BITS = 11, RADIX = 1 << BITS };
-    size_t count[RADIX];
+    /* every column, the last first; a column whose values are all equal
+     * costs one read and no pass */
     uint32_t *src = a, *dst = tmp;
     if (n < 2)
         return;
@@ -250,28 +252,7 @@ void sort_rows_lsd(uint32_t *a, size_t n, int stride, uint32_t *tmp)
             lo = v < lo ? v : lo;
             hi = v > hi ? v : hi;
         }
-        if (lo == hi)
-            continue;
-        for (int shift = 0; shift < 32 && (hi - lo) >> shift; shift += BITS) {
-            memset(count, 0, sizeof count);
-            for (size_t i = 0; i < n; i++)
-                count[((src[(size_t)stride * i + (size_t)col] - lo) >> shift) & (RADIX - 1)]++;
-            size_t sum = 0;
-            for (size_t d = 0; d < RADIX; d++) {
-                size_t c = count[d];
-                count[d] = sum;
-                sum += c;
-            }
-            for (size_t i = 0; i < n; i++) {
-                const uint32_t *r = src + (size_t)stride * i;
-                uint32_t *w =
-                    dst + (size_t)stride * count[((r[col] - lo) >> shift) & (RADIX - 1)]++;
-                for (int k = 0; k < stride; k++)
-                    w[k] = r[k];
-            }
-            uint32_t *t = src;
-            src = dst, dst = t;
-        }
+        radix_column(&src, &dst, n, stride, col, lo, hi);
     }
     if (src != a)
         memcpy(a, src, n * (size_t)stride * sizeof *a);
