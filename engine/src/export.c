@@ -120,10 +120,10 @@ static int collect(lore_kb *kb, int graphs, xfacts *x, size_t *rowcap)
     size_t T = kb->d.n;
     if (T) {
         x->order = mem_alloc(m, T, sizeof *x->order);
-        rank = mem_alloc(m, T + 1, sizeof *rank);
         TRY_PTR(x->order);
+        x->nterms = T; /* before anything else can fail: xfacts_free needs it */
+        rank = mem_alloc(m, T + 1, sizeof *rank);
         TRY_PTR(rank);
-        x->nterms = T;
         for (size_t i = 0; i < T; i++)
             x->order[i] = (uint32_t)(i + 1);
         /* lore's term order is the writers' order: ranks make the output

@@ -13,6 +13,8 @@
 
 #include "lore.h"
 
+#include "failalloc.h"
+
 static lore_id sym(lore_kb *kb, const char *s)
 {
     lore_value v = lore_symbol(s);
@@ -219,27 +221,6 @@ static void test_batches(void **state)
 
 /* ---- allocation failures through the public API ---- */
 
-typedef struct failing {
-    long calls, fail_at;
-    size_t live;
-} failing;
-
-static void *failing_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    failing *f = ud;
-    if (nsize == 0) {
-        if (ptr)
-            f->live -= osize;
-        free(ptr);
-        return NULL;
-    }
-    if (++f->calls == f->fail_at)
-        return NULL;
-    void *q = realloc(ptr, nsize);
-    if (q)
-        f->live += nsize - (ptr ? osize : 0);
-    return q;
-}
 
 /* The state a workload leaves, as a sorted list of (s, p, o) names. */
 static size_t snapshot(lore_kb *kb, char out[][64], size_t cap)
@@ -271,7 +252,7 @@ static void test_alloc_failures(void **state)
     (void)state;
     int done = 0;
     for (long n = 1; !done; n++) {
-        failing f = {0, n, 0};
+        failing f = {.fail_at = n};
         lore_kb *kb;
         if (lore_kb_new(&kb, failing_alloc, &f) != LORE_OK) {
             assert_int_equal(f.live, 0);

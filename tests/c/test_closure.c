@@ -12,6 +12,8 @@
 
 #include "closure.h"
 
+#include "failalloc.h"
+
 static uint64_t rs = 0x2545f4914f6cdd1dull;
 static uint32_t rnd(uint32_t n)
 {
@@ -112,27 +114,6 @@ static void test_shapes(void **state)
     check_graph(NULL, 0, 3);
 }
 
-typedef struct failing {
-    long calls, fail_at;
-    size_t live;
-} failing;
-
-static void *failing_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    failing *f = ud;
-    if (nsize == 0) {
-        if (ptr)
-            f->live -= osize;
-        free(ptr);
-        return NULL;
-    }
-    if (++f->calls == f->fail_at)
-        return NULL;
-    void *q = realloc(ptr, nsize);
-    if (q)
-        f->live += nsize - (ptr ? osize : 0);
-    return q;
-}
 
 static void test_alloc_failures(void **state)
 {
@@ -141,7 +122,7 @@ static void test_alloc_failures(void **state)
     for (int i = 0; i < 60; i++)
         e[2 * i] = 1 + rnd(25), e[2 * i + 1] = 1 + rnd(25);
     for (long k = 1;; k++) {
-        failing f = {0, k, 0};
+        failing f = {.fail_at = k};
         mem m = {failing_alloc, &f};
         closure *c;
         int rc = closure_compute(&m, e, 60, NULL, &c);

@@ -18,6 +18,8 @@
 
 #include "lore.h"
 
+#include "failalloc.h"
+
 #define DATA LORE_TEST_DATA /* tests/data, from the build */
 
 /* ---- helpers ---- */
@@ -872,23 +874,6 @@ static void test_durable_load(void **state)
 
 /* ---- allocation failures ---- */
 
-typedef struct failing {
-    long calls, fail_at;
-    int armed;
-} failing;
-
-static void *failing_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    failing *f = ud;
-    (void)osize;
-    if (nsize == 0) {
-        free(ptr);
-        return NULL;
-    }
-    if (f->armed && ++f->calls == f->fail_at)
-        return NULL;
-    return realloc(ptr, nsize);
-}
 
 /* Every allocation of a load, an export and prefix calls fails in turn:
  * each failure is reported and changes nothing. */
@@ -896,24 +881,24 @@ static void test_alloc_failures(void **state)
 {
     (void)state;
     for (long n = 1;; n++) {
-        failing f = {0, n, 0};
+        failing f = {.fail_at = n, .paused = 1}; /* paused until the workload starts */
         lore_kb *kb;
         assert_int_equal(lore_kb_new(&kb, failing_alloc, &f), LORE_OK);
         load_ok(kb, DATA "/formats/all.nq");
         char *before = dump(kb, 1);
-        f.armed = 1;
+        f.paused = 0;
         int failures = 0, rc;
         rc = lore_import(kb, DATA "/formats/all.ttl", NULL, NULL);
         if (rc != LORE_OK) {
             assert_int_equal(rc, LORE_ERR_NOMEM);
             assert_string_equal(lore_errmsg(kb), "out of memory");
-            f.armed = 0;
+            f.paused = 1;
             char *after = dump(kb, 1);
             assert_string_equal(before, after);
             free(after);
             failures++;
         }
-        f.armed = 1;
+        f.paused = 0;
         membuf b = {NULL, 0, 0};
         rc = lore_export_to(kb, LORE_FORMAT_TRIG, mem_write, &b, NULL);
         free(b.p);
@@ -927,7 +912,7 @@ static void test_alloc_failures(void **state)
             assert_null(lore_prefix_get(kb, "zz"));
             failures++;
         }
-        f.armed = 0;
+        f.paused = 1;
         free(before);
         lore_kb_free(kb);
         if (f.calls < n) { /* the workload made fewer than n allocations: all were tried */

@@ -29,6 +29,7 @@ static void sleep_us(long us)
 }
 
 #include "crc32c.h"
+#include "failalloc.h"
 #include "journal.h"
 #include "kb.h"
 #include "lore.h"
@@ -1392,23 +1393,11 @@ static void test_killed(void **state)
 /* ------------------------------------------------------------------ */
 /* running out of memory                                              */
 
-typedef struct failing {
-    long left; /* allocations before the first failure; < 0: never */
-} failing;
-
-static void *fail_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+/* n allocations succeed, then every one fails; n < 0: none fails */
+static void fail_after(failing *f, long n)
 {
-    failing *f = ud;
-    (void)osize;
-    if (nsize == 0) {
-        free(ptr);
-        return NULL;
-    }
-    if (f->left == 0)
-        return NULL;
-    if (f->left > 0)
-        f->left--;
-    return realloc(ptr, nsize);
+    f->calls = 0;
+    f->fail_at = n < 0 ? 0 : n + 1;
 }
 
 /* Every allocation of an open, a merge, a save and journaled changes
@@ -1422,12 +1411,12 @@ static void test_nomem(void **state)
     assert_int_equal(lore_save(src, at("n.lore")), LORE_OK);
     char *want = dump(src, 1);
     for (long n = 0;; n++) {
-        failing f = {n};
+        failing f = {.fail_at = n + 1};
         lore_kb *kb;
-        if (lore_kb_new(&kb, fail_alloc, &f) != LORE_OK)
+        if (lore_kb_new(&kb, failing_alloc, &f) != LORE_OK)
             continue;
         int rc = lore_open(kb, at("n.lore"), NULL);
-        f.left = -1;
+        fail_after(&f, -1);
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", lore_errmsg(kb));
         if (rc == LORE_OK) {
@@ -1444,15 +1433,15 @@ static void test_nomem(void **state)
         lore_kb_free(kb);
     }
     for (long n = 0;; n++) {
-        failing f = {-1};
+        failing f = {0};
         lore_kb *kb;
-        assert_int_equal(lore_kb_new(&kb, fail_alloc, &f), LORE_OK);
+        assert_int_equal(lore_kb_new(&kb, failing_alloc, &f), LORE_OK);
         lore_id a = sym(kb, "a");
         assert_int_equal(lore_add(kb, a, a, a, 0), LORE_OK);
         char *before = dump(kb, 1);
-        f.left = n;
+        fail_after(&f, n);
         int rc = lore_load_snapshot(kb, at("n.lore"), NULL);
-        f.left = -1;
+        fail_after(&f, -1);
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", lore_errmsg(kb));
         if (rc == LORE_OK) {
@@ -1469,13 +1458,13 @@ static void test_nomem(void **state)
         lore_kb_free(kb);
     }
     for (long n = 0;; n++) {
-        failing f = {-1};
+        failing f = {0};
         lore_kb *kb;
-        assert_int_equal(lore_kb_new(&kb, fail_alloc, &f), LORE_OK);
+        assert_int_equal(lore_kb_new(&kb, failing_alloc, &f), LORE_OK);
         assert_int_equal(lore_load_snapshot(kb, at("n.lore"), NULL), LORE_OK);
-        f.left = n;
+        fail_after(&f, n);
         int rc = lore_save(kb, at("n2.lore"));
-        f.left = -1;
+        fail_after(&f, -1);
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", lore_errmsg(kb));
         lore_kb_free(kb);
@@ -1487,13 +1476,13 @@ static void test_nomem(void **state)
     }
     for (long n = 0;; n++) {
         clean_dir();
-        failing f = {-1};
+        failing f = {0};
         lore_kb *kb;
-        assert_int_equal(lore_kb_new(&kb, fail_alloc, &f), LORE_OK);
+        assert_int_equal(lore_kb_new(&kb, failing_alloc, &f), LORE_OK);
         lore_open_options o = {1, LORE_SYNC_NONE, 0};
         assert_int_equal(lore_open(kb, at("d.lore"), &o), LORE_OK);
         lore_id a = sym(kb, "a"), b = sym(kb, "b");
-        f.left = n;
+        fail_after(&f, n);
         int rc = lore_add(kb, a, b, a, b);
         if (rc == LORE_OK)
             rc = lore_begin(kb);
@@ -1503,7 +1492,7 @@ static void test_nomem(void **state)
         snprintf(msg, sizeof msg, "%s", lore_errmsg(kb));
         if (lore_in_transaction(kb))
             lore_rollback(kb);
-        f.left = -1;
+        fail_after(&f, -1);
         char *held = dump(kb, 0);
         lore_kb_free(kb);
         /* what the journal holds is what memory held */
@@ -1538,11 +1527,11 @@ static void test_nomem(void **state)
     size_t jlen, jlen2;
     unsigned char *journal = slurp(at("r.lore-journal"), &jlen);
     for (long n = 0;; n++) {
-        failing f = {n};
-        if (lore_kb_new(&kb, fail_alloc, &f) != LORE_OK)
+        failing f = {.fail_at = n + 1};
+        if (lore_kb_new(&kb, failing_alloc, &f) != LORE_OK)
             continue;
         int rc = lore_open(kb, at("r.lore"), &o);
-        f.left = -1;
+        fail_after(&f, -1);
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", lore_errmsg(kb));
         unsigned char *now = slurp(at("r.lore-journal"), &jlen2);

@@ -1173,6 +1173,8 @@ static void test_path_graph(void **state)
 
 #include "query.h"
 
+#include "failalloc.h"
+
 static void test_delta_and_prebound(void **state)
 {
     (void)state;
@@ -1360,36 +1362,6 @@ static void test_interrupt(void **state)
 /* ------------------------------------------------------------------ */
 /* allocation failures                                                */
 
-typedef struct failing {
-    long calls, fail_at;
-    size_t live;
-} failing;
-
-/* Fails the fail_at-th call; every block carries its size in a header so
- * that a free or resize with another size than allocated is caught. */
-static void *failing_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    failing *f = ud;
-    size_t *h = ptr ? (size_t *)ptr - 2 : NULL;
-    if (h && h[0] != osize) {
-        fprintf(stderr, "block of %zu bytes freed or resized as %zu\n", h[0], osize);
-        abort();
-    }
-    if (nsize == 0) {
-        if (ptr)
-            f->live -= osize;
-        free(h);
-        return NULL;
-    }
-    if (++f->calls == f->fail_at)
-        return NULL;
-    size_t *q = realloc(h, nsize + 2 * sizeof *q);
-    if (!q)
-        return NULL;
-    q[0] = nsize;
-    f->live += nsize - (ptr ? osize : 0);
-    return q + 2;
-}
 
 static const char *const workload[] = {
     "?x knows ?y . ?y knows ?z . optional { ?z age ?a } . filter ?x ~= dave",
@@ -1416,7 +1388,7 @@ static void test_alloc_failures(void **state)
     lore_kb_free(ref);
     int done = 0;
     for (long n = 1; !done; n++) {
-        failing f = {0, -1, 0};
+        failing f = {.fail_at = -1};
         lore_kb *kb;
         assert_int_equal(lore_kb_new(&kb, failing_alloc, &f), LORE_OK);
         /* the same facts as people(), through the failing allocator */

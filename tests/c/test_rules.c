@@ -21,6 +21,8 @@
 #include "lore.h"
 #include "store.h"
 
+#include "failalloc.h"
+
 /* ------------------------------------------------------------------ */
 /* helpers                                                            */
 
@@ -1014,27 +1016,6 @@ static void test_limits(void **state)
     lore_kb_free(kb);
 }
 
-typedef struct failing {
-    long calls, fail_at;
-    size_t live;
-} failing;
-
-static void *failing_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    failing *f = ud;
-    if (nsize == 0) {
-        if (ptr)
-            f->live -= osize;
-        free(ptr);
-        return NULL;
-    }
-    if (++f->calls == f->fail_at)
-        return NULL;
-    void *q = realloc(ptr, nsize);
-    if (q)
-        f->live += nsize - (ptr ? osize : 0);
-    return q;
-}
 
 /* A workload of rules, inferences and changes: the knowledge base stays
  * consistent whichever allocation fails, and inferring again with memory
@@ -1044,7 +1025,7 @@ static void test_alloc_failures(void **state)
     (void)state;
     char *want = NULL;
     for (long fail = 0;; fail++) {
-        failing f = {0, fail ? fail : -1, 0};
+        failing f = {.fail_at = fail ? fail : -1};
         lore_kb *kb;
         if (lore_kb_new(&kb, failing_alloc, &f) != LORE_OK)
             continue;

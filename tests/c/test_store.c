@@ -15,6 +15,8 @@
 #include "sort.h"
 #include "store.h"
 
+#include "failalloc.h"
+
 /* ---- a naive model: a dense cube of source bitmasks ---- */
 
 #define MAXT 48
@@ -359,30 +361,6 @@ static void test_iterator_changes(void **state)
 
 /* ---- allocation failures ---- */
 
-typedef struct failing {
-    long calls, fail_at; /* the fail_at-th allocation fails (1-based) */
-    long failed;
-    size_t live;
-} failing;
-
-static void *failing_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    failing *f = ud;
-    if (nsize == 0) {
-        if (ptr)
-            f->live -= osize;
-        free(ptr);
-        return NULL;
-    }
-    if (++f->calls == f->fail_at) {
-        f->failed++;
-        return NULL;
-    }
-    void *q = realloc(ptr, nsize);
-    if (q)
-        f->live += nsize - (ptr ? osize : 0);
-    return q;
-}
 
 /* For every N: run the workload with the Nth allocation failing; the
  * failed operation changes nothing, the others are exact. */
@@ -392,7 +370,7 @@ static void test_alloc_failures(void **state)
     static model md;
     long total = -1;
     for (long n = 1;; n++) {
-        failing f = {0, n, 0, 0};
+        failing f = {.fail_at = n};
         mem m = {failing_alloc, &f};
         store st;
         store_init(&st, &m);
