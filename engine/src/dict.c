@@ -36,7 +36,6 @@ void dict_free(dict *d)
     free_chunks(d, NULL);
     mem_free(&d->m, d->terms, d->cap, sizeof *d->terms);
     mem_free(&d->m, d->slots, d->nslots, sizeof *d->slots);
-    mem_free(&d->m, d->hashes, d->nslots, sizeof *d->hashes);
     for (size_t i = 1; i < d->nlangs; i++)
         mem_free(&d->m, d->langs[i], strlen(d->langs[i]) + 1, 1);
     mem_free(&d->m, d->langs, d->langcap, sizeof *d->langs);
@@ -246,8 +245,8 @@ static size_t probe(const dict *d, const lore_value *t, uint32_t h)
 {
     size_t mask = d->nslots - 1, i = h & mask;
     for (;;) {
-        uint32_t id = d->slots[i];
-        if (id == 0 || (d->hashes[i] == h && term_eq(d, &d->terms[id], t)))
+        uint32_t id = d->slots[i].id;
+        if (id == 0 || (d->slots[i].hash == h && term_eq(d, &d->terms[id], t)))
             return i;
         i = (i + 1) & mask;
     }
@@ -255,27 +254,20 @@ static size_t probe(const dict *d, const lore_value *t, uint32_t h)
 
 static int rehash(dict *d, size_t nslots)
 {
-    uint32_t *slots = mem_calloc(&d->m, nslots, sizeof *slots);
-    uint32_t *hashes = mem_calloc(&d->m, nslots, sizeof *hashes);
-    if (!slots || !hashes) {
-        mem_free(&d->m, slots, nslots, sizeof *slots);
-        mem_free(&d->m, hashes, nslots, sizeof *hashes);
+    dslot *slots = mem_calloc(&d->m, nslots, sizeof *slots);
+    if (!slots)
         return LORE_ERR_NOMEM;
-    }
     size_t mask = nslots - 1;
     for (size_t i = 0; i < d->nslots; i++) {
-        if (d->slots[i] == 0)
+        if (d->slots[i].id == 0)
             continue;
-        size_t j = d->hashes[i] & mask;
-        while (slots[j] != 0)
+        size_t j = d->slots[i].hash & mask;
+        while (slots[j].id != 0)
             j = (j + 1) & mask;
         slots[j] = d->slots[i];
-        hashes[j] = d->hashes[i];
     }
     mem_free(&d->m, d->slots, d->nslots, sizeof *d->slots);
-    mem_free(&d->m, d->hashes, d->nslots, sizeof *d->hashes);
     d->slots = slots;
-    d->hashes = hashes;
     d->nslots = nslots;
     return LORE_OK;
 }
@@ -354,9 +346,9 @@ int dict_lookup(const dict *d, const lore_value *v, uint32_t *id, const char **w
     if (d->n == 0)
         return LORE_ERR_NOTFOUND;
     size_t i = probe(d, &t, hash_value(&t));
-    if (d->slots[i] == 0)
+    if (d->slots[i].id == 0)
         return LORE_ERR_NOTFOUND;
-    *id = d->slots[i];
+    *id = d->slots[i].id;
     return LORE_OK;
 }
 
@@ -369,8 +361,8 @@ int dict_intern(dict *d, const lore_value *v, uint32_t *id, const char **why)
     uint32_t h = hash_value(&t);
     if (d->nslots) {
         size_t i = probe(d, &t, h);
-        if (d->slots[i] != 0) {
-            *id = d->slots[i];
+        if (d->slots[i].id != 0) {
+            *id = d->slots[i].id;
             return LORE_OK;
         }
     }
@@ -414,8 +406,8 @@ int dict_intern(dict *d, const lore_value *v, uint32_t *id, const char **why)
     uint32_t nid = (uint32_t)++d->n;
     d->terms[nid] = x;
     size_t i = probe(d, &t, h);
-    d->slots[i] = nid;
-    d->hashes[i] = h;
+    d->slots[i].id = nid;
+    d->slots[i].hash = h;
     *id = nid;
     return LORE_OK;
 }
@@ -429,7 +421,6 @@ void dict_prefetch(const dict *d, const lore_value *v)
     size_t i = hash_value(&t) & (d->nslots - 1);
 #if defined(__GNUC__)
     __builtin_prefetch(&d->slots[i]);
-    __builtin_prefetch(&d->hashes[i]);
 #endif
 }
 
@@ -480,18 +471,17 @@ dict_mark dict_mark_get(const dict *d)
 static void slot_delete(dict *d, size_t i)
 {
     size_t mask = d->nslots - 1, j = i;
-    d->slots[i] = 0;
+    d->slots[i].id = 0;
     for (;;) {
         j = (j + 1) & mask;
-        if (d->slots[j] == 0)
+        if (d->slots[j].id == 0)
             return;
-        size_t home = d->hashes[j] & mask;
+        size_t home = d->slots[j].hash & mask;
         /* Move j back to i unless its home lies cyclically in (i, j]. */
         int stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
         if (!stays) {
             d->slots[i] = d->slots[j];
-            d->hashes[i] = d->hashes[j];
-            d->slots[j] = 0;
+            d->slots[j].id = 0;
             i = j;
         }
     }
@@ -604,7 +594,7 @@ int dict_compare(const dict *d, uint32_t a, uint32_t b)
 
 size_t dict_bytes(const dict *d)
 {
-    size_t b = d->cap * sizeof *d->terms + d->nslots * (sizeof *d->slots + sizeof *d->hashes);
+    size_t b = d->cap * sizeof *d->terms + d->nslots * sizeof *d->slots;
     for (const chunk *c = d->chunks; c; c = c->next)
         b += sizeof *c + c->cap;
     return b;

@@ -26,6 +26,11 @@ typedef struct term {
     uint16_t lang; /* TEXT: index into the language table, 0 = none */
 } term;
 
+/* A slot of the id table: the id (0 when empty) and its hash's low 32 bits. */
+typedef struct dslot {
+    uint32_t id, hash;
+} dslot;
+
 typedef struct chunk chunk;
 
 typedef struct dict {
@@ -33,8 +38,7 @@ typedef struct dict {
     term *terms; /* terms[id], terms[0] unused */
     size_t n;    /* highest id */
     size_t cap;
-    uint32_t *slots; /* open addressing: id or 0; power-of-two size */
-    uint32_t *hashes; /* low 32 bits of each slot's hash (0 for empty) */
+    dslot *slots; /* open addressing, power-of-two size: a probe reads one line */
     size_t nslots;
     chunk *chunks;   /* string arena, newest first */
     char **langs;    /* language tags; langs[0] unused */
