@@ -274,6 +274,35 @@ static void slot_put(lua_State *L, lkb *k, int anchors, int i, const void *p, lo
     k->slots[h].id = id;
 }
 
+/* Moves the cache to a larger one as the kb grows, carrying its entries
+ * over (they are still valid: the epoch has not moved) rather than
+ * finding every cached string again through the dictionary. */
+static void cache_grow(lua_State *L, lkb *k, int kbi)
+{
+    const lslot *old = k->slots;
+    size_t n = k->nslots;
+    lua_getiuservalue(L, kbi, 3); /* keeps the old slots alive meanwhile */
+    lua_getiuservalue(L, kbi, 1);
+    int oldanchors = lua_gettop(L);
+    lua_pushnil(L);
+    lua_setiuservalue(L, kbi, 1); /* makes cache_table build anew */
+    k->slots = NULL;
+    cache_table(L, k, kbi, 1);
+    int anchors = lua_gettop(L);
+    for (size_t j = 0; j < n; j++) {
+        if (!old[j].str)
+            continue;
+        lslot *w = &k->slots[slot_of(k, old[j].str)];
+        if (w[0].str && w[1].str)
+            continue; /* both ways taken: this one is dropped */
+        size_t at = (size_t)(w - k->slots) + (w[0].str != NULL);
+        k->slots[at] = old[j];
+        lua_rawgeti(L, oldanchors, (lua_Integer)j + 1);
+        lua_rawseti(L, anchors, (lua_Integer)at + 1);
+    }
+    lua_pop(L, 3);
+}
+
 /* Interns (through `b` when a batch is open) or looks up; see lualore_toid. */
 static int resolve(lore_kb *kb, lore_batch *b, const lore_value *v, int intern, lore_id *id)
 {
@@ -314,12 +343,8 @@ static int toid(lua_State *L, int kbi, int i, int intern, lore_batch *b, lore_id
     lualore_tovalue(L, i, &v, what);
     int rc = resolve(k->kb, b, &v, intern, id);
     if (rc == LORE_OK) {
-        /* grow with the kb: a new, larger cache starts empty */
-        if (k->slots && k->nslots < LUALORE_SLOTS_MAX && lore_term_count(k->kb) > k->nslots) {
-            lua_pushnil(L);
-            lua_setiuservalue(L, kbi, 1);
-            k->slots = NULL;
-        }
+        if (k->slots && k->nslots < LUALORE_SLOTS_MAX && lore_term_count(k->kb) > k->nslots)
+            cache_grow(L, k, kbi);
         cache_table(L, k, kbi, 1);
         slot_put(L, k, lua_gettop(L), i, p, *id);
         lua_pop(L, 1);
@@ -468,9 +493,17 @@ static int kb_add(lua_State *L)
     /* the hot path: symbols whose strings sit in the cache */
     cache_sync(L, k, 1);
     int hits = 0;
-    for (int i = 0; i < 3 && k->slots && lua_type(L, i + 2) == LUA_TSTRING; i++) {
-        const void *p = lua_tolstring(L, i + 2, NULL);
-        const lslot *sl = slot_find(k, p);
+    const void *str[3] = {NULL, NULL, NULL};
+    if (k->slots) {
+        /* the three slots are fetched from memory at once, not one after
+         * another: each is likely a cache miss */
+        for (int i = 0; i < 3 && lua_type(L, i + 2) == LUA_TSTRING; i++) {
+            str[i] = lua_tolstring(L, i + 2, NULL);
+            __builtin_prefetch(&k->slots[slot_of(k, str[i])]);
+        }
+    }
+    for (int i = 0; i < 3 && str[i]; i++) {
+        const lslot *sl = slot_find(k, str[i]);
         if (!sl)
             break;
         t[i] = sl->id;

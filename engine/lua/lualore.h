@@ -24,7 +24,7 @@ int luaopen_lore(lua_State *L);
  *     keeps it alive, so its address cannot be reused while cached;
  *  2. a value table: id -> the Lua string of symbol id (ids up to
  *     LUALORE_VMAX), so pushing a symbol makes no new string;
- *  3. a userdata holding the slots: a direct-mapped cache from a Lua
+ *  3. a userdata holding the slots: a 2-way associative cache from a Lua
  *     string's address (read without touching the string) to its id. */
 enum { LUALORE_SLOTS_MIN = 1 << 10, LUALORE_SLOTS_MAX = 1 << 19, LUALORE_VMAX = 1 << 20 };
 typedef struct lslot {

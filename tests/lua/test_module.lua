@@ -112,6 +112,32 @@ raises(function() lore.text("x", "f r") end,
   "bad argument #2 to 'text' (a language tag like fr or en-GB expected)", "bad tag")
 raises(function() lore.text({}) end, "bad argument #1 to 'text' (string expected, got table)", "text arg")
 
+-- the binding's cache from Lua strings to ids: it grows with the kb
+-- (carrying its entries over), and a string that dies cannot hand its
+-- cached id to a new string made at the same address
+do
+  local k = lore.new()
+  for i = 1, 5000 do k:add("n" .. i, "next", "n" .. (i + 1)) end
+  eq(#k, 5000, "facts through a growing cache")
+  collectgarbage()
+  collectgarbage()
+  local counted, skips, again = 0, 0, 0
+  for i = 1, 5000 do
+    counted = counted + k:count("n" .. i, "next", "n" .. (i + 1))
+    skips = skips + k:count("n" .. i, "next", "n" .. (i + 2))
+    if not k:add("n" .. i, "next", "n" .. (i + 1)) then again = again + 1 end
+  end
+  eq({ counted, skips, again }, { 5000, 0, 5000 }, "every fact found again by new strings")
+  eq(rows(k:match(nil, "next", "n2501")), { { "n2500", "next", "n2501" } }, "matched back")
+  for i = 1, 3000 do k:add("tmp" .. i, "is", "temporary") end
+  collectgarbage()
+  collectgarbage()
+  local ghosts = 0
+  for i = 1, 3000 do ghosts = ghosts + k:count("other" .. i, nil, nil) end
+  eq(ghosts, 0, "no id for strings never added")
+  eq(k:count(nil, "is", "temporary"), 3000, "the temporaries stay")
+end
+
 -- a closed kb
 local k3 = lore.new()
 k3:add("a", "b", "c")
