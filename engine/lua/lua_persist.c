@@ -23,16 +23,8 @@ static void check_options(lua_State *L, int i, lore_open_options *o)
     memset(o, 0, sizeof *o);
     if (lua_isnoneornil(L, i))
         return;
-    luaL_checktype(L, i, LUA_TTABLE);
-    lua_pushnil(L);
-    while (lua_next(L, i)) {
-        lua_pop(L, 1);
-        const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-        if (!k || (strcmp(k, "journal") != 0 && strcmp(k, "sync") != 0))
-            luaL_argerror(L, i,
-                          lua_pushfstring(L, "unknown option '%s' (expected journal, sync)",
-                                          luaL_tolstring(L, -1, NULL)));
-    }
+    static const char *const names[] = {"journal", "sync", NULL};
+    lualore_checkoptions(L, i, names, "journal, sync");
     lua_getfield(L, i, "journal");
     o->journal = lua_toboolean(L, -1);
     lua_pop(L, 1);

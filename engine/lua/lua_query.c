@@ -863,12 +863,8 @@ static int kb_reach(lua_State *L)
     const char *path = luaL_checkstring(L, 3);
     lua_Integer depth = -1;
     if (!lua_isnoneornil(L, 4)) {
-        luaL_checktype(L, 4, LUA_TTABLE);
-        for (lua_pushnil(L); lua_next(L, 4); lua_pop(L, 1))
-            if (lua_type(L, -2) != LUA_TSTRING || strcmp(lua_tostring(L, -2), "depth") != 0)
-                return luaL_argerror(L, 4,
-                                     lua_pushfstring(L, "unknown option '%s' (expected depth)",
-                                                     luaL_tolstring(L, -2, NULL)));
+        static const char *const names[] = {"depth", NULL};
+        lualore_checkoptions(L, 4, names, "depth");
         if (lua_getfield(L, 4, "depth") != LUA_TNIL) {
             if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
                 return luaL_argerror(L, 4, "depth: a count of edges expected");

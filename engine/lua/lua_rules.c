@@ -423,12 +423,8 @@ static int kb_infer(lua_State *L)
     lore_kb *kb = h->kb;
     lua_Integer max = -1;
     if (!lua_isnoneornil(L, 2)) {
-        luaL_checktype(L, 2, LUA_TTABLE);
-        for (lua_pushnil(L); lua_next(L, 2); lua_pop(L, 1))
-            if (lua_type(L, -2) != LUA_TSTRING || strcmp(lua_tostring(L, -2), "max") != 0)
-                return luaL_argerror(L, 2,
-                                     lua_pushfstring(L, "unknown option '%s' (expected max)",
-                                                     luaL_tolstring(L, -2, NULL)));
+        static const char *const names[] = {"max", NULL};
+        lualore_checkoptions(L, 2, names, "max");
         if (lua_getfield(L, 2, "max") != LUA_TNIL) {
             if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
                 return luaL_argerror(L, 2, "max: a number of derived facts expected");
@@ -625,16 +621,8 @@ static int kb_on(lua_State *L)
     luaL_checktype(L, 3, LUA_TFUNCTION);
     int events = LORE_ON_ADDED;
     if (!lua_isnoneornil(L, 4)) {
-        luaL_checktype(L, 4, LUA_TTABLE);
-        for (lua_pushnil(L); lua_next(L, 4); lua_pop(L, 1)) {
-            const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
-            if (strcmp(k, "added") != 0 && strcmp(k, "removed") != 0)
-                return luaL_argerror(L, 4,
-                                     lua_pushfstring(L,
-                                                     "unknown option '%s' (expected added "
-                                                     "or removed)",
-                                                     luaL_tolstring(L, -2, NULL)));
-        }
+        static const char *const names[] = {"added", "removed", NULL};
+        lualore_checkoptions(L, 4, names, "added or removed");
         lua_getfield(L, 4, "added");
         lua_getfield(L, 4, "removed");
         int rem = lua_toboolean(L, -1), add = lua_isnil(L, -2) ? !rem : lua_toboolean(L, -2);

@@ -144,6 +144,22 @@ int lualore_fail(lua_State *L, lore_kb *kb, int rc)
     return luaL_error(L, "%s", msg[0] ? msg : lore_strerror(rc));
 }
 
+void lualore_checkoptions(lua_State *L, int arg, const char *const names[], const char *expected)
+{
+    arg = lua_absindex(L, arg);
+    luaL_checktype(L, arg, LUA_TTABLE);
+    for (lua_pushnil(L); lua_next(L, arg); lua_pop(L, 1)) {
+        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+        int known = 0;
+        for (size_t i = 0; k && names[i] && !known; i++)
+            known = strcmp(k, names[i]) == 0;
+        if (!known)
+            luaL_argerror(L, arg,
+                          lua_pushfstring(L, "unknown option '%s' (expected %s)",
+                                          luaL_tolstring(L, -2, NULL), expected));
+    }
+}
+
 /* lore.text(str [, lang]) */
 static int l_text(lua_State *L)
 {
@@ -772,17 +788,13 @@ static int kb_match(lua_State *L)
         t[i] = lookup_arg(L, kb, i + 2, &missing);
     int flags = 0;
     if (!lua_isnoneornil(L, 5)) { /* {derived = true} and/or {asserted = true} */
-        luaL_checktype(L, 5, LUA_TTABLE);
-        for (lua_pushnil(L); lua_next(L, 5); lua_pop(L, 1)) {
-            const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
-            int f = strcmp(k, "derived") == 0 ? LORE_MATCH_DERIVED
-                    : strcmp(k, "asserted") == 0 ? LORE_MATCH_ASSERTED : 0;
-            if (!f)
-                return luaL_argerror(L, 5, lua_pushfstring(L,
-                    "unknown option '%s' (expected derived or asserted)", luaL_tolstring(L, -2, NULL)));
-            if (lua_toboolean(L, -1))
-                flags |= f;
-        }
+        static const char *const names[] = {"derived", "asserted", NULL};
+        lualore_checkoptions(L, 5, names, "derived or asserted");
+        lua_getfield(L, 5, "derived");
+        lua_getfield(L, 5, "asserted");
+        flags = (lua_toboolean(L, -2) ? LORE_MATCH_DERIVED : 0) |
+                (lua_toboolean(L, -1) ? LORE_MATCH_ASSERTED : 0);
+        lua_pop(L, 2);
     }
     liter *li = lua_newuserdatauv(L, sizeof *li, 1);
     li->it = NULL;

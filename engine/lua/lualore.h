@@ -99,4 +99,9 @@ volatile sig_atomic_t *lualore_interrupt_flag(lua_State *L);
 /* Raises a Lua error with kb's message for a failed status. */
 int lualore_fail(lua_State *L, lore_kb *kb, int rc);
 
+/* Raises unless the options table at `arg` is a table whose every key is
+ * one of `names` (NULL-terminated); `expected` lists them for the message:
+ * "unknown option 'x' (expected <expected>)". */
+void lualore_checkoptions(lua_State *L, int arg, const char *const names[], const char *expected);
+
 #endif

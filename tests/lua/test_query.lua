@@ -180,6 +180,10 @@ raises(function() kb:reach("alice", "knows(") end,
   "bad argument #2 to 'reach' (query:1:6: expected the end of the path (paths use / | ^ + * ? and parentheses), got '(')")
 raises(function() kb:reach("alice", "knows", { depth = -1 }) end,
   "bad argument #3 to 'reach' (depth: a count of edges expected)")
+raises(function() kb:reach("alice", "knows", { deep = 1 }) end,
+  "bad argument #3 to 'reach' (unknown option 'deep' (expected depth))")
+raises(function() kb:reach("alice", "knows", { [1] = 1 }) end,
+  "bad argument #3 to 'reach' (unknown option '1' (expected depth))")
 -- an error in a filter function comes through as it was raised
 raises(function() kb:query{ { "?x", "knows", "?y" }, filter = function() error("boom", 0) end }:all() end, "boom")
 local ok, err = pcall(function() kb:query{ { "?x", "knows", "?y" }, filter = function() error({ code = 7 }) end }:count() end)
