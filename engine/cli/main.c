@@ -169,6 +169,24 @@ static int draw_bar(lua_State *L)
     return 0;
 }
 
+/* The end of a call to a kb method that returns a value or nil and a
+ * message (docall's status, 2 results): reports an error or the message
+ * and pops the results; 1 on success. */
+static int checked(lua_State *L, int status)
+{
+    if (status != LUA_OK) {
+        report(L, LUA_ERRRUN);
+        return 0;
+    }
+    if (lua_isnil(L, -2)) {
+        fprintf(stderr, "%s: %s\n", PROGNAME, lua_tostring(L, -1));
+        lua_pop(L, 2);
+        return 0;
+    }
+    lua_pop(L, 2);
+    return 1;
+}
+
 /* Loads file into the kb on top of the stack; 1 on success. */
 static int load_file(lua_State *L, const char *file, const char *format)
 {
@@ -195,17 +213,7 @@ static int load_file(lua_State *L, const char *file, const char *format)
         fputs("\r\033[K", stderr);
         fflush(stderr);
     }
-    if (status != LUA_OK) {
-        report(L, LUA_ERRRUN);
-        return 0;
-    }
-    if (lua_isnil(L, -2)) {
-        fprintf(stderr, "%s: %s\n", PROGNAME, lua_tostring(L, -1));
-        lua_pop(L, 2);
-        return 0;
-    }
-    lua_pop(L, 2);
-    return 1;
+    return checked(L, status);
 }
 
 /* Makes the global kb: empty, from -k files, or the shipped knowledge. */
@@ -245,16 +253,8 @@ static int export_kb(lua_State *L, char **files, int n)
         lua_getfield(L, -1, "export");
         lua_insert(L, -2);
         lua_pushstring(L, files[i]);
-        if (docall(L, 2, 2) != LUA_OK) {
-            report(L, LUA_ERRRUN);
+        if (!checked(L, docall(L, 2, 2)))
             return 0;
-        }
-        if (lua_isnil(L, -2)) {
-            fprintf(stderr, "%s: %s\n", PROGNAME, lua_tostring(L, -1));
-            lua_pop(L, 2);
-            return 0;
-        }
-        lua_pop(L, 2);
     }
     return 1;
 }
