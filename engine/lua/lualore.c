@@ -245,7 +245,9 @@ static void cache_table(lua_State *L, lkb *k, int kbi, int which)
         size_t n = LUALORE_SLOTS_MIN, terms = lore_term_count(k->kb);
         while (n < 2 * terms && n < LUALORE_SLOTS_MAX)
             n *= 2;
-        k->slots = lua_newuserdatauv(L, n * sizeof *k->slots, 0);
+        size_t line = LUALORE_WAYS * sizeof *k->slots;
+        char *raw = lua_newuserdatauv(L, n * sizeof *k->slots + line, 0);
+        k->slots = (uint64_t *)(void *)(raw + (line - (uintptr_t)raw % line) % line);
         memset(k->slots, 0, n * sizeof *k->slots);
         k->nslots = n;
         lua_setiuservalue(L, kbi, 3);
@@ -255,39 +257,69 @@ static void cache_table(lua_State *L, lkb *k, int kbi, int which)
     lua_setiuservalue(L, kbi, which);
 }
 
-/* The first of the two ways of p's set (the cache is 2-way associative:
- * two strings that hash alike do not evict each other). */
-static size_t slot_of(const lkb *k, const void *p)
+/* The first slot of p's set. */
+static inline size_t set_of(const lkb *k, const void *p)
 {
     uint64_t x = (uint64_t)(uintptr_t)p;
     x ^= x >> 29;
     x *= 0xbf58476d1ce4e5b9ull;
-    return (size_t)(x >> 32) & (k->nslots - 2);
+    return (size_t)(x >> 32) & (k->nslots - LUALORE_WAYS);
 }
 
-/* The cached slot of string address p, or NULL. */
-static inline const lslot *slot_find(const lkb *k, const void *p)
+/* p's compressed address shifted into a slot's high half, or 0 when p
+ * cannot be cached (too far from base, or oddly aligned). */
+static inline uint64_t key_of(const lkb *k, const void *p)
 {
-    if (!k->slots)
-        return NULL;
-    const lslot *w = &k->slots[slot_of(k, p)];
-    return w[0].str == p ? &w[0] : w[1].str == p ? &w[1] : NULL;
+    uintptr_t d = (uintptr_t)p - k->base;
+    if ((uintptr_t)p < k->base || d % 8 != 0 || (d >> 3) >= 0xffffffffu)
+        return 0;
+    return ((uint64_t)(d >> 3) + 1) << 32;
 }
 
-/* Caches p -> id with the string at index i: the new entry takes the
- * first way, the one it pushes out the second (anchors move along). */
+/* The id cached for string address p, or 0. */
+static inline lore_id slot_find(const lkb *k, const void *p)
+{
+    uint64_t key = k->slots ? key_of(k, p) : 0;
+    if (!key)
+        return 0;
+    const uint64_t *w = &k->slots[set_of(k, p)];
+    for (int i = 0; i < LUALORE_WAYS; i++)
+        if ((w[i] & 0xffffffff00000000ull) == key)
+            return (lore_id)w[i];
+    return 0;
+}
+
+/* Sets slot `at` to entry, anchoring there the string on top of the
+ * stack (popped). */
+static void slot_set(lua_State *L, lkb *k, int anchors, size_t at, uint64_t entry)
+{
+    k->slots[at] = entry;
+    lua_rawseti(L, anchors, (lua_Integer)at + 1); /* anchored: the address stays this string's */
+}
+
+/* A free slot of p's set, or the next victim of a full one. */
+static size_t slot_for(lkb *k, const void *p)
+{
+    size_t s = set_of(k, p);
+    for (int i = 0; i < LUALORE_WAYS; i++)
+        if (k->slots[s + i] == 0)
+            return s + i;
+    return s + (k->victim++ % LUALORE_WAYS);
+}
+
+/* Caches p -> id with the string at index i (when p can be cached). */
 static void slot_put(lua_State *L, lkb *k, int anchors, int i, const void *p, lore_id id)
 {
-    size_t h = slot_of(k, p);
-    if (k->slots[h].str) {
-        k->slots[h + 1] = k->slots[h];
-        lua_rawgeti(L, anchors, (lua_Integer)h + 1);
-        lua_rawseti(L, anchors, (lua_Integer)h + 2);
+    if (!k->based) { /* the first string cached: the others lie around it */
+        uintptr_t below = (uintptr_t)1 << 33;
+        k->base = (uintptr_t)p > below ? (uintptr_t)p - below : (uintptr_t)p % 8;
+        k->based = 1;
     }
+    uint64_t key = key_of(k, p);
+    if (!key)
+        return;
     lua_pushvalue(L, i);
-    lua_rawseti(L, anchors, (lua_Integer)h + 1); /* anchored: p stays this string */
-    k->slots[h].str = p;
-    k->slots[h].id = id;
+    slot_set(L, k, anchors, slot_for(k, p), key | id);
 }
 
 /* Moves the cache to a larger one as the kb grows, carrying its entries
@@ -295,7 +327,7 @@ static void slot_put(lua_State *L, lkb *k, int anchors, int i, const void *p, lo
  * finding every cached string again through the dictionary. */
 static void cache_grow(lua_State *L, lkb *k, int kbi)
 {
-    const lslot *old = k->slots;
+    const uint64_t *old = k->slots;
     size_t n = k->nslots;
     lua_getiuservalue(L, kbi, 3); /* keeps the old slots alive meanwhile */
     lua_getiuservalue(L, kbi, 1);
@@ -306,15 +338,11 @@ static void cache_grow(lua_State *L, lkb *k, int kbi)
     cache_table(L, k, kbi, 1);
     int anchors = lua_gettop(L);
     for (size_t j = 0; j < n; j++) {
-        if (!old[j].str)
+        if (!old[j])
             continue;
-        lslot *w = &k->slots[slot_of(k, old[j].str)];
-        if (w[0].str && w[1].str)
-            continue; /* both ways taken: this one is dropped */
-        size_t at = (size_t)(w - k->slots) + (w[0].str != NULL);
-        k->slots[at] = old[j];
+        const void *p = (const void *)(k->base + (uintptr_t)((old[j] >> 32) - 1) * 8);
         lua_rawgeti(L, oldanchors, (lua_Integer)j + 1);
-        lua_rawseti(L, anchors, (lua_Integer)at + 1);
+        slot_set(L, k, anchors, slot_for(k, p), old[j]);
     }
     lua_pop(L, 3);
 }
@@ -351,9 +379,9 @@ static int toid(lua_State *L, int kbi, int i, int intern, lore_batch *b, lore_id
         return resolve(k->kb, b, &v, intern, id);
     }
     const void *p = lua_tolstring(L, i, NULL); /* its address: the string is not read */
-    const lslot *hit = slot_find(k, p);
+    lore_id hit = slot_find(k, p);
     if (hit) {
-        *id = hit->id;
+        *id = hit;
         return LORE_OK;
     }
     lualore_tovalue(L, i, &v, what);
@@ -402,6 +430,9 @@ lkb *lualore_newkb(lua_State *L)
     k->epoch = 0;
     k->slots = NULL;
     k->nslots = 0;
+    k->base = 0;
+    k->based = 0;
+    k->victim = 0;
     luaL_setmetatable(L, LORE_KB_MT);
     void *ud;
     lua_Alloc f = lua_getallocf(L, &ud);
@@ -515,14 +546,12 @@ static int kb_add(lua_State *L)
          * another: each is likely a cache miss */
         for (int i = 0; i < 3 && lua_type(L, i + 2) == LUA_TSTRING; i++) {
             str[i] = lua_tolstring(L, i + 2, NULL);
-            __builtin_prefetch(&k->slots[slot_of(k, str[i])]);
+            __builtin_prefetch(&k->slots[set_of(k, str[i])]);
         }
     }
     for (int i = 0; i < 3 && str[i]; i++) {
-        const lslot *sl = slot_find(k, str[i]);
-        if (!sl)
+        if (!(t[i] = slot_find(k, str[i])))
             break;
-        t[i] = sl->id;
         hits++;
     }
     for (int i = hits; i < 3; i++)
@@ -551,9 +580,9 @@ static lore_id lookup_arg(lua_State *L, lore_kb *kb, int i, int *missing)
         lkb *k = lua_touserdata(L, 1);
         const void *p = lua_tolstring(L, i, NULL);
         if (k->slots && k->epoch == lore_term_epoch(kb)) {
-            const lslot *sl = slot_find(k, p);
-            if (sl)
-                return sl->id;
+            lore_id id = slot_find(k, p);
+            if (id)
+                return id;
         }
         const char *s = p;
         if (s[0] == '?' || (s[0] == '_' && s[1] == '\0'))
@@ -852,11 +881,8 @@ static int batch_add(lua_State *L)
         const char *what = NULL;
         if (k->slots && lua_type(L, i + 2) == LUA_TSTRING) { /* a cached symbol, unread */
             const void *p = lua_tolstring(L, i + 2, NULL);
-            const lslot *sl = slot_find(k, p);
-            if (sl) {
-                t[i] = sl->id;
+            if ((t[i] = slot_find(k, p)) != 0)
                 continue;
-            }
         }
         if (lua_type(L, i + 2) == LUA_TSTRING) {
             const char *s = lua_tostring(L, i + 2);

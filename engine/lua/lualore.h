@@ -24,18 +24,27 @@ int luaopen_lore(lua_State *L);
  *     keeps it alive, so its address cannot be reused while cached;
  *  2. a value table: id -> the Lua string of symbol id (ids up to
  *     LUALORE_VMAX), so pushing a symbol makes no new string;
- *  3. a userdata holding the slots: a 2-way associative cache from a Lua
- *     string's address (read without touching the string) to its id. */
-enum { LUALORE_SLOTS_MIN = 1 << 10, LUALORE_SLOTS_MAX = 1 << 19, LUALORE_VMAX = 1 << 20 };
-typedef struct lslot {
-    const void *str;
-    lore_id id;
-} lslot;
+ *  3. a userdata holding the slots: a set-associative cache from a Lua
+ *     string's address (read without touching the string) to its id.
+ * A slot is 8 bytes, the address compressed to 32 bits (its distance from
+ * `base` in 8-byte steps, plus 1) beside the id, and a set of
+ * LUALORE_WAYS slots is one cache line: a lookup costs one memory read,
+ * and the whole cache stays small enough to stay in the processor's
+ * caches.  A string too far from `base` is simply not cached. */
+enum {
+    LUALORE_WAYS = 8,
+    LUALORE_SLOTS_MIN = 1 << 10,
+    LUALORE_SLOTS_MAX = 1 << 20,
+    LUALORE_VMAX = 1 << 20
+};
 typedef struct lkb {
     lore_kb *kb;
     uint64_t epoch;
-    lslot *slots; /* in user value 3, NULL until first needed */
-    size_t nslots; /* a power of two, about twice the kb's terms */
+    uint64_t *slots; /* in user value 3 (aligned inside it), NULL until first needed */
+    size_t nslots;   /* a power of two, about twice the kb's terms */
+    uintptr_t base;  /* addresses are cached relative to it, once `based` */
+    int based;
+    unsigned victim; /* turns through the ways of a full set */
 } lkb;
 
 /* The kb userdata at index i (raises unless it is an open kb). */
