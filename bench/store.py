@@ -51,15 +51,19 @@ def main():
                    capture_output=True)
     cbin = os.path.join(a.build, "bench", "store_bench")
     lore = os.path.join(a.build, "lore")
+    load0 = os.getloadavg()
     c = {n: medians([cbin, n], a.runs) for n in a.sizes.split(",")}
     lua = {n: medians([lore, "--empty", os.path.join(HERE, "store_lua.lua"), n], a.runs)
            for n in a.lua_sizes.split(",")}
+    load1 = os.getloadavg()
 
     out = []
     w = out.append
     w("Command: `python3 bench/store.py --runs %d --sizes %s --lua-sizes %s` (%s, medians of %d runs;"
-      " facts are distinct random (s, p, o) with s, o over 10^5 terms and p over 100 of them)."
-      % (a.runs, a.sizes, a.lua_sizes, datetime.date.today().isoformat(), a.runs))
+      " facts are distinct random (s, p, o) with s, o over 10^5 terms and p over 100 of them;"
+      " load average before / after: %s / %s)."
+      % (a.runs, a.sizes, a.lua_sizes, datetime.date.today().isoformat(), a.runs,
+         " ".join("%.2f" % x for x in load0), " ".join("%.2f" % x for x in load1)))
     w("")
     w("From C (`bench/store_bench.c`, through lore.h):")
     w("")
@@ -97,6 +101,37 @@ def main():
       " pending facts into the base), over the facts; peak RSS is the process's high-water mark"
       " beyond its start, minus the benchmark's own array of facts, over the facts: it includes the"
       " transient doubling of a rebuild.")
+    w("")
+    w("### lore against the targets")
+    w("")
+    w("| target | measured | met |")
+    w("|---|---|---|")
+
+    def target(what, measured, ok):
+        w("| %s | %s | %s |" % (what, measured, "yes" if ok else "**no**"))
+
+    if "1e6" in c:
+        v = c["1e6"]["add_per_s"]
+        target("adding from C, one by one, at least 5 M facts/s at N = 1e6", m(v), v >= 5e6)
+    if "1e6" in lua:
+        v = lua["1e6"]
+        target("adding from Lua (kb:add), at least 2 M facts/s at N = 1e6", m(v["lore_add_per_s"]),
+               v["lore_add_per_s"] >= 2e6)
+        r = v["lore_add_per_s"] / v["lua_tables_add_per_s"]
+        target("kb:add faster than the nested tables in the same run, N = 1e6", "%.2f×" % r, r > 1)
+        target("a Lua generic-for over matches, at least 5 M rows/s, N = 1e6",
+               m(v["lore_match_rows_per_s"]) + " rows", v["lore_match_rows_per_s"] >= 5e6)
+    if "1e7" in c:
+        v = c["1e7"]
+        b = v["bytes_per_fact"] + v["dict_bytes_beyond_strings_per_fact"]
+        target("at most 48 bytes per fact at N = 1e7, beyond the terms' strings",
+               "%.1f (store %.1f, dictionary %.1f)" % (b, v["bytes_per_fact"],
+                                                     v["dict_bytes_beyond_strings_per_fact"]), b <= 48)
+    scans = min(min(v["match_???_rows_per_s"], v["match_?p?_rows_per_s"]) for v in c.values())
+    target("enumerating from C, at least 50 M rows/s (full and ?p? scans, every N)", m(scans) + " rows",
+           scans >= 50e6)
+    worst = max(max(v[k] for k in v if k.startswith("count_")) for v in c.values())
+    target("count of any shape under 1 µs, every N", "%.0f ns at worst" % worst, worst < 1000)
     results.write_section("Store", "\n".join(out))
     print("\n".join(out))
 
