@@ -9,8 +9,9 @@
 # Run it on a quiet machine (check `uptime`); it takes about 10 minutes.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-rig=${RIG:-/work/benchrig/bench}
+rig=${RIG:-$here/rig}
 runs=${RUNS:-3}
+[ -f "$rig/harness.py" ] || { echo "load.sh: no peer rig at $rig: run bench/setup-rig.sh (or give its path)" >&2; exit 2; }
 peers=${PEERS:-"lore serdi sordi rapper lua swipl oxigraph"}
 data=${DATA:-"w1-1m w1-5m"}
 [ -x "$here/../build/lore" ] || { echo "build lore first: make build" >&2; exit 1; }

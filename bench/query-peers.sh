@@ -3,12 +3,13 @@
 # w1-1m, W2 closure on the forest and the chain) for lore beside the
 # plain-Lua baseline, SWI-Prolog and Oxigraph, in one invocation, in a
 # scratch copy of the rig; writes the Queries section of bench/RESULTS.md.
-#   bench/query-peers.sh [RIG_DIR]      (default /work/benchrig/bench)
+#   bench/query-peers.sh [RIG_DIR]      (default bench/rig, made by bench/setup-rig.sh)
 # Environment: RUNS (3), PEERS (lore-query lore-query-worst lua swipl oxigraph).
 set -eu
-rig=${1:-/work/benchrig/bench}
 here=$(dirname "$(readlink -f "$0")")
+rig=${1:-${RIG:-$here/rig}}
 cmake --build "$here/../build" --target query_bench >/dev/null
+[ -f "$rig/harness.py" ] || { echo "query-peers.sh: no peer rig at $rig: run bench/setup-rig.sh (or give its path)" >&2; exit 2; }
 work=$(mktemp -d)/bench
 mkdir -p "$work"
 cp "$rig"/*.py "$rig"/*.sh "$work"/

@@ -6,12 +6,13 @@
 # scratch copy of the rig; then lore's upkeep of the forest's closure after
 # adding and after removing 1% of the edges (bench/rules_bench.c); writes
 # the Rules section of bench/RESULTS.md (bench/rules_results.py).
-#   bench/rules-peers.sh [RIG_DIR]      (default /work/benchrig/bench)
+#   bench/rules-peers.sh [RIG_DIR]      (default bench/rig, made by bench/setup-rig.sh)
 # Environment: RUNS (5), PEERS (lore lore-query lua swipl oxigraph clips n3).
 set -eu
-rig=${1:-/work/benchrig/bench}
 here=$(dirname "$(readlink -f "$0")")
+rig=${1:-${RIG:-$here/rig}}
 runs=${RUNS:-5}
+[ -f "$rig/harness.py" ] || { echo "rules-peers.sh: no peer rig at $rig: run bench/setup-rig.sh (or give its path)" >&2; exit 2; }
 cmake --build "$here/../build" --target rules_bench query_bench >/dev/null
 work=$(mktemp -d)/bench
 mkdir -p "$work"

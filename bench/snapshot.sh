@@ -13,7 +13,8 @@
 # loading N-Triples costs.
 set -eu
 cd "$(dirname "$0")/.."
-DATA=${DATA:-/work/benchrig/bench/data}
+DATA=${DATA:-${RIG:-bench/rig}/data}
+[ -d "$DATA" ] || { echo "snapshot.sh: no data in $DATA: run bench/setup-rig.sh (or set DATA)" >&2; exit 2; }
 FILES=${FILES:-"w1-1m w1-5m"}
 BUILD=${BUILD:-build}
 TMP=$(mktemp -d)
