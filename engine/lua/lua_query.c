@@ -99,6 +99,20 @@ static void push_row(lua_State *L, lquery *lq)
     }
 }
 
+void lualore_push_bindings(lua_State *L, lore_kb *kb, const lore_query *q)
+{
+    size_t n = lore_query_nvars(q);
+    lua_createtable(L, 0, (int)n);
+    for (size_t v = 0; v < n; v++) {
+        const char *name = lore_query_varname(q, v);
+        lore_id id = lore_query_binding(q, v);
+        if (!name[0] || !id)
+            continue;
+        lualore_pushterm(L, kb, id);
+        lua_setfield(L, -2, name);
+    }
+}
+
 /* The filter callback: the row as a table, the function's truth. */
 static int call_filter(void *ud, const lore_query *q)
 {
@@ -108,16 +122,7 @@ static int call_filter(void *ud, const lore_query *q)
     if (!lua_checkstack(L, 4))
         return LORE_ERR_NOMEM;
     lua_rawgeti(L, lq->fntab, f->k);
-    size_t n = lore_query_nvars(q);
-    lua_createtable(L, 0, (int)n);
-    for (size_t v = 0; v < n; v++) {
-        const char *name = lore_query_varname(q, v);
-        lore_id id = lore_query_binding(q, v);
-        if (!name[0] || !id)
-            continue;
-        lualore_pushterm(L, lq->kb, id);
-        lua_setfield(L, -2, name);
-    }
+    lualore_push_bindings(L, lq->kb, q);
     if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
         lua_rawseti(L, lq->fntab, 0); /* re-raised by step() */
         return LORE_ERR_STATE;

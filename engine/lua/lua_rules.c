@@ -160,16 +160,7 @@ static int cb_filter(void *ud, const lore_query *q)
         return LORE_ERR_NOMEM;
     if (!fn_of(L, cb))
         return lore_error(cb->h->kb, LORE_ERR_CALLBACK, "a filter function is gone");
-    size_t n = lore_query_nvars(q);
-    lua_createtable(L, 0, (int)n);
-    for (size_t v = 0; v < n; v++) {
-        const char *name = lore_query_varname(q, v);
-        lore_id id = lore_query_binding(q, v);
-        if (!name[0] || !id)
-            continue;
-        lualore_pushterm(L, cb->h->kb, id);
-        lua_setfield(L, -2, name);
-    }
+    lualore_push_bindings(L, cb->h->kb, q);
     int rc = call(L, cb->h, 1, 1);
     if (rc != LORE_OK)
         return rc;

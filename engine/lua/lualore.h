@@ -100,6 +100,10 @@ typedef struct lualore_fnhook {
  * caller owns the query.  Lua functions in it go through `hook`. */
 lore_query *lualore_query_build(lua_State *L, int spec, int arg, const lualore_fnhook *hook);
 
+/* Pushes a table of the current row of q: each named, bound variable to
+ * its term (what a filter function gets). */
+void lualore_push_bindings(lua_State *L, lore_kb *kb, const lore_query *q);
+
 /* The interrupt flag of this Lua state: every kb made by lore.new watches
  * it (lore_kb_watch), so a host's SIGINT handler sets it to stop a long
  * query, and clears it before the next command. */
