@@ -322,6 +322,18 @@ static SerdStatus on_statement(void *handle, SerdStatementFlags flags, const Ser
 /* ------------------------------------------------------------------ */
 /* errors that serd does not place                                    */
 
+/* The next chunk of the input, read again from the start (after a rewind
+ * of a file, or from *pos = 0 of a text): its length, 0 at the end. */
+static size_t input_chunk(rctx *c, char *buf, size_t cap, size_t *pos)
+{
+    if (c->f)
+        return fread(buf, 1, cap, c->f);
+    size_t n = c->textlen - *pos < cap ? c->textlen - *pos : cap;
+    memcpy(buf, c->text + *pos, n);
+    *pos += n;
+    return n;
+}
+
 /* Line and column (1-based) of the first use of prefixed name `curie` in
  * the input, by scanning it again: only on the error path. */
 static void place_curie(rctx *c, unsigned *line, unsigned *col)
@@ -338,13 +350,7 @@ static void place_curie(rctx *c, unsigned *line, unsigned *col)
     if (c->f)
         rewind(c->f);
     for (;;) {
-        if (c->f) {
-            n = fread(buf, 1, sizeof buf, c->f);
-        } else {
-            n = c->textlen - pos < sizeof buf ? c->textlen - pos : sizeof buf;
-            memcpy(buf, c->text + pos, n);
-            pos += n;
-        }
+        n = input_chunk(c, buf, sizeof buf, &pos);
         if (n == 0)
             return;
         for (size_t i = 0; i < n; i++) {
@@ -382,13 +388,7 @@ static unsigned statement_line(rctx *c, uint64_t k)
     if (c->f)
         rewind(c->f);
     for (;;) {
-        if (c->f) {
-            n = fread(buf, 1, sizeof buf, c->f);
-        } else {
-            n = c->textlen - pos < sizeof buf ? c->textlen - pos : sizeof buf;
-            memcpy(buf, c->text + pos, n);
-            pos += n;
-        }
+        n = input_chunk(c, buf, sizeof buf, &pos);
         if (n == 0)
             return content ? line : 0;
         for (size_t i = 0; i < n; i++) {
