@@ -407,6 +407,24 @@ cleanup:
 
 /* A closure fact r(v[a], v[b]) along the chain v, as the stratum's rules
  * derive it. */
+/* Starts the step of fact t at *at: a repeat of an earlier step of the
+ * same fact (*fresh = 0), or a new one, remembered (*fresh = 1). */
+static int begin_step(lore_proof *pr, const uint32_t t[3], int depth, size_t *at, int *fresh)
+{
+    long j = seen_at(pr, t);
+    int rc = new_step(pr, t, depth, at);
+    *fresh = 0;
+    if (rc != LORE_OK)
+        return rc;
+    if (j >= 0) {
+        pr->steps[*at].kind = LORE_PROOF_REPEAT;
+        pr->steps[*at].same = (size_t)j;
+        return LORE_OK;
+    }
+    *fresh = 1;
+    return mark_seen(pr, t, *at);
+}
+
 static int tc_step(lore_proof *pr, const stratum *s, const tvec *v, size_t a, size_t b, int depth,
                    size_t *at);
 
@@ -503,16 +521,8 @@ static int tc_step(lore_proof *pr, const stratum *s, const tvec *v, size_t a, si
                    size_t *at)
 {
     uint32_t t[3] = {v->t[3 * a], s->r, v->t[3 * b]};
-    long j = seen_at(pr, t);
-    int rc = new_step(pr, t, depth, at);
-    if (rc != LORE_OK)
-        return rc;
-    if (j >= 0) {
-        pr->steps[*at].kind = LORE_PROOF_REPEAT;
-        pr->steps[*at].same = (size_t)j;
-        return LORE_OK;
-    }
-    if ((rc = mark_seen(pr, t, *at)) != LORE_OK)
+    int fresh, rc = begin_step(pr, t, depth, at, &fresh);
+    if (rc != LORE_OK || !fresh)
         return rc;
     return tc_fill(pr, s, v, a, b, depth, *at);
 }
@@ -524,16 +534,8 @@ static int explain(lore_proof *pr, const uint32_t t[3], int depth, size_t *at)
 {
     lore_kb *kb = pr->kb;
     rules *R = kb->rules;
-    long j = seen_at(pr, t);
-    int rc = new_step(pr, t, depth, at);
-    if (rc != LORE_OK)
-        return rc;
-    if (j >= 0) {
-        pr->steps[*at].kind = LORE_PROOF_REPEAT;
-        pr->steps[*at].same = (size_t)j;
-        return LORE_OK;
-    }
-    if ((rc = mark_seen(pr, t, *at)) != LORE_OK)
+    int fresh, rc = begin_step(pr, t, depth, at, &fresh);
+    if (rc != LORE_OK || !fresh)
         return rc;
     uint32_t meta = store_meta(&kb->st, t[0], t[1], t[2]);
     if (meta & META_ASSERTED) {
