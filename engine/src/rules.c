@@ -438,7 +438,7 @@ static int stratify(lore_kb *kb, rules *R)
     const mem *m = &kb->m;
     int n = (int)R->n, rc = LORE_OK;
     int *uf = NULL, *gid = NULL, *ng = NULL, *how = NULL, *idx = NULL, *low = NULL, *stk = NULL,
-        *on = NULL, *comp = NULL, *order = NULL, *cstk = NULL, *cpos = NULL;
+        *on = NULL, *comp = NULL, *cstk = NULL, *cpos = NULL;
     stratum *strata = NULL;
     int nstrata = 0, ngroups = 0;
     if (n == 0) {
@@ -619,7 +619,6 @@ cleanup:
         mem_free(m, cpos, ngz, sizeof *cpos);
         mem_free(m, ng, ngz * ngz, sizeof *ng);
     }
-    (void)order;
     return rc;
 }
 
