@@ -19,32 +19,11 @@
 #include "lore.h"
 
 #include "failalloc.h"
+#include "membuf.h"
 
 #define DATA LORE_TEST_DATA /* tests/data, from the build */
 
 /* ---- helpers ---- */
-
-typedef struct membuf {
-    char *p;
-    size_t n, cap;
-} membuf;
-
-static size_t mem_write(void *ud, const void *buf, size_t len)
-{
-    membuf *b = ud;
-    if (b->n + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (b->n + len + 1 > cap)
-            cap *= 2;
-        b->p = realloc(b->p, cap);
-        assert_non_null(b->p);
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, buf, len);
-    b->n += len;
-    b->p[b->n] = '\0';
-    return len;
-}
 
 /* The export of kb in format f, as a malloc'd string. */
 static char *export_str(lore_kb *kb, lore_format f)

@@ -1366,8 +1366,8 @@ static void test_interrupt(void **state)
 static const char *const workload[] = {
     "?x knows ?y . ?y knows ?z . optional { ?z age ?a } . filter ?x ~= dave",
     "{ ?x member club1 } union { ?x age ?a . without { ?x born ?d } }",
-    "select ?c count(distinct ?x) as ?n sum(?a) where { ?x member ?c . ?x age ?a } group by ?c "
-    "order by -?n",
+    ("select ?c count(distinct ?x) as ?n sum(?a) where { ?x member ?c . ?x age ?a } group by ?c "
+     "order by -?n"),
     "select distinct ?y where { ?x knows+ ?y . ?y (knows|member)* ?z } order by ?y limit 3",
     "?a knows/^knows ?b . filter ?a in (alice, bob) . filter ?b match \"^[a-c]\"",
 };

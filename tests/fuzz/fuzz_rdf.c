@@ -11,28 +11,7 @@
 
 #include "lore.h"
 
-typedef struct membuf {
-    char *p;
-    size_t n, cap;
-} membuf;
-
-static size_t mem_write(void *ud, const void *buf, size_t len)
-{
-    membuf *b = ud;
-    if (b->n + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (b->n + len + 1 > cap)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p)
-            abort();
-        b->p = p, b->cap = cap;
-    }
-    memcpy(b->p + b->n, buf, len);
-    b->n += len;
-    b->p[b->n] = '\0';
-    return len;
-}
+#include "../c/membuf.h"
 
 static void check(int ok, const char *what, lore_kb *kb)
 {
