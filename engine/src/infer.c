@@ -472,23 +472,37 @@ static int read_edges(ictx *c, uint32_t e, uint32_t **out, size_t *n, uint32_t *
     return LORE_OK;
 }
 
-/* The closure of e into r, streamed into the store in SPO order. */
-static int tc_scratch(ictx *c, const stratum *s)
+/* The closure of the facts of predicate e (*n of them, ids up to *maxid)
+ * into *out, which the caller frees; an interruption or no memory fails
+ * with the kb's message. */
+static int edge_closure(ictx *c, uint32_t e, closure **out, size_t *n, uint32_t *maxid)
 {
-    uint32_t *ed, maxid;
-    size_t n;
-    int rc = read_edges(c, s->e, &ed, &n, &maxid);
-    if (rc != LORE_OK || n == 0)
+    uint32_t *ed;
+    int rc = read_edges(c, e, &ed, n, maxid);
+    if (rc != LORE_OK)
         return rc;
-    closure *cl = NULL;
-    rc = closure_compute(c->m, ed, n, (const volatile int *)&c->kb->interrupted, &cl);
-    mem_free(c->m, ed, 2 * n, sizeof *ed);
+    rc = closure_compute(c->m, ed, *n, (const volatile int *)&c->kb->interrupted, out);
+    mem_free(c->m, ed, 2 * *n, sizeof *ed);
     if (rc == LORE_ERR_INTERRUPT) {
         c->kb->interrupted = 0;
         return kb_fail(c->kb, rc, "interrupted");
     }
     if (rc != LORE_OK)
         return kb_nomem(c->kb);
+    return LORE_OK;
+}
+
+/* The closure of e into r, streamed into the store in SPO order. */
+static int tc_scratch(ictx *c, const stratum *s)
+{
+    uint32_t maxid;
+    size_t n;
+    closure *cl = NULL;
+    int rc = edge_closure(c, s->e, &cl, &n, &maxid);
+    if (rc != LORE_OK || n == 0) {
+        closure_free(cl);
+        return rc;
+    }
     if ((rc = interrupted(c)) != LORE_OK) {
         closure_free(cl);
         return rc;
@@ -677,20 +691,12 @@ static int walk_edges(ictx *c, uint32_t e, uint32_t v, int back, tvec *out, uset
  * each affected node. */
 static int tc_rediff(ictx *c, const stratum *s, const uset *aff)
 {
-    uint32_t *ed, maxid;
+    uint32_t maxid;
     size_t n;
-    int rc = read_edges(c, s->e, &ed, &n, &maxid);
+    closure *cl = NULL;
+    int rc = edge_closure(c, s->e, &cl, &n, &maxid);
     if (rc != LORE_OK)
         return rc;
-    closure *cl = NULL;
-    rc = closure_compute(c->m, ed, n, (const volatile int *)&c->kb->interrupted, &cl);
-    mem_free(c->m, ed, 2 * n, sizeof *ed);
-    if (rc == LORE_ERR_INTERRUPT) {
-        c->kb->interrupted = 0;
-        return kb_fail(c->kb, rc, "interrupted");
-    }
-    if (rc != LORE_OK)
-        return kb_nomem(c->kb);
     tvec old = {NULL, 0, 0}, kill = {NULL, 0, 0};
     uint32_t *oa = NULL, *subj = NULL;
     size_t no = 0, ocap = 0, nsubj = 0, scap = 0;
