@@ -445,12 +445,11 @@ int fn_register(lore_kb *kb, const char *name, lore_value_fn f, void *ud)
             return kb_nomem(kb);
     }
     fnreg *r = kb->fns;
-    char *copy = mem_alloc(&kb->m, n + 1, 1);
+    char *copy = mem_strndup(&kb->m, name, n);
     if (!copy || mem_reserve(&kb->m, (void **)&r->e, &r->cap, r->n + 1, sizeof *r->e) != 0) {
         mem_free(&kb->m, copy, n + 1, 1);
         return kb_nomem(kb);
     }
-    memcpy(copy, name, n + 1);
     r->e[r->n].name = copy;
     r->e[r->n].namelen = n;
     r->e[r->n].f = f;

@@ -81,6 +81,16 @@ void *mem_calloc(const mem *m, size_t n, size_t size)
     return p;
 }
 
+char *mem_strndup(const mem *m, const char *s, size_t n)
+{
+    char *d = mem_alloc(m, n + 1, 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
 int mem_resize(const mem *m, void **pp, size_t on, size_t nn, size_t size)
 {
     size_t ob, nb;

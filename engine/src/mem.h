@@ -23,6 +23,8 @@ void *mem_default(void *ud, void *ptr, size_t osize, size_t nsize);
 /* NULL on failure or when n * size overflows; n == 0 gives NULL too. */
 void *mem_alloc(const mem *m, size_t n, size_t size);
 void *mem_calloc(const mem *m, size_t n, size_t size);
+/* A NUL-terminated copy of the n bytes at s (n + 1 bytes to free), or NULL. */
+char *mem_strndup(const mem *m, const char *s, size_t n);
 /* Resizes *pp from on to nn elements of `size` bytes; on failure *pp is
  * untouched and -1 is returned. nn == 0 frees. */
 int mem_resize(const mem *m, void **pp, size_t on, size_t nn, size_t size);

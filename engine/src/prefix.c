@@ -76,16 +76,6 @@ const prefix *prefixes_find(const prefixes *px, const char *name, size_t nlen)
     return found ? &px->v[i] : NULL;
 }
 
-static char *dup(const mem *m, const char *s, size_t n)
-{
-    char *d = mem_alloc(m, n + 1, 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 int prefixes_check(const char *name, size_t nlen, const char *iri, size_t ilen, const char **why)
 {
     if (!prefix_name_ok(name, nlen) || memchr(name, 0, nlen)) {
@@ -111,7 +101,7 @@ int prefixes_set(const mem *m, prefixes *px, const char *name, size_t nlen, cons
     size_t at = search(px, name, nlen, &found);
     if (found && px->v[at].ilen == ilen && memcmp(px->v[at].iri, iri, ilen) == 0)
         return LORE_NOOP;
-    char *ci = dup(m, iri, ilen);
+    char *ci = mem_strndup(m, iri, ilen);
     if (!ci)
         return LORE_ERR_NOMEM;
     if (found) {
@@ -120,7 +110,7 @@ int prefixes_set(const mem *m, prefixes *px, const char *name, size_t nlen, cons
         px->v[at].ilen = ilen;
         return LORE_OK;
     }
-    char *cn = dup(m, name, nlen);
+    char *cn = mem_strndup(m, name, nlen);
     if (!cn || mem_reserve(m, (void **)&px->v, &px->cap, px->n + 1, sizeof *px->v) != 0) {
         mem_free(m, cn, nlen + 1, 1);
         mem_free(m, ci, ilen + 1, 1);

@@ -770,16 +770,6 @@ static int valid_rule_name(const char *s, size_t n)
     return 1;
 }
 
-static char *dup(const mem *m, const char *s, size_t n)
-{
-    char *d = mem_alloc(m, n + 1, 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 /* Interns the constants the body's patterns and paths name, so the rule's
  * reads are comparable by id from now on. */
 static int intern_constants(lore_kb *kb, qprog *p)
@@ -845,7 +835,7 @@ static int install(lore_kb *kb, rules *R, rule *r, const char *name, size_t name
         default_name(kb, R, r->head[0], defname, sizeof defname);
         name = defname, namelen = strlen(defname);
     }
-    r->name = dup(m, name, namelen);
+    r->name = mem_strndup(m, name, namelen);
     if (!r->name) {
         rc = kb_nomem(kb);
         goto fail;
@@ -989,7 +979,7 @@ static int install(lore_kb *kb, rules *R, rule *r, const char *name, size_t name
                 rc = kb_nomem(kb);
         }
         if (rc == LORE_OK) {
-            r->text = dup(m, buf, len);
+            r->text = mem_strndup(m, buf, len);
             r->textlen = len;
             if (!r->text)
                 rc = kb_nomem(kb);
@@ -1256,7 +1246,7 @@ int lore_rule_add(lore_kb *kb, const char *text, size_t len, const char *name, u
     }
     if (rc != LORE_OK)
         goto done;
-    r->text = dup(&kb->m, start, (size_t)(e - start));
+    r->text = mem_strndup(&kb->m, start, (size_t)(e - start));
     if (!r->text) {
         rc = kb_nomem(kb);
         goto done;
