@@ -1,6 +1,9 @@
 /* file.c - reading whole files and replacing files atomically. */
 #include "file.h"
 
+#include "bytes.h"
+#include "crc32c.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -187,4 +190,19 @@ int file_tmp_commit(lore_kb *kb, file_tmp *t)
     if (file_sync_dir(t->path) != 0)
         return io_fail(kb, t->path, "saved, but cannot sync its directory", errno);
     return LORE_OK;
+}
+
+uint64_t file_generation(const char *path, const char magic[8], size_t hsize)
+{
+    unsigned char h[256];
+    if (hsize > sizeof h || hsize < 32)
+        return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = pread(fd, h, hsize, 0);
+    close(fd);
+    if (n != (ssize_t)hsize || memcmp(h, magic, 8) != 0 || get_u32(h + 28) != crc32c(0, h, 28))
+        return 0;
+    return get_u64(h + 16);
 }

@@ -42,4 +42,10 @@ void file_tmp_abort(lore_kb *kb, file_tmp *t);
  * survives a crash).  0, or -1 with errno. */
 int file_sync_dir(const char *path);
 
+/* The generation in the header of the file at path, as snapshots and
+ * journals lay it out (an 8-byte magic, the generation at byte 16, a
+ * CRC-32C of bytes 0-27 at byte 28, `hsize` bytes in all); 0 when the
+ * file is absent, short, of another kind or damaged. */
+uint64_t file_generation(const char *path, const char magic[8], size_t hsize);
+
 #endif

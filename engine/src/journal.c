@@ -915,17 +915,9 @@ int journal_locked_elsewhere(const char *path)
 uint64_t journal_file_generation(const char *path)
 {
     char jpath[4200];
-    unsigned char h[JHEADER];
     if (snprintf(jpath, sizeof jpath, "%s%s", path, JOURNAL_SUFFIX) >= (int)sizeof jpath)
         return 0;
-    int fd = open(jpath, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = pread(fd, h, sizeof h, 0);
-    close(fd);
-    if (n != JHEADER || memcmp(h, JOURNAL_MAGIC, 8) != 0 || get_u32(h + 28) != crc32c(0, h, 28))
-        return 0;
-    return get_u64(h + 16);
+    return file_generation(jpath, JOURNAL_MAGIC, JHEADER);
 }
 
 int journal_owns(const lore_kb *kb, const char *path)

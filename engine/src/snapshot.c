@@ -856,15 +856,7 @@ int snapshot_read_file(lore_kb *kb, const char *path, uint64_t *gen, int *missin
 
 uint64_t snapshot_generation(const char *path)
 {
-    unsigned char h[HEADER_SIZE];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = pread(fd, h, sizeof h, 0);
-    close(fd);
-    if (n != HEADER_SIZE || memcmp(h, SNAP_MAGIC, 8) != 0 || get_u32(h + 28) != crc32c(0, h, 28))
-        return 0;
-    return get_u64(h + 16);
+    return file_generation(path, SNAP_MAGIC, HEADER_SIZE);
 }
 
 /* ------------------------------------------------------------------ */
