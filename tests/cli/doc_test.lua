@@ -191,7 +191,11 @@ local function check_page(page)
   if #cmds > 0 then
     write(dir .. "/.commands", table.concat(cmds, "\n") .. "\n")
     local got = run(cd .. sh_quote(LORE) .. " -i <.commands 2>&1")
-    good = compare(page, "the REPL session", table.concat(want, "\n") .. "\n", got) and good
+    if not compare(page, "the REPL session", table.concat(want, "\n") .. "\n", got) then
+      write(dir .. "/.expected", table.concat(want, "\n") .. "\n")
+      write(dir .. "/.got", got)
+      good = false
+    end
   end
   for _, c in ipairs(shell) do
     local got = run(cd .. "PATH=" .. sh_quote(bin) .. ":\"$PATH\" sh -c " .. sh_quote(c.cmd) ..
@@ -199,7 +203,11 @@ local function check_page(page)
     local exp = #c.out > 0 and table.concat(c.out, "\n") .. "\n" or ""
     good = compare(page, "the command at " .. c.at, exp, got) and good
   end
-  os.execute("rm -rf " .. sh_quote(dir))
+  if good then
+    os.execute("rm -rf " .. sh_quote(dir))
+  else
+    print("  (kept: " .. dir .. ", with .commands, .expected and .got)")
+  end
   return good
 end
 
