@@ -14,8 +14,8 @@
 --                the lines below each one are its output (stdout and stderr).
 --   ```X norun   not run (C, shell set-ups, file layouts): the word norun in
 --                the info string says so.
--- Any other fenced block fails the test, so that no example goes unchecked by
--- mistake.  Each page runs in a fresh scratch directory holding links to the
+-- Any other fenced block fails the test, and so does an indented transcript
+-- ("    lore> ", "    $ "), so that no example goes unchecked by mistake.  Each page runs in a fresh scratch directory holding links to the
 -- tree's knowledge/ and scripts/ and to the build (as build/).
 --
 -- Usage: lore --empty doc_test.lua LORE ROOT [PAGE...]
@@ -78,10 +78,15 @@ local function blocks(page)
       end
     else
       local fence, info = l:match("^(```+)%s*(.-)%s*$")
-      if fence then cur = {fence = fence, info = info, line = n, body = {}} end
+      if fence then
+        cur = {fence = fence, info = info, line = n, body = {}}
+      elseif l:match("^    +lore> ") or l:match("^    +%$ ") then
+        error(page .. ":" .. n .. ": an indented example is not run (write it as a fenced " ..
+              "lore or console block)", 0)
+      end
     end
   end
-  if cur then error(page .. ":" .. cur.line .. ": a fenced block is not closed") end
+  if cur then error(page .. ":" .. cur.line .. ": a fenced block is not closed", 0) end
   return out
 end
 
