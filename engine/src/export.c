@@ -308,7 +308,7 @@ cleanup:
         sbuf_free(&rw.dt[k]);
     }
     if (rc == LORE_ERR_NOMEM)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     return rc;
 }
 
@@ -319,24 +319,24 @@ static int export_to(lore_kb *kb, lore_format f, lore_write_fn write, void *ud, 
                      const char *name)
 {
     if (f < LORE_FORMAT_NTRIPLES || f > LORE_FORMAT_JSON)
-        return kb_fail(kb, LORE_ERR_ARG,
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG,
                        "%s: unknown format (expected .nt, .nq, .ttl, .trig or .json)", name);
     xfacts x;
     size_t rowcap;
     int graphs = f == LORE_FORMAT_NQUADS || f == LORE_FORMAT_TRIG || f == LORE_FORMAT_JSON;
     int rc = collect(kb, graphs, &x, &rowcap);
     if (rc != LORE_OK)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     xout *o = mem_alloc(&kb->m, 1, sizeof *o);
     if (!o) {
         xfacts_free(&x, rowcap);
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     }
     o->write = write, o->ud = ud, o->n = 0, o->failed = 0, o->bytes = 0;
     /* numbers are written in the C locale, whatever the host set */
     locale_t cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0), old = (locale_t)0;
     if (!cloc) {
-        rc = kb_nomem(kb);
+        rc = ctx_nomem(&kb->ctx);
     } else {
         old = uselocale(cloc);
         rc = f == LORE_FORMAT_JSON ? json_write(&x, o) : write_rdf(&x, f, o);
@@ -345,7 +345,7 @@ static int export_to(lore_kb *kb, lore_format f, lore_write_fn write, void *ud, 
     }
     xout_flush(o);
     if (rc == LORE_OK && o->failed)
-        rc = kb_fail(kb, LORE_ERR_IO, "%s: write failed", name);
+        rc = ctx_fail(&kb->ctx, LORE_ERR_IO, "%s: write failed", name);
     if (rc == LORE_OK && written)
         *written = x.n;
     mem_free(&kb->m, o, 1, sizeof *o);
@@ -356,13 +356,13 @@ static int export_to(lore_kb *kb, lore_format f, lore_write_fn write, void *ud, 
 int lore_export_to(lore_kb *kb, lore_format format, lore_write_fn write, void *ud,
                    uint64_t *written)
 {
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     if (written)
         *written = 0;
-    if (kb->batch)
-        return kb_busy(kb, "lore_export_to");
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_export_to");
     if (!write)
-        return kb_fail(kb, LORE_ERR_ARG, "lore_export_to: expected a write function");
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_export_to: expected a write function");
     return export_to(kb, format, write, ud, written, "lore_export_to");
 }
 
@@ -382,16 +382,16 @@ static size_t file_write(void *ud, const void *buf, size_t len)
 
 int lore_export(lore_kb *kb, const char *path, const lore_export_opts *opts, uint64_t *written)
 {
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     if (written)
         *written = 0;
-    if (kb->batch)
-        return kb_busy(kb, "lore_export");
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_export");
     if (!path)
-        return kb_fail(kb, LORE_ERR_ARG, "lore_export: expected a file name");
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_export: expected a file name");
     lore_format f = opts && opts->format ? opts->format : lore_format_of(path);
     if (f < LORE_FORMAT_NTRIPLES || f > LORE_FORMAT_JSON)
-        return kb_fail(kb, LORE_ERR_ARG,
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG,
                        "%s: unknown format (expected a name ending in .nt, .nq, .ttl, .trig or "
                        ".json, or a format in the options)",
                        path);
@@ -399,7 +399,7 @@ int lore_export(lore_kb *kb, const char *path, const lore_export_opts *opts, uin
     size_t plen = strlen(path), tlen = plen + 48;
     char *tmp = mem_alloc(&kb->m, tlen, 1);
     if (!tmp)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     int fd = -1;
     for (int attempt = 0; fd < 0 && attempt < 100; attempt++) {
         snprintf(tmp, tlen, "%s.tmp%ld.%d", path, (long)getpid(), attempt);
@@ -408,7 +408,7 @@ int lore_export(lore_kb *kb, const char *path, const lore_export_opts *opts, uin
             break;
     }
     if (fd < 0) {
-        int rc = kb_fail(kb, LORE_ERR_IO, "%s: %s", path, strerror(errno));
+        int rc = ctx_fail(&kb->ctx, LORE_ERR_IO, "%s: %s", path, strerror(errno));
         mem_free(&kb->m, tmp, tlen, 1);
         return rc;
     }
@@ -416,7 +416,7 @@ int lore_export(lore_kb *kb, const char *path, const lore_export_opts *opts, uin
     int rc;
     if (!s.f) {
         close(fd);
-        rc = kb_fail(kb, LORE_ERR_IO, "%s: %s", path, strerror(errno));
+        rc = ctx_fail(&kb->ctx, LORE_ERR_IO, "%s: %s", path, strerror(errno));
     } else {
         rc = export_to(kb, f, file_write, &s, written, path);
         if (fflush(s.f) != 0 && !s.err)
@@ -426,9 +426,9 @@ int lore_export(lore_kb *kb, const char *path, const lore_export_opts *opts, uin
         if (fclose(s.f) != 0 && !s.err)
             s.err = errno;
         if (rc == LORE_OK && s.err)
-            rc = kb_fail(kb, LORE_ERR_IO, "%s: %s", path, strerror(s.err));
+            rc = ctx_fail(&kb->ctx, LORE_ERR_IO, "%s: %s", path, strerror(s.err));
         if (rc == LORE_OK && rename(tmp, path) != 0)
-            rc = kb_fail(kb, LORE_ERR_IO, "%s: %s", path, strerror(errno));
+            rc = ctx_fail(&kb->ctx, LORE_ERR_IO, "%s: %s", path, strerror(errno));
     }
     if (rc != LORE_OK) {
         if (written)

@@ -14,8 +14,8 @@
 static int io_fail(lore_kb *kb, const char *path, const char *what, int err)
 {
     if (what)
-        return kb_fail(kb, LORE_ERR_IO, "%s: %s: %s", path, what, strerror(err));
-    return kb_fail(kb, LORE_ERR_IO, "%s: %s", path, strerror(err));
+        return ctx_fail(&kb->ctx, LORE_ERR_IO, "%s: %s: %s", path, what, strerror(err));
+    return ctx_fail(&kb->ctx, LORE_ERR_IO, "%s: %s", path, strerror(err));
 }
 
 int file_read_fd(lore_kb *kb, int fd, const char *path, unsigned char **buf, size_t *len)
@@ -25,13 +25,13 @@ int file_read_fd(lore_kb *kb, int fd, const char *path, unsigned char **buf, siz
     if (fstat(fd, &sb) != 0)
         return io_fail(kb, path, "cannot read", errno);
     if (!S_ISREG(sb.st_mode))
-        return kb_fail(kb, LORE_ERR_IO, "%s: not a regular file", path);
+        return ctx_fail(&kb->ctx, LORE_ERR_IO, "%s: not a regular file", path);
     if ((uint64_t)sb.st_size > SIZE_MAX - 1)
-        return kb_fail(kb, LORE_ERR_IO, "%s: too large", path);
+        return ctx_fail(&kb->ctx, LORE_ERR_IO, "%s: too large", path);
     size_t size = (size_t)sb.st_size;
     unsigned char *p = mem_alloc(&kb->m, size + 1, 1);
     if (!p)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     size_t n = 0;
     while (n < size) {
         ssize_t r = pread(fd, p + n, size - n, (off_t)n);
@@ -44,7 +44,7 @@ int file_read_fd(lore_kb *kb, int fd, const char *path, unsigned char **buf, siz
         }
         if (r == 0) { /* shrank meanwhile */
             mem_free(&kb->m, p, size + 1, 1);
-            return kb_fail(kb, LORE_ERR_IO, "%s: changed while being read", path);
+            return ctx_fail(&kb->ctx, LORE_ERR_IO, "%s: changed while being read", path);
         }
         n += (size_t)r;
     }
@@ -135,7 +135,7 @@ int file_tmp_open(lore_kb *kb, const char *path, file_tmp *t)
     t->tmpsize = strlen(path) + 48;
     t->tmp = mem_alloc(&kb->m, t->tmpsize, 1);
     if (!t->tmp)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     struct stat sb;
     int have_mode = stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
     for (int attempt = 0; attempt < 100; attempt++) {

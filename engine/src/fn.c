@@ -425,14 +425,14 @@ static int valid_name(const char *s)
 int fn_register(lore_kb *kb, const char *name, lore_value_fn f, void *ud)
 {
     if (!valid_name(name))
-        return kb_fail(kb, LORE_ERR_ARG,
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG,
                        "lore_function: a name of letters, digits and _ expected, got '%s'",
                        name ? name : "(null)");
     size_t n = strlen(name);
     if (fn_builtin(name, n, NULL, NULL) >= 0)
-        return kb_fail(kb, LORE_ERR_ARG, "lore_function: '%s' is a builtin function", name);
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_function: '%s' is a builtin function", name);
     if (!f)
-        return kb_fail(kb, LORE_ERR_ARG, "lore_function: no function");
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_function: no function");
     int at = fn_lookup(kb, name, n);
     if (at >= 0) {
         kb->fns->e[at].f = f;
@@ -442,13 +442,13 @@ int fn_register(lore_kb *kb, const char *name, lore_value_fn f, void *ud)
     if (!kb->fns) {
         kb->fns = mem_calloc(&kb->m, 1, sizeof *kb->fns);
         if (!kb->fns)
-            return kb_nomem(kb);
+            return ctx_nomem(&kb->ctx);
     }
     fnreg *r = kb->fns;
     char *copy = mem_strndup(&kb->m, name, n);
     if (!copy || mem_reserve(&kb->m, (void **)&r->e, &r->cap, r->n + 1, sizeof *r->e) != 0) {
         mem_free(&kb->m, copy, n + 1, 1);
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     }
     r->e[r->n].name = copy;
     r->e[r->n].namelen = n;
@@ -490,7 +490,7 @@ int fn_call(lore_kb *kb, int fn, lore_value_fn hf, void *hud, const lore_value *
         const struct builtin *b = &builtins[-fn - 1];
         int rc = b->f(&kb->m, args, nargs, out, sc);
         if (rc == LORE_ERR_NOMEM)
-            return kb_nomem(kb);
+            return ctx_nomem(&kb->ctx);
         return rc;
     }
     const char *name = "function";
@@ -501,14 +501,14 @@ int fn_call(lore_kb *kb, int fn, lore_value_fn hf, void *hud, const lore_value *
     }
     int rc = hf(hud, kb, args, nargs, out);
     if (rc < 0) {
-        if (kb->err[0] == '\0')
-            kb_fail(kb, rc, "%s failed (%s)", name, lore_strerror(rc));
+        if (kb->ctx.err[0] == '\0')
+            ctx_fail(&kb->ctx, rc, "%s failed (%s)", name, lore_strerror(rc));
         return rc;
     }
     if (rc != LORE_OK)
         return LORE_NOOP;
     const char *why;
     if (lore_check_value(out, &why) != LORE_OK)
-        return kb_fail(kb, LORE_ERR_ARG, "%s returned a bad value: expected %s", name, why);
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "%s returned a bad value: expected %s", name, why);
     return LORE_OK;
 }

@@ -32,7 +32,7 @@ typedef struct ictx {
 
 static int interrupted(ictx *c)
 {
-    return kb_interrupted(c->kb) ? LORE_ERR_INTERRUPT : LORE_OK;
+    return ctx_interrupted(&c->kb->ctx) ? LORE_ERR_INTERRUPT : LORE_OK;
 }
 
 void rplan_free(const mem *m, rplan *p)
@@ -83,10 +83,10 @@ static int run_body(ictx *c, rule *r, const qplan *pl, const uint32_t *init, con
     qexec x;
     /* the tail of recent writes becomes a run now, not under the run */
     if (store_prepare(c->st) != LORE_OK)
-        return kb_nomem(c->kb);
+        return ctx_nomem(&c->kb->ctx);
     int rc = qexec_open(&x, c->kb, r->prog, pl, init);
     if (rc != LORE_OK)
-        return kb_nomem(c->kb);
+        return ctx_nomem(&c->kb->ctx);
     x.q = r->body;
     x.ghost = c->ghost;
     qexec_source(&x, delta, nd);
@@ -126,9 +126,9 @@ static int add_round(ictx *c, const uint32_t *t, void *arg)
         return LORE_OK;
     int isnew;
     if (tset_add(c->m, &c->round, t, &isnew) != LORE_OK)
-        return kb_nomem(c->kb);
+        return ctx_nomem(&c->kb->ctx);
     if (isnew && c->R->max_derived && c->st->nderived + c->round.n > c->R->max_derived)
-        return kb_fail(c->kb, LORE_ERR_LIMIT, "more than %llu derived facts (lore_infer_limit)",
+        return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT, "more than %llu derived facts (lore_infer_limit)",
                        (unsigned long long)c->R->max_derived);
     return LORE_OK;
 }
@@ -146,7 +146,7 @@ static int run_agg(ictx *c, rule *r)
     if (c->nvals < nv) {
         uint32_t *v = c->vals;
         if (mem_resize(c->m, (void **)&v, c->nvals, nv, sizeof *v) != 0)
-            return kb_nomem(c->kb);
+            return ctx_nomem(&c->kb->ctx);
         c->vals = v, c->nvals = nv;
     }
     lore_query_reset(r->body);
@@ -166,7 +166,7 @@ static int run_agg(ictx *c, rule *r)
                 int irc = dict_intern(&c->kb->d, &val, &id, &why);
                 if (irc == LORE_ERR_NOMEM) {
                     lore_query_reset(r->body);
-                    return kb_nomem(c->kb);
+                    return ctx_nomem(&c->kb->ctx);
                 }
             }
             c->vals[v] = id;
@@ -214,7 +214,7 @@ static int run_delta(ictx *c, rule *r, int di, const tvec *from, emit_fn emit, v
         const uint32_t *t = from->t + 3 * i;
         if (read_matches(d, t) && (rc = tvec_push(c->m, &slice, t)) != LORE_OK) {
             tvec_free(c->m, &slice);
-            return kb_nomem(c->kb);
+            return ctx_nomem(&c->kb->ctx);
         }
     }
     if (slice.n) {
@@ -232,7 +232,7 @@ static int run_delta(ictx *c, rule *r, int di, const tvec *from, emit_fn emit, v
 static int next_rank(ictx *c, uint32_t *rank)
 {
     if (c->R->round >= META_PAYLOAD - 1)
-        return kb_fail(c->kb, LORE_ERR_LIMIT, "too many evaluation rounds");
+        return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT, "too many evaluation rounds");
     *rank = ++c->R->round;
     c->stats.rounds++;
     return LORE_OK;
@@ -254,7 +254,7 @@ static int commit(ictx *c)
     if (n >= BULK_MIN && n * 2 >= st->nlive) {
         uint32_t *rows = mem_alloc(c->m, 4 * n, sizeof *rows);
         if (!rows)
-            return kb_nomem(c->kb);
+            return ctx_nomem(&c->kb->ctx);
         size_t k = 0;
         for (size_t i = 0; i < c->round.cap; i++) {
             const uint32_t *t = c->round.t + 3 * i;
@@ -270,7 +270,7 @@ static int commit(ictx *c)
         mem_free(c->m, rows, 4 * n, sizeof *rows);
         if (rc != LORE_OK) {
             c->fresh.n = 0;
-            return rc == LORE_ERR_NOMEM ? kb_nomem(c->kb) : rc;
+            return rc == LORE_ERR_NOMEM ? ctx_nomem(&c->kb->ctx) : rc;
         }
         c->stats.added += c->fresh.n;
     } else {
@@ -283,11 +283,11 @@ static int commit(ictx *c)
             uint32_t was;
             rc = store_derive(st, t[0], t[1], t[2], rank, &was);
             if (rc < 0)
-                return kb_nomem(c->kb);
+                return ctx_nomem(&c->kb->ctx);
             if (!was) {
                 c->stats.added++;
                 if (tvec_push(c->m, &c->fresh, t) != LORE_OK)
-                    return kb_nomem(c->kb);
+                    return ctx_nomem(&c->kb->ctx);
             }
         }
     }
@@ -301,7 +301,7 @@ static int underive(ictx *c, const uint32_t *t)
     uint32_t meta;
     int rc = store_underive(c->st, t[0], t[1], t[2], &meta);
     if (rc < 0)
-        return kb_nomem(c->kb);
+        return ctx_nomem(&c->kb->ctx);
     if ((meta & META_DERIVED) && !(meta & META_ASSERTED))
         c->stats.removed++;
     return LORE_OK;
@@ -376,7 +376,7 @@ static int eval_scratch(ictx *c, stratum *s)
         /* its derived facts are gone: what is left is asserted */
         uint64_t nr = 0;
         if (store_count(c->st, 0, s->r, 0, &nr) != LORE_OK)
-            return kb_nomem(c->kb);
+            return ctx_nomem(&c->kb->ctx);
         s->nasserted = (size_t)nr;
         if (nr == 0)
             return tc_scratch(c, s);
@@ -444,16 +444,16 @@ static int read_edges(ictx *c, uint32_t e, uint32_t **out, size_t *n, uint32_t *
     uint64_t cnt;
     *out = NULL, *n = 0, *maxid = 0;
     if (store_count(c->st, 0, e, 0, &cnt) != LORE_OK)
-        return kb_nomem(c->kb);
+        return ctx_nomem(&c->kb->ctx);
     if (cnt == 0)
         return LORE_OK;
     uint32_t *ed = mem_alloc(c->m, 2 * (size_t)cnt, sizeof *ed);
     if (!ed)
-        return kb_nomem(c->kb);
+        return ctx_nomem(&c->kb->ctx);
     store_iter it;
     if (store_iter_init(c->st, &it, 0, e, 0) != LORE_OK) {
         mem_free(c->m, ed, 2 * (size_t)cnt, sizeof *ed);
-        return kb_nomem(c->kb);
+        return ctx_nomem(&c->kb->ctx);
     }
     uint32_t t[3 * 256];
     size_t got, k = 0;
@@ -481,14 +481,14 @@ static int edge_closure(ictx *c, uint32_t e, closure **out, size_t *n, uint32_t 
     int rc = read_edges(c, e, &ed, n, maxid);
     if (rc != LORE_OK)
         return rc;
-    rc = closure_compute(c->m, ed, *n, (const volatile int *)&c->kb->interrupted, out);
+    rc = closure_compute(c->m, ed, *n, (const volatile int *)&c->kb->ctx.interrupted, out);
     mem_free(c->m, ed, 2 * *n, sizeof *ed);
     if (rc == LORE_ERR_INTERRUPT) {
-        c->kb->interrupted = 0;
-        return kb_fail(c->kb, rc, "interrupted");
+        c->kb->ctx.interrupted = 0;
+        return ctx_fail(&c->kb->ctx, rc, "interrupted");
     }
     if (rc != LORE_OK)
-        return kb_nomem(c->kb);
+        return ctx_nomem(&c->kb->ctx);
     return LORE_OK;
 }
 
@@ -510,7 +510,7 @@ static int tc_scratch(ictx *c, const stratum *s)
     size_t total = closure_total(cl);
     if (c->R->max_derived && c->st->nderived + total > c->R->max_derived) {
         closure_free(cl);
-        return kb_fail(c->kb, LORE_ERR_LIMIT, "more than %llu derived facts (lore_infer_limit)",
+        return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT, "more than %llu derived facts (lore_infer_limit)",
                        (unsigned long long)c->R->max_derived);
     }
     uint32_t rank = 0;
@@ -524,7 +524,7 @@ static int tc_scratch(ictx *c, const stratum *s)
     rc = store_bulk_stream(c->st, &rows, &added);
     closure_free(ts.cl);
     if (rc != LORE_OK)
-        return rc == LORE_ERR_NOMEM ? kb_nomem(c->kb) : kb_fail(c->kb, rc, "too many facts");
+        return rc == LORE_ERR_NOMEM ? ctx_nomem(&c->kb->ctx) : ctx_fail(&c->kb->ctx, rc, "too many facts");
     c->stats.added += added;
     return LORE_OK;
 }
@@ -594,7 +594,7 @@ static int ids_of(ictx *c, uint32_t a, uint32_t p, uint32_t b, int pos, tvec *ou
 {
     store_iter it;
     if (store_iter_init(c->st, &it, a, p, b) != LORE_OK)
-        return kb_nomem(c->kb);
+        return ctx_nomem(&c->kb->ctx);
     uint32_t t[3 * 256];
     size_t got;
     int rc = LORE_OK;
@@ -604,7 +604,7 @@ static int ids_of(ictx *c, uint32_t a, uint32_t p, uint32_t b, int pos, tvec *ou
             rc = tvec_push(c->m, out, x);
         }
     store_iter_done(&it);
-    return rc == LORE_OK ? rc : kb_nomem(c->kb);
+    return rc == LORE_OK ? rc : ctx_nomem(&c->kb->ctx);
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -621,7 +621,7 @@ static int sorted_ids(ictx *c, const tvec *v, uint32_t **a, size_t *cap, size_t 
     if (v->n == 0)
         return LORE_OK;
     if (mem_reserve(c->m, (void **)a, cap, v->n, sizeof **a) != 0)
-        return kb_nomem(c->kb);
+        return ctx_nomem(&c->kb->ctx);
     uint32_t *x = *a;
     int sorted = 1;
     for (size_t i = 0; i < v->n; i++) {
@@ -646,7 +646,7 @@ static int uset_sorted(ictx *c, const uset *u, uint32_t **a, size_t *cap, size_t
     if (u->n == 0)
         return LORE_OK;
     if (mem_reserve(c->m, (void **)a, cap, u->n, sizeof **a) != 0)
-        return kb_nomem(c->kb);
+        return ctx_nomem(&c->kb->ctx);
     for (size_t i = 0; i < u->cap; i++)
         if (u->v[i])
             (*a)[(*n)++] = u->v[i];
@@ -663,7 +663,7 @@ static int walk_edges(ictx *c, uint32_t e, uint32_t v, int back, tvec *out, uset
     uset_clear(seen);
     uint32_t v3[3] = {v, 0, 0};
     if (tvec_push(c->m, out, v3) != LORE_OK || uset_add(c->m, seen, v, &isnew) != LORE_OK)
-        return kb_nomem(c->kb);
+        return ctx_nomem(&c->kb->ctx);
     tvec next = {NULL, 0, 0};
     for (size_t i = 0; i < out->n && rc == LORE_OK; i++) {
         uint32_t u = out->t[3 * i];
@@ -672,10 +672,10 @@ static int walk_edges(ictx *c, uint32_t e, uint32_t v, int back, tvec *out, uset
         for (size_t k = 0; k < next.n && rc == LORE_OK; k++) {
             uint32_t w = next.t[3 * k];
             if (uset_add(c->m, seen, w, &isnew) != LORE_OK)
-                rc = kb_nomem(c->kb);
+                rc = ctx_nomem(&c->kb->ctx);
             else if (isnew) {
                 uint32_t w3[3] = {w, 0, 0};
-                rc = tvec_push(c->m, out, w3) == LORE_OK ? LORE_OK : kb_nomem(c->kb);
+                rc = tvec_push(c->m, out, w3) == LORE_OK ? LORE_OK : ctx_nomem(&c->kb->ctx);
             }
         }
         if (rc == LORE_OK && (i & 1023) == 1023)
@@ -714,7 +714,7 @@ static int tc_rediff(ictx *c, const stratum *s, const uset *aff)
         while ((i < no || j < nn) && rc == LORE_OK) {
             if (j == nn || (i < no && oa[i] < nw[j])) { /* lost */
                 uint32_t t[3] = {a, s->r, oa[i++]};
-                rc = tvec_push(c->m, &kill, t) == LORE_OK ? LORE_OK : kb_nomem(c->kb);
+                rc = tvec_push(c->m, &kill, t) == LORE_OK ? LORE_OK : ctx_nomem(&c->kb->ctx);
             } else if (i == no || nw[j] < oa[i]) { /* gained */
                 uint32_t t[3] = {a, s->r, nw[j++]};
                 rc = add_round(c, t, (void *)1);
@@ -761,7 +761,7 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
             continue;
         int isnew;
         if (uset_add(c->m, &aff, t[0], &isnew) != LORE_OK) {
-            rc = kb_nomem(c->kb);
+            rc = ctx_nomem(&c->kb->ctx);
             break;
         }
         list.n = 0;
@@ -769,7 +769,7 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
             break;
         for (size_t k = 0; k < list.n && rc == LORE_OK; k++)
             if (uset_add(c->m, &aff, list.t[3 * k], &isnew) != LORE_OK)
-                rc = kb_nomem(c->kb);
+                rc = ctx_nomem(&c->kb->ctx);
     }
     /* when the sources removals affect hold much of the closure,
      * computing it again and comparing their pairs (and those of what
@@ -785,24 +785,24 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
             for (size_t k = 0; k < pre.n && rc == LORE_OK; k++) {
                 int isnew;
                 if (uset_add(c->m, &pre_all, pre.t[3 * k], &isnew) != LORE_OK)
-                    rc = kb_nomem(c->kb);
+                    rc = ctx_nomem(&c->kb->ctx);
             }
         }
         if (rc == LORE_OK && store_count(c->st, 0, s->r, 0, &total) != LORE_OK)
-            rc = kb_nomem(c->kb);
+            rc = ctx_nomem(&c->kb->ctx);
         /* removals walk from each affected source through the others: that
          * costs a few times their pairs; additions are cheap either way */
         for (size_t i = 0; i < aff.cap && rc == LORE_OK; i++) {
             uint64_t k = 0;
             if (aff.v[i] && store_count(c->st, aff.v[i], s->r, 0, &k) != LORE_OK)
-                rc = kb_nomem(c->kb);
+                rc = ctx_nomem(&c->kb->ctx);
             work_est += k + 1;
         }
         if (rc == LORE_OK && work_est * 4 > total + 4096) {
             for (size_t i = 0; i < pre_all.cap && rc == LORE_OK; i++) {
                 int isnew;
                 if (pre_all.v[i] && uset_add(c->m, &aff, pre_all.v[i], &isnew) != LORE_OK)
-                    rc = kb_nomem(c->kb);
+                    rc = ctx_nomem(&c->kb->ctx);
             }
             uset_free(c->m, &pre_all);
             if (rc == LORE_OK)
@@ -819,7 +819,7 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
         work.n = 0;
         uint32_t a3[3] = {a, 0, 0};
         if (tvec_push(c->m, &work, a3) != LORE_OK) {
-            rc = kb_nomem(c->kb);
+            rc = ctx_nomem(&c->kb->ctx);
             break;
         }
         for (size_t w = 0; w < work.n && rc == LORE_OK; w++) {
@@ -830,7 +830,7 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
                 uint32_t b = list.t[3 * k];
                 int isnew;
                 if (uset_add(c->m, &seen, b, &isnew) != LORE_OK) {
-                    rc = kb_nomem(c->kb);
+                    rc = ctx_nomem(&c->kb->ctx);
                     break;
                 }
                 if (!isnew)
@@ -838,7 +838,7 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
                 if (uset_has(&aff, b)) { /* affected: walk on */
                     uint32_t b3[3] = {b, 0, 0};
                     if (tvec_push(c->m, &work, b3) != LORE_OK)
-                        rc = kb_nomem(c->kb);
+                        rc = ctx_nomem(&c->kb->ctx);
                     continue;
                 }
                 /* unaffected: its reach is right, take it whole */
@@ -847,7 +847,7 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
                     break;
                 for (size_t q = 0; q < old.n && rc == LORE_OK; q++)
                     if (uset_add(c->m, &seen, old.t[3 * q], &isnew) != LORE_OK)
-                        rc = kb_nomem(c->kb);
+                        rc = ctx_nomem(&c->kb->ctx);
             }
         }
         if (rc != LORE_OK)
@@ -858,7 +858,7 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
         for (size_t q = 0; q < old.n && rc == LORE_OK; q++) {
             uint32_t t[3] = {a, s->r, old.t[3 * q]};
             if (!uset_has(&seen, t[2]))
-                rc = tvec_push(c->m, &kill, t) == LORE_OK ? LORE_OK : kb_nomem(c->kb);
+                rc = tvec_push(c->m, &kill, t) == LORE_OK ? LORE_OK : ctx_nomem(&c->kb->ctx);
         }
         /* reached over added edges too: added below with the others */
         if (rc == LORE_OK && (ai & 255) == 255)
@@ -932,7 +932,7 @@ static int stratum_facts(ictx *c, const stratum *s, tvec *out)
             for (int x = 0; x < 3; x++)
                 k[x] = h[x].var < 0 ? h[x].id : 0;
             if (store_iter_init(c->st, &it, k[0], k[1], k[2]) != LORE_OK) {
-                rc = kb_nomem(c->kb);
+                rc = ctx_nomem(&c->kb->ctx);
                 break;
             }
             uint32_t t[3 * 256];
@@ -946,7 +946,7 @@ static int stratum_facts(ictx *c, const stratum *s, tvec *out)
                     int isnew;
                     if (tset_add(c->m, &seen, f, &isnew) != LORE_OK ||
                         (isnew && tvec_push(c->m, out, f) != LORE_OK))
-                        rc = kb_nomem(c->kb);
+                        rc = ctx_nomem(&c->kb->ctx);
                 }
             }
             store_iter_done(&it);
@@ -985,7 +985,7 @@ static int ghosts_make(ictx *c, const tvec *v, ghosts *g)
         return LORE_OK;
     g->buf = mem_alloc(c->m, 9 * v->n, sizeof *g->buf);
     if (!g->buf)
-        return kb_nomem(c->kb);
+        return ctx_nomem(&c->kb->ctx);
     g->n = v->n;
     for (int o = 0; o < 3; o++) {
         uint32_t *k = g->buf + 3 * v->n * (size_t)o;
@@ -1026,9 +1026,9 @@ static int over_fact(ictx *c, const uint32_t *t, void *arg)
         return LORE_OK;
     int isnew;
     if (tset_add(c->m, &ov->del, t, &isnew) != LORE_OK)
-        return kb_nomem(c->kb);
+        return ctx_nomem(&c->kb->ctx);
     if (isnew && !(meta & META_ASSERTED) && tvec_push(c->m, &ov->next, t) != LORE_OK)
-        return kb_nomem(c->kb);
+        return ctx_nomem(&c->kb->ctx);
     return LORE_OK;
 }
 
@@ -1065,7 +1065,7 @@ static int derivable(ictx *c, const stratum *s, const uint32_t *t, int *yes)
             if (!r->checkbound[j]) {
                 r->checkbound[j] = mem_calloc(c->m, (size_t)nv + 1, 1);
                 if (!r->checkbound[j])
-                    return kb_nomem(c->kb);
+                    return ctx_nomem(&c->kb->ctx);
                 for (int k = 0; k < 3; k++)
                     if (h[k].var >= 0)
                         r->checkbound[j][h[k].var] = 1;
@@ -1075,7 +1075,7 @@ static int derivable(ictx *c, const stratum *s, const uint32_t *t, int *yes)
                 return rc;
             uint32_t *init = mem_calloc(c->m, (size_t)nv + 1, sizeof *init);
             if (!init)
-                return kb_nomem(c->kb);
+                return ctx_nomem(&c->kb->ctx);
             for (int k = 0; k < 3; k++)
                 if (h[k].var >= 0)
                     init[h[k].var] = t[k];
@@ -1115,7 +1115,7 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
                 rc = tset_add(c->m, &ov.del, lost->t + 3 * i, &isnew);
         }
         if (rc != LORE_OK) {
-            rc = kb_nomem(c->kb);
+            rc = ctx_nomem(&c->kb->ctx);
             goto cleanup;
         }
         c->ghost = &g.q;
@@ -1157,7 +1157,7 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
         for (size_t i = 0; i < ins->n && rc == LORE_OK; i++)
             rc = tvec_push(c->m, &c->fresh, ins->t + 3 * i);
         if (rc != LORE_OK) {
-            rc = kb_nomem(c->kb);
+            rc = ctx_nomem(&c->kb->ctx);
             goto cleanup;
         }
         (void)nf;
@@ -1223,7 +1223,7 @@ static int maintain_stratum(ictx *c, stratum *s)
         }
         if (head && (e->flags & META_ASSERTED) && !(now & META_ASSERTED) && (now & META_DERIVED)) {
             if (tvec_push(c->m, &lost, t) != LORE_OK)
-                rc = kb_nomem(c->kb);
+                rc = ctx_nomem(&c->kb->ctx);
         }
         if (was_live == is_live)
             continue;
@@ -1232,7 +1232,7 @@ static int maintain_stratum(ictx *c, stratum *s)
             continue;
         other |= how & 2;
         if (tvec_push(c->m, is_live ? &ins : &del, t) != LORE_OK)
-            rc = kb_nomem(c->kb);
+            rc = ctx_nomem(&c->kb->ctx);
     }
     int any = ins.n || del.n || lost.n;
     for (int i = 0; i < s->nrules && any; i++)
@@ -1281,7 +1281,7 @@ static int normalise(ictx *c)
             rc = store_set_derived(st, t[0], t[1], t[2], 0) < 0 ? LORE_ERR_NOMEM : LORE_OK;
     }
     tvec_free(c->m, &fix);
-    return rc == LORE_OK ? rc : kb_nomem(c->kb);
+    return rc == LORE_OK ? rc : ctx_nomem(&c->kb->ctx);
 }
 
 typedef struct event {
@@ -1325,7 +1325,7 @@ static int fire(ictx *c)
                 continue;
             if (mem_reserve(c->m, (void **)&ev, &cap, n + 1, sizeof *ev) != 0) {
                 mem_free(c->m, ev, cap, sizeof *ev);
-                return kb_nomem(c->kb);
+                return ctx_nomem(&c->kb->ctx);
             }
             memcpy(ev[n].t, t, sizeof t);
             ev[n].ev = kind, ev[n].trig = g;
@@ -1339,7 +1339,7 @@ static int fire(ictx *c)
         event *tmp = mem_alloc(c->m, n, sizeof *tmp);
         if (!tmp) {
             mem_free(c->m, ev, cap, sizeof *ev);
-            return kb_nomem(c->kb);
+            return ctx_nomem(&c->kb->ctx);
         }
         for (size_t w = 1; w < n; w *= 2) {
             for (size_t lo = 0; lo < n; lo += 2 * w) {
@@ -1357,17 +1357,17 @@ static int fire(ictx *c)
         mem_free(c->m, tmp, n, sizeof *tmp);
     }
     int first = LORE_OK;
-    char msg[sizeof c->kb->err] = "";
+    char msg[sizeof c->kb->ctx.err] = "";
     R->firing = 1;
     for (size_t i = 0; i < n; i++) {
         const trigger *tr = &R->trig[ev[i].trig];
         if (!tr->fn)
             continue; /* removed by an earlier callback */
-        c->kb->err[0] = '\0';
+        c->kb->ctx.err[0] = '\0';
         int rc = tr->fn(tr->ud, c->kb, ev[i].t, ev[i].ev);
         if (rc < 0 && first == LORE_OK) {
             first = rc;
-            snprintf(msg, sizeof msg, "%s", c->kb->err[0] ? c->kb->err : "a trigger failed");
+            snprintf(msg, sizeof msg, "%s", c->kb->ctx.err[0] ? c->kb->ctx.err : "a trigger failed");
         }
     }
     R->firing = 0;
@@ -1379,8 +1379,8 @@ static int fire(ictx *c)
     R->ntrig = w;
     mem_free(c->m, ev, cap, sizeof *ev);
     if (first != LORE_OK)
-        return kb_fail(c->kb, first, "%s", msg);
-    kb_clear(c->kb);
+        return ctx_fail(&c->kb->ctx, first, "%s", msg);
+    ctx_clear(&c->kb->ctx);
     return rules_sync_log(c->kb);
 }
 
@@ -1393,7 +1393,7 @@ int infer_run(lore_kb *kb, lore_infer_stats *stats)
     int rc = LORE_OK;
     if (R->n && !R->strata) { /* a failed restratification left none */
         R->full = 1;
-        return kb_fail(kb, LORE_ERR_NOMEM, "out of memory");
+        return ctx_fail(&kb->ctx, LORE_ERR_NOMEM, "out of memory");
     }
     if (!kb->st.clog_on && (rc = rules_sync_log(kb)) != LORE_OK)
         return rc;
@@ -1409,7 +1409,7 @@ int infer_run(lore_kb *kb, lore_infer_stats *stats)
         if (rc == LORE_NOOP)
             rc = LORE_OK;
         if (rc != LORE_OK)
-            rc = kb_nomem(kb);
+            rc = ctx_nomem(&kb->ctx);
         c.stats.removed += gone;
         for (int s = 0; s < R->nstrata && rc == LORE_OK; s++)
             rc = eval_scratch(&c, &R->strata[s]);

@@ -163,7 +163,7 @@ static void mark_dirty(journal *j)
 
 static int jfail(lore_kb *kb, journal *j, const char *what, int err)
 {
-    return kb_fail(kb, LORE_ERR_IO, "%s: %s: %s", j->jpath, what, strerror(err));
+    return ctx_fail(&kb->ctx, LORE_ERR_IO, "%s: %s: %s", j->jpath, what, strerror(err));
 }
 
 /* Cuts the file back to `end` after a write that must not count. */
@@ -179,12 +179,12 @@ static int write_record(lore_kb *kb, journal *j, int sync)
     obuf *b = &j->rec;
     int rc = LORE_OK;
     if (b->nomem) {
-        rc = kb_nomem(kb);
+        rc = ctx_nomem(&kb->ctx);
         goto done;
     }
     size_t len = b->n - RHEADER;
     if (len > 0xffffffffu) {
-        rc = kb_fail(kb, LORE_ERR_LIMIT, "%s: a change too large for one journal record", j->jpath);
+        rc = ctx_fail(&kb->ctx, LORE_ERR_LIMIT, "%s: a change too large for one journal record", j->jpath);
         goto done;
     }
     put_u32(b->p, (uint32_t)len);
@@ -228,7 +228,7 @@ static int usable(lore_kb *kb, journal *j)
         }
     }
     if (j->broken)
-        return kb_fail(kb, LORE_ERR_IO,
+        return ctx_fail(&kb->ctx, LORE_ERR_IO,
                        "%s: the journal could not be written; no change is "
                        "accepted until a checkpoint succeeds",
                        j->jpath);
@@ -250,7 +250,7 @@ int journal_log(lore_kb *kb, const jop *op, jmark *mk)
         if (j->txn.nomem) {
             j->txn.nomem = 0;
             j->txn.n = mk->txn_n;
-            return kb_nomem(kb);
+            return ctx_nomem(&kb->ctx);
         }
         j->txn_ops++;
         return LORE_OK;
@@ -389,7 +389,7 @@ typedef struct replay {
 
 static int rfail(replay *rp, int status, const char *what)
 {
-    return kb_fail(rp->kb, status, "%s: record %u at offset %zu: %s", rp->name, (unsigned)rp->rec,
+    return ctx_fail(&rp->kb->ctx, status, "%s: record %u at offset %zu: %s", rp->name, (unsigned)rp->rec,
                    rp->at, what);
 }
 
@@ -404,7 +404,7 @@ static int apply_status(replay *rp, int rc)
     if (rc >= 0)
         return LORE_OK;
     if (rc == LORE_ERR_NOMEM)
-        return kb_nomem(rp->kb);
+        return ctx_nomem(&rp->kb->ctx);
     return rfail(rp, rc, "a change could not be applied (too many facts or sources)");
 }
 
@@ -416,7 +416,7 @@ static int apply_bulk(replay *rp, ibuf *r)
         return rfail(rp, LORE_ERR_CORRUPT, "malformed bulk change");
     uint32_t *rows = mem_alloc(&kb->m, 4 * (size_t)n + 1, sizeof *rows);
     if (!rows)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     int rc = LORE_OK;
     for (size_t i = 0; i < n; i++) {
         uint32_t *row = rows + 4 * i;
@@ -457,7 +457,7 @@ static int apply_record(replay *rp, const unsigned char *p, size_t n)
             return rfail(rp, LORE_ERR_CORRUPT, "malformed terms");
         int rc = dict_intern(&kb->d, &v, &id, &why);
         if (rc == LORE_ERR_NOMEM)
-            return kb_nomem(kb);
+            return ctx_nomem(&kb->ctx);
         if (rc != LORE_OK)
             return rfail(rp, LORE_ERR_CORRUPT, "a term is not valid");
         if (id != first + i)
@@ -513,8 +513,8 @@ static int apply_record(replay *rp, const unsigned char *p, size_t n)
                 if (rc == LORE_ERR_NOMEM)
                     return rc;
                 if (rc != LORE_OK) {
-                    char msg[sizeof kb->err];
-                    snprintf(msg, sizeof msg, "%s", kb->err);
+                    char msg[sizeof kb->ctx.err];
+                    snprintf(msg, sizeof msg, "%s", kb->ctx.err);
                     return rfail(rp, LORE_ERR_CORRUPT, msg);
                 }
             } else {
@@ -542,7 +542,7 @@ static int apply_record(replay *rp, const unsigned char *p, size_t n)
             rc = ilen ? prefixes_set(&kb->m, &kb->px, name, nlen, iri, ilen, &why)
                       : prefixes_remove(&kb->m, &kb->px, name, nlen);
             if (rc == LORE_ERR_NOMEM)
-                return kb_nomem(kb);
+                return ctx_nomem(&kb->ctx);
             if (rc < 0)
                 return rfail(rp, LORE_ERR_CORRUPT, "a prefix binding is not valid");
             kb->d.epoch++;
@@ -604,19 +604,19 @@ int journal_replay(lore_kb *kb, const unsigned char *buf, size_t len, const char
     if (len < JHEADER || all_zero(buf, len)) {
         size_t k = len < 8 ? len : 8;
         if (memcmp(buf, JOURNAL_MAGIC, k) != 0 && !all_zero(buf, len))
-            return kb_fail(kb, LORE_ERR_CORRUPT, "%s: not a lore journal (bad magic number)", name);
+            return ctx_fail(&kb->ctx, LORE_ERR_CORRUPT, "%s: not a lore journal (bad magic number)", name);
         return LORE_OK;
     }
     if (memcmp(buf, JOURNAL_MAGIC, 8) != 0)
-        return kb_fail(kb, LORE_ERR_CORRUPT, "%s: not a lore journal (bad magic number)", name);
+        return ctx_fail(&kb->ctx, LORE_ERR_CORRUPT, "%s: not a lore journal (bad magic number)", name);
     if (check && get_u32(buf + 28) != crc32c(0, buf, 28))
-        return kb_fail(kb, LORE_ERR_CORRUPT, "%s: checksum mismatch in the journal header", name);
+        return ctx_fail(&kb->ctx, LORE_ERR_CORRUPT, "%s: checksum mismatch in the journal header", name);
     if (get_u32(buf + 8) != 1)
-        return kb_fail(kb, LORE_ERR_CORRUPT,
+        return ctx_fail(&kb->ctx, LORE_ERR_CORRUPT,
                        "%s: journal version %u is not supported (this lore reads version 1)", name,
                        (unsigned)get_u32(buf + 8));
     if (get_u32(buf + 12) != 0 || get_u32(buf + 24) != 0)
-        return kb_fail(kb, LORE_ERR_CORRUPT, "%s: unknown header flags (written by a newer lore?)",
+        return ctx_fail(&kb->ctx, LORE_ERR_CORRUPT, "%s: unknown header flags (written by a newer lore?)",
                        name);
     uint64_t jgen = get_u64(buf + 16);
     if (!(flags & JR_ANYGEN) && jgen != gen) {
@@ -625,7 +625,7 @@ int journal_replay(lore_kb *kb, const unsigned char *buf, size_t len, const char
             *end = JHEADER;
             return LORE_OK;
         }
-        return kb_fail(kb, LORE_ERR_CORRUPT,
+        return ctx_fail(&kb->ctx, LORE_ERR_CORRUPT,
                        "%s: follows snapshot generation %" PRIu64 ", but the snapshot is "
                        "generation %" PRIu64 " (was the snapshot replaced or lost?)",
                        name, jgen, gen);
@@ -651,7 +651,7 @@ int journal_replay(lore_kb *kb, const unsigned char *buf, size_t len, const char
     }
     *end = rp.at;
     if (torn) {
-        kb_fail(kb, LORE_WARN, "%s: discarded a torn last record at offset %zu (%zu bytes)", name,
+        ctx_fail(&kb->ctx, LORE_WARN, "%s: discarded a torn last record at offset %zu (%zu bytes)", name,
                 rp.at, len - rp.at);
         return LORE_WARN;
     }
@@ -726,20 +726,20 @@ static int reset_journal(lore_kb *kb, journal *j, uint64_t gen)
 
 int lore_open(lore_kb *kb, const char *path, const lore_open_options *opts)
 {
-    kb_clear(kb);
-    if (kb->batch)
-        return kb_busy(kb, "lore_open");
+    ctx_clear(&kb->ctx);
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_open");
     if (kb->d.n || kb->st.nlive || kb->st.in_txn || kb->jr)
-        return kb_fail(kb, LORE_ERR_STATE, "lore_open: expected a new, empty knowledge base");
+        return ctx_fail(&kb->ctx, LORE_ERR_STATE, "lore_open: expected a new, empty knowledge base");
     if (!path || !*path)
-        return kb_fail(kb, LORE_ERR_ARG, "lore_open: expected a file name");
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_open: expected a file name");
     lore_open_options o = {0, LORE_SYNC_CHANGE, 0};
     if (opts)
         o = *opts;
     if (o.journal && (o.sync < LORE_SYNC_CHANGE || o.sync > LORE_SYNC_NONE))
-        return kb_fail(kb, LORE_ERR_ARG, "lore_open: unknown sync policy %d", o.sync);
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_open: unknown sync policy %d", o.sync);
     if (o.journal && o.sync == LORE_SYNC_INTERVAL && (o.sync_ms == 0 || o.sync_ms > 3600000))
-        return kb_fail(kb, LORE_ERR_ARG, "lore_open: expected a sync interval of 1 ms to 1 hour");
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_open: expected a sync interval of 1 ms to 1 hour");
 
     int rc = LORE_OK, warn = 0, missing = 0, stale = 0, created = 0;
     unsigned char *buf = NULL;
@@ -747,7 +747,7 @@ int lore_open(lore_kb *kb, const char *path, const lore_open_options *opts)
     uint64_t gen = 0;
     journal *j = mem_calloc(&kb->m, 1, sizeof *j);
     if (!j)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     j->m = kb->m;
     j->fd = -1;
     j->txn.m = j->rec.m = &j->m;
@@ -756,7 +756,7 @@ int lore_open(lore_kb *kb, const char *path, const lore_open_options *opts)
     j->path = copy_path(&kb->m, path, "", &j->pathsize);
     j->jpath = copy_path(&kb->m, path, JOURNAL_SUFFIX, &j->jpathsize);
     if (!j->path || !j->jpath) {
-        rc = kb_nomem(kb);
+        rc = ctx_nomem(&kb->ctx);
         goto fail;
     }
 
@@ -769,7 +769,7 @@ int lore_open(lore_kb *kb, const char *path, const lore_open_options *opts)
         }
         if (flock(j->fd, LOCK_EX | LOCK_NB) != 0) {
             rc = errno == EWOULDBLOCK
-                     ? kb_fail(kb, LORE_ERR_STATE,
+                     ? ctx_fail(&kb->ctx, LORE_ERR_STATE,
                                "%s: already open in durable mode (%s is locked)", path, j->jpath)
                      : jfail(kb, j, "cannot lock", errno);
             goto fail;
@@ -783,12 +783,12 @@ int lore_open(lore_kb *kb, const char *path, const lore_open_options *opts)
         created = len == 0;
     } else {
         int jmissing = 0;
-        char snapmsg[sizeof kb->err];
-        memcpy(snapmsg, kb->err, sizeof snapmsg);
+        char snapmsg[sizeof kb->ctx.err];
+        memcpy(snapmsg, kb->ctx.err, sizeof snapmsg);
         rc = file_read(kb, j->jpath, &buf, &len, &jmissing);
         if (rc != LORE_OK && jmissing) {
             if (missing) { /* neither a snapshot nor a journal */
-                memcpy(kb->err, snapmsg, sizeof snapmsg);
+                memcpy(kb->ctx.err, snapmsg, sizeof snapmsg);
                 rc = LORE_ERR_IO;
                 goto fail;
             }
@@ -799,12 +799,12 @@ int lore_open(lore_kb *kb, const char *path, const lore_open_options *opts)
         goto fail;
     if (missing && len >= JHEADER && memcmp(buf, JOURNAL_MAGIC, 8) == 0 &&
         get_u32(buf + 28) == crc32c(0, buf, 28) && get_u64(buf + 16) > 0) {
-        rc = kb_fail(kb, LORE_ERR_CORRUPT,
+        rc = ctx_fail(&kb->ctx, LORE_ERR_CORRUPT,
                      "%s: missing, but its journal follows snapshot generation %" PRIu64, path,
                      get_u64(buf + 16));
         goto fail;
     }
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     rc = journal_replay(kb, buf, len, j->jpath, 0, gen, &end, &stale);
     if (rc < 0)
         goto fail;
@@ -828,7 +828,7 @@ int lore_open(lore_kb *kb, const char *path, const lore_open_options *opts)
         if (!(end == 0 || stale))
             j->end = end;
         if (o.sync == LORE_SYNC_INTERVAL && start_thread(j) != 0) {
-            rc = kb_fail(kb, LORE_ERR_NOMEM, "lore_open: cannot start the sync thread");
+            rc = ctx_fail(&kb->ctx, LORE_ERR_NOMEM, "lore_open: cannot start the sync thread");
             goto fail;
         }
     }
@@ -847,18 +847,18 @@ fail:
 
 int lore_checkpoint(lore_kb *kb)
 {
-    kb_clear(kb);
-    if (kb->batch)
-        return kb_busy(kb, "lore_checkpoint");
+    ctx_clear(&kb->ctx);
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_checkpoint");
     if (kb->st.in_txn)
-        return kb_fail(kb, LORE_ERR_STATE, "lore_checkpoint: a transaction is open");
+        return ctx_fail(&kb->ctx, LORE_ERR_STATE, "lore_checkpoint: a transaction is open");
     journal *j = kb->jr;
     if (!j)
-        return kb_fail(kb, LORE_ERR_STATE,
+        return ctx_fail(&kb->ctx, LORE_ERR_STATE,
                        "lore_checkpoint: the knowledge base was not opened from a file "
                        "(lore_open; lore_save saves to a file)");
     if (j->fd < 0 && journal_locked_elsewhere(j->path))
-        return kb_fail(kb, LORE_ERR_STATE,
+        return ctx_fail(&kb->ctx, LORE_ERR_STATE,
                        "lore_checkpoint: %s is open in durable mode by another handle", j->path);
     uint64_t on_disk = snapshot_generation(j->path);
     uint64_t gen = (on_disk > j->gen ? on_disk : j->gen) + 1;
@@ -872,10 +872,10 @@ int lore_checkpoint(lore_kb *kb)
     if (rc != LORE_OK) {
         /* the snapshot holds everything, but records appended to this
          * journal would be taken for stale: refuse them until a retry */
-        char why[sizeof kb->err];
-        memcpy(why, kb->err, sizeof why);
+        char why[sizeof kb->ctx.err];
+        memcpy(why, kb->ctx.err, sizeof why);
         j->broken = 1;
-        return kb_fail(kb, rc, "%s: the snapshot is saved, but the journal could not be reset (%s)",
+        return ctx_fail(&kb->ctx, rc, "%s: the snapshot is saved, but the journal could not be reset (%s)",
                        j->path, why);
     }
     j->broken = 0;
@@ -890,7 +890,7 @@ int lore_checkpoint(lore_kb *kb)
 
 int lore_sync(lore_kb *kb)
 {
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     if (!journal_on(kb))
         return LORE_OK;
     journal *j = kb->jr;

@@ -36,41 +36,13 @@ const char *lore_strerror(int status)
     }
 }
 
-int kb_fail(lore_kb *kb, int status, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(kb->err, sizeof kb->err, fmt, ap);
-    va_end(ap);
-    return status;
-}
-
-int kb_nomem(lore_kb *kb)
-{
-    return kb_fail(kb, LORE_ERR_NOMEM, "out of memory");
-}
-
-int kb_busy(lore_kb *kb, const char *fn)
-{
-    return kb_fail(kb, LORE_ERR_STATE, "%s: a batch is open on this knowledge base", fn);
-}
-
-int kb_interrupted(lore_kb *kb)
-{
-    if (!kb->interrupted && !(kb->watch && *kb->watch))
-        return 0;
-    kb->interrupted = 0;
-    kb_fail(kb, LORE_ERR_INTERRUPT, "interrupted");
-    return 1;
-}
-
 /* Maps a store status to the handle's message. */
 static int status(lore_kb *kb, int rc)
 {
     if (rc == LORE_ERR_NOMEM)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     if (rc == LORE_ERR_LIMIT)
-        return kb_fail(kb, rc, "too many facts, terms or source sets");
+        return ctx_fail(&kb->ctx, rc, "too many facts, terms or source sets");
     return rc;
 }
 
@@ -136,6 +108,7 @@ int lore_kb_new(lore_kb **kbp, lore_alloc_fn alloc, void *ud)
     if (!kb)
         return LORE_ERR_NOMEM;
     kb->m = m;
+    ctx_init(&kb->ctx, &kb->m);
     dict_init(&kb->d, &m);
     store_init(&kb->st, &m);
     return LORE_OK;
@@ -159,7 +132,7 @@ void lore_kb_free(lore_kb *kb)
 
 int lore_error(lore_kb *kb, int status, const char *msg)
 {
-    return kb_fail(kb, status, "%s", msg ? msg : lore_strerror(status));
+    return ctx_fail(&kb->ctx, status, "%s", msg ? msg : lore_strerror(status));
 }
 
 void kb_reset(lore_kb *kb)
@@ -178,22 +151,22 @@ void kb_reset(lore_kb *kb)
 
 const char *lore_errmsg(const lore_kb *kb)
 {
-    return kb ? kb->err : "no knowledge base";
+    return kb ? kb->ctx.err : "no knowledge base";
 }
 
 void lore_kb_interrupt(lore_kb *kb)
 {
-    kb->interrupted = 1;
+    kb->ctx.interrupted = 1;
 }
 
 void lore_kb_clear_interrupt(lore_kb *kb)
 {
-    kb->interrupted = 0;
+    kb->ctx.interrupted = 0;
 }
 
 void lore_kb_watch(lore_kb *kb, const volatile sig_atomic_t *flag)
 {
-    kb->watch = flag;
+    kb->ctx.watch = flag;
 }
 
 /* ---- terms ---- */
@@ -201,22 +174,22 @@ void lore_kb_watch(lore_kb *kb, const volatile sig_atomic_t *flag)
 static int value_error(lore_kb *kb, int rc, const char *fn, const char *why)
 {
     if (rc == LORE_ERR_NOMEM)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     if (rc == LORE_ERR_LIMIT)
-        return kb_fail(kb, rc, "%s: expected %s", fn, why ? why : "fewer terms");
-    return kb_fail(kb, rc, "%s: expected %s", fn, why ? why : "a valid value");
+        return ctx_fail(&kb->ctx, rc, "%s: expected %s", fn, why ? why : "fewer terms");
+    return ctx_fail(&kb->ctx, rc, "%s: expected %s", fn, why ? why : "a valid value");
 }
 
 int lore_intern(lore_kb *kb, const lore_value *v, lore_id *id)
 {
-    kb_clear(kb);
-    if (kb->batch)
-        return kb_busy(kb, "lore_intern");
+    ctx_clear(&kb->ctx);
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_intern");
     const char *why = NULL;
     expansion x;
     const lore_value *ev = kb_expand(kb, v, &x);
     if (!ev)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     int rc = dict_intern(&kb->d, ev, id, &why);
     kb_expand_done(kb, &x);
     return rc == LORE_OK ? rc : value_error(kb, rc, "lore_intern", why);
@@ -224,12 +197,12 @@ int lore_intern(lore_kb *kb, const lore_value *v, lore_id *id)
 
 int lore_lookup(lore_kb *kb, const lore_value *v, lore_id *id)
 {
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     const char *why = NULL;
     expansion x;
     const lore_value *ev = kb_expand(kb, v, &x);
     if (!ev)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     int rc = dict_lookup(&kb->d, ev, id, &why);
     kb_expand_done(kb, &x);
     if (rc == LORE_OK || rc == LORE_ERR_NOTFOUND)
@@ -270,7 +243,7 @@ static int check_ids(lore_kb *kb, const char *fn, lore_id s, lore_id p, lore_id 
         if (t[i] == 0 && wild)
             continue;
         if (!dict_valid(&kb->d, t[i]))
-            return kb_fail(kb, LORE_ERR_ARG, "%s: %s is not a term id (%u)", fn, pos[i],
+            return ctx_fail(&kb->ctx, LORE_ERR_ARG, "%s: %s is not a term id (%u)", fn, pos[i],
                            (unsigned)t[i]);
     }
     return LORE_OK;
@@ -278,14 +251,14 @@ static int check_ids(lore_kb *kb, const char *fn, lore_id s, lore_id p, lore_id 
 
 int lore_add(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_id src)
 {
-    kb_clear(kb);
-    if (kb->batch)
-        return kb_busy(kb, "lore_add");
+    ctx_clear(&kb->ctx);
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_add");
     int rc = check_ids(kb, "lore_add", s, p, o, 0);
     if (rc != LORE_OK)
         return rc;
     if (src != 0 && !dict_valid(&kb->d, src))
-        return kb_fail(kb, LORE_ERR_ARG, "lore_add: source is not a term id (%u)", (unsigned)src);
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_add: source is not a term id (%u)", (unsigned)src);
     if (!journal_on(kb))
         return status(kb, store_assert(&kb->st, s, p, o, src));
     if (store_has(&kb->st, s, p, o, src))
@@ -301,14 +274,14 @@ int lore_add(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_id src)
 
 int lore_remove(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_id src)
 {
-    kb_clear(kb);
-    if (kb->batch)
-        return kb_busy(kb, "lore_remove");
+    ctx_clear(&kb->ctx);
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_remove");
     int rc = check_ids(kb, "lore_remove", s, p, o, 0);
     if (rc != LORE_OK)
         return rc;
     if (src != 0 && src != LORE_ANY_SOURCE && !dict_valid(&kb->d, src))
-        return kb_fail(kb, LORE_ERR_ARG, "lore_remove: source is not a term id (%u)",
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_remove: source is not a term id (%u)",
                        (unsigned)src);
     if (!journal_on(kb))
         return status(kb, store_unassert(&kb->st, s, p, o, src));
@@ -325,13 +298,13 @@ int lore_remove(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_id src)
 
 int lore_retract_source(lore_kb *kb, lore_id src, size_t *removed)
 {
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     if (removed)
         *removed = 0;
-    if (kb->batch)
-        return kb_busy(kb, "lore_retract_source");
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_retract_source");
     if (src != 0 && !dict_valid(&kb->d, src))
-        return kb_fail(kb, LORE_ERR_ARG, "lore_retract_source: source is not a term id (%u)",
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_retract_source: source is not a term id (%u)",
                        (unsigned)src);
     if (!journal_on(kb))
         return status(kb, store_retract_source(&kb->st, src, removed));
@@ -352,17 +325,17 @@ size_t lore_size(const lore_kb *kb)
 
 int lore_count(lore_kb *kb, lore_id s, lore_id p, lore_id o, uint64_t *n)
 {
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     *n = 0;
-    if (kb->batch)
-        return kb_busy(kb, "lore_count");
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_count");
     return status(kb, store_count(&kb->st, s, p, o, n));
 }
 
 int lore_fact(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_fact_info *info, lore_id *srcs,
               size_t cap)
 {
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     memset(info, 0, sizeof *info);
     uint32_t meta = store_meta(&kb->st, s, p, o);
     if (meta == 0)
@@ -380,7 +353,7 @@ int lore_fact(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_fact_info *info
         uint32_t buf[64];
         uint32_t *all = n <= 64 ? buf : mem_alloc(&kb->m, n, sizeof *all);
         if (!all)
-            return kb_nomem(kb);
+            return ctx_nomem(&kb->ctx);
         store_meta_sources(&kb->st, meta, all, n);
         for (size_t i = 0; i < cap && i + skip < n; i++)
             srcs[i] = all[i + skip];
@@ -400,13 +373,13 @@ struct lore_iter {
 
 int lore_match(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_iter **itp)
 {
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     *itp = NULL;
-    if (kb->batch)
-        return kb_busy(kb, "lore_match");
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_match");
     lore_iter *it = mem_alloc(&kb->m, 1, sizeof *it);
     if (!it)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     it->kb = kb;
     it->flags = 0;
     int rc = store_iter_init(&kb->st, &it->it, s, p, o);
@@ -433,7 +406,7 @@ int lore_iter_next(lore_iter *it, lore_id t[3])
         rc = store_iter_next(&it->it, t);
     while (rc == LORE_OK && it->flags && !wanted(it, t));
     if (rc == LORE_ERR_CHANGED)
-        kb_fail(it->kb, rc, "the knowledge base changed during iteration");
+        ctx_fail(&it->kb->ctx, rc, "the knowledge base changed during iteration");
     return rc;
 }
 
@@ -451,7 +424,7 @@ int lore_iter_read(lore_iter *it, lore_id *t, size_t cap, size_t *n)
         }
     } while (rc == LORE_OK && *n == 0);
     if (rc == LORE_ERR_CHANGED)
-        kb_fail(it->kb, rc, "the knowledge base changed during iteration");
+        ctx_fail(&it->kb->ctx, rc, "the knowledge base changed during iteration");
     return rc;
 }
 
@@ -459,7 +432,7 @@ int lore_match_flags(lore_kb *kb, lore_id s, lore_id p, lore_id o, int flags, lo
 {
     if (flags & ~(LORE_MATCH_ASSERTED | LORE_MATCH_DERIVED)) {
         *itp = NULL;
-        return kb_fail(kb, LORE_ERR_ARG, "lore_match_flags: unknown flags %d", flags);
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_match_flags: unknown flags %d", flags);
     }
     int rc = lore_match(kb, s, p, o, itp);
     if (rc == LORE_OK)
@@ -479,21 +452,21 @@ void lore_iter_free(lore_iter *it)
 
 int lore_begin(lore_kb *kb)
 {
-    kb_clear(kb);
-    if (kb->batch)
-        return kb_busy(kb, "lore_begin");
+    ctx_clear(&kb->ctx);
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_begin");
     if (kb->st.in_txn)
-        return kb_fail(kb, LORE_ERR_STATE, "lore_begin: a transaction is already open");
+        return ctx_fail(&kb->ctx, LORE_ERR_STATE, "lore_begin: a transaction is already open");
     return store_begin(&kb->st);
 }
 
 int lore_commit(lore_kb *kb)
 {
-    kb_clear(kb);
-    if (kb->batch)
-        return kb_busy(kb, "lore_commit");
+    ctx_clear(&kb->ctx);
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_commit");
     if (!kb->st.in_txn)
-        return kb_fail(kb, LORE_ERR_STATE, "lore_commit: no transaction is open");
+        return ctx_fail(&kb->ctx, LORE_ERR_STATE, "lore_commit: no transaction is open");
     if (journal_on(kb)) {
         int rc = journal_commit(kb); /* the whole transaction, one record */
         if (rc < 0)
@@ -505,11 +478,11 @@ int lore_commit(lore_kb *kb)
 
 int lore_rollback(lore_kb *kb)
 {
-    kb_clear(kb);
-    if (kb->batch)
-        return kb_busy(kb, "lore_rollback");
+    ctx_clear(&kb->ctx);
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_rollback");
     if (!kb->st.in_txn)
-        return kb_fail(kb, LORE_ERR_STATE, "lore_rollback: no transaction is open");
+        return ctx_fail(&kb->ctx, LORE_ERR_STATE, "lore_rollback: no transaction is open");
     if (journal_on(kb))
         journal_rollback(kb);
     store_rollback(&kb->st);
@@ -532,16 +505,17 @@ struct lore_batch {
 
 int lore_batch_new(lore_kb *kb, lore_batch **bp)
 {
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     *bp = NULL;
-    if (kb->batch)
-        return kb_busy(kb, "lore_batch_new");
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_batch_new");
     lore_batch *b = mem_calloc(&kb->m, 1, sizeof *b);
     if (!b)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     b->kb = kb;
     b->mark = dict_mark_get(&kb->d);
     kb->batch = b;
+    kb->ctx.busy = 1;
     *bp = b;
     return LORE_OK;
 }
@@ -552,7 +526,7 @@ int lore_batch_intern(lore_batch *b, const lore_value *v, lore_id *id)
     expansion x;
     const lore_value *ev = kb_expand(b->kb, v, &x);
     if (!ev)
-        return kb_nomem(b->kb);
+        return ctx_nomem(&b->kb->ctx);
     int rc = dict_intern(&b->kb->d, ev, id, &why);
     kb_expand_done(b->kb, &x);
     return rc == LORE_OK ? rc : value_error(b->kb, rc, "lore_batch_intern", why);
@@ -564,13 +538,13 @@ int lore_batch_add(lore_batch *b, lore_id s, lore_id p, lore_id o, lore_id src)
     if (check_ids(kb, "lore_batch_add", s, p, o, 0) != LORE_OK)
         return LORE_ERR_ARG;
     if (src != 0 && !dict_valid(&kb->d, src))
-        return kb_fail(kb, LORE_ERR_ARG, "lore_batch_add: source is not a term id (%u)",
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_batch_add: source is not a term id (%u)",
                        (unsigned)src);
     if (src > META_PAYLOAD)
-        return kb_fail(kb, LORE_ERR_LIMIT, "lore_batch_add: source id over 2^29");
+        return ctx_fail(&kb->ctx, LORE_ERR_LIMIT, "lore_batch_add: source id over 2^29");
     /* cap counts ids, 4 per fact */
     if (mem_reserve(&kb->m, (void **)&b->rows, &b->cap, 4 * (b->n + 1), sizeof *b->rows) != 0)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     uint32_t *r = b->rows + 4 * b->n++;
     r[0] = s, r[1] = p, r[2] = o, r[3] = META_ASSERTED | src;
     return LORE_OK;
@@ -586,6 +560,7 @@ static void batch_release(lore_batch *b)
     lore_kb *kb = b->kb;
     mem_free(&kb->m, b->rows, b->cap, sizeof *b->rows);
     kb->batch = NULL;
+    kb->ctx.busy = 0;
     mem_free(&kb->m, b, 1, sizeof *b);
 }
 
@@ -615,7 +590,7 @@ int kb_commit_rows(lore_kb *kb, dict_mark mark, uint32_t *rows, size_t n, size_t
 int lore_batch_commit(lore_batch *b, size_t *added)
 {
     lore_kb *kb = b->kb;
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     int rc = kb_commit_rows(kb, b->mark, b->rows, b->n, added);
     batch_release(b);
     return rc;

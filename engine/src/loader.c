@@ -43,8 +43,8 @@ int loader_begin(loader *ld, lore_kb *kb, int turtle, const lore_value *default_
         if (rc != LORE_OK) {
             loader_abort(ld);
             if (rc == LORE_ERR_NOMEM)
-                return kb_nomem(kb);
-            return kb_fail(kb, rc, "source: expected %s", why ? why : "an id under 2^29");
+                return ctx_nomem(&kb->ctx);
+            return ctx_fail(&kb->ctx, rc, "source: expected %s", why ? why : "an id under 2^29");
         }
         ld->src = ld->first_src = ld->default_src = id;
     }
@@ -88,8 +88,8 @@ static int intern(loader *ld, const lore_value *v, uint32_t *id)
     if (rc == LORE_OK || rc == LORE_ERR_ARG)
         return rc;
     if (rc == LORE_ERR_NOMEM)
-        return kb_nomem(ld->kb);
-    return kb_fail(ld->kb, rc, "expected %s", why ? why : "fewer terms");
+        return ctx_nomem(&ld->kb->ctx);
+    return ctx_fail(&ld->kb->ctx, rc, "expected %s", why ? why : "fewer terms");
 }
 
 static int intern_symbol(loader *ld, const char *s, size_t n, uint32_t *id)
@@ -97,7 +97,7 @@ static int intern_symbol(loader *ld, const char *s, size_t n, uint32_t *id)
     lore_value v = {LORE_SYMBOL, s, n, NULL, 0, 0, 0};
     int rc = intern(ld, &v, id);
     if (rc == LORE_ERR_ARG)
-        return kb_fail(ld->kb, LORE_ERR_SYNTAX, "a name lore can store (valid UTF-8 without NUL)");
+        return ctx_fail(&ld->kb->ctx, LORE_ERR_SYNTAX, "a name lore can store (valid UTF-8 without NUL)");
     return rc;
 }
 
@@ -107,7 +107,7 @@ static int iri_id(loader *ld, const char *iri, size_t n, uint32_t *id)
     if (!(n >= 8 && memcmp(iri, "urn:lore", 8) == 0)) {
         sbuf *k = &ld->key;
         if (sbuf_reserve(k, n + 2) != LORE_OK)
-            return kb_nomem(ld->kb);
+            return ctx_nomem(&ld->kb->ctx);
         k->p[0] = '<';
         memcpy(k->p + 1, iri, n);
         k->p[n + 1] = '>';
@@ -116,14 +116,14 @@ static int iri_id(loader *ld, const char *iri, size_t n, uint32_t *id)
     }
     lore_value v;
     if (rdf_iri_value(iri, n, &v, &ld->key) != LORE_OK)
-        return kb_nomem(ld->kb);
+        return ctx_nomem(&ld->kb->ctx);
     int rc = intern(ld, &v, id);
     if (rc != LORE_ERR_ARG)
         return rc;
     /* a urn:lore-literal: whose literal lore refuses: keep the IRI */
     sbuf_reset(&ld->key);
     if (sbuf_putc(&ld->key, '<') || sbuf_put(&ld->key, iri, n) || sbuf_putc(&ld->key, '>'))
-        return kb_nomem(ld->kb);
+        return ctx_nomem(&ld->kb->ctx);
     return intern_symbol(ld, ld->key.p, ld->key.n, id);
 }
 
@@ -134,7 +134,7 @@ static int literal_id(loader *ld, const rdf_node *n, uint32_t *id)
         lore_value t = {LORE_TEXT, n->str, n->len, NULL, 0, 0, 0};
         v = t;
     } else if (rdf_literal_value(n, &v, &ld->tmp) != LORE_OK) {
-        return kb_nomem(ld->kb);
+        return ctx_nomem(&ld->kb->ctx);
     }
     int rc = intern(ld, &v, id);
     if (rc != LORE_ERR_ARG)
@@ -142,7 +142,7 @@ static int literal_id(loader *ld, const rdf_node *n, uint32_t *id)
     /* lore refuses the value (a NUL in a text, a language tag it does
      * not take): keep the literal's N-Triples form */
     if (rdf_literal_verbatim(n, &v, &ld->tmp) != LORE_OK)
-        return kb_nomem(ld->kb);
+        return ctx_nomem(&ld->kb->ctx);
     return intern_symbol(ld, v.str, v.len, id);
 }
 
@@ -199,14 +199,14 @@ static int blank_id(loader *ld, const char *label, size_t n, uint32_t *id)
         }
     }
     if ((ld->nblanks + 1) * 2 > ld->blankcap && blank_grow(ld) != LORE_OK)
-        return kb_nomem(ld->kb);
+        return ctx_nomem(&ld->kb->ctx);
     const char *c = label;
     size_t cn = n;
     unescape_label(ld, &c, &cn);
     sbuf *k = &ld->key;
     sbuf_reset(k);
     if (sbuf_put(k, "_:", 2) || sbuf_put(k, c, cn))
-        return kb_nomem(ld->kb);
+        return ctx_nomem(&ld->kb->ctx);
     size_t stem = k->n;
     for (;;) {
         lore_value v = {LORE_SYMBOL, k->p, k->n, NULL, 0, 0, 0};
@@ -216,19 +216,19 @@ static int blank_id(loader *ld, const char *label, size_t n, uint32_t *id)
         if (rc == LORE_ERR_NOTFOUND)
             break;
         if (rc != LORE_OK)
-            return kb_fail(ld->kb, LORE_ERR_SYNTAX, "a blank node label lore can store");
+            return ctx_fail(&ld->kb->ctx, LORE_ERR_SYNTAX, "a blank node label lore can store");
         char suffix[24];
         int sl = snprintf(suffix, sizeof suffix, "_%u", (unsigned)++ld->renames);
         k->n = stem;
         if (sbuf_put(k, suffix, (size_t)sl) != LORE_OK)
-            return kb_nomem(ld->kb);
+            return ctx_nomem(&ld->kb->ctx);
     }
     int rc = intern_symbol(ld, k->p, k->n, id);
     if (rc != LORE_OK)
         return rc;
     size_t off = ld->blank_labels.n;
     if (sbuf_put(&ld->blank_labels, label, n) != LORE_OK)
-        return kb_nomem(ld->kb);
+        return ctx_nomem(&ld->kb->ctx);
     size_t i = h & (ld->blankcap - 1);
     while (ld->blanks[i].id)
         i = (i + 1) & (ld->blankcap - 1);
@@ -248,7 +248,7 @@ static int node_id(loader *ld, const rdf_node *n, uint32_t *id)
     case RDF_LITERAL:
         return literal_id(ld, n, id);
     default:
-        return kb_fail(ld->kb, LORE_ERR_SYNTAX, "a term");
+        return ctx_fail(&ld->kb->ctx, LORE_ERR_SYNTAX, "a term");
     }
 }
 
@@ -281,7 +281,7 @@ static int widen(loader *ld)
     size_t cap = ld->nrows ? 4 * ld->nrows * 2 : 64;
     uint32_t *r = mem_alloc(&ld->kb->m, cap, sizeof *r);
     if (!r)
-        return kb_nomem(ld->kb);
+        return ctx_nomem(&ld->kb->ctx);
     for (size_t i = 0; i < ld->nrows; i++) {
         memcpy(r + 4 * i, ld->rows + 3 * i, 3 * sizeof *r);
         r[4 * i + 3] = META_ASSERTED | ld->first_src;
@@ -296,7 +296,7 @@ static int widen(loader *ld)
 static int set_source(loader *ld, uint32_t src)
 {
     if (src > META_PAYLOAD)
-        return kb_fail(ld->kb, LORE_ERR_LIMIT, "a source (graph) id under 2^29");
+        return ctx_fail(&ld->kb->ctx, LORE_ERR_LIMIT, "a source (graph) id under 2^29");
     ld->src = src;
     if (ld->stride == 3 && src != ld->first_src) {
         if (ld->nrows == 0)
@@ -312,7 +312,7 @@ int loader_graph(loader *ld, const rdf_node *g)
     uint32_t src = ld->default_src;
     if (g && g->type != RDF_NONE) {
         if (g->type == RDF_LITERAL)
-            return kb_fail(ld->kb, LORE_ERR_SYNTAX, "a graph name (an IRI or a blank node)");
+            return ctx_fail(&ld->kb->ctx, LORE_ERR_SYNTAX, "a graph name (an IRI or a blank node)");
         int rc = cached_id(ld, &ld->graph, g, &src);
         if (rc != LORE_OK)
             return rc;
@@ -344,7 +344,7 @@ int loader_triple(loader *ld, const rdf_node *s, const rdf_node *p, const rdf_no
     size_t k = (size_t)ld->stride;
     if (ld->nrows * k + k > ld->cap &&
         mem_reserve(&ld->kb->m, (void **)&ld->rows, &ld->cap, ld->nrows * k + k, sizeof *ld->rows))
-        return kb_nomem(ld->kb);
+        return ctx_nomem(&ld->kb->ctx);
     uint32_t *r = ld->rows + ld->nrows * k;
     r[0] = t[0], r[1] = t[1], r[2] = t[2];
     if (k == 4)
@@ -367,7 +367,7 @@ int loader_prefix(loader *ld, const char *name, size_t nlen, const char *iri, si
     const char *why;
     int rc = prefixes_set(&ld->kb->m, &ld->px, name, nlen, iri, ilen, &why);
     if (rc == LORE_ERR_NOMEM)
-        return kb_nomem(ld->kb);
+        return ctx_nomem(&ld->kb->ctx);
     return LORE_OK; /* a binding lore cannot hold is skipped */
 }
 
@@ -403,7 +403,7 @@ int loader_commit(loader *ld, size_t *added)
         *added = 0;
     if (ld->px.n && merged_prefixes(ld, &np) != LORE_OK) {
         loader_abort(ld);
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     }
     /* durable mode: the rows (and the terms they need) go to the journal
      * before they are merged, and are taken back if the merge fails */
@@ -417,11 +417,11 @@ int loader_commit(loader *ld, size_t *added)
                   .xmeta = META_ASSERTED | ld->first_src};
         int jrc = journal_log(kb, &op, &mk);
         if (jrc < 0) {
-            char msg[sizeof kb->err];
-            memcpy(msg, kb->err, sizeof msg);
+            char msg[sizeof kb->ctx.err];
+            memcpy(msg, kb->ctx.err, sizeof msg);
             prefixes_free(&kb->m, &np);
             loader_abort(ld);
-            memcpy(kb->err, msg, sizeof msg);
+            memcpy(kb->ctx.err, msg, sizeof msg);
             return jrc;
         }
     }
@@ -435,8 +435,8 @@ int loader_commit(loader *ld, size_t *added)
         prefixes_free(&kb->m, &np);
         loader_abort(ld);
         if (rc == LORE_ERR_NOMEM)
-            return kb_nomem(kb);
-        return kb_fail(kb, rc, "too many facts or terms");
+            return ctx_nomem(&kb->ctx);
+        return ctx_fail(&kb->ctx, rc, "too many facts or terms");
     }
     if (ld->px.n) {
         prefixes_free(&kb->m, &kb->px);

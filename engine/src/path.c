@@ -363,7 +363,7 @@ int pgraph_build(lore_kb *kb, const pnfa *a, pgraph *g)
         while ((r = store_iter_read(&it, buf, BUF, &n)) == LORE_OK) {
             for (size_t i = 0; i < n; i++)
                 TRY(push2(m, &pairs[l], buf[3 * i], buf[3 * i + 2]));
-            if (kb_interrupted(kb)) {
+            if (ctx_interrupted(&kb->ctx)) {
                 rc = LORE_ERR_INTERRUPT;
                 goto cleanup;
             }
@@ -591,7 +591,7 @@ static int interrupted(pwalk *w)
     if (--w->checks > 0)
         return 0;
     w->checks = 4096;
-    return kb_interrupted(w->kb);
+    return ctx_interrupted(&w->kb->ctx);
 }
 
 static void next_gen(pwalk *w)
@@ -772,6 +772,6 @@ int pwalk_run(pwalk *w, const pnfa *a, const pgraph *g, uint32_t start, uint32_t
     int rc = g ? walk_graph(w, a, g, start, target, max_depth, out, found)
                : walk_index(w, a, start, target, max_depth, out, found);
     if (rc == LORE_ERR_NOMEM)
-        kb_nomem(w->kb);
+        ctx_nomem(&w->kb->ctx);
     return rc;
 }

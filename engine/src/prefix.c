@@ -231,7 +231,7 @@ static int prefix_change(lore_kb *kb, const char *fn, const char *name, const ch
     const char *why = NULL;
     /* checked before journaling: the journal holds only valid bindings */
     if (iri && prefixes_check(name, nlen, iri, ilen, &why) != LORE_OK)
-        return kb_fail(kb, LORE_ERR_ARG, "%s: expected %s", fn, why);
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "%s: expected %s", fn, why);
     const prefix *cur = prefixes_find(&kb->px, name, nlen);
     if (iri ? (cur && cur->ilen == ilen && memcmp(cur->iri, iri, ilen) == 0) : !cur)
         return LORE_NOOP;
@@ -249,9 +249,9 @@ static int prefix_change(lore_kb *kb, const char *fn, const char *name, const ch
     if (rc != LORE_OK && logged)
         journal_cancel(kb, &mk);
     if (rc == LORE_ERR_NOMEM)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     if (rc == LORE_ERR_ARG)
-        return kb_fail(kb, rc, "%s: expected %s", fn, why ? why : "a valid binding");
+        return ctx_fail(&kb->ctx, rc, "%s: expected %s", fn, why ? why : "a valid binding");
     if (rc == LORE_OK)
         kb->d.epoch++;
     return rc;
@@ -259,21 +259,21 @@ static int prefix_change(lore_kb *kb, const char *fn, const char *name, const ch
 
 int lore_prefix_set(lore_kb *kb, const char *name, const char *iri)
 {
-    kb_clear(kb);
-    if (kb->batch)
-        return kb_busy(kb, "lore_prefix_set");
+    ctx_clear(&kb->ctx);
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_prefix_set");
     if (!name || !iri)
-        return kb_fail(kb, LORE_ERR_ARG, "lore_prefix_set: expected a name and an IRI");
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_prefix_set: expected a name and an IRI");
     return prefix_change(kb, "lore_prefix_set", name, iri);
 }
 
 int lore_prefix_remove(lore_kb *kb, const char *name)
 {
-    kb_clear(kb);
-    if (kb->batch)
-        return kb_busy(kb, "lore_prefix_remove");
+    ctx_clear(&kb->ctx);
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_prefix_remove");
     if (!name)
-        return kb_fail(kb, LORE_ERR_ARG, "lore_prefix_remove: expected a name");
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_prefix_remove: expected a name");
     return prefix_change(kb, "lore_prefix_remove", name, NULL);
 }
 

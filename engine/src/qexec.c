@@ -119,7 +119,7 @@ static inline void unbind(qexec *x, qstate *s)
 
 static int changed(qexec *x)
 {
-    return kb_fail(x->kb, LORE_ERR_CHANGED, "the knowledge base changed during the query");
+    return ctx_fail(&x->kb->ctx, LORE_ERR_CHANGED, "the knowledge base changed during the query");
 }
 
 /* ------------------------------------------------------------------ */
@@ -174,7 +174,7 @@ static int run_filter(qexec *x, const qfilter *f)
         const lore_value *pat = &x->prog->consts[-f->b.var - 1].v;
         int r = lpat_find(va.str, va.len, pat->str, pat->len);
         if (r < 0)
-            return kb_fail(x->kb, LORE_ERR_LIMIT, "match '%s': pattern too complex", pat->str);
+            return ctx_fail(&x->kb->ctx, LORE_ERR_LIMIT, "match '%s': pattern too complex", pat->str);
         return r;
     }
     uint32_t b = slot_value(x, f->b);
@@ -332,7 +332,7 @@ static int scan_next(qexec *x, int i, qstate *s)
         const uint32_t *t;
         if (--x->checks <= 0) { /* rows rejected here never reach the loop's check */
             x->checks = 1024;
-            if (kb_interrupted(x->kb))
+            if (ctx_interrupted(&x->kb->ctx))
                 return LORE_ERR_INTERRUPT;
         }
         if (st->delta) {
@@ -474,7 +474,7 @@ static int path_next(qexec *x, int i, qstate *s)
         }
         if ((x->checks -= 16) <= 0) {
             x->checks = 1024;
-            if (kb_interrupted(x->kb))
+            if (ctx_interrupted(&x->kb->ctx))
                 return LORE_ERR_INTERRUPT;
         }
     }
@@ -676,7 +676,7 @@ static int loop(qexec *x)
     for (;;) {
         if (--x->checks <= 0) {
             x->checks = 1024;
-            if (kb_interrupted(x->kb)) {
+            if (ctx_interrupted(&x->kb->ctx)) {
                 x->done = 1;
                 return LORE_ERR_INTERRUPT;
             }
@@ -723,7 +723,7 @@ static int loop(qexec *x)
         } else if (r < 0) {
             x->done = 1;
             if (r == LORE_ERR_NOMEM)
-                kb_nomem(x->kb);
+                ctx_nomem(&x->kb->ctx);
             return r;
         } else {
             pc = r;

@@ -119,7 +119,7 @@ static int fail_at(parser *ps, const char *at, const char *expected)
         }
         snprintf(got, sizeof got, "'%.*s'", (int)n, c);
     }
-    ps->rc = kb_fail(ps->kb, LORE_ERR_SYNTAX, "query:%d:%d: expected %s, got %s", line, col,
+    ps->rc = ctx_fail(&ps->kb->ctx, LORE_ERR_SYNTAX, "query:%d:%d: expected %s, got %s", line, col,
                      expected, got);
     return ps->rc;
 }
@@ -224,7 +224,7 @@ static int string(parser *ps, char quote, const char **out, size_t *len)
             c++;
     char *buf = qprog_strdup(ps->p, NULL, cap);
     if (!buf)
-        return failed(ps, kb_nomem(ps->kb));
+        return failed(ps, ctx_nomem(&ps->kb->ctx));
     size_t n = 0;
     while (ps->at < ps->e && *ps->at != quote) {
         char c = *ps->at++;
@@ -622,7 +622,7 @@ static int condition(parser *ps)
                     break;
                 }
                 if (mem_reserve(&ps->kb->m, (void **)&set, &cap, n + 1, sizeof *set) != 0) {
-                    failed(ps, kb_nomem(ps->kb));
+                    failed(ps, ctx_nomem(&ps->kb->ctx));
                     break;
                 }
                 set[n++] = -m.var - 1;
@@ -641,7 +641,7 @@ static int condition(parser *ps)
         int *exact = n ? mem_alloc(&ps->kb->m, n, sizeof *exact) : NULL;
         if (n && !exact) {
             mem_free(&ps->kb->m, set, cap, sizeof *set);
-            return failed(ps, kb_nomem(ps->kb));
+            return failed(ps, ctx_nomem(&ps->kb->ctx));
         }
         if (n)
             memcpy(exact, set, n * sizeof *set);
@@ -669,7 +669,7 @@ static int condition(parser *ps)
                 return fail_at(ps, bat, "a pattern string");
             const char *why = lpat_check(k->v.str, k->v.len);
             if (why)
-                return ps->rc = kb_fail(ps->kb, LORE_ERR_ARG, "match \"%s\": %s", k->v.str, why);
+                return ps->rc = ctx_fail(&ps->kb->ctx, LORE_ERR_ARG, "match \"%s\": %s", k->v.str, why);
         }
         if (qprog_filter(ps->p, &fi) != LORE_OK || qprog_node(ps->p, QN_FILTER, &node) != LORE_OK)
             return failed(ps, LORE_ERR_NOMEM);
@@ -959,7 +959,7 @@ static int order_key(parser *ps)
     size_t cap = (size_t)p->caporder;
     if (mem_reserve(&ps->kb->m, (void **)&p->order, &cap, (size_t)p->norder + 1,
                     sizeof *p->order) != 0)
-        return failed(ps, kb_nomem(ps->kb));
+        return failed(ps, ctx_nomem(&ps->kb->ctx));
     p->caporder = (int)cap;
     p->order[p->norder].var = v, p->order[p->norder].desc = desc;
     p->norder++;
@@ -997,7 +997,7 @@ static int modifiers(parser *ps, int after_select)
                 size_t cap = (size_t)p->capgroup;
                 if (mem_reserve(&ps->kb->m, (void **)&p->group, &cap, (size_t)p->ngroup + 1,
                                 sizeof *p->group) != 0)
-                    return failed(ps, kb_nomem(ps->kb));
+                    return failed(ps, ctx_nomem(&ps->kb->ctx));
                 p->capgroup = (int)cap;
                 p->group[p->ngroup++] = v;
                 n++;
@@ -1092,13 +1092,13 @@ static int item(parser *ps)
         for (int i = 0; i < p->nitems; i++)
             if (p->items[i].agg && p->items[i].out == it.out)
                 return ps->rc =
-                           kb_fail(ps->kb, LORE_ERR_ARG,
+                           ctx_fail(&ps->kb->ctx, LORE_ERR_ARG,
                                    "two aggregates named ?%s: name one with 'as'", p->vars[it.out]);
     }
     size_t cap = (size_t)p->capitems;
     if (mem_reserve(&ps->kb->m, (void **)&p->items, &cap, (size_t)p->nitems + 1,
                     sizeof *p->items) != 0)
-        return failed(ps, kb_nomem(ps->kb));
+        return failed(ps, ctx_nomem(&ps->kb->ctx));
     p->capitems = (int)cap;
     p->items[p->nitems++] = it;
     return LORE_OK;

@@ -886,9 +886,9 @@ cleanup:
     if (pn.rc != LORE_OK) {
         qplan_free(m, pl);
         if (pn.rc == LORE_ERR_NOMEM)
-            kb_nomem(kb);
+            ctx_nomem(&kb->ctx);
         else if (pn.rc == LORE_ERR_LIMIT)
-            kb_fail(kb, pn.rc, "a path expression is too complex");
+            ctx_fail(&kb->ctx, pn.rc, "a path expression is too complex");
     }
     return pn.rc;
 }

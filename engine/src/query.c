@@ -129,7 +129,7 @@ static int grow(qprog *p, void **v, int *cap, int need, size_t size)
 int qprog_node(qprog *p, int kind, int *node)
 {
     if (grow(p, (void **)&p->nodes, &p->capnodes, p->nnodes + 1, sizeof *p->nodes) != LORE_OK)
-        return kb_nomem(p->kb);
+        return ctx_nomem(&p->kb->ctx);
     int i = p->nnodes++;
     qnode *n = &p->nodes[i];
     memset(n, 0, sizeof *n);
@@ -204,14 +204,14 @@ int qprog_var(qprog *p, const char *name, size_t len, int *var)
         for (size_t i = 0; i < len; i++) {
             unsigned char c = (unsigned char)name[i];
             if (c <= ' ' || c == '?' || c == 127)
-                return kb_fail(p->kb, LORE_ERR_ARG, "bad variable name '?%.*s'", (int)len, name);
+                return ctx_fail(&p->kb->ctx, LORE_ERR_ARG, "bad variable name '?%.*s'", (int)len, name);
         }
     }
     if (grow(p, (void **)&p->vars, &p->capvars, p->nvars + 1, sizeof *p->vars) != LORE_OK)
-        return kb_nomem(p->kb);
+        return ctx_nomem(&p->kb->ctx);
     char *s = qprog_strdup(p, name, anon ? 0 : len);
     if (!s)
-        return kb_nomem(p->kb);
+        return ctx_nomem(&p->kb->ctx);
     p->vars[p->nvars] = s;
     *var = p->nvars++;
     return LORE_OK;
@@ -225,7 +225,7 @@ int qprog_const(qprog *p, const lore_value *v, uint32_t id, int *c)
     expansion x;
     const lore_value *ev = v ? kb_expand(p->kb, v, &x) : NULL;
     if (v && !ev)
-        return kb_nomem(p->kb);
+        return ctx_nomem(&p->kb->ctx);
     int rc = const_add(p, ev, id, c);
     if (v)
         kb_expand_done(p->kb, &x);
@@ -235,24 +235,24 @@ int qprog_const(qprog *p, const lore_value *v, uint32_t id, int *c)
 static int const_add(qprog *p, const lore_value *v, uint32_t id, int *c)
 {
     if (grow(p, (void **)&p->consts, &p->capconsts, p->nconsts + 1, sizeof *p->consts) != LORE_OK)
-        return kb_nomem(p->kb);
+        return ctx_nomem(&p->kb->ctx);
     qconst *k = &p->consts[p->nconsts];
     memset(k, 0, sizeof *k);
     if (v) {
         const char *why = NULL;
         if (dict_check(v, &why) != LORE_OK)
-            return kb_fail(p->kb, LORE_ERR_ARG, "bad constant: expected %s",
+            return ctx_fail(&p->kb->ctx, LORE_ERR_ARG, "bad constant: expected %s",
                            why ? why : "a valid value");
         k->v = *v;
         k->has_value = 1;
         if (v->kind == LORE_SYMBOL || v->kind == LORE_TEXT || v->kind == LORE_DATE) {
             k->v.str = qprog_strdup(p, v->str, v->len);
             if (!k->v.str)
-                return kb_nomem(p->kb);
+                return ctx_nomem(&p->kb->ctx);
             if (v->kind == LORE_TEXT && v->lang && v->langlen) {
                 k->v.lang = qprog_strdup(p, v->lang, v->langlen);
                 if (!k->v.lang)
-                    return kb_nomem(p->kb);
+                    return ctx_nomem(&p->kb->ctx);
             } else {
                 k->v.lang = NULL, k->v.langlen = 0;
             }
@@ -271,9 +271,9 @@ static int const_add(qprog *p, const lore_value *v, uint32_t id, int *c)
 int qprog_pnode(qprog *p, int op, int a, int b, int *out)
 {
     if (p->npnodes >= 4096)
-        return kb_fail(p->kb, LORE_ERR_LIMIT, "path expression too long");
+        return ctx_fail(&p->kb->ctx, LORE_ERR_LIMIT, "path expression too long");
     if (grow(p, (void **)&p->pnodes, &p->cappnodes, p->npnodes + 1, sizeof *p->pnodes) != LORE_OK)
-        return kb_nomem(p->kb);
+        return ctx_nomem(&p->kb->ctx);
     pnode *n = &p->pnodes[p->npnodes];
     memset(n, 0, sizeof *n);
     n->op = op, n->a = a, n->b = b, n->cval = -1;
@@ -285,7 +285,7 @@ int qprog_filter(qprog *p, int *f)
 {
     if (grow(p, (void **)&p->filters, &p->capfilters, p->nfilters + 1, sizeof *p->filters) !=
         LORE_OK)
-        return kb_nomem(p->kb);
+        return ctx_nomem(&p->kb->ctx);
     memset(&p->filters[p->nfilters], 0, sizeof p->filters[0]);
     *f = p->nfilters++;
     return LORE_OK;
@@ -294,9 +294,9 @@ int qprog_filter(qprog *p, int *f)
 int qprog_expr(qprog *p, const qexpr *e, int *out)
 {
     if (p->nexprs >= 4096)
-        return kb_fail(p->kb, LORE_ERR_LIMIT, "expression too long");
+        return ctx_fail(&p->kb->ctx, LORE_ERR_LIMIT, "expression too long");
     if (grow(p, (void **)&p->exprs, &p->capexprs, p->nexprs + 1, sizeof *p->exprs) != LORE_OK)
-        return kb_nomem(p->kb);
+        return ctx_nomem(&p->kb->ctx);
     p->exprs[p->nexprs] = *e;
     *out = p->nexprs++;
     return LORE_OK;
@@ -305,7 +305,7 @@ int qprog_expr(qprog *p, const qexpr *e, int *out)
 int qprog_arg(qprog *p, int expr)
 {
     if (grow(p, (void **)&p->args, &p->capargs, p->nargs + 1, sizeof *p->args) != LORE_OK)
-        return kb_nomem(p->kb);
+        return ctx_nomem(&p->kb->ctx);
     p->args[p->nargs++] = expr;
     return LORE_OK;
 }
@@ -366,7 +366,7 @@ int qexpr_eval(lore_kb *kb, const qprog *p, int e, const uint32_t *row, lore_val
         if (n > 8) {
             args = mem_alloc(&kb->m, (size_t)n, sizeof *args);
             if (!args)
-                return kb_nomem(kb);
+                return ctx_nomem(&kb->ctx);
         }
         for (int i = 0; i < n && rc == LORE_OK; i++)
             rc = qexpr_eval(kb, p, p->args[x->a + i], row, &args[i], sc);
@@ -412,10 +412,10 @@ static int open_group(qprog *p, int for_branch)
     int g = p->stack[p->nstack - 1];
     int is_union = p->nodes[g].kind == QN_UNION;
     if (is_union && !for_branch)
-        return kb_fail(p->kb, LORE_ERR_STATE,
+        return ctx_fail(&p->kb->ctx, LORE_ERR_STATE,
                        "a union holds branches: begin each with LORE_GROUP_BRANCH");
     if (!is_union && for_branch)
-        return kb_fail(p->kb, LORE_ERR_STATE, "a branch belongs directly inside a union");
+        return ctx_fail(&p->kb->ctx, LORE_ERR_STATE, "a branch belongs directly inside a union");
     return LORE_OK;
 }
 
@@ -428,7 +428,7 @@ int qprog_begin(qprog *p, int kind)
     if (qprog_node(p, kind, &n) != LORE_OK)
         return LORE_ERR_NOMEM;
     if (grow(p, (void **)&p->stack, &p->capstack, p->nstack + 1, sizeof *p->stack) != LORE_OK)
-        return kb_nomem(p->kb);
+        return ctx_nomem(&p->kb->ctx);
     p->stack[p->nstack++] = n;
     return LORE_OK;
 }
@@ -436,10 +436,10 @@ int qprog_begin(qprog *p, int kind)
 int qprog_end(qprog *p, int kind)
 {
     if (p->nstack <= 1)
-        return kb_fail(p->kb, LORE_ERR_STATE, "no group is open");
+        return ctx_fail(&p->kb->ctx, LORE_ERR_STATE, "no group is open");
     int g = p->stack[p->nstack - 1];
     if (kind >= 0 && p->nodes[g].kind != kind)
-        return kb_fail(p->kb, LORE_ERR_STATE, "the open group is a %s",
+        return ctx_fail(&p->kb->ctx, LORE_ERR_STATE, "the open group is a %s",
                        kind_name(p->nodes[g].kind));
     p->nstack--;
     return LORE_OK;
@@ -501,7 +501,7 @@ static int check_filters(qprog *p, int n, const uint8_t *outer)
     /* visible here: outer, plus what this group's subtree binds */
     uint8_t *scope = mem_calloc(&p->kb->m, nv ? (size_t)nv : 1, 1);
     if (!scope)
-        return kb_nomem(p->kb);
+        return ctx_nomem(&p->kb->ctx);
     int rc = LORE_OK;
     for (int i = 0; i < nv; i++)
         scope[i] = outer[i];
@@ -518,7 +518,7 @@ static int check_filters(qprog *p, int n, const uint8_t *outer)
             uint8_t *need = mem_calloc(&p->kb->m, (size_t)nv + 1, 1);
             if (!need) {
                 mem_free(&p->kb->m, scope, nv ? (size_t)nv : 1, 1);
-                return kb_nomem(p->kb);
+                return ctx_nomem(&p->kb->ctx);
             }
             qexpr_vars(p, y->expr, need);
             int ok = 1;
@@ -534,13 +534,13 @@ static int check_filters(qprog *p, int n, const uint8_t *outer)
         if (y->kind == QN_BIND) {
             uint8_t *need = mem_calloc(&p->kb->m, (size_t)nv + 1, 1);
             if (!need) {
-                rc = kb_nomem(p->kb);
+                rc = ctx_nomem(&p->kb->ctx);
                 break;
             }
             qexpr_vars(p, y->expr, need);
             for (int v = 0; v < nv && rc == LORE_OK; v++) {
                 if (need[v] && !scope[v])
-                    rc = kb_fail(p->kb, LORE_ERR_ARG,
+                    rc = ctx_fail(&p->kb->ctx, LORE_ERR_ARG,
                                  var_used(p, v) || v == y->var
                                      ? "?%s = ...: ?%s is not bound where the value is computed"
                                      : "?%s = ...: ?%s is bound by nothing",
@@ -552,7 +552,7 @@ static int check_filters(qprog *p, int n, const uint8_t *outer)
             for (int j = 0; j < k; j++) {
                 if (!scope[v[j]]) {
                     const char *name = p->vars[v[j]];
-                    rc = kb_fail(p->kb, LORE_ERR_ARG,
+                    rc = ctx_fail(&p->kb->ctx, LORE_ERR_ARG,
                                  var_used(p, v[j])
                                      ? "filter on ?%s, which is not bound where the filter is"
                                      : "filter on ?%s, which no pattern binds",
@@ -584,12 +584,12 @@ int qprog_check(qprog *p, const uint8_t *prebound)
             n->pred = p->consts[n->cval].id;
     }
     if (p->nstack > 1)
-        return kb_fail(kb, LORE_ERR_STATE, "the %s group is not closed (lore_query_end)",
+        return ctx_fail(&kb->ctx, LORE_ERR_STATE, "the %s group is not closed (lore_query_end)",
                        kind_name(p->nodes[p->stack[p->nstack - 1]].kind));
     int nv = p->nvars;
     uint8_t *outer = mem_calloc(&kb->m, nv ? (size_t)nv : 1, 1);
     if (!outer)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     for (int i = 0; i < nv && prebound; i++)
         outer[i] = prebound[i];
     int rc = check_filters(p, 0, outer);
@@ -602,7 +602,7 @@ int qprog_check(qprog *p, const uint8_t *prebound)
         for (int i = 0; i < p->nitems && rc == LORE_OK; i++) {
             const qitem *it = &p->items[i];
             if (it->var >= 0 && !top[it->var])
-                rc = kb_fail(kb, LORE_ERR_ARG,
+                rc = ctx_fail(&kb->ctx, LORE_ERR_ARG,
                              it->agg ? "%s of ?%s, which no pattern binds"
                                      : "select ?%s%s, which no pattern binds",
                              it->agg ? "aggregate" : p->vars[it->var],
@@ -612,14 +612,14 @@ int qprog_check(qprog *p, const uint8_t *prebound)
                 for (int g = 0; g < p->ngroup; g++)
                     grouped |= p->group[g] == it->var;
                 if (!grouped)
-                    rc = kb_fail(kb, LORE_ERR_ARG,
+                    rc = ctx_fail(&kb->ctx, LORE_ERR_ARG,
                                  "?%s is selected but neither grouped nor aggregated",
                                  p->vars[it->var]);
             }
         }
         for (int i = 0; i < p->ngroup && rc == LORE_OK; i++)
             if (!top[p->group[i]])
-                rc = kb_fail(kb, LORE_ERR_ARG, "group by ?%s, which no pattern binds",
+                rc = ctx_fail(&kb->ctx, LORE_ERR_ARG, "group by ?%s, which no pattern binds",
                              p->vars[p->group[i]]);
         for (int i = 0; i < p->norder && rc == LORE_OK; i++) {
             int v = p->order[i].var, ok = top[v];
@@ -630,11 +630,11 @@ int qprog_check(qprog *p, const uint8_t *prebound)
                 for (int k = 0; k < p->ngroup && p->nitems == 0; k++)
                     ok |= p->group[k] == v; /* the columns are the group's variables */
                 if (!ok)
-                    rc = kb_fail(kb, LORE_ERR_ARG,
+                    rc = ctx_fail(&kb->ctx, LORE_ERR_ARG,
                                  "order by ?%s, which is not a column of the aggregated rows",
                                  p->vars[v]);
             } else if (!ok) {
-                rc = kb_fail(kb, LORE_ERR_ARG, "order by ?%s, which no pattern binds", p->vars[v]);
+                rc = ctx_fail(&kb->ctx, LORE_ERR_ARG, "order by ?%s, which no pattern binds", p->vars[v]);
             }
         }
     }
@@ -794,7 +794,7 @@ static int slot_of(lore_query *q, const lore_qterm *t, qslot *s, const char *wha
         return LORE_OK;
     }
     if (!dict_valid(&q->kb->d, t->id))
-        return kb_fail(q->kb, LORE_ERR_ARG, "%s is not a term id (%u)", what, (unsigned)t->id);
+        return ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "%s is not a term id (%u)", what, (unsigned)t->id);
     if (qprog_const(p, NULL, t->id, &v) != LORE_OK)
         return LORE_ERR_NOMEM;
     *s = qs_const(v);
@@ -803,16 +803,16 @@ static int slot_of(lore_query *q, const lore_qterm *t, qslot *s, const char *wha
 
 int lore_query_new(lore_kb *kb, lore_query **qp)
 {
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     *qp = NULL;
     lore_query *q = mem_calloc(&kb->m, 1, sizeof *q);
     if (!q)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     q->kb = kb;
     if (qprog_init(&q->prog, kb) != LORE_OK) {
         qprog_free(&q->prog);
         mem_free(&kb->m, q, 1, sizeof *q);
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     }
     *qp = q;
     return LORE_OK;
@@ -825,18 +825,18 @@ int lore_query_parse(lore_kb *kb, const char *text, size_t len, lore_query **qp)
         return rc;
     rc = qparse_query(*qp, text, len);
     if (rc != LORE_OK) {
-        char keep[sizeof kb->err];
-        memcpy(keep, kb->err, sizeof keep);
+        char keep[sizeof kb->ctx.err];
+        memcpy(keep, kb->ctx.err, sizeof keep);
         lore_query_free(*qp);
         *qp = NULL;
-        memcpy(kb->err, keep, sizeof keep);
+        memcpy(kb->ctx.err, keep, sizeof keep);
     }
     return rc;
 }
 
 int lore_query_pattern(lore_query *q, lore_qterm s, lore_qterm p, lore_qterm o)
 {
-    kb_clear(q->kb);
+    ctx_clear(&q->kb->ctx);
     changed(q);
     qslot t[3];
     int rc;
@@ -852,7 +852,7 @@ int lore_query_pattern(lore_query *q, lore_qterm s, lore_qterm p, lore_qterm o)
 
 int lore_query_path(lore_query *q, lore_qterm s, const char *path, lore_qterm o)
 {
-    kb_clear(q->kb);
+    ctx_clear(&q->kb->ctx);
     changed(q);
     qslot t[3];
     int rc, root, n;
@@ -860,7 +860,7 @@ int lore_query_path(lore_query *q, lore_qterm s, const char *path, lore_qterm o)
         (rc = slot_of(q, &o, &t[2], "object")))
         return rc;
     if (!path)
-        return kb_fail(q->kb, LORE_ERR_ARG, "lore_query_path: no path");
+        return ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "lore_query_path: no path");
     if ((rc = qparse_path(&q->prog, path, strlen(path), &root)) != LORE_OK)
         return rc;
     if (qprog_node(&q->prog, QN_PATH, &n) != LORE_OK)
@@ -902,11 +902,11 @@ static int op_of(const char *op)
 
 int lore_query_filter(lore_query *q, lore_qterm a, const char *op, lore_qterm b)
 {
-    kb_clear(q->kb);
+    ctx_clear(&q->kb->ctx);
     changed(q);
     int o = op ? op_of(op) : -1;
     if (o < 0)
-        return kb_fail(q->kb, LORE_ERR_ARG,
+        return ctx_fail(&q->kb->ctx, LORE_ERR_ARG,
                        "unknown comparison '%s' (expected =, ~=, <, <=, >, >=, in or match)",
                        op ? op : "(null)");
     qslot sa, sb;
@@ -916,10 +916,10 @@ int lore_query_filter(lore_query *q, lore_qterm a, const char *op, lore_qterm b)
     if (o == QF_MATCH) {
         const qconst *k = sb.var < 0 ? &q->prog.consts[-sb.var - 1] : NULL;
         if (!k || (k->v.kind != LORE_TEXT && k->v.kind != LORE_SYMBOL))
-            return kb_fail(q->kb, LORE_ERR_ARG, "match needs a pattern string");
+            return ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "match needs a pattern string");
         const char *why = lpat_check(k->v.str, k->v.len);
         if (why)
-            return kb_fail(q->kb, LORE_ERR_ARG, "match \"%s\": %s", k->v.str, why);
+            return ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "match \"%s\": %s", k->v.str, why);
     }
     qfilter *f;
     if ((rc = add_filter(q, o, &f)) != LORE_OK)
@@ -930,7 +930,7 @@ int lore_query_filter(lore_query *q, lore_qterm a, const char *op, lore_qterm b)
 
 int lore_query_filter_in(lore_query *q, lore_qterm a, const lore_qterm *set, size_t n)
 {
-    kb_clear(q->kb);
+    ctx_clear(&q->kb->ctx);
     changed(q);
     qslot sa;
     int rc = slot_of(q, &a, &sa, "operand");
@@ -938,14 +938,14 @@ int lore_query_filter_in(lore_query *q, lore_qterm a, const lore_qterm *set, siz
         return rc;
     int *ks = n ? mem_alloc(&q->kb->m, n, sizeof *ks) : NULL;
     if (n && !ks)
-        return kb_nomem(q->kb);
+        return ctx_nomem(&q->kb->ctx);
     for (size_t i = 0; i < n; i++) {
         qslot s;
         if (set[i].var) {
-            rc = kb_fail(q->kb, LORE_ERR_ARG, "a set holds values, not variables ('%s')",
+            rc = ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "a set holds values, not variables ('%s')",
                          set[i].var);
         } else if (set[i].value == NULL && set[i].id == 0) {
-            rc = kb_fail(q->kb, LORE_ERR_ARG, "a set holds values, not wildcards");
+            rc = ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "a set holds values, not wildcards");
         } else {
             rc = slot_of(q, &set[i], &s, "set member");
             if (rc == LORE_OK)
@@ -967,7 +967,7 @@ int lore_query_filter_in(lore_query *q, lore_qterm a, const lore_qterm *set, siz
 
 int lore_query_filter_text(lore_query *q, const char *expr, size_t len)
 {
-    kb_clear(q->kb);
+    ctx_clear(&q->kb->ctx);
     changed(q);
     int rc = open_group(&q->prog, 0);
     return rc ? rc : qparse_filter(q, expr, len);
@@ -975,10 +975,10 @@ int lore_query_filter_text(lore_query *q, const char *expr, size_t len)
 
 int lore_query_filter_fn(lore_query *q, lore_filter_fn fn, void *ud)
 {
-    kb_clear(q->kb);
+    ctx_clear(&q->kb->ctx);
     changed(q);
     if (!fn)
-        return kb_fail(q->kb, LORE_ERR_ARG, "lore_query_filter_fn: no function");
+        return ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "lore_query_filter_fn: no function");
     qfilter *f;
     int rc = add_filter(q, QF_FN, &f);
     if (rc)
@@ -989,7 +989,7 @@ int lore_query_filter_fn(lore_query *q, lore_filter_fn fn, void *ud)
 
 int lore_function(lore_kb *kb, const char *name, lore_value_fn fn, void *ud)
 {
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     return fn_register(kb, name, fn, ud);
 }
 
@@ -998,19 +998,19 @@ static int let_var(lore_query *q, const char *var, int *v)
 {
     const char *name = var && var[0] == '?' ? var + 1 : var;
     if (!name || !name[0] || strcmp(name, "_") == 0)
-        return kb_fail(q->kb, LORE_ERR_ARG, "let: a variable name expected");
+        return ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "let: a variable name expected");
     return qprog_var(&q->prog, var, strlen(var), v);
 }
 
 int lore_query_let(lore_query *q, const char *var, const char *expr, size_t len)
 {
-    kb_clear(q->kb);
+    ctx_clear(&q->kb->ctx);
     changed(q);
     int v, root, rc;
     if ((rc = open_group(&q->prog, 0)) != LORE_OK || (rc = let_var(q, var, &v)) != LORE_OK)
         return rc;
     if (!expr)
-        return kb_fail(q->kb, LORE_ERR_ARG, "let: no expression");
+        return ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "let: no expression");
     if ((rc = qparse_expr(q, expr, len, &root)) != LORE_OK)
         return rc;
     return qprog_bind(&q->prog, v, root);
@@ -1019,15 +1019,15 @@ int lore_query_let(lore_query *q, const char *var, const char *expr, size_t len)
 int lore_query_let_fn(lore_query *q, const char *var, lore_value_fn fn, void *ud,
                       const lore_qterm *args, size_t nargs)
 {
-    kb_clear(q->kb);
+    ctx_clear(&q->kb->ctx);
     changed(q);
     int v, rc;
     if ((rc = open_group(&q->prog, 0)) != LORE_OK || (rc = let_var(q, var, &v)) != LORE_OK)
         return rc;
     if (!fn)
-        return kb_fail(q->kb, LORE_ERR_ARG, "lore_query_let_fn: no function");
+        return ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "lore_query_let_fn: no function");
     if (nargs > 64)
-        return kb_fail(q->kb, LORE_ERR_ARG, "lore_query_let_fn: at most 64 arguments");
+        return ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "lore_query_let_fn: at most 64 arguments");
     int ex[64];
     for (size_t i = 0; i < nargs; i++) {
         qexpr e;
@@ -1036,7 +1036,7 @@ int lore_query_let_fn(lore_query *q, const char *var, lore_value_fn fn, void *ud
         if ((rc = slot_of(q, &args[i], &e.slot, "argument")) != LORE_OK)
             return rc;
         if (e.slot.var >= 0 && q->prog.vars[e.slot.var][0] == '\0')
-            return kb_fail(q->kb, LORE_ERR_ARG, "lore_query_let_fn: an argument is a wildcard");
+            return ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "lore_query_let_fn: an argument is a wildcard");
         if ((rc = qprog_expr(&q->prog, &e, &ex[i])) != LORE_OK)
             return rc;
     }
@@ -1054,24 +1054,24 @@ int lore_query_let_fn(lore_query *q, const char *var, lore_value_fn fn, void *ud
 
 int lore_query_begin(lore_query *q, int kind)
 {
-    kb_clear(q->kb);
+    ctx_clear(&q->kb->ctx);
     changed(q);
     static const int kinds[] = {0, QN_OPTIONAL, QN_WITHOUT, QN_UNION, QN_GROUP};
     if (kind < LORE_GROUP_OPTIONAL || kind > LORE_GROUP_BRANCH)
-        return kb_fail(q->kb, LORE_ERR_ARG, "lore_query_begin: unknown group kind %d", kind);
+        return ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "lore_query_begin: unknown group kind %d", kind);
     return qprog_begin(&q->prog, kinds[kind]);
 }
 
 int lore_query_end(lore_query *q)
 {
-    kb_clear(q->kb);
+    ctx_clear(&q->kb->ctx);
     changed(q);
     return qprog_end(&q->prog, -1);
 }
 
 int lore_query_select(lore_query *q, const char *item)
 {
-    kb_clear(q->kb);
+    ctx_clear(&q->kb->ctx);
     changed(q);
     return qparse_item(q, item, strlen(item));
 }
@@ -1082,34 +1082,34 @@ static int modifier_var(lore_query *q, const char *var, const char *fn, int *v)
     size_t n = strlen(var);
     const char *name = var[0] == '?' ? var + 1 : var;
     if (n == 0 || name[0] == '\0' || strcmp(name, "_") == 0)
-        return kb_fail(q->kb, LORE_ERR_ARG, "%s: a variable name expected", fn);
+        return ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "%s: a variable name expected", fn);
     return qprog_var(&q->prog, var, n, v);
 }
 
 int lore_query_group(lore_query *q, const char *var)
 {
-    kb_clear(q->kb);
+    ctx_clear(&q->kb->ctx);
     changed(q);
     qprog *p = &q->prog;
     int v, rc = modifier_var(q, var, "group", &v);
     if (rc)
         return rc;
     if (grow(p, (void **)&p->group, &p->capgroup, p->ngroup + 1, sizeof *p->group) != LORE_OK)
-        return kb_nomem(q->kb);
+        return ctx_nomem(&q->kb->ctx);
     p->group[p->ngroup++] = v;
     return LORE_OK;
 }
 
 int lore_query_order(lore_query *q, const char *var, int descending)
 {
-    kb_clear(q->kb);
+    ctx_clear(&q->kb->ctx);
     changed(q);
     qprog *p = &q->prog;
     int v, rc = modifier_var(q, var, "order", &v);
     if (rc)
         return rc;
     if (grow(p, (void **)&p->order, &p->caporder, p->norder + 1, sizeof *p->order) != LORE_OK)
-        return kb_nomem(q->kb);
+        return ctx_nomem(&q->kb->ctx);
     p->order[p->norder].var = v;
     p->order[p->norder].desc = descending != 0;
     p->norder++;
@@ -1118,7 +1118,7 @@ int lore_query_order(lore_query *q, const char *var, int descending)
 
 int lore_query_distinct(lore_query *q)
 {
-    kb_clear(q->kb);
+    ctx_clear(&q->kb->ctx);
     changed(q);
     q->prog.distinct = 1;
     return LORE_OK;
@@ -1126,7 +1126,7 @@ int lore_query_distinct(lore_query *q)
 
 int lore_query_limit(lore_query *q, uint64_t limit, uint64_t offset)
 {
-    kb_clear(q->kb);
+    ctx_clear(&q->kb->ctx);
     changed(q);
     q->prog.limit = limit;
     q->prog.offset = offset;
@@ -1151,7 +1151,7 @@ static int ensure_bind(lore_query *q)
     const mem *m = &q->kb->m;
     uint8_t *blk = mem_calloc(m, bind_bytes(nv), 1);
     if (!blk)
-        return kb_nomem(q->kb);
+        return ctx_nomem(&q->kb->ctx);
     uint32_t *b = (uint32_t *)blk;
     uint8_t *bd = blk + (size_t)nv * sizeof(uint32_t), *pb = bd + nv;
     if (old) {
@@ -1167,7 +1167,7 @@ static int ensure_bind(lore_query *q)
 
 int lore_query_bind(lore_query *q, const char *var, lore_id id)
 {
-    kb_clear(q->kb);
+    ctx_clear(&q->kb->ctx);
     if (q->running) {
         qexec_close(&q->x);
         q->running = 0;
@@ -1179,10 +1179,10 @@ int lore_query_bind(lore_query *q, const char *var, lore_id id)
         if (q->prog.vars[i][0] && strcmp(q->prog.vars[i], name) == 0)
             v = i;
     if (v < 0)
-        return kb_fail(q->kb, LORE_ERR_ARG, "lore_query_bind: the query has no variable ?%s",
+        return ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "lore_query_bind: the query has no variable ?%s",
                        name ? name : "(null)");
     if (id != 0 && !dict_valid(&q->kb->d, id))
-        return kb_fail(q->kb, LORE_ERR_ARG, "lore_query_bind: not a term id (%u)", (unsigned)id);
+        return ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "lore_query_bind: not a term id (%u)", (unsigned)id);
     if (ensure_bind(q) != LORE_OK)
         return LORE_ERR_NOMEM;
     q->bind[v] = id;
@@ -1211,7 +1211,7 @@ static int make_columns(lore_query *q)
         mem_free(m, q->hidden, (size_t)cap, sizeof *q->hidden);
         q->cols = q->hidden = NULL;
         q->colcap = 0;
-        return kb_nomem(q->kb);
+        return ctx_nomem(&q->kb->ctx);
     }
     q->aggregating = p->ngroup > 0;
     for (int i = 0; i < p->nitems; i++)
@@ -1291,9 +1291,9 @@ static void release_output(lore_query *q)
 int lore_query_prepare(lore_query *q)
 {
     lore_kb *kb = q->kb;
-    kb_clear(kb);
-    if (kb->batch)
-        return kb_busy(kb, "lore_query_prepare");
+    ctx_clear(&kb->ctx);
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_query_prepare");
     if (ensure_bind(q) != LORE_OK)
         return LORE_ERR_NOMEM;
     int rc;
@@ -1353,7 +1353,7 @@ int lore_query_prepare(lore_query *q)
 static int push_num(lore_query *q, lore_kind kind, int64_t i, double n, qcell *c)
 {
     if (mem_reserve(&q->kb->m, (void **)&q->nums, &q->capnums, q->nnums + 1, sizeof *q->nums))
-        return kb_nomem(q->kb);
+        return ctx_nomem(&q->kb->ctx);
     qnum *x = &q->nums[q->nnums++];
     x->kind = kind, x->i = i, x->n = n;
     c->id = 0, c->num = (uint32_t)q->nnums;
@@ -1420,7 +1420,7 @@ static int push_row(lore_query *q, const qcell *r, size_t *idx)
     size_t w = (size_t)q->width;
     if (mem_reserve(&q->kb->m, (void **)&q->rows, &q->caprows, (q->nrows + 1) * w,
                     sizeof *q->rows) != 0)
-        return kb_nomem(q->kb);
+        return ctx_nomem(&q->kb->ctx);
     memcpy(q->rows + q->nrows * w, r, w * sizeof *r);
     *idx = q->nrows++;
     return LORE_OK;
@@ -1436,7 +1436,7 @@ static int distinct_new(lore_query *q, const qcell *r, int *isnew)
         size_t nc = q->dcap ? q->dcap * 2 : 64;
         uint32_t *ns = mem_calloc(m, nc, sizeof *ns);
         if (!ns)
-            return kb_nomem(q->kb);
+            return ctx_nomem(&q->kb->ctx);
         for (size_t i = 0; i < q->dcap; i++) {
             uint32_t e = q->dset[i];
             if (!e)
@@ -1461,7 +1461,7 @@ static int distinct_new(lore_query *q, const qcell *r, int *isnew)
     if (push_row(q, r, &idx) != LORE_OK)
         return LORE_ERR_NOMEM;
     if (idx >= UINT32_MAX)
-        return kb_fail(q->kb, LORE_ERR_LIMIT, "too many distinct rows");
+        return ctx_fail(&q->kb->ctx, LORE_ERR_LIMIT, "too many distinct rows");
     q->dset[j] = (uint32_t)idx + 1;
     q->dn++;
     *isnew = 1;
@@ -1493,7 +1493,7 @@ static int group_of(lore_query *q, size_t *g)
         size_t nc = q->gcap ? q->gcap * 2 : 64;
         uint32_t *ns = mem_calloc(m, nc, sizeof *ns);
         if (!ns)
-            return kb_nomem(q->kb);
+            return ctx_nomem(&q->kb->ctx);
         for (size_t i = 0; i < q->gcap; i++) {
             uint32_t e = q->gslot[i];
             if (!e)
@@ -1527,13 +1527,13 @@ static int group_of(lore_query *q, size_t *g)
         size_t nc = oc ? oc * 2 : 16;
         uint32_t *gk = q->gkeys;
         if (mem_resize(m, (void **)&gk, oc * (size_t)k, nc * (size_t)k, sizeof *gk) != 0)
-            return kb_nomem(q->kb);
+            return ctx_nomem(&q->kb->ctx);
         q->gkeys = gk;
         q->capgroups = nc;
     }
     size_t ni = (size_t)(p->nitems ? p->nitems : 1);
     if (mem_reserve(m, (void **)&q->acc, &q->capacc, (q->ngroups + 1) * ni, sizeof *q->acc) != 0)
-        return kb_nomem(q->kb);
+        return ctx_nomem(&q->kb->ctx);
     size_t gi = q->ngroups++;
     for (int i = 0; i < ng; i++)
         q->gkeys[gi * (size_t)k + (size_t)i] = row[p->group[i]];
@@ -1559,7 +1559,7 @@ static int agg_first(lore_query *q, size_t g, int item, uint32_t id, int *first)
         if (!nk || !ng) {
             mem_free(m, nk, nc, sizeof *nk);
             mem_free(m, ng, nc, sizeof *ng);
-            return kb_nomem(q->kb);
+            return ctx_nomem(&q->kb->ctx);
         }
         for (size_t i = 0; i < q->acap; i++) {
             if (!q->agen[i])
@@ -1645,7 +1645,7 @@ static int emit_groups(lore_query *q)
     size_t ni = (size_t)(p->nitems ? p->nitems : 1);
     qcell *r = mem_calloc(&q->kb->m, (size_t)q->width, sizeof *r);
     if (!r)
-        return kb_nomem(q->kb);
+        return ctx_nomem(&q->kb->ctx);
     int rc = LORE_OK;
     if (q->ngroups == 0 && ng == 0) { /* aggregates over nothing: one row */
         size_t g;
@@ -1735,7 +1735,7 @@ static int sort_rows(lore_query *q)
     qcell *sorted = mem_alloc(m, n * w, sizeof *sorted);
     int rc = LORE_OK;
     if (!ix || !tmp || !sorted) {
-        rc = kb_nomem(q->kb);
+        rc = ctx_nomem(&q->kb->ctx);
         goto cleanup;
     }
     for (size_t i = 0; i < n; i++)
@@ -1754,7 +1754,7 @@ static int sort_rows(lore_query *q)
         }
         size_t *t = ix;
         ix = tmp, tmp = t;
-        if (kb_interrupted(q->kb)) {
+        if (ctx_interrupted(&q->kb->ctx)) {
             rc = LORE_ERR_INTERRUPT;
             goto cleanup;
         }
@@ -1800,7 +1800,7 @@ static int materialise(lore_query *q)
     int rc;
     qcell *r = mem_calloc(&q->kb->m, (size_t)q->width, sizeof *r);
     if (!r)
-        return kb_nomem(q->kb);
+        return ctx_nomem(&q->kb->ctx);
     if (q->reach) {
         rc = run_reach(q);
     } else {
@@ -1842,10 +1842,10 @@ static int start(lore_query *q)
         /* recent writes become readable now: doing it under the run would
          * look like a change of the knowledge base */
         if (store_prepare(&q->kb->st) != LORE_OK)
-            return kb_nomem(q->kb);
+            return ctx_nomem(&q->kb->ctx);
         rc = qexec_open(&q->x, q->kb, &q->prog, &q->plan, q->bind);
         if (rc != LORE_OK)
-            return kb_nomem(q->kb);
+            return ctx_nomem(&q->kb->ctx);
         q->x.q = q;
     }
     q->running = 1;
@@ -1867,7 +1867,7 @@ static int stop(lore_query *q, int rc)
 int lore_query_next(lore_query *q)
 {
     lore_kb *kb = q->kb;
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     if (q->failed)
         return q->failed;
     if (q->done)
@@ -1906,7 +1906,7 @@ int lore_query_next(lore_query *q)
             if (w > 64) {
                 t = mem_alloc(&kb->m, w, sizeof *t);
                 if (!t)
-                    return stop(q, kb_nomem(kb));
+                    return stop(q, ctx_nomem(&kb->ctx));
             }
             project(q, t);
             int isnew;
@@ -1922,7 +1922,7 @@ int lore_query_next(lore_query *q)
             if (!q->rows) {
                 if (mem_reserve(&kb->m, (void **)&q->rows, &q->caprows, (size_t)q->width,
                                 sizeof *q->rows) != 0)
-                    return stop(q, kb_nomem(kb));
+                    return stop(q, ctx_nomem(&kb->ctx));
             }
             r = q->rows;
             project(q, r);
@@ -1939,7 +1939,7 @@ int lore_query_next(lore_query *q)
 
 int lore_query_reset(lore_query *q)
 {
-    kb_clear(q->kb);
+    ctx_clear(&q->kb->ctx);
     if (q->running && !q->reach)
         qexec_close(&q->x);
     q->running = 0;
@@ -2034,7 +2034,7 @@ const char *lore_query_plan(lore_query *q)
     q->textlen = 0;
     if (qplan_explain(&q->prog, &q->plan, &q->text, &q->textlen, &q->textcap, &q->kb->m) !=
         LORE_OK) {
-        kb_nomem(q->kb);
+        ctx_nomem(&q->kb->ctx);
         return NULL;
     }
     return q->text;
@@ -2068,10 +2068,10 @@ int lore_reach(lore_kb *kb, lore_id start_id, const char *path, uint32_t max_dep
     lore_query *q = *qp;
     int root, v;
     if (start_id != 0 && !dict_valid(&kb->d, start_id))
-        rc = kb_fail(kb, LORE_ERR_ARG, "lore_reach: start is not a term id (%u)",
+        rc = ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_reach: start is not a term id (%u)",
                      (unsigned)start_id);
     else if (!path)
-        rc = kb_fail(kb, LORE_ERR_ARG, "lore_reach: no path");
+        rc = ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_reach: no path");
     else
         rc = qparse_path(&q->prog, path, strlen(path), &root);
     if (rc == LORE_OK && ((rc = qprog_var(&q->prog, "node", 4, &v)) != LORE_OK ||
@@ -2086,16 +2086,16 @@ int lore_reach(lore_kb *kb, lore_id start_id, const char *path, uint32_t max_dep
         if (rc == LORE_OK)
             rc = pnfa_build(&kb->m, q->prog.pnodes, root, 0, &q->rnfa);
         if (rc == LORE_ERR_NOMEM)
-            kb_nomem(kb);
+            ctx_nomem(&kb->ctx);
         else if (rc == LORE_ERR_LIMIT)
-            kb_fail(kb, rc, "lore_reach: path too complex");
+            ctx_fail(&kb->ctx, rc, "lore_reach: path too complex");
     }
     if (rc != LORE_OK) {
-        char keep[sizeof kb->err];
-        memcpy(keep, kb->err, sizeof keep);
+        char keep[sizeof kb->ctx.err];
+        memcpy(keep, kb->ctx.err, sizeof keep);
         lore_query_free(q);
         *qp = NULL;
-        memcpy(kb->err, keep, sizeof keep);
+        memcpy(kb->ctx.err, keep, sizeof keep);
     }
     return rc;
 }

@@ -129,7 +129,7 @@ static int source_error(void *stream)
 int rdfread_tick(lore_kb *kb, lore_progress_fn progress, void *ud, uint64_t bytes, uint64_t total,
                  uint64_t facts, uint64_t *next, int last)
 {
-    if (kb->interrupted || (kb->watch && *kb->watch)) /* the host's flag: lore_kb_watch */
+    if (kb->ctx.interrupted || (kb->ctx.watch && *kb->ctx.watch)) /* the host's flag: lore_kb_watch */
         return 1;
     if (progress && (bytes >= *next || last)) {
         *next = bytes + REPORT_EVERY;
@@ -212,7 +212,7 @@ static SerdStatus on_prefix(void *handle, const SerdNode *name, const SerdNode *
     sbuf *b = &c->nb[5];
     sbuf_reset(b);
     if (sbuf_put(b, name->buf, name->n_bytes) || sbuf_putc(b, ':')) {
-        c->failed = kb_nomem(c->kb);
+        c->failed = ctx_nomem(&c->kb->ctx);
         return SERD_ERR_UNKNOWN;
     }
     SerdNode curie = serd_node_from_substring(SERD_CURIE, (const uint8_t *)b->p, b->n);
@@ -245,17 +245,17 @@ static int expand_iri(rctx *c, const SerdNode *sn, sbuf *b, const char **s, size
             return LORE_ERR_SYNTAX;
         }
         if (sbuf_put(b, pre.buf, pre.len) || sbuf_put(b, suf.buf, suf.len))
-            return kb_nomem(c->kb);
+            return ctx_nomem(&c->kb->ctx);
     } else {
         SerdNode full = serd_env_expand_node(c->env, sn);
         if (!full.buf) { /* no base to resolve against: keep it as written */
             if (sbuf_put(b, sn->buf, sn->n_bytes))
-                return kb_nomem(c->kb);
+                return ctx_nomem(&c->kb->ctx);
         } else {
             int rc = sbuf_put(b, full.buf, full.n_bytes);
             serd_node_free(&full);
             if (rc)
-                return kb_nomem(c->kb);
+                return ctx_nomem(&c->kb->ctx);
         }
     }
     *s = b->p, *n = b->n;
@@ -437,7 +437,7 @@ static int check_opts(lore_kb *kb, const char *fn, const lore_load_opts *o)
 {
     const char *why = NULL;
     if (o && o->source && lore_check_value(o->source, &why) != LORE_OK)
-        return kb_fail(kb, LORE_ERR_ARG, "%s: source: expected %s", fn, why);
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "%s: source: expected %s", fn, why);
     return LORE_OK;
 }
 
@@ -456,13 +456,13 @@ static int parse_serd(rctx *c, const lore_load_opts *o)
         if (!(o && o->base))
             serd_node_free(&bnode);
         if (!c->env)
-            return kb_nomem(kb);
+            return ctx_nomem(&kb->ctx);
     }
     SerdReader *r = serd_reader_new((SerdSyntax)c->syntax, c, NULL, c->turtle ? on_base : NULL,
                                     c->turtle ? on_prefix : NULL, on_statement, NULL);
     if (!r) {
         serd_env_free(c->env);
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     }
     serd_reader_set_strict(r, true);
     serd_reader_set_error_sink(r, on_error, c);
@@ -470,10 +470,10 @@ static int parse_serd(rctx *c, const lore_load_opts *o)
         serd_reader_read_source(r, source_read, source_error, c, (const uint8_t *)c->name, PAGE);
     serd_reader_free(r);
     if (c->io_error) {
-        rc = kb_fail(kb, LORE_ERR_IO, "%s: %s", c->name, strerror(c->io_error));
+        rc = ctx_fail(&kb->ctx, LORE_ERR_IO, "%s: %s", c->name, strerror(c->io_error));
     } else if (c->stopped) {
-        kb->interrupted = 0;
-        rc = kb_fail(kb, LORE_ERR_INTERRUPT, "%s: load interrupted", c->name);
+        kb->ctx.interrupted = 0;
+        rc = ctx_fail(&kb->ctx, LORE_ERR_INTERRUPT, "%s: load interrupted", c->name);
     } else if (c->failed == LORE_ERR_SYNTAX && c->curie[0]) {
         unsigned line, col;
         place_curie(c, &line, &col);
@@ -481,30 +481,30 @@ static int parse_serd(rctx *c, const lore_load_opts *o)
         int pl = colon ? (int)(colon - c->curie) : (int)strlen(c->curie);
         if (line)
             rc =
-                kb_fail(kb, LORE_ERR_SYNTAX,
+                ctx_fail(&kb->ctx, LORE_ERR_SYNTAX,
                         "%s:%u:%u: undefined prefix '%.*s' (expected a name declared with @prefix)",
                         c->name, line, col, pl, c->curie);
         else
-            rc = kb_fail(kb, LORE_ERR_SYNTAX,
+            rc = ctx_fail(&kb->ctx, LORE_ERR_SYNTAX,
                          "%s: undefined prefix '%.*s' (expected a name declared with @prefix)",
                          c->name, pl, c->curie);
     } else if (c->failed == LORE_ERR_NOMEM) {
-        rc = kb_nomem(kb);
+        rc = ctx_nomem(&kb->ctx);
     } else if (c->failed) {
-        char what[sizeof kb->err];
-        snprintf(what, sizeof what, "%s", kb->err);
-        rc = kb_fail(kb, c->failed, "%.200s: statement %llu: %.250s", c->name,
+        char what[sizeof kb->ctx.err];
+        snprintf(what, sizeof what, "%s", kb->ctx.err);
+        rc = ctx_fail(&kb->ctx, c->failed, "%.200s: statement %llu: %.250s", c->name,
                      (unsigned long long)c->ld.statements + 1, what);
     } else if (c->have_serd_error) {
-        rc = kb_fail(kb, LORE_ERR_SYNTAX, "%s", c->serd_error);
+        rc = ctx_fail(&kb->ctx, LORE_ERR_SYNTAX, "%s", c->serd_error);
     } else if (st > SERD_FAILURE) {
         unsigned line = c->turtle ? 0 : statement_line(c, c->ld.statements + 1);
         if (line)
-            rc = kb_fail(kb, LORE_ERR_SYNTAX,
+            rc = ctx_fail(&kb->ctx, LORE_ERR_SYNTAX,
                          "%s:%u:1: expected a statement: subject, predicate, object%s and '.'",
                          c->name, line, c->syntax == SERD_NQUADS ? ", an optional graph" : "");
         else
-            rc = kb_fail(kb, LORE_ERR_SYNTAX, "%s: malformed input (the parser gave no position)",
+            rc = ctx_fail(&kb->ctx, LORE_ERR_SYNTAX, "%s: malformed input (the parser gave no position)",
                          c->name);
     }
     serd_env_free(c->env);
@@ -519,11 +519,11 @@ static int import(lore_kb *kb, const char *fn, rctx *c, const lore_load_opts *o,
     if (f == LORE_FORMAT_AUTO)
         f = lore_format_of(c->name);
     if (f == LORE_FORMAT_JSON)
-        return kb_fail(kb, LORE_ERR_ARG,
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG,
                        "%s: JSON files are read by the Lua module (kb:load), not by %s", c->name,
                        fn);
     if (f < LORE_FORMAT_NTRIPLES || f > LORE_FORMAT_TRIG)
-        return kb_fail(kb, LORE_ERR_ARG,
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG,
                        "%s: unknown format (expected a name ending in .nt, .nq, .ttl or .trig, "
                        "or a format in the options)",
                        c->name);
@@ -540,7 +540,7 @@ static int import(lore_kb *kb, const char *fn, rctx *c, const lore_load_opts *o,
     locale_t cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0), old = (locale_t)0;
     if (cloc)
         old = uselocale(cloc);
-    rc = cloc ? parse_serd(c, o) : kb_nomem(kb);
+    rc = cloc ? parse_serd(c, o) : ctx_nomem(&kb->ctx);
     if (cloc) {
         uselocale(old);
         freelocale(cloc);
@@ -550,10 +550,10 @@ static int import(lore_kb *kb, const char *fn, rctx *c, const lore_load_opts *o,
     uint64_t statements = c->ld.statements;
     size_t added = 0;
     if (rc != LORE_OK) {
-        char msg[sizeof kb->err];
-        memcpy(msg, kb->err, sizeof msg);
+        char msg[sizeof kb->ctx.err];
+        memcpy(msg, kb->ctx.err, sizeof msg);
         loader_abort(&c->ld);
-        memcpy(kb->err, msg, sizeof msg); /* closing the guard batch cleared it */
+        memcpy(kb->ctx.err, msg, sizeof msg); /* closing the guard batch cleared it */
         return rc;
     }
     rc = loader_commit(&c->ld, &added);
@@ -569,24 +569,24 @@ static int import(lore_kb *kb, const char *fn, rctx *c, const lore_load_opts *o,
 
 int lore_import(lore_kb *kb, const char *path, const lore_load_opts *opts, lore_load_info *info)
 {
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     if (info)
         memset(info, 0, sizeof *info);
-    if (kb->batch)
-        return kb_busy(kb, "lore_import");
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_import");
     if (!path)
-        return kb_fail(kb, LORE_ERR_ARG, "lore_import: expected a file name");
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_import: expected a file name");
     int rc = check_opts(kb, "lore_import", opts);
     if (rc != LORE_OK)
         return rc;
     rctx *c = mem_calloc(&kb->m, 1, sizeof *c);
     if (!c)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     c->kb = kb;
     c->name = path;
     c->f = fopen(path, "rb");
     if (!c->f) {
-        rc = kb_fail(kb, LORE_ERR_IO, "%s: %s", path, strerror(errno));
+        rc = ctx_fail(&kb->ctx, LORE_ERR_IO, "%s: %s", path, strerror(errno));
     } else {
         struct stat sb;
         if (fstat(fileno(c->f), &sb) == 0 && S_ISREG(sb.st_mode))
@@ -601,21 +601,21 @@ int lore_import(lore_kb *kb, const char *path, const lore_load_opts *opts, lore_
 int lore_import_string(lore_kb *kb, const char *text, size_t len, const char *name,
                        const lore_load_opts *opts, lore_load_info *info)
 {
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     if (info)
         memset(info, 0, sizeof *info);
-    if (kb->batch)
-        return kb_busy(kb, "lore_import_string");
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_import_string");
     if (!text && len)
-        return kb_fail(kb, LORE_ERR_ARG, "lore_import_string: expected a text");
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_import_string: expected a text");
     if (!opts || opts->format == LORE_FORMAT_AUTO)
-        return kb_fail(kb, LORE_ERR_ARG, "lore_import_string: expected a format in the options");
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_import_string: expected a format in the options");
     int rc = check_opts(kb, "lore_import_string", opts);
     if (rc != LORE_OK)
         return rc;
     rctx *c = mem_calloc(&kb->m, 1, sizeof *c);
     if (!c)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     c->kb = kb;
     c->name = name ? name : "string";
     c->text = text ? text : "";

@@ -90,7 +90,7 @@ rules *rules_get(lore_kb *kb)
     if (!kb->rules) {
         kb->rules = mem_calloc(&kb->m, 1, sizeof *kb->rules);
         if (!kb->rules) {
-            kb_nomem(kb);
+            ctx_nomem(&kb->ctx);
             return NULL;
         }
         kb->rules->next_id = 1;
@@ -155,7 +155,7 @@ int rules_sync_log(lore_kb *kb)
     if (want == kb->st.clog_on)
         return LORE_OK;
     if (store_clog_enable(&kb->st, want) != LORE_OK)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     return LORE_OK;
 }
 
@@ -247,7 +247,7 @@ static int analyse(lore_kb *kb, rule *r)
         n += p->nodes[i].kind == QN_PATTERN || p->nodes[i].kind == QN_PATH;
     r->reads = n ? mem_calloc(&kb->m, (size_t)n, sizeof *r->reads) : NULL;
     if (n && !r->reads)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     r->nreads = n;
     int k = 0, j = 0;
     for (int i = 0; i < p->nnodes; i++) {
@@ -273,7 +273,7 @@ static int analyse(lore_kb *kb, rule *r)
             if (path_preds(&kb->m, p, x->path, &d->preds, &d->npreds, &cap) != LORE_OK) {
                 mem_free(&kb->m, d->preds, cap, sizeof *d->preds);
                 d->preds = NULL, d->npreds = 0;
-                return kb_nomem(kb);
+                return ctx_nomem(&kb->ctx);
             }
             /* keep exactly npreds (rule_free frees that many) */
             if (cap != (size_t)d->npreds) {
@@ -281,7 +281,7 @@ static int analyse(lore_kb *kb, rule *r)
                 if (mem_resize(&kb->m, &q, cap, (size_t)d->npreds, sizeof *d->preds) != 0) {
                     mem_free(&kb->m, d->preds, cap, sizeof *d->preds);
                     d->preds = NULL, d->npreds = 0;
-                    return kb_nomem(kb);
+                    return ctx_nomem(&kb->ctx);
                 }
                 d->preds = q;
             }
@@ -551,11 +551,11 @@ static int stratify(lore_kb *kb, rules *R)
             name_list(names, sizeof names, R, in, k);
             const char *through = h == RD_NEG ? "negation" : "an aggregate";
             if (a == b && k == 1)
-                rc = kb_fail(kb, LORE_ERR_RULE,
+                rc = ctx_fail(&kb->ctx, LORE_ERR_RULE,
                              "rule %s: not stratifiable: %s depends on itself through %s",
                              R->v[a]->name, R->v[a]->name, through);
             else
-                rc = kb_fail(kb, LORE_ERR_RULE,
+                rc = ctx_fail(&kb->ctx, LORE_ERR_RULE,
                              "rules %s: not stratifiable: %s depends on %s through %s, and %s "
                              "depends on %s",
                              names, R->v[b]->name, R->v[a]->name, through, R->v[a]->name,
@@ -604,7 +604,7 @@ static int stratify(lore_kb *kb, rules *R)
     R->strata = strata, R->nstrata = nstrata;
 cleanup:
     if (rc == LORE_ERR_NOMEM)
-        kb_nomem(kb);
+        ctx_nomem(&kb->ctx);
     mem_free(m, uf, nn, sizeof *uf);
     mem_free(m, gid, nn, sizeof *gid);
     mem_free(m, how, nn * nn, sizeof *how);
@@ -659,7 +659,7 @@ int rules_restore(lore_kb *kb, const char *name, size_t namelen, const char *tex
 {
     char nbuf[256];
     if (namelen >= sizeof nbuf)
-        return kb_fail(kb, LORE_ERR_ARG, "a rule name is too long");
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "a rule name is too long");
     memcpy(nbuf, name, namelen);
     nbuf[namelen] = '\0';
     rules *R = rules_get(kb);
@@ -702,7 +702,7 @@ static int journal_rule(lore_kb *kb, const rule *r, int add)
 static int rules_may_change(lore_kb *kb, const char *fn)
 {
     if (kb->st.in_txn && journal_on(kb))
-        return kb_fail(kb, LORE_ERR_STATE, "%s: rules change outside transactions in durable mode",
+        return ctx_fail(&kb->ctx, LORE_ERR_STATE, "%s: rules change outside transactions in durable mode",
                        fn);
     return LORE_OK;
 }
@@ -787,7 +787,7 @@ static int intern_constants(lore_kb *kb, qprog *p)
                 const char *why;
                 int rc = dict_intern(&kb->d, &k->v, &k->id, &why);
                 if (rc == LORE_ERR_NOMEM)
-                    return kb_nomem(kb);
+                    return ctx_nomem(&kb->ctx);
             }
         }
     }
@@ -800,7 +800,7 @@ static int intern_constants(lore_kb *kb, qprog *p)
             const char *why;
             int rc = dict_intern(&kb->d, &k->v, &k->id, &why);
             if (rc == LORE_ERR_NOMEM)
-                return kb_nomem(kb);
+                return ctx_nomem(&kb->ctx);
         }
         n->pred = k->id;
     }
@@ -810,11 +810,11 @@ static int intern_constants(lore_kb *kb, qprog *p)
 /* The message of a failed step, prefixed with the rule's name. */
 static int prefixed(lore_kb *kb, int rc, const char *name)
 {
-    char keep[sizeof kb->err];
-    memcpy(keep, kb->err, sizeof keep);
+    char keep[sizeof kb->ctx.err];
+    memcpy(keep, kb->ctx.err, sizeof keep);
     if (strncmp(keep, "rule ", 5) == 0 || strncmp(keep, "rules ", 6) == 0)
         return rc;
-    return kb_fail(kb, rc, "rule %s: %s", name, keep[0] ? keep : lore_strerror(rc));
+    return ctx_fail(&kb->ctx, rc, "rule %s: %s", name, keep[0] ? keep : lore_strerror(rc));
 }
 
 /* Completes and adds a rule whose body and head are built (takes r). */
@@ -825,7 +825,7 @@ static int install(lore_kb *kb, rules *R, rule *r, const char *name, size_t name
     const mem *m = &kb->m;
     if (name) {
         if (!valid_rule_name(name, namelen)) {
-            rc = kb_fail(kb, LORE_ERR_ARG,
+            rc = ctx_fail(&kb->ctx, LORE_ERR_ARG,
                          "rule name '%.*s': letters, digits, _ and - expected (a letter or _ "
                          "first)",
                          (int)(namelen > 60 ? 60 : namelen), name);
@@ -837,12 +837,12 @@ static int install(lore_kb *kb, rules *R, rule *r, const char *name, size_t name
     }
     r->name = mem_strndup(m, name, namelen);
     if (!r->name) {
-        rc = kb_nomem(kb);
+        rc = ctx_nomem(&kb->ctx);
         goto fail;
     }
     r->namelen = namelen;
     if (name_taken(R, name, namelen)) {
-        rc = kb_fail(kb, LORE_ERR_ARG, "rule %s: a rule of this name exists", r->name);
+        rc = ctx_fail(&kb->ctx, LORE_ERR_ARG, "rule %s: a rule of this name exists", r->name);
         goto fail;
     }
     /* the body must be a valid query */
@@ -857,7 +857,7 @@ static int install(lore_kb *kb, rules *R, rule *r, const char *name, size_t name
         r->agg |= p->items[i].agg != QA_NONE;
     if ((p->nitems > 0 && !r->agg) || p->distinct || p->norder || p->limit != UINT64_MAX ||
         p->offset) {
-        rc = kb_fail(kb, LORE_ERR_RULE,
+        rc = ctx_fail(&kb->ctx, LORE_ERR_RULE,
                      "rule %s: a rule's body takes no select, distinct, order, limit or offset "
                      "(except to aggregate)",
                      r->name);
@@ -868,14 +868,14 @@ static int install(lore_kb *kb, rules *R, rule *r, const char *name, size_t name
         int nv = p->nvars;
         uint8_t *b = mem_calloc(m, (size_t)nv + 1, 1);
         if (!b) {
-            rc = kb_nomem(kb);
+            rc = ctx_nomem(&kb->ctx);
             goto fail;
         }
         if (r->agg) {
             r->headcol = mem_alloc(m, (size_t)nv + 1, sizeof *r->headcol);
             if (!r->headcol) {
                 mem_free(m, b, (size_t)nv + 1, 1);
-                rc = kb_nomem(kb);
+                rc = ctx_nomem(&kb->ctx);
                 goto fail;
             }
             for (int v = 0; v <= nv; v++)
@@ -896,7 +896,7 @@ static int install(lore_kb *kb, rules *R, rule *r, const char *name, size_t name
             for (int t = 0; t < 3 && rc == LORE_OK; t++) {
                 int v = r->head[j][t].var;
                 if (v >= 0 && !b[v])
-                    rc = kb_fail(kb, LORE_ERR_RULE,
+                    rc = ctx_fail(&kb->ctx, LORE_ERR_RULE,
                                  r->agg ? "rule %s: ?%s is in the head but not a column of the "
                                           "aggregated body"
                                         : "rule %s: ?%s is in the head but not bound by the body",
@@ -912,7 +912,7 @@ static int install(lore_kb *kb, rules *R, rule *r, const char *name, size_t name
     r->check = mem_calloc(m, (size_t)r->nhead, sizeof *r->check);
     r->checkbound = mem_calloc(m, (size_t)r->nhead, sizeof *r->checkbound);
     if ((r->nreads && !r->delta) || !r->check || !r->checkbound) {
-        rc = kb_nomem(kb);
+        rc = ctx_nomem(&kb->ctx);
         goto fail;
     }
     if (!r->text) {
@@ -935,7 +935,7 @@ static int install(lore_kb *kb, rules *R, rule *r, const char *name, size_t name
                 const char *sep = t ? " " : j ? ", " : "";
                 size_t need = len + strlen(sep) + (piece ? pn : v.len + 16) + 32;
                 if (mem_reserve(m, (void **)&buf, &cap, need, 1) != 0) {
-                    rc = kb_nomem(kb);
+                    rc = ctx_nomem(&kb->ctx);
                     break;
                 }
                 len += (size_t)snprintf(buf + len, cap - len, "%s", sep);
@@ -953,7 +953,7 @@ static int install(lore_kb *kb, rules *R, rule *r, const char *name, size_t name
                     len += (size_t)snprintf(buf + len, cap - len, "%s", v.i ? "true" : "false");
                 } else {
                     if (mem_reserve(m, (void **)&buf, &cap, len + v.len + v.langlen + 16, 1) != 0) {
-                        rc = kb_nomem(kb);
+                        rc = ctx_nomem(&kb->ctx);
                         break;
                     }
                     len += (size_t)snprintf(buf + len, cap - len, "%s\"",
@@ -971,18 +971,18 @@ static int install(lore_kb *kb, rules *R, rule *r, const char *name, size_t name
             }
         }
         if (rc == LORE_OK && (mem_reserve(m, (void **)&buf, &cap, len + 8, 1) != 0))
-            rc = kb_nomem(kb);
+            rc = ctx_nomem(&kb->ctx);
         if (rc == LORE_OK) {
             memcpy(buf + len, " :- ", 4);
             len += 4;
             if (qplan_put_body(p, &buf, &len, &cap, m) != LORE_OK)
-                rc = kb_nomem(kb);
+                rc = ctx_nomem(&kb->ctx);
         }
         if (rc == LORE_OK) {
             r->text = mem_strndup(m, buf, len);
             r->textlen = len;
             if (!r->text)
-                rc = kb_nomem(kb);
+                rc = ctx_nomem(&kb->ctx);
         }
         mem_free(m, buf, cap, 1);
         if (rc != LORE_OK)
@@ -990,7 +990,7 @@ static int install(lore_kb *kb, rules *R, rule *r, const char *name, size_t name
     }
     /* place it, then stratify; undo on failure */
     if (mem_reserve(m, (void **)&R->v, &R->cap, R->n + 1, sizeof *R->v) != 0) {
-        rc = kb_nomem(kb);
+        rc = ctx_nomem(&kb->ctx);
         goto fail;
     }
     R->v[R->n++] = r;
@@ -1001,24 +1001,24 @@ static int install(lore_kb *kb, rules *R, rule *r, const char *name, size_t name
     if (rc != LORE_OK) {
         R->n--;
         if (rc == LORE_ERR_NOMEM)
-            kb_nomem(kb);
+            ctx_nomem(&kb->ctx);
         int keep = rc;
-        char msg[sizeof kb->err];
-        memcpy(msg, kb->err, sizeof msg);
+        char msg[sizeof kb->ctx.err];
+        memcpy(msg, kb->ctx.err, sizeof msg);
         stratify(kb, R); /* the old rules stratified before: this succeeds, or leaves them */
-        memcpy(kb->err, msg, sizeof msg);
+        memcpy(kb->ctx.err, msg, sizeof msg);
         rc = keep;
         goto fail;
     }
     if ((rc = journal_rule(kb, r, 1)) != LORE_OK) {
         /* not journaled: not added */
-        char msg[sizeof kb->err];
-        memcpy(msg, kb->err, sizeof msg);
+        char msg[sizeof kb->ctx.err];
+        memcpy(msg, kb->ctx.err, sizeof msg);
         R->n--;
         if (stratify(kb, R) != LORE_OK)
             strata_free(kb, R);
         rules_sync_log(kb);
-        memcpy(kb->err, msg, sizeof msg);
+        memcpy(kb->ctx.err, msg, sizeof msg);
         goto fail;
     }
     R->next_id++;
@@ -1037,7 +1037,7 @@ static rule *rule_new(lore_kb *kb, lore_query *body)
     rule *r = mem_calloc(&kb->m, 1, sizeof *r);
     if (!r) {
         lore_query_free(body);
-        kb_nomem(kb);
+        ctx_nomem(&kb->ctx);
         return NULL;
     }
     r->body = body;
@@ -1065,20 +1065,20 @@ static void line_col(const char *text, size_t at, int *line, int *col)
 static int relocate(lore_kb *kb, int rc, const char *text, size_t off, int head)
 {
     int l, c, n = 0;
-    if (sscanf(kb->err, "query:%d:%d:%n", &l, &c, &n) != 2 || n == 0)
+    if (sscanf(kb->ctx.err, "query:%d:%d:%n", &l, &c, &n) != 2 || n == 0)
         return rc;
     int bl, bc;
     line_col(text, off, &bl, &bc);
     if (l == 1)
         c += bc - 1;
     l += bl - 1;
-    char rest[sizeof kb->err];
-    snprintf(rest, sizeof rest, "%s", kb->err + n);
+    char rest[sizeof kb->ctx.err];
+    snprintf(rest, sizeof rest, "%s", kb->ctx.err + n);
     size_t rl = strlen(rest);
     static const char eot[] = "got end of text";
     if (head && rl >= sizeof eot - 1 && strcmp(rest + rl - (sizeof eot - 1), eot) == 0)
         snprintf(rest + rl - (sizeof eot - 1), sizeof rest - (rl - (sizeof eot - 1)), "got ':-'");
-    return kb_fail(kb, rc, "rule:%d:%d:%s", l, c, rest);
+    return ctx_fail(&kb->ctx, rc, "rule:%d:%d:%s", l, c, rest);
 }
 
 /* The ':-' outside quotes, IRIs and comments, or NULL. */
@@ -1130,11 +1130,11 @@ static size_t leading_name(const char *s, const char *e, const char **name)
 
 int lore_rule_add(lore_kb *kb, const char *text, size_t len, const char *name, uint32_t *id)
 {
-    kb_clear(kb);
-    if (kb->batch)
-        return kb_busy(kb, "lore_rule_add");
+    ctx_clear(&kb->ctx);
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_rule_add");
     if (!text)
-        return kb_fail(kb, LORE_ERR_ARG, "lore_rule_add: no text");
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_rule_add: no text");
     int mrc = rules_may_change(kb, "lore_rule_add");
     if (mrc != LORE_OK)
         return mrc;
@@ -1155,7 +1155,7 @@ int lore_rule_add(lore_kb *kb, const char *text, size_t len, const char *name, u
         while (end > start && (end[-1] == ' ' || end[-1] == '\n' || end[-1] == '\t'))
             end--;
         line_col(text, (size_t)(end - text), &l, &c);
-        return kb_fail(kb, LORE_ERR_SYNTAX,
+        return ctx_fail(&kb->ctx, LORE_ERR_SYNTAX,
                        "rule:%d:%d: expected ':-' between the head and the body, got end of text",
                        l, c);
     }
@@ -1198,13 +1198,13 @@ int lore_rule_add(lore_kb *kb, const char *text, size_t len, const char *name, u
     const char *rname = nml ? nm : "";
     int rnl = (int)(nml ? nml : 0);
     if (bad) {
-        rc = kb_fail(kb, LORE_ERR_RULE, "rule%s%.*s: head: expected %s", rnl ? " " : "", rnl, rname,
+        rc = ctx_fail(&kb->ctx, LORE_ERR_RULE, "rule%s%.*s: head: expected %s", rnl ? " " : "", rnl, rname,
                      bad);
         goto done;
     }
     r->head = mem_calloc(&kb->m, (size_t)n, sizeof *r->head);
     if (!r->head) {
-        rc = kb_nomem(kb);
+        rc = ctx_nomem(&kb->ctx);
         goto done;
     }
     r->nhead = n;
@@ -1217,7 +1217,7 @@ int lore_rule_add(lore_kb *kb, const char *text, size_t len, const char *name, u
             if (sl.var >= 0) {
                 const char *vn = hp->vars[sl.var];
                 if (!vn[0]) {
-                    rc = kb_fail(kb, LORE_ERR_RULE,
+                    rc = ctx_fail(&kb->ctx, LORE_ERR_RULE,
                                  "rule%s%.*s: head: expected variables or terms, not _",
                                  rnl ? " " : "", rnl, rname);
                     break;
@@ -1230,7 +1230,7 @@ int lore_rule_add(lore_kb *kb, const char *text, size_t len, const char *name, u
                     char nbuf[128];
                     if (!nml)
                         default_name(kb, R, r->head[0], nbuf, sizeof nbuf);
-                    rc = kb_fail(kb, LORE_ERR_RULE,
+                    rc = ctx_fail(&kb->ctx, LORE_ERR_RULE,
                                  "rule %.*s: ?%s is in the head but not bound by the body",
                                  nml ? (int)nml : (int)strlen(nbuf), nml ? nm : nbuf, vn);
                 }
@@ -1239,8 +1239,8 @@ int lore_rule_add(lore_kb *kb, const char *text, size_t len, const char *name, u
                 const char *why;
                 int irc = dict_intern(&kb->d, &hp->consts[-sl.var - 1].v, &h->id, &why);
                 if (irc != LORE_OK)
-                    rc = irc == LORE_ERR_NOMEM ? kb_nomem(kb)
-                                               : kb_fail(kb, LORE_ERR_ARG, "rule: head: %s", why);
+                    rc = irc == LORE_ERR_NOMEM ? ctx_nomem(&kb->ctx)
+                                               : ctx_fail(&kb->ctx, LORE_ERR_ARG, "rule: head: %s", why);
             }
         }
     }
@@ -1248,7 +1248,7 @@ int lore_rule_add(lore_kb *kb, const char *text, size_t len, const char *name, u
         goto done;
     r->text = mem_strndup(&kb->m, start, (size_t)(e - start));
     if (!r->text) {
-        rc = kb_nomem(kb);
+        rc = ctx_nomem(&kb->ctx);
         goto done;
     }
     /* trim the text's surrounding space */
@@ -1282,16 +1282,16 @@ done:
 int lore_rule_define(lore_kb *kb, const char *name, const lore_qterm *head, size_t nhead,
                      lore_query *body, uint32_t *id)
 {
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     if (!body)
-        return kb_fail(kb, LORE_ERR_ARG, "lore_rule_define: no body");
-    if (kb->batch) {
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_rule_define: no body");
+    if (kb->ctx.busy) {
         lore_query_free(body);
-        return kb_busy(kb, "lore_rule_define");
+        return ctx_busy(&kb->ctx, "lore_rule_define");
     }
     if (lore_query_kb(body) != kb) {
         lore_query_free(body);
-        return kb_fail(kb, LORE_ERR_ARG, "lore_rule_define: the body belongs to another kb");
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_rule_define: the body belongs to another kb");
     }
     int mrc = rules_may_change(kb, "lore_rule_define");
     if (mrc != LORE_OK) {
@@ -1309,13 +1309,13 @@ int lore_rule_define(lore_kb *kb, const char *name, const lore_qterm *head, size
     int rc = LORE_OK;
     size_t nml = name ? strlen(name) : 0;
     if (nhead == 0 || !head) {
-        rc = kb_fail(kb, LORE_ERR_RULE, "rule%s%s: head: expected a triple pattern",
+        rc = ctx_fail(&kb->ctx, LORE_ERR_RULE, "rule%s%s: head: expected a triple pattern",
                      name ? " " : "", name ? name : "");
         goto fail;
     }
     r->head = mem_calloc(&kb->m, nhead, sizeof *r->head);
     if (!r->head) {
-        rc = kb_nomem(kb);
+        rc = ctx_nomem(&kb->ctx);
         goto fail;
     }
     r->nhead = (int)nhead;
@@ -1328,7 +1328,7 @@ int lore_rule_define(lore_kb *kb, const char *name, const lore_qterm *head, size
             if (q->var) {
                 const char *vn = q->var[0] == '?' ? q->var + 1 : q->var;
                 if (!vn[0] || strcmp(vn, "_") == 0) {
-                    rc = kb_fail(kb, LORE_ERR_RULE,
+                    rc = ctx_fail(&kb->ctx, LORE_ERR_RULE,
                                  "rule%s%s: head: expected variables or terms, not _",
                                  name ? " " : "", name ? name : "");
                     break;
@@ -1349,7 +1349,7 @@ int lore_rule_define(lore_kb *kb, const char *name, const lore_qterm *head, size
                             tmp[1].var = 0;
                         default_name(kb, R, tmp, nbuf, sizeof nbuf);
                     }
-                    rc = kb_fail(kb, LORE_ERR_RULE,
+                    rc = ctx_fail(&kb->ctx, LORE_ERR_RULE,
                                  "rule %s: ?%s is in the head but not bound by the body",
                                  name ? name : nbuf, vn);
                 }
@@ -1357,12 +1357,12 @@ int lore_rule_define(lore_kb *kb, const char *name, const lore_qterm *head, size
                 const char *why;
                 int irc = dict_intern(&kb->d, q->value, &h->id, &why);
                 if (irc != LORE_OK)
-                    rc = irc == LORE_ERR_NOMEM ? kb_nomem(kb)
-                                               : kb_fail(kb, LORE_ERR_ARG, "rule: head: %s", why);
+                    rc = irc == LORE_ERR_NOMEM ? ctx_nomem(&kb->ctx)
+                                               : ctx_fail(&kb->ctx, LORE_ERR_ARG, "rule: head: %s", why);
             } else if (q->id && dict_valid(&kb->d, q->id)) {
                 h->id = q->id;
             } else {
-                rc = kb_fail(kb, LORE_ERR_RULE,
+                rc = ctx_fail(&kb->ctx, LORE_ERR_RULE,
                              q->id ? "rule%s%s: head: not a term id (%u)"
                                    : "rule%s%s: head: expected variables or terms, not wildcards",
                              name ? " " : "", name ? name : "", (unsigned)q->id);
@@ -1379,7 +1379,7 @@ fail:
 
 int lore_rule_remove(lore_kb *kb, uint32_t id)
 {
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     rules *R = kb->rules;
     for (size_t i = 0; R && i < R->n; i++) {
         if (R->v[i]->id != id)
@@ -1399,10 +1399,10 @@ int lore_rule_remove(lore_kb *kb, uint32_t id)
         rule_free(kb, r);
         R->full = 1;
         if (rules_sync_log(kb) != LORE_OK)
-            kb_clear(kb); /* the log stays on: harmless */
+            ctx_clear(&kb->ctx); /* the log stays on: harmless */
         return LORE_OK;
     }
-    return kb_fail(kb, LORE_ERR_NOTFOUND, "lore_rule_remove: no rule %u", (unsigned)id);
+    return ctx_fail(&kb->ctx, LORE_ERR_NOTFOUND, "lore_rule_remove: no rule %u", (unsigned)id);
 }
 
 int lore_rule_find(const lore_kb *kb, const char *name, uint32_t *id)
@@ -1443,14 +1443,14 @@ int lore_rule_info_at(const lore_kb *kb, size_t i, lore_rule_info *info)
 
 int lore_infer(lore_kb *kb, lore_infer_stats *stats)
 {
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     if (stats)
         memset(stats, 0, sizeof *stats);
-    if (kb->batch)
-        return kb_busy(kb, "lore_infer");
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_infer");
     rules *R = kb->rules;
     if (R && R->firing)
-        return kb_fail(kb, LORE_ERR_STATE, "lore_infer: called from a trigger");
+        return ctx_fail(&kb->ctx, LORE_ERR_STATE, "lore_infer: called from a trigger");
     if (!R || (R->n == 0 && R->ntrig == 0 && !R->full && kb->st.nderived == 0))
         return LORE_OK;
     return infer_run(kb, stats);
@@ -1486,14 +1486,14 @@ int lore_infer_pending(const lore_kb *kb)
 
 int lore_clear_derived(lore_kb *kb, size_t *removed)
 {
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     if (removed)
         *removed = 0;
-    if (kb->batch)
-        return kb_busy(kb, "lore_clear_derived");
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_clear_derived");
     int rc = store_clear_derived(&kb->st, removed);
     if (rc == LORE_ERR_NOMEM)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     if (kb->rules)
         kb->rules->full = 1;
     return rc;
@@ -1504,10 +1504,10 @@ int lore_clear_derived(lore_kb *kb, size_t *removed)
 
 int lore_why(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_proof **pr)
 {
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     *pr = NULL;
-    if (kb->batch)
-        return kb_busy(kb, "lore_why");
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_why");
     uint32_t t[3] = {s, p, o};
     if (!store_meta(&kb->st, s, p, o))
         return LORE_ERR_NOTFOUND;
@@ -1520,20 +1520,20 @@ int lore_why(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_proof **pr)
 int lore_on(lore_kb *kb, lore_id s, lore_id p, lore_id o, int events, lore_trigger_fn fn, void *ud,
             uint32_t *handle)
 {
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     const lore_id t[3] = {s, p, o};
     for (int k = 0; k < 3; k++)
         if (t[k] && !dict_valid(&kb->d, t[k]))
-            return kb_fail(kb, LORE_ERR_ARG, "lore_on: not a term id (%u)", (unsigned)t[k]);
+            return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_on: not a term id (%u)", (unsigned)t[k]);
     if (!fn)
-        return kb_fail(kb, LORE_ERR_ARG, "lore_on: no function");
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_on: no function");
     if (events & ~(LORE_ON_ADDED | LORE_ON_REMOVED) || !events)
-        return kb_fail(kb, LORE_ERR_ARG, "lore_on: events: LORE_ON_ADDED and/or LORE_ON_REMOVED");
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_on: events: LORE_ON_ADDED and/or LORE_ON_REMOVED");
     rules *R = rules_get(kb);
     if (!R)
         return LORE_ERR_NOMEM;
     if (mem_reserve(&kb->m, (void **)&R->trig, &R->trigcap, R->ntrig + 1, sizeof *R->trig) != 0)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     trigger *g = &R->trig[R->ntrig++];
     memcpy(g->t, t, sizeof t);
     g->events = events, g->fn = fn, g->ud = ud;
@@ -1550,7 +1550,7 @@ int lore_on(lore_kb *kb, lore_id s, lore_id p, lore_id o, int events, lore_trigg
 
 int lore_off(lore_kb *kb, uint32_t handle)
 {
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     rules *R = kb->rules;
     for (size_t i = 0; R && i < R->ntrig; i++) {
         if (R->trig[i].handle != handle)
@@ -1562,8 +1562,8 @@ int lore_off(lore_kb *kb, uint32_t handle)
         memmove(R->trig + i, R->trig + i + 1, (R->ntrig - i - 1) * sizeof *R->trig);
         R->ntrig--;
         if (rules_sync_log(kb) != LORE_OK)
-            kb_clear(kb);
+            ctx_clear(&kb->ctx);
         return LORE_OK;
     }
-    return kb_fail(kb, LORE_ERR_NOTFOUND, "lore_off: no trigger %u", (unsigned)handle);
+    return ctx_fail(&kb->ctx, LORE_ERR_NOTFOUND, "lore_off: no trigger %u", (unsigned)handle);
 }

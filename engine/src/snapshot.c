@@ -50,6 +50,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -313,7 +314,7 @@ static int write_facts(writer *w)
     cx.nsets = 0;
     rc = store_scan(st, write_fact, &cx);
     if (rc == LORE_ERR_STATE || (rc == LORE_OK && cx.n != nfacts)) {
-        rc = kb_fail(kb, LORE_ERR_STATE, "lore_save: the store does not hold %zu facts", nfacts);
+        rc = ctx_fail(&kb->ctx, LORE_ERR_STATE, "lore_save: the store does not hold %zu facts", nfacts);
         goto cleanup;
     }
     TRY(rc);
@@ -331,7 +332,7 @@ static int write_facts(writer *w)
 
 cleanup:
     if (rc == LORE_ERR_NOMEM)
-        kb_nomem(kb);
+        ctx_nomem(&kb->ctx);
     mem_free(&kb->m, cx.sets, cx.setcap, sizeof *cx.sets);
     mem_free(&kb->m, cx.meta, nfacts ? nfacts : 1, sizeof *cx.meta);
     mem_free(&kb->m, cx.off, cx.nkeys, sizeof *cx.off);
@@ -376,7 +377,7 @@ int snapshot_write(lore_kb *kb, const char *path, uint64_t gen)
     w.kb = kb;
     w.b.m = &kb->m;
     if (!ob_room(&w.b, WBUF + 64))
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     if ((rc = file_tmp_open(kb, path, &t)) != LORE_OK) {
         ob_free(&w.b);
         return rc;
@@ -414,9 +415,9 @@ int snapshot_write(lore_kb *kb, const char *path, uint64_t gen)
         sec_end(&w, T_END);
     }
     if (rc == LORE_OK && w.b.nomem)
-        rc = kb_nomem(kb);
+        rc = ctx_nomem(&kb->ctx);
     if (rc == LORE_OK && w.err)
-        rc = kb_fail(kb, LORE_ERR_IO, "%s: cannot write: %s", path, strerror(w.err));
+        rc = ctx_fail(&kb->ctx, LORE_ERR_IO, "%s: cannot write: %s", path, strerror(w.err));
     ob_free(&w.b);
     if (rc != LORE_OK) {
         file_tmp_abort(kb, &t);
@@ -454,7 +455,7 @@ static int corrupt(snap *sn, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    return kb_fail(sn->kb, LORE_ERR_CORRUPT, "%s: %s", sn->name, what);
+    return ctx_fail(&sn->kb->ctx, LORE_ERR_CORRUPT, "%s: %s", sn->name, what);
 }
 
 /* A tag as text for messages: its letters, or its number. */
@@ -573,7 +574,7 @@ static int restore_terms(snap *sn)
     if (r.bad || n > ib_left(&r) / 2 || n > 0xfffffff0u)
         return bad(sn, T_TERMS, "more terms than bytes", n);
     if (dict_reserve(&kb->d, n) != LORE_OK)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     /* terms are decoded a few ahead of their interning, and their hash
      * slots prefetched: with millions of terms the table is out of cache */
     enum { AHEAD = 16 };
@@ -591,7 +592,7 @@ static int restore_terms(snap *sn)
         uint32_t got;
         int rc = dict_intern(&kb->d, v, &got, &why);
         if (rc == LORE_ERR_NOMEM)
-            return kb_nomem(kb);
+            return ctx_nomem(&kb->ctx);
         if (rc != LORE_OK)
             return corrupt(sn, "bad section terms: term %u is not %s", (unsigned)id,
                            why ? why : "valid");
@@ -622,7 +623,7 @@ static int restore_sets(snap *sn, uint32_t *nsets)
             goto cleanup;
         }
         if (mem_reserve(&kb->m, (void **)&ids, &cap, cnt, sizeof *ids) != 0) {
-            rc = kb_nomem(kb);
+            rc = ctx_nomem(&kb->ctx);
             goto cleanup;
         }
         uint64_t id = 0;
@@ -637,12 +638,12 @@ static int restore_sets(snap *sn, uint32_t *nsets)
         uint32_t idx;
         rc = store_add_set(&kb->st, ids, cnt, &idx);
         if (rc != LORE_OK) {
-            rc = rc == LORE_ERR_NOMEM ? kb_nomem(kb)
-                                      : kb_fail(kb, rc, "%s: too many source sets", sn->name);
+            rc = rc == LORE_ERR_NOMEM ? ctx_nomem(&kb->ctx)
+                                      : ctx_fail(&kb->ctx, rc, "%s: too many source sets", sn->name);
             goto cleanup;
         }
         if (idx != k) { /* a fresh store numbers its sets 1, 2, ... */
-            rc = kb_fail(kb, LORE_ERR_STATE, "%s: source sets out of step", sn->name);
+            rc = ctx_fail(&kb->ctx, LORE_ERR_STATE, "%s: source sets out of step", sn->name);
             goto cleanup;
         }
     }
@@ -665,11 +666,11 @@ static int restore_facts(snap *sn, uint32_t nsets)
     if (n > (s->n - 8) / 12 || s->n - 8 - 12 * n != 4 * (nkeys + 1))
         return bad(sn, T_FACTS, "its size does not match its counts", n);
     if (n >= 0xffffffffu)
-        return kb_fail(kb, LORE_ERR_LIMIT, "%s: too many facts", sn->name);
+        return ctx_fail(&kb->ctx, LORE_ERR_LIMIT, "%s: too many facts", sn->name);
     const unsigned char *pairs = s->p + 8, *metas = pairs + 8 * n, *offs = metas + 4 * n;
     base *b = store_base_alloc(&kb->st, (uint32_t)nkeys, (size_t)n);
     if (!b)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     int rc = LORE_OK;
     uint32_t *off = b->off[ORD_SPO], *meta = b->meta;
     pair *ent = b->ent[ORD_SPO];
@@ -721,7 +722,7 @@ static int restore_facts(snap *sn, uint32_t nsets)
     if (n == 0)
         goto cleanup; /* an empty store has no base */
     if ((rc = store_adopt(&kb->st, b)) != LORE_OK) {
-        rc = kb_nomem(kb);
+        rc = ctx_nomem(&kb->ctx);
         goto cleanup;
     }
     return LORE_OK;
@@ -765,7 +766,7 @@ static int restore_prefixes(snap *sn)
     if (rc >= 0 && ib_left(&r))
         rc = bad(sn, T_PREFIXES, "bytes after the last binding", s->n - ib_left(&r));
     if (rc == LORE_ERR_NOMEM)
-        rc = kb_nomem(kb);
+        rc = ctx_nomem(&kb->ctx);
     if (rc < 0) {
         prefixes_free(&kb->m, &px);
         return rc;
@@ -799,8 +800,8 @@ static int restore_rules(snap *sn)
         if (rc == LORE_ERR_NOMEM)
             return rc;
         if (rc != LORE_OK) {
-            char msg[sizeof kb->err];
-            snprintf(msg, sizeof msg, "%s", kb->err);
+            char msg[sizeof kb->ctx.err];
+            snprintf(msg, sizeof msg, "%s", kb->ctx.err);
             return corrupt(sn, "bad section rules: %s", msg);
         }
     }
@@ -820,7 +821,7 @@ int snapshot_restore(lore_kb *kb, const unsigned char *buf, size_t len, const ch
     memset(&sn, 0, sizeof sn);
     sn.kb = kb, sn.name = name;
     if (kb->d.n != 0 || kb->st.nlive != 0)
-        return kb_fail(kb, LORE_ERR_STATE, "%s: a snapshot is restored into an empty kb", name);
+        return ctx_fail(&kb->ctx, LORE_ERR_STATE, "%s: a snapshot is restored into an empty kb", name);
     uint32_t nsets = 0;
     int rc = parse(&sn, buf, len, flags);
     if (rc == LORE_OK)
@@ -921,7 +922,7 @@ static int merge_rules(lore_kb *kb, lore_kb *from, uint32_t *ids, size_t *nadded
             }
             if (mine && strcmp(mine, text) == 0)
                 continue;
-            return kb_fail(kb, LORE_ERR_RULE,
+            return ctx_fail(&kb->ctx, LORE_ERR_RULE,
                            "rule %s: the knowledge base has another rule of this name", name);
         }
         int rc = lore_rule_add(kb, text, strlen(text), name, &ids[*nadded]);
@@ -937,15 +938,15 @@ int snapshot_merge(lore_kb *kb, lore_kb *from, size_t *added)
     size_t nr = lore_rule_count(from), nrules = 0;
     uint32_t *rids = nr ? mem_alloc(&kb->m, nr, sizeof *rids) : NULL;
     if (nr && !rids)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     int rrc = merge_rules(kb, from, rids, &nrules);
     if (rrc != LORE_OK) {
-        char msg[sizeof kb->err];
-        snprintf(msg, sizeof msg, "%s", kb->err);
+        char msg[sizeof kb->ctx.err];
+        snprintf(msg, sizeof msg, "%s", kb->ctx.err);
         for (size_t i = nrules; i-- > 0;)
             lore_rule_remove(kb, rids[i]);
         mem_free(&kb->m, rids, nr, sizeof *rids);
-        return kb_fail(kb, rrc, "%s", msg);
+        return ctx_fail(&kb->ctx, rrc, "%s", msg);
     }
     dict_mark mark = dict_mark_get(&kb->d);
     size_t nmap = from->d.n + 1, nrows = 0;
@@ -982,18 +983,18 @@ cleanup:
     } else {
         dict_rollback(&kb->d, mark);
         if (rc == LORE_ERR_NOMEM)
-            kb_nomem(kb);
+            ctx_nomem(&kb->ctx);
         else
-            kb_fail(kb, rc, "too many terms or sources");
+            ctx_fail(&kb->ctx, rc, "too many terms or sources");
     }
     mem_free(&kb->m, cx.rows, 4 * nrows, sizeof *cx.rows);
     mem_free(&kb->m, map, nmap, sizeof *map);
     if (rc != LORE_OK) {
-        char msg[sizeof kb->err];
-        snprintf(msg, sizeof msg, "%s", kb->err);
+        char msg[sizeof kb->ctx.err];
+        snprintf(msg, sizeof msg, "%s", kb->ctx.err);
         for (size_t i = nrules; i-- > 0;)
             lore_rule_remove(kb, rids[i]);
-        kb_fail(kb, rc, "%s", msg);
+        ctx_fail(&kb->ctx, rc, "%s", msg);
     }
     mem_free(&kb->m, rids, nr, sizeof *rids);
     return rc;
@@ -1004,17 +1005,17 @@ cleanup:
 
 int lore_save(lore_kb *kb, const char *path)
 {
-    kb_clear(kb);
-    if (kb->batch)
-        return kb_busy(kb, "lore_save");
+    ctx_clear(&kb->ctx);
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_save");
     if (kb->st.in_txn)
-        return kb_fail(kb, LORE_ERR_STATE, "lore_save: a transaction is open");
+        return ctx_fail(&kb->ctx, LORE_ERR_STATE, "lore_save: a transaction is open");
     if (!path || !*path)
-        return kb_fail(kb, LORE_ERR_ARG, "lore_save: expected a file name");
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_save: expected a file name");
     if (journal_owns(kb, path))
         return lore_checkpoint(kb); /* its own file: the journal must follow */
     if (journal_locked_elsewhere(path))
-        return kb_fail(kb, LORE_ERR_STATE,
+        return ctx_fail(&kb->ctx, LORE_ERR_STATE,
                        "lore_save: %s is open in durable mode (by another handle, or by this one "
                        "under another name: checkpoint it instead)",
                        path);
@@ -1029,13 +1030,13 @@ int lore_save(lore_kb *kb, const char *path)
 
 int lore_load_snapshot(lore_kb *kb, const char *path, size_t *added)
 {
-    kb_clear(kb);
+    ctx_clear(&kb->ctx);
     if (added)
         *added = 0;
-    if (kb->batch)
-        return kb_busy(kb, "lore_load_snapshot");
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_load_snapshot");
     if (!path || !*path)
-        return kb_fail(kb, LORE_ERR_ARG, "lore_load_snapshot: expected a file name");
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_load_snapshot: expected a file name");
     if (kb->d.n == 0 && !kb->st.in_txn && !journal_on(kb)) {
         /* an empty kb takes the snapshot's rows as they are */
         int rc = snapshot_read_file(kb, path, NULL, NULL);
@@ -1045,10 +1046,10 @@ int lore_load_snapshot(lore_kb *kb, const char *path, size_t *added)
     }
     lore_kb *from;
     if (lore_kb_new(&from, kb->m.fn, kb->m.ud) != LORE_OK)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     int rc = snapshot_read_file(from, path, NULL, NULL);
     if (rc != LORE_OK)
-        kb_fail(kb, rc, "%s", from->err);
+        ctx_fail(&kb->ctx, rc, "%s", from->ctx.err);
     else
         rc = snapshot_merge(kb, from, added);
     /* then the file's prefixes, as a loaded Turtle file's are (journaled) */

@@ -67,7 +67,7 @@ const lore_proof_step *lore_proof_step_at(const lore_proof *pr, size_t i)
 static int new_step(lore_proof *pr, const uint32_t t[3], int depth, size_t *at)
 {
     if (mem_reserve(&pr->kb->m, (void **)&pr->steps, &pr->cap, pr->n + 1, sizeof *pr->steps) != 0)
-        return kb_nomem(pr->kb);
+        return ctx_nomem(&pr->kb->ctx);
     lore_proof_step *s = &pr->steps[pr->n];
     memset(s, 0, sizeof *s);
     memcpy(s->fact, t, 3 * sizeof *t);
@@ -106,7 +106,7 @@ static int mark_seen(lore_proof *pr, const uint32_t t[3], size_t at)
         if (!nt || !ni) {
             mem_free(m, nt, cap, 3 * sizeof *nt);
             mem_free(m, ni, cap, sizeof *ni);
-            return kb_nomem(pr->kb);
+            return ctx_nomem(&pr->kb->ctx);
         }
         for (size_t i = 0; i < oldcap; i++) {
             const uint32_t *e = old.t + 3 * i;
@@ -185,7 +185,7 @@ static int premises_of(lore_kb *kb, const rule *r, const uint32_t *row, tvec *ou
         for (size_t j = 0; j < out->n && !dupl; j++)
             dupl = row_cmp(out->t + 3 * j, t) == 0;
         if (!dupl && tvec_push(&kb->m, out, t) != LORE_OK)
-            return kb_nomem(kb);
+            return ctx_nomem(&kb->ctx);
     }
     return LORE_OK;
 }
@@ -227,7 +227,7 @@ static int try_rule(lore_proof *pr, rule *r, int j, const uint32_t t[3], cand *c
     uint8_t *bound = mem_calloc(&kb->m, (size_t)nv + 1, 1);
     uint32_t *init = mem_calloc(&kb->m, (size_t)nv + 1, sizeof *init);
     if (!bound || !init) {
-        rc = kb_nomem(kb);
+        rc = ctx_nomem(&kb->ctx);
         goto cleanup;
     }
     for (int k = 0; k < 3; k++)
@@ -255,7 +255,7 @@ static int try_rule(lore_proof *pr, rule *r, int j, const uint32_t t[3], cand *c
     if (store_prepare(&kb->st) != LORE_OK ||
         (rc = qexec_open(&x, kb, r->prog, &pl, init)) != LORE_OK) {
         qplan_free(&kb->m, &pl);
-        rc = kb_nomem(kb);
+        rc = ctx_nomem(&kb->ctx);
         goto cleanup;
     }
     x.q = r->body;
@@ -272,7 +272,7 @@ static int try_rule(lore_proof *pr, rule *r, int j, const uint32_t t[3], cand *c
             for (size_t i = 0; i < one.n && rc == LORE_OK; i++)
                 if (c->prem.n < AGG_MAX)
                     rc = tvec_push(&kb->m, &c->prem, one.t + 3 * i) == LORE_OK ? LORE_OK
-                                                                               : kb_nomem(kb);
+                                                                               : ctx_nomem(&kb->ctx);
         }
         tvec_free(&kb->m, &one);
         memcpy(c->row, init, (size_t)nv * sizeof *init);
@@ -320,7 +320,7 @@ static int rule_step(lore_proof *pr, size_t at, const rule *r, const uint32_t *r
         mem_free(m, names, nb, sizeof *names);
         mem_free(m, values, nb, sizeof *values);
         mem_free(m, pi, prem->n, sizeof *pi);
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     }
     size_t k = 0;
     for (int v = 0; v < p->nvars; v++)
@@ -354,7 +354,7 @@ static int chain(lore_kb *kb, uint32_t e, uint32_t x, uint32_t y, tvec *nodes)
     uint32_t first[3] = {x, UINT32_MAX, 0}, key[3] = {x, 0, 0};
     nodes->n = 0;
     if (tvec_push(m, &q, first) != LORE_OK || tset_add(m, &seen, key, &isnew) != LORE_OK) {
-        rc = kb_nomem(kb);
+        rc = ctx_nomem(&kb->ctx);
         goto cleanup;
     }
     size_t hit = SIZE_MAX;
@@ -362,21 +362,21 @@ static int chain(lore_kb *kb, uint32_t e, uint32_t x, uint32_t y, tvec *nodes)
         uint32_t v = q.t[3 * i];
         store_iter it;
         if (store_iter_init(&kb->st, &it, v, e, 0) != LORE_OK) {
-            rc = kb_nomem(kb);
+            rc = ctx_nomem(&kb->ctx);
             break;
         }
         uint32_t t[3];
         while (hit == SIZE_MAX && store_iter_next(&it, t) == LORE_OK) {
             uint32_t k2[3] = {t[2], 0, 0};
             if (tset_add(m, &seen, k2, &isnew) != LORE_OK) {
-                rc = kb_nomem(kb);
+                rc = ctx_nomem(&kb->ctx);
                 break;
             }
             if (!isnew && t[2] != y)
                 continue;
             uint32_t row[3] = {t[2], (uint32_t)i, 0};
             if (tvec_push(m, &q, row) != LORE_OK) {
-                rc = kb_nomem(kb);
+                rc = ctx_nomem(&kb->ctx);
                 break;
             }
             if (t[2] == y)
@@ -391,7 +391,7 @@ static int chain(lore_kb *kb, uint32_t e, uint32_t x, uint32_t y, tvec *nodes)
         for (size_t k = 0; k < len; k++) {
             uint32_t z[3] = {0, 0, 0};
             if (tvec_push(m, nodes, z) != LORE_OK) {
-                rc = kb_nomem(kb);
+                rc = ctx_nomem(&kb->ctx);
                 break;
             }
         }
@@ -453,7 +453,7 @@ static int tc_fill(lore_proof *pr, const stratum *s, const tvec *v, size_t a, si
             rc = rule_step(pr, at, r, row, &prem, depth);
             mem_free(&kb->m, row, nv, sizeof *row);
         } else {
-            rc = kb_nomem(kb);
+            rc = ctx_nomem(&kb->ctx);
         }
         tvec_free(&kb->m, &prem);
         return rc;
@@ -488,7 +488,7 @@ static int tc_fill(lore_proof *pr, const stratum *s, const tvec *v, size_t a, si
         mem_free(&kb->m, names, nb, sizeof *names);
         mem_free(&kb->m, values, nb, sizeof *values);
         mem_free(&kb->m, pi, 2, sizeof *pi);
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     }
     size_t k = 0;
     for (int i = 0; i < p->nvars; i++)
@@ -542,7 +542,7 @@ static int explain(lore_proof *pr, const uint32_t t[3], int depth, size_t *at)
         size_t n = store_meta_sources(&kb->st, meta, NULL, 0);
         lore_id *src = mem_alloc(&kb->m, n, sizeof *src);
         if (!src)
-            return kb_nomem(kb);
+            return ctx_nomem(&kb->ctx);
         store_meta_sources(&kb->st, meta, src, n);
         lore_proof_step *s = &pr->steps[*at];
         s->kind = LORE_PROOF_ASSERTED;
@@ -552,7 +552,7 @@ static int explain(lore_proof *pr, const uint32_t t[3], int depth, size_t *at)
     pr->steps[*at].kind = LORE_PROOF_UNKNOWN;
     if (!(meta & META_DERIVED) || !R || !R->strata)
         return LORE_OK;
-    if (kb_interrupted(kb))
+    if (ctx_interrupted(&kb->ctx))
         return LORE_ERR_INTERRUPT;
     /* a closure fact: the shortest chain of edges */
     for (int si = 0; si < R->nstrata; si++) {
@@ -574,7 +574,7 @@ static int explain(lore_proof *pr, const uint32_t t[3], int depth, size_t *at)
     c.pr = pr, c.rank = rank, c.unknown = unknown;
     int isnew;
     if (unknown && tset_add(&kb->m, &pr->active, t, &isnew) != LORE_OK)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     for (size_t i = 0; i < R->n && !c.found && rc == LORE_OK; i++) {
         rule *r = R->v[i];
         for (int h = 0; h < r->nhead && !c.found && rc == LORE_OK; h++) {
@@ -582,7 +582,7 @@ static int explain(lore_proof *pr, const uint32_t t[3], int depth, size_t *at)
                 continue;
             c.row = mem_calloc(&kb->m, (size_t)r->prog->nvars + 1, sizeof *c.row);
             if (!c.row) {
-                rc = kb_nomem(kb);
+                rc = ctx_nomem(&kb->ctx);
                 break;
             }
             rc = try_rule(pr, r, h, t, &c);
@@ -802,7 +802,7 @@ const char *lore_proof_text(lore_proof *pr)
     if (b.rc == LORE_OK && pr->textlen && pr->text[pr->textlen - 1] == '\n')
         pr->text[--pr->textlen] = '\0';
     if (b.rc != LORE_OK) {
-        kb_nomem(pr->kb);
+        ctx_nomem(&pr->kb->ctx);
         return NULL;
     }
     return pr->text;
@@ -812,7 +812,7 @@ int why_explain(lore_kb *kb, const uint32_t t[3], lore_proof **out)
 {
     lore_proof *pr = mem_calloc(&kb->m, 1, sizeof *pr);
     if (!pr)
-        return kb_nomem(kb);
+        return ctx_nomem(&kb->ctx);
     pr->kb = kb;
     pr->budget = BUDGET;
     size_t at;
