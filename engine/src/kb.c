@@ -1,7 +1,8 @@
-/* kb.c - the public API of terms, facts, iterators, transactions and
- * batches: argument checks and messages around dict and store, and the
- * journal hooks of durable mode (every change is journaled before it is
- * applied, and taken back from the journal if it then fails). */
+/* kb.c - the public API of terms, facts, iterators, transactions,
+ * batches and prefixes: argument checks and messages around dict, store and
+ * the prefix table, and the journal hooks of durable mode (every change is
+ * journaled before it is applied, and taken back from the journal if it
+ * then fails). */
 #define LORE_BUILDING 1
 #include "lore.h"
 
@@ -187,11 +188,11 @@ int lore_intern(lore_kb *kb, const lore_value *v, lore_id *id)
         return ctx_busy(&kb->ctx, "lore_intern");
     const char *why = NULL;
     expansion x;
-    const lore_value *ev = kb_expand(kb, v, &x);
+    const lore_value *ev = prefixes_expand_value(&kb->m, &kb->px, v, &x);
     if (!ev)
         return ctx_nomem(&kb->ctx);
     int rc = dict_intern(&kb->d, ev, id, &why);
-    kb_expand_done(kb, &x);
+    prefixes_expand_done(&kb->m, &x);
     return rc == LORE_OK ? rc : value_error(kb, rc, "lore_intern", why);
 }
 
@@ -200,11 +201,11 @@ int lore_lookup(lore_kb *kb, const lore_value *v, lore_id *id)
     ctx_clear(&kb->ctx);
     const char *why = NULL;
     expansion x;
-    const lore_value *ev = kb_expand(kb, v, &x);
+    const lore_value *ev = prefixes_expand_value(&kb->m, &kb->px, v, &x);
     if (!ev)
         return ctx_nomem(&kb->ctx);
     int rc = dict_lookup(&kb->d, ev, id, &why);
-    kb_expand_done(kb, &x);
+    prefixes_expand_done(&kb->m, &x);
     if (rc == LORE_OK || rc == LORE_ERR_NOTFOUND)
         return rc;
     return value_error(kb, rc, "lore_lookup", why);
@@ -524,11 +525,11 @@ int lore_batch_intern(lore_batch *b, const lore_value *v, lore_id *id)
 {
     const char *why = NULL;
     expansion x;
-    const lore_value *ev = kb_expand(b->kb, v, &x);
+    const lore_value *ev = prefixes_expand_value(&b->kb->m, &b->kb->px, v, &x);
     if (!ev)
         return ctx_nomem(&b->kb->ctx);
     int rc = dict_intern(&b->kb->d, ev, id, &why);
-    kb_expand_done(b->kb, &x);
+    prefixes_expand_done(&b->kb->m, &x);
     return rc == LORE_OK ? rc : value_error(b->kb, rc, "lore_batch_intern", why);
 }
 
@@ -602,4 +603,90 @@ void lore_batch_free(lore_batch *b)
         return;
     dict_rollback(&b->kb->d, b->mark);
     batch_release(b);
+}
+
+/* ---- prefixes: the table is prefix.c's; changes are journaled here ---- */
+
+/* Binds or unbinds (iri NULL) a prefix, journaled first in durable mode.
+ * A change of the table changes what names mean, so the term epoch moves
+ * (hosts caching name -> id drop their caches). */
+static int prefix_change(lore_kb *kb, const char *fn, const char *name, const char *iri)
+{
+    size_t nlen = strlen(name), ilen = iri ? strlen(iri) : 0;
+    const char *why = NULL;
+    /* checked before journaling: the journal holds only valid bindings */
+    if (iri && prefixes_check(name, nlen, iri, ilen, &why) != LORE_OK)
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "%s: expected %s", fn, why);
+    const prefix *cur = prefixes_find(&kb->px, name, nlen);
+    if (iri ? (cur && cur->ilen == ilen && memcmp(cur->iri, iri, ilen) == 0) : !cur)
+        return LORE_NOOP;
+    jmark mk;
+    int logged = 0, rc;
+    if (journal_on(kb)) {
+        jop op = {.code = JOP_PREFIX, .name = name, .nlen = nlen, .iri = iri, .ilen = ilen,
+                  .outside = 1};
+        if ((rc = journal_log(kb, &op, &mk)) < 0)
+            return rc;
+        logged = 1;
+    }
+    rc = iri ? prefixes_set(&kb->m, &kb->px, name, nlen, iri, ilen, &why)
+             : prefixes_remove(&kb->m, &kb->px, name, nlen);
+    if (rc != LORE_OK && logged)
+        journal_cancel(kb, &mk);
+    if (rc == LORE_ERR_NOMEM)
+        return ctx_nomem(&kb->ctx);
+    if (rc == LORE_ERR_ARG)
+        return ctx_fail(&kb->ctx, rc, "%s: expected %s", fn, why ? why : "a valid binding");
+    if (rc == LORE_OK)
+        kb->d.epoch++;
+    return rc;
+}
+
+int lore_prefix_set(lore_kb *kb, const char *name, const char *iri)
+{
+    ctx_clear(&kb->ctx);
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_prefix_set");
+    if (!name || !iri)
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_prefix_set: expected a name and an IRI");
+    return prefix_change(kb, "lore_prefix_set", name, iri);
+}
+
+int lore_prefix_remove(lore_kb *kb, const char *name)
+{
+    ctx_clear(&kb->ctx);
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_prefix_remove");
+    if (!name)
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_prefix_remove: expected a name");
+    return prefix_change(kb, "lore_prefix_remove", name, NULL);
+}
+
+const char *lore_prefix_get(const lore_kb *kb, const char *name)
+{
+    const prefix *p = name ? prefixes_find(&kb->px, name, strlen(name)) : NULL;
+    return p ? p->iri : NULL;
+}
+
+size_t lore_prefix_count(const lore_kb *kb)
+{
+    return kb->px.n;
+}
+
+int lore_prefix_at(const lore_kb *kb, size_t i, const char **name, const char **iri)
+{
+    if (i >= kb->px.n)
+        return LORE_ERR_ARG;
+    if (name)
+        *name = kb->px.v[i].name;
+    if (iri)
+        *iri = kb->px.v[i].iri;
+    return LORE_OK;
+}
+
+size_t lore_compact(const lore_kb *kb, const char *sym, size_t len, char *buf, size_t cap)
+{
+    if (!sym)
+        return 0;
+    return prefixes_compact(&kb->px, sym, len, buf, cap);
 }

@@ -35,9 +35,9 @@ int loader_begin(loader *ld, lore_kb *kb, int turtle, const lore_value *default_
         uint32_t id;
         const char *why = NULL;
         expansion x; /* a source named ex:g means what lore_intern makes of it */
-        const lore_value *v = kb_expand(kb, default_src, &x);
+        const lore_value *v = prefixes_expand_value(&kb->m, &kb->px, default_src, &x);
         rc = v ? dict_intern(&kb->d, v, &id, &why) : LORE_ERR_NOMEM;
-        kb_expand_done(kb, &x);
+        prefixes_expand_done(&kb->m, &x);
         if (rc == LORE_OK && id > META_PAYLOAD)
             rc = LORE_ERR_LIMIT;
         if (rc != LORE_OK) {

@@ -2,11 +2,7 @@
  * compacting IRIs back. */
 #include "prefix.h"
 
-#include "journal.h"
-
 #include <string.h>
-
-#include "kb.h"
 
 void prefixes_free(const mem *m, prefixes *px)
 {
@@ -190,24 +186,25 @@ size_t prefixes_compact(const prefixes *px, const char *s, size_t n, char *buf, 
 }
 
 /* ------------------------------------------------------------------ */
-/* the kb's table and the public API                                  */
+/* symbols handed to the API, expanded                                */
 
-const lore_value *kb_expand(lore_kb *kb, const lore_value *v, expansion *x)
+const lore_value *prefixes_expand_value(const mem *m, const prefixes *px, const lore_value *v,
+                                        expansion *x)
 {
     x->heap = NULL;
     x->heapn = 0;
-    if (kb->px.n == 0 || v->kind != LORE_SYMBOL || v->len == 0 || !v->str || v->str[0] == '<')
+    if (px->n == 0 || v->kind != LORE_SYMBOL || v->len == 0 || !v->str || v->str[0] == '<')
         return v;
-    size_t n = prefixes_expand(&kb->px, v->str, v->len, x->buf, sizeof x->buf);
+    size_t n = prefixes_expand(px, v->str, v->len, x->buf, sizeof x->buf);
     if (n == 0)
         return v;
     char *out = x->buf;
     if (n > sizeof x->buf) {
-        x->heap = mem_alloc(&kb->m, n, 1);
+        x->heap = mem_alloc(m, n, 1);
         if (!x->heap)
             return NULL;
         x->heapn = n;
-        prefixes_expand(&kb->px, v->str, v->len, x->heap, n);
+        prefixes_expand(px, v->str, v->len, x->heap, n);
         out = x->heap;
     }
     x->v = *v;
@@ -216,92 +213,8 @@ const lore_value *kb_expand(lore_kb *kb, const lore_value *v, expansion *x)
     return &x->v;
 }
 
-void kb_expand_done(lore_kb *kb, expansion *x)
+void prefixes_expand_done(const mem *m, expansion *x)
 {
-    mem_free(&kb->m, x->heap, x->heapn, 1);
+    mem_free(m, x->heap, x->heapn, 1);
     x->heap = NULL;
-}
-
-/* Binds or unbinds (iri NULL) a prefix, journaled first in durable mode.
- * A change of the table changes what names mean, so the term epoch moves
- * (hosts caching name -> id drop their caches). */
-static int prefix_change(lore_kb *kb, const char *fn, const char *name, const char *iri)
-{
-    size_t nlen = strlen(name), ilen = iri ? strlen(iri) : 0;
-    const char *why = NULL;
-    /* checked before journaling: the journal holds only valid bindings */
-    if (iri && prefixes_check(name, nlen, iri, ilen, &why) != LORE_OK)
-        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "%s: expected %s", fn, why);
-    const prefix *cur = prefixes_find(&kb->px, name, nlen);
-    if (iri ? (cur && cur->ilen == ilen && memcmp(cur->iri, iri, ilen) == 0) : !cur)
-        return LORE_NOOP;
-    jmark mk;
-    int logged = 0, rc;
-    if (journal_on(kb)) {
-        jop op = {.code = JOP_PREFIX, .name = name, .nlen = nlen, .iri = iri, .ilen = ilen,
-                  .outside = 1};
-        if ((rc = journal_log(kb, &op, &mk)) < 0)
-            return rc;
-        logged = 1;
-    }
-    rc = iri ? prefixes_set(&kb->m, &kb->px, name, nlen, iri, ilen, &why)
-             : prefixes_remove(&kb->m, &kb->px, name, nlen);
-    if (rc != LORE_OK && logged)
-        journal_cancel(kb, &mk);
-    if (rc == LORE_ERR_NOMEM)
-        return ctx_nomem(&kb->ctx);
-    if (rc == LORE_ERR_ARG)
-        return ctx_fail(&kb->ctx, rc, "%s: expected %s", fn, why ? why : "a valid binding");
-    if (rc == LORE_OK)
-        kb->d.epoch++;
-    return rc;
-}
-
-int lore_prefix_set(lore_kb *kb, const char *name, const char *iri)
-{
-    ctx_clear(&kb->ctx);
-    if (kb->ctx.busy)
-        return ctx_busy(&kb->ctx, "lore_prefix_set");
-    if (!name || !iri)
-        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_prefix_set: expected a name and an IRI");
-    return prefix_change(kb, "lore_prefix_set", name, iri);
-}
-
-int lore_prefix_remove(lore_kb *kb, const char *name)
-{
-    ctx_clear(&kb->ctx);
-    if (kb->ctx.busy)
-        return ctx_busy(&kb->ctx, "lore_prefix_remove");
-    if (!name)
-        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_prefix_remove: expected a name");
-    return prefix_change(kb, "lore_prefix_remove", name, NULL);
-}
-
-const char *lore_prefix_get(const lore_kb *kb, const char *name)
-{
-    const prefix *p = name ? prefixes_find(&kb->px, name, strlen(name)) : NULL;
-    return p ? p->iri : NULL;
-}
-
-size_t lore_prefix_count(const lore_kb *kb)
-{
-    return kb->px.n;
-}
-
-int lore_prefix_at(const lore_kb *kb, size_t i, const char **name, const char **iri)
-{
-    if (i >= kb->px.n)
-        return LORE_ERR_ARG;
-    if (name)
-        *name = kb->px.v[i].name;
-    if (iri)
-        *iri = kb->px.v[i].iri;
-    return LORE_OK;
-}
-
-size_t lore_compact(const lore_kb *kb, const char *sym, size_t len, char *buf, size_t cap)
-{
-    if (!sym)
-        return 0;
-    return prefixes_compact(&kb->px, sym, len, buf, cap);
 }

@@ -88,8 +88,10 @@ typedef struct expansion {
 } expansion;
 
 /* v itself, or its expansion (in x) when it names a bound prefix; NULL
- * when out of memory.  kb_expand_done releases what x holds. */
-const lore_value *kb_expand(lore_kb *kb, const lore_value *v, expansion *x);
-void kb_expand_done(lore_kb *kb, expansion *x);
+ * when out of memory (m allocates a long one).  prefixes_expand_done
+ * releases what x holds. */
+const lore_value *prefixes_expand_value(const mem *m, const prefixes *px, const lore_value *v,
+                                        expansion *x);
+void prefixes_expand_done(const mem *m, expansion *x);
 
 #endif

@@ -223,12 +223,12 @@ int qprog_const(qprog *p, const lore_value *v, uint32_t id, int *c)
 {
     /* a symbol ex:name means what lore_intern makes of it (prefix.h) */
     expansion x;
-    const lore_value *ev = v ? kb_expand(p->kb, v, &x) : NULL;
+    const lore_value *ev = v ? prefixes_expand_value(&p->kb->m, &p->kb->px, v, &x) : NULL;
     if (v && !ev)
         return ctx_nomem(&p->kb->ctx);
     int rc = const_add(p, ev, id, c);
     if (v)
-        kb_expand_done(p->kb, &x);
+        prefixes_expand_done(&p->kb->m, &x);
     return rc;
 }
 
