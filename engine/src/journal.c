@@ -841,7 +841,7 @@ int lore_open(lore_kb *kb, const char *path, const lore_open_options *opts)
 fail:
     file_free(kb, buf, len);
     journal_free(j);
-    kb_reset(kb);
+    snapshot_empty(kb);
     return rc;
 }
 
@@ -923,4 +923,37 @@ uint64_t journal_file_generation(const char *path)
 int journal_owns(const lore_kb *kb, const char *path)
 {
     return kb->jr && strcmp(kb->jr->path, path) == 0;
+}
+
+/* Maps a store status of a merge to the handle's message. */
+static int merge_status(lore_kb *kb, int rc)
+{
+    if (rc == LORE_ERR_NOMEM)
+        return ctx_nomem(&kb->ctx);
+    if (rc == LORE_ERR_LIMIT)
+        return ctx_fail(&kb->ctx, rc, "too many facts, terms or source sets");
+    return rc;
+}
+
+int journal_merge_rows(lore_kb *kb, dict_mark mark, uint32_t *rows, size_t n, size_t *added)
+{
+    jmark mk;
+    int rc, logged = journal_on(kb) && n > 0;
+    if (added)
+        *added = 0;
+    if (logged) {
+        jop op = {.code = JOP_BULK, .rows = rows, .nrows = n, .stride = 4};
+        if ((rc = journal_log(kb, &op, &mk)) < 0) {
+            dict_rollback(&kb->d, mark);
+            return rc;
+        }
+    }
+    rc = store_bulk(&kb->st, rows, n, added);
+    if (rc != LORE_OK) {
+        if (logged)
+            journal_cancel(kb, &mk);
+        dict_rollback(&kb->d, mark);
+        return merge_status(kb, rc);
+    }
+    return LORE_OK;
 }

@@ -88,6 +88,14 @@ void journal_rollback(lore_kb *kb);
 /* Syncs and closes the journal (lore_kb_free). */
 void journal_close(lore_kb *kb);
 
+/* Adds rows of 4 ids (s, p, o, meta with ASSERTED | one source and/or
+ * DERIVED, as store_bulk takes them) whose new terms were interned since
+ * `mark`: journals them in durable mode, then merges them into the store
+ * (sorting the rows in place).  On failure the dictionary is rolled back to
+ * `mark` and nothing changed.  The shared path of batches and snapshot
+ * merges. */
+int journal_merge_rows(lore_kb *kb, dict_mark mark, uint32_t *rows, size_t n, size_t *added);
+
 enum {
     JR_NOCHECK = 1, /* do not verify checksums (fuzzing) */
     JR_ANYGEN = 2   /* replay whatever generation the journal names */

@@ -136,20 +136,6 @@ int lore_error(lore_kb *kb, int status, const char *msg)
     return ctx_fail(&kb->ctx, status, "%s", msg ? msg : lore_strerror(status));
 }
 
-void kb_reset(lore_kb *kb)
-{
-    rules_free(kb); /* rules read back with the facts name their terms */
-    uint64_t version = kb->st.version, epoch = kb->d.epoch;
-    size_t tail_max = kb->st.tail_max, pend_min = kb->st.pend_min;
-    store_free(&kb->st);
-    dict_free(&kb->d);
-    dict_init(&kb->d, &kb->m);
-    store_init(&kb->st, &kb->m);
-    kb->st.version = version + 1;
-    kb->d.epoch = epoch + 1; /* terms were taken back: caches of ids are stale */
-    kb->st.tail_max = tail_max, kb->st.pend_min = pend_min;
-}
-
 const char *lore_errmsg(const lore_kb *kb)
 {
     return kb ? kb->ctx.err : "no knowledge base";
@@ -565,34 +551,11 @@ static void batch_release(lore_batch *b)
     mem_free(&kb->m, b, 1, sizeof *b);
 }
 
-int kb_commit_rows(lore_kb *kb, dict_mark mark, uint32_t *rows, size_t n, size_t *added)
-{
-    jmark mk;
-    int rc, logged = journal_on(kb) && n > 0;
-    if (added)
-        *added = 0;
-    if (logged) {
-        jop op = {.code = JOP_BULK, .rows = rows, .nrows = n, .stride = 4};
-        if ((rc = journal_log(kb, &op, &mk)) < 0) {
-            dict_rollback(&kb->d, mark);
-            return rc;
-        }
-    }
-    rc = store_bulk(&kb->st, rows, n, added);
-    if (rc != LORE_OK) {
-        if (logged)
-            journal_cancel(kb, &mk);
-        dict_rollback(&kb->d, mark);
-        return status(kb, rc);
-    }
-    return LORE_OK;
-}
-
 int lore_batch_commit(lore_batch *b, size_t *added)
 {
     lore_kb *kb = b->kb;
     ctx_clear(&kb->ctx);
-    int rc = kb_commit_rows(kb, b->mark, b->rows, b->n, added);
+    int rc = journal_merge_rows(kb, b->mark, b->rows, b->n, added);
     batch_release(b);
     return rc;
 }

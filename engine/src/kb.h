@@ -22,15 +22,4 @@ struct lore_kb {
     prefixes px;              /* prefix table (prefix.h) */
 };
 
-/* Adds rows of 4 ids (s, p, o, meta with ASSERTED | one source and/or
- * DERIVED, as store_bulk takes them) whose new terms were interned since
- * `mark`: journals them in durable mode, then merges them into the store
- * (sorting the rows in place).  On failure the dictionary is rolled back to
- * `mark` and nothing changed.  The shared path of batches and merges. */
-int kb_commit_rows(lore_kb *kb, dict_mark mark, uint32_t *rows, size_t n, size_t *added);
-
-/* Empties a kb that held no facts before a restore that failed half-way:
- * back to no terms and no facts, iterators invalidated. */
-void kb_reset(lore_kb *kb);
-
 #endif

@@ -835,7 +835,7 @@ int snapshot_restore(lore_kb *kb, const unsigned char *buf, size_t len, const ch
     if (rc == LORE_OK)
         rc = restore_rules(&sn);
     if (rc != LORE_OK) {
-        kb_reset(kb);
+        snapshot_empty(kb);
         return rc;
     }
     if (gen)
@@ -979,7 +979,7 @@ int snapshot_merge(lore_kb *kb, lore_kb *from, size_t *added)
 
 cleanup:
     if (rc == LORE_OK) { /* rolls the dictionary back itself on failure */
-        rc = kb_commit_rows(kb, mark, cx.rows, nrows, added);
+        rc = journal_merge_rows(kb, mark, cx.rows, nrows, added);
     } else {
         dict_rollback(&kb->d, mark);
         if (rc == LORE_ERR_NOMEM)
@@ -1060,4 +1060,18 @@ int lore_load_snapshot(lore_kb *kb, const char *path, size_t *added)
     }
     lore_kb_free(from);
     return rc;
+}
+
+void snapshot_empty(lore_kb *kb)
+{
+    rules_free(kb); /* rules read back with the facts name their terms */
+    uint64_t version = kb->st.version, epoch = kb->d.epoch;
+    size_t tail_max = kb->st.tail_max, pend_min = kb->st.pend_min;
+    store_free(&kb->st);
+    dict_free(&kb->d);
+    dict_init(&kb->d, &kb->m);
+    store_init(&kb->st, &kb->m);
+    kb->st.version = version + 1;
+    kb->d.epoch = epoch + 1; /* terms were taken back: caches of ids are stale */
+    kb->st.tail_max = tail_max, kb->st.pend_min = pend_min;
 }

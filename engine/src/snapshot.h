@@ -44,4 +44,8 @@ void term_put(obuf *b, const dict *d, uint32_t id);
 /* Reads one term into *v (strings point into r's bytes); 0 if malformed. */
 int term_get(ibuf *r, lore_value *v);
 
+/* Empties a kb that held no facts before a restore that failed half-way:
+ * back to no terms, no facts and no rules, iterators invalidated. */
+void snapshot_empty(lore_kb *kb);
+
 #endif
