@@ -17,10 +17,13 @@ static void cache_init(name_cache *c, const mem *m)
 int loader_begin(loader *ld, lore_kb *kb, int turtle, const lore_value *default_src)
 {
     memset(ld, 0, sizeof *ld);
-    int rc = lore_batch_new(kb, &ld->guard);
-    if (rc != LORE_OK)
-        return rc;
+    ctx_clear(&kb->ctx);
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_batch_new");
+    kb->ctx.busy = 1; /* a guard: the kb is busy as under a batch */
+    ld->mark = dict_mark_get(&kb->d);
     ld->kb = kb;
+    int rc;
     ld->stride = 3;
     ld->turtle = turtle;
     sbuf_init(&ld->key, &kb->m);
@@ -74,7 +77,8 @@ void loader_abort(loader *ld)
     if (!ld->kb)
         return;
     release(ld);
-    lore_batch_free(ld->guard); /* rolls the dictionary back */
+    dict_rollback(&ld->kb->d, ld->mark);
+    ld->kb->ctx.busy = 0;
     ld->kb = NULL;
 }
 
@@ -443,7 +447,8 @@ int loader_commit(loader *ld, size_t *added)
         kb->px = np;
     }
     release(ld);
-    lore_batch_commit(ld->guard, NULL); /* no rows: keeps the terms */
+    ctx_clear(&kb->ctx); /* keeps the terms */
+    kb->ctx.busy = 0;
     ld->kb = NULL;
     return LORE_OK;
 }

@@ -4,9 +4,9 @@
  * appears), and one sorted merge into the store at the end.
  *
  * Invariants:
- *  - while a loader is open, kb->batch holds its guard batch, so every
- *    other call on kb refuses (LORE_ERR_STATE) and the dictionary mark of
- *    the guard is where loader_abort rolls the dictionary back to;
+ *  - while a loader is open, the kb is busy (ctx.busy, as under a batch),
+ *    so every other call on kb refuses (LORE_ERR_STATE), and `mark` is
+ *    where loader_abort rolls the dictionary back to;
  *  - rows hold nrows facts of `stride` ids: (s, p, o) with source
  *    first_src when stride is 3, (s, p, o, ASSERTED | source) when 4;
  *  - nothing in the store or the prefix table changes before
@@ -33,7 +33,7 @@ typedef struct blank_slot {
 
 typedef struct loader {
     lore_kb *kb;
-    lore_batch *guard;
+    dict_mark mark; /* the dictionary before the load */
     int stride, turtle;
     uint32_t *rows;
     size_t nrows, cap; /* cap in ids */
