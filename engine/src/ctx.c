@@ -1,5 +1,6 @@
 /* ctx.c - the per-kb context: messages, out-of-memory, busy and interrupt
- * reports that every layer makes without calling the facade. */
+ * reports that every layer makes without calling the facade, and the text
+ * of each status (lore_strerror). */
 #include "ctx.h"
 
 #include <stdarg.h>
@@ -39,4 +40,27 @@ int ctx_poll(ctx *c)
         return LORE_OK;
     c->interrupted = 0;
     return ctx_fail(c, LORE_ERR_INTERRUPT, "interrupted");
+}
+
+const char *lore_strerror(int status)
+{
+    switch (status) {
+    case LORE_OK: return "ok";
+    case LORE_DONE: return "no more rows";
+    case LORE_NOOP: return "nothing changed";
+    case LORE_WARN: return "success, with a warning";
+    case LORE_ERR_NOMEM: return "out of memory";
+    case LORE_ERR_ARG: return "bad argument";
+    case LORE_ERR_NOTFOUND: return "not found";
+    case LORE_ERR_CHANGED: return "knowledge base changed during iteration";
+    case LORE_ERR_SYNTAX: return "syntax error";
+    case LORE_ERR_IO: return "input/output error";
+    case LORE_ERR_CORRUPT: return "corrupt file";
+    case LORE_ERR_LIMIT: return "limit reached";
+    case LORE_ERR_INTERRUPT: return "interrupted";
+    case LORE_ERR_STATE: return "not valid in this state";
+    case LORE_ERR_RULE: return "invalid rule";
+    case LORE_ERR_CALLBACK: return "a callback failed";
+    default: return "unknown status";
+    }
 }

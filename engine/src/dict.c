@@ -1,4 +1,5 @@
-/* dict.c - interning terms: a string arena, a term table and a hash index. */
+/* dict.c - interning terms: a string arena, a term table and a hash index;
+ * and the value constructors of the API (lore_symbol ... lore_check_value). */
 #include "dict.h"
 
 #include <math.h>
@@ -598,4 +599,51 @@ size_t dict_bytes(const dict *d)
     for (const chunk *c = d->chunks; c; c = c->next)
         b += sizeof *c + c->cap;
     return b;
+}
+
+/* ---- values as the API hands them in (lore.h) ---- */
+
+lore_value lore_symbol(const char *name)
+{
+    lore_value v = {LORE_SYMBOL, name, name ? strlen(name) : 0, NULL, 0, 0, 0};
+    return v;
+}
+
+lore_value lore_text(const char *str, const char *lang)
+{
+    lore_value v = {LORE_TEXT, str, str ? strlen(str) : 0, lang, lang ? strlen(lang) : 0, 0, 0};
+    return v;
+}
+
+lore_value lore_integer(int64_t i)
+{
+    lore_value v = {LORE_INTEGER, NULL, 0, NULL, 0, i, 0};
+    return v;
+}
+
+lore_value lore_number(double n)
+{
+    lore_value v = {LORE_NUMBER, NULL, 0, NULL, 0, 0, n};
+    return v;
+}
+
+lore_value lore_boolean(int b)
+{
+    lore_value v = {LORE_BOOLEAN, NULL, 0, NULL, 0, b != 0, 0};
+    return v;
+}
+
+lore_value lore_date(const char *iso)
+{
+    lore_value v = {LORE_DATE, iso, iso ? strlen(iso) : 0, NULL, 0, 0, 0};
+    return v;
+}
+
+int lore_check_value(const lore_value *v, const char **why)
+{
+    const char *w = NULL;
+    int rc = dict_check(v, &w);
+    if (why)
+        *why = w;
+    return rc;
 }

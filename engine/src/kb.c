@@ -14,29 +14,6 @@
 #include "kb.h"
 #include "rules.h"
 
-const char *lore_strerror(int status)
-{
-    switch (status) {
-    case LORE_OK: return "ok";
-    case LORE_DONE: return "no more rows";
-    case LORE_NOOP: return "nothing changed";
-    case LORE_WARN: return "success, with a warning";
-    case LORE_ERR_NOMEM: return "out of memory";
-    case LORE_ERR_ARG: return "bad argument";
-    case LORE_ERR_NOTFOUND: return "not found";
-    case LORE_ERR_CHANGED: return "knowledge base changed during iteration";
-    case LORE_ERR_SYNTAX: return "syntax error";
-    case LORE_ERR_IO: return "input/output error";
-    case LORE_ERR_CORRUPT: return "corrupt file";
-    case LORE_ERR_LIMIT: return "limit reached";
-    case LORE_ERR_INTERRUPT: return "interrupted";
-    case LORE_ERR_STATE: return "not valid in this state";
-    case LORE_ERR_RULE: return "invalid rule";
-    case LORE_ERR_CALLBACK: return "a callback failed";
-    default: return "unknown status";
-    }
-}
-
 /* Maps a store status to the handle's message. */
 static int status(lore_kb *kb, int rc)
 {
@@ -44,53 +21,6 @@ static int status(lore_kb *kb, int rc)
         return ctx_nomem(&kb->ctx);
     if (rc == LORE_ERR_LIMIT)
         return ctx_fail(&kb->ctx, rc, "too many facts, terms or source sets");
-    return rc;
-}
-
-/* ---- values ---- */
-
-lore_value lore_symbol(const char *name)
-{
-    lore_value v = {LORE_SYMBOL, name, name ? strlen(name) : 0, NULL, 0, 0, 0};
-    return v;
-}
-
-lore_value lore_text(const char *str, const char *lang)
-{
-    lore_value v = {LORE_TEXT, str, str ? strlen(str) : 0, lang, lang ? strlen(lang) : 0, 0, 0};
-    return v;
-}
-
-lore_value lore_integer(int64_t i)
-{
-    lore_value v = {LORE_INTEGER, NULL, 0, NULL, 0, i, 0};
-    return v;
-}
-
-lore_value lore_number(double n)
-{
-    lore_value v = {LORE_NUMBER, NULL, 0, NULL, 0, 0, n};
-    return v;
-}
-
-lore_value lore_boolean(int b)
-{
-    lore_value v = {LORE_BOOLEAN, NULL, 0, NULL, 0, b != 0, 0};
-    return v;
-}
-
-lore_value lore_date(const char *iso)
-{
-    lore_value v = {LORE_DATE, iso, iso ? strlen(iso) : 0, NULL, 0, 0, 0};
-    return v;
-}
-
-int lore_check_value(const lore_value *v, const char **why)
-{
-    const char *w = NULL;
-    int rc = dict_check(v, &w);
-    if (why)
-        *why = w;
     return rc;
 }
 

@@ -640,10 +640,11 @@ static void put(tbuf *b, const char *fmt, ...)
 static void put_term(tbuf *b, lore_id id)
 {
     lore_value v;
-    if (!id || lore_term(b->pr->kb, id, &v) != LORE_OK) {
+    if (!dict_valid(&b->pr->kb->d, id)) {
         putn(b, "_", 1);
         return;
     }
+    dict_get(&b->pr->kb->d, id, &v);
     switch (v.kind) {
     case LORE_SYMBOL:
     case LORE_DATE:
@@ -702,9 +703,10 @@ static void put_fact(tbuf *b, const lore_id t[3])
 /* The `text` of a source (its sentence), or 0. */
 static lore_id source_text(lore_kb *kb, lore_id src)
 {
-    lore_value v = lore_symbol("text");
+    lore_value v = {LORE_SYMBOL, "text", 4, NULL, 0, 0, 0};
     lore_id text, t[3];
-    if (!src || lore_lookup(kb, &v, &text) != LORE_OK)
+    const char *why;
+    if (!src || dict_lookup(&kb->d, &v, &text, &why) != LORE_OK)
         return 0;
     store_iter it;
     if (store_iter_init(&kb->st, &it, src, text, 0) != LORE_OK)
