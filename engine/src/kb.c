@@ -2,7 +2,7 @@
  * batches and prefixes: argument checks and messages around dict, store and
  * the prefix table, and the journal hooks of durable mode (every change is
  * journaled before it is applied, and taken back from the journal if it
- * then fails). */
+ * then fails); loading a snapshot into a kb that already holds facts. */
 #define LORE_BUILDING 1
 #include "lore.h"
 
@@ -13,6 +13,7 @@
 #include "journal.h"
 #include "kb.h"
 #include "rules.h"
+#include "snapshot.h"
 
 /* Maps a store status to the handle's message. */
 static int status(lore_kb *kb, int rc)
@@ -582,4 +583,40 @@ size_t lore_compact(const lore_kb *kb, const char *sym, size_t len, char *buf, s
     if (!sym)
         return 0;
     return prefixes_compact(&kb->px, sym, len, buf, cap);
+}
+
+/* ---- snapshots merged into a kb that holds facts ---- */
+
+int lore_load_snapshot(lore_kb *kb, const char *path, size_t *added)
+{
+    ctx_clear(&kb->ctx);
+    if (added)
+        *added = 0;
+    if (kb->ctx.busy)
+        return ctx_busy(&kb->ctx, "lore_load_snapshot");
+    if (!path || !*path)
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_load_snapshot: expected a file name");
+    if (kb->d.n == 0 && !kb->st.in_txn && !journal_on(kb)) {
+        /* an empty kb takes the snapshot's rows as they are */
+        int rc = snapshot_read_file(kb, path, NULL, NULL);
+        if (rc == LORE_OK && added)
+            *added = kb->st.nlive;
+        return rc;
+    }
+    lore_kb *from;
+    if (lore_kb_new(&from, kb->m.fn, kb->m.ud) != LORE_OK)
+        return ctx_nomem(&kb->ctx);
+    int rc = snapshot_read_file(from, path, NULL, NULL);
+    if (rc != LORE_OK)
+        ctx_fail(&kb->ctx, rc, "%s", from->ctx.err);
+    else
+        rc = snapshot_merge(kb, from, added);
+    /* then the file's prefixes, as a loaded Turtle file's are (journaled) */
+    for (size_t i = 0; rc == LORE_OK && i < from->px.n; i++) {
+        int prc = lore_prefix_set(kb, from->px.v[i].name, from->px.v[i].iri);
+        if (prc < 0)
+            rc = prc;
+    }
+    lore_kb_free(from);
+    return rc;
 }

@@ -1028,40 +1028,6 @@ int lore_save(lore_kb *kb, const char *path)
     return snapshot_write(kb, path, (gen > own ? gen : own) + 1);
 }
 
-int lore_load_snapshot(lore_kb *kb, const char *path, size_t *added)
-{
-    ctx_clear(&kb->ctx);
-    if (added)
-        *added = 0;
-    if (kb->ctx.busy)
-        return ctx_busy(&kb->ctx, "lore_load_snapshot");
-    if (!path || !*path)
-        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_load_snapshot: expected a file name");
-    if (kb->d.n == 0 && !kb->st.in_txn && !journal_on(kb)) {
-        /* an empty kb takes the snapshot's rows as they are */
-        int rc = snapshot_read_file(kb, path, NULL, NULL);
-        if (rc == LORE_OK && added)
-            *added = kb->st.nlive;
-        return rc;
-    }
-    lore_kb *from;
-    if (lore_kb_new(&from, kb->m.fn, kb->m.ud) != LORE_OK)
-        return ctx_nomem(&kb->ctx);
-    int rc = snapshot_read_file(from, path, NULL, NULL);
-    if (rc != LORE_OK)
-        ctx_fail(&kb->ctx, rc, "%s", from->ctx.err);
-    else
-        rc = snapshot_merge(kb, from, added);
-    /* then the file's prefixes, as a loaded Turtle file's are (journaled) */
-    for (size_t i = 0; rc == LORE_OK && i < from->px.n; i++) {
-        int prc = lore_prefix_set(kb, from->px.v[i].name, from->px.v[i].iri);
-        if (prc < 0)
-            rc = prc;
-    }
-    lore_kb_free(from);
-    return rc;
-}
-
 void snapshot_empty(lore_kb *kb)
 {
     rules_free(kb); /* rules read back with the facts name their terms */
