@@ -281,6 +281,9 @@ void journal_cancel(lore_kb *kb, const jmark *mk)
     j->nterms = mk->nterms;
 }
 
+/* What the layers below the journal call it through (change.h). */
+static const change_log journal_hook = {journal_on, journal_log, journal_cancel};
+
 int journal_commit(lore_kb *kb)
 {
     journal *j = kb->jr;
@@ -686,6 +689,7 @@ void journal_close(lore_kb *kb)
         (void)fdatasync(j->fd); /* a clean close loses nothing */
     journal_free(j);
     kb->jr = NULL;
+    kb->log = NULL;
 }
 
 static char *copy_path(const mem *m, const char *a, const char *b, size_t *size)
@@ -835,6 +839,7 @@ int lore_open(lore_kb *kb, const char *path, const lore_open_options *opts)
     j->gen = gen;
     j->nterms = (uint32_t)kb->d.n;
     kb->jr = j;
+    kb->log = &journal_hook;
     file_free(kb, buf, len);
     return warn ? LORE_WARN : LORE_OK; /* a warning is in the message */
 

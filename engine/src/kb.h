@@ -19,7 +19,8 @@ struct lore_kb {
     struct fnreg *fns;        /* value functions the host registered (fn.c) */
     struct rules *rules;      /* rules, triggers and inference state (rules.c) */
     struct journal *jr;       /* opened from a file (journal.c), else NULL */
-    prefixes px;              /* prefix table (prefix.h) */
+    const struct change_log *log; /* the journal's hook while jr is set (change.h) */
+    prefixes px;                  /* prefix table (prefix.h) */
 };
 
 #endif

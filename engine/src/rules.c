@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "journal.h"
+#include "change.h"
 #include "sort.h"
 
 /* ------------------------------------------------------------------ */
@@ -685,7 +685,7 @@ void rules_mark_settled(lore_kb *kb)
 static int journal_rule(lore_kb *kb, const rule *r, int add)
 {
     rules *R = kb->rules;
-    if (!journal_on(kb) || R->restoring || !portable(r))
+    if (!change_on(kb) || R->restoring || !portable(r))
         return LORE_OK;
     jop op;
     memset(&op, 0, sizeof op);
@@ -693,7 +693,7 @@ static int journal_rule(lore_kb *kb, const rule *r, int add)
     op.name = r->name, op.nlen = r->namelen;
     op.text = r->text, op.textlen = strlen(r->text);
     jmark mk;
-    return journal_log(kb, &op, &mk);
+    return change_log_op(kb, &op, &mk);
 }
 
 /* Rules are not facts: a rollback keeps them, so in durable mode they
@@ -701,7 +701,7 @@ static int journal_rule(lore_kb *kb, const rule *r, int add)
  * transaction that may be dropped). */
 static int rules_may_change(lore_kb *kb, const char *fn)
 {
-    if (kb->st.in_txn && journal_on(kb))
+    if (kb->st.in_txn && change_on(kb))
         return ctx_fail(&kb->ctx, LORE_ERR_STATE, "%s: rules change outside transactions in durable mode",
                        fn);
     return LORE_OK;
