@@ -320,7 +320,7 @@ static int export_to(lore_kb *kb, lore_format f, lore_write_fn write, void *ud, 
 {
     if (f < LORE_FORMAT_NTRIPLES || f > LORE_FORMAT_JSON)
         return ctx_fail(&kb->ctx, LORE_ERR_ARG,
-                       "%s: unknown format (expected .nt, .nq, .ttl, .trig or .json)", name);
+                        "%s: unknown format (expected .nt, .nq, .ttl, .trig or .json)", name);
     xfacts x;
     size_t rowcap;
     int graphs = f == LORE_FORMAT_NQUADS || f == LORE_FORMAT_TRIG || f == LORE_FORMAT_JSON;
@@ -392,9 +392,9 @@ int lore_export(lore_kb *kb, const char *path, const lore_export_opts *opts, uin
     lore_format f = opts && opts->format ? opts->format : lore_format_of(path);
     if (f < LORE_FORMAT_NTRIPLES || f > LORE_FORMAT_JSON)
         return ctx_fail(&kb->ctx, LORE_ERR_ARG,
-                       "%s: unknown format (expected a name ending in .nt, .nq, .ttl, .trig or "
-                       ".json, or a format in the options)",
-                       path);
+                        "%s: unknown format (expected a name ending in .nt, .nq, .ttl, .trig or "
+                        ".json, or a format in the options)",
+                        path);
     /* written beside path, then renamed over it: never half a file */
     size_t plen = strlen(path), tlen = plen + 48;
     char *tmp = mem_alloc(&kb->m, tlen, 1);

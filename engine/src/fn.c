@@ -426,8 +426,8 @@ int fn_register(lore_kb *kb, const char *name, lore_value_fn f, void *ud)
 {
     if (!valid_name(name))
         return ctx_fail(&kb->ctx, LORE_ERR_ARG,
-                       "lore_function: a name of letters, digits and _ expected, got '%s'",
-                       name ? name : "(null)");
+                        "lore_function: a name of letters, digits and _ expected, got '%s'",
+                        name ? name : "(null)");
     size_t n = strlen(name);
     if (fn_builtin(name, n, NULL, NULL) >= 0)
         return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_function: '%s' is a builtin function", name);

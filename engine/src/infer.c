@@ -128,8 +128,9 @@ static int add_round(ictx *c, const uint32_t *t, void *arg)
     if (tset_add(c->m, &c->round, t, &isnew) != LORE_OK)
         return ctx_nomem(&c->kb->ctx);
     if (isnew && c->R->max_derived && c->st->nderived + c->round.n > c->R->max_derived)
-        return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT, "more than %llu derived facts (lore_infer_limit)",
-                       (unsigned long long)c->R->max_derived);
+        return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT,
+                        "more than %llu derived facts (lore_infer_limit)",
+                        (unsigned long long)c->R->max_derived);
     return LORE_OK;
 }
 
@@ -510,8 +511,9 @@ static int tc_scratch(ictx *c, const stratum *s)
     size_t total = closure_total(cl);
     if (c->R->max_derived && c->st->nderived + total > c->R->max_derived) {
         closure_free(cl);
-        return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT, "more than %llu derived facts (lore_infer_limit)",
-                       (unsigned long long)c->R->max_derived);
+        return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT,
+                        "more than %llu derived facts (lore_infer_limit)",
+                        (unsigned long long)c->R->max_derived);
     }
     uint32_t rank = 0;
     if ((rc = next_rank(c, &rank)) != LORE_OK) {
@@ -524,7 +526,8 @@ static int tc_scratch(ictx *c, const stratum *s)
     rc = store_bulk_stream(c->st, &rows, &added);
     closure_free(ts.cl);
     if (rc != LORE_OK)
-        return rc == LORE_ERR_NOMEM ? ctx_nomem(&c->kb->ctx) : ctx_fail(&c->kb->ctx, rc, "too many facts");
+        return rc == LORE_ERR_NOMEM ? ctx_nomem(&c->kb->ctx)
+                                    : ctx_fail(&c->kb->ctx, rc, "too many facts");
     c->stats.added += added;
     return LORE_OK;
 }
@@ -1367,7 +1370,8 @@ static int fire(ictx *c)
         int rc = tr->fn(tr->ud, c->kb, ev[i].t, ev[i].ev);
         if (rc < 0 && first == LORE_OK) {
             first = rc;
-            snprintf(msg, sizeof msg, "%s", c->kb->ctx.err[0] ? c->kb->ctx.err : "a trigger failed");
+            snprintf(msg, sizeof msg, "%s",
+                     c->kb->ctx.err[0] ? c->kb->ctx.err : "a trigger failed");
         }
     }
     R->firing = 0;

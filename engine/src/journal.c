@@ -184,7 +184,8 @@ static int write_record(lore_kb *kb, journal *j, int sync)
     }
     size_t len = b->n - RHEADER;
     if (len > 0xffffffffu) {
-        rc = ctx_fail(&kb->ctx, LORE_ERR_LIMIT, "%s: a change too large for one journal record", j->jpath);
+        rc = ctx_fail(&kb->ctx, LORE_ERR_LIMIT, "%s: a change too large for one journal record",
+                      j->jpath);
         goto done;
     }
     put_u32(b->p, (uint32_t)len);
@@ -229,9 +230,9 @@ static int usable(lore_kb *kb, journal *j)
     }
     if (j->broken)
         return ctx_fail(&kb->ctx, LORE_ERR_IO,
-                       "%s: the journal could not be written; no change is "
-                       "accepted until a checkpoint succeeds",
-                       j->jpath);
+                        "%s: the journal could not be written; no change is "
+                        "accepted until a checkpoint succeeds",
+                        j->jpath);
     return LORE_OK;
 }
 
@@ -392,8 +393,8 @@ typedef struct replay {
 
 static int rfail(replay *rp, int status, const char *what)
 {
-    return ctx_fail(&rp->kb->ctx, status, "%s: record %u at offset %zu: %s", rp->name, (unsigned)rp->rec,
-                   rp->at, what);
+    return ctx_fail(&rp->kb->ctx, status, "%s: record %u at offset %zu: %s", rp->name,
+                    (unsigned)rp->rec, rp->at, what);
 }
 
 static int valid_id(const lore_kb *kb, uint32_t id)
@@ -607,20 +608,23 @@ int journal_replay(lore_kb *kb, const unsigned char *buf, size_t len, const char
     if (len < JHEADER || all_zero(buf, len)) {
         size_t k = len < 8 ? len : 8;
         if (memcmp(buf, JOURNAL_MAGIC, k) != 0 && !all_zero(buf, len))
-            return ctx_fail(&kb->ctx, LORE_ERR_CORRUPT, "%s: not a lore journal (bad magic number)", name);
+            return ctx_fail(&kb->ctx, LORE_ERR_CORRUPT, "%s: not a lore journal (bad magic number)",
+                            name);
         return LORE_OK;
     }
     if (memcmp(buf, JOURNAL_MAGIC, 8) != 0)
-        return ctx_fail(&kb->ctx, LORE_ERR_CORRUPT, "%s: not a lore journal (bad magic number)", name);
+        return ctx_fail(&kb->ctx, LORE_ERR_CORRUPT, "%s: not a lore journal (bad magic number)",
+                        name);
     if (check && get_u32(buf + 28) != crc32c(0, buf, 28))
-        return ctx_fail(&kb->ctx, LORE_ERR_CORRUPT, "%s: checksum mismatch in the journal header", name);
+        return ctx_fail(&kb->ctx, LORE_ERR_CORRUPT, "%s: checksum mismatch in the journal header",
+                        name);
     if (get_u32(buf + 8) != 1)
         return ctx_fail(&kb->ctx, LORE_ERR_CORRUPT,
-                       "%s: journal version %u is not supported (this lore reads version 1)", name,
-                       (unsigned)get_u32(buf + 8));
+                        "%s: journal version %u is not supported (this lore reads version 1)", name,
+                        (unsigned)get_u32(buf + 8));
     if (get_u32(buf + 12) != 0 || get_u32(buf + 24) != 0)
-        return ctx_fail(&kb->ctx, LORE_ERR_CORRUPT, "%s: unknown header flags (written by a newer lore?)",
-                       name);
+        return ctx_fail(&kb->ctx, LORE_ERR_CORRUPT,
+                        "%s: unknown header flags (written by a newer lore?)", name);
     uint64_t jgen = get_u64(buf + 16);
     if (!(flags & JR_ANYGEN) && jgen != gen) {
         if (jgen < gen) {
@@ -629,9 +633,9 @@ int journal_replay(lore_kb *kb, const unsigned char *buf, size_t len, const char
             return LORE_OK;
         }
         return ctx_fail(&kb->ctx, LORE_ERR_CORRUPT,
-                       "%s: follows snapshot generation %" PRIu64 ", but the snapshot is "
-                       "generation %" PRIu64 " (was the snapshot replaced or lost?)",
-                       name, jgen, gen);
+                        "%s: follows snapshot generation %" PRIu64 ", but the snapshot is "
+                        "generation %" PRIu64 " (was the snapshot replaced or lost?)",
+                        name, jgen, gen);
     }
     replay rp = {kb, name, 1, JHEADER};
     int torn = 0;
@@ -654,8 +658,8 @@ int journal_replay(lore_kb *kb, const unsigned char *buf, size_t len, const char
     }
     *end = rp.at;
     if (torn) {
-        ctx_fail(&kb->ctx, LORE_WARN, "%s: discarded a torn last record at offset %zu (%zu bytes)", name,
-                rp.at, len - rp.at);
+        ctx_fail(&kb->ctx, LORE_WARN, "%s: discarded a torn last record at offset %zu (%zu bytes)",
+                 name, rp.at, len - rp.at);
         return LORE_WARN;
     }
     return LORE_OK;
@@ -734,7 +738,8 @@ int lore_open(lore_kb *kb, const char *path, const lore_open_options *opts)
     if (kb->ctx.busy)
         return ctx_busy(&kb->ctx, "lore_open");
     if (kb->d.n || kb->st.nlive || kb->st.in_txn || kb->jr)
-        return ctx_fail(&kb->ctx, LORE_ERR_STATE, "lore_open: expected a new, empty knowledge base");
+        return ctx_fail(&kb->ctx, LORE_ERR_STATE,
+                        "lore_open: expected a new, empty knowledge base");
     if (!path || !*path)
         return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_open: expected a file name");
     lore_open_options o = {0, LORE_SYNC_CHANGE, 0};
@@ -743,7 +748,8 @@ int lore_open(lore_kb *kb, const char *path, const lore_open_options *opts)
     if (o.journal && (o.sync < LORE_SYNC_CHANGE || o.sync > LORE_SYNC_NONE))
         return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_open: unknown sync policy %d", o.sync);
     if (o.journal && o.sync == LORE_SYNC_INTERVAL && (o.sync_ms == 0 || o.sync_ms > 3600000))
-        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_open: expected a sync interval of 1 ms to 1 hour");
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG,
+                        "lore_open: expected a sync interval of 1 ms to 1 hour");
 
     int rc = LORE_OK, warn = 0, missing = 0, stale = 0, created = 0;
     unsigned char *buf = NULL;
@@ -774,7 +780,7 @@ int lore_open(lore_kb *kb, const char *path, const lore_open_options *opts)
         if (flock(j->fd, LOCK_EX | LOCK_NB) != 0) {
             rc = errno == EWOULDBLOCK
                      ? ctx_fail(&kb->ctx, LORE_ERR_STATE,
-                               "%s: already open in durable mode (%s is locked)", path, j->jpath)
+                                "%s: already open in durable mode (%s is locked)", path, j->jpath)
                      : jfail(kb, j, "cannot lock", errno);
             goto fail;
         }
@@ -804,8 +810,8 @@ int lore_open(lore_kb *kb, const char *path, const lore_open_options *opts)
     if (missing && len >= JHEADER && memcmp(buf, JOURNAL_MAGIC, 8) == 0 &&
         get_u32(buf + 28) == crc32c(0, buf, 28) && get_u64(buf + 16) > 0) {
         rc = ctx_fail(&kb->ctx, LORE_ERR_CORRUPT,
-                     "%s: missing, but its journal follows snapshot generation %" PRIu64, path,
-                     get_u64(buf + 16));
+                      "%s: missing, but its journal follows snapshot generation %" PRIu64, path,
+                      get_u64(buf + 16));
         goto fail;
     }
     ctx_clear(&kb->ctx);
@@ -860,11 +866,11 @@ int lore_checkpoint(lore_kb *kb)
     journal *j = kb->jr;
     if (!j)
         return ctx_fail(&kb->ctx, LORE_ERR_STATE,
-                       "lore_checkpoint: the knowledge base was not opened from a file "
-                       "(lore_open; lore_save saves to a file)");
+                        "lore_checkpoint: the knowledge base was not opened from a file "
+                        "(lore_open; lore_save saves to a file)");
     if (j->fd < 0 && journal_locked_elsewhere(j->path))
         return ctx_fail(&kb->ctx, LORE_ERR_STATE,
-                       "lore_checkpoint: %s is open in durable mode by another handle", j->path);
+                        "lore_checkpoint: %s is open in durable mode by another handle", j->path);
     uint64_t on_disk = snapshot_generation(j->path);
     uint64_t gen = (on_disk > j->gen ? on_disk : j->gen) + 1;
     int rc = snapshot_write(kb, j->path, gen);
@@ -880,8 +886,9 @@ int lore_checkpoint(lore_kb *kb)
         char why[sizeof kb->ctx.err];
         memcpy(why, kb->ctx.err, sizeof why);
         j->broken = 1;
-        return ctx_fail(&kb->ctx, rc, "%s: the snapshot is saved, but the journal could not be reset (%s)",
-                       j->path, why);
+        return ctx_fail(&kb->ctx, rc,
+                        "%s: the snapshot is saved, but the journal could not be reset (%s)",
+                        j->path, why);
     }
     j->broken = 0;
     j->nterms = (uint32_t)kb->d.n;

@@ -131,10 +131,11 @@ static int check_symbols(const xfacts *x)
         for (int k = r->src ? 0 : 1; k < 4; k++) {
             const term *t = dict_term(&x->kb->d, xid(x, ranks[k]));
             if (t->kind == LORE_SYMBOL && t->len && t->u.str[0] == '?')
-                return ctx_fail(&x->kb->ctx, LORE_ERR_ARG,
-                               "the symbol '%.100s' has no JSON form (strings beginning with ? are "
-                               "query variables there)",
-                               t->u.str);
+                return ctx_fail(
+                    &x->kb->ctx, LORE_ERR_ARG,
+                    "the symbol '%.100s' has no JSON form (strings beginning with ? are "
+                    "query variables there)",
+                    t->u.str);
         }
     }
     return LORE_OK;

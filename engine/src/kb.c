@@ -162,7 +162,7 @@ static int check_ids(lore_kb *kb, const char *fn, lore_id s, lore_id p, lore_id 
             continue;
         if (!dict_valid(&kb->d, t[i]))
             return ctx_fail(&kb->ctx, LORE_ERR_ARG, "%s: %s is not a term id (%u)", fn, pos[i],
-                           (unsigned)t[i]);
+                            (unsigned)t[i]);
     }
     return LORE_OK;
 }
@@ -176,7 +176,8 @@ int lore_add(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_id src)
     if (rc != LORE_OK)
         return rc;
     if (src != 0 && !dict_valid(&kb->d, src))
-        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_add: source is not a term id (%u)", (unsigned)src);
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_add: source is not a term id (%u)",
+                        (unsigned)src);
     if (!journal_on(kb))
         return status(kb, store_assert(&kb->st, s, p, o, src));
     if (store_has(&kb->st, s, p, o, src))
@@ -200,7 +201,7 @@ int lore_remove(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_id src)
         return rc;
     if (src != 0 && src != LORE_ANY_SOURCE && !dict_valid(&kb->d, src))
         return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_remove: source is not a term id (%u)",
-                       (unsigned)src);
+                        (unsigned)src);
     if (!journal_on(kb))
         return status(kb, store_unassert(&kb->st, s, p, o, src));
     if (!store_has(&kb->st, s, p, o, src))
@@ -223,7 +224,7 @@ int lore_retract_source(lore_kb *kb, lore_id src, size_t *removed)
         return ctx_busy(&kb->ctx, "lore_retract_source");
     if (src != 0 && !dict_valid(&kb->d, src))
         return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_retract_source: source is not a term id (%u)",
-                       (unsigned)src);
+                        (unsigned)src);
     if (!journal_on(kb))
         return status(kb, store_retract_source(&kb->st, src, removed));
     jop op = {.code = JOP_RETRACT, .src = src};
@@ -457,7 +458,7 @@ int lore_batch_add(lore_batch *b, lore_id s, lore_id p, lore_id o, lore_id src)
         return LORE_ERR_ARG;
     if (src != 0 && !dict_valid(&kb->d, src))
         return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_batch_add: source is not a term id (%u)",
-                       (unsigned)src);
+                        (unsigned)src);
     if (src > META_PAYLOAD)
         return ctx_fail(&kb->ctx, LORE_ERR_LIMIT, "lore_batch_add: source id over 2^29");
     /* cap counts ids, 4 per fact */

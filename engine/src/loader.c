@@ -101,7 +101,8 @@ static int intern_symbol(loader *ld, const char *s, size_t n, uint32_t *id)
     lore_value v = {LORE_SYMBOL, s, n, NULL, 0, 0, 0};
     int rc = intern(ld, &v, id);
     if (rc == LORE_ERR_ARG)
-        return ctx_fail(&ld->kb->ctx, LORE_ERR_SYNTAX, "a name lore can store (valid UTF-8 without NUL)");
+        return ctx_fail(&ld->kb->ctx, LORE_ERR_SYNTAX,
+                        "a name lore can store (valid UTF-8 without NUL)");
     return rc;
 }
 

@@ -174,7 +174,8 @@ static int run_filter(qexec *x, const qfilter *f)
         const lore_value *pat = &x->prog->consts[-f->b.var - 1].v;
         int r = lpat_find(va.str, va.len, pat->str, pat->len);
         if (r < 0)
-            return ctx_fail(&x->kb->ctx, LORE_ERR_LIMIT, "match '%s': pattern too complex", pat->str);
+            return ctx_fail(&x->kb->ctx, LORE_ERR_LIMIT, "match '%s': pattern too complex",
+                            pat->str);
         return r;
     }
     uint32_t b = slot_value(x, f->b);

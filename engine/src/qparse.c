@@ -120,7 +120,7 @@ static int fail_at(parser *ps, const char *at, const char *expected)
         snprintf(got, sizeof got, "'%.*s'", (int)n, c);
     }
     ps->rc = ctx_fail(&ps->kb->ctx, LORE_ERR_SYNTAX, "query:%d:%d: expected %s, got %s", line, col,
-                     expected, got);
+                      expected, got);
     return ps->rc;
 }
 
@@ -669,7 +669,8 @@ static int condition(parser *ps)
                 return fail_at(ps, bat, "a pattern string");
             const char *why = lpat_check(k->v.str, k->v.len);
             if (why)
-                return ps->rc = ctx_fail(&ps->kb->ctx, LORE_ERR_ARG, "match \"%s\": %s", k->v.str, why);
+                return ps->rc =
+                           ctx_fail(&ps->kb->ctx, LORE_ERR_ARG, "match \"%s\": %s", k->v.str, why);
         }
         if (qprog_filter(ps->p, &fi) != LORE_OK || qprog_node(ps->p, QN_FILTER, &node) != LORE_OK)
             return failed(ps, LORE_ERR_NOMEM);
@@ -1091,9 +1092,9 @@ static int item(parser *ps)
         }
         for (int i = 0; i < p->nitems; i++)
             if (p->items[i].agg && p->items[i].out == it.out)
-                return ps->rc =
-                           ctx_fail(&ps->kb->ctx, LORE_ERR_ARG,
-                                   "two aggregates named ?%s: name one with 'as'", p->vars[it.out]);
+                return ps->rc = ctx_fail(&ps->kb->ctx, LORE_ERR_ARG,
+                                         "two aggregates named ?%s: name one with 'as'",
+                                         p->vars[it.out]);
     }
     size_t cap = (size_t)p->capitems;
     if (mem_reserve(&ps->kb->m, (void **)&p->items, &cap, (size_t)p->nitems + 1,

@@ -204,7 +204,8 @@ int qprog_var(qprog *p, const char *name, size_t len, int *var)
         for (size_t i = 0; i < len; i++) {
             unsigned char c = (unsigned char)name[i];
             if (c <= ' ' || c == '?' || c == 127)
-                return ctx_fail(&p->kb->ctx, LORE_ERR_ARG, "bad variable name '?%.*s'", (int)len, name);
+                return ctx_fail(&p->kb->ctx, LORE_ERR_ARG, "bad variable name '?%.*s'", (int)len,
+                                name);
         }
     }
     if (grow(p, (void **)&p->vars, &p->capvars, p->nvars + 1, sizeof *p->vars) != LORE_OK)
@@ -242,7 +243,7 @@ static int const_add(qprog *p, const lore_value *v, uint32_t id, int *c)
         const char *why = NULL;
         if (dict_check(v, &why) != LORE_OK)
             return ctx_fail(&p->kb->ctx, LORE_ERR_ARG, "bad constant: expected %s",
-                           why ? why : "a valid value");
+                            why ? why : "a valid value");
         k->v = *v;
         k->has_value = 1;
         if (v->kind == LORE_SYMBOL || v->kind == LORE_TEXT || v->kind == LORE_DATE) {
@@ -413,7 +414,7 @@ static int open_group(qprog *p, int for_branch)
     int is_union = p->nodes[g].kind == QN_UNION;
     if (is_union && !for_branch)
         return ctx_fail(&p->kb->ctx, LORE_ERR_STATE,
-                       "a union holds branches: begin each with LORE_GROUP_BRANCH");
+                        "a union holds branches: begin each with LORE_GROUP_BRANCH");
     if (!is_union && for_branch)
         return ctx_fail(&p->kb->ctx, LORE_ERR_STATE, "a branch belongs directly inside a union");
     return LORE_OK;
@@ -440,7 +441,7 @@ int qprog_end(qprog *p, int kind)
     int g = p->stack[p->nstack - 1];
     if (kind >= 0 && p->nodes[g].kind != kind)
         return ctx_fail(&p->kb->ctx, LORE_ERR_STATE, "the open group is a %s",
-                       kind_name(p->nodes[g].kind));
+                        kind_name(p->nodes[g].kind));
     p->nstack--;
     return LORE_OK;
 }
@@ -541,10 +542,10 @@ static int check_filters(qprog *p, int n, const uint8_t *outer)
             for (int v = 0; v < nv && rc == LORE_OK; v++) {
                 if (need[v] && !scope[v])
                     rc = ctx_fail(&p->kb->ctx, LORE_ERR_ARG,
-                                 var_used(p, v) || v == y->var
-                                     ? "?%s = ...: ?%s is not bound where the value is computed"
-                                     : "?%s = ...: ?%s is bound by nothing",
-                                 p->vars[y->var], p->vars[v]);
+                                  var_used(p, v) || v == y->var
+                                      ? "?%s = ...: ?%s is not bound where the value is computed"
+                                      : "?%s = ...: ?%s is bound by nothing",
+                                  p->vars[y->var], p->vars[v]);
             }
             mem_free(&p->kb->m, need, (size_t)nv + 1, 1);
         } else if (y->kind == QN_FILTER) {
@@ -553,10 +554,10 @@ static int check_filters(qprog *p, int n, const uint8_t *outer)
                 if (!scope[v[j]]) {
                     const char *name = p->vars[v[j]];
                     rc = ctx_fail(&p->kb->ctx, LORE_ERR_ARG,
-                                 var_used(p, v[j])
-                                     ? "filter on ?%s, which is not bound where the filter is"
-                                     : "filter on ?%s, which no pattern binds",
-                                 name);
+                                  var_used(p, v[j])
+                                      ? "filter on ?%s, which is not bound where the filter is"
+                                      : "filter on ?%s, which no pattern binds",
+                                  name);
                     break;
                 }
             }
@@ -585,7 +586,7 @@ int qprog_check(qprog *p, const uint8_t *prebound)
     }
     if (p->nstack > 1)
         return ctx_fail(&kb->ctx, LORE_ERR_STATE, "the %s group is not closed (lore_query_end)",
-                       kind_name(p->nodes[p->stack[p->nstack - 1]].kind));
+                        kind_name(p->nodes[p->stack[p->nstack - 1]].kind));
     int nv = p->nvars;
     uint8_t *outer = mem_calloc(&kb->m, nv ? (size_t)nv : 1, 1);
     if (!outer)
@@ -603,24 +604,24 @@ int qprog_check(qprog *p, const uint8_t *prebound)
             const qitem *it = &p->items[i];
             if (it->var >= 0 && !top[it->var])
                 rc = ctx_fail(&kb->ctx, LORE_ERR_ARG,
-                             it->agg ? "%s of ?%s, which no pattern binds"
-                                     : "select ?%s%s, which no pattern binds",
-                             it->agg ? "aggregate" : p->vars[it->var],
-                             it->agg ? p->vars[it->var] : "");
+                              it->agg ? "%s of ?%s, which no pattern binds"
+                                      : "select ?%s%s, which no pattern binds",
+                              it->agg ? "aggregate" : p->vars[it->var],
+                              it->agg ? p->vars[it->var] : "");
             else if (agg && it->agg == QA_NONE) {
                 int grouped = 0;
                 for (int g = 0; g < p->ngroup; g++)
                     grouped |= p->group[g] == it->var;
                 if (!grouped)
                     rc = ctx_fail(&kb->ctx, LORE_ERR_ARG,
-                                 "?%s is selected but neither grouped nor aggregated",
-                                 p->vars[it->var]);
+                                  "?%s is selected but neither grouped nor aggregated",
+                                  p->vars[it->var]);
             }
         }
         for (int i = 0; i < p->ngroup && rc == LORE_OK; i++)
             if (!top[p->group[i]])
                 rc = ctx_fail(&kb->ctx, LORE_ERR_ARG, "group by ?%s, which no pattern binds",
-                             p->vars[p->group[i]]);
+                              p->vars[p->group[i]]);
         for (int i = 0; i < p->norder && rc == LORE_OK; i++) {
             int v = p->order[i].var, ok = top[v];
             if (agg) {
@@ -631,10 +632,11 @@ int qprog_check(qprog *p, const uint8_t *prebound)
                     ok |= p->group[k] == v; /* the columns are the group's variables */
                 if (!ok)
                     rc = ctx_fail(&kb->ctx, LORE_ERR_ARG,
-                                 "order by ?%s, which is not a column of the aggregated rows",
-                                 p->vars[v]);
+                                  "order by ?%s, which is not a column of the aggregated rows",
+                                  p->vars[v]);
             } else if (!ok) {
-                rc = ctx_fail(&kb->ctx, LORE_ERR_ARG, "order by ?%s, which no pattern binds", p->vars[v]);
+                rc = ctx_fail(&kb->ctx, LORE_ERR_ARG, "order by ?%s, which no pattern binds",
+                              p->vars[v]);
             }
         }
     }
@@ -794,7 +796,8 @@ static int slot_of(lore_query *q, const lore_qterm *t, qslot *s, const char *wha
         return LORE_OK;
     }
     if (!dict_valid(&q->kb->d, t->id))
-        return ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "%s is not a term id (%u)", what, (unsigned)t->id);
+        return ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "%s is not a term id (%u)", what,
+                        (unsigned)t->id);
     if (qprog_const(p, NULL, t->id, &v) != LORE_OK)
         return LORE_ERR_NOMEM;
     *s = qs_const(v);
@@ -907,8 +910,8 @@ int lore_query_filter(lore_query *q, lore_qterm a, const char *op, lore_qterm b)
     int o = op ? op_of(op) : -1;
     if (o < 0)
         return ctx_fail(&q->kb->ctx, LORE_ERR_ARG,
-                       "unknown comparison '%s' (expected =, ~=, <, <=, >, >=, in or match)",
-                       op ? op : "(null)");
+                        "unknown comparison '%s' (expected =, ~=, <, <=, >, >=, in or match)",
+                        op ? op : "(null)");
     qslot sa, sb;
     int rc;
     if ((rc = slot_of(q, &a, &sa, "operand")) || (rc = slot_of(q, &b, &sb, "operand")))
@@ -943,7 +946,7 @@ int lore_query_filter_in(lore_query *q, lore_qterm a, const lore_qterm *set, siz
         qslot s;
         if (set[i].var) {
             rc = ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "a set holds values, not variables ('%s')",
-                         set[i].var);
+                          set[i].var);
         } else if (set[i].value == NULL && set[i].id == 0) {
             rc = ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "a set holds values, not wildcards");
         } else {
@@ -1036,7 +1039,8 @@ int lore_query_let_fn(lore_query *q, const char *var, lore_value_fn fn, void *ud
         if ((rc = slot_of(q, &args[i], &e.slot, "argument")) != LORE_OK)
             return rc;
         if (e.slot.var >= 0 && q->prog.vars[e.slot.var][0] == '\0')
-            return ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "lore_query_let_fn: an argument is a wildcard");
+            return ctx_fail(&q->kb->ctx, LORE_ERR_ARG,
+                            "lore_query_let_fn: an argument is a wildcard");
         if ((rc = qprog_expr(&q->prog, &e, &ex[i])) != LORE_OK)
             return rc;
     }
@@ -1180,9 +1184,10 @@ int lore_query_bind(lore_query *q, const char *var, lore_id id)
             v = i;
     if (v < 0)
         return ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "lore_query_bind: the query has no variable ?%s",
-                       name ? name : "(null)");
+                        name ? name : "(null)");
     if (id != 0 && !dict_valid(&q->kb->d, id))
-        return ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "lore_query_bind: not a term id (%u)", (unsigned)id);
+        return ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "lore_query_bind: not a term id (%u)",
+                        (unsigned)id);
     if (ensure_bind(q) != LORE_OK)
         return LORE_ERR_NOMEM;
     q->bind[v] = id;
@@ -2069,7 +2074,7 @@ int lore_reach(lore_kb *kb, lore_id start_id, const char *path, uint32_t max_dep
     int root, v;
     if (start_id != 0 && !dict_valid(&kb->d, start_id))
         rc = ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_reach: start is not a term id (%u)",
-                     (unsigned)start_id);
+                      (unsigned)start_id);
     else if (!path)
         rc = ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_reach: no path");
     else

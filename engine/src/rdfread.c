@@ -129,7 +129,8 @@ static int source_error(void *stream)
 int rdfread_tick(lore_kb *kb, lore_progress_fn progress, void *ud, uint64_t bytes, uint64_t total,
                  uint64_t facts, uint64_t *next, int last)
 {
-    if (kb->ctx.interrupted || (kb->ctx.watch && *kb->ctx.watch)) /* the host's flag: lore_kb_watch */
+    if (kb->ctx.interrupted ||
+        (kb->ctx.watch && *kb->ctx.watch)) /* the host's flag: lore_kb_watch */
         return 1;
     if (progress && (bytes >= *next || last)) {
         *next = bytes + REPORT_EVERY;
@@ -480,32 +481,32 @@ static int parse_serd(rctx *c, const lore_load_opts *o)
         const char *colon = strchr(c->curie, ':');
         int pl = colon ? (int)(colon - c->curie) : (int)strlen(c->curie);
         if (line)
-            rc =
-                ctx_fail(&kb->ctx, LORE_ERR_SYNTAX,
-                        "%s:%u:%u: undefined prefix '%.*s' (expected a name declared with @prefix)",
-                        c->name, line, col, pl, c->curie);
+            rc = ctx_fail(
+                &kb->ctx, LORE_ERR_SYNTAX,
+                "%s:%u:%u: undefined prefix '%.*s' (expected a name declared with @prefix)",
+                c->name, line, col, pl, c->curie);
         else
             rc = ctx_fail(&kb->ctx, LORE_ERR_SYNTAX,
-                         "%s: undefined prefix '%.*s' (expected a name declared with @prefix)",
-                         c->name, pl, c->curie);
+                          "%s: undefined prefix '%.*s' (expected a name declared with @prefix)",
+                          c->name, pl, c->curie);
     } else if (c->failed == LORE_ERR_NOMEM) {
         rc = ctx_nomem(&kb->ctx);
     } else if (c->failed) {
         char what[sizeof kb->ctx.err];
         snprintf(what, sizeof what, "%s", kb->ctx.err);
         rc = ctx_fail(&kb->ctx, c->failed, "%.200s: statement %llu: %.250s", c->name,
-                     (unsigned long long)c->ld.statements + 1, what);
+                      (unsigned long long)c->ld.statements + 1, what);
     } else if (c->have_serd_error) {
         rc = ctx_fail(&kb->ctx, LORE_ERR_SYNTAX, "%s", c->serd_error);
     } else if (st > SERD_FAILURE) {
         unsigned line = c->turtle ? 0 : statement_line(c, c->ld.statements + 1);
         if (line)
             rc = ctx_fail(&kb->ctx, LORE_ERR_SYNTAX,
-                         "%s:%u:1: expected a statement: subject, predicate, object%s and '.'",
-                         c->name, line, c->syntax == SERD_NQUADS ? ", an optional graph" : "");
+                          "%s:%u:1: expected a statement: subject, predicate, object%s and '.'",
+                          c->name, line, c->syntax == SERD_NQUADS ? ", an optional graph" : "");
         else
-            rc = ctx_fail(&kb->ctx, LORE_ERR_SYNTAX, "%s: malformed input (the parser gave no position)",
-                         c->name);
+            rc = ctx_fail(&kb->ctx, LORE_ERR_SYNTAX,
+                          "%s: malformed input (the parser gave no position)", c->name);
     }
     serd_env_free(c->env);
     c->env = NULL;
@@ -520,13 +521,13 @@ static int import(lore_kb *kb, const char *fn, rctx *c, const lore_load_opts *o,
         f = lore_format_of(c->name);
     if (f == LORE_FORMAT_JSON)
         return ctx_fail(&kb->ctx, LORE_ERR_ARG,
-                       "%s: JSON files are read by the Lua module (kb:load), not by %s", c->name,
-                       fn);
+                        "%s: JSON files are read by the Lua module (kb:load), not by %s", c->name,
+                        fn);
     if (f < LORE_FORMAT_NTRIPLES || f > LORE_FORMAT_TRIG)
         return ctx_fail(&kb->ctx, LORE_ERR_ARG,
-                       "%s: unknown format (expected a name ending in .nt, .nq, .ttl or .trig, "
-                       "or a format in the options)",
-                       c->name);
+                        "%s: unknown format (expected a name ending in .nt, .nq, .ttl or .trig, "
+                        "or a format in the options)",
+                        c->name);
     c->syntax = (int)serd_syntax(f);
     c->turtle = f == LORE_FORMAT_TURTLE || f == LORE_FORMAT_TRIG;
     c->progress = o ? o->progress : NULL;
@@ -609,7 +610,8 @@ int lore_import_string(lore_kb *kb, const char *text, size_t len, const char *na
     if (!text && len)
         return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_import_string: expected a text");
     if (!opts || opts->format == LORE_FORMAT_AUTO)
-        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_import_string: expected a format in the options");
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG,
+                        "lore_import_string: expected a format in the options");
     int rc = check_opts(kb, "lore_import_string", opts);
     if (rc != LORE_OK)
         return rc;

@@ -552,14 +552,14 @@ static int stratify(lore_kb *kb, rules *R)
             const char *through = h == RD_NEG ? "negation" : "an aggregate";
             if (a == b && k == 1)
                 rc = ctx_fail(&kb->ctx, LORE_ERR_RULE,
-                             "rule %s: not stratifiable: %s depends on itself through %s",
-                             R->v[a]->name, R->v[a]->name, through);
+                              "rule %s: not stratifiable: %s depends on itself through %s",
+                              R->v[a]->name, R->v[a]->name, through);
             else
                 rc = ctx_fail(&kb->ctx, LORE_ERR_RULE,
-                             "rules %s: not stratifiable: %s depends on %s through %s, and %s "
-                             "depends on %s",
-                             names, R->v[b]->name, R->v[a]->name, through, R->v[a]->name,
-                             R->v[b]->name);
+                              "rules %s: not stratifiable: %s depends on %s through %s, and %s "
+                              "depends on %s",
+                              names, R->v[b]->name, R->v[a]->name, through, R->v[a]->name,
+                              R->v[b]->name);
         }
     }
     if (rc != LORE_OK)
@@ -702,8 +702,8 @@ static int journal_rule(lore_kb *kb, const rule *r, int add)
 static int rules_may_change(lore_kb *kb, const char *fn)
 {
     if (kb->st.in_txn && change_on(kb))
-        return ctx_fail(&kb->ctx, LORE_ERR_STATE, "%s: rules change outside transactions in durable mode",
-                       fn);
+        return ctx_fail(&kb->ctx, LORE_ERR_STATE,
+                        "%s: rules change outside transactions in durable mode", fn);
     return LORE_OK;
 }
 
@@ -826,9 +826,9 @@ static int install(lore_kb *kb, rules *R, rule *r, const char *name, size_t name
     if (name) {
         if (!valid_rule_name(name, namelen)) {
             rc = ctx_fail(&kb->ctx, LORE_ERR_ARG,
-                         "rule name '%.*s': letters, digits, _ and - expected (a letter or _ "
-                         "first)",
-                         (int)(namelen > 60 ? 60 : namelen), name);
+                          "rule name '%.*s': letters, digits, _ and - expected (a letter or _ "
+                          "first)",
+                          (int)(namelen > 60 ? 60 : namelen), name);
             goto fail;
         }
     } else {
@@ -858,9 +858,9 @@ static int install(lore_kb *kb, rules *R, rule *r, const char *name, size_t name
     if ((p->nitems > 0 && !r->agg) || p->distinct || p->norder || p->limit != UINT64_MAX ||
         p->offset) {
         rc = ctx_fail(&kb->ctx, LORE_ERR_RULE,
-                     "rule %s: a rule's body takes no select, distinct, order, limit or offset "
-                     "(except to aggregate)",
-                     r->name);
+                      "rule %s: a rule's body takes no select, distinct, order, limit or offset "
+                      "(except to aggregate)",
+                      r->name);
         goto fail;
     }
     /* safety: every head variable bound in every solution */
@@ -897,10 +897,10 @@ static int install(lore_kb *kb, rules *R, rule *r, const char *name, size_t name
                 int v = r->head[j][t].var;
                 if (v >= 0 && !b[v])
                     rc = ctx_fail(&kb->ctx, LORE_ERR_RULE,
-                                 r->agg ? "rule %s: ?%s is in the head but not a column of the "
-                                          "aggregated body"
-                                        : "rule %s: ?%s is in the head but not bound by the body",
-                                 r->name, p->vars[v]);
+                                  r->agg ? "rule %s: ?%s is in the head but not a column of the "
+                                           "aggregated body"
+                                         : "rule %s: ?%s is in the head but not bound by the body",
+                                  r->name, p->vars[v]);
             }
         mem_free(m, b, (size_t)nv + 1, 1);
         if (rc != LORE_OK)
@@ -1156,8 +1156,8 @@ int lore_rule_add(lore_kb *kb, const char *text, size_t len, const char *name, u
             end--;
         line_col(text, (size_t)(end - text), &l, &c);
         return ctx_fail(&kb->ctx, LORE_ERR_SYNTAX,
-                       "rule:%d:%d: expected ':-' between the head and the body, got end of text",
-                       l, c);
+                        "rule:%d:%d: expected ':-' between the head and the body, got end of text",
+                        l, c);
     }
     /* the body */
     lore_query *body = NULL;
@@ -1198,8 +1198,8 @@ int lore_rule_add(lore_kb *kb, const char *text, size_t len, const char *name, u
     const char *rname = nml ? nm : "";
     int rnl = (int)(nml ? nml : 0);
     if (bad) {
-        rc = ctx_fail(&kb->ctx, LORE_ERR_RULE, "rule%s%.*s: head: expected %s", rnl ? " " : "", rnl, rname,
-                     bad);
+        rc = ctx_fail(&kb->ctx, LORE_ERR_RULE, "rule%s%.*s: head: expected %s", rnl ? " " : "", rnl,
+                      rname, bad);
         goto done;
     }
     r->head = mem_calloc(&kb->m, (size_t)n, sizeof *r->head);
@@ -1218,8 +1218,8 @@ int lore_rule_add(lore_kb *kb, const char *text, size_t len, const char *name, u
                 const char *vn = hp->vars[sl.var];
                 if (!vn[0]) {
                     rc = ctx_fail(&kb->ctx, LORE_ERR_RULE,
-                                 "rule%s%.*s: head: expected variables or terms, not _",
-                                 rnl ? " " : "", rnl, rname);
+                                  "rule%s%.*s: head: expected variables or terms, not _",
+                                  rnl ? " " : "", rnl, rname);
                     break;
                 }
                 h->var = -1;
@@ -1231,16 +1231,17 @@ int lore_rule_add(lore_kb *kb, const char *text, size_t len, const char *name, u
                     if (!nml)
                         default_name(kb, R, r->head[0], nbuf, sizeof nbuf);
                     rc = ctx_fail(&kb->ctx, LORE_ERR_RULE,
-                                 "rule %.*s: ?%s is in the head but not bound by the body",
-                                 nml ? (int)nml : (int)strlen(nbuf), nml ? nm : nbuf, vn);
+                                  "rule %.*s: ?%s is in the head but not bound by the body",
+                                  nml ? (int)nml : (int)strlen(nbuf), nml ? nm : nbuf, vn);
                 }
             } else {
                 h->var = -1;
                 const char *why;
                 int irc = dict_intern(&kb->d, &hp->consts[-sl.var - 1].v, &h->id, &why);
                 if (irc != LORE_OK)
-                    rc = irc == LORE_ERR_NOMEM ? ctx_nomem(&kb->ctx)
-                                               : ctx_fail(&kb->ctx, LORE_ERR_ARG, "rule: head: %s", why);
+                    rc = irc == LORE_ERR_NOMEM
+                             ? ctx_nomem(&kb->ctx)
+                             : ctx_fail(&kb->ctx, LORE_ERR_ARG, "rule: head: %s", why);
             }
         }
     }
@@ -1310,7 +1311,7 @@ int lore_rule_define(lore_kb *kb, const char *name, const lore_qterm *head, size
     size_t nml = name ? strlen(name) : 0;
     if (nhead == 0 || !head) {
         rc = ctx_fail(&kb->ctx, LORE_ERR_RULE, "rule%s%s: head: expected a triple pattern",
-                     name ? " " : "", name ? name : "");
+                      name ? " " : "", name ? name : "");
         goto fail;
     }
     r->head = mem_calloc(&kb->m, nhead, sizeof *r->head);
@@ -1329,8 +1330,8 @@ int lore_rule_define(lore_kb *kb, const char *name, const lore_qterm *head, size
                 const char *vn = q->var[0] == '?' ? q->var + 1 : q->var;
                 if (!vn[0] || strcmp(vn, "_") == 0) {
                     rc = ctx_fail(&kb->ctx, LORE_ERR_RULE,
-                                 "rule%s%s: head: expected variables or terms, not _",
-                                 name ? " " : "", name ? name : "");
+                                  "rule%s%s: head: expected variables or terms, not _",
+                                  name ? " " : "", name ? name : "");
                     break;
                 }
                 for (int v = 0; v < p->nvars; v++)
@@ -1350,22 +1351,23 @@ int lore_rule_define(lore_kb *kb, const char *name, const lore_qterm *head, size
                         default_name(kb, R, tmp, nbuf, sizeof nbuf);
                     }
                     rc = ctx_fail(&kb->ctx, LORE_ERR_RULE,
-                                 "rule %s: ?%s is in the head but not bound by the body",
-                                 name ? name : nbuf, vn);
+                                  "rule %s: ?%s is in the head but not bound by the body",
+                                  name ? name : nbuf, vn);
                 }
             } else if (q->value) {
                 const char *why;
                 int irc = dict_intern(&kb->d, q->value, &h->id, &why);
                 if (irc != LORE_OK)
-                    rc = irc == LORE_ERR_NOMEM ? ctx_nomem(&kb->ctx)
-                                               : ctx_fail(&kb->ctx, LORE_ERR_ARG, "rule: head: %s", why);
+                    rc = irc == LORE_ERR_NOMEM
+                             ? ctx_nomem(&kb->ctx)
+                             : ctx_fail(&kb->ctx, LORE_ERR_ARG, "rule: head: %s", why);
             } else if (q->id && dict_valid(&kb->d, q->id)) {
                 h->id = q->id;
             } else {
                 rc = ctx_fail(&kb->ctx, LORE_ERR_RULE,
-                             q->id ? "rule%s%s: head: not a term id (%u)"
-                                   : "rule%s%s: head: expected variables or terms, not wildcards",
-                             name ? " " : "", name ? name : "", (unsigned)q->id);
+                              q->id ? "rule%s%s: head: not a term id (%u)"
+                                    : "rule%s%s: head: expected variables or terms, not wildcards",
+                              name ? " " : "", name ? name : "", (unsigned)q->id);
             }
         }
     }
@@ -1528,7 +1530,8 @@ int lore_on(lore_kb *kb, lore_id s, lore_id p, lore_id o, int events, lore_trigg
     if (!fn)
         return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_on: no function");
     if (events & ~(LORE_ON_ADDED | LORE_ON_REMOVED) || !events)
-        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "lore_on: events: LORE_ON_ADDED and/or LORE_ON_REMOVED");
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG,
+                        "lore_on: events: LORE_ON_ADDED and/or LORE_ON_REMOVED");
     rules *R = rules_get(kb);
     if (!R)
         return LORE_ERR_NOMEM;

@@ -314,7 +314,8 @@ static int write_facts(writer *w)
     cx.nsets = 0;
     rc = store_scan(st, write_fact, &cx);
     if (rc == LORE_ERR_STATE || (rc == LORE_OK && cx.n != nfacts)) {
-        rc = ctx_fail(&kb->ctx, LORE_ERR_STATE, "lore_save: the store does not hold %zu facts", nfacts);
+        rc = ctx_fail(&kb->ctx, LORE_ERR_STATE, "lore_save: the store does not hold %zu facts",
+                      nfacts);
         goto cleanup;
     }
     TRY(rc);
@@ -638,8 +639,9 @@ static int restore_sets(snap *sn, uint32_t *nsets)
         uint32_t idx;
         rc = store_add_set(&kb->st, ids, cnt, &idx);
         if (rc != LORE_OK) {
-            rc = rc == LORE_ERR_NOMEM ? ctx_nomem(&kb->ctx)
-                                      : ctx_fail(&kb->ctx, rc, "%s: too many source sets", sn->name);
+            rc = rc == LORE_ERR_NOMEM
+                     ? ctx_nomem(&kb->ctx)
+                     : ctx_fail(&kb->ctx, rc, "%s: too many source sets", sn->name);
             goto cleanup;
         }
         if (idx != k) { /* a fresh store numbers its sets 1, 2, ... */
@@ -821,7 +823,8 @@ int snapshot_restore(lore_kb *kb, const unsigned char *buf, size_t len, const ch
     memset(&sn, 0, sizeof sn);
     sn.kb = kb, sn.name = name;
     if (kb->d.n != 0 || kb->st.nlive != 0)
-        return ctx_fail(&kb->ctx, LORE_ERR_STATE, "%s: a snapshot is restored into an empty kb", name);
+        return ctx_fail(&kb->ctx, LORE_ERR_STATE, "%s: a snapshot is restored into an empty kb",
+                        name);
     uint32_t nsets = 0;
     int rc = parse(&sn, buf, len, flags);
     if (rc == LORE_OK)
@@ -923,7 +926,7 @@ static int merge_rules(lore_kb *kb, lore_kb *from, uint32_t *ids, size_t *nadded
             if (mine && strcmp(mine, text) == 0)
                 continue;
             return ctx_fail(&kb->ctx, LORE_ERR_RULE,
-                           "rule %s: the knowledge base has another rule of this name", name);
+                            "rule %s: the knowledge base has another rule of this name", name);
         }
         int rc = lore_rule_add(kb, text, strlen(text), name, &ids[*nadded]);
         if (rc != LORE_OK)
@@ -1016,9 +1019,9 @@ int lore_save(lore_kb *kb, const char *path)
         return lore_checkpoint(kb); /* its own file: the journal must follow */
     if (journal_locked_elsewhere(path))
         return ctx_fail(&kb->ctx, LORE_ERR_STATE,
-                       "lore_save: %s is open in durable mode (by another handle, or by this one "
-                       "under another name: checkpoint it instead)",
-                       path);
+                        "lore_save: %s is open in durable mode (by another handle, or by this one "
+                        "under another name: checkpoint it instead)",
+                        path);
     /* a later generation than the file it replaces and any journal left
      * beside it, so that the journal is not taken for this file's */
     uint64_t gen = snapshot_generation(path), jgen = journal_file_generation(path);

@@ -271,8 +271,9 @@ static int try_rule(lore_proof *pr, rule *r, int j, const uint32_t t[3], cand *c
                 break;
             for (size_t i = 0; i < one.n && rc == LORE_OK; i++)
                 if (c->prem.n < AGG_MAX)
-                    rc = tvec_push(&kb->m, &c->prem, one.t + 3 * i) == LORE_OK ? LORE_OK
-                                                                               : ctx_nomem(&kb->ctx);
+                    rc = tvec_push(&kb->m, &c->prem, one.t + 3 * i) == LORE_OK
+                             ? LORE_OK
+                             : ctx_nomem(&kb->ctx);
         }
         tvec_free(&kb->m, &one);
         memcpy(c->row, init, (size_t)nv * sizeof *init);
