@@ -53,9 +53,10 @@
  * nothing.  Counting (qexec_count) does not produce the last pattern's rows
  * when nothing follows it: it adds their count from the index.
  *
- * Files: query.c (building, checks, the output stage, the public API),
- * qplan.c (planning, explanations), qexec.c (execution), qparse.c (the text
- * form), path.c (automata and walks), lpat.c (Lua patterns).
+ * Files: query.c (the handle, building, checks, preparing), qout.c (the
+ * output stage and reading results), qplan.c (planning, explanations),
+ * qexec.c (execution), qparse.c (the text form), path.c (automata and
+ * walks), lpat.c (Lua patterns).
  *
  * Invariants:
  *  - qprog: node 0 is the top group; a node's children are linked by
@@ -385,5 +386,80 @@ int qprog_begin(qprog *p, int kind);
 int qprog_end(qprog *p, int kind);
 /* n bytes of s (NULL: uninitialised) and a NUL, in the program's arena. */
 char *qprog_strdup(qprog *p, const char *s, size_t n);
+
+/* The query handle: its program and plan (query.c), the executor, and the
+ * output stage's rows, groups and computed values (qout.c). */
+typedef struct qcell {
+    uint32_t id;  /* a term, or 0 */
+    uint32_t num; /* 0, or 1 + index of a computed value in q->nums */
+} qcell;
+
+typedef struct qnum {
+    lore_kind kind; /* LORE_INTEGER or LORE_NUMBER */
+    int64_t i;
+    double n;
+} qnum;
+
+typedef struct qacc { /* one aggregate of one group */
+    uint64_t count;   /* rows (count), numeric values (sum, avg) */
+    int64_t isum;
+    double dsum;
+    int isint;     /* every value summed so far is an integer, no overflow */
+    uint32_t best; /* min, max */
+} qacc;
+
+struct lore_query {
+    lore_kb *kb;
+    qprog prog;
+    qplan plan;
+    qexec x;
+    int checked, planned, running, done, failed;
+    uint64_t plan_size;  /* facts when planned */
+    uint8_t *plan_bound; /* prebound set the plan was made for */
+    uint32_t *bind;      /* pre-bound values, per variable */
+    uint8_t *bound;
+    int nbind; /* size of bind/bound/plan_bound */
+    /* columns */
+    int *cols;        /* variable per column (aggregates: their output variable) */
+    int ncols, width; /* width: columns + hidden order keys */
+    int colcap;       /* allocated entries of cols and hidden */
+    int *hidden;      /* order variables that are not columns */
+    int nhidden;
+    int aggregating;
+    /* output */
+    qcell *cur;
+    qcell *rows; /* materialised or remembered (distinct) rows, width cells each */
+    size_t nrows, caprows, rowpos;
+    int materialised;
+    qnum *nums;
+    size_t nnums, capnums;
+    uint32_t *dset; /* distinct: hash of row index + 1 */
+    size_t dcap, dn;
+    uint64_t skipped, emitted;
+    /* aggregation */
+    uint32_t *gkeys; /* per group: ngroup ids */
+    qacc *acc;       /* per group: one per item */
+    size_t ngroups, capgroups, capacc;
+    uint32_t *gslot; /* hash: group index + 1 */
+    size_t gcap;
+    uint64_t *aset; /* distinct aggregate inputs: (group, item, id) hashed */
+    uint32_t *agen;
+    size_t acap, an;
+    /* kb:reach */
+    int reach;
+    uint32_t rstart, rdepth;
+    int rroot;
+    pnfa rnfa;
+    /* text of the plan */
+    char *text;
+    size_t textlen, textcap;
+    /* the row a filter function reads while some executor runs the
+     * program (the rules engine runs executors of its own) */
+    const uint32_t *filter_row;
+};
+
+/* Frees what the output stage (qout.c) holds: rows, computed numbers,
+ * distinct and group tables; the query can run again. */
+void qout_release(lore_query *q);
 
 #endif
