@@ -1,10 +1,12 @@
-/* store.c - the fact store: base rows, pending table, sorted runs, sources,
- * transactions and iteration.  See store.h for the layout and invariants. */
+/* store.c - the fact store: base rows, pending table, sorted runs,
+ * transactions and iteration (the sets of sources are srcset.c).  See
+ * store.h for the layout and invariants. */
 #include "store.h"
 
 #include <string.h>
 
 #include "sort.h"
+#include "srcset.h"
 
 enum {
     TAIL_MAX = 1 << 14, /* pending facts not yet sorted into a run */
@@ -481,191 +483,6 @@ static void run_range(const run *r, int ord, int prefix, const uint32_t key[3], 
 }
 
 /* ------------------------------------------------------------------ */
-/* source sets                                                        */
-
-static srcset *set_of(const store *st, uint32_t meta)
-{
-    return st->sets[meta & META_PAYLOAD];
-}
-
-static int meta_has_source(const store *st, uint32_t meta, uint32_t src)
-{
-    if (!(meta & META_ASSERTED))
-        return 0;
-    if (!(meta & META_MULTI))
-        return (meta & META_PAYLOAD) == src;
-    const srcset *s = set_of(st, meta);
-    size_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (s->ids[mid] == src)
-            return 1;
-        if (s->ids[mid] < src)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return 0;
-}
-
-/* Makes a new set of n sorted ids; its index goes into *meta as MULTI. */
-static int set_new(store *st, const uint32_t *ids, uint32_t n, uint32_t *idx)
-{
-    if (st->nfree == 0 && st->nsets >= META_PAYLOAD)
-        return LORE_ERR_LIMIT;
-    if (st->nfree == 0) {
-        size_t need = st->nsets ? st->nsets + 1 : 2;
-        size_t cap = st->setcap, fcap = st->freecap;
-        if (mem_reserve(&st->m, (void **)&st->sets, &cap, need, sizeof *st->sets) != 0)
-            return LORE_ERR_NOMEM;
-        st->setcap = cap;
-        /* the free list can always take back every set */
-        if (mem_reserve(&st->m, (void **)&st->freesets, &fcap, cap, sizeof *st->freesets) != 0)
-            return LORE_ERR_NOMEM;
-        st->freecap = fcap;
-        if (st->nsets == 0)
-            st->nsets = 1; /* index 0 unused */
-    }
-    srcset *s = mem_alloc(&st->m, 1, sizeof *s + (size_t)n * sizeof *ids);
-    if (!s)
-        return LORE_ERR_NOMEM;
-    s->n = s->cap = n;
-    memcpy(s->ids, ids, (size_t)n * sizeof *ids);
-    uint32_t i = st->nfree ? st->freesets[--st->nfree] : (uint32_t)st->nsets++;
-    st->sets[i] = s;
-    *idx = i;
-    return LORE_OK;
-}
-
-static void set_destroy(store *st, uint32_t idx)
-{
-    srcset *s = st->sets[idx];
-    mem_free(&st->m, s, 1, sizeof *s + (size_t)s->cap * sizeof s->ids[0]);
-    st->sets[idx] = NULL;
-    st->freesets[st->nfree++] = idx;
-}
-
-/* The meta after adding src (fresh set if one is needed). */
-static int meta_with(store *st, uint32_t meta, uint32_t src, uint32_t *out)
-{
-    uint32_t d = meta & META_DERIVED;
-    if (!(meta & META_ASSERTED)) {
-        *out = d | META_ASSERTED | src;
-        return LORE_OK;
-    }
-    uint32_t buf[2], *ids, n;
-    const uint32_t *old;
-    uint32_t on;
-    if (meta & META_MULTI) {
-        const srcset *s = set_of(st, meta);
-        old = s->ids, on = s->n;
-    } else {
-        buf[0] = meta & META_PAYLOAD;
-        old = buf, on = 1;
-    }
-    ids = mem_alloc(&st->m, (size_t)on + 1, sizeof *ids);
-    if (!ids)
-        return LORE_ERR_NOMEM;
-    n = 0;
-    uint32_t i = 0;
-    while (i < on && old[i] < src)
-        ids[n++] = old[i++];
-    ids[n++] = src;
-    while (i < on)
-        ids[n++] = old[i++];
-    uint32_t idx;
-    int rc = set_new(st, ids, n, &idx);
-    mem_free(&st->m, ids, (size_t)on + 1, sizeof *ids);
-    if (rc != LORE_OK)
-        return rc;
-    *out = d | META_ASSERTED | META_MULTI | idx;
-    return LORE_OK;
-}
-
-/* The meta after taking src away (src present; fresh set if needed). */
-static int meta_without(store *st, uint32_t meta, uint32_t src, uint32_t *out)
-{
-    uint32_t d = meta & META_DERIVED;
-    if (src == LORE_ANY_SOURCE || !(meta & META_MULTI)) {
-        *out = d;
-        return LORE_OK;
-    }
-    const srcset *s = set_of(st, meta);
-    if (s->n == 2) {
-        *out = d | META_ASSERTED | (s->ids[0] == src ? s->ids[1] : s->ids[0]);
-        return LORE_OK;
-    }
-    uint32_t *ids = mem_alloc(&st->m, s->n, sizeof *ids), n = 0, idx;
-    if (!ids)
-        return LORE_ERR_NOMEM;
-    for (uint32_t i = 0; i < s->n; i++)
-        if (s->ids[i] != src)
-            ids[n++] = s->ids[i];
-    int rc = set_new(st, ids, n, &idx);
-    mem_free(&st->m, ids, s->n, sizeof *ids);
-    if (rc != LORE_OK)
-        return rc;
-    *out = d | META_ASSERTED | META_MULTI | idx;
-    return LORE_OK;
-}
-
-/* The union of two metas (bulk merges): sources and the DERIVED mark. */
-static int meta_union(store *st, uint32_t a, uint32_t b, uint32_t *out)
-{
-    uint32_t d = (a | b) & META_DERIVED;
-    if (a == 0) { /* a new fact: b whole, with a derived row's payload */
-        *out = b;
-        return LORE_OK;
-    }
-    if (!(b & META_ASSERTED)) {
-        *out = a | d;
-        return LORE_OK;
-    }
-    if (!(a & META_ASSERTED)) {
-        *out = b | d;
-        return LORE_OK;
-    }
-    /* b is a single source (bulk input never carries sets) */
-    uint32_t src = b & META_PAYLOAD;
-    if (meta_has_source(st, a, src)) {
-        *out = a | d;
-        return LORE_OK;
-    }
-    int rc = meta_with(st, a, src, out);
-    *out |= d;
-    return rc;
-}
-
-/* Frees the set a meta word no longer uses, or hands it to the
- * transaction log (room was reserved). */
-static void release_set(store *st, uint32_t old, uint32_t now)
-{
-    if (!(old & META_MULTI))
-        return;
-    if ((now & META_MULTI) && (now & META_PAYLOAD) == (old & META_PAYLOAD))
-        return;
-    if (st->in_txn)
-        st->logsets[st->nlogsets++] = old & META_PAYLOAD;
-    else
-        set_destroy(st, old & META_PAYLOAD);
-}
-
-size_t store_meta_sources(const store *st, uint32_t meta, uint32_t *out, size_t cap)
-{
-    if (!(meta & META_ASSERTED))
-        return 0;
-    if (!(meta & META_MULTI)) {
-        if (cap)
-            out[0] = meta & META_PAYLOAD;
-        return 1;
-    }
-    const srcset *s = set_of(st, meta);
-    for (uint32_t i = 0; i < s->n && i < cap; i++)
-        out[i] = s->ids[i];
-    return s->n;
-}
-
-/* ------------------------------------------------------------------ */
 /* the change log                                                     */
 
 static inline uint32_t mflags(uint32_t meta)
@@ -884,7 +701,7 @@ static void apply(store *st, loc *l, uint32_t s, uint32_t p, uint32_t o, uint32_
             st->log_creates++;
     }
     if (log) {
-        release_set(st, old, now);
+        srcset_release(st, old, now);
         if (mflags(old) != mflags(now) && !st->clog_quiet)
             clog_add(st, s, p, o, mflags(old));
     }
@@ -1065,19 +882,19 @@ static int fold_extra(store *st, rebuild_ctx *cx, rsrc *x, const uint32_t cand[3
     while ((xr = rsrc_peek(x)) != NULL && row_cmp(xr, cand) == 0) {
         uint32_t xm = xr[3];
         uint32_t u;
-        int rc = meta_union(st, cur, xm, &u);
+        int rc = srcset_union(st, cur, xm, &u);
         if (rc != LORE_OK)
             return rc;
         int newset =
             (u & META_MULTI) && (!(cur & META_MULTI) || (u & META_PAYLOAD) != (cur & META_PAYLOAD));
         if (newset) {
             if (fresh) { /* an intermediate set of this fact: gone at once */
-                set_destroy(st, cur & META_PAYLOAD);
+                srcset_destroy(st, cur & META_PAYLOAD);
                 cx->ncreated--;
             }
             if (push_idx(&st->m, &cx->created, &cx->ncreated, &cx->createcap, u & META_PAYLOAD) !=
                 LORE_OK) {
-                set_destroy(st, u & META_PAYLOAD);
+                srcset_destroy(st, u & META_PAYLOAD);
                 return LORE_ERR_NOMEM;
             }
             fresh = 1;
@@ -1310,7 +1127,7 @@ static int rebuild(store *st, rsrc *x, size_t *added)
         if (st->in_txn)
             st->logsets[st->nlogsets++] = cx.replaced[i];
         else
-            set_destroy(st, cx.replaced[i]);
+            srcset_destroy(st, cx.replaced[i]);
     }
     base_free(&st->m, ob);
     st->b = nb;
@@ -1333,7 +1150,7 @@ static int rebuild(store *st, rsrc *x, size_t *added)
 cleanup:
     if (rc != LORE_OK) {
         for (size_t i = cx.ncreated; i-- > 0;)
-            set_destroy(st, cx.created[i]);
+            srcset_destroy(st, cx.created[i]);
         st->nlog = nlog0, st->log_creates = log_creates0;
         if (nclog_made)
             clog_settle(st, 0);
@@ -1438,7 +1255,7 @@ void store_free(store *st)
 static void drop_new_set(store *st, uint32_t old, uint32_t now)
 {
     if ((now & META_MULTI) && (!(old & META_MULTI) || (now & META_PAYLOAD) != (old & META_PAYLOAD)))
-        set_destroy(st, now & META_PAYLOAD);
+        srcset_destroy(st, now & META_PAYLOAD);
 }
 
 /* Moves one fact from meta l.meta to `now`: reserve, then apply. */
@@ -1471,10 +1288,10 @@ int store_assert(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t src)
     if (rc != LORE_OK)
         return rc;
     loc l = locate(st, s, p, o);
-    if (meta_has_source(st, l.meta, src))
+    if (srcset_has(st, l.meta, src))
         return LORE_NOOP;
     uint32_t now;
-    rc = meta_with(st, l.meta, src, &now);
+    rc = srcset_with(st, l.meta, src, &now);
     if (rc != LORE_OK)
         return rc;
     return change(st, &l, s, p, o, now);
@@ -1485,10 +1302,10 @@ int store_unassert(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t src)
     loc l = locate(st, s, p, o);
     if (!(l.meta & META_ASSERTED))
         return LORE_NOOP;
-    if (src != LORE_ANY_SOURCE && !meta_has_source(st, l.meta, src))
+    if (src != LORE_ANY_SOURCE && !srcset_has(st, l.meta, src))
         return LORE_NOOP;
     uint32_t now;
-    int rc = meta_without(st, l.meta, src, &now);
+    int rc = srcset_without(st, l.meta, src, &now);
     if (rc != LORE_OK)
         return rc;
     return change(st, &l, s, p, o, now);
@@ -1610,7 +1427,7 @@ int store_retract_source(store *st, uint32_t src, size_t *removed)
         const base *b = st->b;
         uint32_t s = 0;
         for (size_t i = 0; i < b->n; i++) {
-            if (!meta_has_source(st, b->meta[i], src))
+            if (!srcset_has(st, b->meta[i], src))
                 continue;
             while (b->off[ORD_SPO][s + 1] <= i)
                 s++;
@@ -1625,7 +1442,7 @@ int store_retract_source(store *st, uint32_t src, size_t *removed)
     }
     for (size_t i = 0; i < st->pendcap; i++) {
         const pend_slot *e = &st->pend[i];
-        if (!e->s || !meta_has_source(st, e->meta, src))
+        if (!e->s || !srcset_has(st, e->meta, src))
             continue;
         if (mem_reserve(&st->m, (void **)&items, &cap, n + 1, sizeof *items) != 0) {
             rc = LORE_ERR_NOMEM;
@@ -1639,7 +1456,7 @@ int store_retract_source(store *st, uint32_t src, size_t *removed)
         goto cleanup;
     for (made = 0; made < n; made++) {
         retract_item *it = &items[made];
-        TRY(meta_without(st, it->l.meta, src, &it->now));
+        TRY(srcset_without(st, it->l.meta, src, &it->now));
         if (it->now == 0) {
             gone++;
             kills_base += it->l.where == 2;
@@ -1778,7 +1595,7 @@ void store_commit(store *st)
 {
     st->in_txn = 0;
     for (size_t i = 0; i < st->nlogsets; i++)
-        set_destroy(st, st->logsets[i]);
+        srcset_destroy(st, st->logsets[i]);
     st->nlog = st->nlogsets = st->log_creates = 0;
 }
 
@@ -1796,7 +1613,7 @@ void store_rollback(store *st)
             clog_add(st, u->s, u->p, u->o, mflags(cur));
         if ((cur & META_MULTI) &&
             (!(u->meta & META_MULTI) || (u->meta & META_PAYLOAD) != (cur & META_PAYLOAD)))
-            set_destroy(st, cur & META_PAYLOAD);
+            srcset_destroy(st, cur & META_PAYLOAD);
         apply(st, &l, u->s, u->p, u->o, u->meta, 0);
     }
     /* every set the log held is back in its fact */
@@ -2099,7 +1916,7 @@ int store_has(const store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t src)
     uint32_t meta = locate(st, s, p, o).meta;
     if (src == LORE_ANY_SOURCE)
         return (meta & META_ASSERTED) != 0;
-    return meta_has_source(st, meta, src);
+    return srcset_has(st, meta, src);
 }
 
 int store_scan(store *st, int (*fn)(void *ud, const uint32_t t[3], uint32_t meta), void *ud)
@@ -2174,7 +1991,7 @@ void store_base_free(store *st, base *b)
 
 int store_add_set(store *st, const uint32_t *ids, uint32_t n, uint32_t *idx)
 {
-    return set_new(st, ids, n, idx);
+    return srcset_new(st, ids, n, idx);
 }
 
 int store_adopt(store *st, base *b)
