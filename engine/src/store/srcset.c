@@ -5,26 +5,6 @@
 
 #include <string.h>
 
-int srcset_has(const store *st, uint32_t meta, uint32_t src)
-{
-    if (!(meta & META_ASSERTED))
-        return 0;
-    if (!(meta & META_MULTI))
-        return (meta & META_PAYLOAD) == src;
-    const srcset *s = srcset_of(st, meta);
-    size_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (s->ids[mid] == src)
-            return 1;
-        if (s->ids[mid] < src)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return 0;
-}
-
 int srcset_new(store *st, const uint32_t *ids, uint32_t n, uint32_t *idx)
 {
     if (st->nfree == 0 && st->nsets >= META_PAYLOAD)
@@ -121,44 +101,6 @@ int srcset_without(store *st, uint32_t meta, uint32_t src, uint32_t *out)
         return rc;
     *out = d | META_ASSERTED | META_MULTI | idx;
     return LORE_OK;
-}
-
-int srcset_union(store *st, uint32_t a, uint32_t b, uint32_t *out)
-{
-    uint32_t d = (a | b) & META_DERIVED;
-    if (a == 0) { /* a new fact: b whole, with a derived row's payload */
-        *out = b;
-        return LORE_OK;
-    }
-    if (!(b & META_ASSERTED)) {
-        *out = a | d;
-        return LORE_OK;
-    }
-    if (!(a & META_ASSERTED)) {
-        *out = b | d;
-        return LORE_OK;
-    }
-    /* b is a single source (bulk input never carries sets) */
-    uint32_t src = b & META_PAYLOAD;
-    if (srcset_has(st, a, src)) {
-        *out = a | d;
-        return LORE_OK;
-    }
-    int rc = srcset_with(st, a, src, out);
-    *out |= d;
-    return rc;
-}
-
-void srcset_release(store *st, uint32_t old, uint32_t now)
-{
-    if (!(old & META_MULTI))
-        return;
-    if ((now & META_MULTI) && (now & META_PAYLOAD) == (old & META_PAYLOAD))
-        return;
-    if (st->in_txn)
-        st->logsets[st->nlogsets++] = old & META_PAYLOAD;
-    else
-        srcset_destroy(st, old & META_PAYLOAD);
 }
 
 size_t store_meta_sources(const store *st, uint32_t meta, uint32_t *out, size_t cap)
