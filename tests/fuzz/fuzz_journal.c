@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rc != LORE_OK && rc != LORE_WARN && rc != LORE_ERR_CORRUPT && rc != LORE_ERR_NOMEM &&
             rc != LORE_ERR_LIMIT)
             abort();
-        if (end > size || (rc != LORE_OK && kb->err[0] == '\0'))
+        if (end > size || (rc != LORE_OK && kb->ctx.err[0] == '\0'))
             abort();
         if (store_check(&kb->st) != NULL)
             abort();

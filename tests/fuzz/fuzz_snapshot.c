@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         } else if (rc != LORE_ERR_CORRUPT && rc != LORE_ERR_NOMEM && rc != LORE_ERR_LIMIT) {
             abort();
-        } else if (lore_term_count(kb) != 0 || lore_size(kb) != 0 || kb->err[0] == '\0') {
+        } else if (lore_term_count(kb) != 0 || lore_size(kb) != 0 || kb->ctx.err[0] == '\0') {
             abort(); /* refused: empty again, and saying why */
         }
         lore_kb_free(kb);

@@ -1,0 +1,749 @@
+/* qexec.c - the query executor: depth-first evaluation of a plan's steps
+ * with a choice stack, so a solution can be returned and the run resumed.
+ * See query.h for the model. */
+#include "query.h"
+
+#include <string.h>
+
+#include "lpat.h"
+
+enum { BUF = 128 }; /* facts read from an index per batch */
+
+enum { ENTER, BACK };
+
+/* What one step returns to the loop. */
+enum { R_FAIL = -1000 };
+
+struct qstate {
+    store_iter it;
+    uint32_t *buf; /* BUF facts */
+    size_t n, pos;
+    uint32_t key[3];
+    int nb; /* free positions this activation binds */
+    int bpos[3], bvar[3];
+    int eq[3][2]; /* positions that must hold equal values (a repeated free variable) */
+    int neq;
+    size_t dpos; /* delta: next override fact */
+    int found, branch;
+    /* paths */
+    int pmode; /* 1: from s, 2: from o, 3: every start, 4: every start back to itself */
+    pout out, starts;
+    size_t opos, spos;
+    uint32_t cur; /* mode 3, 4: the current start */
+    pgraph g;
+    int has_graph;
+    uint64_t lookups; /* index lookups done by this step's walks */
+    /* the ghost facts' range, after the store's */
+    int gphase; /* 0: reading the store, 1: reading ghosts */
+    int gord;
+    size_t gpos, gend;
+};
+
+/* ------------------------------------------------------------------ */
+/* setup                                                              */
+
+int qexec_open(qexec *x, lore_kb *kb, const qprog *p, const qplan *pl, const uint32_t *init)
+{
+    const mem *m = &kb->m;
+    memset(x, 0, sizeof *x);
+    x->kb = kb, x->prog = p, x->plan = pl;
+    size_t nv = (size_t)p->nvars, ns = (size_t)pl->nsteps;
+    x->row = mem_calloc(m, nv + 1, sizeof *x->row);
+    x->st = mem_calloc(m, ns + 1, sizeof *x->st);
+    x->choice = mem_alloc(m, ns + 1, sizeof *x->choice);
+    if (!x->row || !x->st || !x->choice) {
+        qexec_close(x);
+        return LORE_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < ns; i++) {
+        if (pl->steps[i].kind != S_SCAN)
+            continue;
+        x->st[i].buf = mem_alloc(m, 3 * BUF, sizeof *x->st[i].buf);
+        if (!x->st[i].buf) {
+            qexec_close(x);
+            return LORE_ERR_NOMEM;
+        }
+    }
+    if (init)
+        for (size_t v = 0; v < nv; v++)
+            x->row[v] = pl->prebound && pl->prebound[v] ? init[v] : 0;
+    pwalk_init(&x->walk, kb);
+    x->version = kb->st.version;
+    x->checks = 1024;
+    return LORE_OK;
+}
+
+void qexec_source(qexec *x, const uint32_t *facts, size_t n)
+{
+    x->delta = facts;
+    x->ndelta = n;
+}
+
+void qexec_close(qexec *x)
+{
+    if (!x->kb)
+        return;
+    const mem *m = &x->kb->m;
+    size_t nv = (size_t)x->prog->nvars, ns = (size_t)x->plan->nsteps;
+    if (x->st) {
+        for (size_t i = 0; i < ns; i++) {
+            qstate *s = &x->st[i];
+            mem_free(m, s->buf, 3 * BUF, sizeof *s->buf);
+            pout_free(m, &s->out);
+            pout_free(m, &s->starts);
+            if (s->has_graph)
+                pgraph_free(m, &s->g);
+        }
+    }
+    mem_free(m, x->row, nv + 1, sizeof *x->row);
+    mem_free(m, x->st, ns + 1, sizeof *x->st);
+    mem_free(m, x->choice, ns + 1, sizeof *x->choice);
+    fn_scratch_free(m, &x->scratch);
+    pwalk_free(&x->walk);
+    memset(x, 0, sizeof *x);
+}
+
+/* ------------------------------------------------------------------ */
+/* helpers                                                            */
+
+static inline uint32_t slot_value(const qexec *x, qslot s)
+{
+    return s.var >= 0 ? x->row[s.var] : x->prog->consts[-s.var - 1].id;
+}
+
+static inline void unbind(qexec *x, qstate *s)
+{
+    for (int k = 0; k < s->nb; k++)
+        x->row[s->bvar[k]] = 0;
+}
+
+static int changed(qexec *x)
+{
+    return ctx_fail(&x->kb->ctx, LORE_ERR_CHANGED, "the knowledge base changed during the query");
+}
+
+/* ------------------------------------------------------------------ */
+/* filters                                                            */
+
+static void value_of(const qexec *x, qslot s, uint32_t id, lore_value *v)
+{
+    if (id)
+        dict_get(&x->kb->d, id, v);
+    else
+        *v = x->prog->consts[-s.var - 1].v;
+}
+
+/* 1 keep, 0 drop, < 0 an error. */
+static int run_filter(qexec *x, const qfilter *f)
+{
+    if (f->op == QF_FN) {
+        query_filter_row((lore_query *)x->q, x->row);
+        int r = f->fn(f->ud, x->q);
+        query_filter_row((lore_query *)x->q, NULL);
+        if (r < 0)
+            return r;
+        if (x->kb->st.version != x->version)
+            return changed(x);
+        return r != 0;
+    }
+    uint32_t a = slot_value(x, f->a);
+    if (f->a.var >= 0 && a == 0)
+        return 0; /* unbound: no comparison holds */
+    if (f->op == QF_IN) {
+        const term *t = a ? dict_term(&x->kb->d, a) : NULL;
+        int numeric = t && (t->kind == LORE_INTEGER || t->kind == LORE_NUMBER);
+        lore_value va;
+        if (numeric)
+            dict_get(&x->kb->d, a, &va);
+        for (int i = 0; i < f->nset; i++) {
+            const qconst *k = &x->prog->consts[f->set[i]];
+            if (k->id == a && a)
+                return 1;
+            /* numbers by value, as with = */
+            if (numeric && (k->v.kind == LORE_INTEGER || k->v.kind == LORE_NUMBER) &&
+                query_compare_values(&va, &k->v) == 0)
+                return 1;
+        }
+        return 0;
+    }
+    lore_value va, vb;
+    value_of(x, f->a, a, &va);
+    if (f->op == QF_MATCH) {
+        if (va.kind != LORE_TEXT && va.kind != LORE_SYMBOL && va.kind != LORE_DATE)
+            return 0;
+        const lore_value *pat = &x->prog->consts[-f->b.var - 1].v;
+        int r = lpat_find(va.str, va.len, pat->str, pat->len);
+        if (r < 0)
+            return ctx_fail(&x->kb->ctx, LORE_ERR_LIMIT, "match '%s': pattern too complex",
+                            pat->str);
+        return r;
+    }
+    uint32_t b = slot_value(x, f->b);
+    if (f->b.var >= 0 && b == 0)
+        return 0;
+    int c;
+    if (a && b && a == b) {
+        c = 0;
+    } else {
+        value_of(x, f->b, b, &vb);
+        c = query_compare_values(&va, &vb);
+        /* distinct terms of equal value: only numbers (1 and 1.0) */
+        if (c == 0 && a && b && !(va.kind == LORE_INTEGER || va.kind == LORE_NUMBER))
+            c = a < b ? -1 : 1;
+    }
+    switch (f->op) {
+    case QF_EQ:
+        return c == 0;
+    case QF_NE:
+        return c != 0;
+    case QF_LT:
+        return c < 0;
+    case QF_LE:
+        return c <= 0;
+    case QF_GT:
+        return c > 0;
+    default:
+        return c >= 0;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* ghost facts                                                        */
+
+/* Ordering and prefix length by the mask of bound positions (as the
+ * store's). */
+static const int g_ord[8] = {ORD_SPO, ORD_SPO, ORD_POS, ORD_SPO,
+                             ORD_OSP, ORD_OSP, ORD_POS, ORD_SPO};
+static const int g_prefix[8] = {0, 1, 1, 2, 1, 2, 2, 3};
+
+static void g_permute(int ord, const uint32_t t[3], uint32_t k[3])
+{
+    switch (ord) {
+    case ORD_SPO:
+        k[0] = t[0], k[1] = t[1], k[2] = t[2];
+        break;
+    case ORD_POS:
+        k[0] = t[1], k[1] = t[2], k[2] = t[0];
+        break;
+    default:
+        k[0] = t[2], k[1] = t[0], k[2] = t[1];
+        break;
+    }
+}
+
+static void g_unpermute(int ord, const uint32_t *k, uint32_t t[3])
+{
+    switch (ord) {
+    case ORD_SPO:
+        t[0] = k[0], t[1] = k[1], t[2] = k[2];
+        break;
+    case ORD_POS:
+        t[1] = k[0], t[2] = k[1], t[0] = k[2];
+        break;
+    default:
+        t[2] = k[0], t[0] = k[1], t[1] = k[2];
+        break;
+    }
+}
+
+/* The range of ghost rows whose first `prefix` ids are key's. */
+static void g_range(const qfacts *g, int ord, int plen, const uint32_t key[3], size_t *lo,
+                    size_t *hi)
+{
+    const uint32_t *k = g->k[ord];
+    size_t l = 0, h = g->n;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t a = pass ? l : 0, b = g->n;
+        while (a < b) {
+            size_t mid = a + (b - a) / 2;
+            const uint32_t *e = k + 3 * mid;
+            int c = 0;
+            for (int i = 0; i < plen && c == 0; i++)
+                c = e[i] < key[i] ? -1 : e[i] > key[i];
+            if (pass == 0 ? c < 0 : c <= 0)
+                a = mid + 1;
+            else
+                b = mid;
+        }
+        if (pass == 0)
+            l = a;
+        else
+            h = a;
+    }
+    *lo = l, *hi = h;
+}
+
+static int g_has(const qfacts *g, const uint32_t t[3])
+{
+    size_t lo, hi;
+    if (!g || !g->n)
+        return 0;
+    g_range(g, ORD_SPO, 3, t, &lo, &hi);
+    return hi > lo;
+}
+
+static void g_start(const qexec *x, qstate *s)
+{
+    uint32_t key[3];
+    int mask = (s->key[0] != 0) | (s->key[1] != 0) << 1 | (s->key[2] != 0) << 2;
+    s->gord = g_ord[mask];
+    g_permute(s->gord, s->key, key);
+    g_range(x->ghost, s->gord, g_prefix[mask], key, &s->gpos, &s->gend);
+    s->gphase = 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* scans                                                              */
+
+/* Sets up a scan's key and the positions it binds; 0 if a constant is
+ * unknown (nothing can match). */
+static int scan_setup(qexec *x, const qnode *n, qstate *s)
+{
+    s->nb = s->neq = 0;
+    for (int k = 0; k < 3; k++) {
+        qslot sl = n->t[k];
+        if (sl.var < 0) {
+            s->key[k] = x->prog->consts[-sl.var - 1].id;
+            if (!s->key[k])
+                return 0;
+            continue;
+        }
+        s->key[k] = x->row[sl.var];
+        if (s->key[k])
+            continue;
+        int dup = -1;
+        for (int j = 0; j < s->nb; j++)
+            if (s->bvar[j] == sl.var)
+                dup = s->bpos[j];
+        if (dup >= 0) {
+            s->eq[s->neq][0] = dup, s->eq[s->neq][1] = k;
+            s->neq++;
+        } else {
+            s->bpos[s->nb] = k, s->bvar[s->nb] = sl.var;
+            s->nb++;
+        }
+    }
+    return 1;
+}
+
+static int scan_next(qexec *x, int i, qstate *s)
+{
+    const qstep *st = &x->plan->steps[i];
+    for (;;) {
+        const uint32_t *t;
+        if (--x->checks <= 0) { /* rows rejected here never reach the loop's check */
+            x->checks = 1024;
+            if (ctx_interrupted(&x->kb->ctx))
+                return LORE_ERR_INTERRUPT;
+        }
+        if (st->delta) {
+            if (s->dpos >= x->ndelta)
+                break;
+            t = x->delta + 3 * s->dpos++;
+            if ((s->key[0] && t[0] != s->key[0]) || (s->key[1] && t[1] != s->key[1]) ||
+                (s->key[2] && t[2] != s->key[2]))
+                continue;
+        } else if (s->gphase) {
+            if (s->gpos >= s->gend)
+                break;
+            uint32_t *d = s->buf; /* the scan's buffer is free once the store is read */
+            g_unpermute(s->gord, x->ghost->k[s->gord] + 3 * s->gpos++, d);
+            t = d;
+        } else {
+            if (s->pos == s->n) {
+                int rc = store_iter_read(&s->it, s->buf, BUF, &s->n);
+                if (rc == LORE_DONE) {
+                    if (x->ghost && x->ghost->n) {
+                        g_start(x, s);
+                        continue;
+                    }
+                    break;
+                }
+                if (rc != LORE_OK)
+                    return rc == LORE_ERR_CHANGED ? changed(x) : rc;
+                s->pos = 0;
+            }
+            t = s->buf + 3 * s->pos++;
+        }
+        int ok = 1;
+        for (int e = 0; e < s->neq; e++)
+            ok &= t[s->eq[e][0]] == t[s->eq[e][1]];
+        if (!ok)
+            continue;
+        for (int k = 0; k < s->nb; k++)
+            x->row[s->bvar[k]] = t[s->bpos[k]];
+        x->choice[x->nchoice++] = i;
+        return i + 1;
+    }
+    unbind(x, s);
+    return R_FAIL;
+}
+
+static int scan_enter(qexec *x, int i, qstate *s)
+{
+    const qstep *st = &x->plan->steps[i];
+    const qnode *n = &x->prog->nodes[st->node];
+    if (!scan_setup(x, n, s))
+        return R_FAIL;
+    if (st->delta) {
+        s->dpos = 0;
+        return scan_next(x, i, s);
+    }
+    if (s->nb == 0 && s->neq == 0) {
+        /* fully bound: a probe, no choice point */
+        return store_meta(&x->kb->st, s->key[0], s->key[1], s->key[2]) || g_has(x->ghost, s->key)
+                   ? i + 1
+                   : R_FAIL;
+    }
+    int rc = store_iter_init(&x->kb->st, &s->it, s->key[0], s->key[1], s->key[2]);
+    if (rc != LORE_OK)
+        return rc;
+    s->n = s->pos = 0;
+    s->gphase = 0;
+    return scan_next(x, i, s);
+}
+
+/* ------------------------------------------------------------------ */
+/* paths                                                              */
+
+/* Builds the step's graph when walks through the store have done about
+ * as many lookups as the graph has edges to read. */
+static int path_graph(qexec *x, int i, qstate *s, int force)
+{
+    const qplan *pl = x->plan;
+    const qstep *st = &pl->steps[i];
+    if (s->has_graph && s->g.version == x->kb->st.version)
+        return LORE_OK;
+    if (s->has_graph) {
+        pgraph_free(&x->kb->m, &s->g);
+        s->has_graph = 0;
+    }
+    uint64_t edges = pl->edges[st->pnfa / 2];
+    if (!force && s->lookups * 4 < edges + 256)
+        return LORE_OK;
+    int rc = pgraph_build(x->kb, &pl->nfas[st->pnfa], &s->g);
+    if (rc != LORE_OK)
+        return rc;
+    s->has_graph = 1;
+    return LORE_OK;
+}
+
+static int walk(qexec *x, qstate *s, const pnfa *a, const pgraph *g, uint32_t from, uint32_t target,
+                int *found)
+{
+    uint64_t before = x->walk.lookups;
+    s->out.n = 0;
+    int rc = pwalk_run(&x->walk, a, g, from, target, UINT32_MAX, &s->out, found);
+    s->lookups += x->walk.lookups - before;
+    return rc;
+}
+
+static int path_next(qexec *x, int i, qstate *s)
+{
+    const qstep *st = &x->plan->steps[i];
+    const pnfa *fw = &x->plan->nfas[st->pnfa];
+    int rc, found;
+    for (;;) {
+        if (s->pmode == 1 || s->pmode == 2) {
+            if (s->opos >= s->out.n)
+                break;
+            x->row[s->bvar[0]] = s->out.node[s->opos++];
+            x->choice[x->nchoice++] = i;
+            return i + 1;
+        }
+        if (s->pmode == 3 && s->opos < s->out.n) {
+            x->row[s->bvar[0]] = s->cur;
+            x->row[s->bvar[1]] = s->out.node[s->opos++];
+            x->choice[x->nchoice++] = i;
+            return i + 1;
+        }
+        if (s->spos >= s->starts.n)
+            break;
+        s->cur = s->starts.node[s->spos++];
+        if (s->pmode == 3) {
+            if ((rc = walk(x, s, fw, &s->g, s->cur, 0, &found)) != LORE_OK)
+                return rc;
+            s->opos = 0;
+        } else {
+            if ((rc = walk(x, s, fw, &s->g, s->cur, s->cur, &found)) != LORE_OK)
+                return rc;
+            if (found) {
+                x->row[s->bvar[0]] = s->cur;
+                x->choice[x->nchoice++] = i;
+                return i + 1;
+            }
+        }
+        if ((x->checks -= 16) <= 0) {
+            x->checks = 1024;
+            if (ctx_interrupted(&x->kb->ctx))
+                return LORE_ERR_INTERRUPT;
+        }
+    }
+    unbind(x, s);
+    return R_FAIL;
+}
+
+static int path_enter(qexec *x, int i, qstate *s)
+{
+    const qstep *st = &x->plan->steps[i];
+    const qnode *n = &x->prog->nodes[st->node];
+    const pnfa *fw = &x->plan->nfas[st->pnfa], *bw = &x->plan->nfas[st->pnfa + 1];
+    qslot ss = n->t[0], os = n->t[2];
+    uint32_t sv = slot_value(x, ss), ov = slot_value(x, os);
+    int rc, found;
+    if ((ss.var < 0 && !sv) || (os.var < 0 && !ov))
+        return R_FAIL; /* an unknown constant */
+    s->nb = 0;
+    s->opos = s->spos = 0;
+    s->out.n = 0;
+    if ((rc = path_graph(x, i, s, 0)) != LORE_OK)
+        return rc;
+    const pgraph *g = s->has_graph ? &s->g : NULL;
+    if (sv && ov) {
+        if ((rc = walk(x, s, fw, g, sv, ov, &found)) != LORE_OK)
+            return rc;
+        return found ? i + 1 : R_FAIL;
+    }
+    if (sv || ov) {
+        s->pmode = sv ? 1 : 2;
+        s->bvar[0] = sv ? os.var : ss.var;
+        s->nb = 1;
+        if ((rc = walk(x, s, sv ? fw : bw, g, sv ? sv : ov, 0, &found)) != LORE_OK)
+            return rc;
+        return path_next(x, i, s);
+    }
+    /* both ends free: every start node, over a graph */
+    if ((rc = path_graph(x, i, s, 1)) != LORE_OK)
+        return rc;
+    s->starts.n = 0;
+    if ((rc = pgraph_starts(&x->kb->m, fw, &s->g, &s->starts)) != LORE_OK)
+        return rc;
+    s->bvar[0] = ss.var;
+    if (ss.var == os.var) {
+        s->pmode = 4;
+        s->nb = 1;
+    } else {
+        s->pmode = 3;
+        s->bvar[1] = os.var;
+        s->nb = 2;
+    }
+    return path_next(x, i, s);
+}
+
+/* ------------------------------------------------------------------ */
+/* computed values                                                    */
+
+/* Evaluates ?var = expr: binds the variable (a choice point that unbinds
+ * it on the way back) or, when it is bound, compares. */
+static int bind_enter(qexec *x, int i, qstate *s)
+{
+    const qnode *n = &x->prog->nodes[x->plan->steps[i].node];
+    lore_value v;
+    fn_scratch_reset(&x->scratch);
+    int rc = qexpr_eval(x->kb, x->prog, n->expr, x->row, &v, &x->scratch);
+    if (rc < 0)
+        return rc;
+    if (x->kb->st.version != x->version)
+        return changed(x);
+    if (rc != LORE_OK)
+        return R_FAIL;
+    uint32_t cur = x->row[n->var];
+    if (cur) { /* a check: numbers by value, other terms by identity */
+        lore_value c;
+        dict_get(&x->kb->d, cur, &c);
+        int numeric = (c.kind == LORE_INTEGER || c.kind == LORE_NUMBER) &&
+                      (v.kind == LORE_INTEGER || v.kind == LORE_NUMBER);
+        if (numeric)
+            return query_compare_values(&c, &v) == 0 ? i + 1 : R_FAIL;
+        uint32_t id;
+        const char *why;
+        rc = dict_lookup(&x->kb->d, &v, &id, &why);
+        return rc == LORE_OK && id == cur ? i + 1 : R_FAIL;
+    }
+    uint32_t id;
+    const char *why;
+    rc = dict_intern(&x->kb->d, &v, &id, &why);
+    if (rc == LORE_ERR_NOMEM)
+        return rc;
+    if (rc != LORE_OK)
+        return R_FAIL; /* not a valid term (a text with a NUL byte): no value */
+    x->row[n->var] = id;
+    s->nb = 1, s->bvar[0] = n->var;
+    x->choice[x->nchoice++] = i;
+    return i + 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* the loop                                                           */
+
+/* Unwinds the choice stack down to and including step `begin` (a match
+ * was found inside a without-group: no need for more). */
+static void cut(qexec *x, int begin)
+{
+    while (x->nchoice > 0) {
+        int j = x->choice[--x->nchoice];
+        int k = x->plan->steps[j].kind;
+        if (k == S_SCAN || k == S_PATH || k == S_BIND)
+            unbind(x, &x->st[j]);
+        if (j == begin)
+            break;
+    }
+}
+
+/* Enters step i: the next step to enter, R_FAIL, or an error (< 0). */
+static int enter(qexec *x, int i)
+{
+    const qstep *st = &x->plan->steps[i];
+    qstate *s = &x->st[i];
+    switch (st->kind) {
+    case S_SCAN:
+        return scan_enter(x, i, s);
+    case S_PATH:
+        return path_enter(x, i, s);
+    case S_FILTER: {
+        int r = run_filter(x, &x->prog->filters[x->prog->nodes[st->node].filter]);
+        return r < 0 ? r : r ? i + 1 : R_FAIL;
+    }
+    case S_BIND:
+        s->nb = 0;
+        return bind_enter(x, i, s);
+    case S_OPT:
+        s->found = 0;
+        x->choice[x->nchoice++] = i;
+        return i + 1;
+    case S_OPT_END:
+        x->st[st->begin].found = 1;
+        return i + 1;
+    case S_NOT:
+        x->choice[x->nchoice++] = i;
+        return i + 1;
+    case S_NOT_END:
+        cut(x, st->begin);
+        return R_FAIL;
+    case S_UNION:
+        if (st->nbr == 0)
+            return R_FAIL;
+        s->branch = 0;
+        x->choice[x->nchoice++] = i;
+        return x->plan->brs[st->br];
+    default: /* S_BR_END */
+        return st->end;
+    }
+}
+
+/* Resumes step i popped from the choice stack. */
+static int redo(qexec *x, int i)
+{
+    const qstep *st = &x->plan->steps[i];
+    qstate *s = &x->st[i];
+    switch (st->kind) {
+    case S_SCAN:
+        return scan_next(x, i, s);
+    case S_PATH:
+        return path_next(x, i, s);
+    case S_OPT:
+        if (s->found)
+            return R_FAIL;
+        s->found = 1; /* the row without the optional part, once */
+        return st->end + 1;
+    case S_NOT:
+        return st->end + 1; /* no match inside: the row stands */
+    case S_BIND:
+        unbind(x, s);
+        s->nb = 0;
+        return R_FAIL;
+    case S_UNION:
+        if (++s->branch >= st->nbr)
+            return R_FAIL;
+        x->choice[x->nchoice++] = i;
+        return x->plan->brs[st->br + s->branch];
+    default:
+        return R_FAIL;
+    }
+}
+
+/* Runs until a solution (LORE_OK), the end, or an error.  In count mode,
+ * a last scan is counted from the index instead of enumerated. */
+static int loop(qexec *x)
+{
+    const qplan *pl = x->plan;
+    int ns = pl->nsteps;
+    if (x->done)
+        return LORE_DONE;
+    if (x->kb->st.version != x->version)
+        return changed(x);
+    int pc = x->pc, mode = x->started ? BACK : ENTER;
+    x->started = 1;
+    for (;;) {
+        if (--x->checks <= 0) {
+            x->checks = 1024;
+            if (ctx_interrupted(&x->kb->ctx)) {
+                x->done = 1;
+                return LORE_ERR_INTERRUPT;
+            }
+        }
+        int r;
+        if (mode == ENTER) {
+            if (pc == ns) {
+                if (!x->count_mode) {
+                    x->pc = pc;
+                    return LORE_OK;
+                }
+                x->counted++;
+                mode = BACK;
+                continue;
+            }
+            if (x->count_mode && pc == ns - 1 && pl->steps[pc].kind == S_SCAN &&
+                !pl->steps[pc].delta) {
+                qstate *s = &x->st[pc];
+                int known = scan_setup(x, &x->prog->nodes[pl->steps[pc].node], s);
+                if (!known || s->neq == 0) {
+                    uint64_t c = 0;
+                    int rc = known ? store_count(&x->kb->st, s->key[0], s->key[1], s->key[2], &c)
+                                   : LORE_OK;
+                    if (rc != LORE_OK) {
+                        x->done = 1;
+                        return rc;
+                    }
+                    x->counted += c;
+                    mode = BACK;
+                    continue;
+                }
+            }
+            r = enter(x, pc);
+        } else {
+            if (x->nchoice == 0) {
+                x->done = 1;
+                return LORE_DONE;
+            }
+            pc = x->choice[--x->nchoice];
+            r = redo(x, pc);
+        }
+        if (r == R_FAIL) {
+            mode = BACK;
+        } else if (r < 0) {
+            x->done = 1;
+            if (r == LORE_ERR_NOMEM)
+                ctx_nomem(&x->kb->ctx);
+            return r;
+        } else {
+            pc = r;
+            mode = ENTER;
+        }
+    }
+}
+
+int qexec_next(qexec *x)
+{
+    return loop(x);
+}
+
+int qexec_count(qexec *x, uint64_t *n)
+{
+    x->count_mode = 1;
+    x->counted = 0;
+    int rc = loop(x);
+    x->count_mode = 0;
+    *n = x->counted;
+    return rc == LORE_DONE ? LORE_OK : rc;
+}

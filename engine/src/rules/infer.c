@@ -1,0 +1,1442 @@
+/* infer.c - evaluation of rules to a fixpoint and its maintenance: semi-
+ * naive rounds over deltas, delete-and-rederive, recomputation of strata
+ * whose non-monotone inputs changed, transitive closures by graph
+ * algorithms, and the triggers that fire once the facts have settled.
+ * See rules.h for the model. */
+#define LORE_BUILDING 1
+#include "rules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "closure.h"
+#include "sort.h"
+
+enum {
+    BULK_MIN = 1 << 14 /* a round at least this big, and an eighth of the store, goes in bulk */
+};
+
+typedef struct ictx {
+    lore_kb *kb;
+    rules *R;
+    store *st;
+    const mem *m;
+    tset round;          /* facts derived in this round, to be added */
+    tvec fresh;          /* facts that became live at the last commit */
+    const qfacts *ghost; /* overdeletion: the facts just removed */
+    lore_infer_stats stats;
+    uint32_t *vals; /* scratch row for aggregated bodies */
+    size_t nvals;
+} ictx;
+
+static int interrupted(ictx *c)
+{
+    return ctx_interrupted(&c->kb->ctx) ? LORE_ERR_INTERRUPT : LORE_OK;
+}
+
+void rplan_free(const mem *m, rplan *p)
+{
+    if (p->made)
+        qplan_free(m, &p->pl);
+    p->made = 0;
+}
+
+/* A plan of r's body: no delta (node -1) or one delta pattern, with
+ * pre-bound variables (NULL: none).  Made again when the store or the
+ * delta changed much since. */
+static int plan(ictx *c, rule *r, rplan *rp, int node, double delta, const uint8_t *prebound)
+{
+    uint64_t size = c->st->nlive;
+    if (rp->made) {
+        int stale = size > rp->size + rp->size / 4 + 64 || size + size / 4 + 64 < rp->size;
+        if (node >= 0)
+            stale |= delta > rp->delta * 8 + 64 || delta * 8 + 64 < rp->delta;
+        if (!stale)
+            return LORE_OK;
+        rplan_free(c->m, rp);
+    }
+    int rc = qprog_check(r->prog, prebound);
+    if (rc != LORE_OK)
+        return rc;
+    for (int i = 0; i < r->prog->npnodes; i++) {
+        pnode *n = &r->prog->pnodes[i];
+        if (n->op == P_PRED && !n->any && n->cval >= 0)
+            n->pred = r->prog->consts[n->cval].id;
+    }
+    qplan_opts o = {prebound, node, delta, node >= 0};
+    rc = qplan_make(c->kb, r->prog, &o, &rp->pl);
+    if (rc != LORE_OK)
+        return rc;
+    rp->made = 1, rp->size = size, rp->delta = delta;
+    return LORE_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* running bodies                                                     */
+
+typedef int (*emit_fn)(ictx *c, rule *r, const uint32_t *row, void *arg);
+
+static int run_body(ictx *c, rule *r, const qplan *pl, const uint32_t *init, const uint32_t *delta,
+                    size_t nd, emit_fn emit, void *arg)
+{
+    qexec x;
+    /* the tail of recent writes becomes a run now, not under the run */
+    if (store_prepare(c->st) != LORE_OK)
+        return ctx_nomem(&c->kb->ctx);
+    int rc = qexec_open(&x, c->kb, r->prog, pl, init);
+    if (rc != LORE_OK)
+        return ctx_nomem(&c->kb->ctx);
+    x.q = r->body;
+    x.ghost = c->ghost;
+    qexec_source(&x, delta, nd);
+    while ((rc = qexec_next(&x)) == LORE_OK)
+        if ((rc = emit(c, r, x.row, arg)) != LORE_OK)
+            break;
+    qexec_close(&x);
+    return rc == LORE_DONE ? LORE_OK : rc;
+}
+
+/* The facts of r's head for one row; fn(c, t, arg) for each. */
+static int heads(ictx *c, rule *r, const uint32_t *row, int (*fn)(ictx *, const uint32_t *, void *),
+                 void *arg)
+{
+    for (int j = 0; j < r->nhead; j++) {
+        uint32_t t[3];
+        int ok = 1;
+        for (int k = 0; k < 3; k++) {
+            const hterm *h = &r->head[j][k];
+            t[k] = h->var >= 0 ? row[h->var] : h->id;
+            ok &= t[k] != 0;
+        }
+        if (!ok)
+            continue;
+        int rc = fn(c, t, arg);
+        if (rc != LORE_OK)
+            return rc;
+    }
+    return LORE_OK;
+}
+
+/* A derived fact for the round (unless it is derived already; arg
+ * non-NULL: the caller knows it is not). */
+static int add_round(ictx *c, const uint32_t *t, void *arg)
+{
+    if (!arg && (store_meta(c->st, t[0], t[1], t[2]) & META_DERIVED))
+        return LORE_OK;
+    int isnew;
+    if (tset_add(c->m, &c->round, t, &isnew) != LORE_OK)
+        return ctx_nomem(&c->kb->ctx);
+    if (isnew && c->R->max_derived && c->st->nderived + c->round.n > c->R->max_derived)
+        return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT,
+                        "more than %llu derived facts (lore_infer_limit)",
+                        (unsigned long long)c->R->max_derived);
+    return LORE_OK;
+}
+
+static int emit_derive(ictx *c, rule *r, const uint32_t *row, void *arg)
+{
+    return heads(c, r, row, add_round, arg);
+}
+
+/* Runs an aggregated body whole (the query's output stage), deriving its
+ * head for each row. */
+static int run_agg(ictx *c, rule *r)
+{
+    size_t nv = (size_t)r->prog->nvars + 1;
+    if (c->nvals < nv) {
+        uint32_t *v = c->vals;
+        if (mem_resize(c->m, (void **)&v, c->nvals, nv, sizeof *v) != 0)
+            return ctx_nomem(&c->kb->ctx);
+        c->vals = v, c->nvals = nv;
+    }
+    lore_query_reset(r->body);
+    int rc;
+    while ((rc = lore_query_next(r->body)) == LORE_OK) {
+        memset(c->vals, 0, nv * sizeof *c->vals);
+        for (size_t v = 0; v + 1 < nv; v++) {
+            int col = r->headcol[v];
+            if (col < 0)
+                continue;
+            lore_id id = lore_query_id(r->body, (size_t)col);
+            if (!id) {
+                lore_value val;
+                if (lore_query_value(r->body, (size_t)col, &val) != LORE_OK)
+                    continue;
+                const char *why;
+                int irc = dict_intern(&c->kb->d, &val, &id, &why);
+                if (irc == LORE_ERR_NOMEM) {
+                    lore_query_reset(r->body);
+                    return ctx_nomem(&c->kb->ctx);
+                }
+            }
+            c->vals[v] = id;
+        }
+        if ((rc = emit_derive(c, r, c->vals, NULL)) != LORE_OK)
+            break;
+    }
+    lore_query_reset(r->body);
+    return rc == LORE_DONE ? LORE_OK : rc;
+}
+
+/* Runs r's whole body, deriving. */
+static int run_full(ictx *c, rule *r)
+{
+    if (r->agg)
+        return run_agg(c, r);
+    int rc = plan(c, r, &r->full, -1, 0, NULL);
+    if (rc != LORE_OK)
+        return rc;
+    return run_body(c, r, &r->full.pl, NULL, NULL, 0, emit_derive, NULL);
+}
+
+/* Does fact t match read d's constants? */
+static int read_matches(const rread *d, const uint32_t *t)
+{
+    if (d->k >= 0) {
+        for (int k = 0; k < 3; k++)
+            if (d->key[k] && d->key[k] != t[k])
+                return 0;
+        return 1;
+    }
+    for (int i = 0; i < d->npreds; i++)
+        if (d->preds[i] == 0 || d->preds[i] == t[1])
+            return 1;
+    return 0;
+}
+
+/* Runs r with read d's pattern reading the facts of `from` it matches. */
+static int run_delta(ictx *c, rule *r, int di, const tvec *from, emit_fn emit, void *arg)
+{
+    const rread *d = &r->reads[di];
+    tvec slice = {NULL, 0, 0};
+    int rc = LORE_OK;
+    for (size_t i = 0; i < from->n; i++) {
+        const uint32_t *t = from->t + 3 * i;
+        if (read_matches(d, t) && (rc = tvec_push(c->m, &slice, t)) != LORE_OK) {
+            tvec_free(c->m, &slice);
+            return ctx_nomem(&c->kb->ctx);
+        }
+    }
+    if (slice.n) {
+        rc = plan(c, r, &r->delta[di], d->node, (double)slice.n, NULL);
+        if (rc == LORE_OK)
+            rc = run_body(c, r, &r->delta[di].pl, NULL, slice.t, slice.n, emit, arg);
+    }
+    tvec_free(c->m, &slice);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* adding a round's facts                                             */
+
+static int next_rank(ictx *c, uint32_t *rank)
+{
+    if (c->R->round >= META_PAYLOAD - 1)
+        return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT, "too many evaluation rounds");
+    *rank = ++c->R->round;
+    c->stats.rounds++;
+    return LORE_OK;
+}
+
+/* Adds the round's facts as derived; c->fresh gets those that were not
+ * present before. */
+static int commit(ictx *c)
+{
+    c->fresh.n = 0;
+    size_t n = c->round.n;
+    if (n == 0)
+        return LORE_OK;
+    uint32_t rank = 0;
+    int rc = next_rank(c, &rank);
+    if (rc != LORE_OK)
+        return rc;
+    store *st = c->st;
+    if (n >= BULK_MIN && n * 2 >= st->nlive) {
+        uint32_t *rows = mem_alloc(c->m, 4 * n, sizeof *rows);
+        if (!rows)
+            return ctx_nomem(&c->kb->ctx);
+        size_t k = 0;
+        for (size_t i = 0; i < c->round.cap; i++) {
+            const uint32_t *t = c->round.t + 3 * i;
+            if (!t[0])
+                continue;
+            if (store_meta(st, t[0], t[1], t[2]) == 0 && (rc = tvec_push(c->m, &c->fresh, t)))
+                break;
+            uint32_t *w = rows + 4 * k++;
+            w[0] = t[0], w[1] = t[1], w[2] = t[2], w[3] = META_DERIVED | rank;
+        }
+        if (rc == LORE_OK)
+            rc = store_bulk(st, rows, k, NULL);
+        mem_free(c->m, rows, 4 * n, sizeof *rows);
+        if (rc != LORE_OK) {
+            c->fresh.n = 0;
+            return rc == LORE_ERR_NOMEM ? ctx_nomem(&c->kb->ctx) : rc;
+        }
+        c->stats.added += c->fresh.n;
+    } else {
+        if (n >= 1024)
+            (void)store_reserve(st, n, 0); /* a hint: failing it is no error */
+        for (size_t i = 0; i < c->round.cap; i++) {
+            const uint32_t *t = c->round.t + 3 * i;
+            if (!t[0])
+                continue;
+            uint32_t was;
+            rc = store_derive(st, t[0], t[1], t[2], rank, &was);
+            if (rc < 0)
+                return ctx_nomem(&c->kb->ctx);
+            if (!was) {
+                c->stats.added++;
+                if (tvec_push(c->m, &c->fresh, t) != LORE_OK)
+                    return ctx_nomem(&c->kb->ctx);
+            }
+        }
+    }
+    tset_clear(&c->round);
+    return interrupted(c);
+}
+
+/* Takes the derived mark from t (it goes if not asserted). */
+static int underive(ictx *c, const uint32_t *t)
+{
+    uint32_t meta;
+    int rc = store_underive(c->st, t[0], t[1], t[2], &meta);
+    if (rc < 0)
+        return ctx_nomem(&c->kb->ctx);
+    if ((meta & META_DERIVED) && !(meta & META_ASSERTED))
+        c->stats.removed++;
+    return LORE_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* one stratum from scratch                                           */
+
+/* Does read d of a rule read facts the stratum's own heads derive? */
+static int reads_own(const rules *R, const stratum *s, const rread *d)
+{
+    for (int i = 0; i < s->nrules; i++) {
+        const rule *h = R->v[s->rules[i]];
+        for (int j = 0; j < h->nhead; j++) {
+            const hterm *ht = h->head[j];
+            if (d->k >= 0) {
+                int ok = 1;
+                for (int k = 0; k < 3; k++)
+                    if (ht[k].var < 0 && d->key[k] && d->key[k] != ht[k].id)
+                        ok = 0;
+                if (ok)
+                    return 1;
+            } else {
+                for (int p = 0; p < d->npreds; p++)
+                    if (d->preds[p] == 0 || ht[1].var >= 0 || d->preds[p] == ht[1].id)
+                        return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Semi-naive rounds from c->fresh until nothing new: each positive read
+ * of the stratum's rules reads the last round's new facts. */
+static int propagate(ictx *c, const stratum *s)
+{
+    rules *R = c->R;
+    int rc = LORE_OK;
+    tvec delta = {NULL, 0, 0};
+    while (c->fresh.n && rc == LORE_OK) {
+        /* the round's delta is the last commit's new facts */
+        tvec t = delta;
+        delta = c->fresh;
+        c->fresh = t;
+        c->fresh.n = 0;
+        for (int i = 0; i < s->nrules && rc == LORE_OK; i++) {
+            rule *r = R->v[s->rules[i]];
+            if (r->agg)
+                continue;
+            if (r->naive) {
+                rc = run_full(c, r);
+                continue;
+            }
+            for (int d = 0; d < r->nreads && rc == LORE_OK; d++)
+                if (r->reads[d].how == RD_POS && r->reads[d].k >= 0)
+                    rc = run_delta(c, r, d, &delta, emit_derive, NULL);
+        }
+        if (rc == LORE_OK)
+            rc = commit(c);
+    }
+    tvec_free(c->m, &delta);
+    return rc;
+}
+
+static int tc_scratch(ictx *c, const stratum *s);
+
+/* Evaluates stratum s from nothing (its facts are not derived yet). */
+static int eval_scratch(ictx *c, stratum *s)
+{
+    rules *R = c->R;
+    if (s->tc != TC_NONE) {
+        /* its derived facts are gone: what is left is asserted */
+        uint64_t nr = 0;
+        if (store_count(c->st, 0, s->r, 0, &nr) != LORE_OK)
+            return ctx_nomem(&c->kb->ctx);
+        s->nasserted = (size_t)nr;
+        if (nr == 0)
+            return tc_scratch(c, s);
+    }
+    int rc = LORE_OK;
+    for (int i = 0; i < s->nrules && rc == LORE_OK; i++)
+        rc = run_full(c, R->v[s->rules[i]]);
+    if (rc == LORE_OK)
+        rc = commit(c);
+    /* only what the stratum itself derives feeds the next rounds */
+    if (rc == LORE_OK) {
+        size_t w = 0;
+        for (size_t i = 0; i < c->fresh.n; i++) {
+            const uint32_t *t = c->fresh.t + 3 * i;
+            int own = 0;
+            for (int j = 0; j < s->nrules && !own; j++) {
+                const rule *r = R->v[s->rules[j]];
+                for (int d = 0; d < r->nreads && !own; d++)
+                    own = read_matches(&r->reads[d], t) && reads_own(R, s, &r->reads[d]);
+            }
+            if (own)
+                memmove(c->fresh.t + 3 * w++, t, 3 * sizeof *t);
+        }
+        c->fresh.n = w;
+        rc = propagate(c, s);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* transitive closures                                                */
+
+typedef struct tcstream {
+    closure *cl;
+    const mem *m;
+    uint32_t r, meta;
+    size_t node, nnodes, at, nreach;
+    const uint32_t *reach;
+    uint32_t x;
+} tcstream;
+
+static int tc_next(void *ud, uint32_t row[4])
+{
+    tcstream *ts = ud;
+    while (ts->at >= ts->nreach) {
+        if (ts->node >= ts->nnodes)
+            return 0;
+        ts->x = closure_node(ts->cl, ts->node++, &ts->reach, &ts->nreach);
+        ts->at = 0;
+    }
+    row[0] = ts->x, row[1] = ts->r, row[2] = ts->reach[ts->at++], row[3] = ts->meta;
+    return 1;
+}
+
+static void tc_done(void *ud)
+{
+    tcstream *ts = ud;
+    closure_free(ts->cl);
+    ts->cl = NULL;
+}
+
+/* The edges (s, o) of predicate e, 2 ids each. */
+static int read_edges(ictx *c, uint32_t e, uint32_t **out, size_t *n, uint32_t *maxid)
+{
+    uint64_t cnt;
+    *out = NULL, *n = 0, *maxid = 0;
+    if (store_count(c->st, 0, e, 0, &cnt) != LORE_OK)
+        return ctx_nomem(&c->kb->ctx);
+    if (cnt == 0)
+        return LORE_OK;
+    uint32_t *ed = mem_alloc(c->m, 2 * (size_t)cnt, sizeof *ed);
+    if (!ed)
+        return ctx_nomem(&c->kb->ctx);
+    store_iter it;
+    if (store_iter_init(c->st, &it, 0, e, 0) != LORE_OK) {
+        mem_free(c->m, ed, 2 * (size_t)cnt, sizeof *ed);
+        return ctx_nomem(&c->kb->ctx);
+    }
+    uint32_t t[3 * 256];
+    size_t got, k = 0;
+    while (store_iter_read(&it, t, 256, &got) == LORE_OK) {
+        for (size_t i = 0; i < got && k < cnt; i++) {
+            ed[2 * k] = t[3 * i], ed[2 * k + 1] = t[3 * i + 2];
+            if (t[3 * i] > *maxid)
+                *maxid = t[3 * i];
+            if (t[3 * i + 2] > *maxid)
+                *maxid = t[3 * i + 2];
+            k++;
+        }
+    }
+    store_iter_done(&it);
+    *out = ed, *n = k;
+    return LORE_OK;
+}
+
+/* The closure of the facts of predicate e (*n of them, ids up to *maxid)
+ * into *out, which the caller frees; an interruption or no memory fails
+ * with the kb's message. */
+static int edge_closure(ictx *c, uint32_t e, closure **out, size_t *n, uint32_t *maxid)
+{
+    uint32_t *ed;
+    int rc = read_edges(c, e, &ed, n, maxid);
+    if (rc != LORE_OK)
+        return rc;
+    rc = closure_compute(c->m, ed, *n, (const volatile int *)&c->kb->ctx.interrupted, out);
+    mem_free(c->m, ed, 2 * *n, sizeof *ed);
+    if (rc == LORE_ERR_INTERRUPT) {
+        c->kb->ctx.interrupted = 0;
+        return ctx_fail(&c->kb->ctx, rc, "interrupted");
+    }
+    if (rc != LORE_OK)
+        return ctx_nomem(&c->kb->ctx);
+    return LORE_OK;
+}
+
+/* The closure of e into r, streamed into the store in SPO order. */
+static int tc_scratch(ictx *c, const stratum *s)
+{
+    uint32_t maxid;
+    size_t n;
+    closure *cl = NULL;
+    int rc = edge_closure(c, s->e, &cl, &n, &maxid);
+    if (rc != LORE_OK || n == 0) {
+        closure_free(cl);
+        return rc;
+    }
+    if ((rc = interrupted(c)) != LORE_OK) {
+        closure_free(cl);
+        return rc;
+    }
+    size_t total = closure_total(cl);
+    if (c->R->max_derived && c->st->nderived + total > c->R->max_derived) {
+        closure_free(cl);
+        return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT,
+                        "more than %llu derived facts (lore_infer_limit)",
+                        (unsigned long long)c->R->max_derived);
+    }
+    uint32_t rank = 0;
+    if ((rc = next_rank(c, &rank)) != LORE_OK) {
+        closure_free(cl);
+        return rc;
+    }
+    tcstream ts = {cl, c->m, s->r, META_DERIVED | rank, 0, closure_nodes(cl), 0, 0, NULL, 0};
+    store_rows rows = {tc_next, tc_done, &ts, total, maxid > s->r ? maxid : s->r};
+    size_t added = 0;
+    rc = store_bulk_stream(c->st, &rows, &added);
+    closure_free(ts.cl);
+    if (rc != LORE_OK)
+        return rc == LORE_ERR_NOMEM ? ctx_nomem(&c->kb->ctx)
+                                    : ctx_fail(&c->kb->ctx, rc, "too many facts");
+    c->stats.added += added;
+    return LORE_OK;
+}
+
+/* A set of node ids. */
+typedef struct uset {
+    uint32_t *v;
+    size_t n, cap;
+} uset;
+
+static int uset_add(const mem *m, uset *s, uint32_t x, int *isnew)
+{
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        uint32_t *nv = mem_calloc(m, cap, sizeof *nv);
+        if (!nv)
+            return LORE_ERR_NOMEM;
+        for (size_t i = 0; i < s->cap; i++) {
+            uint32_t y = s->v[i];
+            if (!y)
+                continue;
+            size_t j = hash_mix(y) & (cap - 1);
+            while (nv[j])
+                j = (j + 1) & (cap - 1);
+            nv[j] = y;
+        }
+        mem_free(m, s->v, s->cap, sizeof *s->v);
+        s->v = nv, s->cap = cap;
+    }
+    size_t j = hash_mix(x) & (s->cap - 1);
+    while (s->v[j] && s->v[j] != x)
+        j = (j + 1) & (s->cap - 1);
+    *isnew = s->v[j] == 0;
+    if (*isnew) {
+        s->v[j] = x;
+        s->n++;
+    }
+    return LORE_OK;
+}
+
+static int uset_has(const uset *s, uint32_t x)
+{
+    if (!s->n)
+        return 0;
+    size_t j = hash_mix(x) & (s->cap - 1);
+    while (s->v[j] && s->v[j] != x)
+        j = (j + 1) & (s->cap - 1);
+    return s->v[j] == x;
+}
+
+static void uset_clear(uset *s)
+{
+    if (s->cap)
+        memset(s->v, 0, s->cap * sizeof *s->v);
+    s->n = 0;
+}
+
+static void uset_free(const mem *m, uset *s)
+{
+    mem_free(m, s->v, s->cap, sizeof *s->v);
+    s->v = NULL, s->n = s->cap = 0;
+}
+
+/* Appends the ids at position `pos` (0: subject, 2: object) of the facts
+ * matching (a, p, b) (0: any) to *out. */
+static int ids_of(ictx *c, uint32_t a, uint32_t p, uint32_t b, int pos, tvec *out)
+{
+    store_iter it;
+    if (store_iter_init(c->st, &it, a, p, b) != LORE_OK)
+        return ctx_nomem(&c->kb->ctx);
+    uint32_t t[3 * 256];
+    size_t got;
+    int rc = LORE_OK;
+    while (rc == LORE_OK && store_iter_read(&it, t, 256, &got) == LORE_OK)
+        for (size_t i = 0; i < got && rc == LORE_OK; i++) {
+            uint32_t x[3] = {t[3 * i + pos], 0, 0};
+            rc = tvec_push(c->m, out, x);
+        }
+    store_iter_done(&it);
+    return rc == LORE_OK ? rc : ctx_nomem(&c->kb->ctx);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The ids in v (3 ids a row, the first counts), sorted, duplicates out,
+ * into *a (n ids; the array, of *cap ids, is reused from call to call). */
+static int sorted_ids(ictx *c, const tvec *v, uint32_t **a, size_t *cap, size_t *n)
+{
+    *n = 0;
+    if (v->n == 0)
+        return LORE_OK;
+    if (mem_reserve(c->m, (void **)a, cap, v->n, sizeof **a) != 0)
+        return ctx_nomem(&c->kb->ctx);
+    uint32_t *x = *a;
+    int sorted = 1;
+    for (size_t i = 0; i < v->n; i++) {
+        x[i] = v->t[3 * i];
+        sorted &= i == 0 || x[i - 1] <= x[i];
+    }
+    if (!sorted) /* a subject's facts come sorted unless spread over runs */
+        qsort(x, v->n, sizeof *x, cmp_id);
+    size_t k = 0;
+    for (size_t i = 0; i < v->n; i++)
+        if (k == 0 || x[k - 1] != x[i])
+            x[k++] = x[i];
+    *n = k;
+    return LORE_OK;
+}
+
+/* The ids of set u, sorted, into *a (n ids; *cap as for sorted_ids): to
+ * visit subjects in the store's order. */
+static int uset_sorted(ictx *c, const uset *u, uint32_t **a, size_t *cap, size_t *n)
+{
+    *n = 0;
+    if (u->n == 0)
+        return LORE_OK;
+    if (mem_reserve(c->m, (void **)a, cap, u->n, sizeof **a) != 0)
+        return ctx_nomem(&c->kb->ctx);
+    for (size_t i = 0; i < u->cap; i++)
+        if (u->v[i])
+            (*a)[(*n)++] = u->v[i];
+    qsort(*a, *n, sizeof **a, cmp_id);
+    return LORE_OK;
+}
+
+/* What v reaches over e edges (forward, pos 2) or what reaches v
+ * (backward, pos 0), v included, into out (cleared first). */
+static int walk_edges(ictx *c, uint32_t e, uint32_t v, int back, tvec *out, uset *seen)
+{
+    int isnew, rc = LORE_OK;
+    out->n = 0;
+    uset_clear(seen);
+    uint32_t v3[3] = {v, 0, 0};
+    if (tvec_push(c->m, out, v3) != LORE_OK || uset_add(c->m, seen, v, &isnew) != LORE_OK)
+        return ctx_nomem(&c->kb->ctx);
+    tvec next = {NULL, 0, 0};
+    for (size_t i = 0; i < out->n && rc == LORE_OK; i++) {
+        uint32_t u = out->t[3 * i];
+        next.n = 0;
+        rc = back ? ids_of(c, 0, e, u, 0, &next) : ids_of(c, u, e, 0, 2, &next);
+        for (size_t k = 0; k < next.n && rc == LORE_OK; k++) {
+            uint32_t w = next.t[3 * k];
+            if (uset_add(c->m, seen, w, &isnew) != LORE_OK)
+                rc = ctx_nomem(&c->kb->ctx);
+            else if (isnew) {
+                uint32_t w3[3] = {w, 0, 0};
+                rc = tvec_push(c->m, out, w3) == LORE_OK ? LORE_OK : ctx_nomem(&c->kb->ctx);
+            }
+        }
+        if (rc == LORE_OK && (i & 1023) == 1023)
+            rc = interrupted(c);
+    }
+    tvec_free(c->m, &next);
+    return rc;
+}
+
+/* The closure again, with the kernel, compared subject by subject with
+ * the pairs of the affected subjects `aff` (the others cannot change):
+ * for changes that touch much of the closure, cheaper than walking from
+ * each affected node. */
+static int tc_rediff(ictx *c, const stratum *s, const uset *aff)
+{
+    uint32_t maxid;
+    size_t n;
+    closure *cl = NULL;
+    int rc = edge_closure(c, s->e, &cl, &n, &maxid);
+    if (rc != LORE_OK)
+        return rc;
+    tvec old = {NULL, 0, 0}, kill = {NULL, 0, 0};
+    uint32_t *oa = NULL, *subj = NULL;
+    size_t no = 0, ocap = 0, nsubj = 0, scap = 0;
+    rc = uset_sorted(c, aff, &subj, &scap, &nsubj);
+    for (size_t ai = 0; ai < nsubj && rc == LORE_OK; ai++) {
+        uint32_t a = subj[ai];
+        size_t nn = 0;
+        const uint32_t *nw = closure_of(cl, a, &nn);
+        old.n = 0;
+        if ((rc = ids_of(c, a, s->r, 0, 2, &old)) != LORE_OK)
+            break;
+        if ((rc = sorted_ids(c, &old, &oa, &ocap, &no)) != LORE_OK)
+            break;
+        size_t i = 0, j = 0;
+        while ((i < no || j < nn) && rc == LORE_OK) {
+            if (j == nn || (i < no && oa[i] < nw[j])) { /* lost */
+                uint32_t t[3] = {a, s->r, oa[i++]};
+                rc = tvec_push(c->m, &kill, t) == LORE_OK ? LORE_OK : ctx_nomem(&c->kb->ctx);
+            } else if (i == no || nw[j] < oa[i]) { /* gained */
+                uint32_t t[3] = {a, s->r, nw[j++]};
+                rc = add_round(c, t, (void *)1);
+            } else {
+                i++, j++;
+            }
+        }
+        if (rc == LORE_OK && (ai & 1023) == 1023)
+            rc = interrupted(c);
+    }
+    closure_free(cl);
+    if (kill.n >= 1024)
+        (void)store_reserve(c->st, 0, kill.n);
+    for (size_t i = 0; i < kill.n && rc == LORE_OK; i++)
+        rc = underive(c, kill.t + 3 * i);
+    if (rc == LORE_OK)
+        rc = commit(c);
+    tvec_free(c->m, &old);
+    tvec_free(c->m, &kill);
+    mem_free(c->m, oa, ocap, sizeof *oa);
+    mem_free(c->m, subj, scap, sizeof *subj);
+    return rc;
+}
+
+/* Edges removed and edges added since the settled state.  Removals: the
+ * sources that may lose pairs (the tail of a removed edge and what
+ * reached it) get their reach again, walking edges through affected nodes
+ * only and taking an unaffected node's reach whole; the pairs they lost
+ * go.  Additions: a pair is new when its path uses a new edge (x, y):
+ * every pair of what reaches x (x included) and what y reaches (y
+ * included), both in the graph as it is now.  All is computed before the
+ * store changes, then the pairs go and come in one step each. */
+static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec *del)
+{
+    int rc = LORE_OK;
+    uset aff = {NULL, 0, 0}, seen = {NULL, 0, 0};
+    tvec work = {NULL, 0, 0}, list = {NULL, 0, 0}, old = {NULL, 0, 0}, kill = {NULL, 0, 0};
+    tvec pre = {NULL, 0, 0}, post = {NULL, 0, 0};
+    uint32_t *qa = NULL, *ra = NULL, *subj = NULL;
+    size_t nq = 0, nr = 0, qcap = 0, rcap = 0, nsubj = 0, scap = 0;
+    for (size_t i = 0; i < del->n && rc == LORE_OK; i++) {
+        const uint32_t *t = del->t + 3 * i;
+        if (t[1] != s->e)
+            continue;
+        int isnew;
+        if (uset_add(c->m, &aff, t[0], &isnew) != LORE_OK) {
+            rc = ctx_nomem(&c->kb->ctx);
+            break;
+        }
+        list.n = 0;
+        if ((rc = ids_of(c, 0, s->r, t[0], 0, &list)) != LORE_OK)
+            break;
+        for (size_t k = 0; k < list.n && rc == LORE_OK; k++)
+            if (uset_add(c->m, &aff, list.t[3 * k], &isnew) != LORE_OK)
+                rc = ctx_nomem(&c->kb->ctx);
+    }
+    /* when the sources removals affect hold much of the closure,
+     * computing it again and comparing their pairs (and those of what
+     * reaches each new edge's tail) is cheaper */
+    if (rc == LORE_OK) {
+        uset pre_all = {NULL, 0, 0};
+        uint64_t work_est = 0, total = 0;
+        for (size_t i = 0; i < ins->n && rc == LORE_OK; i++) {
+            const uint32_t *t = ins->t + 3 * i;
+            if (t[1] != s->e)
+                continue;
+            rc = walk_edges(c, s->e, t[0], 1, &pre, &seen);
+            for (size_t k = 0; k < pre.n && rc == LORE_OK; k++) {
+                int isnew;
+                if (uset_add(c->m, &pre_all, pre.t[3 * k], &isnew) != LORE_OK)
+                    rc = ctx_nomem(&c->kb->ctx);
+            }
+        }
+        if (rc == LORE_OK && store_count(c->st, 0, s->r, 0, &total) != LORE_OK)
+            rc = ctx_nomem(&c->kb->ctx);
+        /* removals walk from each affected source through the others: that
+         * costs a few times their pairs; additions are cheap either way */
+        for (size_t i = 0; i < aff.cap && rc == LORE_OK; i++) {
+            uint64_t k = 0;
+            if (aff.v[i] && store_count(c->st, aff.v[i], s->r, 0, &k) != LORE_OK)
+                rc = ctx_nomem(&c->kb->ctx);
+            work_est += k + 1;
+        }
+        if (rc == LORE_OK && work_est * 4 > total + 4096) {
+            for (size_t i = 0; i < pre_all.cap && rc == LORE_OK; i++) {
+                int isnew;
+                if (pre_all.v[i] && uset_add(c->m, &aff, pre_all.v[i], &isnew) != LORE_OK)
+                    rc = ctx_nomem(&c->kb->ctx);
+            }
+            uset_free(c->m, &pre_all);
+            if (rc == LORE_OK)
+                rc = tc_rediff(c, s, &aff);
+            goto cleanup;
+        }
+        uset_free(c->m, &pre_all);
+    }
+    if (rc == LORE_OK)
+        rc = uset_sorted(c, &aff, &subj, &scap, &nsubj);
+    for (size_t ai = 0; ai < nsubj && rc == LORE_OK; ai++) {
+        uint32_t a = subj[ai];
+        uset_clear(&seen);
+        work.n = 0;
+        uint32_t a3[3] = {a, 0, 0};
+        if (tvec_push(c->m, &work, a3) != LORE_OK) {
+            rc = ctx_nomem(&c->kb->ctx);
+            break;
+        }
+        for (size_t w = 0; w < work.n && rc == LORE_OK; w++) {
+            list.n = 0;
+            if ((rc = ids_of(c, work.t[3 * w], s->e, 0, 2, &list)) != LORE_OK)
+                break;
+            for (size_t k = 0; k < list.n && rc == LORE_OK; k++) {
+                uint32_t b = list.t[3 * k];
+                int isnew;
+                if (uset_add(c->m, &seen, b, &isnew) != LORE_OK) {
+                    rc = ctx_nomem(&c->kb->ctx);
+                    break;
+                }
+                if (!isnew)
+                    continue;
+                if (uset_has(&aff, b)) { /* affected: walk on */
+                    uint32_t b3[3] = {b, 0, 0};
+                    if (tvec_push(c->m, &work, b3) != LORE_OK)
+                        rc = ctx_nomem(&c->kb->ctx);
+                    continue;
+                }
+                /* unaffected: its reach is right, take it whole */
+                old.n = 0;
+                if ((rc = ids_of(c, b, s->r, 0, 2, &old)) != LORE_OK)
+                    break;
+                for (size_t q = 0; q < old.n && rc == LORE_OK; q++)
+                    if (uset_add(c->m, &seen, old.t[3 * q], &isnew) != LORE_OK)
+                        rc = ctx_nomem(&c->kb->ctx);
+            }
+        }
+        if (rc != LORE_OK)
+            break;
+        old.n = 0;
+        if ((rc = ids_of(c, a, s->r, 0, 2, &old)) != LORE_OK)
+            break;
+        for (size_t q = 0; q < old.n && rc == LORE_OK; q++) {
+            uint32_t t[3] = {a, s->r, old.t[3 * q]};
+            if (!uset_has(&seen, t[2]))
+                rc = tvec_push(c->m, &kill, t) == LORE_OK ? LORE_OK : ctx_nomem(&c->kb->ctx);
+        }
+        /* reached over added edges too: added below with the others */
+        if (rc == LORE_OK && (ai & 255) == 255)
+            rc = interrupted(c);
+    }
+    if (kill.n >= 1024)
+        (void)store_reserve(c->st, 0, kill.n);
+    for (size_t i = 0; i < kill.n && rc == LORE_OK; i++)
+        rc = underive(c, kill.t + 3 * i);
+
+    /* additions: each new edge's pairs that are not there yet */
+    for (size_t i = 0; i < ins->n && rc == LORE_OK; i++) {
+        const uint32_t *t = ins->t + 3 * i;
+        if (t[1] != s->e)
+            continue;
+        if ((rc = walk_edges(c, s->e, t[0], 1, &pre, &seen)) != LORE_OK ||
+            (rc = walk_edges(c, s->e, t[2], 0, &post, &seen)) != LORE_OK)
+            break;
+        if ((rc = sorted_ids(c, &post, &qa, &qcap, &nq)) != LORE_OK)
+            break;
+        for (size_t k = 0; k < pre.n && rc == LORE_OK; k++) {
+            uint32_t a = pre.t[3 * k];
+            /* what a reaches already, sorted, against what it should */
+            old.n = 0;
+            if ((rc = ids_of(c, a, s->r, 0, 2, &old)) != LORE_OK)
+                break;
+            if ((rc = sorted_ids(c, &old, &ra, &rcap, &nr)) != LORE_OK)
+                break;
+            for (size_t q = 0, j = 0; q < nq && rc == LORE_OK; q++) {
+                while (j < nr && ra[j] < qa[q])
+                    j++;
+                if (j < nr && ra[j] == qa[q])
+                    continue;
+                uint32_t f[3] = {a, s->r, qa[q]};
+                rc = add_round(c, f, (void *)1); /* not there: a's reach lacks it */
+            }
+        }
+    }
+    if (rc == LORE_OK)
+        rc = commit(c);
+cleanup:
+    uset_free(c->m, &aff);
+    uset_free(c->m, &seen);
+    tvec_free(c->m, &work);
+    tvec_free(c->m, &list);
+    tvec_free(c->m, &old);
+    tvec_free(c->m, &kill);
+    tvec_free(c->m, &pre);
+    tvec_free(c->m, &post);
+    mem_free(c->m, qa, qcap, sizeof *qa);
+    mem_free(c->m, ra, rcap, sizeof *ra);
+    mem_free(c->m, subj, scap, sizeof *subj);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* maintenance of a stratum                                           */
+
+/* The facts the stratum's heads match that are derived, into out. */
+static int stratum_facts(ictx *c, const stratum *s, tvec *out)
+{
+    rules *R = c->R;
+    tset seen = {NULL, 0, 0};
+    int rc = LORE_OK;
+    for (int i = 0; i < s->nrules && rc == LORE_OK; i++) {
+        const rule *r = R->v[s->rules[i]];
+        for (int j = 0; j < r->nhead && rc == LORE_OK; j++) {
+            const hterm *h = r->head[j];
+            store_iter it;
+            uint32_t k[3];
+            for (int x = 0; x < 3; x++)
+                k[x] = h[x].var < 0 ? h[x].id : 0;
+            if (store_iter_init(c->st, &it, k[0], k[1], k[2]) != LORE_OK) {
+                rc = ctx_nomem(&c->kb->ctx);
+                break;
+            }
+            uint32_t t[3 * 256];
+            size_t got;
+            while (rc == LORE_OK && store_iter_read(&it, t, 256, &got) == LORE_OK) {
+                for (size_t q = 0; q < got && rc == LORE_OK; q++) {
+                    const uint32_t *f = t + 3 * q;
+                    if (!rules_head_matches(h, f) ||
+                        !(store_meta(c->st, f[0], f[1], f[2]) & META_DERIVED))
+                        continue;
+                    int isnew;
+                    if (tset_add(c->m, &seen, f, &isnew) != LORE_OK ||
+                        (isnew && tvec_push(c->m, out, f) != LORE_OK))
+                        rc = ctx_nomem(&c->kb->ctx);
+                }
+            }
+            store_iter_done(&it);
+        }
+    }
+    tset_free(c->m, &seen);
+    return rc;
+}
+
+/* Recomputes stratum s: its derived facts go, then it runs from scratch. */
+static int recompute(ictx *c, stratum *s)
+{
+    tvec old = {NULL, 0, 0};
+    int rc = stratum_facts(c, s, &old);
+    if (old.n >= 1024)
+        (void)store_reserve(c->st, 0, old.n);
+    for (size_t i = 0; i < old.n && rc == LORE_OK; i++)
+        rc = underive(c, old.t + 3 * i);
+    tvec_free(c->m, &old);
+    if (rc == LORE_OK)
+        rc = eval_scratch(c, s);
+    return rc;
+}
+
+/* Three sorted copies of facts, for the executor's ghosts. */
+typedef struct ghosts {
+    qfacts q;
+    uint32_t *buf;
+    size_t n;
+} ghosts;
+
+static int ghosts_make(ictx *c, const tvec *v, ghosts *g)
+{
+    memset(g, 0, sizeof *g);
+    if (!v->n)
+        return LORE_OK;
+    g->buf = mem_alloc(c->m, 9 * v->n, sizeof *g->buf);
+    if (!g->buf)
+        return ctx_nomem(&c->kb->ctx);
+    g->n = v->n;
+    for (int o = 0; o < 3; o++) {
+        uint32_t *k = g->buf + 3 * v->n * (size_t)o;
+        for (size_t i = 0; i < v->n; i++) {
+            const uint32_t *t = v->t + 3 * i;
+            uint32_t *d = k + 3 * i;
+            if (o == ORD_SPO)
+                d[0] = t[0], d[1] = t[1], d[2] = t[2];
+            else if (o == ORD_POS)
+                d[0] = t[1], d[1] = t[2], d[2] = t[0];
+            else
+                d[0] = t[2], d[1] = t[0], d[2] = t[1];
+        }
+        sort_rows(k, v->n, 3);
+        g->q.k[o] = k;
+    }
+    g->q.n = v->n;
+    return LORE_OK;
+}
+
+static void ghosts_free(ictx *c, ghosts *g)
+{
+    mem_free(c->m, g->buf, 9 * g->n, sizeof *g->buf);
+    memset(g, 0, sizeof *g);
+}
+
+/* Overdeletion: facts of the stratum derived from a fact that goes. */
+typedef struct over {
+    tset del;  /* facts whose derived mark goes */
+    tvec next; /* facts that go and were not yet followed */
+} over;
+
+static int over_fact(ictx *c, const uint32_t *t, void *arg)
+{
+    over *ov = arg;
+    uint32_t meta = store_meta(c->st, t[0], t[1], t[2]);
+    if (!(meta & META_DERIVED))
+        return LORE_OK;
+    int isnew;
+    if (tset_add(c->m, &ov->del, t, &isnew) != LORE_OK)
+        return ctx_nomem(&c->kb->ctx);
+    if (isnew && !(meta & META_ASSERTED) && tvec_push(c->m, &ov->next, t) != LORE_OK)
+        return ctx_nomem(&c->kb->ctx);
+    return LORE_OK;
+}
+
+static int emit_over(ictx *c, rule *r, const uint32_t *row, void *arg)
+{
+    return heads(c, r, row, over_fact, arg);
+}
+
+/* Does some rule of s derive t from the facts as they are? */
+typedef struct found {
+    int yes;
+} found;
+
+static int emit_found(ictx *c, rule *r, const uint32_t *row, void *arg)
+{
+    (void)c, (void)r, (void)row;
+    ((found *)arg)->yes = 1;
+    return LORE_DONE; /* one solution is enough */
+}
+
+static int derivable(ictx *c, const stratum *s, const uint32_t *t, int *yes)
+{
+    rules *R = c->R;
+    *yes = 0;
+    for (int i = 0; i < s->nrules && !*yes; i++) {
+        rule *r = R->v[s->rules[i]];
+        if (r->agg)
+            continue; /* strata with aggregates are recomputed, never here */
+        for (int j = 0; j < r->nhead && !*yes; j++) {
+            const hterm *h = r->head[j];
+            if (!rules_head_matches(h, t))
+                continue;
+            int nv = r->prog->nvars;
+            if (!r->checkbound[j]) {
+                r->checkbound[j] = mem_calloc(c->m, (size_t)nv + 1, 1);
+                if (!r->checkbound[j])
+                    return ctx_nomem(&c->kb->ctx);
+                for (int k = 0; k < 3; k++)
+                    if (h[k].var >= 0)
+                        r->checkbound[j][h[k].var] = 1;
+            }
+            int rc = plan(c, r, &r->check[j], -1, 0, r->checkbound[j]);
+            if (rc != LORE_OK)
+                return rc;
+            uint32_t *init = mem_calloc(c->m, (size_t)nv + 1, sizeof *init);
+            if (!init)
+                return ctx_nomem(&c->kb->ctx);
+            for (int k = 0; k < 3; k++)
+                if (h[k].var >= 0)
+                    init[h[k].var] = t[k];
+            found f = {0};
+            rc = run_body(c, r, &r->check[j].pl, init, NULL, 0, emit_found, &f);
+            mem_free(c->m, init, (size_t)nv + 1, sizeof *init);
+            if (rc == LORE_DONE)
+                rc = LORE_OK;
+            if (rc != LORE_OK)
+                return rc;
+            *yes = f.yes;
+        }
+    }
+    return LORE_OK;
+}
+
+/* Delete and rederive, then insert: ins are facts that appeared, del
+ * facts that disappeared (visible as ghosts while the overdeletion runs),
+ * lost facts of the stratum that lost their assertions. */
+static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tvec *lost)
+{
+    rules *R = c->R;
+    int rc = LORE_OK;
+    over ov = {{NULL, 0, 0}, {NULL, 0, 0}};
+    tvec frontier = {NULL, 0, 0};
+    ghosts g;
+    memset(&g, 0, sizeof g);
+    if (del->n || lost->n) {
+        if ((rc = ghosts_make(c, del, &g)) != LORE_OK)
+            goto cleanup;
+        for (size_t i = 0; i < del->n && rc == LORE_OK; i++)
+            rc = tvec_push(c->m, &frontier, del->t + 3 * i);
+        for (size_t i = 0; i < lost->n && rc == LORE_OK; i++) {
+            int isnew;
+            rc = tvec_push(c->m, &frontier, lost->t + 3 * i);
+            if (rc == LORE_OK)
+                rc = tset_add(c->m, &ov.del, lost->t + 3 * i, &isnew);
+        }
+        if (rc != LORE_OK) {
+            rc = ctx_nomem(&c->kb->ctx);
+            goto cleanup;
+        }
+        c->ghost = &g.q;
+        while (frontier.n && rc == LORE_OK) {
+            ov.next.n = 0;
+            for (int i = 0; i < s->nrules && rc == LORE_OK; i++) {
+                rule *r = R->v[s->rules[i]];
+                for (int d = 0; d < r->nreads && rc == LORE_OK; d++)
+                    if (r->reads[d].how == RD_POS && r->reads[d].k >= 0)
+                        rc = run_delta(c, r, d, &frontier, emit_over, &ov);
+            }
+            tvec t = frontier;
+            frontier = ov.next;
+            ov.next = t;
+            if (rc == LORE_OK)
+                rc = interrupted(c);
+        }
+        c->ghost = NULL;
+        if (rc != LORE_OK)
+            goto cleanup;
+        /* out with them, then back with those that still hold */
+        for (size_t i = 0; i < ov.del.cap && rc == LORE_OK; i++)
+            if (ov.del.t[3 * i])
+                rc = underive(c, ov.del.t + 3 * i);
+        for (size_t i = 0; i < ov.del.cap && rc == LORE_OK; i++) {
+            const uint32_t *t = ov.del.t + 3 * i;
+            int yes;
+            if (t[0] && (rc = derivable(c, s, t, &yes)) == LORE_OK && yes)
+                rc = add_round(c, t, NULL);
+        }
+        if (rc == LORE_OK)
+            rc = commit(c);
+        if (rc != LORE_OK)
+            goto cleanup;
+    }
+    /* insertion: the new facts, and the rederived ones, propagate */
+    {
+        size_t nf = c->fresh.n;
+        for (size_t i = 0; i < ins->n && rc == LORE_OK; i++)
+            rc = tvec_push(c->m, &c->fresh, ins->t + 3 * i);
+        if (rc != LORE_OK) {
+            rc = ctx_nomem(&c->kb->ctx);
+            goto cleanup;
+        }
+        (void)nf;
+        rc = propagate(c, s);
+    }
+cleanup:
+    c->ghost = NULL;
+    ghosts_free(c, &g);
+    tset_free(c->m, &ov.del);
+    tvec_free(c->m, &ov.next);
+    tvec_free(c->m, &frontier);
+    return rc;
+}
+
+/* Does fact t touch a read of s, and how: bit 1 a positive pattern, bit 2
+ * another read (negation, aggregate, path). */
+static int touches(const rules *R, const stratum *s, const uint32_t *t)
+{
+    int how = 0;
+    for (int i = 0; i < s->nrules; i++) {
+        const rule *r = R->v[s->rules[i]];
+        for (int d = 0; d < r->nreads; d++) {
+            const rread *rd = &r->reads[d];
+            if (!read_matches(rd, t))
+                continue;
+            how |= rd->how == RD_POS && rd->k >= 0 && !r->naive ? 1 : 2;
+        }
+    }
+    return how;
+}
+
+static int is_head_fact(const rules *R, const stratum *s, const uint32_t *t)
+{
+    for (int i = 0; i < s->nrules; i++) {
+        const rule *r = R->v[s->rules[i]];
+        for (int j = 0; j < r->nhead; j++)
+            if (rules_head_matches(r->head[j], t))
+                return 1;
+    }
+    return 0;
+}
+
+/* Brings stratum s up to date with the changes since the settled state. */
+static int maintain_stratum(ictx *c, stratum *s)
+{
+    rules *R = c->R;
+    store *st = c->st;
+    tvec ins = {NULL, 0, 0}, del = {NULL, 0, 0}, lost = {NULL, 0, 0};
+    int rc = LORE_OK, other = 0, rfacts = 0;
+    for (size_t i = 0; i < st->clogcap && rc == LORE_OK; i++) {
+        const clog_slot *e = &st->clog[i];
+        if (!e->s)
+            continue;
+        uint32_t t[3] = {e->s, e->p, e->o};
+        uint32_t now = store_meta(st, t[0], t[1], t[2]);
+        int was_live = e->flags != 0, is_live = now != 0;
+        int head = is_head_fact(R, s, t);
+        if (head && s->tc != TC_NONE) {
+            /* the closure's own predicate changed: asserted facts of it */
+            int a0 = (e->flags & META_ASSERTED) != 0, a1 = (now & META_ASSERTED) != 0;
+            s->nasserted += (size_t)(a1 - a0);
+            rfacts |= a0 != a1 || was_live != is_live;
+        }
+        if (head && (e->flags & META_ASSERTED) && !(now & META_ASSERTED) && (now & META_DERIVED)) {
+            if (tvec_push(c->m, &lost, t) != LORE_OK)
+                rc = ctx_nomem(&c->kb->ctx);
+        }
+        if (was_live == is_live)
+            continue;
+        int how = touches(R, s, t);
+        if (!how)
+            continue;
+        other |= how & 2;
+        if (tvec_push(c->m, is_live ? &ins : &del, t) != LORE_OK)
+            rc = ctx_nomem(&c->kb->ctx);
+    }
+    int any = ins.n || del.n || lost.n;
+    for (int i = 0; i < s->nrules && any; i++)
+        other |= R->v[s->rules[i]]->agg || R->v[s->rules[i]]->naive;
+    if (rc == LORE_OK && any) {
+        if (s->tc != TC_NONE && s->nasserted == 0 && !rfacts && !lost.n)
+            rc = tc_incremental(c, s, &ins, &del);
+        else if (other)
+            rc = recompute(c, s);
+        else
+            rc = dred(c, s, &ins, &del, &lost);
+    }
+    tvec_free(c->m, &ins);
+    tvec_free(c->m, &del);
+    tvec_free(c->m, &lost);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* the whole inference                                                */
+
+/* The change log's derived marks as they were at the settled state (a
+ * rollback may have moved them). */
+static int normalise(ictx *c)
+{
+    store *st = c->st;
+    tvec fix = {NULL, 0, 0};
+    int rc = LORE_OK;
+    for (size_t i = 0; i < st->clogcap && rc == LORE_OK; i++) {
+        const clog_slot *e = &st->clog[i];
+        if (!e->s)
+            continue;
+        uint32_t now = store_meta(st, e->s, e->p, e->o);
+        if ((now ^ e->flags) & META_DERIVED) {
+            uint32_t t[3] = {e->s, e->p, e->o};
+            rc = tvec_push(c->m, &fix, t);
+        }
+    }
+    for (size_t i = 0; i < fix.n && rc == LORE_OK; i++) {
+        const uint32_t *t = fix.t + 3 * i;
+        uint32_t flags = 0, now = store_meta(st, t[0], t[1], t[2]);
+        store_clog_find(st, t[0], t[1], t[2], &flags);
+        if (flags & META_DERIVED)
+            rc = store_derive(st, t[0], t[1], t[2], 0, NULL) < 0 ? LORE_ERR_NOMEM : LORE_OK;
+        else if (now & META_DERIVED)
+            rc = store_set_derived(st, t[0], t[1], t[2], 0) < 0 ? LORE_ERR_NOMEM : LORE_OK;
+    }
+    tvec_free(c->m, &fix);
+    return rc == LORE_OK ? rc : ctx_nomem(&c->kb->ctx);
+}
+
+typedef struct event {
+    uint32_t t[3];
+    int ev;
+    size_t trig;
+} event;
+
+static int event_cmp(const event *a, const event *b)
+{
+    if (a->trig != b->trig)
+        return a->trig < b->trig ? -1 : 1;
+    int c = row_cmp(a->t, b->t);
+    if (c)
+        return c;
+    return (a->ev > b->ev) - (a->ev < b->ev);
+}
+
+/* Fires the triggers for the net change since the settled state, then
+ * starts a new one (the change log empties first: what the callbacks
+ * change belongs to the next). */
+static int fire(ictx *c)
+{
+    rules *R = c->R;
+    store *st = c->st;
+    event *ev = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; i < st->clogcap && R->ntrig; i++) {
+        const clog_slot *e = &st->clog[i];
+        if (!e->s)
+            continue;
+        uint32_t t[3] = {e->s, e->p, e->o};
+        int was = e->flags != 0, is = store_meta(st, t[0], t[1], t[2]) != 0;
+        if (was == is)
+            continue;
+        int kind = is ? LORE_ON_ADDED : LORE_ON_REMOVED;
+        for (size_t g = 0; g < R->ntrig; g++) {
+            const trigger *tr = &R->trig[g];
+            if (!(tr->events & kind) || (tr->t[0] && tr->t[0] != t[0]) ||
+                (tr->t[1] && tr->t[1] != t[1]) || (tr->t[2] && tr->t[2] != t[2]))
+                continue;
+            if (mem_reserve(c->m, (void **)&ev, &cap, n + 1, sizeof *ev) != 0) {
+                mem_free(c->m, ev, cap, sizeof *ev);
+                return ctx_nomem(&c->kb->ctx);
+            }
+            memcpy(ev[n].t, t, sizeof t);
+            ev[n].ev = kind, ev[n].trig = g;
+            n++;
+        }
+    }
+    store_clog_clear(st);
+    /* a deterministic order: by trigger, then fact; an insertion sort is
+     * too slow for many events, so a merge sort */
+    if (n > 1) {
+        event *tmp = mem_alloc(c->m, n, sizeof *tmp);
+        if (!tmp) {
+            mem_free(c->m, ev, cap, sizeof *ev);
+            return ctx_nomem(&c->kb->ctx);
+        }
+        for (size_t w = 1; w < n; w *= 2) {
+            for (size_t lo = 0; lo < n; lo += 2 * w) {
+                size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+                size_t i = lo, j = mid, k = lo;
+                while (i < mid && j < hi)
+                    tmp[k++] = event_cmp(&ev[j], &ev[i]) < 0 ? ev[j++] : ev[i++];
+                while (i < mid)
+                    tmp[k++] = ev[i++];
+                while (j < hi)
+                    tmp[k++] = ev[j++];
+            }
+            memcpy(ev, tmp, n * sizeof *ev);
+        }
+        mem_free(c->m, tmp, n, sizeof *tmp);
+    }
+    int first = LORE_OK;
+    char msg[sizeof c->kb->ctx.err] = "";
+    R->firing = 1;
+    for (size_t i = 0; i < n; i++) {
+        const trigger *tr = &R->trig[ev[i].trig];
+        if (!tr->fn)
+            continue; /* removed by an earlier callback */
+        c->kb->ctx.err[0] = '\0';
+        int rc = tr->fn(tr->ud, c->kb, ev[i].t, ev[i].ev);
+        if (rc < 0 && first == LORE_OK) {
+            first = rc;
+            snprintf(msg, sizeof msg, "%s",
+                     c->kb->ctx.err[0] ? c->kb->ctx.err : "a trigger failed");
+        }
+    }
+    R->firing = 0;
+    /* triggers removed while firing */
+    size_t w = 0;
+    for (size_t i = 0; i < R->ntrig; i++)
+        if (R->trig[i].fn)
+            R->trig[w++] = R->trig[i];
+    R->ntrig = w;
+    mem_free(c->m, ev, cap, sizeof *ev);
+    if (first != LORE_OK)
+        return ctx_fail(&c->kb->ctx, first, "%s", msg);
+    ctx_clear(&c->kb->ctx);
+    return rules_sync_log(c->kb);
+}
+
+int infer_run(lore_kb *kb, lore_infer_stats *stats)
+{
+    rules *R = kb->rules;
+    ictx c;
+    memset(&c, 0, sizeof c);
+    c.kb = kb, c.R = R, c.st = &kb->st, c.m = &kb->m;
+    int rc = LORE_OK;
+    if (R->n && !R->strata) { /* a failed restratification left none */
+        R->full = 1;
+        return ctx_fail(&kb->ctx, LORE_ERR_NOMEM, "out of memory");
+    }
+    if (!kb->st.clog_on && (rc = rules_sync_log(kb)) != LORE_OK)
+        return rc;
+    int full = R->full;
+    c.stats.full = full;
+    if (full) {
+        /* everything again: the change log is kept for the triggers only */
+        kb->st.clog_quiet = R->ntrig == 0 && !kb->st.in_txn;
+        if (!kb->st.in_txn && R->round > META_PAYLOAD / 2)
+            R->round = 0;
+        size_t gone = 0;
+        rc = store_clear_derived(&kb->st, &gone);
+        if (rc == LORE_NOOP)
+            rc = LORE_OK;
+        if (rc != LORE_OK)
+            rc = ctx_nomem(&kb->ctx);
+        c.stats.removed += gone;
+        for (int s = 0; s < R->nstrata && rc == LORE_OK; s++)
+            rc = eval_scratch(&c, &R->strata[s]);
+    } else {
+        rc = normalise(&c);
+        for (int s = 0; s < R->nstrata && rc == LORE_OK; s++) {
+            /* the changes of a stratum no later one reads need no log,
+             * unless triggers watch (or a rollback may need it) */
+            kb->st.clog_quiet = !R->strata[s].read_later && R->ntrig == 0 && !kb->st.in_txn;
+            rc = maintain_stratum(&c, &R->strata[s]);
+            kb->st.clog_quiet = 0;
+        }
+    }
+    kb->st.clog_quiet = 0;
+    tset_free(c.m, &c.round);
+    tvec_free(c.m, &c.fresh);
+    mem_free(c.m, c.vals, c.nvals, sizeof *c.vals);
+    if (rc != LORE_OK) {
+        R->full = 1;
+        return rc;
+    }
+    R->full = 0;
+    if (stats)
+        *stats = c.stats;
+    return fire(&c);
+}

@@ -1,0 +1,179 @@
+/* storeint.h - what the store's two files share: store.c (indexes,
+ * writes, transactions, reads) and rebuild.c (the tail sorted into runs,
+ * runs merged, everything rebuilt into a new base).  The hash tables and
+ * the change log's probes are inline here because both files call them
+ * once per row.  Not installed: only the store's own files include it. */
+#ifndef LORE_STOREINT_H
+#define LORE_STOREINT_H
+
+#include <string.h>
+
+#include "store.h"
+
+#define NONE ((size_t)-1)
+
+static inline void permute(int ord, uint32_t s, uint32_t p, uint32_t o, uint32_t k[3])
+{
+    switch (ord) {
+    case ORD_SPO:
+        k[0] = s, k[1] = p, k[2] = o;
+        break;
+    case ORD_POS:
+        k[0] = p, k[1] = o, k[2] = s;
+        break;
+    default:
+        k[0] = o, k[1] = s, k[2] = p;
+        break;
+    }
+}
+
+static inline void unpermute(int ord, uint32_t k0, uint32_t k1, uint32_t k2, uint32_t t[3])
+{
+    switch (ord) {
+    case ORD_SPO:
+        t[0] = k0, t[1] = k1, t[2] = k2;
+        break;
+    case ORD_POS:
+        t[1] = k0, t[2] = k1, t[0] = k2;
+        break;
+    default:
+        t[2] = k0, t[0] = k1, t[1] = k2;
+        break;
+    }
+}
+
+/* ---- hash tables: pend (facts with meta) and dead_base (triples) ---- */
+
+/* The slot of (s,p,o), or NONE; *hole (may be NULL) gets the empty slot
+ * where it would go. */
+static inline size_t pend_lookup(const store *st, uint32_t s, uint32_t p, uint32_t o, size_t *hole)
+{
+    if (st->pendcap == 0) {
+        if (hole)
+            *hole = NONE;
+        return NONE;
+    }
+    size_t mask = st->pendcap - 1, i = hash_triple(s, p, o) & mask;
+    for (;;) {
+        const pend_slot *e = &st->pend[i];
+        if (e->s == 0) {
+            if (hole)
+                *hole = i;
+            return NONE;
+        }
+        if (e->s == s && e->p == p && e->o == o)
+            return i;
+        i = (i + 1) & mask;
+    }
+}
+
+static inline size_t pend_find(const store *st, uint32_t s, uint32_t p, uint32_t o)
+{
+    return pend_lookup(st, s, p, o, NULL);
+}
+
+static inline void pend_delete(store *st, size_t i)
+{
+    size_t mask = st->pendcap - 1, j = i;
+    st->pend[i].s = 0;
+    st->npend--;
+    for (;;) {
+        j = (j + 1) & mask;
+        pend_slot e = st->pend[j];
+        if (e.s == 0)
+            return;
+        size_t home = hash_triple(e.s, e.p, e.o) & mask;
+        int stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+        if (!stays) {
+            st->pend[i] = e;
+            st->pend[j].s = 0;
+            i = j;
+        }
+    }
+}
+
+static inline void dead_put(uint32_t *tab, size_t cap, uint32_t s, uint32_t p, uint32_t o)
+{
+    size_t mask = cap - 1, i = hash_triple(s, p, o) & mask;
+    while (tab[3 * i] != 0)
+        i = (i + 1) & mask;
+    tab[3 * i] = s, tab[3 * i + 1] = p, tab[3 * i + 2] = o;
+}
+
+/* ---- the change log's probes ---- */
+
+#define CLOG_TENTATIVE 1u
+
+static inline uint32_t mflags(uint32_t meta)
+{
+    return meta & (META_ASSERTED | META_DERIVED);
+}
+
+static inline size_t clog_slot_of(const store *st, uint32_t s, uint32_t p, uint32_t o, int *found)
+{
+    size_t mask = st->clogcap - 1, i = hash_triple(s, p, o) & mask;
+    for (;;) {
+        const clog_slot *e = &st->clog[i];
+        if (e->s == 0) {
+            *found = 0;
+            return i;
+        }
+        if (e->s == s && e->p == p && e->o == o) {
+            *found = 1;
+            return i;
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+/* The room one change needs: its own entry, and in a transaction one more
+ * for each change a rollback would undo (its own included). */
+static inline size_t clog_need(const store *st, size_t changes)
+{
+    return changes + (st->in_txn ? st->nlog + changes : 0);
+}
+
+/* Records the marks a fact had before a change (room was reserved). */
+static inline void clog_add(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t flags)
+{
+    if (!st->clog_on || st->clogcap == 0)
+        return;
+    int found;
+    size_t i = clog_slot_of(st, s, p, o, &found);
+    if (found)
+        return;
+    clog_slot *e = &st->clog[i];
+    e->s = s, e->p = p, e->o = o, e->flags = flags;
+    st->nclog++;
+}
+
+/* ---- store.c ---- */
+
+void store_base_release(const mem *m, base *b);
+void store_base_permute(base *b, uint32_t *next);
+int store_clog_reserve(store *st, size_t more);
+void store_clog_settle(store *st, int keep);
+
+/* ---- rebuild.c ---- */
+
+/* The rows a rebuild merges in: an array (rows of `stride` ids, with
+ * meta xmeta when the stride is 3) or a producer's stream. */
+typedef struct rsrc {
+    const uint32_t *rows;
+    int stride;
+    uint32_t xmeta;
+    size_t n, i;
+    size_t cap; /* the array's allocated ids when the rebuild owns it, else 0 */
+    const store_rows *stream;
+    uint32_t cur[4];
+    int has; /* stream: cur holds the next row */
+} rsrc;
+
+void store_run_free(const mem *m, run *r);
+void store_run_range(const run *r, int ord, int prefix, const uint32_t key[3], size_t *lo,
+                     size_t *hi);
+void store_free_deadk(store *st);
+/* Merges everything, and x's rows when x is not NULL, into a new base. */
+int store_rebuild(store *st, rsrc *x, size_t *added);
+
+#endif
