@@ -1000,6 +1000,28 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *meta, cons
     lua_pop(L, 1);
 }
 
+/* The module's internals (fields named _x, for the parts and the tests)
+ * move to the registry table "lore.internal" as x, so that a script
+ * enumerating the module sees only its API; _VERSION stays. */
+static void hide_internals(lua_State *L)
+{
+    int mod = lua_gettop(L);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, "lore.internal");
+    lua_pushnil(L);
+    while (lua_next(L, mod)) {
+        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+        if (k[0] == '_' && strcmp(k, "_VERSION") != 0) {
+            lua_setfield(L, mod + 1, k + 1);
+            lua_pushvalue(L, -1);
+            lua_pushnil(L);
+            lua_rawset(L, mod); /* clearing a field while traversing is allowed */
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
+}
+
 int luaopen_lore(lua_State *L)
 {
     new_class(L, LORE_KB_MT, kb_meta, kb_methods);
@@ -1023,6 +1045,8 @@ int luaopen_lore(lua_State *L)
     luaL_newlib(L, module_funcs);
     lua_pushliteral(L, LORE_VERSION);
     lua_setfield(L, -2, "version");
+    lua_pushliteral(L, "lore " LORE_VERSION);
+    lua_setfield(L, -2, "_VERSION");
 #ifdef LORE_HOME
     lua_pushliteral(L, LORE_HOME); /* where the shipped knowledge lives */
     lua_setfield(L, -2, "home");
@@ -1046,5 +1070,6 @@ int luaopen_lore(lua_State *L)
         luaL_getmetatable(L, LORE_ITER_MT);
         lua_call(L, 5, 0);
     }
+    hide_internals(L);
     return 1;
 }

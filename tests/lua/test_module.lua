@@ -63,6 +63,15 @@ for r in dkb:select{ where = { { "e", "at", "?d" } }, order = "?d" } do qd[#qd +
 eq(table.concat(qd, " "), "2024-07 2024-07-11 2024-07-11T10:00:00+02:00 2024-07-11T09:30:00Z",
   "queries order them the same way")
 
+-- the version, and no internals on the module table
+eq(lore._VERSION, "lore 0.1.0", "_VERSION")
+local under = {}
+for k in pairs(lore) do
+  if type(k) == "string" and k:sub(1, 1) == "_" and k ~= "_VERSION" then under[#under + 1] = k end
+end
+table.sort(under)
+eq(table.concat(under, " "), "", "no _ internals on the module")
+eq(type(debug.getregistry()["lore.internal"].loaders), "table", "they live in the registry")
 -- 2 and 2.0 are distinct terms
 kb:add("x", "n", 2)
 kb:add("x", "n", 2.0)
