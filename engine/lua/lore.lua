@@ -538,6 +538,8 @@ function kb_methods:load(path, opts)
 end
 
 -- The shipped knowledge base: where it lives and the files it is made of.
+-- lore.home is set when the module opens (the source tree in a build, the
+-- installed share/lore otherwise); $LORE_HOME overrides it.
 lore.home = (os and os.getenv and os.getenv("LORE_HOME")) or lore.home
 lore.shipped_files = { "knowledge/press.json", "knowledge/press.rules" }
 

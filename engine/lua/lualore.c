@@ -3,6 +3,7 @@
 #include "lualore.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "lua_parts.h" /* the pure-Lua parts, embedded at build time */
 
@@ -1000,6 +1001,38 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *meta, cons
     lua_pop(L, 1);
 }
 
+/* Where the shipped knowledge lives (lore.home; $LORE_HOME overrides it in
+ * lore.lua).  The build tree's module and program say the source tree; an
+ * installed module first looks beside itself (the data directory relative
+ * to the module's directory, so a moved or staged install still finds its
+ * knowledge), then at the data directory it was installed for.  Both
+ * strings come from a small generated file (see CMakeLists.txt). */
+extern const char lualore_home[], lualore_home_rel[];
+
+static void push_home(lua_State *L, int file)
+{
+    if (file && lualore_home_rel[0]) {
+        size_t n;
+        const char *path = lua_tolstring(L, file, &n);
+        while (n > 0 && path[n - 1] != '/')
+            n--;
+        lua_pushlstring(L, path, n > 0 ? n : 0);
+        if (n == 0)
+            lua_pushliteral(L, "./");
+        lua_pushstring(L, lualore_home_rel);
+        lua_concat(L, n == 0 ? 3 : 2);
+        lua_pushvalue(L, -1);
+        lua_pushliteral(L, "/knowledge");
+        lua_concat(L, 2);
+        int found = access(lua_tostring(L, -1), F_OK) == 0;
+        lua_pop(L, 1);
+        if (found)
+            return;
+        lua_pop(L, 1);
+    }
+    lua_pushstring(L, lualore_home);
+}
+
 /* The module's internals (fields named _x, for the parts and the tests)
  * move to the registry table "lore.internal" as x, so that a script
  * enumerating the module sees only its API; _VERSION stays. */
@@ -1042,15 +1075,14 @@ int luaopen_lore(lua_State *L)
     luaL_newmetatable(L, LORE_DATE_MT);
     lua_pop(L, 1);
 
+    int file = lua_type(L, 2) == LUA_TSTRING ? 2 : 0; /* require's file name */
     luaL_newlib(L, module_funcs);
     lua_pushliteral(L, LORE_VERSION);
     lua_setfield(L, -2, "version");
     lua_pushliteral(L, "lore " LORE_VERSION);
     lua_setfield(L, -2, "_VERSION");
-#ifdef LORE_HOME
-    lua_pushliteral(L, LORE_HOME); /* where the shipped knowledge lives */
+    push_home(L, file);
     lua_setfield(L, -2, "home");
-#endif
     /* the C parts add their functions and kb methods */
     lualore_open_parts(L);
     /* The pure-Lua parts complete the module: each gets the module table,
