@@ -1,7 +1,10 @@
 /* lualore.c - the Lua module `lore`: knowledge bases as userdata, terms as
  * Lua values, matches as generic-for iterators.  Uses only lore.h. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "lualore.h"
 
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -1011,24 +1014,26 @@ extern const char lualore_home[], lualore_home_rel[];
 
 static void push_home(lua_State *L, int file)
 {
+    char real[PATH_MAX];
     if (file && lualore_home_rel[0]) {
         size_t n;
         const char *path = lua_tolstring(L, file, &n);
         while (n > 0 && path[n - 1] != '/')
             n--;
-        lua_pushlstring(L, path, n > 0 ? n : 0);
-        if (n == 0)
-            lua_pushliteral(L, "./");
+        lua_pushlstring(L, n ? path : "./", n ? n : 2); /* the module's directory */
         lua_pushstring(L, lualore_home_rel);
-        lua_concat(L, n == 0 ? 3 : 2);
-        lua_pushvalue(L, -1);
-        lua_pushliteral(L, "/knowledge");
         lua_concat(L, 2);
-        int found = access(lua_tostring(L, -1), F_OK) == 0;
+        int found = realpath(lua_tostring(L, -1), real) != NULL;
         lua_pop(L, 1);
-        if (found)
+        if (found) {
+            lua_pushfstring(L, "%s/knowledge", real);
+            found = access(lua_tostring(L, -1), F_OK) == 0;
+            lua_pop(L, 1);
+        }
+        if (found) {
+            lua_pushstring(L, real);
             return;
-        lua_pop(L, 1);
+        }
     }
     lua_pushstring(L, lualore_home);
 }

@@ -14,9 +14,9 @@ CMAKE=$1 BUILD=$2 SRC=$3 MODE=${4:-}
 HERE=$SRC/tests/install
 EX=$SRC/examples/host
 T=$BUILD/install-test
-P=$T/prefix
 CC=${CC:-cc}
 rm -rf "$T" && mkdir -p "$T" || exit 1
+T=$(cd "$T" && pwd -P) && P=$T/prefix
 unset LORE_HOME LUA_PATH LUA_CPATH LUA_PATH_5_4 LUA_CPATH_5_4 PKG_CONFIG_PATH
 export PKG_CONFIG_PATH="$P/lib/pkgconfig"
 CFLAGS="-O1 -Wall -Wextra -Werror"
