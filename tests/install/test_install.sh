@@ -17,6 +17,7 @@ T=$BUILD/install-test
 CC=${CC:-cc}
 rm -rf "$T" && mkdir -p "$T" || exit 1
 T=$(cd "$T" && pwd -P) && P=$T/prefix
+CONFIGURED_HOME=${LORE_CONFIGURED_HOME:-}
 unset LORE_HOME LUA_PATH LUA_CPATH LUA_PATH_5_4 LUA_CPATH_5_4 PKG_CONFIG_PATH
 export PKG_CONFIG_PATH="$P/lib/pkgconfig"
 CFLAGS="-O1 -Wall -Wextra -Werror"
@@ -125,7 +126,10 @@ same lua-lore-home "$T/home.expected" -- env LD_PRELOAD="$PRELOAD" ASAN_OPTIONS=
   LORE_HOME=/nowhere LUA_CPATH="$P/lib/lua/5.4/?.so;;" lua5.4 -e \
   'local lore = require "lore"; local ok, e = pcall(lore.shipped); print(ok, lore.home, e)'
 
-# 6. the installed program ($LORE_HOME: it was configured for another prefix)
+# 6. the installed program: it reads the share/lore of the prefix it was
+# configured for (the one the tests install into is another: $LORE_HOME)
+printf '%s\n' "${CONFIGURED_HOME:-unknown}" >"$T/confhome.expected"
+same lore-home-configured "$T/confhome.expected" -- "$P/bin/lore" --empty -e 'print(lore.home)'
 printf 'lore 0.1.0 (Lua 5.4)\n' >"$T/version.expected"
 same lore-version "$T/version.expected" -- "$P/bin/lore" --version
 printf 'true\t20\n' >"$T/prog.expected"
