@@ -13,7 +13,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_TIME ?= 60
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 
-.PHONY: all deps build run test test-fast test-asan fuzz clean
+.PHONY: all deps build run test test-fast test-asan test-rock fuzz clean
 
 all: build
 
@@ -51,6 +51,15 @@ test-asan: deps
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS)
 
+# The rockspec (rockspecs/lore-0.1.0-1.rockspec), outside `make test`: it
+# builds lore once more (in build-rock) and installs it into a tree in
+# $(BUILD).  Needs luarocks, installed when missing; Debian's luarocks
+# brings Lua 5.1 and may point /usr/bin/lua at it (lore always runs lua5.4
+# by name).
+test-rock: deps
+	@$(MAKE) --no-print-directory deps PACKAGES="luarocks"
+	sh tests/install/test_rock.sh $(CURDIR) $(CURDIR)/$(BUILD)/rock-tree
+
 # libFuzzer on each reader (FUZZ_TARGETS: snapshot, journal, RDF adapter,
 # JSON) for FUZZ_TIME seconds each, outside `make test`; new inputs go to
 # $(FUZZ_BUILD)/corpus-*, the seeds in tests/fuzz/corpus stay as they are.
@@ -69,4 +78,4 @@ fuzz: deps
 	done
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-rock

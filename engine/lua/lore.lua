@@ -23,9 +23,34 @@ function Text.__concat(a, b) return tostring(a) .. tostring(b) end
 function Text.__len(t) return utf8.len(t.text) or #t.text end
 
 function Date.__tostring(d) return d.date end
+-- A date's instant as seconds since 1970 and nanoseconds, as date.c reads
+-- it: no zone is UTC, a reduced date is its first instant.  Dates order by
+-- instant, ties by text, as lore_compare orders them in queries; equal
+-- means the same text (the same term).
+local function instant(s)
+  local y, mo, d, rest = s:match("^(%d%d%d%d)%-?(%d*)%-?(%d*)(.*)$")
+  y, mo, d = tonumber(y), tonumber(mo) or 1, tonumber(d) or 1
+  local h, mi, se, frac, zone = rest:match("^T(%d%d):(%d%d):?(%d*)%.?(%d*)(.*)$")
+  y = y - (mo <= 2 and 1 or 0) -- days_from_civil
+  local era = (y >= 0 and y or y - 399) // 400
+  local yoe = y - era * 400
+  local doy = (153 * (mo + (mo > 2 and -3 or 9)) + 2) // 5 + d - 1
+  local days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+  local secs = days * 86400 + (tonumber(h) or 0) * 3600 + (tonumber(mi) or 0) * 60 + (tonumber(se) or 0)
+  local sign, zh, zm = (zone or ""):match("^([+-])(%d%d):(%d%d)$")
+  if sign then secs = secs - (sign == "-" and -1 or 1) * (tonumber(zh) * 3600 + tonumber(zm) * 60) end
+  return secs, tonumber(((frac or "") .. "000000000"):sub(1, 9))
+end
+
 function Date.__eq(a, b) return a.date == b.date end
-function Date.__lt(a, b) return a.date < b.date end
-function Date.__le(a, b) return a.date <= b.date end
+function Date.__lt(a, b)
+  local as, an = instant(a.date)
+  local bs, bn = instant(b.date)
+  if as ~= bs then return as < bs end
+  if an ~= bn then return an < bn end
+  return a.date < b.date
+end
+function Date.__le(a, b) return a.date == b.date or Date.__lt(a, b) end
 function Date.__concat(a, b) return tostring(a) .. tostring(b) end
 -- The year, month and day as integers (nil where the date omits them).
 function Date:parts()
@@ -513,6 +538,8 @@ function kb_methods:load(path, opts)
 end
 
 -- The shipped knowledge base: where it lives and the files it is made of.
+-- lore.home is set when the module opens (the source tree in a build, the
+-- installed share/lore otherwise); $LORE_HOME overrides it.
 lore.home = (os and os.getenv and os.getenv("LORE_HOME")) or lore.home
 lore.shipped_files = { "knowledge/press.json", "knowledge/press.rules" }
 

@@ -1,8 +1,12 @@
 /* lualore.c - the Lua module `lore`: knowledge bases as userdata, terms as
  * Lua values, matches as generic-for iterators.  Uses only lore.h. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "lualore.h"
 
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lua_parts.h" /* the pure-Lua parts, embedded at build time */
 
@@ -1000,6 +1004,62 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *meta, cons
     lua_pop(L, 1);
 }
 
+/* Where the shipped knowledge lives (lore.home; $LORE_HOME overrides it in
+ * lore.lua).  The build tree's module and program say the source tree; an
+ * installed module first looks beside itself (the data directory relative
+ * to the module's directory, so a moved or staged install still finds its
+ * knowledge), then at the data directory it was installed for.  Both
+ * strings come from a small generated file (see CMakeLists.txt). */
+extern const char lualore_home[], lualore_home_rel[];
+
+static void push_home(lua_State *L, int file)
+{
+    char real[PATH_MAX];
+    if (file && lualore_home_rel[0]) {
+        size_t n;
+        const char *path = lua_tolstring(L, file, &n);
+        while (n > 0 && path[n - 1] != '/')
+            n--;
+        lua_pushlstring(L, n ? path : "./", n ? n : 2); /* the module's directory */
+        lua_pushstring(L, lualore_home_rel);
+        lua_concat(L, 2);
+        int found = realpath(lua_tostring(L, -1), real) != NULL;
+        lua_pop(L, 1);
+        if (found) {
+            lua_pushfstring(L, "%s/knowledge", real);
+            found = access(lua_tostring(L, -1), F_OK) == 0;
+            lua_pop(L, 1);
+        }
+        if (found) {
+            lua_pushstring(L, real);
+            return;
+        }
+    }
+    lua_pushstring(L, lualore_home);
+}
+
+/* The module's internals (fields named _x, for the parts and the tests)
+ * move to the registry table "lore.internal" as x, so that a script
+ * enumerating the module sees only its API; _VERSION stays. */
+static void hide_internals(lua_State *L)
+{
+    int mod = lua_gettop(L);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, "lore.internal");
+    lua_pushnil(L);
+    while (lua_next(L, mod)) {
+        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+        if (k[0] == '_' && strcmp(k, "_VERSION") != 0) {
+            lua_setfield(L, mod + 1, k + 1);
+            lua_pushvalue(L, -1);
+            lua_pushnil(L);
+            lua_rawset(L, mod); /* clearing a field while traversing is allowed */
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
+}
+
 int luaopen_lore(lua_State *L)
 {
     new_class(L, LORE_KB_MT, kb_meta, kb_methods);
@@ -1020,13 +1080,14 @@ int luaopen_lore(lua_State *L)
     luaL_newmetatable(L, LORE_DATE_MT);
     lua_pop(L, 1);
 
+    int file = lua_type(L, 2) == LUA_TSTRING ? 2 : 0; /* require's file name */
     luaL_newlib(L, module_funcs);
     lua_pushliteral(L, LORE_VERSION);
     lua_setfield(L, -2, "version");
-#ifdef LORE_HOME
-    lua_pushliteral(L, LORE_HOME); /* where the shipped knowledge lives */
+    lua_pushliteral(L, "lore " LORE_VERSION);
+    lua_setfield(L, -2, "_VERSION");
+    push_home(L, file);
     lua_setfield(L, -2, "home");
-#endif
     /* the C parts add their functions and kb methods */
     lualore_open_parts(L);
     /* The pure-Lua parts complete the module: each gets the module table,
@@ -1046,5 +1107,6 @@ int luaopen_lore(lua_State *L)
         luaL_getmetatable(L, LORE_ITER_MT);
         lua_call(L, 5, 0);
     }
+    hide_internals(L);
     return 1;
 }

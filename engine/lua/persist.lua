@@ -5,6 +5,7 @@ local lore = ...
 
 -- kb:load("x.lore"): merges the snapshot's facts (an empty kb takes it
 -- whole, with the saved term ids); returns the number of new facts.
+local load_snapshot = lore._load_snapshot
 lore._loaders.lore = function(kb, path)
-  return lore._load_snapshot(kb, path)
+  return load_snapshot(kb, path)
 end

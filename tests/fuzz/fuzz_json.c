@@ -39,7 +39,8 @@ static lua_State *state(void)
     return L;
 }
 
-/* Pushes a new kb; loads text into it with lore._load_json_text; returns
+/* Pushes a new kb; loads text into it with the module's internal
+ * load_json_text (registry table "lore.internal"); returns
  * the number of results left above the kb (1: n, 2: nil and message). */
 static int load(lua_State *L, const char *text, size_t len, const char *name)
 {
@@ -48,8 +49,8 @@ static int load(lua_State *L, const char *text, size_t len, const char *name)
     lua_call(L, 0, 1);
     lua_replace(L, -2);
     int kb = lua_gettop(L);
-    lua_getglobal(L, "lore");
-    lua_getfield(L, -1, "_load_json_text");
+    lua_getfield(L, LUA_REGISTRYINDEX, "lore.internal");
+    lua_getfield(L, -1, "load_json_text");
     lua_remove(L, -2);
     lua_pushvalue(L, kb);
     lua_pushlstring(L, text, len);

@@ -41,6 +41,37 @@ eq(got.code.lang, nil, "text without language")
 eq(lore.istext(got.label) and lore.isdate(got.joined), true, "kinds")
 eq(lore.text("a", "fr") == lore.text("a", "en"), false, "texts differ by language")
 eq(lore.date("2024-07-10") < lore.date("2024-07-11"), true, "dates order")
+-- dates compare by instant in Lua as in queries; ties by text; = is the same text
+local D = lore.date
+eq(D("2024-07-11T10:00:00+02:00") < D("2024-07-11T09:00:00Z"), true, "08:00Z before 09:00Z")
+eq(D("2024-07-11T09:00:00Z") < D("2024-07-11T10:00:00+02:00"), false, "and not after")
+eq(D("2024-07-11T03:00-05:00") > D("2024-07-11T07:59:59.999Z"), true, "a negative offset")
+eq(D("2024-07-11T08:00:00.25Z") < D("2024-07-11T08:00:00.3Z"), true, "fractions")
+eq(D("2024") < D("2024-01-01"), true, "the same instant orders by text")
+eq(D("2024-07-11T08:00:00Z") <= D("2024-07-11T10:00:00+02:00"), true, "<= at one instant (by text)")
+eq(D("2024-07-11T10:00:00+02:00") <= D("2024-07-11T08:00:00Z"), false, "and not the other way")
+eq(D("2024-07-11T10:00:00+02:00") == D("2024-07-11T08:00:00Z"), false, "= is the same term")
+eq(D("1999-12-31T23:00:00-02:00") > D("2000-01-01"), true, "across a year")
+local ds = { D("2024-07-11T09:30:00Z"), D("2024-07-11"), D("2024-07-11T10:00:00+02:00"), D("2024-07") }
+table.sort(ds)
+eq(table.concat({ tostring(ds[1]), tostring(ds[2]), tostring(ds[3]), tostring(ds[4]) }, " "),
+  "2024-07 2024-07-11 2024-07-11T10:00:00+02:00 2024-07-11T09:30:00Z", "sorted by instant")
+local dkb = lore.new()
+for _, d in ipairs(ds) do dkb:add("e", "at", d) end
+local qd = {}
+for r in dkb:select{ where = { { "e", "at", "?d" } }, order = "?d" } do qd[#qd + 1] = tostring(r.d) end
+eq(table.concat(qd, " "), "2024-07 2024-07-11 2024-07-11T10:00:00+02:00 2024-07-11T09:30:00Z",
+  "queries order them the same way")
+
+-- the version, and no internals on the module table
+eq(lore._VERSION, "lore 0.1.0", "_VERSION")
+local under = {}
+for k in pairs(lore) do
+  if type(k) == "string" and k:sub(1, 1) == "_" and k ~= "_VERSION" then under[#under + 1] = k end
+end
+table.sort(under)
+eq(table.concat(under, " "), "", "no _ internals on the module")
+eq(type(debug.getregistry()["lore.internal"].loaders), "table", "they live in the registry")
 -- 2 and 2.0 are distinct terms
 kb:add("x", "n", 2)
 kb:add("x", "n", 2.0)
