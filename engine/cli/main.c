@@ -91,9 +91,13 @@ static int docall(lua_State *L, int narg, int nres)
     interrupted_L = L;
     interrupt_flag = lualore_interrupt_flag(L);
     *interrupt_flag = 0; /* an interrupt of an earlier command is spent */
-    signal(SIGINT, on_sigint);
+    struct sigaction sa, before;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &before);
     int status = lua_pcall(L, narg, nres, base);
-    signal(SIGINT, SIG_DFL);
+    sigaction(SIGINT, &before, NULL); /* the REPL's, or the default */
     interrupted_L = NULL;
     lua_remove(L, base);
     return status;
@@ -624,6 +628,12 @@ static void repl(lua_State *L)
 {
     int tty = isatty(STDIN_FILENO);
     if (tty) {
+        /* between commands too, Ctrl-C must not end the session */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_prompt_sigint;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
         history_open();
         complete_init(L);
         printf("lore %s  (kb: %s; type help() for a tour, Ctrl-D to leave)\n", LORE_VERSION,
