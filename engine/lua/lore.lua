@@ -544,7 +544,7 @@ kb:match(s, p, o [, {derived = true} or {asserted = true}]) -- the facts matchin
 kb:count(s, p, o) -- how many facts match a pattern (#kb: how many there are)
 kb:sources(s, p, o) -- where a fact comes from
   A table of its sources (press:s1 ... press:s13 are the sentences of the
-  text) with asserted, derived and default marks, or nil if the fact is absent.
+  text) with asserted, derived and default marks; nothing if the fact is absent.
 kb:add(s, p, o [, {source = src}]) -- adds a fact; true if it is new
   A term is a string (a symbol), a number, a boolean, lore.text(...) or
   lore.date(...).
@@ -582,7 +582,7 @@ kb:remove_rule(name) -- takes a rule out; false if there is none
 kb:infer([{max = n}]) -- derives what the rules say: {added =, removed =, rounds =, full =}
 kb:derived(s, p, o) -- the derived facts matching a pattern
 kb:why(s, p, o) -- how a fact holds: the rule, its premises, down to the sentences
-  nil if the fact is absent.  kb:why("allies", "commits_to", "ukraine")
+  Nothing if the fact is absent.  kb:why("allies", "commits_to", "ukraine")
 kb:on(pattern, fn [, {added = true, removed = true}]) -- a trigger: fn(row, event) as facts appear or go
   After kb:infer() settles; t:cancel() stops it.
 kb:fn(name, function) -- a value function for the text form of queries and rules
