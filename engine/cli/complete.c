@@ -17,8 +17,9 @@
 static lua_State *complete_L;
 
 /* What ends a word.  Not `:` or `.`, so that `kb:ma`, `lore.te` and
- * `press:s1` are one word each; not `?`, so a query's variables are. */
-static char word_breaks[] = " \t\n\"'`@$><=;|&{}()[],+-*/%^~#\\";
+ * `press:s1` are one word each; not `?`, so a query's variables are; not
+ * `/` or `-`, so a path is (Lua names cut the word again). */
+static char word_breaks[] = " \t\n\"'`@$><=;|&{}()[],+*%^~#\\";
 
 static const char *const lua_keywords[] = {
     "and",      "break",  "do",   "else", "elseif", "end",   "false", "for",
@@ -147,6 +148,24 @@ static void add_keys(lua_State *L, int t, int v, const char *head, const char *p
  * a bare word the globals and Lua's keywords. */
 static void add_lua_names(lua_State *L, int t, const char *word)
 {
+    /* the name starts after the last character no name holds (a `-`) */
+    const char *name = word;
+    for (const char *c = word; *c; c++)
+        if (!is_name_char((unsigned char)*c) && *c != '.' && *c != ':')
+            name = c + 1;
+    if (name != word) {
+        lua_newtable(L);
+        int inner = lua_gettop(L);
+        add_lua_names(L, inner, name);
+        lua_settop(L, inner);
+        for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
+            lua_pushlstring(L, word, (size_t)(name - word));
+            lua_insert(L, -2);
+            lua_concat(L, 2);
+            lua_rawseti(L, t, (lua_Integer)lua_rawlen(L, t) + 1);
+        }
+        return;
+    }
     const char *sep = strpbrk(word, ".:"), *last = NULL;
     for (const char *p = sep; p; p = strpbrk(p + 1, ".:"))
         last = p;
