@@ -139,6 +139,11 @@ def completion():
         s.send('=kb:q "?c benef\tukraine . ?c type Commitment . opt\t{ ?c amount ?a }"\r')
         s.expect(rb"\(4 rows\)")  # a predicate, then a keyword of the query language
         s.expect(PROMPT)
+        with open(os.path.join(tmp, "facts.json"), "w") as f:
+            f.write('{"lore": 1, "facts": [["a", "p", "b"]]}')
+        s.send('=kb:load("%s/fac\t")\r' % tmp)  # a file name, in kb:load
+        s.expect(rb"\r\n1\r\n")
+        s.expect(PROMPT)
         s.send("r = kb:q '?x type Country'\r")
         s.expect(PROMPT)
         s.send("=r:cou\t()\r")  # a result's method
