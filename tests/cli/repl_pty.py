@@ -177,6 +177,15 @@ def ctrl_c():
         s.expect(PROMPT)
         assert s.alive(), "lore died at Ctrl-C"
         assert "1 + 2" in history_lines(), "history lost: %r" % history_lines()
+        long_query = os.path.join(os.path.dirname(os.path.abspath(__file__)), "long_query.lua")
+        s.send('dofile("%s")\r' % long_query)  # Ctrl-C during a command stops it
+        s.expect(rb"ready")
+        s.send("\x03")  # in the query, or just before it: the hook stops it there
+        s.expect(rb"lore: interrupted")
+        s.expect(PROMPT)
+        s.send("1 + 3\r")
+        s.expect(rb"4")
+        s.expect(PROMPT)
     finally:
         s.close()
 
@@ -195,10 +204,19 @@ def history():
         assert h == ["n%d = %d" % (i, i) for i in range(3, 8)], h
     finally:
         s.close()
-    s = start()  # a new session sees the old one's lines
+    a, b = start(), start()  # two sessions side by side: neither loses a line
+    try:
+        for who, line in ((a, "a1 = 1"), (b, "b1 = 1"), (a, "a2 = 2")):
+            who.send(line + "\r")
+            who.expect(PROMPT)
+        assert history_lines()[-3:] == ["a1 = 1", "b1 = 1", "a2 = 2"], history_lines()
+    finally:
+        a.close()
+        b.close()
+    s = start()  # a new session sees the old ones' lines
     try:
         s.send("\x1b[A")  # up arrow
-        s.expect(rb"n7 = 7")
+        s.expect(rb"a2 = 2")
     finally:
         s.close()
 
