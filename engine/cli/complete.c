@@ -95,19 +95,20 @@ static size_t callee(const char *s, size_t open, const char **name)
 
 /* ---- candidates, gathered under lua_pcall into a table ---- */
 
-static int add_candidate(lua_State *L, int t, const char *s)
+/* Appends the value on top of the stack to the list at t (pops it). */
+static void append(lua_State *L, int t)
 {
-    lua_pushstring(L, s);
     lua_rawseti(L, t, (lua_Integer)lua_rawlen(L, t) + 1);
-    return 1;
 }
 
 static void add_words(lua_State *L, int t, const char *const words[], const char *prefix)
 {
     size_t n = strlen(prefix);
     for (int i = 0; words[i]; i++)
-        if (strncmp(words[i], prefix, n) == 0)
-            add_candidate(L, t, words[i]);
+        if (strncmp(words[i], prefix, n) == 0) {
+            lua_pushstring(L, words[i]);
+            append(L, t);
+        }
 }
 
 /* The keys of the value at v that start with `prefix`, names only (and
@@ -130,7 +131,7 @@ static void add_keys(lua_State *L, int t, int v, const char *head, const char *p
                 if (name && (k[0] < '0' || k[0] > '9') && (k[0] != '_' || prefix[0] == '_') &&
                     strncmp(k, prefix, n) == 0) {
                     lua_pushfstring(L, "%s%s", head, k);
-                    lua_rawseti(L, t, (lua_Integer)lua_rawlen(L, t) + 1);
+                    append(L, t);
                 }
             }
             lua_pop(L, 1);
@@ -162,7 +163,7 @@ static void add_lua_names(lua_State *L, int t, const char *word)
             lua_pushlstring(L, word, (size_t)(name - word));
             lua_insert(L, -2);
             lua_concat(L, 2);
-            lua_rawseti(L, t, (lua_Integer)lua_rawlen(L, t) + 1);
+            append(L, t);
         }
         return;
     }
@@ -208,9 +209,8 @@ static void add_terms(lua_State *L, int t, const char *prefix)
     lua_call(L, 3, 1);
     if (lua_type(L, -1) != LUA_TTABLE)
         return;
-    for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
-        lua_rawseti(L, t, (lua_Integer)lua_rawlen(L, t) + 1);
-    }
+    for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TSTRING; i++)
+        append(L, t);
 }
 
 enum { WANT_LUA, WANT_TERM, WANT_QUERY };
