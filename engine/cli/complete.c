@@ -213,9 +213,25 @@ static void add_terms(lua_State *L, int t, const char *prefix)
         append(L, t);
 }
 
+/* The variables (`?name`) the text before the cursor names that start
+ * with word (itself starting with `?`). */
+static void add_variables(lua_State *L, int t, const char *word, const char *text)
+{
+    size_t n = strlen(word);
+    for (const char *v = strchr(text, '?'); v; v = strchr(v + 1, '?')) {
+        size_t len = 1;
+        while (is_name_char((unsigned char)v[len]))
+            len++;
+        if (len > 1 && len >= n && strncmp(v, word, n) == 0) {
+            lua_pushlstring(L, v, len);
+            append(L, t);
+        }
+    }
+}
+
 enum { WANT_LUA, WANT_TERM, WANT_QUERY };
 
-/* collect(kind, word) -> the candidates, in a table */
+/* collect(kind, word, text before the word) -> the candidates, in a table */
 static int collect(lua_State *L)
 {
     int kind = (int)lua_tointeger(L, 1);
@@ -224,6 +240,9 @@ static int collect(lua_State *L)
     int t = lua_gettop(L);
     if (kind == WANT_LUA) {
         add_lua_names(L, t, word);
+    } else if (word[0] == '?') {
+        if (kind == WANT_QUERY)
+            add_variables(L, t, word, lua_tostring(L, 3));
     } else {
         if (kind == WANT_QUERY)
             add_words(L, t, query_words, word);
@@ -314,16 +333,15 @@ static char **complete(const char *text, int start, int end)
             return NULL;
         }
         kind = in_list(query_calls, name, n) ? WANT_QUERY : WANT_TERM;
-        if (text[0] == '?')
-            return NULL; /* a variable */
         after = kind == WANT_QUERY ? ' ' : c.quote;
     }
     int top = lua_gettop(L);
     lua_pushcfunction(L, collect);
     lua_pushinteger(L, kind);
     lua_pushstring(L, text);
+    lua_pushlstring(L, rl_line_buffer, (size_t)start);
     char **m = NULL;
-    if (lua_pcall(L, 2, 1, 0) == LUA_OK)
+    if (lua_pcall(L, 3, 1, 0) == LUA_OK)
         m = matches_of(L, -1, after);
     lua_settop(L, top);
     if (!m && kind == WANT_TERM)

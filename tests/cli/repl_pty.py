@@ -136,8 +136,9 @@ def completion():
         s.send('1")\r')
         s.expect(rb"\r\n\d+\r\n")
         s.expect(PROMPT)
-        s.send('=kb:q "?c benef\tukraine . ?c type Commitment . opt\t{ ?c amount ?a }"\r')
-        s.expect(rb"\(4 rows\)")  # a predicate, then a keyword of the query language
+        # in a query: a predicate, a variable named before, a keyword
+        s.send('=kb:q "?commitment benef\tukraine . ?comm\ttype Commitment . opt\t{ ?c amount ?a }"\r')
+        s.expect(rb"\(4 rows\)")
         s.expect(PROMPT)
         with open(os.path.join(tmp, "facts.json"), "w") as f:
             f.write('{"lore": 1, "facts": [["a", "p", "b"]]}')
