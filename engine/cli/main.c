@@ -446,7 +446,7 @@ static int read_line(int tty, const char *prompt, char **line)
 
 /* ---- history: kept in a file, appended after every line ---- */
 
-static char history_file[4096]; /* empty: not kept */
+static char history_file[4096];
 static int history_size = 1000;
 
 /* The file is LORE_HISTORY or ~/.lore_history, at most LORE_HISTSIZE
