@@ -39,15 +39,17 @@ build: deps
 	@cmake --build $(BUILD) -j$(JOBS)
 
 # The REPL on the shipped knowledge.  The build shows only what it does
-# (nothing when all is built) and its errors.  lore runs as a job of its own
-# (set -m gives it its own process group, in the terminal's foreground), so
-# Ctrl-C reaches lore alone, not make.
+# (nothing when all is built) and its errors.  Ctrl-C reaches make as well
+# as lore, but make only waits for its command to end and says nothing when
+# that command survives, as lore does: then make ends by the signal, quietly.
+# (lore in a process group of its own, with `set -m`, would keep Ctrl-C from
+# make, but Ctrl-Z would then end the session.)
 run: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
 	@{ cmake --build $(BUILD) -j$(JOBS) -- --no-print-directory 2>&1; echo $$? >$(BUILD)/.run-build; } | \
 	  grep -v -e 'Built target' -e 'Scanning dependencies' -e 'Consolidate compiler'; \
 	  exit $$(cat $(BUILD)/.run-build)
-	@if [ -t 0 ]; then set -m; fi; ./$(BUILD)/lore
+	@./$(BUILD)/lore
 
 # every test, in a normal build and again under ASan + UBSan
 test: test-fast test-asan
