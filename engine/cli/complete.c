@@ -32,12 +32,13 @@ static const char *const query_words[] = {
     "limit",  "offset", "distinct", "as",       "asc",     "desc",  "in",    "match", "count",
     "sum",    "min",    "max",      "avg",      "true",    "false", "date",  NULL};
 
-/* Calls whose string is a file name, and calls whose string is a query
- * (or a rule), named by the last part of the callee (`kb:load` -> load). */
+/* Calls whose string is a file name, a query (or a rule), or a topic of
+ * help, named by the last part of the callee (`kb:load` -> load). */
 static const char *const file_calls[] = {"load",   "loadfile", "dofile",  "open",   "lines",
                                          "input",  "output",   "export",  "import", "save",
                                          "remove", "rename",   "execute", NULL};
 static const char *const query_calls[] = {"q", "query", "select", "plan", "rule", NULL};
+static const char *const help_calls[] = {"help", NULL};
 
 static int is_name_char(int c)
 {
@@ -229,7 +230,16 @@ static void add_variables(lua_State *L, int t, const char *word, const char *tex
     }
 }
 
-enum { WANT_LUA, WANT_TERM, WANT_QUERY };
+/* help's topics: the kb's methods and the module's functions, by name */
+static void add_topics(lua_State *L, int t, const char *prefix)
+{
+    if (lua_getglobal(L, "kb") == LUA_TUSERDATA)
+        add_keys(L, t, -1, "", prefix, 1, 0);
+    if (lua_getglobal(L, "lore") == LUA_TTABLE)
+        add_keys(L, t, -1, "", prefix, 1, 0);
+}
+
+enum { WANT_LUA, WANT_TERM, WANT_QUERY, WANT_TOPIC };
 
 /* collect(kind, word, text before the word) -> the candidates, in a table */
 static int collect(lua_State *L)
@@ -240,6 +250,8 @@ static int collect(lua_State *L)
     int t = lua_gettop(L);
     if (kind == WANT_LUA) {
         add_lua_names(L, t, word);
+    } else if (kind == WANT_TOPIC) {
+        add_topics(L, t, word);
     } else if (word[0] == '?') {
         if (kind == WANT_QUERY)
             add_variables(L, t, word, lua_tostring(L, 3));
@@ -332,7 +344,12 @@ static char **complete(const char *text, int start, int end)
             rl_attempted_completion_over = 0;
             return NULL;
         }
-        kind = in_list(query_calls, name, n) ? WANT_QUERY : WANT_TERM;
+        if (in_list(query_calls, name, n))
+            kind = WANT_QUERY;
+        else if (in_list(help_calls, name, n))
+            kind = WANT_TOPIC;
+        else
+            kind = WANT_TERM;
         after = kind == WANT_QUERY ? ' ' : c.quote;
     }
     int top = lua_gettop(L);

@@ -240,6 +240,9 @@ def help_topic():
         s.mark = len(s.out)
         assert "kb:why(" in page, page
         assert "kb:match(" not in page, "help(kb.why) printed more than why:\n" + page
+        s.send('help("remove_r\t)\r')  # a topic completes
+        s.expect(rb"kb:remove_rule\(name\) --")
+        s.expect(PROMPT)
         s.send('help("mach")\r')
         s.expect(rb"match")
     finally:
