@@ -2,8 +2,9 @@
 # few more.  Each installs the Debian packages lore needs when they are
 # missing (as root; otherwise it prints the apt-get line and stops), then
 # configures and builds with CMake.
+# (python3: the REPL's test types into a pseudo-terminal with its pty module)
 PACKAGES := cmake make gcc pkg-config liblua5.4-dev lua5.4 lua-cjson lua-cjson-dev \
-            libcmocka-dev libedit-dev libserd-dev
+            libcmocka-dev libedit-dev libserd-dev python3
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -37,8 +38,18 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
-run: build
-	./$(BUILD)/lore
+# The REPL on the shipped knowledge.  The build shows only what it does
+# (nothing when all is built) and its errors.  Ctrl-C reaches make as well
+# as lore, but make only waits for its command to end and says nothing when
+# that command survives, as lore does: then make ends by the signal, quietly.
+# (lore in a process group of its own, with `set -m`, would keep Ctrl-C from
+# make, but Ctrl-Z would then end the session.)
+run: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@{ cmake --build $(BUILD) -j$(JOBS) -- --no-print-directory 2>&1; echo $$? >$(BUILD)/.run-build; } | \
+	  grep -v -e 'Built target' -e 'Scanning dependencies' -e 'Consolidate compiler'; \
+	  exit $$(cat $(BUILD)/.run-build)
+	@./$(BUILD)/lore
 
 # every test, in a normal build and again under ASan + UBSan
 test: test-fast test-asan

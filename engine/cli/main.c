@@ -1,10 +1,14 @@
 /* main.c - the lore program: runs scripts and the REPL on a knowledge base
  * (the shipped one unless told otherwise).  A client of the Lua module
  * only, in the manner of lua.c. */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -13,6 +17,7 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include "complete.h"
 #include "lualore.h"
 
 #define PROGNAME "lore"
@@ -31,6 +36,7 @@ static const char usage_text[] =
     "Runs Lua with the lore module, on the shipped knowledge base (global kb).\n"
     "  -e CODE     run CODE\n"
     "  -i          enter the REPL after running a script or -e\n"
+    "  -l NAME     require module NAME into global NAME (-l G=NAME: into global G)\n"
     "  -k FILE     load FILE into kb instead of the shipped knowledge (repeatable);\n"
     "              the format comes from the extension: .nt .nq .ttl .trig .json\n"
     "  --format F  read the -k files that follow as format F (nt, nq, ttl, trig, json)\n"
@@ -39,9 +45,11 @@ static const char usage_text[] =
     "  --empty     start with an empty kb\n"
     "  -           run standard input as a script\n"
     "  --help      show this help\n"
-    "  --version   show the version\n"
+    "  -v, --version  show the version (then go on if there is more to do)\n"
     "With no script, the REPL starts (or, if standard input is not a terminal,\n"
-    "what it reads runs as a script), unless --export is given without -i.\n";
+    "what it reads runs as a script), unless --export is given without -i.\n"
+    "At the REPL, LORE_HISTORY names the history file (default ~/.lore_history)\n"
+    "and LORE_HISTSIZE the lines it keeps (default 1000; 0 keeps none).\n";
 
 static void stop_hook(lua_State *L, lua_Debug *ar)
 {
@@ -83,9 +91,13 @@ static int docall(lua_State *L, int narg, int nres)
     interrupted_L = L;
     interrupt_flag = lualore_interrupt_flag(L);
     *interrupt_flag = 0; /* an interrupt of an earlier command is spent */
-    signal(SIGINT, on_sigint);
+    struct sigaction sa, before;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &before);
     int status = lua_pcall(L, narg, nres, base);
-    signal(SIGINT, SIG_DFL);
+    sigaction(SIGINT, &before, NULL); /* the REPL's, or the default */
     interrupted_L = NULL;
     lua_remove(L, base);
     return status;
@@ -274,6 +286,28 @@ static int run_string(lua_State *L, const char *code)
     return run_chunk(L, luaL_loadbuffer(L, code, strlen(code), "=(command line)"));
 }
 
+/* -l: `name` is require(name) into global name; `g=name` into global g
+ * (lua.c) */
+static int require_global(lua_State *L, const char *spec)
+{
+    const char *eq = strchr(spec, '=');
+    const char *mod = eq ? eq + 1 : spec;
+    lua_getglobal(L, "require");
+    lua_pushstring(L, mod);
+    int status = docall(L, 1, 1);
+    if (status == LUA_OK) {
+        if (eq)
+            lua_pushlstring(L, spec, (size_t)(eq - spec));
+        else
+            lua_pushstring(L, mod);
+        lua_insert(L, -2);
+        lua_setglobal(L, lua_tostring(L, -2));
+        lua_pop(L, 1);
+    }
+    report(L, status);
+    return status == LUA_OK;
+}
+
 /* Runs a script file (NULL: stdin) with `arg` already set. */
 static int run_script(lua_State *L, const char *file, int nargs)
 {
@@ -317,45 +351,263 @@ static int incomplete(lua_State *L, int status)
     return 0;
 }
 
-/* One line of input without its newline; NULL at end of input. */
-static char *read_line(int tty, const char *prompt)
+/* ---- reading lines ---- */
+
+/* At the prompt, Ctrl-C only sets this flag: the wait for a key ends
+ * (pselect returns EINTR) and the line is dropped, as in sqlite3 and
+ * python.  libedit's readline() cannot be left that way, hence its
+ * callback interface. */
+static volatile sig_atomic_t prompt_interrupted;
+static char *tty_line;
+static int tty_done;
+
+static void on_prompt_sigint(int sig)
 {
+    (void)sig;
+    prompt_interrupted = 1;
+}
+
+static void take_line(char *line)
+{
+    tty_line = line;
+    tty_done = 1;
+    rl_callback_handler_remove(); /* so the prompt is not drawn again */
+}
+
+enum { LINE_OK, LINE_EOF, LINE_INTERRUPTED };
+
+/* Reads a line at the terminal through libedit's callback interface,
+ * which lets a signal end the wait for a key. */
+static int tty_read(const char *prompt, char **line)
+{
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_prompt_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
+    /* SIGINT waits outside pselect, so none falls between a look at the
+     * flag and the wait */
+    sigset_t block, unblocked;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigprocmask(SIG_BLOCK, &block, &unblocked);
+    sigdelset(&unblocked, SIGINT);
+    prompt_interrupted = 0;
+    tty_done = 0;
+    tty_line = NULL;
+    rl_callback_handler_install(prompt, take_line);
+    int rc = LINE_OK;
+    while (!tty_done) {
+        fd_set in;
+        FD_ZERO(&in);
+        FD_SET(STDIN_FILENO, &in);
+        int n = pselect(STDIN_FILENO + 1, &in, NULL, NULL, NULL, &unblocked);
+        if (prompt_interrupted) {
+            rc = LINE_INTERRUPTED;
+            break;
+        }
+        if (n < 0 && errno != EINTR) {
+            rc = LINE_EOF;
+            break;
+        }
+        if (n > 0)
+            rl_callback_read_char();
+    }
+    if (rc == LINE_INTERRUPTED) {
+        rl_replace_line("", 0); /* the half-typed line goes */
+        rl_callback_handler_remove();
+        fputs("\n", stdout);
+        fflush(stdout);
+    }
+    sigprocmask(SIG_UNBLOCK, &block, NULL); /* a late Ctrl-C lands on the flag */
+    sigaction(SIGINT, &old, NULL);
+    if (rc == LINE_OK && !tty_line)
+        rc = LINE_EOF;
+    *line = tty_line;
+    return rc;
+}
+
+/* One line of input without its newline in *line (to free); LINE_EOF at
+ * the end of input, LINE_INTERRUPTED on Ctrl-C at the terminal. */
+static int read_line(int tty, const char *prompt, char **line)
+{
+    *line = NULL;
     if (tty)
-        return readline(prompt);
+        return tty_read(prompt, line);
     static char buf[1 << 16];
     if (!fgets(buf, sizeof buf, stdin))
-        return NULL;
+        return LINE_EOF;
     size_t n = strlen(buf);
     if (n && buf[n - 1] == '\n')
         buf[--n] = '\0';
-    return strdup(buf);
+    *line = strdup(buf);
+    return *line ? LINE_OK : LINE_EOF;
 }
 
-/* Compiles a line, trying "return line" first so expressions print;
- * reads continuation lines while the chunk is incomplete (lua.c). */
-static int load_input(lua_State *L, int tty, char *first)
+/* ---- history: kept in a file, appended after every line ---- */
+
+static char history_file[4096];
+static int history_size = 1000;
+
+/* The file is LORE_HISTORY or ~/.lore_history, at most LORE_HISTSIZE
+ * lines (0 keeps none). */
+static void history_open(void)
 {
-    const char *retline = lua_pushfstring(L, "return %s;", first);
-    int status = luaL_loadbuffer(L, retline, strlen(retline), "=stdin");
-    if (status == LUA_OK) {
+    const char *size = getenv("LORE_HISTSIZE");
+    if (size && *size) {
+        char *end;
+        long n = strtol(size, &end, 10);
+        if (*end == '\0' && n >= 0 && n <= 1000000)
+            history_size = (int)n;
+    }
+    const char *file = getenv("LORE_HISTORY");
+    const char *home = getenv("HOME");
+    if (file && *file)
+        snprintf(history_file, sizeof history_file, "%s", file);
+    else
+        snprintf(history_file, sizeof history_file, "%s/%s", home ? home : ".", HISTORY_FILE);
+    using_history();
+    stifle_history(history_size);
+    if (history_size > 0)
+        read_history(history_file);
+}
+
+/* The file is libedit's (read_history reads it): a first line
+ * "_HiStOrY_V2_", then a line per entry in vis(3) form.  Every byte but
+ * printable ASCII is written as a 3-digit octal escape, which unvis reads
+ * back whatever flags it was given. */
+static const char history_cookie[] = "_HiStOrY_V2_\n";
+
+static void put_entry(FILE *f, const char *line)
+{
+    for (const unsigned char *c = (const unsigned char *)line; *c; c++) {
+        if (*c == '\\')
+            fputs("\\\\", f);
+        else if (*c > ' ' && *c < 127)
+            fputc(*c, f);
+        else
+            fprintf(f, "\\%03o", *c);
+    }
+    fputc('\n', f);
+}
+
+/* Keeps the last history_size entries of the file open as f (locked),
+ * through a copy renamed over it. */
+static void cut_history(FILE *f)
+{
+    char *text = NULL;
+    size_t cap = 0, len = 0, lines = 0;
+    int c;
+    rewind(f);
+    while ((c = getc(f)) != EOF) {
+        if (len + 1 >= cap) {
+            char *more = realloc(text, cap = cap ? 2 * cap : 4096);
+            if (!more) {
+                free(text);
+                return;
+            }
+            text = more;
+        }
+        text[len++] = (char)c;
+        lines += c == '\n';
+    }
+    size_t skip = strncmp(text ? text : "", history_cookie, sizeof history_cookie - 1) == 0;
+    if (lines - skip > (size_t)history_size) {
+        size_t drop = lines - (size_t)history_size, at = 0;
+        for (size_t n = 0; n < drop; at++)
+            n += text[at] == '\n';
+        char tmp[sizeof history_file + 16];
+        snprintf(tmp, sizeof tmp, "%s.%ld", history_file, (long)getpid());
+        FILE *out = fopen(tmp, "w");
+        if (out) {
+            fputs(history_cookie, out);
+            fwrite(text + at, 1, len - at, out);
+            if (fclose(out) == 0)
+                rename(tmp, history_file);
+            else
+                remove(tmp);
+        }
+    }
+    free(text);
+}
+
+/* Opens the history file for appending, locked against other sessions
+ * (again if one of them replaced it meanwhile); NULL on failure. */
+static FILE *lock_history(void)
+{
+    for (int tries = 0; tries < 10; tries++) {
+        FILE *f = fopen(history_file, "a+");
+        if (!f)
+            return NULL;
+        struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+        struct stat open_st, path_st;
+        if (fcntl(fileno(f), F_SETLKW, &lk) == 0 && fstat(fileno(f), &open_st) == 0 &&
+            stat(history_file, &path_st) == 0 && open_st.st_ino == path_st.st_ino &&
+            open_st.st_dev == path_st.st_dev)
+            return f;
+        fclose(f);
+    }
+    return NULL;
+}
+
+/* Adds a line to the history, and to the end of its file at once, then
+ * cuts the file to its size: sessions side by side each add their own
+ * lines (under a lock), and a session killed loses nothing it was given. */
+static void history_keep(const char *line)
+{
+    if (!line[0] || history_size == 0)
+        return;
+    add_history(line);
+    FILE *f = lock_history();
+    if (!f)
+        return;
+    fseek(f, 0, SEEK_END);
+    if (ftell(f) == 0)
+        fputs(history_cookie, f);
+    put_entry(f, line);
+    fflush(f);
+    cut_history(f);
+    fclose(f); /* the lock goes with it */
+}
+
+/* Compiles a line, trying "return line" first so expressions print
+ * ("=expr" is "return expr", lua.c's old habit); reads continuation lines
+ * while the chunk is incomplete (lua.c).  LINE_INTERRUPTED when Ctrl-C
+ * drops a statement of several lines (nothing is pushed then). */
+static int load_input(lua_State *L, int tty, char *first, int *status)
+{
+    const char *retline = first[0] == '=' ? lua_pushfstring(L, "return %s;", first + 1)
+                                          : lua_pushfstring(L, "return %s;", first);
+    *status = luaL_loadbuffer(L, retline, strlen(retline), "=stdin");
+    if (*status == LUA_OK) {
         lua_remove(L, -2);
-        if (tty && first[0])
-            add_history(first);
+        if (tty)
+            history_keep(first);
         free(first);
-        return LUA_OK;
+        return LINE_OK;
     }
     lua_pop(L, 2);
-    lua_pushstring(L, first);
+    if (first[0] == '=')
+        lua_pushfstring(L, "return %s", first + 1);
+    else
+        lua_pushstring(L, first);
     free(first);
     for (;;) {
         size_t n;
         const char *code = lua_tolstring(L, -1, &n);
-        status = luaL_loadbuffer(L, code, n, "=stdin");
-        if (!incomplete(L, status))
+        *status = luaL_loadbuffer(L, code, n, "=stdin");
+        if (!incomplete(L, *status))
             break;
-        char *more = read_line(tty, PROMPT2);
-        if (!more) { /* input ended inside a statement: report it */
-            status = luaL_loadbuffer(L, code, n, "=stdin");
+        char *more;
+        int rc = read_line(tty, PROMPT2, &more);
+        if (rc == LINE_INTERRUPTED) {
+            if (tty)
+                history_keep(code); /* what was typed is not lost */
+            lua_pop(L, 1);
+            return rc;
+        }
+        if (rc == LINE_EOF) { /* input ended inside a statement: report it */
+            *status = luaL_loadbuffer(L, code, n, "=stdin");
             break;
         }
         lua_pushliteral(L, "\n");
@@ -364,33 +616,43 @@ static int load_input(lua_State *L, int tty, char *first)
         lua_concat(L, 3);
     }
     if (tty)
-        add_history(lua_tostring(L, -2));
+        history_keep(lua_tostring(L, -2));
     lua_remove(L, -2); /* the source text */
-    return status;
+    return LINE_OK;
 }
 
-static void history_path(char *buf, size_t n)
-{
-    const char *home = getenv("HOME");
-    snprintf(buf, n, "%s/%s", home ? home : ".", HISTORY_FILE);
-}
+static const char leave_hint[] =
+    "(Ctrl-C drops the line; to leave, press Ctrl-D or type os.exit())";
 
 static void repl(lua_State *L)
 {
     int tty = isatty(STDIN_FILENO);
-    char hist[4096];
     if (tty) {
-        history_path(hist, sizeof hist);
-        using_history();
-        read_history(hist);
+        /* between commands too, Ctrl-C must not end the session */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_prompt_sigint;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        history_open();
+        complete_init(L);
         printf("lore %s  (kb: %s; type help() for a tour, Ctrl-D to leave)\n", LORE_VERSION,
                lua_getglobal(L, "kb") != LUA_TNIL ? luaL_tolstring(L, -1, NULL) : "none");
         lua_settop(L, 0);
     }
-    char *line;
-    while ((line = read_line(tty, PROMPT)) != NULL) {
-        int base = lua_gettop(L);
-        int status = load_input(L, tty, line);
+    for (;;) {
+        char *line;
+        int rc = read_line(tty, PROMPT, &line);
+        if (rc == LINE_EOF)
+            break;
+        int base = lua_gettop(L), status = LUA_OK;
+        if (rc == LINE_OK)
+            rc = load_input(L, tty, line, &status);
+        if (rc == LINE_INTERRUPTED) {
+            puts(leave_hint);
+            fflush(stdout);
+            continue;
+        }
         if (status == LUA_OK)
             status = docall(L, 0, LUA_MULTRET);
         if (status == LUA_OK)
@@ -399,10 +661,8 @@ static void repl(lua_State *L)
             report(L, status);
         lua_settop(L, base);
     }
-    if (tty) {
+    if (tty)
         printf("\n");
-        write_history(hist);
-    }
 }
 
 /* ---- main ---- */
@@ -415,7 +675,8 @@ static int panic(lua_State *L)
 
 typedef struct opts {
     int interactive, empty, stdin_script, script, version, help;
-    char **exec; /* -e codes, in order */
+    char **exec;    /* -e codes and -l modules, in order */
+    char *execkind; /* 'e' or 'l' for each */
     int nexec;
     char **kfiles, **kformats; /* -k files and the --format before each */
     int nk;
@@ -450,11 +711,12 @@ static int parse_args(int argc, char **argv, opts *o)
             o->help = 1;
         } else if (strcmp(a, "--version") == 0 || strcmp(a, "-v") == 0) {
             o->version = 1;
-        } else if (strcmp(a, "-e") == 0 || strcmp(a, "-k") == 0 || strcmp(a, "--format") == 0 ||
-                   strcmp(a, "--export") == 0) {
+        } else if (strcmp(a, "-e") == 0 || strcmp(a, "-l") == 0 || strcmp(a, "-k") == 0 ||
+                   strcmp(a, "--format") == 0 || strcmp(a, "--export") == 0) {
             if (i + 1 >= argc)
                 return usage("option needs an argument:", a);
-            if (a[1] == 'e') {
+            if (a[1] == 'e' || a[1] == 'l') {
+                o->execkind[o->nexec] = a[1];
                 o->exec[o->nexec++] = argv[++i];
             } else if (a[1] == 'k') {
                 o->kformats[o->nk] = format;
@@ -498,7 +760,7 @@ static int pmain(lua_State *L)
     lua_setglobal(L, "help");
     lua_pop(L, 1);
     for (int i = 0; i < o->nexec; i++)
-        if (!run_string(L, o->exec[i]))
+        if (!(o->execkind[i] == 'e' ? run_string(L, o->exec[i]) : require_global(L, o->exec[i])))
             return 0;
     if (o->script) {
         int nargs = a->argc - o->script - 1;
@@ -523,8 +785,8 @@ static int pmain(lua_State *L)
 
 int main(int argc, char **argv)
 {
-    char *execs[64], *kfiles[64], *kformats[64], *exports[64];
-    opts o = {0, 0, 0, 0, 0, 0, execs, 0, kfiles, kformats, 0, exports, 0};
+    char *execs[64], execkinds[64], *kfiles[64], *kformats[64], *exports[64];
+    opts o = {0, 0, 0, 0, 0, 0, execs, execkinds, 0, kfiles, kformats, 0, exports, 0};
     if (argc > 64)
         return usage("too many arguments", NULL);
     int rc = parse_args(argc, argv, &o);
@@ -534,9 +796,11 @@ int main(int argc, char **argv)
         fputs(usage_text, stdout);
         return 0;
     }
-    if (o.version) {
+    if (o.version) { /* lua.c: alone, -v only prints the version */
         printf("lore %s (%s)\n", LORE_VERSION, LUA_VERSION);
-        return 0;
+        fflush(stdout);
+        if (!o.interactive && !o.script && o.nexec == 0 && o.nexport == 0)
+            return 0;
     }
     /* Lua and the knowledge bases share lore's allocator (lore.new takes
      * the state's), which returns large freed blocks to the system. */

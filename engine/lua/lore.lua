@@ -556,33 +556,162 @@ function lore.shipped()
   return kb
 end
 
--- lore.help([topic]) prints a short guide (the REPL's help()).
-local HELP = [[
-lore: facts are (subject, predicate, object) with sources. kb is the knowledge base.
-  kb:match(s, p, o)        facts matching a pattern; nil, "?" or "?x" is a wildcard
-                           for s, p, o in kb:match(nil, "type", "Country") do print(s) end
-  kb:count(s, p, o), #kb   how many facts match, how many there are
-  kb:sources(s, p, o)      where a fact comes from (press:s1 ... press:s13 are sentences)
-  kb:add(s, p, o [, {source = src}]), kb:remove(...), kb:retract_source(src)
-  kb:load(path)            read a knowledge file: .json (knowledge/README.md), .nt .nq .ttl .trig
-  kb:export(path)          write kb out, in the format of the extension
-  kb:prefix("ex", "http://example.org/")   then "ex:Ally" names <http://example.org/Ally>
-  lore.text("Pologne", "fr"), lore.date("2024-07-10")   texts and dates
-  kb:q "?c beneficiary ukraine . ?c amount ?a"     a query: ?x are variables, shared ones join
-  kb:query{ {"?c", "beneficiary", "ukraine"} }    the same as Lua tables; kb:plan(...) explains
-                           filter, optional, without, union, paths (p+ ^p p/q), count(...) group by
-  kb:rule "?a anc ?c :- ?a parent ?b, ?b anc ?c"   a rule; kb:infer() derives, kb:rules() lists
-  kb:why(s, p, o)          how a fact holds: the rule, the premises, down to the sentences
-  kb:derived(s, p, o)      derived facts; kb:on({"?x", "p", "?y"}, fn) calls fn as facts appear
+-- lore.help([topic]) prints a guide (the REPL's help()): with no topic the
+-- list of topics and a few examples to try; with a topic (a name such as
+-- "match" or "kb:why", or the function itself, help(kb.why)) that one
+-- entry.  Every entry lives in the one text below: an entry starts at
+-- column 0 with its signature and " -- " a summary, its lines after that
+-- are indented.
+local HELP = [==[
+kb:match(s, p, o [, {derived = true} or {asserted = true}]) -- the facts matching a pattern
+  nil, "?", "_" or "?name" is a wildcard in any position.  At the REPL the
+  facts print as aligned rows; in a script, loop over them:
+    for s, p, o in kb:match(nil, "type", "Country") do print(s) end
+  m:all() gives them as a list of {s, p, o}.
+kb:count(s, p, o) -- how many facts match a pattern (#kb: how many there are)
+kb:sources(s, p, o) -- where a fact comes from
+  A table of its sources (press:s1 ... press:s13 are the sentences of the
+  text) with asserted, derived and default marks; nothing if the fact is absent.
+kb:add(s, p, o [, {source = src}]) -- adds a fact; true if it is new
+  A term is a string (a symbol), a number, a boolean, lore.text(...) or
+  lore.date(...).
+kb:remove(s, p, o [, {source = src}]) -- removes a fact (from one source only, when given)
+kb:retract_source(src) -- removes what a source asserted; how many facts disappeared
+kb:batch() -- a batch: b:add(s, p, o) many facts, which appear at b:commit()
+kb:value(s, p) -- the first object of (s, p, ?), or nil
+kb:values(s, p) -- every object of (s, p, ?), as a list
+kb:load(path [, {format = ...}]) -- reads a knowledge file; nil and a message if it cannot
+  The format comes from the extension: .json (knowledge/README.md), .nt .nq
+  .ttl .trig (RDF), .rules, .lore (a snapshot).
+kb:export(path [, {format = ...}]) -- writes kb out, in the format of the extension
+kb:prefix(name [, iri]) -- binds a prefix (or gives its namespace), for compact names
+  After kb:prefix("ex", "http://example.org/"), "ex:Ally" names
+  <http://example.org/Ally>.  kb:prefixes() lists them.
+kb:terms([prefix [, limit]]) -- the symbols starting with prefix, in order, and how many
+  IRIs count by their compact form (ex:Ally).  Tab at the REPL completes from it.
+kb:q(text [, options]) -- a query in the text form; its rows print as a table
+  ?x are variables, and patterns that share one join:
+    kb:q "?c beneficiary ukraine . ?c amount ?a"
+  Also filter, optional { }, without { }, { } union { }, paths (p+ p* ^p p/q
+  p|q), select ... count(?x) as ?n ... group by, order by, limit, offset.
+  r:all(), r:first(), r:count(), r:columns(), r:json(), r:plan() on the rows.
+kb:query(spec) -- a query as Lua tables: kb:query{ {"?c", "beneficiary", "ukraine"} }
+  spec.where (or the array part) holds the patterns; filter = function(row)
+  ... end, order, limit, distinct as in the text form.
+kb:select(spec) -- kb:query with order, limit, distinct as fields
+  kb:select{ where = { {"?x", "type", "Country"} }, order = "-?x", limit = 3 }
+kb:plan(spec or text) -- how a query will run: the order of its patterns and the estimates
+kb:reach(start, path [, {depth = n}]) -- the nodes a path reaches from start, with their depth
+kb:rule(text [, name]) -- adds a rule: kb:rule "?a anc ?c :- ?a parent ?b, ?b anc ?c"
+  Its facts appear at kb:infer().  A rule may be named "name: head :- body".
+kb:rules() -- the rules, with their text and stratum
+kb:remove_rule(name) -- takes a rule out; false if there is none
+kb:infer([{max = n}]) -- derives what the rules say: {added =, removed =, rounds =, full =}
+kb:derived(s, p, o) -- the derived facts matching a pattern
+kb:why(s, p, o) -- how a fact holds: the rule, its premises, down to the sentences
+  Nothing if the fact is absent.  kb:why("allies", "commits_to", "ukraine")
+kb:on(pattern, fn [, {added = true, removed = true}]) -- a trigger: fn(row, event) as facts appear or go
+  After kb:infer() settles; t:cancel() stops it.
+kb:fn(name, function) -- a value function for the text form of queries and rules
+kb:save(path) -- writes a snapshot (.lore); lore.open(path) opens one
+kb:transaction(fn, ...) -- runs fn(kb, ...): all of its changes, or none if it fails
+lore.new() -- a new, empty knowledge base
+lore.open(path [, {journal = true}]) -- a knowledge base from a snapshot, durable with a journal
+lore.shipped() -- a new knowledge base holding the shipped knowledge, rules derived
+lore.text(str [, lang]) -- a text with a language tag: lore.text("Pologne", "fr")
+lore.date(iso) -- a date: lore.date("2024-07-10")
+lore.show(v) -- a term as lore writes it (symbols bare, texts quoted with their tag)
+lore.pretty(...) -- values as the REPL prints them
+lore.tabulate(rows [, header [, opts]]) -- rows (arrays of values) as aligned columns
+lore.wrap(text, cols [, indent [, first]]) -- text wrapped at cols columns
+]==]
+
+local HELP_TRY = [[
 Try:  kb:q "?c type Commitment . ?c committed_by ?who . optional { ?c amount ?a }"
       kb:match("ukraine", nil, nil)
       for s in kb:match(nil, "label", lore.text("Pologne", "fr")) do print(s) end
       kb:match("press:s11", "text", nil)
       kb:why("allies", "commits_to", "ukraine")
-More: README.md, REPL.md, knowledge/README.md.]]
+help(kb.match) or help("match") shows one entry.  More: README.md, REPL.md,
+knowledge/README.md.]]
 
-function lore.help()
-  print(HELP)
+-- The entries of HELP: a list of {name =, owner = "kb" | "lore", text =}.
+local help_entries
+local function entries()
+  if help_entries then return help_entries end
+  help_entries = {}
+  for line in HELP:gmatch("[^\n]+") do
+    local owner, name = line:match("^(%a+)[:.]([%w_]+)")
+    if owner then
+      help_entries[#help_entries + 1] = { name = name, owner = owner, text = line }
+    else
+      local e = help_entries[#help_entries]
+      e.text = e.text .. "\n" .. line
+    end
+  end
+  return help_entries
+end
+
+-- Edit distance, for the names nearest a misspelled topic.
+local function distance(a, b)
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+
+-- The entry for topic (a name or a function), or nil and a message.
+local function help_entry(topic)
+  local name = topic
+  if type(topic) == "function" then
+    name = nil
+    for k, f in pairs(kb_methods) do if f == topic then name = k end end
+    for k, f in pairs(lore) do if f == topic then name = k end end
+    if topic == lore.help then name = "help" end
+    if not name then return nil, "no help for this function (not one of lore's)" end
+  elseif type(topic) ~= "string" then
+    return nil, "help(topic): a name such as \"match\" or a function such as kb.match"
+  end
+  name = name:gsub("^%s*", ""):gsub("%s*$", ""):gsub("%(%)$", "")
+  name = name:gsub("^kb[:.]", ""):gsub("^lore%.", "")
+  for _, e in ipairs(entries()) do
+    if e.name == name then return e end
+  end
+  local near = {}
+  for _, e in ipairs(entries()) do
+    local d = distance(name, e.name)
+    if d <= math.max(2, #name // 3) or e.name:sub(1, #name) == name then
+      near[#near + 1] = { e.name, d }
+    end
+  end
+  sort(near, function(x, y) return x[2] < y[2] or (x[2] == y[2] and x[1] < y[1]) end)
+  local names = {}
+  for i = 1, math.min(#near, 4) do names[i] = near[i][1] end
+  return nil, format("no help for '%s'%s", name, #names > 0 and ("; did you mean " ..
+    concat(names, ", ") .. "?") or "; help() lists the topics")
+end
+
+function lore.help(topic)
+  if topic == nil or topic == lore then
+    local lines = { "lore: facts are (subject, predicate, object) with sources; kb is the "
+      .. "knowledge base.", "help(topic) tells more of one of these:" }
+    for _, e in ipairs(entries()) do
+      local summary = e.text:match("^[^\n]- %-%- ([^\n]*)")
+      lines[#lines + 1] = format("  %-18s %s", e.owner .. (e.owner == "kb" and ":" or ".") .. e.name,
+        summary)
+    end
+    print(concat(lines, "\n") .. "\n" .. HELP_TRY)
+    return
+  end
+  local e, msg = help_entry(topic)
+  print(e and e.text or msg)
 end
 
 lore._loaders = loaders

@@ -946,6 +946,77 @@ static int kb_batch(lua_State *L)
     return 1;
 }
 
+/* The symbol of term id as a name starting with `prefix`: the symbol
+ * itself, or an IRI's compact form written to buf (cap bytes); NULL when
+ * neither starts with prefix.  *len gets the name's length. */
+static const char *term_name(lore_kb *kb, lore_id id, const char *prefix, size_t plen, char *buf,
+                             size_t cap, size_t *len)
+{
+    lore_value v;
+    if (lore_term(kb, id, &v) != LORE_OK || v.kind != LORE_SYMBOL)
+        return NULL;
+    if (v.len >= plen && memcmp(v.str, prefix, plen) == 0) {
+        *len = v.len;
+        return v.str;
+    }
+    if (v.str[0] != '<')
+        return NULL;
+    size_t n = lore_compact(kb, v.str, v.len, buf, cap);
+    if (n == 0 || n >= cap || n < plen || memcmp(buf, prefix, plen) != 0)
+        return NULL;
+    *len = n;
+    return buf;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* kb:terms([prefix [, limit]]) -> a list of the symbols whose name starts
+ * with prefix (IRIs also by their compact form), in byte order, at most
+ * limit of them; and how many there are.  For completion at a prompt. */
+static int kb_terms(lua_State *L)
+{
+    lore_kb *kb = lualore_checkkb(L, 1)->kb;
+    size_t plen, len;
+    const char *prefix = luaL_optlstring(L, 2, "", &plen);
+    lua_Integer limit = luaL_optinteger(L, 3, LUA_MAXINTEGER);
+    luaL_argcheck(L, limit >= 0, 3, "a limit of 0 or more expected");
+    size_t nterms = lore_term_count(kb), count = 0, bytes = 0;
+    char buf[256];
+    for (lore_id id = 1; id <= nterms; id++) { /* ids are 1..n */
+        const char *name = term_name(kb, id, prefix, plen, buf, sizeof buf, &len);
+        if (name) {
+            count++;
+            bytes += name == buf ? len + 1 : 0;
+        }
+    }
+    /* the names, and the compact forms after them, in one block */
+    const char **names = lua_newuserdatauv(L, count * sizeof *names + bytes, 0);
+    char *copies = (char *)(names + count);
+    size_t i = 0;
+    for (lore_id id = 1; id <= nterms && i < count; id++) {
+        const char *name = term_name(kb, id, prefix, plen, buf, sizeof buf, &len);
+        if (name == buf) {
+            memcpy(copies, buf, len + 1);
+            name = copies;
+            copies += len + 1;
+        }
+        if (name)
+            names[i++] = name;
+    }
+    qsort(names, count, sizeof *names, compare_names);
+    size_t shown = (lua_Unsigned)limit < count ? (size_t)limit : count;
+    lua_createtable(L, (int)shown, 0);
+    for (i = 0; i < shown; i++) {
+        lua_pushstring(L, names[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_pushinteger(L, (lua_Integer)count);
+    return 2;
+}
+
 /* ------------------------------------------------------------------ */
 /* the module                                                         */
 
@@ -957,6 +1028,7 @@ static const luaL_Reg kb_methods[] = {
     {"sources", kb_sources},
     {"retract_source", kb_retract_source},
     {"batch", kb_batch},
+    {"terms", kb_terms},
     {NULL, NULL},
 };
 

@@ -169,6 +169,24 @@ do
   eq(k:count(nil, "is", "temporary"), 3000, "the temporaries stay")
 end
 
+-- kb:terms: the symbols by prefix, in byte order, IRIs by their compact form
+do
+  local k = lore.new()
+  k:add("press:s2", "type", "Sentence")
+  k:add("press:s10", "label", lore.text("press:s1 is a text, not a symbol", "en"))
+  k:add("<http://example.org/Ally>", "type", "Class")
+  k:prefix("ex", "http://example.org/")
+  local list, n = k:terms("press:s")
+  eq(list, { "press:s10", "press:s2" }, "terms by prefix, in byte order")
+  eq(n, 2, "how many")
+  list, n = k:terms("", 2)
+  eq(list, { "<http://example.org/Ally>", "Class" }, "terms: at most the limit")
+  eq(n, 7, "terms: how many in all")
+  eq(k:terms("ex:A"), { "ex:Ally" }, "an IRI by its compact form")
+  eq(k:terms("zz"), {}, "no term")
+  raises(function() k:terms("", -1) end, "bad argument #2 to 'terms' (a limit of 0 or more expected)", "negative limit")
+end
+
 -- a closed kb
 local k3 = lore.new()
 k3:add("a", "b", "c")
