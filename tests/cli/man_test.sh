@@ -9,7 +9,7 @@ PAGE=$2/doc/lore.1
 fails=0
 
 # The options of the help text: the first word of each line indented by two.
-opts=$("$LORE" --help | sed -n 's/^  \(-[^ ]*\).*/\1/p')
+opts=$("$LORE" --help | sed -n 's/^  \(-[^ ,]*\).*/\1/p')
 [ -n "$opts" ] || { echo "FAIL no options found in lore --help"; exit 1; }
 
 # The options the page describes: the first word of each .B/.BI/.BR line
