@@ -419,11 +419,23 @@ static int open_group(qprog *p, int for_branch)
     return LORE_OK;
 }
 
+/* Groups open inside the top one, a union and its branch counting once:
+ * the nesting a writer sees. */
+static int nesting(const qprog *p)
+{
+    int d = 0;
+    for (int i = 1; i < p->nstack; i++)
+        d += p->nodes[p->stack[i]].kind != QN_UNION;
+    return d;
+}
+
 int qprog_begin(qprog *p, int kind)
 {
     int rc = open_group(p, kind == QN_GROUP);
     if (rc != LORE_OK)
         return rc;
+    if (kind != QN_UNION && nesting(p) >= LORE_MAX_NESTING)
+        return kb_fail(p->kb, LORE_ERR_LIMIT, "nesting deeper than %d", LORE_MAX_NESTING);
     int n;
     if (qprog_node(p, kind, &n) != LORE_OK)
         return LORE_ERR_NOMEM;
