@@ -894,7 +894,10 @@ static int kb_reach(lua_State *L)
     if (lua_isnoneornil(L, 2) || !lualore_tovalue(L, 2, &v, &what))
         return luaL_argerror(
             L, 2, lua_pushfstring(L, "a start term expected, got %s", luaL_typename(L, 2)));
-    const char *path = luaL_checkstring(L, 3);
+    size_t pathlen;
+    const char *path = luaL_checklstring(L, 3, &pathlen);
+    if (strlen(path) != pathlen) /* lore_reach reads a C string */
+        return luaL_argerror(L, 3, "expected valid UTF-8 without NUL bytes");
     lua_Integer depth = -1;
     if (!lua_isnoneornil(L, 4)) {
         static const char *const names[] = {"depth", NULL};

@@ -1023,6 +1023,8 @@ int luaopen_lore(lua_State *L)
     luaL_newlib(L, module_funcs);
     lua_pushliteral(L, LORE_VERSION);
     lua_setfield(L, -2, "version");
+    lua_pushinteger(L, LORE_MAX_NESTING); /* the readers' nesting limit (lore.h) */
+    lua_setfield(L, -2, "max_nesting");
 #ifdef LORE_HOME
     lua_pushliteral(L, LORE_HOME); /* where the shipped knowledge lives */
     lua_setfield(L, -2, "home");
