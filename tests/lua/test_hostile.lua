@@ -163,6 +163,11 @@ end
 refused(function() kb:query { { "?x", "p\0q", "?y" } } end, "bad argument #1 to 'query' (where[1]: " .. UTF .. ")",
   "p\\0q")
 
+-- found by the rule fuzzer: an unbound variable as the head's predicate
+-- named the rule from a predicate not read yet (a wild read)
+refused(function() kb:rule "n ?p ?z :- ?x p ?z" end,
+  "bad argument #1 to 'rule' (rule rule_2: ?p is in the head but not bound by the body)", "unbound predicate")
+
 -- ---------------------------------------------------------------------------
 -- files: rules (.rules, JSON "rules") and JSON knowledge nested too deep
 
