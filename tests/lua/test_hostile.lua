@@ -168,6 +168,17 @@ refused(function() kb:query { { "?x", "p\0q", "?y" } } end, "bad argument #1 to 
 refused(function() kb:rule "n ?p ?z :- ?x p ?z" end,
   "bad argument #1 to 'rule' (rule rule_2: ?p is in the head but not bound by the body)", "unbound predicate")
 
+-- found by the rule and table fuzzers: a group whose every order costs an
+-- infinite estimate (a computed value of an unknown name) left the
+-- planner's order unset, read out of bounds
+do
+  local k3 = lore.new()
+  for i, n in ipairs { "a", "b", "c" } do k3:add(n, "p", ({ "b", "c", "d" })[i]); k3:add(n, "q", i - 1) end
+  eq(k3:rule "r: ?x p min :- ?x q ?n . ?v = ?n * 2 + xx { ?v = ?n * 4 + 0 . ?x p ?x }", "r",
+    "a body of infinite cost")
+  eq(k3:q("?x q ?n . ?v = ?n * 2 + xx { ?v = ?n * 4 + 0 . ?x p ?x }"):count(), 0, "the same as a query")
+end
+
 -- ---------------------------------------------------------------------------
 -- files: rules (.rules, JSON "rules") and JSON knowledge nested too deep
 
