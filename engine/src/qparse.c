@@ -153,8 +153,8 @@ static int enter(parser *ps, const char *at)
             return ps->rc;
         int line, col;
         line_col(ps, at, &line, &col);
-        return ps->rc = kb_fail(ps->kb, LORE_ERR_LIMIT, "query:%d:%d: nesting deeper than %d",
-                                line, col, LORE_MAX_NESTING);
+        return ps->rc = kb_fail(ps->kb, LORE_ERR_LIMIT, "query:%d:%d: nesting deeper than %d", line,
+                                col, LORE_MAX_NESTING);
     }
     ps->depth++;
     return LORE_OK;

@@ -241,8 +241,7 @@ static int const_add(qprog *p, const lore_value *v, uint32_t id, int *c)
     if (v) {
         const char *why = NULL;
         if (dict_check(v, &why) != LORE_OK)
-            return kb_fail(p->kb, LORE_ERR_ARG, "expected %s",
-                           why ? why : "a valid value");
+            return kb_fail(p->kb, LORE_ERR_ARG, "expected %s", why ? why : "a valid value");
         k->v = *v;
         k->has_value = 1;
         if (v->kind == LORE_SYMBOL || v->kind == LORE_TEXT || v->kind == LORE_DATE) {

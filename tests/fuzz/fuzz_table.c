@@ -69,8 +69,8 @@ static lua_State *state(void)
         luaL_openlibs(L);
         luaL_requiref(L, "lore", luaopen_lore, 1);
         lua_pop(L, 1);
-        check(luaL_loadstring(L, SETUP) == LUA_OK && lua_pcall(L, 0, 2, 0) == LUA_OK, "setup:",
-              lua_tostring(L, -1));
+        check(luaL_loadstring(L, SETUP) == LUA_OK && lua_pcall(L, 0, 2, 0) == LUA_OK,
+              "setup:", lua_tostring(L, -1));
     }
     return L;
 }
@@ -78,16 +78,26 @@ static lua_State *state(void)
 static const char *key_of(int c)
 {
     switch (c) {
-    case 'O': return "optional";
-    case 'W': return "without";
-    case 'U': return "union";
-    case 'F': return "filter";
-    case 'L': return "let";
-    case 'V': return "vars";
-    case 'G': return "group";
-    case 'R': return "order";
-    case 'D': return "distinct";
-    default: return NULL;
+    case 'O':
+        return "optional";
+    case 'W':
+        return "without";
+    case 'U':
+        return "union";
+    case 'F':
+        return "filter";
+    case 'L':
+        return "let";
+    case 'V':
+        return "vars";
+    case 'G':
+        return "group";
+    case 'R':
+        return "order";
+    case 'D':
+        return "distinct";
+    default:
+        return NULL;
     }
 }
 
@@ -135,7 +145,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             i = j < size ? j + 1 : j;
         } else if (c == '?') {
             size_t j = i + 1;
-            while (j < size && ((data[j] >= 'a' && data[j] <= 'z') || (data[j] >= '0' && data[j] <= '9')))
+            while (j < size &&
+                   ((data[j] >= 'a' && data[j] <= 'z') || (data[j] >= '0' && data[j] <= '9')))
                 j++;
             lua_pushlstring(L, (const char *)data + i, j - i);
             store(L, keys, depth);
