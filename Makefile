@@ -72,10 +72,12 @@ test-rock: deps
 	sh tests/install/test_rock.sh $(CURDIR) $(CURDIR)/$(BUILD)/rock-tree
 
 # libFuzzer on each reader (FUZZ_TARGETS: snapshot, journal, RDF adapter,
-# JSON) for FUZZ_TIME seconds each, outside `make test`; new inputs go to
+# JSON, query text, rule text, the Lua table form of queries and rules) for
+# FUZZ_TIME seconds each, with inputs up to 64 KB and the target's
+# dictionary if it has one, outside `make test`; new inputs go to
 # $(FUZZ_BUILD)/corpus-*, the seeds in tests/fuzz/corpus stay as they are.
 # Needs clang and its runtime, installed when missing.
-FUZZ_TARGETS ?= snapshot journal rdf json
+FUZZ_TARGETS ?= snapshot journal rdf json query rules table
 fuzz: deps
 	@$(MAKE) --no-print-directory deps PACKAGES="$(FUZZ_PACKAGES)"
 	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DLORE_FUZZ=ON \
@@ -84,8 +86,9 @@ fuzz: deps
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FUZZ_BUILD)/corpus-$$t; \
 	  echo "fuzz: the $$t reader for $(FUZZ_TIME) s"; \
+	  dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
 	  ./$(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
-	      $(FUZZ_BUILD)/corpus-$$t tests/fuzz/corpus/$$t || exit 1; \
+	      -max_len=65536 -timeout=10 $$dict $(FUZZ_BUILD)/corpus-$$t tests/fuzz/corpus/$$t || exit 1; \
 	done
 
 clean:

@@ -44,6 +44,20 @@ extern "C" {
 #define LORE_VERSION_NUM 100 /* major*10000 + minor*100 + patch */
 
 /* ------------------------------------------------------------------ */
+/* Limits                                                             */
+
+/* The deepest nesting any reader accepts, the same from C and from Lua:
+ * groups in a query or a rule body (optional, without, union branches and
+ * braces, whether written as text, built with lore_query_begin or given as
+ * Lua tables), parentheses and '^' in paths and expressions, and arrays
+ * and objects in JSON knowledge files.  Deeper input is refused with
+ * LORE_ERR_LIMIT and a message ending in "nesting deeper than 1000"; the
+ * text forms say where, as in "query:1:4001: nesting deeper than 1000".
+ * Nothing is changed.  Readers are bounded this way so that no input can
+ * exhaust the C stack.  doc/limits.md lists every limit. */
+#define LORE_MAX_NESTING 1000
+
+/* ------------------------------------------------------------------ */
 /* Status codes                                                       */
 
 enum {
@@ -399,7 +413,10 @@ LORE_API lore_qterm lore_qvalue(const lore_value *v);
 LORE_API int lore_query_new(lore_kb *kb, lore_query **qp);
 
 /* Creates a query from the text form (text[0..len)).  LORE_OK,
- * LORE_ERR_SYNTAX with a message "query:LINE:COL: expected ..., got ...",
+ * LORE_ERR_SYNTAX with a message "query:LINE:COL: expected ..., got ..."
+ * (also for a text that is not valid UTF-8 or holds a NUL byte: "expected
+ * valid UTF-8 without NUL bytes"), LORE_ERR_LIMIT with
+ * "query:LINE:COL: nesting deeper than 1000" (LORE_MAX_NESTING),
  * LORE_ERR_ARG (a bad value or name), LORE_ERR_NOMEM; on failure *qp is
  * NULL. */
 LORE_API int lore_query_parse(lore_kb *kb, const char *text, size_t len, lore_query **qp);
@@ -435,7 +452,9 @@ LORE_API int lore_query_filter_fn(lore_query *q, lore_filter_fn fn, void *ud);
  * closes the innermost.  A union holds branches only, each opened with
  * LORE_GROUP_BRANCH.  LORE_ERR_ARG (unknown kind), LORE_ERR_STATE (a branch
  * outside a union, nothing inside a union but branches, end without
- * begin), LORE_ERR_NOMEM. */
+ * begin), LORE_ERR_LIMIT (more than LORE_MAX_NESTING groups open, a union
+ * and its branch counting as one: "nesting deeper than 1000"),
+ * LORE_ERR_NOMEM. */
 enum {
     LORE_GROUP_OPTIONAL = 1, /* rows keep going with its variables unbound if it has no match */
     LORE_GROUP_WITHOUT = 2,  /* rows for which the group has no match */

@@ -448,12 +448,18 @@ local cjson_safe
 -- Loads the JSON knowledge text `text` (named `path` in messages) into
 -- kb, all or nothing.
 local function load_json_text(kb, text, path, opts)
-  cjson_safe = cjson_safe or require("cjson.safe")
+  if not cjson_safe then
+    cjson_safe = require("cjson.safe")
+    cjson_safe.decode_max_depth(lore.max_nesting) -- the limit of every reader
+  end
   local doc, jerr = cjson_safe.decode(text)
   if doc == nil then
     local at = tonumber(tostring(jerr):match("at character (%d+)")) or 1
     local line, col = line_col(text, at)
     local what = tostring(jerr):gsub(" at character %d+", "")
+    if what:match("^Found too many nested data structures") then
+      what = "nesting deeper than " .. lore.max_nesting
+    end
     -- cjson names tokens by its internal names: say them as a reader would
     local TOKENS = {
       T_OBJ_BEGIN = "'{'", T_OBJ_END = "'}'", T_ARR_BEGIN = "'['", T_ARR_END = "']'",

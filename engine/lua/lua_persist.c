@@ -120,6 +120,7 @@ static int kb_transaction(lua_State *L)
     if (rc < 0)
         return lualore_fail(L, k->kb, rc);
     int n = lua_gettop(L);
+    luaL_checkstack(L, n, "transaction arguments"); /* fn, kb and each argument again */
     lua_pushvalue(L, 2);
     lua_pushvalue(L, 1);
     for (int i = 3; i <= n; i++)

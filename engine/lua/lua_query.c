@@ -338,13 +338,30 @@ static int is_path(const char *s, size_t n)
     return 0;
 }
 
+/* The string at index i, refused as kb:add refuses a term unless it is
+ * valid UTF-8 without NUL bytes (the core reads names, paths and
+ * operators as C strings: a NUL would cut them short unseen). */
+static const char *checked_string(builder *b, int i, size_t *len)
+{
+    size_t n;
+    const char *s = lua_tolstring(b->L, i, &n);
+    lore_value v = lore_symbol(NULL);
+    v.str = s, v.len = n;
+    const char *why = NULL;
+    if (lore_check_value(&v, &why) != LORE_OK)
+        bad(b, "expected %s", why ? why : "valid UTF-8 without NUL bytes");
+    if (len)
+        *len = n;
+    return s;
+}
+
 /* A query term from the Lua value at index i: variables are strings
  * starting with '?' (and "_"); other values are constants. */
 static lore_qterm qterm_at(builder *b, int i, lore_value *v)
 {
     lua_State *L = b->L;
     if (lua_type(L, i) == LUA_TSTRING) {
-        const char *s = lua_tostring(L, i);
+        const char *s = checked_string(b, i, NULL);
         if (s[0] == '?' || strcmp(s, "_") == 0)
             return lore_qvar(s);
     }
@@ -367,7 +384,7 @@ static void build_pattern(builder *b, int t)
     lore_value vs, vp, vo;
     lore_qterm s = qterm_at(b, -3, &vs), o = qterm_at(b, -1, &vo);
     size_t pn;
-    const char *ps = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &pn) : NULL;
+    const char *ps = lua_type(L, -2) == LUA_TSTRING ? checked_string(b, -2, &pn) : NULL;
     if (ps && ps[0] != '?' && is_path(ps, pn)) {
         check(b, lore_query_path(b->lq->q, s, ps, o));
     } else {
@@ -424,7 +441,7 @@ static void build_filter(builder *b, int i)
     lore_qterm a = qterm_at(b, -3, &va);
     if (lua_type(L, -2) != LUA_TSTRING)
         bad(b, "a comparison operator expected, got %s", luaL_typename(L, -2));
-    const char *op = lua_tostring(L, -2);
+    const char *op = checked_string(b, -2, NULL);
     if (strcmp(op, "in") == 0) {
         if (!lua_istable(L, -1))
             bad(b, "'in' takes a table of values, got %s", luaL_typename(L, -1));
@@ -440,6 +457,7 @@ static void build_filter(builder *b, int i)
             if (!lualore_tovalue(L, -1, &vals[k - 1], &what))
                 bad(b, "a set holds terms, got %s", what);
             set[k - 1] = lore_qvalue(&vals[k - 1]);
+            lua_pop(L, 1); /* the set table keeps its strings alive */
         }
         check(b, lore_query_filter_in(lq->q, a, set, (size_t)n));
         lua_settop(L, base - 5);
@@ -461,7 +479,7 @@ static void build_let(builder *b, int i)
     lua_rawgeti(L, i, 1);
     if (lua_type(L, -1) != LUA_TSTRING || lua_tostring(L, -1)[0] != '?')
         bad(b, "let: a variable (\"?name\") first, got %s", luaL_typename(L, -1));
-    const char *var = lua_tostring(L, -1);
+    const char *var = checked_string(b, -1, NULL);
     int t = lua_rawgeti(L, i, 2);
     if (t == LUA_TSTRING) {
         if (luaL_len(L, i) != 2)
@@ -493,6 +511,7 @@ static void build_let(builder *b, int i)
     lua_Integer n = luaL_len(L, i) - 2;
     if (n > 64)
         bad(b, "let: at most 64 arguments");
+    luaL_checkstack(L, (int)n + 4, "let arguments");
     lore_value vals[64];
     lore_qterm args[64];
     int base = lua_gettop(L);
@@ -508,6 +527,7 @@ static void build_let(builder *b, int i)
 static void build_element(builder *b, int t, lua_Integer k, const char *where)
 {
     lua_State *L = b->L;
+    luaL_checkstack(L, 8, "nested groups"); /* each level pushes a few values */
     char saved[64];
     memcpy(saved, b->where, sizeof saved);
     if (lua_type(L, t) != LUA_TTABLE)
@@ -515,8 +535,17 @@ static void build_element(builder *b, int t, lua_Integer k, const char *where)
             "%s[%d]: a pattern {s, p, o} or {filter = ...}, {let = {...}}, {optional = {...}}, "
             "{without = {...}} or {union = {...}} expected, got %s",
             where, (int)k, luaL_typename(L, t));
-    lua_pushfstring(L, "%s[%d]", where, (int)k);
-    snprintf(b->where, sizeof b->where, "%s", lua_tostring(L, -1));
+    const char *w = lua_pushfstring(L, "%s[%d]", where, (int)k);
+    size_t wl = strlen(w);
+    if (wl < sizeof b->where) {
+        memcpy(b->where, w, wl + 1);
+    } else { /* deep: the root and the innermost steps, "where...[2][1]" */
+        size_t root = strcspn(w, "[.");
+        const char *tail = w + wl - (sizeof b->where - 4 - root);
+        while (*tail && *tail != '[')
+            tail++;
+        snprintf(b->where, sizeof b->where, "%.*s...%s", (int)root, w, tail);
+    }
     lua_pop(L, 1);
     lua_pushnil(L);
     if (luaL_len(L, t) == 0 && lua_next(L, t)) {
@@ -603,7 +632,7 @@ static void each_string(builder *b, int t, const char *key, void (*fn)(builder *
     snprintf(b->where, sizeof b->where, "%s", key);
     if (ty == LUA_TSTRING) {
         /* several in one string, separated by spaces: "?a -?b" */
-        const char *s = lua_tostring(L, -1);
+        const char *s = checked_string(b, -1, NULL);
         while (*s) {
             while (*s == ' ')
                 s++;
@@ -622,7 +651,7 @@ static void each_string(builder *b, int t, const char *key, void (*fn)(builder *
         for (lua_Integer i = 1; i <= n; i++) {
             if (lua_rawgeti(L, -1, i) != LUA_TSTRING)
                 bad(b, "strings expected, got %s", luaL_typename(L, -1));
-            fn(b, lua_tostring(L, -1));
+            fn(b, checked_string(b, -1, NULL));
             lua_pop(L, 1);
         }
     } else if (ty != LUA_TNIL) {
@@ -673,13 +702,13 @@ static void build_modifiers(builder *b, int t)
     int ty = lua_getfield(L, t, "vars");
     snprintf(b->where, sizeof b->where, "vars");
     if (ty == LUA_TSTRING) {
-        add_item(b, lua_tostring(L, -1));
+        add_item(b, checked_string(b, -1, NULL));
     } else if (ty == LUA_TTABLE) {
         lua_Integer n = luaL_len(L, -1);
         for (lua_Integer i = 1; i <= n; i++) {
             if (lua_rawgeti(L, -1, i) != LUA_TSTRING)
                 bad(b, "strings expected, got %s", luaL_typename(L, -1));
-            add_item(b, lua_tostring(L, -1));
+            add_item(b, checked_string(b, -1, NULL));
             lua_pop(L, 1);
         }
     } else if (ty != LUA_TNIL) {
@@ -865,7 +894,10 @@ static int kb_reach(lua_State *L)
     if (lua_isnoneornil(L, 2) || !lualore_tovalue(L, 2, &v, &what))
         return luaL_argerror(
             L, 2, lua_pushfstring(L, "a start term expected, got %s", luaL_typename(L, 2)));
-    const char *path = luaL_checkstring(L, 3);
+    size_t pathlen;
+    const char *path = luaL_checklstring(L, 3, &pathlen);
+    if (strlen(path) != pathlen) /* lore_reach reads a C string */
+        return luaL_argerror(L, 3, "expected valid UTF-8 without NUL bytes");
     lua_Integer depth = -1;
     if (!lua_isnoneornil(L, 4)) {
         static const char *const names[] = {"depth", NULL};

@@ -270,11 +270,26 @@ static int fail(lua_State *L, lhost *h, int rc)
 /* ------------------------------------------------------------------ */
 /* rules                                                              */
 
+/* The string at index i, refused unless it is valid UTF-8 without NUL
+ * bytes, as kb:add refuses a term (names and variables are read as C
+ * strings: a NUL would cut them short unseen). */
+static const char *checked_string(lua_State *L, int i, int arg, const char *where)
+{
+    lore_value v = lore_symbol(NULL);
+    v.str = lua_tolstring(L, i, &v.len);
+    const char *why = NULL;
+    if (lore_check_value(&v, &why) != LORE_OK)
+        luaL_argerror(L, arg,
+                      lua_pushfstring(L, "%s: expected %s", where,
+                                      why ? why : "valid UTF-8 without NUL bytes"));
+    return v.str;
+}
+
 /* A head term from the Lua value at index i. */
 static lore_qterm head_term(lua_State *L, int i, lore_value *v, int arg, const char *where)
 {
     if (lua_type(L, i) == LUA_TSTRING) {
-        const char *s = lua_tostring(L, i);
+        const char *s = checked_string(L, i, arg, where);
         if (s[0] == '?' || strcmp(s, "_") == 0)
             return lore_qvar(s);
     }
@@ -300,7 +315,11 @@ static int kb_rule(lua_State *L)
     if (lua_type(L, 2) == LUA_TSTRING) {
         size_t n;
         const char *text = lua_tolstring(L, 2, &n);
-        const char *name = luaL_optstring(L, 3, NULL);
+        const char *name = NULL;
+        if (!lua_isnoneornil(L, 3)) {
+            luaL_checkstring(L, 3);
+            name = checked_string(L, 3, 3, "name");
+        }
         rc = lore_rule_add(kb, text, n, name, &id);
         if (rc < 0)
             return luaL_argerror(L, 2, lore_errmsg(kb));
@@ -322,7 +341,7 @@ static int kb_rule(lua_State *L)
         if (lua_getfield(L, 2, "name") != LUA_TNIL) {
             if (lua_type(L, -1) != LUA_TSTRING)
                 return luaL_argerror(L, 2, "name: a string expected");
-            name = lua_tostring(L, -1);
+            name = checked_string(L, -1, 2, "name");
         }
         if (lua_getfield(L, 2, "when") != LUA_TTABLE)
             return luaL_argerror(L, 2, "when: a query (a list of patterns) expected");
@@ -339,6 +358,7 @@ static int kb_rule(lua_State *L)
             return luaL_argerror(L, 2, "add: one to 64 patterns expected");
         lore_value vals[3 * 64];
         lore_qterm heads[3 * 64];
+        luaL_checkstack(L, 4 * (int)nh + 4, "the head's patterns"); /* kept until defined */
         for (lua_Integer j = 0; j < nh; j++) {
             if (list)
                 lua_rawgeti(L, add, j + 1);

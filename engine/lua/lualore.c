@@ -1158,6 +1158,8 @@ int luaopen_lore(lua_State *L)
     lua_setfield(L, -2, "version");
     lua_pushliteral(L, "lore " LORE_VERSION);
     lua_setfield(L, -2, "_VERSION");
+    lua_pushinteger(L, LORE_MAX_NESTING); /* the readers' nesting limit (lore.h) */
+    lua_setfield(L, -2, "max_nesting");
     push_home(L, file);
     lua_setfield(L, -2, "home");
     /* the C parts add their functions and kb methods */

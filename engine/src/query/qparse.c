@@ -26,7 +26,13 @@
  *
  * Names run over letters, digits, _ : - # and non-ASCII bytes, and over a
  * '.' followed by such a character; dates are bare (2024-07-11) or written
- * date("2025").  Errors say "query:LINE:COL: expected ..., got ...". */
+ * date("2025").  Errors say "query:LINE:COL: expected ..., got ...".
+ *
+ * The productions recurse, so every nested construct (a group, a
+ * parenthesis or '^' in a path, a parenthesis, '-' or call in an
+ * expression) counts one level in `depth`, bounded by LORE_MAX_NESTING:
+ * no text can exhaust the C stack.  The text is checked to be valid UTF-8
+ * without NUL bytes before it is read, as terms are. */
 #include "query.h"
 
 #include <errno.h>
@@ -41,6 +47,7 @@ typedef struct parser {
     qprog *p;
     const char *s, *e, *at;
     int rc;
+    int depth; /* nested constructs open at the cursor */
 } parser;
 
 /* ------------------------------------------------------------------ */
@@ -89,17 +96,24 @@ static void skip_ws(parser *ps)
 /* ------------------------------------------------------------------ */
 /* errors                                                             */
 
+/* The line and column (in characters) of `at`. */
+static void line_col(const parser *ps, const char *at, int *line, int *col)
+{
+    *line = 1, *col = 1;
+    for (const char *c = ps->s; c < at; c++) {
+        if (*c == '\n')
+            (*line)++, *col = 1;
+        else if (((unsigned char)*c & 0xc0) != 0x80)
+            (*col)++;
+    }
+}
+
 static int fail_at(parser *ps, const char *at, const char *expected)
 {
     if (ps->rc)
         return ps->rc;
-    int line = 1, col = 1;
-    for (const char *c = ps->s; c < at; c++) {
-        if (*c == '\n')
-            line++, col = 1;
-        else if (((unsigned char)*c & 0xc0) != 0x80)
-            col++;
-    }
+    int line, col;
+    line_col(ps, at, &line, &col);
     char got[48];
     if (at >= ps->e) {
         snprintf(got, sizeof got, "end of text");
@@ -128,6 +142,28 @@ static int fail(parser *ps, const char *expected)
 {
     skip_ws(ps);
     return fail_at(ps, ps->at, expected);
+}
+
+/* Opens a nested construct at `at`, or fails past LORE_MAX_NESTING; each
+ * successful enter is paired with a leave. */
+static int enter(parser *ps, const char *at)
+{
+    if (ps->depth >= LORE_MAX_NESTING) {
+        if (ps->rc)
+            return ps->rc;
+        int line, col;
+        line_col(ps, at, &line, &col);
+        return ps->rc = ctx_fail(&ps->kb->ctx, LORE_ERR_LIMIT, "query:%d:%d: nesting deeper than %d", line,
+                                col, LORE_MAX_NESTING);
+    }
+    ps->depth++;
+    return LORE_OK;
+}
+
+static int leave(parser *ps, int rc)
+{
+    ps->depth--;
+    return rc;
 }
 
 /* A builder call failed: keep its message (a bad value, memory). */
@@ -443,12 +479,14 @@ static int path_primary(parser *ps, int *out)
     skip_ws(ps);
     int c = peek(ps, 0);
     if (c == '(') {
+        if (enter(ps, ps->at) != LORE_OK)
+            return ps->rc;
         ps->at++;
         if (path_alt(ps, out) != LORE_OK)
-            return ps->rc;
+            return leave(ps, ps->rc);
         if (!punct(ps, ')'))
-            return fail(ps, "')' closing the path");
-        return LORE_OK;
+            return leave(ps, fail(ps, "')' closing the path"));
+        return leave(ps, LORE_OK);
     }
     if (c == '_' && !name_char(peek(ps, 1)) && !digit(peek(ps, 1))) {
         ps->at++;
@@ -478,12 +516,15 @@ static int path_unary(parser *ps, int *out)
 {
     skip_ws(ps);
     if (peek(ps, 0) == '^') {
+        if (enter(ps, ps->at) != LORE_OK)
+            return ps->rc;
         ps->at++;
         int a;
         if (path_unary(ps, &a) != LORE_OK)
-            return ps->rc;
-        return qprog_pnode(ps->p, P_INV, a, -1, out) == LORE_OK ? LORE_OK
-                                                                : failed(ps, LORE_ERR_NOMEM);
+            return leave(ps, ps->rc);
+        return leave(ps, qprog_pnode(ps->p, P_INV, a, -1, out) == LORE_OK
+                             ? LORE_OK
+                             : failed(ps, LORE_ERR_NOMEM));
     }
     if (path_primary(ps, out) != LORE_OK)
         return ps->rc;
@@ -754,24 +795,31 @@ static int expr_unary(parser *ps, int *out)
     skip_ws(ps);
     int c = peek(ps, 0);
     if (c == '-' && !digit(peek(ps, 1))) {
+        if (enter(ps, ps->at) != LORE_OK)
+            return ps->rc;
         ps->at++;
         int a;
         if (expr_unary(ps, &a) != LORE_OK)
-            return ps->rc;
-        return new_expr(ps, QX_NEG, a, -1, out);
+            return leave(ps, ps->rc);
+        return leave(ps, new_expr(ps, QX_NEG, a, -1, out));
     }
     if (c == '(') {
+        if (enter(ps, ps->at) != LORE_OK)
+            return ps->rc;
         ps->at++;
         if (expr_sum(ps, out) != LORE_OK)
-            return ps->rc;
+            return leave(ps, ps->rc);
         if (!punct(ps, ')'))
-            return fail(ps, "')' closing the expression");
-        return LORE_OK;
+            return leave(ps, fail(ps, "')' closing the expression"));
+        return leave(ps, LORE_OK);
     }
     size_t n = word(ps);
     if (n > 0 && peek(ps, n) == '(' &&
-        !(n == 4 && memcmp(ps->at, "date", 4) == 0 && peek(ps, 5) == '"'))
-        return expr_call(ps, n, out);
+        !(n == 4 && memcmp(ps->at, "date", 4) == 0 && peek(ps, 5) == '"')) {
+        if (enter(ps, ps->at) != LORE_OK)
+            return ps->rc;
+        return leave(ps, expr_call(ps, n, out));
+    }
     qexpr e;
     memset(&e, 0, sizeof e);
     e.op = QX_SLOT;
@@ -846,18 +894,22 @@ static int body(parser *ps, int top);
 
 static int braced(parser *ps, int kind, const char *what)
 {
-    if (!punct(ps, '{'))
+    skip_ws(ps);
+    if (peek(ps, 0) != '{')
         return fail(ps, what);
+    if (enter(ps, ps->at) != LORE_OK)
+        return ps->rc;
+    ps->at++;
     int rc = qprog_begin(ps->p, kind);
     if (rc != LORE_OK)
-        return failed(ps, rc);
+        return leave(ps, failed(ps, rc));
     if (body(ps, 0) != LORE_OK)
-        return ps->rc;
+        return leave(ps, ps->rc);
     if (!punct(ps, '}'))
-        return fail(ps, "'}' or another pattern");
+        return leave(ps, fail(ps, "'}' or another pattern"));
     if (qprog_end(ps->p, kind) != LORE_OK)
-        return failed(ps, LORE_ERR_STATE);
-    return LORE_OK;
+        return leave(ps, failed(ps, LORE_ERR_STATE));
+    return leave(ps, LORE_OK);
 }
 
 static int modifiers(parser *ps, int after_select);
@@ -1135,15 +1187,29 @@ static int select_query(parser *ps)
     return modifiers(ps, 1);
 }
 
-static void init(parser *ps, qprog *p, const char *text, size_t len)
+/* Starts reading text[0..len): LORE_OK, or a syntax error at the first
+ * byte that is not valid UTF-8 or is NUL. */
+static int init(parser *ps, qprog *p, const char *text, size_t len)
 {
     ps->kb = p->kb, ps->p = p, ps->s = ps->at = text, ps->e = text + len, ps->rc = LORE_OK;
+    ps->depth = 0;
+    if (!text && len)
+        return ps->rc = ctx_fail(&ps->kb->ctx, LORE_ERR_ARG, "no text");
+    size_t ok = len ? dict_utf8_span(text, len) : 0;
+    if (ok < len) {
+        int line, col;
+        line_col(ps, text + ok, &line, &col);
+        ps->rc = ctx_fail(&ps->kb->ctx, LORE_ERR_SYNTAX,
+                         "query:%d:%d: expected valid UTF-8 without NUL bytes", line, col);
+    }
+    return ps->rc;
 }
 
 int qparse_query(lore_query *q, const char *text, size_t len)
 {
     parser ps;
-    init(&ps, query_prog(q), text, len);
+    if (init(&ps, query_prog(q), text, len) != LORE_OK)
+        return ps.rc;
     if (keyword(&ps, "select"))
         select_query(&ps);
     else
@@ -1160,7 +1226,8 @@ int qparse_query(lore_query *q, const char *text, size_t len)
 int qparse_item(lore_query *q, const char *text, size_t len)
 {
     parser ps;
-    init(&ps, query_prog(q), text, len);
+    if (init(&ps, query_prog(q), text, len) != LORE_OK)
+        return ps.rc;
     do {
         if (item(&ps) != LORE_OK)
             break;
@@ -1172,7 +1239,8 @@ int qparse_item(lore_query *q, const char *text, size_t len)
 int qparse_filter(lore_query *q, const char *text, size_t len)
 {
     parser ps;
-    init(&ps, query_prog(q), text, len);
+    if (init(&ps, query_prog(q), text, len) != LORE_OK)
+        return ps.rc;
     keyword(&ps, "filter");
     if (condition(&ps) == LORE_OK) {
         skip_ws(&ps);
@@ -1185,7 +1253,8 @@ int qparse_filter(lore_query *q, const char *text, size_t len)
 int qparse_expr(lore_query *q, const char *text, size_t len, int *root)
 {
     parser ps;
-    init(&ps, query_prog(q), text, len);
+    if (init(&ps, query_prog(q), text, len) != LORE_OK)
+        return ps.rc;
     if (expr_sum(&ps, root) == LORE_OK) {
         skip_ws(&ps);
         if (ps.at < ps.e)
@@ -1197,7 +1266,8 @@ int qparse_expr(lore_query *q, const char *text, size_t len, int *root)
 int qparse_path(qprog *p, const char *text, size_t len, int *root)
 {
     parser ps;
-    init(&ps, p, text, len);
+    if (init(&ps, p, text, len) != LORE_OK)
+        return ps.rc;
     if (path_alt(&ps, root) == LORE_OK) {
         skip_ws(&ps);
         if (ps.at < ps.e)

@@ -419,7 +419,7 @@ static int order_elements(planner *pn, int *el, int n, const uint8_t *b0, const 
             cost[0] = 0, rows[0] = rows0;
             memcpy(ndv, ndv0, (size_t)nv * sizeof *ndv);
             for (size_t s = 0; s < states && pn->rc == LORE_OK; s++) {
-                if (cost[s] == INFINITY)
+                if (s && last[s] < 0) /* not reached */
                     continue;
                 memcpy(b, b0, (size_t)nv);
                 for (int i = 0; i < n; i++)
@@ -432,7 +432,7 @@ static int order_elements(planner *pn, int *el, int n, const uint8_t *b0, const 
                     est e = estimate(pn, el[i], b, rows[s], nd);
                     size_t t = s | (size_t)1 << i;
                     double c = cost[s] + e.cost;
-                    if (c < cost[t]) {
+                    if (c < cost[t] || last[t] < 0) { /* an infinite cost is a way too */
                         cost[t] = c, rows[t] = e.rows, last[t] = i;
                         memcpy(ndv + t * (size_t)(nv + 1), nd, (size_t)nv * sizeof *nd);
                     }

@@ -172,8 +172,7 @@ static int const_add(qprog *p, const lore_value *v, uint32_t id, int *c)
     if (v) {
         const char *why = NULL;
         if (dict_check(v, &why) != LORE_OK)
-            return ctx_fail(&p->kb->ctx, LORE_ERR_ARG, "bad constant: expected %s",
-                            why ? why : "a valid value");
+            return ctx_fail(&p->kb->ctx, LORE_ERR_ARG, "expected %s", why ? why : "a valid value");
         k->v = *v;
         k->has_value = 1;
         if (v->kind == LORE_SYMBOL || v->kind == LORE_TEXT || v->kind == LORE_DATE) {
@@ -350,11 +349,23 @@ static int open_group(qprog *p, int for_branch)
     return LORE_OK;
 }
 
+/* Groups open inside the top one, a union and its branch counting once:
+ * the nesting a writer sees. */
+static int nesting(const qprog *p)
+{
+    int d = 0;
+    for (int i = 1; i < p->nstack; i++)
+        d += p->nodes[p->stack[i]].kind != QN_UNION;
+    return d;
+}
+
 int qprog_begin(qprog *p, int kind)
 {
     int rc = open_group(p, kind == QN_GROUP);
     if (rc != LORE_OK)
         return rc;
+    if (kind != QN_UNION && nesting(p) >= LORE_MAX_NESTING)
+        return ctx_fail(&p->kb->ctx, LORE_ERR_LIMIT, "nesting deeper than %d", LORE_MAX_NESTING);
     int n;
     if (qprog_node(p, kind, &n) != LORE_OK)
         return LORE_ERR_NOMEM;

@@ -723,7 +723,7 @@ static int name_taken(const rules *R, const char *name, size_t n)
 static void default_name(lore_kb *kb, const rules *R, const hterm *h, char *out, size_t cap)
 {
     char stem[96] = "";
-    if (h[1].var < 0) {
+    if (h[1].var < 0 && dict_valid(&kb->d, h[1].id)) { /* (not yet read when a message needs it) */
         lore_value v;
         dict_get(&kb->d, h[1].id, &v);
         const char *s = v.str;

@@ -45,14 +45,15 @@ void dict_free(dict *d)
 
 /* ---- validation ---- */
 
-static int valid_utf8(const unsigned char *s, size_t n)
+size_t dict_utf8_span(const char *text, size_t n)
 {
+    const unsigned char *s = (const unsigned char *)text;
     size_t i = 0;
     while (i < n) {
         unsigned c = s[i];
         if (c < 0x80) {
             if (c == 0)
-                return 0;
+                return i;
             i++;
             continue;
         }
@@ -65,20 +66,25 @@ static int valid_utf8(const unsigned char *s, size_t n)
         } else if ((c & 0xf8) == 0xf0) {
             k = 3, min = 0x10000, c &= 0x07;
         } else {
-            return 0;
+            return i;
         }
         if (i + k >= n)
-            return 0;
+            return i;
         for (size_t j = 1; j <= k; j++) {
             if ((s[i + j] & 0xc0) != 0x80)
-                return 0;
+                return i;
             c = c << 6 | (s[i + j] & 0x3f);
         }
         if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-            return 0;
+            return i;
         i += k + 1;
     }
-    return 1;
+    return n;
+}
+
+static int valid_utf8(const unsigned char *s, size_t n)
+{
+    return dict_utf8_span((const char *)s, n) == n;
 }
 
 /* A BCP 47-shaped tag: alpha{1,8} ("-" alnum{1,8})*. */

@@ -60,6 +60,9 @@ void dict_free(dict *d);
 int dict_intern(dict *d, const lore_value *v, uint32_t *id, const char **why);
 /* Validates v as a term would be: LORE_OK or LORE_ERR_ARG with *why. */
 int dict_check(const lore_value *v, const char **why);
+/* The length of the longest prefix of s[0..n) that is valid UTF-8 without
+ * NUL bytes (n if all of it is): where a reader reports a bad byte. */
+size_t dict_utf8_span(const char *s, size_t n);
 /* LORE_OK, LORE_ERR_NOTFOUND, LORE_ERR_ARG. */
 int dict_lookup(const dict *d, const lore_value *v, uint32_t *id, const char **why);
 
