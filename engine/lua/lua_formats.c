@@ -1,9 +1,34 @@
 /* lua_formats.c - the Lua face of files and formats: the RDF half of
  * kb:load, kb:export, and the prefix table (kb:prefix, kb:prefixes,
  * kb:compact).  Uses only lore.h. */
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lualore.h"
+
+/* lore._regular(path) -> true, or nil and "path: why" when path is not a
+ * regular file that exists: kb:load refuses a directory, a device or a
+ * FIFO up front (reading one would fail obscurely, never end, or block). */
+static int l_regular(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    struct stat st;
+    const char *why = NULL;
+    if (stat(path, &st) != 0)
+        why = strerror(errno);
+    else if (S_ISDIR(st.st_mode))
+        why = "is a directory";
+    else if (!S_ISREG(st.st_mode))
+        why = "not a regular file (a device, a FIFO or a socket)";
+    if (!why) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: %s", path, why);
+    return 2;
+}
 
 /* A Lua progress function called from inside lore_import: it runs under
  * lua_pcall, so an error in it (or an interrupt) stops the load cleanly
@@ -198,7 +223,12 @@ static const luaL_Reg methods[] = {
     {"prefixes", kb_prefixes}, {"compact", kb_compact}, {NULL, NULL},
 };
 
+static const luaL_Reg funcs[] = {
+    {"_regular", l_regular},
+    {NULL, NULL},
+};
+
 void lualore_open_formats(lua_State *L)
 {
-    lualore_add_methods(L, methods, NULL);
+    lualore_add_methods(L, methods, funcs);
 }
