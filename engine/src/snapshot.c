@@ -1014,8 +1014,8 @@ int lore_save(lore_kb *kb, const char *path)
     if (journal_owns(kb, path))
         return lore_checkpoint(kb); /* its own file: the journal must follow */
     if (journal_locked_elsewhere(path))
-        return kb_fail(kb, LORE_ERR_STATE,
-                       "lore_save: %s is open in durable mode (by another handle, or by this one "
+        return kb_fail(kb, LORE_ERR_IO,
+                       "save: %s is open in durable mode (by another handle, or by this one "
                        "under another name: checkpoint it instead)",
                        path);
     /* a later generation than the file it replaces and any journal left
