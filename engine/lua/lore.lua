@@ -420,69 +420,6 @@ end
 
 local cjson_safe
 
--- Checks valid JSON `text` for what a decoder of doubles and tables would
--- change silently: an integer a double cannot hold exactly, and a key
--- given twice in one object (the decoder keeps the last).  Returns nil,
--- or the byte offset and what was expected.
-local function check_json(text)
-  local find, byte, sub, match = string.find, string.byte, string.sub, string.match
-  local objs, top = {}, 0 -- a table of keys per open object, false per array
-  local expect_key = false
-  local pos = 1
-  while true do
-    local p = find(text, '[\"{}%[%],%-%d]', pos)
-    if not p then return nil end
-    local c = byte(text, p)
-    if c == 34 then -- '"'
-      local _, e = find(text, '^[^"\\]*"', p + 1)
-      if not e then -- escapes inside
-        local i = p + 1
-        while true do
-          e = find(text, '["\\]', i)
-          if byte(text, e) == 92 then i = e + 2 else break end
-        end
-      end
-      if expect_key then
-        local keys, key = objs[top], sub(text, p + 1, e - 1)
-        if keys[key] then return p, format("each key once in an object, got '%s' twice", key) end
-        keys[key] = true
-        expect_key = false
-      end
-      pos = e + 1
-    elseif c == 123 then -- '{'
-      top = top + 1
-      objs[top] = {}
-      expect_key = true
-      pos = p + 1
-    elseif c == 91 then -- '['
-      top = top + 1
-      objs[top] = false
-      pos = p + 1
-    elseif c == 125 or c == 93 then -- '}' ']'
-      objs[top] = nil
-      top = top - 1
-      expect_key = false
-      pos = p + 1
-    elseif c == 44 then -- ','
-      expect_key = objs[top] and true or false
-      pos = p + 1
-    else -- a number
-      local int, rest = match(text, "^(%-?%d+)([%.eE]?)", p)
-      local e = find(text, "[^%d%.eE%+%-]", p) or #text + 1
-      if rest == "" and #int >= 16 then
-        local i = math.tointeger(tonumber(int))
-        if not i then
-          return p, format("an integer within 64 bits, got %s", int)
-        elseif i + 0.0 ~= i then
-          return p, format('a number a double holds exactly, got %s (write an integer beyond '
-            .. '2^53 as {"integer": "%s"})', int, int)
-        end
-      end
-      pos = e
-    end
-  end
-end
-
 -- Loads the JSON knowledge text `text` (named `path` in messages) into
 -- kb, all or nothing.
 local function load_json_text(kb, text, path, opts)
@@ -503,7 +440,8 @@ local function load_json_text(kb, text, path, opts)
     what = what:gsub("T_[%u_]+", TOKENS):gsub("^Expected", "expected"):gsub(" but found ", ", found ")
     return nil, format("%s:%d:%d: %s", path, line, col, what)
   end
-  local at, expected = check_json(text)
+  -- what the decoder changed silently (lua_formats.c)
+  local at, expected = lore._check_json(text)
   if at then
     local line, col = line_col(text, at)
     return nil, format("%s:%d:%d: expected %s", path, line, col, expected)
@@ -632,6 +570,5 @@ end
 lore._loaders = loaders
 lore._line_col = line_col
 lore._load_json_text = load_json_text
-lore._check_json = check_json
 
 return lore

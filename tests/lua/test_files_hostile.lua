@@ -75,6 +75,15 @@ for _, c in ipairs(cases) do
   unchanged(c[1])
 end
 
+-- an object of more keys than any in the format (the search for a key
+-- given twice stays short)
+local keys = {}
+for i = 1, 100 do keys[i] = '"k' .. i .. '": 1' end
+spit(tmp .. "/keys.json", '{"lore": 1, "facts": [["a", "b", {' .. table.concat(keys, ", ") .. "}]]}")
+eq({ kb:load(tmp .. "/keys.json") }, { nil, tmp .. "/keys.json:1:" .. (35 + #table.concat(keys, ", ", 1, 64) + 2)
+  .. ": expected at most 64 keys in an object" }, "many keys")
+unchanged("many keys")
+
 -- the exact form holds every 64-bit integer, and export writes it
 spit(tmp .. "/exact.json", '{"lore": 1, "facts": [["t", "max", {"integer": "9223372036854775807"}],\n'
   .. '["t", "min", {"integer": "-9223372036854775808"}], ["t", "odd", {"integer": "9007199254740993"}],\n'
