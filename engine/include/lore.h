@@ -569,8 +569,8 @@ LORE_API int lore_reach(lore_kb *kb, lore_id start, const char *path, uint32_t m
  * interrupted save may leave a `path`.tmp.* file behind, safe to delete).
  * Saving to the file kb was opened from is lore_checkpoint.  Returns
  * LORE_OK, LORE_ERR_ARG (no path), LORE_ERR_STATE (a transaction or a
- * batch is open, or `path` is open in durable mode by another handle),
- * LORE_ERR_IO ("path: what failed: why"; `path` is untouched, unless only
+ * batch is open), LORE_ERR_IO (`path` is open in durable mode by another
+ * handle, which holds its lock; or "path: what failed: why"; `path` is untouched, unless only
  * the final sync of the directory failed: then the message says the file
  * is saved but might not survive a system crash),
  * LORE_ERR_NOMEM.  kb is not changed; open iterators stay valid. */

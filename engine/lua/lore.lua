@@ -467,8 +467,15 @@ local function load_json_text(kb, text, path, opts)
       T_NULL = "null", T_COLON = "':'", T_COMMA = "','", T_END = "the end of the file",
       T_WHITESPACE = "white space", T_ERROR = "an invalid token", T_UNKNOWN = "an invalid token",
     }
+    what = what:gsub("^Found too many nested data structures %(%d+%)", "nesting deeper than 1000")
     what = what:gsub("T_[%u_]+", TOKENS):gsub("^Expected", "expected"):gsub(" but found ", ", found ")
     return nil, format("%s:%d:%d: %s", path, line, col, what)
+  end
+  -- what the decoder changed silently (lua_formats.c)
+  local at, expected = lore._check_json(text)
+  if at then
+    local line, col = line_col(text, at)
+    return nil, format("%s:%d:%d: expected %s", path, line, col, expected)
   end
   -- rules first (a batch must not be open meanwhile); taken back if the
   -- facts fail
@@ -540,6 +547,8 @@ function kb_methods:load(path, opts)
     local what = fmt and format("unknown format '%s'", fmt) or "no format (the name has no extension)"
     return nil, format("%s: %s (expected one of: %s)", path, what, concat(names, ", "))
   end
+  local ok, err = lore._regular(path)
+  if not ok then return nil, err end
   return loader(self, path, opts)
 end
 

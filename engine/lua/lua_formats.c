@@ -1,9 +1,36 @@
 /* lua_formats.c - the Lua face of files and formats: the RDF half of
  * kb:load, kb:export, and the prefix table (kb:prefix, kb:prefixes,
  * kb:compact).  Uses only lore.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lualore.h"
+
+/* lore._regular(path) -> true, or nil and "path: why" when path is not a
+ * regular file that exists: kb:load refuses a directory, a device or a
+ * FIFO up front (reading one would fail obscurely, never end, or block). */
+static int l_regular(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    struct stat st;
+    const char *why = NULL;
+    if (stat(path, &st) != 0)
+        why = strerror(errno);
+    else if (S_ISDIR(st.st_mode))
+        why = "is a directory";
+    else if (!S_ISREG(st.st_mode))
+        why = "not a regular file (a device, a FIFO or a socket)";
+    if (!why) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: %s", path, why);
+    return 2;
+}
 
 /* A Lua progress function called from inside lore_import: it runs under
  * lua_pcall, so an error in it (or an interrupt) stops the load cleanly
@@ -198,7 +225,132 @@ static const luaL_Reg methods[] = {
     {"prefixes", kb_prefixes}, {"compact", kb_compact}, {NULL, NULL},
 };
 
+/* lore._check_json(text) -> nil, or the (1-based) offset and what was
+ * expected there: text is JSON that lua-cjson decoded (so well formed and
+ * nested at most 1000 deep), checked for what the decoder changed
+ * silently: an integer a double cannot hold exactly, a key given twice in
+ * one object (the decoder keeps the last).  No object of the knowledge
+ * format has more than a few keys, so one of more than CHECK_KEYS is
+ * refused, which keeps the search for duplicates short. */
+#define CHECK_DEPTH 1024
+#define CHECK_KEYS 64
+typedef struct jkey {
+    size_t off, len;
+} jkey;
+
+static int l_check_json(lua_State *L)
+{
+    size_t len;
+    const char *t = luaL_checklstring(L, 1, &len);
+    /* per open container: its first key in keys[] (-1 for an array) */
+    long first[CHECK_DEPTH];
+    jkey keys[4096]; /* the keys of the open objects */
+    size_t nkeys = 0;
+    int top = -1, expect_key = 0;
+    char what[200];
+    size_t at = (size_t)-1;
+    for (size_t i = 0; i < len;) {
+        char c = t[i];
+        if (c == '"') {
+            size_t e = i + 1;
+            while (e < len && t[e] != '"')
+                e += t[e] == '\\' ? 2 : 1;
+            if (expect_key) {
+                size_t k = (size_t)first[top], klen = e - i - 1;
+                for (; k < nkeys; k++)
+                    if (keys[k].len == klen && memcmp(t + keys[k].off, t + i + 1, klen) == 0)
+                        break;
+                if (k < nkeys) {
+                    snprintf(what, sizeof what, "each key once in an object, got '%.*s' twice",
+                             klen > 100 ? 100 : (int)klen, t + i + 1);
+                    at = i;
+                    break;
+                }
+                if (nkeys - (size_t)first[top] >= CHECK_KEYS) {
+                    snprintf(what, sizeof what, "at most %d keys in an object", CHECK_KEYS);
+                    at = i;
+                    break;
+                }
+                if (nkeys >= sizeof keys / sizeof *keys) {
+                    snprintf(what, sizeof what, "at most %d keys in the objects around a value",
+                             (int)(sizeof keys / sizeof *keys));
+                    at = i;
+                    break;
+                }
+                keys[nkeys].off = i + 1;
+                keys[nkeys++].len = klen;
+                expect_key = 0;
+            }
+            i = e + 1;
+        } else if (c == '{' || c == '[') {
+            if (++top >= CHECK_DEPTH) {
+                snprintf(what, sizeof what, "nesting at most 1000 deep");
+                at = i;
+                break;
+            }
+            first[top] = c == '{' ? (long)nkeys : -1;
+            expect_key = c == '{';
+            i++;
+        } else if (c == '}' || c == ']') {
+            if (top >= 0 && first[top] >= 0)
+                nkeys = (size_t)first[top];
+            top--;
+            expect_key = 0;
+            i++;
+        } else if (c == ',') {
+            expect_key = top >= 0 && first[top] >= 0;
+            i++;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t e = i + (c == '-'), digits = 0;
+            while (e < len && t[e] >= '0' && t[e] <= '9')
+                e++, digits++;
+            int integral = e >= len || (t[e] != '.' && t[e] != 'e' && t[e] != 'E');
+            if (integral && digits >= 16) {
+                char num[400];
+                int n = e - i < sizeof num - 1 ? (int)(e - i) : (int)sizeof num - 1;
+                memcpy(num, t + i, (size_t)n);
+                num[n] = 0;
+                errno = 0;
+                long long v = strtoll(num, NULL, 10);
+                double d = (double)v;
+                if (errno == ERANGE || e - i >= sizeof num - 1) {
+                    snprintf(what, sizeof what, "an integer within 64 bits, got %.100s%s", num,
+                             n > 100 ? "..." : "");
+                    at = i;
+                    break;
+                }
+                if (d >= 9223372036854775808.0 || d < -9223372036854775808.0 || (long long)d != v) {
+                    snprintf(what, sizeof what,
+                             "a number a double holds exactly, got %.40s (write an integer beyond "
+                             "2^53 as {\"integer\": \"%.40s\"})",
+                             num, num);
+                    at = i;
+                    break;
+                }
+            }
+            while (e < len && strchr("0123456789.eE+-", t[e]))
+                e++;
+            i = e;
+        } else {
+            i++;
+        }
+    }
+    if (at == (size_t)-1) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_pushinteger(L, (lua_Integer)at + 1);
+    lua_pushstring(L, what);
+    return 2;
+}
+
+static const luaL_Reg funcs[] = {
+    {"_regular", l_regular},
+    {"_check_json", l_check_json},
+    {NULL, NULL},
+};
+
 void lualore_open_formats(lua_State *L)
 {
-    lualore_add_methods(L, methods, NULL);
+    lualore_add_methods(L, methods, funcs);
 }

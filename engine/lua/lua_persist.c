@@ -9,11 +9,35 @@
 
 #include "lualore.h"
 
+/* kb's message as a Lua user reads it: a leading C function name
+ * ("lore_save: ...") becomes the method's ("save: ..."). */
+static const char *lua_message(lua_State *L, lore_kb *kb)
+{
+    const char *msg = lore_errmsg(kb);
+    size_t n = strspn(msg, "abcdefghijklmnopqrstuvwxyz_");
+    if (strncmp(msg, "lore_", 5) != 0 || msg[n] != ':')
+        return lua_pushstring(L, msg);
+    if (n == strlen("lore_load_snapshot") && strncmp(msg, "lore_load_snapshot", n) == 0)
+        return lua_pushfstring(L, "load%s", msg + n);
+    return lua_pushstring(L, msg + 5);
+}
+
 static int nil_message(lua_State *L, lore_kb *kb)
 {
     lua_pushnil(L);
-    lua_pushstring(L, lore_errmsg(kb));
+    lua_message(L, kb);
     return 2;
+}
+
+/* raises kb's message (misuse) as lualore_fail does, in the Lua names */
+static int fail(lua_State *L, lore_kb *kb, int rc)
+{
+    if (!lore_errmsg(kb)[0])
+        return fail(L, kb, rc);
+    luaL_where(L, 1);
+    lua_message(L, kb);
+    lua_concat(L, 2);
+    return lua_error(L);
 }
 
 /* Options of lore.open: journal = bool, sync = "change" | "commit" |
@@ -70,7 +94,7 @@ static int l_open(lua_State *L)
     if (rc == LORE_ERR_IO || rc == LORE_ERR_CORRUPT || rc == LORE_ERR_STATE)
         return nil_message(L, k->kb); /* the userdata frees the kb */
     if (rc < 0)
-        return lualore_fail(L, k->kb, rc);
+        return fail(L, k->kb, rc);
     return 1;
 }
 
@@ -80,7 +104,7 @@ static int result(lua_State *L, lore_kb *kb, int rc)
     if (rc == LORE_ERR_IO || rc == LORE_ERR_CORRUPT)
         return nil_message(L, kb);
     if (rc < 0)
-        return lualore_fail(L, kb, rc);
+        return fail(L, kb, rc);
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -118,7 +142,7 @@ static int kb_transaction(lua_State *L)
     if (rc == LORE_ERR_STATE && lore_in_transaction(k->kb))
         return luaL_error(L, "transaction: a transaction is already open (they do not nest)");
     if (rc < 0)
-        return lualore_fail(L, k->kb, rc);
+        return fail(L, k->kb, rc);
     int n = lua_gettop(L);
     luaL_checkstack(L, n, "transaction arguments"); /* fn, kb and each argument again */
     lua_pushvalue(L, 2);
@@ -153,7 +177,7 @@ static int l_load_snapshot(lua_State *L)
     if (rc == LORE_ERR_IO || rc == LORE_ERR_CORRUPT)
         return nil_message(L, kb);
     if (rc < 0)
-        return lualore_fail(L, kb, rc);
+        return fail(L, kb, rc);
     lua_pushinteger(L, (lua_Integer)added);
     return 1;
 }

@@ -43,6 +43,11 @@ expect empty-kb 0 "0" "" -- "$LORE" --empty -e "print(#kb)"
 expect k-file 0 "9" "" -- "$LORE" -k tests/data/json/good.json -e "print(#kb)"
 expect k-bad-file 1 "" "lore: tests/data/json/bad/short-fact.json:5:5: facts[1]: expected a fact of 3 terms (or 4 with a source), got 2" \
   -- "$LORE" -k tests/data/json/bad/short-fact.json -e "print(#kb)"
+dir=$(mktemp -d) && mkdir "$dir/x.json"
+expect k-directory 1 "" "lore: $dir/x.json: is a directory" -- "$LORE" -k "$dir/x.json" -e "print(#kb)"
+rm -rf "$dir"
+expect k-big-integer 1 "" "lore: tests/data/bad/beyond-2-53.json:2:14: expected a number a double holds exactly, got 9007199254740993 (write an integer beyond 2^53 as {\"integer\": \"9007199254740993\"})" \
+  -- "$LORE" -k tests/data/bad/beyond-2-53.json -e "print(#kb)"
 expect script-error 1 "" "lore: tests/cli/fail.lua:3: boom at 1" -- "$LORE" --empty tests/cli/fail.lua
 expect exec-error 1 "" "lore: (command line):1: attempt to call a nil value (global 'nope')" -- "$LORE" --empty -e "nope()"
 expect missing-script 1 "" "lore: cannot open nofile.lua: No such file or directory" -- "$LORE" --empty nofile.lua

@@ -77,7 +77,7 @@ raises(function() lore.open(snap, { journal = true, sync = "sometimes" }) end,
 raises(function() lore.open(snap, { sync = "none" }) end,
   "bad argument #2 to 'open' (sync: only with journal = true)", "sync without journal")
 raises(function() lore.new():checkpoint() end,
-  "lore_checkpoint: the knowledge base was not opened from a file (lore_open; lore_save saves to a file)",
+  "checkpoint: the knowledge base was not opened from a file (lore_open; lore_save saves to a file)",
   "checkpoint of a kb without a file")
 
 -- transactions: all of fn's changes, or none
@@ -103,7 +103,7 @@ eq(#t, 2, "the outer transaction rolled back too")
 raises(function() t:transaction() end,
   "bad argument #1 to 'transaction' (function expected, got no value)", "fn is required")
 raises(function() t:transaction(function(k) k:save(snap) end) end,
-  "lore_save: a transaction is open", "no save inside a transaction")
+  "save: a transaction is open", "no save inside a transaction")
 
 -- durable mode: every change journaled, replayed on open
 local durable = file("-d.lore")

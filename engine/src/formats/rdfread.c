@@ -30,6 +30,8 @@ typedef struct rctx {
     lore_progress_fn progress;
     void *pud;
     int stopped, io_error;
+    int nul;         /* a NUL byte was read: the input is not text */
+    uint64_t nul_at; /* its offset */
     int failed; /* a status from the statement sink */
     int have_serd_error;
     char serd_error[300];
@@ -100,7 +102,7 @@ static size_t source_read(void *buf, size_t size, size_t nmemb, void *stream)
 {
     rctx *c = stream;
     size_t want = size * nmemb, got;
-    if (c->stopped)
+    if (c->stopped || c->nul)
         return 0;
     if (c->f) {
         got = fread(buf, 1, want, c->f);
@@ -110,6 +112,12 @@ static size_t source_read(void *buf, size_t size, size_t nmemb, void *stream)
         got = c->textlen - c->textpos < want ? c->textlen - c->textpos : want;
         memcpy(buf, c->text + c->textpos, got);
         c->textpos += got;
+    }
+    const char *z = memchr(buf, 0, got);
+    if (z) { /* binary input: the parse ends here and fails */
+        c->nul = 1;
+        c->nul_at = c->bytes + (uint64_t)(z - (const char *)buf);
+        got = (size_t)(z - (const char *)buf);
     }
     c->bytes += got;
     if (rdfread_tick(c->kb, c->progress, c->pud, c->bytes, c->total, c->ld.statements,
@@ -376,6 +384,26 @@ static void place_curie(rctx *c, unsigned *line, unsigned *col)
     }
 }
 
+/* Line and column (1-based, in bytes) of input offset `at`, by reading
+ * the input again: only on the error path. */
+static void place_offset(rctx *c, uint64_t at, unsigned *line, unsigned *col)
+{
+    char buf[4096];
+    size_t pos = 0, n;
+    uint64_t off = 0;
+    *line = *col = 1;
+    if (c->f)
+        rewind(c->f);
+    while (off < at && (n = input_chunk(c, buf, sizeof buf, &pos)) > 0) {
+        for (size_t i = 0; i < n && off < at; i++, off++) {
+            if (buf[i] == '\n')
+                ++*line, *col = 1;
+            else
+                ++*col;
+        }
+    }
+}
+
 /* The line of statement number k (1-based) of N-Triples or N-Quads
  * input: its k-th line holding more than blanks and a comment.  For the
  * few malformed inputs serd rejects without saying where. */
@@ -472,6 +500,11 @@ static int parse_serd(rctx *c, const lore_load_opts *o)
     serd_reader_free(r);
     if (c->io_error) {
         rc = ctx_fail(&kb->ctx, LORE_ERR_IO, "%s: %s", c->name, strerror(c->io_error));
+    } else if (c->nul) {
+        unsigned line, col;
+        place_offset(c, c->nul_at, &line, &col);
+        rc = ctx_fail(&kb->ctx, LORE_ERR_SYNTAX, "%s:%u:%u: expected text, found a NUL byte (a binary file?)",
+                     c->name, line, col);
     } else if (c->stopped) {
         kb->ctx.interrupted = 0;
         rc = ctx_fail(&kb->ctx, LORE_ERR_INTERRUPT, "%s: load interrupted", c->name);

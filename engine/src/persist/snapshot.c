@@ -1018,10 +1018,10 @@ int lore_save(lore_kb *kb, const char *path)
     if (journal_owns(kb, path))
         return lore_checkpoint(kb); /* its own file: the journal must follow */
     if (journal_locked_elsewhere(path))
-        return ctx_fail(&kb->ctx, LORE_ERR_STATE,
-                        "lore_save: %s is open in durable mode (by another handle, or by this one "
-                        "under another name: checkpoint it instead)",
-                        path);
+        return ctx_fail(&kb->ctx, LORE_ERR_IO,
+                       "save: %s is open in durable mode (by another handle, or by this one "
+                       "under another name: checkpoint it instead)",
+                       path);
     /* a later generation than the file it replaces and any journal left
      * beside it, so that the journal is not taken for this file's */
     uint64_t gen = snapshot_generation(path), jgen = journal_file_generation(path);
