@@ -2,6 +2,8 @@
 -- loading knowledge files, and printing values legibly.  Runs once when the
 -- module opens, with the module table, the kb methods and the metatables.
 local lore, kb_methods, Text, Date, Iter = ...
+-- C internals, taken now: they leave the module table once every part has loaded
+local check_json, regular = lore._check_json, lore._regular
 
 local type, tostring, tonumber, pairs, ipairs = type, tostring, tonumber, pairs, ipairs
 local format, concat, sort = string.format, table.concat, table.sort
@@ -472,7 +474,7 @@ local function load_json_text(kb, text, path, opts)
     return nil, format("%s:%d:%d: %s", path, line, col, what)
   end
   -- what the decoder changed silently (lua_formats.c)
-  local at, expected = lore._check_json(text)
+  local at, expected = check_json(text)
   if at then
     local line, col = line_col(text, at)
     return nil, format("%s:%d:%d: expected %s", path, line, col, expected)
@@ -547,7 +549,7 @@ function kb_methods:load(path, opts)
     local what = fmt and format("unknown format '%s'", fmt) or "no format (the name has no extension)"
     return nil, format("%s: %s (expected one of: %s)", path, what, concat(names, ", "))
   end
-  local ok, err = lore._regular(path)
+  local ok, err = regular(path)
   if not ok then return nil, err end
   return loader(self, path, opts)
 end
