@@ -575,6 +575,31 @@ static void test_blank_nodes(void **state)
     free(ttl);
     lore_kb_free(t);
     lore_kb_free(kb);
+
+    /* a blank node as a predicate is written <urn:lore:_:label>; read back
+     * in the same file it is the same term as _:label (found by fuzzing:
+     * the second export named it _:b1_1) */
+    const lore_format fs[] = {LORE_FORMAT_NTRIPLES, LORE_FORMAT_TURTLE};
+    for (size_t i = 0; i < 2; i++) {
+        lore_kb *a = new_kb();
+        assert_int_equal(load_str(a, "<urn:lore:n> <urn:lore:_:b1> _:b1 .\n"
+                                     "_:b1 <http://p> <urn:lore:_:x1> .\n",
+                                  LORE_FORMAT_NTRIPLES),
+                         LORE_OK);
+        char *da = dump(a, 0);
+        assert_string_equal(da, "S[_:b1] S[<http://p>] S[_:x1] {default}\n"
+                                "S[n] S[_:b1] S[_:b1] {default}\n");
+        char *out = export_str(a, fs[i]);
+        lore_kb *b = new_kb();
+        assert_int_equal(load_str(b, out, fs[i]), LORE_OK);
+        char *db = dump(b, 0);
+        assert_string_equal(db, da);
+        char *again = export_str(b, fs[i]);
+        assert_string_equal(again, out);
+        free(again), free(db), free(out), free(da);
+        lore_kb_free(b);
+        lore_kb_free(a);
+    }
 }
 
 static void test_source_option_and_transactions(void **state)

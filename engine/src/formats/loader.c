@@ -106,6 +106,22 @@ static int intern_symbol(loader *ld, const char *s, size_t n, uint32_t *id)
     return rc;
 }
 
+static int blank_id(loader *ld, const char *label, size_t n, uint32_t *id);
+
+/* A writer puts a blank node where RDF allows none (a predicate) as
+ * <urn:lore:_:label>: within one load it is the same term as _:label, so a
+ * file lore wrote reads back to the same graph.  In Turtle the label is
+ * keyed as the writer escaped it (an x before x..., b<digit>, B<digit>). */
+static int blank_urn(loader *ld, const char *label, size_t n, uint32_t *id)
+{
+    int x = ld->turtle && (label[0] == 'x' || (n >= 2 && (label[0] == 'b' || label[0] == 'B') &&
+                                                label[1] >= '0' && label[1] <= '9'));
+    sbuf_reset(&ld->tmp);
+    if ((x && sbuf_putc(&ld->tmp, 'x')) || sbuf_put(&ld->tmp, label, n))
+        return ctx_nomem(&ld->kb->ctx);
+    return blank_id(ld, ld->tmp.p, ld->tmp.n, id);
+}
+
 static int iri_id(loader *ld, const char *iri, size_t n, uint32_t *id)
 {
     /* the common case: <iri> as it is */
@@ -122,6 +138,9 @@ static int iri_id(loader *ld, const char *iri, size_t n, uint32_t *id)
     lore_value v;
     if (rdf_iri_value(iri, n, &v, &ld->key) != LORE_OK)
         return ctx_nomem(&ld->kb->ctx);
+    if (v.kind == LORE_SYMBOL && v.len > 2 && v.str[0] == '_' && v.str[1] == ':' &&
+        rdf_label_ok(v.str + 2, v.len - 2))
+        return blank_urn(ld, v.str + 2, v.len - 2, id);
     int rc = intern(ld, &v, id);
     if (rc != LORE_ERR_ARG)
         return rc;
