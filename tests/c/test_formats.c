@@ -383,6 +383,36 @@ static void test_writing(void **state)
     lore_kb_free(kb);
 }
 
+/* Texts with quotes and backslashes read back the same through Turtle and
+ * TriG, where serd's long strings would misread a backslash after a bare
+ * quote (found by a 10-minute fuzz run). */
+static void test_quotes_and_backslashes(void **state)
+{
+    (void)state;
+    static const char *texts[] = {"a\"\\b", "x\t\"\\\bline\n", "\"\\", "two\nlines \"q\"",
+                                  "ends with \"", "\\\"\\"};
+    static const lore_format fs[] = {LORE_FORMAT_TURTLE, LORE_FORMAT_TRIG, LORE_FORMAT_NTRIPLES};
+    for (size_t f = 0; f < sizeof fs / sizeof fs[0]; f++) {
+        lore_kb *kb = new_kb();
+        for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+            lore_value s = lore_symbol("t"), p = lore_symbol("v"), o = lore_text(texts[i], NULL);
+            lore_id id[3];
+            assert_int_equal(lore_intern(kb, &s, &id[0]), LORE_OK);
+            assert_int_equal(lore_intern(kb, &p, &id[1]), LORE_OK);
+            assert_int_equal(lore_intern(kb, &o, &id[2]), LORE_OK);
+            assert_int_equal(lore_add(kb, id[0], id[1], id[2], 0), LORE_OK);
+        }
+        char *out = export_str(kb, fs[f]);
+        lore_kb *back = new_kb();
+        assert_int_equal(load_str(back, out, fs[f]), LORE_OK);
+        char *d1 = dump(kb, 0), *d2 = dump(back, 0);
+        assert_string_equal(d1, d2);
+        free(out), free(d1), free(d2);
+        lore_kb_free(back);
+        lore_kb_free(kb);
+    }
+}
+
 static void test_json_writer(void **state)
 {
     (void)state;
@@ -932,7 +962,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrips),   cmocka_unit_test(test_sources_across_formats),
-        cmocka_unit_test(test_mapping),      cmocka_unit_test(test_writing),
+        cmocka_unit_test(test_mapping),      cmocka_unit_test(test_writing), cmocka_unit_test(test_quotes_and_backslashes),
         cmocka_unit_test(test_json_writer),  cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_fail_late),    cmocka_unit_test(test_import_errors),
         cmocka_unit_test(test_blank_nodes),  cmocka_unit_test(test_source_option_and_transactions),

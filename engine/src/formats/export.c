@@ -218,6 +218,16 @@ static int write_statement(rdfw *rw, const xrow *r)
         sn[k] = snode(types[n[k].type], n[k].str, n[k].len);
     const rdf_node *o = &n[3];
     if (o->type == RDF_LITERAL) {
+        /* serd 0.30 writes a text holding a quote or a newline as a long
+         * string (triple quotes) with its quotes bare; its reader then takes
+         * a backslash right after a bare quote as a plain character, so a
+         * quote, an escaped backslash and a b come back as two backslashes.
+         * Such a text goes out as a short string, where quotes are escaped. */
+        for (size_t i = 0; i + 1 < o->len; i++)
+            if (o->str[i] == '"' && o->str[i + 1] == '\\') {
+                sn[3].flags &= ~(SerdNodeFlags)(SERD_HAS_NEWLINE | SERD_HAS_QUOTE);
+                break;
+            }
         if (o->lang) {
             lang = snode(SERD_LITERAL, o->lang, o->langlen);
         } else if (o->dt) {
