@@ -390,7 +390,8 @@ static void test_quotes_and_backslashes(void **state)
 {
     (void)state;
     static const char *texts[] = {"a\"\\b", "x\t\"\\\bline\n", "\"\\", "two\nlines \"q\"",
-                                  "ends with \"", "\\\"\\"};
+                                  "ends with \"", "\\\"\\", "q\"\x1c x\nline",
+                                  "q\"\ttab\nline", "q\"\x7f\nline", "q\"\b\n"};
     static const lore_format fs[] = {LORE_FORMAT_TURTLE, LORE_FORMAT_TRIG, LORE_FORMAT_NTRIPLES};
     for (size_t f = 0; f < sizeof fs / sizeof fs[0]; f++) {
         lore_kb *kb = new_kb();

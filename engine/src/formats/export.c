@@ -222,12 +222,16 @@ static int write_statement(rdfw *rw, const xrow *r)
          * string (triple quotes) with its quotes bare; its reader then takes
          * a backslash right after a bare quote as a plain character, so a
          * quote, an escaped backslash and a b come back as two backslashes.
-         * Such a text goes out as a short string, where quotes are escaped. */
-        for (size_t i = 0; i + 1 < o->len; i++)
-            if (o->str[i] == '"' && o->str[i + 1] == '\\') {
+         * A text with a quote before a backslash or a control character
+         * (written as an escape) goes out as a short string, where quotes
+         * are escaped. */
+        for (size_t i = 0; i + 1 < o->len; i++) {
+            unsigned char next = (unsigned char)o->str[i + 1];
+            if (o->str[i] == '"' && (next == '\\' || next < 0x20 || next == 0x7f)) {
                 sn[3].flags &= ~(SerdNodeFlags)(SERD_HAS_NEWLINE | SERD_HAS_QUOTE);
                 break;
             }
+        }
         if (o->lang) {
             lang = snode(SERD_LITERAL, o->lang, o->langlen);
         } else if (o->dt) {
