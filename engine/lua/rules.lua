@@ -55,12 +55,21 @@ local function render(root)
       for i, s in ipairs(p.sources) do named[i] = term(s) end
       if #named == 0 and p.sources.default then named = {} end
       out[#out + 1] = pad .. fact(p.fact) .. "  [asserted" .. (#named > 0 and (": " .. concat(named, ", ")) or "") .. "]"
-      for _, s in ipairs(p.sources) do
+      for _, n in ipairs(p.notes or {}) do
+        out[#out + 1] = pad .. "    note " .. term(n.note) .. (n.reason and (": " .. term(n.reason)) or "")
+      end
+      local function sentence(s)
         local text = p.sources.sentences[s]
         if text and not shown[s] then -- each sentence once
           shown[s] = true
           out[#out + 1] = pad .. "    " .. term(s) .. ": " .. term(text)
+          local tr = p.translations and p.translations[s]
+          if tr then out[#out + 1] = pad .. "      translation: " .. term(tr) end
         end
+      end
+      for _, s in ipairs(p.sources) do sentence(s) end
+      for _, n in ipairs(p.notes or {}) do
+        for _, s in ipairs(n.from) do sentence(s) end
       end
     elseif p.rule then
       local b = {}
@@ -85,6 +94,66 @@ Proof.__tostring = function(p)
 end
 Proof.__index = {}
 lore._render_proof = render
+
+-- kb:why adds what the knowledge's own vocabulary says about the sources
+-- (knowledge/README.md): a sentence's English `translation`, and for a fact
+-- that an `Inference` note concludes (`concludes_subject`, `_predicate`,
+-- `_object`), the note, its `reason` and the sentences it comes `from`.
+-- The C proof text (lore_proof_text) knows only `text`; the tree printed
+-- from Lua is rendered again with these.
+local c_why = kb_methods.why
+
+local function first_object(kb, s, p)
+  for _, _, o in kb:match(s, p, nil) do return o end
+  return nil
+end
+
+local function annotate(kb, root)
+  local seen, sentences = {}, {}
+  local function source_text(s)
+    if sentences[s] == nil then sentences[s] = first_object(kb, s, "text") or false end
+    return sentences[s] or nil
+  end
+  local function walk(p)
+    if seen[p] then return end
+    seen[p] = true
+    if p.asserted then
+      local f = p.fact
+      for n in kb:match(nil, "concludes_subject", f[1]) do
+        if kb:count(n, "concludes_predicate", f[2]) > 0 and kb:count(n, "concludes_object", f[3]) > 0 then
+          local note = { note = n, reason = first_object(kb, n, "reason"), from = {} }
+          for _, _, s in kb:match(n, "from", nil) do
+            note.from[#note.from + 1] = s
+            p.sources.sentences[s] = p.sources.sentences[s] or source_text(s)
+          end
+          p.notes = p.notes or {}
+          p.notes[#p.notes + 1] = note
+        end
+      end
+      local function translate(s)
+        local tr = first_object(kb, s, "translation")
+        if tr then
+          p.translations = p.translations or {}
+          p.translations[s] = tr
+        end
+      end
+      for _, s in ipairs(p.sources) do translate(s) end
+      for _, n in ipairs(p.notes or {}) do
+        for _, s in ipairs(n.from) do translate(s) end
+      end
+    elseif p.premises then
+      for _, q in ipairs(p.premises) do walk(q) end
+    end
+  end
+  walk(root)
+  root.text = render(root)
+end
+
+function kb_methods:why(s, p, o)
+  local proof = c_why(self, s, p, o)
+  if proof then annotate(self, proof) end
+  return proof
+end
 
 -- ---------------------------------------------------------------------------
 -- Derived facts

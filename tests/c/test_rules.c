@@ -857,6 +857,33 @@ static void test_values(void **state)
     assert_string_equal(out, "2024 2025");
     column(kb, "?e date ?d . ?m = month(?d)", out, sizeof out); /* 2025 has no month */
     assert_string_equal(out, "7");
+    /* whole days, months and years between two dates, on the calendar */
+    column(kb, "ev date ?a . ev2 date ?b . ?n = days_between(?a, ?b)", out, sizeof out);
+    assert_string_equal(out, "174");
+    column(kb, "ev date ?a . ev2 date ?b . ?n = days_between(?b, ?a)", out, sizeof out);
+    assert_string_equal(out, "-174");
+    column(kb, "ev date ?a . ev2 date ?b . ?n = months_between(?a, ?b)", out, sizeof out);
+    assert_string_equal(out, "5");
+    column(kb, "ev date ?a . ?n = months_between(1949-04-04, ?a)", out, sizeof out);
+    assert_string_equal(out, "903");
+    column(kb, "ev date ?a . ?n = years_between(1949-04-04, ?a)", out, sizeof out);
+    assert_string_equal(out, "75");
+    column(kb, "ev date ?a . ?n = years_between(?a, 1949-04-04)", out, sizeof out);
+    assert_string_equal(out, "-75");
+    column(kb, "ev date ?a . ?n = months_between(2024-01-31, 2024-02-29)", out, sizeof out);
+    assert_string_equal(out, "0");
+    column(kb, "ev date ?a . ?n = months_between(2024-01-31, 2024-03-01)", out, sizeof out);
+    assert_string_equal(out, "1");
+    column(kb, "ev date ?a . ?n = days_between(1900-03-01, 2000-02-29)", out, sizeof out);
+    assert_string_equal(out, "36524");
+    column(kb, "ev date ?a . ?n = days_between(2024-07-11T10:00:00+02:00, 2024-07-11T09:00:00Z)",
+           out, sizeof out);
+    assert_string_equal(out, "0");
+    column(kb, "ev date ?a . ?n = days_between(2024-06-30T12:00:00Z, 2024-07-11T11:59:59Z)", out,
+           sizeof out);
+    assert_string_equal(out, "10");
+    column(kb, "ev label ?l . ?n = days_between(?l, 2024-07-11)", out, sizeof out); /* no date */
+    assert_string_equal(out, "");
     column(kb, "?e date ?d . ?m = day(?d) * 10 + month(?d) - 1", out, sizeof out);
     assert_string_equal(out, "116");
     column(kb, "?e label ?l . ?u = upper(?l)", out, sizeof out);

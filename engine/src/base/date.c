@@ -37,6 +37,66 @@ int64_t date_days(int64_t y, unsigned m, unsigned d)
     return era * 146097 + doe - 719468;
 }
 
+void date_civil(int64_t days, int64_t *y, unsigned *m, unsigned *d)
+{
+    /* the steps of days_from_civil above, undone: eras of 400 years
+     * (146097 days), then the year of the era, then a year that starts
+     * in March so that the leap day comes last */
+    days += 719468;
+    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    int64_t doe = days - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+int64_t date_days_between(date_key a, date_key b)
+{
+    int64_t s = b.secs - a.secs;
+    /* a part-second short of a whole second does not complete it */
+    if (s > 0 && b.nsec < a.nsec)
+        s--;
+    else if (s < 0 && b.nsec > a.nsec)
+        s++;
+    return s / 86400;
+}
+
+/* A key's calendar month (y * 12 + m - 1) and its place within the month
+ * (day, seconds of the day, nanoseconds) for comparing. */
+static void month_and_rest(date_key k, int64_t *month, int64_t rest[3])
+{
+    int64_t days = k.secs >= 0 ? k.secs / 86400 : -((-k.secs + 86399) / 86400);
+    int64_t y;
+    unsigned m, d;
+    date_civil(days, &y, &m, &d);
+    *month = y * 12 + (int64_t)m - 1;
+    rest[0] = d, rest[1] = k.secs - days * 86400, rest[2] = k.nsec;
+}
+
+static int rest_cmp(const int64_t a[3], const int64_t b[3])
+{
+    for (int i = 0; i < 3; i++)
+        if (a[i] != b[i])
+            return a[i] < b[i] ? -1 : 1;
+    return 0;
+}
+
+int64_t date_months_between(date_key a, date_key b)
+{
+    int64_t ma, mb, ra[3], rb[3];
+    month_and_rest(a, &ma, ra);
+    month_and_rest(b, &mb, rb);
+    int64_t n = mb - ma;
+    if (n > 0 && rest_cmp(rb, ra) < 0)
+        n--;
+    else if (n < 0 && rest_cmp(rb, ra) > 0)
+        n++;
+    return n;
+}
+
 int date_parse(const char *s, size_t n, date_key *k, const char **why)
 {
     unsigned y, mo = 1, d = 1, h = 0, mi = 0, se = 0;

@@ -22,6 +22,16 @@ int date_parse(const char *s, size_t n, date_key *k, const char **why);
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
 int64_t date_days(int64_t y, unsigned m, unsigned d);
 
+/* The proleptic Gregorian date of a day number (days since 1970-01-01):
+ * the inverse of date_days. */
+void date_civil(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+
+/* Whole days, months or years from a to b (negative when b is earlier),
+ * counted on the UTC calendar: a month is complete when b's day and time
+ * reach a's (2024-01-31 to 2024-02-29 is 0 months, to 2024-03-01 is 1). */
+int64_t date_days_between(date_key a, date_key b);
+int64_t date_months_between(date_key a, date_key b);
+
 static inline int date_cmp(date_key a, date_key b)
 {
     if (a.secs != b.secs)

@@ -3,6 +3,8 @@
 #define LORE_BUILDING 1
 #include "fn.h"
 
+#include "date.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -225,6 +227,52 @@ static int b_day(const mem *m, const lore_value *a, size_t n, lore_value *out, f
     return date_part(&a[0], 2, out);
 }
 
+/* days_between(a, b), months_between(a, b), years_between(a, b): whole
+ * units from date a to date b on the UTC calendar (negative when b is
+ * earlier); no value unless both are dates. */
+static int two_dates(const lore_value *a, date_key k[2])
+{
+    for (int i = 0; i < 2; i++) {
+        const char *why;
+        if (a[i].kind != LORE_DATE || date_parse(a[i].str, a[i].len, &k[i], &why) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+static int b_days_between(const mem *m, const lore_value *a, size_t n, lore_value *out,
+                          fn_scratch *sc)
+{
+    (void)m, (void)n, (void)sc;
+    date_key k[2];
+    if (!two_dates(a, k))
+        return LORE_NOOP;
+    *out = lore_integer(date_days_between(k[0], k[1]));
+    return LORE_OK;
+}
+
+static int b_months_between(const mem *m, const lore_value *a, size_t n, lore_value *out,
+                            fn_scratch *sc)
+{
+    (void)m, (void)n, (void)sc;
+    date_key k[2];
+    if (!two_dates(a, k))
+        return LORE_NOOP;
+    *out = lore_integer(date_months_between(k[0], k[1]));
+    return LORE_OK;
+}
+
+static int b_years_between(const mem *m, const lore_value *a, size_t n, lore_value *out,
+                           fn_scratch *sc)
+{
+    (void)m, (void)n, (void)sc;
+    date_key k[2];
+    if (!two_dates(a, k))
+        return LORE_NOOP;
+    *out = lore_integer(date_months_between(k[0], k[1]) / 12);
+    return LORE_OK;
+}
+
 /* concat(a, b, ...): a text of the arguments' strings (with the language
  * tag of the texts among them when they all have the same one). */
 static int b_concat(const mem *m, const lore_value *a, size_t n, lore_value *out, fn_scratch *sc)
@@ -375,6 +423,8 @@ static const struct builtin {
     {"concat", 1, 16, b_concat}, {"lower", 1, 1, b_lower}, {"upper", 1, 1, b_upper},
     {"str", 1, 1, b_str},        {"abs", 1, 1, b_abs},     {"round", 1, 1, b_round},
     {"floor", 1, 1, b_floor},    {"ceil", 1, 1, b_ceil},   {"number", 1, 1, b_number},
+    {"days_between", 2, 2, b_days_between}, {"months_between", 2, 2, b_months_between},
+    {"years_between", 2, 2, b_years_between},
 };
 
 enum { NBUILTINS = sizeof builtins / sizeof builtins[0] };
