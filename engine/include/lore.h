@@ -211,7 +211,9 @@ LORE_API size_t lore_term_count(const lore_kb *kb);
  * booleans (false < true) < numbers (integers and doubles compared by
  * value; on a tie the integer first) < dates (by instant; a date alone is
  * its midnight UTC; ties by text) < texts (by bytes, then language tag) <
- * symbols (by bytes).  0 only for the same term.  Unknown ids sort last. */
+ * symbols (in natural order: runs of digits by their value, so s9 < s10;
+ * names equal but for leading zeros by bytes).  0 only for the same term.
+ * Unknown ids sort last. */
 LORE_API int lore_compare(const lore_kb *kb, lore_id a, lore_id b);
 
 /* ------------------------------------------------------------------ */

@@ -247,6 +247,38 @@ static char before[400][64], after[400][64];
 /* Every allocation of a workload fails in turn: the failing call reports
  * LORE_ERR_NOMEM with its message and leaves the facts exactly as they
  * were; no memory is lost. */
+/* Symbols sort in natural order (digit runs by value), texts by bytes; the
+ * order is total: only the same term compares equal. */
+static void test_order(void **state)
+{
+    (void)state;
+    lore_kb *kb;
+    assert_int_equal(lore_kb_new(&kb, NULL, NULL), LORE_OK);
+    static const char *sorted[] = {"a",     "a-",    "a0",     "a00",  "a01",  "a1",
+                                   "a2",    "a9",    "a10",    "a10b", "a10x", "a011x",
+                                   "a99",   "a100",  "b",      "press:s1", "press:s2",
+                                   "press:s10", "press:s13", "x18446744073709551616",
+                                   "x98765432109876543210987654321"};
+    enum { N = sizeof sorted / sizeof sorted[0] };
+    lore_id id[N];
+    for (size_t i = 0; i < N; i++)
+        id[i] = sym(kb, sorted[i]);
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = 0; j < N; j++) {
+            int c = lore_compare(kb, id[i], id[j]);
+            int want = (i > j) - (i < j);
+            if ((c > 0) - (c < 0) != want)
+                fail_msg("%s vs %s: %d", sorted[i], sorted[j], c);
+        }
+    /* texts stay in byte order */
+    lore_value t9 = lore_text("s9", NULL), t10 = lore_text("s10", NULL);
+    lore_id a, b;
+    assert_int_equal(lore_intern(kb, &t9, &a), LORE_OK);
+    assert_int_equal(lore_intern(kb, &t10, &b), LORE_OK);
+    assert_true(lore_compare(kb, b, a) < 0);
+    lore_kb_free(kb);
+}
+
 static void test_alloc_failures(void **state)
 {
     (void)state;
@@ -318,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_iterators),
         cmocka_unit_test(test_transactions),
         cmocka_unit_test(test_batches),
+        cmocka_unit_test(test_order),
         cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "date.h"
+#include "natcmp.h"
 #include "lpat.h"
 
 /* ------------------------------------------------------------------ */
@@ -661,8 +662,8 @@ int query_compare_values(const lore_value *a, const lore_value *b)
         return cmp_bytes(a->lang ? a->lang : "", a->lang ? a->langlen : 0, b->lang ? b->lang : "",
                          b->lang ? b->langlen : 0);
     }
-    default:
-        return cmp_bytes(a->str, a->len, b->str, b->len);
+    default: /* symbols in their natural order, as dict_compare */
+        return natcmp(a->str, a->len, b->str, b->len);
     }
 }
 

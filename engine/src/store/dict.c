@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "date.h"
+#include "natcmp.h"
 
 struct chunk {
     chunk *next;
@@ -589,7 +590,9 @@ int dict_compare(const dict *d, uint32_t a, uint32_t b)
         break;
     }
     default:
-        c = cmp_bytes(x->u.str, x->len, y->u.str, y->len);
+        /* symbols in their natural order (press:s9 before press:s10) */
+        c = rx == 4 ? natcmp(x->u.str, x->len, y->u.str, y->len)
+                    : cmp_bytes(x->u.str, x->len, y->u.str, y->len);
         if (c == 0 && rx == 3) {
             const char *lx = x->lang ? d->langs[x->lang] : "";
             const char *ly = y->lang ? d->langs[y->lang] : "";
