@@ -1,5 +1,6 @@
 -- countries.lua - every country the text names, its French name there, and
--- the roles the text gives it (its relations to other things), with sources.
+-- the roles the text gives it (its relations to other things, then the facts
+-- that name it as their object), with sources.
 -- Run: lore scripts/countries.lua
 local lore = require "lore"
 local kb = kb or lore.shipped()
@@ -36,13 +37,17 @@ for _, c in ipairs(countries) do
       roles[#roles + 1] = string.format("%s %s [%s]", p:gsub("_", " "), name(o), srcs(c, p, o))
     end
   end
-  -- what points at the country: "<thing> (<predicate>)", unless it only
-  -- mirrors a relation already listed (aligned_with both ways)
+  table.sort(roles)
+  -- what points at the country, written as the fact reads ("The Hague
+  -- located in Netherlands"), unless it only mirrors a relation already
+  -- listed (aligned_with both ways)
+  local named = {}
   for s, p in kb:match(nil, nil, c, { asserted = true }) do
     if not SKIP[p] and kb:count(c, p, s) == 0 and kb:count(s, "type", "Inference") == 0 then
-      roles[#roles + 1] = string.format("in %s (%s) [%s]", name(s), p:gsub("_", " "), srcs(s, p, c))
+      named[#named + 1] = string.format("%s %s %s [%s]", name(s), p:gsub("_", " "), name(c), srcs(s, p, c))
     end
   end
-  table.sort(roles)
+  table.sort(named)
   for _, r in ipairs(roles) do print(lore.wrap(r, 78, "      ", "  - ")) end
+  for _, r in ipairs(named) do print(lore.wrap(r, 78, "      ", "  - ")) end
 end

@@ -46,6 +46,11 @@ for _, it in ipairs(items) do
   local status = kb:value(it.e, "status")
   if status then facts[#facts + 1] = tostring(status) end
   if #facts > 0 then print(lore.wrap(table.concat(facts, "; "), 78, string.rep(" ", 25), string.rep(" ", 25))) end
-  local dated = it.via and srcs(it.e, "issued_at", it.via) or srcs(it.e, "date", it.date)
-  print(string.rep(" ", 25) .. "date from: " .. dated)
+  -- a thing dated through where it was issued: the date is that event's,
+  -- and the sentence that says where it was issued comes second
+  local dated = it.via
+      and (srcs(it.via, "date", it.date) .. " (the date of " .. name(it.via) .. "), "
+        .. srcs(it.e, "issued_at", it.via) .. " (issued there)")
+      or srcs(it.e, "date", it.date)
+  print(lore.wrap("date from: " .. dated, 78, string.rep(" ", 25), string.rep(" ", 25)))
 end

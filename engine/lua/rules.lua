@@ -146,7 +146,9 @@ local function annotate(kb, root)
     end
   end
   walk(root)
-  root.text = render(root)
+  local added = false
+  for p in pairs(seen) do added = added or p.notes ~= nil or p.translations ~= nil end
+  if added then root.text = render(root) end -- else the C text stands
 end
 
 function kb_methods:why(s, p, o)

@@ -138,7 +138,7 @@ def completion():
         s.expect(PROMPT)
         # in a query: a predicate, a variable named before, a keyword
         s.send('=kb:q "?commitment benef\tukraine . ?comm\ttype Commitment . opt\t{ ?c amount ?a }"\r')
-        s.expect(rb"\(4 rows\)")
+        s.expect(rb"\(5 rows\)")
         s.expect(PROMPT)
         with open(os.path.join(tmp, "facts.json"), "w") as f:
             f.write('{"lore": 1, "facts": [["a", "p", "b"]]}')

@@ -38,7 +38,7 @@ $usage" -- "$LORE" --bogus
 expect missing-argument 2 "" "lore: option needs an argument: -e
 $usage" -- "$LORE" -e
 expect exec 0 "3" "" -- "$LORE" --empty -e "print(1 + 2)"
-expect shipped-kb 0 "673" "" -- "$LORE" -e "print(#kb)"
+expect shipped-kb 0 "703" "" -- "$LORE" -e "print(#kb)"
 expect empty-kb 0 "0" "" -- "$LORE" --empty -e "print(#kb)"
 expect k-file 0 "9" "" -- "$LORE" -k tests/data/json/good.json -e "print(#kb)"
 expect k-bad-file 1 "" "lore: tests/data/json/bad/short-fact.json:5:5: facts[1]: expected a fact of 3 terms (or 4 with a source), got 2" \

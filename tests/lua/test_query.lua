@@ -221,7 +221,7 @@ local press = lore.new()
 assert(press:load(arg[1] .. "/knowledge/press.json"))
 eq(lines(press:q("?c beneficiary ukraine . ?c type Commitment . optional { ?c amount ?a . ?a value ?eur }"):all()),
   "a=pledge_base_funding c=security_assistance_pledge eur=40000000000.0\n" ..
-  "c=bilateral_security_agreements\nc=nato_ukraine_jatec\nc=nsatu", "commitments to Ukraine")
+  "c=bilateral_security_agreements\nc=membership_path_support\nc=nato_ukraine_jatec\nc=nsatu", "commitments to Ukraine")
 eq(lines(press:q("select ?g count(?a) as ?n where { ?g signed ?a } group by ?g"):all()),
   "g=signatory_allies n=1", "agreements per signatory")
 eq(lines(press:q("select ?b sum(?v) as ?total where { ?c beneficiary ?b . ?c amount ?a . ?a value ?v } group by ?b"):all()),
@@ -230,7 +230,7 @@ eq(lines(press:q("?c type Count . ?c about ukraine . ?c value ?n . ?c as_of ?d")
   "c=signatory_count d=2024-07-11 n=20", "the count of signatories")
 eq(press:q("?x type Country"):count(), 12, "countries")
 eq(lines(press:q("select ?who count(?c) as ?n where { ?c type Commitment . ?c committed_by ?who } group by ?who order by -?n"):all(), true),
-  "n=3 who=allies\nn=1 who=signatory_allies", "commitments per committer")
+  "n=4 who=allies\nn=1 who=signatory_allies", "commitments per committer")
 eq(lines(press:q("?m part_of+ washington_summit_2024 . ?m type Meeting"):all()),
   "m=nuc_meeting\nm=partners_meeting", "meetings of the summit")
 eq(lines(press:q("?x label ?l . filter ?l match \"^Pol\""):all()), [[l="Pologne"@fr x=poland]], "a label")
@@ -238,4 +238,11 @@ eq(lines(press:q("?e type Event . ?e date ?d . filter ?d >= 2024-07-11"):all()),
   "d=2024-07-11 e=nuc_meeting\nd=2024-07-11 e=partners_meeting\n" ..
   "d=2024-07-11 e=washington_summit_2024\nd=2025 e=the_hague_summit_2025",
   "events from 11 July 2024")
-eq(press:reach("ukraine", "^beneficiary", { depth = 1 }):count(), 6, "what reaches Ukraine")
+do -- sentence ids sort as the text runs (symbols in natural order)
+  local ids = {}
+  for row in press:q("?s type Sentence order by ?s") do ids[#ids + 1] = row.s end
+  eq(table.concat(ids, " "), "press:s1 press:s2 press:s3 press:s4 press:s5 press:s6 press:s7 " ..
+    "press:s8 press:s9 press:s10 press:s11 press:s12 press:s13", "sentences in text order")
+  eq(press:q("?s type Sentence . filter ?s > press:s9"):count(), 4, "s10 to s13 come after s9")
+end
+eq(press:reach("ukraine", "^beneficiary", { depth = 1 }):count(), 7, "what reaches Ukraine")

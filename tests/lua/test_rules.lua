@@ -152,12 +152,20 @@ eq(b:why("ann", "anc", "nobody"), nil, "an absent fact")
 -- the shipped knowledge base: derived facts down to the sentences
 local shipped = lore.shipped()
 local w = shipped:why("allies", "commits_to", "ukraine")
-eq(tostring(w), [=[allies commits_to ukraine  [rule commits_to: ?c = nsatu, ?who = allies, ?whom = ukraine]
-  nsatu type Commitment  [asserted: press:s8]
-      press:s8: "La veille (10 juillet 2024), les Alliés ont décidé d’établir le programme OTAN de formation et d’assistance à la sécurité en faveur de l’Ukraine afin de coordonner les livraisons d’équipements militaires et les formations au profit de ce pays."@fr
-  nsatu committed_by allies  [asserted: press:s8]
-  nsatu beneficiary ukraine  [asserted: press:s8]]=], "who committed what to whom, from s8")
+eq(tostring(w), [=[allies commits_to ukraine  [rule commits_to: ?c = membership_path_support, ?who = allies, ?whom = ukraine]
+  membership_path_support type Commitment  [asserted: press:s7]
+      press:s7: "Le secrétaire général a indiqué que les Alliés continueraient d’aider l’Ukraine à suivre sa trajectoire irréversible vers l’adhésion à l’OTAN."@fr
+        translation: "The Secretary General said that the Allies would go on helping Ukraine along its irreversible path to NATO membership."@en
+  membership_path_support committed_by allies  [asserted: press:s7]
+  membership_path_support beneficiary ukraine  [asserted: press:s7]]=], "who committed what to whom, from s7")
 eq(internal.render_proof(w), w.text, "renderings agree on the shipped kb")
+-- a fact of press:inferred: the note that concludes it, its reason and sentence
+eq(tostring(shipped:why("beijing", "in_country", "china")), [=[beijing in_country china  [rule in_country_capital: ?c = china, ?x = beijing]
+  china capital beijing  [asserted: press:inferred]
+      note inf:beijing_capital: "S5 names the partnership after Moscow and Beijing, the capitals standing for Russia and China (named in s3 and s4)."@en
+      press:s5: "Dans la déclaration du sommet de Washington, les Alliés ont indiqué que le partenariat stratégique entre Moscou et Pékin « [suscitait] de profondes préoccupations »."@fr
+        translation: "In the Washington Summit Declaration, the Allies said that the strategic partnership between Moscow and Beijing “[was] a cause of deep concern”."@en]=], "an inference note and its sentence")
+eq(shipped:why("beijing", "in_country", "russia"), nil, "an absent fact")
 w = shipped:why("nuc_meeting", "in_country", "united_states")
 eq(w.rule, "in_country_part", "a place, transitively")
 eq(w.premises[2].premises[2].premises[1].fact[2], "located_in", "down to located_in")
@@ -165,7 +173,8 @@ eq(w.premises[2].premises[2].premises[1].sources[1], "press:inferred", "an infer
 w = shipped:why("the_hague_summit_2025", "year", 2025)
 eq(tostring(w), [=[the_hague_summit_2025 year 2025  [rule year: ?e = the_hague_summit_2025, ?d = 2025, ?y = 2025]
   the_hague_summit_2025 date 2025  [asserted: press:s13]
-      press:s13: "Le sommet que l’OTAN tiendra en 2025 se déroulera à La Haye, aux Pays-Bas."@fr]=], "a year computed from a date")
+      press:s13: "Le sommet que l’OTAN tiendra en 2025 se déroulera à La Haye, aux Pays-Bas."@fr
+        translation: "The summit NATO will hold in 2025 will take place in The Hague, in the Netherlands."@en]=], "a year computed from a date")
 -- every derived fact of the shipped kb has a proof down to asserted facts
 local count = 0
 for s, pr, o in shipped:derived() do
@@ -178,7 +187,7 @@ for s, pr, o in shipped:derived() do
   walk(proof)
   count = count + 1
 end
-eq(count, shipped:count() - 636, "every derived fact explained")
+eq(count, shipped:count() - 659, "every derived fact explained")
 
 -- ---------------------------------------------------------------------------
 -- triggers
