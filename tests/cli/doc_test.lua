@@ -1,4 +1,4 @@
--- doc_test.lua - runs the examples of the manual (README.md and doc/*.md)
+-- doc_test.lua - runs the examples of the manual (README.md, doc/*.md, scripts/README.md)
 -- and compares their output with what the pages show.
 --
 -- The convention, written down in doc/README.md ("How the examples are
@@ -53,7 +53,7 @@ local function lines(s)
   return t
 end
 
--- The pages: those named, or README.md and doc/*.md.
+-- The pages: those named, or README.md, doc/*.md and scripts/README.md.
 local pages = {}
 for i = 3, #arg do pages[#pages + 1] = arg[i] end
 if #pages == 0 then
@@ -61,6 +61,7 @@ if #pages == 0 then
   for name in run("ls " .. sh_quote(ROOT .. "/doc")):gmatch("[^\n]+") do
     if name:match("%.md$") then pages[#pages + 1] = "doc/" .. name end
   end
+  pages[#pages + 1] = "scripts/README.md"
 end
 
 -- Splits a page into its fenced blocks: {info =, line =, body = {lines}}.

@@ -35,6 +35,27 @@ for i = 1, 13 do
   if (per_source[src] or 0) == 0 then bad("%s is the source of no fact beyond its own", src) end
 end
 
+-- every sentence has one English translation, its own source, that is not
+-- the French text
+for sentence in pairs(sentences) do
+  local tr = kb:values(sentence, "translation")
+  if #tr ~= 1 or not lore.istext(tr[1]) or tr[1].lang ~= "en" then
+    bad("%s has no single English translation", sentence)
+  else
+    local src = kb:sources(sentence, "translation", tr[1])
+    if src[1] ~= sentence or #src ~= 1 then bad("the translation of %s is not its own fact", sentence) end
+    if whole:find(tr[1].text:lower(), 1, true) then bad("the translation of %s is French", sentence) end
+  end
+end
+
+-- sentence 7 is a commitment that reaches Ukraine, made by the Allies
+local s7 = {}
+for c in kb:match(nil, "sentence", "press:s7") do
+  if kb:count(c, "type", "Commitment") > 0 and kb:count(c, "beneficiary", "ukraine") > 0
+    and kb:count(c, "committed_by", "allies") > 0 then s7[#s7 + 1] = c end
+end
+if #s7 ~= 1 then bad("sentence 7 states %d commitments to Ukraine, expected 1", #s7) end
+
 -- every subject that is an entity has one English name
 for s in pairs((function()
   local subjects = {}
