@@ -37,6 +37,9 @@ struct qstate {
     int gphase; /* 0: reading the store, 1: reading ghosts */
     int gord;
     size_t gpos, gend;
+    /* a remembered scan (qmemo): its facts are read from the arena */
+    int mphase;
+    size_t mpos, mend;
 };
 
 /* ------------------------------------------------------------------ */
@@ -293,6 +296,131 @@ static void g_start(const qexec *x, qstate *s)
 }
 
 /* ------------------------------------------------------------------ */
+/* the scan memo                                                      */
+
+enum {
+    MEMO_MAX_FACTS = 1 << 22, /* the arena's cap (48 MiB); beyond it the memo starts again */
+    MEMO_MAX_KEY = 4096       /* a key matching more is read from the store each time */
+};
+
+void qmemo_free(const mem *m, qmemo *mo)
+{
+    mem_free(m, mo->e, mo->cap, sizeof *mo->e);
+    mem_free(m, mo->arena, 3 * mo->acap, sizeof *mo->arena);
+    memset(mo, 0, sizeof *mo);
+}
+
+static void memo_clear(qmemo *mo, uint64_t version)
+{
+    for (size_t i = 0; i < mo->cap; i++)
+        mo->e[i].node = UINT32_MAX;
+    mo->used = mo->nfacts = 0;
+    mo->version = version;
+}
+
+static size_t memo_hash(uint32_t node, const uint32_t key[3])
+{
+    uint64_t h = (uint64_t)node * 0x9e3779b97f4a7c15ull;
+    for (int k = 0; k < 3; k++)
+        h = (h ^ key[k]) * 0xff51afd7ed558ccdull;
+    return (size_t)(h ^ (h >> 32));
+}
+
+/* The entry for (node, key), or a free slot to fill; NULL without memory. */
+static qmemo_ent *memo_slot(const mem *m, qmemo *mo, uint32_t node, const uint32_t key[3])
+{
+    if (mo->used * 2 >= mo->cap) {
+        size_t ncap = mo->cap ? mo->cap * 2 : 1024;
+        qmemo_ent *ne = mem_alloc(m, ncap, sizeof *ne);
+        if (!ne)
+            return NULL;
+        for (size_t i = 0; i < ncap; i++)
+            ne[i].node = UINT32_MAX;
+        for (size_t i = 0; i < mo->cap; i++) {
+            if (mo->e[i].node == UINT32_MAX)
+                continue;
+            size_t j = memo_hash(mo->e[i].node, mo->e[i].key) & (ncap - 1);
+            while (ne[j].node != UINT32_MAX)
+                j = (j + 1) & (ncap - 1);
+            ne[j] = mo->e[i];
+        }
+        mem_free(m, mo->e, mo->cap, sizeof *mo->e);
+        mo->e = ne, mo->cap = ncap;
+    }
+    size_t j = memo_hash(node, key) & (mo->cap - 1);
+    for (;;) {
+        qmemo_ent *e = &mo->e[j];
+        if (e->node == UINT32_MAX ||
+            (e->node == node && e->key[0] == key[0] && e->key[1] == key[1] && e->key[2] == key[2]))
+            return e;
+        j = (j + 1) & (mo->cap - 1);
+    }
+}
+
+/* Reads the scan's facts through the memo: from the arena if its key was
+ * read before, else from the store into the arena.  1 when the facts are
+ * in the arena (s->mpos .. s->mend), 0 to read the store as usual, or an
+ * error status (< 0). */
+static int memo_scan(qexec *x, const qstep *st, qstate *s)
+{
+    qmemo *mo = x->memo;
+    const mem *m = &x->kb->m;
+    if (mo->version != x->kb->st.version || mo->nfacts > MEMO_MAX_FACTS)
+        memo_clear(mo, x->kb->st.version);
+    qmemo_ent *e = memo_slot(m, mo, (uint32_t)st->node, s->key);
+    if (!e)
+        return LORE_ERR_NOMEM;
+    if (e->node != UINT32_MAX) {
+        if (e->n == UINT32_MAX)
+            return 0;
+        s->mpos = e->off, s->mend = (size_t)e->off + e->n;
+        return 1;
+    }
+    /* not read yet: the store's facts for the key, up to MEMO_MAX_KEY */
+    store_iter it;
+    int rc = store_iter_init(&x->kb->st, &it, s->key[0], s->key[1], s->key[2]);
+    if (rc != LORE_OK)
+        return rc;
+    size_t off = mo->nfacts, n = 0;
+    for (;;) {
+        if (mo->acap - mo->nfacts < BUF) {
+            size_t ncap = mo->acap ? mo->acap * 2 : 4096;
+            uint32_t *a = mo->arena;
+            if (mem_resize(m, (void **)&a, 3 * mo->acap, 3 * ncap, sizeof *a) != 0) {
+                store_iter_done(&it);
+                mo->nfacts = off;
+                return LORE_ERR_NOMEM;
+            }
+            mo->arena = a, mo->acap = ncap;
+        }
+        size_t got;
+        rc = store_iter_read(&it, mo->arena + 3 * mo->nfacts, BUF, &got);
+        if (rc == LORE_DONE)
+            break;
+        if (rc != LORE_OK) {
+            store_iter_done(&it);
+            mo->nfacts = off;
+            return rc;
+        }
+        mo->nfacts += got, n += got;
+        if (n > MEMO_MAX_KEY)
+            break;
+    }
+    store_iter_done(&it);
+    e->node = (uint32_t)st->node;
+    memcpy(e->key, s->key, sizeof e->key);
+    mo->used++;
+    if (n > MEMO_MAX_KEY) {
+        mo->nfacts = off;
+        e->off = 0, e->n = UINT32_MAX;
+        return 0;
+    }
+    e->off = (uint32_t)off, e->n = (uint32_t)n;
+    s->mpos = off, s->mend = off + n;
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
 /* scans                                                              */
 
 /* Sets up a scan's key and the positions it binds; 0 if a constant is
@@ -343,6 +471,10 @@ static int scan_next(qexec *x, int i, qstate *s)
             if ((s->key[0] && t[0] != s->key[0]) || (s->key[1] && t[1] != s->key[1]) ||
                 (s->key[2] && t[2] != s->key[2]))
                 continue;
+        } else if (s->mphase) {
+            if (s->mpos >= s->mend)
+                break;
+            t = x->memo->arena + 3 * s->mpos++;
         } else if (s->gphase) {
             if (s->gpos >= s->gend)
                 break;
@@ -394,6 +526,16 @@ static int scan_enter(qexec *x, int i, qstate *s)
         return store_meta(&x->kb->st, s->key[0], s->key[1], s->key[2]) || g_has(x->ghost, s->key)
                    ? i + 1
                    : R_FAIL;
+    }
+    s->mphase = 0;
+    if (x->memo && !x->ghost) {
+        int rc = memo_scan(x, st, s);
+        if (rc < 0)
+            return rc == LORE_ERR_NOMEM ? ctx_nomem(&x->kb->ctx) : rc;
+        if (rc == 1) {
+            s->mphase = 1;
+            return scan_next(x, i, s);
+        }
     }
     int rc = store_iter_init(&x->kb->st, &s->it, s->key[0], s->key[1], s->key[2]);
     if (rc != LORE_OK)

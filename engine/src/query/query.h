@@ -255,6 +255,26 @@ typedef struct qfacts {
     size_t n;
 } qfacts;
 
+/* A memo of scans for a caller that runs many bodies over one state of
+ * the store (the rules engine, one round's deltas): the facts a pattern
+ * matched for a key, kept so that the same key is read from the indexes
+ * once.  Valid while the store's version stays; cleared when it changes
+ * or when it holds more than its cap.  Owned by the caller (qmemo_free). */
+typedef struct qmemo_ent {
+    uint32_t node, key[3];
+    uint32_t off, n; /* facts arena[3*off .. 3*(off+n)); n == UINT32_MAX: too many to keep */
+} qmemo_ent;
+
+typedef struct qmemo {
+    qmemo_ent *e; /* open addressing; node == UINT32_MAX marks a free slot */
+    size_t cap, used;
+    uint32_t *arena; /* facts, 3 ids each */
+    size_t nfacts, acap;
+    uint64_t version;
+} qmemo;
+
+void qmemo_free(const mem *m, qmemo *mo);
+
 typedef struct qexec {
     lore_kb *kb;
     const qprog *prog;
@@ -274,6 +294,7 @@ typedef struct qexec {
     int count_mode;
     fn_scratch scratch;  /* computed values' strings */
     const qfacts *ghost; /* extra facts patterns read (NULL: none) */
+    qmemo *memo;         /* scans to remember (NULL: none); not with ghosts */
 } qexec;
 
 /* Builds a program on kb (empty top group). */

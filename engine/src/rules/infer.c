@@ -28,6 +28,7 @@ typedef struct ictx {
     lore_infer_stats stats;
     uint32_t *vals; /* scratch row for aggregated bodies */
     size_t nvals;
+    qmemo memo; /* the scans of a round's bodies, read once per key */
 } ictx;
 
 static int interrupted(ictx *c)
@@ -89,6 +90,7 @@ static int run_body(ictx *c, rule *r, const qplan *pl, const uint32_t *init, con
         return ctx_nomem(&c->kb->ctx);
     x.q = r->body;
     x.ghost = c->ghost;
+    x.memo = &c->memo;
     qexec_source(&x, delta, nd);
     while ((rc = qexec_next(&x)) == LORE_OK)
         if ((rc = emit(c, r, x.row, arg)) != LORE_OK)
@@ -118,11 +120,15 @@ static int heads(ictx *c, rule *r, const uint32_t *row, int (*fn)(ictx *, const 
     return LORE_OK;
 }
 
-/* A derived fact for the round (unless it is derived already; arg
- * non-NULL: the caller knows it is not). */
+/* A derived fact for the round.  Without a limit on derived facts, one
+ * derived already is weeded out by commit, which looks each fact up once
+ * anyway (a round derives most facts many times: one lookup per distinct
+ * fact, not per derivation).  Under a limit the round counts only new
+ * facts, so it looks them up here (arg non-NULL: the caller knows it is
+ * new). */
 static int add_round(ictx *c, const uint32_t *t, void *arg)
 {
-    if (!arg && (store_meta(c->st, t[0], t[1], t[2]) & META_DERIVED))
+    if (!arg && c->R->max_derived && (store_meta(c->st, t[0], t[1], t[2]) & META_DERIVED))
         return LORE_OK;
     int isnew;
     if (tset_add(c->m, &c->round, t, &isnew) != LORE_OK)
@@ -261,7 +267,10 @@ static int commit(ictx *c)
             const uint32_t *t = c->round.t + 3 * i;
             if (!t[0])
                 continue;
-            if (store_meta(st, t[0], t[1], t[2]) == 0 && (rc = tvec_push(c->m, &c->fresh, t)))
+            uint32_t meta = store_meta(st, t[0], t[1], t[2]);
+            if (meta & META_DERIVED) /* derived already: keeps its round */
+                continue;
+            if (meta == 0 && (rc = tvec_push(c->m, &c->fresh, t)))
                 break;
             uint32_t *w = rows + 4 * k++;
             w[0] = t[0], w[1] = t[1], w[2] = t[2], w[3] = META_DERIVED | rank;
@@ -369,10 +378,137 @@ static int propagate(ictx *c, const stratum *s)
 
 static int tc_scratch(ictx *c, const stratum *s);
 
+/* ------------------------------------------------------------------ */
+/* a stratum from nothing, its facts kept aside until the fixpoint     */
+
+/* Can stratum s be evaluated with its derived facts kept out of the store
+ * until the end?  Yes when no body reads the stratum's own facts but
+ * through one plain pattern, which the semi-naive rounds feed from the
+ * last round's new facts alone: every other read is of facts that stay as
+ * they are.  (Aggregates, naive rules and paths over its own facts read
+ * the store whole.) */
+static int deferrable(const rules *R, const stratum *s)
+{
+    if (s->tc != TC_NONE)
+        return 0;
+    for (int i = 0; i < s->nrules; i++) {
+        const rule *r = R->v[s->rules[i]];
+        if (r->agg || r->naive)
+            return 0;
+        int own = 0;
+        for (int d = 0; d < r->nreads; d++) {
+            const rread *rd = &r->reads[d];
+            if (!reads_own(R, s, rd))
+                continue;
+            if (rd->how != RD_POS || rd->k < 0 || ++own > 1)
+                return 0;
+        }
+    }
+    return 1;
+}
+
+typedef struct defer {
+    tset seen;       /* every fact derived in this evaluation */
+    uint32_t *rows;  /* those to put in the store: s, p, o, meta */
+    size_t nrows, cap;
+    tvec next;       /* the new facts of the current round */
+    uint32_t rank;
+} defer;
+
+static int defer_add(ictx *c, const uint32_t *t, void *arg)
+{
+    defer *df = arg;
+    int isnew;
+    if (tset_add(c->m, &df->seen, t, &isnew) != LORE_OK)
+        return ctx_nomem(&c->kb->ctx);
+    if (!isnew)
+        return LORE_OK;
+    uint32_t meta = store_meta(c->st, t[0], t[1], t[2]);
+    if (meta & META_DERIVED) /* by an earlier stratum: keeps its round */
+        return LORE_OK;
+    if (c->R->max_derived && c->st->nderived + df->nrows + 1 > c->R->max_derived)
+        return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT, "more than %llu derived facts (lore_infer_limit)",
+                        (unsigned long long)c->R->max_derived);
+    if (df->nrows == df->cap) {
+        size_t ncap = df->cap ? df->cap * 2 : 1024;
+        uint32_t *r = df->rows;
+        if (mem_resize(c->m, (void **)&r, 4 * df->cap, 4 * ncap, sizeof *r) != 0)
+            return ctx_nomem(&c->kb->ctx);
+        df->rows = r, df->cap = ncap;
+    }
+    uint32_t *w = df->rows + 4 * df->nrows++;
+    w[0] = t[0], w[1] = t[1], w[2] = t[2], w[3] = META_DERIVED | df->rank;
+    /* an asserted fact gets the mark; only one not there before is new */
+    if (meta == 0 && tvec_push(c->m, &df->next, t) != LORE_OK)
+        return ctx_nomem(&c->kb->ctx);
+    return LORE_OK;
+}
+
+static int emit_defer(ictx *c, rule *r, const uint32_t *row, void *arg)
+{
+    return heads(c, r, row, defer_add, arg);
+}
+
+/* Semi-naive rounds as propagate does them, the store unchanged until the
+ * last: rounds neither rebuild the store's indexes nor look facts up in
+ * it but once each, and the scans' memo stays valid throughout. */
+static int eval_deferred(ictx *c, stratum *s)
+{
+    rules *R = c->R;
+    defer df;
+    memset(&df, 0, sizeof df);
+    tvec delta = {NULL, 0, 0};
+    int rc = LORE_OK;
+    /* a round's facts get the next rank, taken (as commit does) only when
+     * the round adds some */
+    for (int first = 1; rc == LORE_OK && (first || df.next.n); first = 0) {
+        tvec t = delta;
+        delta = df.next;
+        df.next = t;
+        df.next.n = 0;
+        if (c->R->round >= META_PAYLOAD - 1 || (!first && (rc = interrupted(c)) != LORE_OK)) {
+            if (rc == LORE_OK)
+                rc = next_rank(c, &df.rank); /* says: too many rounds */
+            break;
+        }
+        df.rank = c->R->round + 1;
+        size_t before = df.nrows;
+        for (int i = 0; i < s->nrules && rc == LORE_OK; i++) {
+            rule *r = R->v[s->rules[i]];
+            if (first) {
+                if ((rc = plan(c, r, &r->full, -1, 0, NULL)) == LORE_OK)
+                    rc = run_body(c, r, &r->full.pl, NULL, NULL, 0, emit_defer, &df);
+                continue;
+            }
+            for (int d = 0; d < r->nreads && rc == LORE_OK; d++)
+                if (reads_own(R, s, &r->reads[d]))
+                    rc = run_delta(c, r, d, &delta, emit_defer, &df);
+        }
+        if (rc == LORE_OK && df.nrows > before)
+            rc = next_rank(c, &df.rank);
+    }
+    if (rc == LORE_OK && df.nrows) {
+        size_t added = 0;
+        rc = store_bulk(c->st, df.rows, df.nrows, &added);
+        if (rc != LORE_OK)
+            rc = rc == LORE_ERR_NOMEM ? ctx_nomem(&c->kb->ctx) : rc;
+        else
+            c->stats.added += added;
+    }
+    tset_free(c->m, &df.seen);
+    mem_free(c->m, df.rows, 4 * df.cap, sizeof *df.rows);
+    tvec_free(c->m, &df.next);
+    tvec_free(c->m, &delta);
+    c->fresh.n = 0;
+    return rc;
+}
+
 /* Evaluates stratum s from nothing (its facts are not derived yet). */
 static int eval_scratch(ictx *c, stratum *s)
 {
     rules *R = c->R;
+    if (deferrable(R, s))
+        return eval_deferred(c, s);
     if (s->tc != TC_NONE) {
         /* its derived facts are gone: what is left is asserted */
         uint64_t nr = 0;
@@ -1431,6 +1567,7 @@ int infer_run(lore_kb *kb, lore_infer_stats *stats)
     tset_free(c.m, &c.round);
     tvec_free(c.m, &c.fresh);
     mem_free(c.m, c.vals, c.nvals, sizeof *c.vals);
+    qmemo_free(c.m, &c.memo);
     if (rc != LORE_OK) {
         R->full = 1;
         return rc;

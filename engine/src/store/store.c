@@ -604,6 +604,8 @@ int store_derive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank, u
     loc l = locate(st, s, p, o);
     if (was)
         *was = l.meta;
+    if (l.meta & META_DERIVED)
+        return LORE_NOOP;
     uint32_t now =
         (l.meta & META_ASSERTED) ? l.meta | META_DERIVED : META_DERIVED | (rank & META_PAYLOAD);
     if (now == l.meta)

@@ -145,8 +145,10 @@ int store_underive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *was)
 
 /* Sets the DERIVED mark, and on a fact that is not asserted the payload
  * `rank` (the rules engine's derivation round; it is lost if the fact is
- * asserted later).  *was (may be NULL) gets the fact's meta before.
- * LORE_OK, LORE_NOOP (already so), LORE_ERR_NOMEM. */
+ * asserted later).  A fact derived already keeps its mark and rank (the
+ * earliest round is the one its proofs go down from).  *was (may be NULL)
+ * gets the fact's meta before.  LORE_OK, LORE_NOOP (already so),
+ * LORE_ERR_NOMEM. */
 int store_derive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank, uint32_t *was);
 
 /* A hint before many single changes: room for nnew facts that may be new
