@@ -959,6 +959,11 @@ LORE_API int lore_rule_remove(lore_kb *kb, uint32_t id);
 /* Finds the rule named `name`.  LORE_OK with *id, or LORE_ERR_NOTFOUND. */
 LORE_API int lore_rule_find(const lore_kb *kb, const char *name, uint32_t *id);
 
+/* The name of rule `id` (valid until the rule is removed), or NULL if
+ * there is none.  Cheap: it does not stratify the rules, as
+ * lore_rule_info_at may. */
+LORE_API const char *lore_rule_name(const lore_kb *kb, uint32_t id);
+
 /* The number of rules, and what is known of the i-th (0 <= i < count, in
  * definition order).  Strings are valid until the rule is removed. */
 typedef struct lore_rule_info {

@@ -379,11 +379,7 @@ static int kb_rule(lua_State *L)
         if (rc < 0)
             return luaL_argerror(L, 2, lore_errmsg(kb));
     }
-    lore_rule_info info;
-    size_t n = lore_rule_count(kb);
-    for (size_t i = 0; i < n; i++)
-        if (lore_rule_info_at(kb, i, &info) == LORE_OK && info.id == id)
-            lua_pushstring(L, info.name);
+    lua_pushstring(L, lore_rule_name(kb, id));
     return 1;
 }
 

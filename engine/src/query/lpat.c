@@ -2,14 +2,35 @@
  * written from the reference manual's description (see lpat.h). */
 #include "lpat.h"
 
-enum { MAX_DEPTH = 200 }; /* recursion bound, as Lua's MAXCCALLS */
-
 typedef struct mstate {
     const char *s0, *se; /* subject */
     const char *pe;      /* pattern end */
     int depth;
-    int overflow;
+    int stop;            /* 0, or why matching stops: LPAT_TOO_DEEP, _TOO_LONG, _STOPPED */
+    unsigned long steps; /* left before LPAT_MAX_STEPS */
+    unsigned poll_in;    /* steps left before the next poll */
+    int (*poll)(void *);
+    void *ud;
 } mstate;
+
+/* Counts a step; 0 when matching must stop (ms->stop says why). */
+static int step(mstate *ms)
+{
+    if (ms->stop)
+        return 0;
+    if (ms->steps-- == 0) {
+        ms->stop = LPAT_TOO_LONG;
+        return 0;
+    }
+    if (--ms->poll_in == 0) {
+        ms->poll_in = LPAT_POLL_STEPS;
+        if (ms->poll && ms->poll(ms->ud)) {
+            ms->stop = LPAT_STOPPED;
+            return 0;
+        }
+    }
+    return 1;
+}
 
 /* ASCII classes, independent of the process's locale. */
 static int is_lower(int c)
@@ -172,7 +193,7 @@ static const char *max_expand(mstate *ms, const char *s, const char *p, const ch
         const char *r = match(ms, s + i, ep + 1);
         if (r)
             return r;
-        if (i == 0)
+        if (i == 0 || ms->stop)
             return NULL;
         i--;
     }
@@ -184,7 +205,7 @@ static const char *min_expand(mstate *ms, const char *s, const char *p, const ch
         const char *r = match(ms, s, ep + 1);
         if (r)
             return r;
-        if (!single(ms, s, p, ep))
+        if (ms->stop || !single(ms, s, p, ep))
             return NULL;
         s++;
     }
@@ -208,13 +229,15 @@ static const char *balance(const mstate *ms, const char *s, const char *p)
 
 static const char *match(mstate *ms, const char *s, const char *p)
 {
-    if (++ms->depth > MAX_DEPTH) {
-        ms->overflow = 1;
+    if (++ms->depth > LPAT_MAX_DEPTH) {
+        ms->stop = LPAT_TOO_DEEP;
         ms->depth--;
         return NULL;
     }
     const char *r = NULL;
     for (;;) {
+        if (!step(ms))
+            break;
         if (p == ms->pe) {
             r = s;
             break;
@@ -325,9 +348,9 @@ const char *lpat_check(const char *p, size_t n)
     return NULL;
 }
 
-int lpat_find(const char *s, size_t sn, const char *p, size_t pn)
+int lpat_find(const char *s, size_t sn, const char *p, size_t pn, int (*poll)(void *), void *ud)
 {
-    mstate ms = {s, s + sn, p + pn, 0, 0};
+    mstate ms = {s, s + sn, p + pn, 0, 0, LPAT_MAX_STEPS, LPAT_POLL_STEPS, poll, ud};
     int anchor = pn > 0 && *p == '^';
     if (anchor)
         p++;
@@ -336,8 +359,8 @@ int lpat_find(const char *s, size_t sn, const char *p, size_t pn)
         ms.depth = 0;
         if (match(&ms, at, p))
             return 1;
-        if (ms.overflow)
-            return -1;
+        if (ms.stop)
+            return ms.stop;
     } while (at++ < ms.se && !anchor);
     return 0;
 }

@@ -17,9 +17,21 @@
  * description of the problem. */
 const char *lpat_check(const char *p, size_t n);
 
+enum {
+    LPAT_MAX_DEPTH = 200,        /* recursion bound, as Lua's MAXCCALLS */
+    LPAT_MAX_STEPS = 1 << 26,    /* matcher steps for one subject (about a second) */
+    LPAT_POLL_STEPS = 1 << 16,   /* steps between two calls of the poll function */
+    LPAT_TOO_DEEP = -1,
+    LPAT_TOO_LONG = -2,
+    LPAT_STOPPED = -3
+};
+
 /* 1 if the (checked) pattern matches somewhere in s[0..sn) (as
- * string.find(s, p) ~= nil), 0 if not, -1 if it is too complex (too
- * deep a recursion). */
-int lpat_find(const char *s, size_t sn, const char *p, size_t pn);
+ * string.find(s, p) ~= nil), 0 if not; LPAT_TOO_DEEP when the recursion
+ * goes deeper than LPAT_MAX_DEPTH, LPAT_TOO_LONG after LPAT_MAX_STEPS
+ * steps (a backtracking pattern can take exponential time: Lua's own
+ * matcher has no such bound), LPAT_STOPPED when poll (called every
+ * LPAT_POLL_STEPS steps; may be NULL) returns non-zero. */
+int lpat_find(const char *s, size_t sn, const char *p, size_t pn, int (*poll)(void *), void *ud);
 
 #endif

@@ -128,6 +128,12 @@ static int changed(qexec *x)
 /* ------------------------------------------------------------------ */
 /* filters                                                            */
 
+/* The matcher's poll: has the knowledge base been interrupted? */
+static int poll_ctx(void *ud)
+{
+    return ctx_interrupted(ud);
+}
+
 static void value_of(const qexec *x, qslot s, uint32_t id, lore_value *v)
 {
     if (id)
@@ -175,10 +181,18 @@ static int run_filter(qexec *x, const qfilter *f)
         if (va.kind != LORE_TEXT && va.kind != LORE_SYMBOL && va.kind != LORE_DATE)
             return 0;
         const lore_value *pat = &x->prog->consts[-f->b.var - 1].v;
-        int r = lpat_find(va.str, va.len, pat->str, pat->len);
-        if (r < 0)
-            return ctx_fail(&x->kb->ctx, LORE_ERR_LIMIT, "match '%s': pattern too complex",
-                            pat->str);
+        int r = lpat_find(va.str, va.len, pat->str, pat->len, poll_ctx, &x->kb->ctx);
+        if (r == LPAT_STOPPED)
+            return LORE_ERR_INTERRUPT; /* the poll set the message */
+        if (r == LPAT_TOO_DEEP)
+            return ctx_fail(&x->kb->ctx, LORE_ERR_LIMIT,
+                            "match '%s': pattern too complex (recursion deeper than %d)", pat->str,
+                            LPAT_MAX_DEPTH);
+        if (r == LPAT_TOO_LONG)
+            return ctx_fail(&x->kb->ctx, LORE_ERR_LIMIT,
+                            "match '%s': pattern too costly (more than %d matcher steps on one "
+                            "value)",
+                            pat->str, LPAT_MAX_STEPS);
         return r;
     }
     uint32_t b = slot_value(x, f->b);

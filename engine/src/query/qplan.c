@@ -39,6 +39,7 @@ typedef struct planner {
     double *uest;   /* per union node: estimated rows, -1 unknown */
     double *pedges; /* per path node: facts on its predicates, -1 unknown */
     uint8_t *corr;  /* per without node x variable: correlated */
+    int *crow;      /* per node: its row in corr (without nodes only), else -1 */
     int nv;
     int rc;
 } planner;
@@ -378,6 +379,238 @@ static int elem_cmp(const qprog *p, int a, int b)
     return 0;
 }
 
+/* Canonical order of el[0..n) by elem_cmp: a merge sort (groups can hold
+ * thousands of elements), stable so that ties keep the written order. */
+static int sort_elements(planner *pn, int *el, int n)
+{
+    if (n < 2)
+        return LORE_OK;
+    int *tmp = mem_alloc(&pn->kb->m, (size_t)n, sizeof *tmp);
+    if (!tmp)
+        return LORE_ERR_NOMEM;
+    for (int w = 1; w < n; w *= 2) {
+        for (int lo = 0; lo < n - w; lo += 2 * w) {
+            int mid = lo + w, hi = lo + 2 * w < n ? lo + 2 * w : n, i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                tmp[k++] = elem_cmp(pn->p, el[j], el[i]) < 0 ? el[j++] : el[i++];
+            while (i < mid)
+                tmp[k++] = el[i++];
+            while (j < hi)
+                tmp[k++] = el[j++];
+            memcpy(el + lo, tmp + lo, (size_t)(hi - lo) * sizeof *el);
+        }
+        if (ctx_interrupted(&pn->kb->ctx)) {
+            mem_free(&pn->kb->m, tmp, (size_t)n, sizeof *tmp);
+            return LORE_ERR_INTERRUPT;
+        }
+    }
+    mem_free(&pn->kb->m, tmp, (size_t)n, sizeof *tmp);
+    return LORE_OK;
+}
+
+/* The variables a pattern or path element reads and binds (up to 3);
+ * -1 for another kind of element. */
+static int elem_vars(const qprog *p, int node, int v[3])
+{
+    const qnode *x = &p->nodes[node];
+    if (x->kind != QN_PATTERN && x->kind != QN_PATH)
+        return -1;
+    int n = 0;
+    for (int k = 0; k < 3; k++) {
+        if (k == 1 && x->kind == QN_PATH)
+            continue;
+        int var = x->t[k].var;
+        if (var >= 0 && (n == 0 || v[0] != var) && (n < 2 || v[1] != var))
+            v[n++] = var;
+    }
+    return n;
+}
+
+/* A min-heap of (cost, element) with lazy deletion: an entry whose stamp
+ * is not its element's current one is stale. */
+typedef struct gent {
+    double cost;
+    int i;
+    unsigned stamp;
+} gent;
+
+static int gent_less(const gent *a, const gent *b)
+{
+    return a->cost < b->cost || (a->cost == b->cost && a->i < b->i);
+}
+
+static void heap_push(gent *h, size_t *n, gent e)
+{
+    size_t k = (*n)++;
+    while (k > 0 && gent_less(&e, &h[(k - 1) / 2])) {
+        h[k] = h[(k - 1) / 2];
+        k = (k - 1) / 2;
+    }
+    h[k] = e;
+}
+
+static gent heap_pop(gent *h, size_t *n)
+{
+    gent top = h[0], last = h[--*n];
+    size_t k = 0;
+    for (;;) {
+        size_t c = 2 * k + 1;
+        if (c >= *n)
+            break;
+        if (c + 1 < *n && gent_less(&h[c + 1], &h[c]))
+            c++;
+        if (!gent_less(&h[c], &last))
+            break;
+        h[k] = h[c];
+        k = c;
+    }
+    if (*n)
+        h[k] = last;
+    return top;
+}
+
+/* The greedy order of a big group, near-linear in its size: the cheapest
+ * element next, each time.  An element's cost is proportional to the rows
+ * coming in, so candidates are ranked by their cost per input row, which
+ * changes only when one of their variables gets bound: only the elements
+ * sharing a variable with the one placed are estimated again (through a
+ * variable -> elements index), and a heap gives the cheapest.  Elements
+ * other than patterns and paths (unions, computed values; few in practice)
+ * are estimated again at every step. */
+static int order_greedy(planner *pn, int *el, int n, const uint8_t *b0, const double *ndv0,
+                        double rows0)
+{
+    const qprog *p = pn->p;
+    const mem *m = &pn->kb->m;
+    int nv = pn->nv, rc = LORE_OK;
+    size_t hcap = (size_t)n * 4 + 16, nh = 0, nref = 0;
+    uint8_t *b = mem_alloc(m, (size_t)nv + 1, 1), *placed = mem_calloc(m, (size_t)n, 1);
+    double *cur = mem_alloc(m, (size_t)nv + 1, sizeof *cur);
+    double *nd = mem_alloc(m, (size_t)nv + 1, sizeof *nd);
+    unsigned *stamp = mem_calloc(m, (size_t)n, sizeof *stamp);
+    int *first = mem_alloc(m, (size_t)nv + 1, sizeof *first), *refs = NULL, *nxt = NULL;
+    int *others = mem_alloc(m, (size_t)n, sizeof *others), nothers = 0;
+    gent *h = mem_alloc(m, hcap, sizeof *h);
+    int *ord = mem_alloc(m, (size_t)n, sizeof *ord);
+    if (!b || !placed || !cur || !nd || !stamp || !first || !others || !h || !ord) {
+        rc = LORE_ERR_NOMEM;
+        goto done;
+    }
+    memcpy(b, b0, (size_t)nv);
+    memcpy(cur, ndv0, (size_t)nv * sizeof *cur);
+    memcpy(nd, ndv0, (size_t)nv * sizeof *nd);
+    for (int v = 0; v < nv; v++)
+        first[v] = -1;
+    /* the variable -> elements lists, linked through refs/nxt */
+    refs = mem_alloc(m, (size_t)n * 3 + 1, sizeof *refs);
+    nxt = mem_alloc(m, (size_t)n * 3 + 1, sizeof *nxt);
+    if (!refs || !nxt) {
+        rc = LORE_ERR_NOMEM;
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        int v[3], k = elem_vars(p, el[i], v);
+        if (k < 0)
+            others[nothers++] = i;
+        for (int j = 0; j < k; j++) {
+            refs[nref] = i, nxt[nref] = first[v[j]];
+            first[v[j]] = (int)nref++;
+        }
+    }
+    /* each element's first cost */
+    for (int i = 0; i < n; i++) {
+        int v[3], k = elem_vars(p, el[i], v);
+        if (k < 0)
+            continue;
+        est e = estimate(pn, el[i], b, 1.0, nd);
+        for (int j = 0; j < k; j++)
+            nd[v[j]] = cur[v[j]];
+        heap_push(h, &nh, (gent){e.cost, i, 0});
+    }
+    double r = rows0;
+    for (int step = 0; step < n; step++) {
+        if ((step & 255) == 0 && ctx_interrupted(&pn->kb->ctx)) {
+            rc = LORE_ERR_INTERRUPT;
+            goto done;
+        }
+        /* the others, estimated afresh on a copy of the current state */
+        gent best = {INFINITY, -1, 0};
+        int other_live = 0;
+        for (int o = 0; o < nothers; o++) {
+            int i = others[o];
+            if (placed[i])
+                continue;
+            if (!other_live++)
+                memcpy(nd, cur, (size_t)nv * sizeof *nd);
+            est e = estimate(pn, el[i], b, 1.0, nd);
+            memcpy(nd, cur, (size_t)nv * sizeof *nd);
+            gent g = {e.cost, i, 0};
+            if (best.i < 0 || gent_less(&g, &best))
+                best = g;
+        }
+        while (nh && (placed[h[0].i] || h[0].stamp != stamp[h[0].i]))
+            (void)heap_pop(h, &nh);
+        if (nh && (best.i < 0 || gent_less(&h[0], &best)))
+            best = heap_pop(h, &nh);
+        if (best.i < 0) { /* nothing left with a cost: the first unplaced */
+            for (int i = 0; i < n && best.i < 0; i++)
+                if (!placed[i])
+                    best.i = i;
+        }
+        int i = best.i;
+        placed[i] = 1;
+        ord[step] = el[i];
+        est e = estimate(pn, el[i], b, r, cur);
+        binds(p, el[i], b);
+        r = e.rows;
+        /* the elements sharing a variable with it cost otherwise now */
+        int v[3], k = elem_vars(p, el[i], v);
+        if (k < 0) { /* another kind of element: its writes to cur are unknown */
+            memcpy(nd, cur, (size_t)nv * sizeof *nd);
+            continue;
+        }
+        for (int j = 0; j < k; j++) {
+            nd[v[j]] = cur[v[j]];
+            for (int x = first[v[j]]; x >= 0; x = nxt[x]) {
+                int o = refs[x];
+                if (placed[o])
+                    continue;
+                int w[3], kw = elem_vars(p, el[o], w);
+                for (int q = 0; q < kw; q++)
+                    nd[w[q]] = cur[w[q]];
+                est eo = estimate(pn, el[o], b, 1.0, nd);
+                for (int q = 0; q < kw; q++)
+                    nd[w[q]] = cur[w[q]];
+                if (nh == hcap) {
+                    gent *nh2 = h;
+                    if (mem_resize(m, (void **)&nh2, hcap, hcap * 2, sizeof *h) != 0) {
+                        rc = LORE_ERR_NOMEM;
+                        goto done;
+                    }
+                    h = nh2, hcap *= 2;
+                }
+                heap_push(h, &nh, (gent){eo.cost, o, ++stamp[o]});
+            }
+        }
+    }
+    memcpy(el, ord, (size_t)n * sizeof *el);
+done:
+    mem_free(m, b, (size_t)nv + 1, 1);
+    mem_free(m, placed, (size_t)n, 1);
+    mem_free(m, cur, (size_t)nv + 1, sizeof *cur);
+    mem_free(m, nd, (size_t)nv + 1, sizeof *nd);
+    mem_free(m, stamp, (size_t)n, sizeof *stamp);
+    mem_free(m, first, (size_t)nv + 1, sizeof *first);
+    mem_free(m, refs, (size_t)n * 3 + 1, sizeof *refs);
+    mem_free(m, nxt, (size_t)n * 3 + 1, sizeof *nxt);
+    mem_free(m, others, (size_t)n, sizeof *others);
+    mem_free(m, h, hcap, sizeof *h);
+    mem_free(m, ord, (size_t)n, sizeof *ord);
+    if (rc == LORE_ERR_INTERRUPT)
+        return rc;
+    return rc == LORE_OK ? pn->rc : rc;
+}
+
 /* Orders the n elements of el (node indexes) for bound set b0, ndv0 and
  * rows0; writes the order to el. */
 static int order_elements(planner *pn, int *el, int n, const uint8_t *b0, const double *ndv0,
@@ -386,17 +619,15 @@ static int order_elements(planner *pn, int *el, int n, const uint8_t *b0, const 
     const qprog *p = pn->p;
     const mem *m = &pn->kb->m;
     int nv = pn->nv;
-    /* canonical order first (insertion sort: groups are small) */
-    for (int i = 1; i < n; i++) {
-        int v = el[i], j = i;
-        while (j > 0 && elem_cmp(p, el[j - 1], v) > 0) {
-            el[j] = el[j - 1];
-            j--;
-        }
-        el[j] = v;
-    }
+    /* canonical order first, so that the written order does not matter */
+    int src = sort_elements(pn, el, n);
+    if (src != LORE_OK)
+        return src;
     if (n <= 1)
         return LORE_OK;
+    size_t states0 = n < 40 ? (size_t)1 << n : SIZE_MAX;
+    if (!(n <= DP_MAX && states0 * (size_t)(nv + 1) <= ((size_t)1 << 22)))
+        return order_greedy(pn, el, n, b0, ndv0, rows0);
     uint8_t *b = mem_alloc(m, (size_t)nv + 1, 1);
     double *nd = mem_alloc(m, (size_t)nv + 1, sizeof *nd);
     if (!b || !nd) {
@@ -458,37 +689,6 @@ static int order_elements(planner *pn, int *el, int n, const uint8_t *b0, const 
         mem_free(m, rows, states, sizeof *rows);
         mem_free(m, last, states, sizeof *last);
         mem_free(m, ndv, states * (size_t)(nv + 1), sizeof *ndv);
-    } else {
-        /* greedy: the cheapest next element each time */
-        double r = rows0;
-        double *cur = mem_alloc(m, (size_t)nv + 1, sizeof *cur);
-        if (!cur) {
-            rc = LORE_ERR_NOMEM;
-        } else {
-            memcpy(cur, ndv0, (size_t)nv * sizeof *cur);
-            memcpy(b, b0, (size_t)nv);
-            for (int k = 0; k < n; k++) {
-                int best = -1;
-                est be = {0, INFINITY};
-                for (int i = k; i < n; i++) {
-                    memcpy(nd, cur, (size_t)nv * sizeof *nd);
-                    est e = estimate(pn, el[i], b, r, nd);
-                    if (e.cost < be.cost)
-                        be = e, best = i;
-                }
-                if (best < 0)
-                    best = k; /* nothing ready (the checks prevent it) */
-                int t = el[k];
-                el[k] = el[best];
-                el[best] = t;
-                memcpy(nd, cur, (size_t)nv * sizeof *nd);
-                estimate(pn, el[k], b, r, nd);
-                memcpy(cur, nd, (size_t)nv * sizeof *cur);
-                binds(p, el[k], b);
-                r = be.rows;
-            }
-            mem_free(m, cur, (size_t)nv + 1, sizeof *cur);
-        }
     }
     mem_free(m, b, (size_t)nv + 1, 1);
     mem_free(m, nd, (size_t)nv + 1, sizeof *nd);
@@ -556,7 +756,7 @@ static int ready(planner *pn, int node, const uint8_t *b)
         return 1;
     }
     /* a without-group: its correlated variables must be bound */
-    const uint8_t *c = pn->corr + (size_t)node * (size_t)pn->nv;
+    const uint8_t *c = pn->corr + (size_t)pn->crow[node] * (size_t)pn->nv;
     for (int v = 0; v < pn->nv; v++)
         if (c[v] && !b[v])
             return 0;
@@ -726,9 +926,10 @@ static double emit_group(planner *pn, int g, uint8_t *b, double *ndv, double row
             break; /* filters, without-groups */
         }
     }
-    if (order_elements(pn, req, nreq, b, ndv, rows) != LORE_OK) {
+    int orc = order_elements(pn, req, nreq, b, ndv, rows);
+    if (orc != LORE_OK) {
         if (pn->rc == LORE_OK)
-            pn->rc = LORE_ERR_NOMEM;
+            pn->rc = orc;
         goto cleanup;
     }
     if (pn->o->delta_first && g == 0) {
@@ -809,24 +1010,31 @@ int qplan_make(lore_kb *kb, const qprog *p, const qplan_opts *o, qplan *pl)
 {
     const mem *m = &kb->m;
     memset(pl, 0, sizeof *pl);
-    planner pn = {kb, p, o, pl, NULL, NULL, NULL, NULL, p->nvars, LORE_OK};
-    size_t nn = (size_t)p->nnodes, nv = (size_t)p->nvars;
+    planner pn = {kb, p, o, pl, NULL, NULL, NULL, NULL, NULL, p->nvars, LORE_OK};
+    size_t nn = (size_t)p->nnodes, nv = (size_t)p->nvars, nwith = 0;
+    for (size_t n = 0; n < nn; n++)
+        nwith += p->nodes[n].kind == QN_WITHOUT;
     uint8_t *b = mem_calloc(m, nv + 1, 1);
     double *ndv = mem_alloc(m, nv + 1, sizeof *ndv);
     uint8_t *outside = mem_calloc(m, nv + 1, 1);
     pn.stats = mem_calloc(m, nn, sizeof *pn.stats);
     pn.uest = mem_alloc(m, nn, sizeof *pn.uest);
     pn.pedges = mem_alloc(m, nn, sizeof *pn.pedges);
-    pn.corr = mem_calloc(m, nn * (nv ? nv : 1), 1);
+    /* a row of variables for each without-group only (nodes x variables
+     * would grow as the square of a query's size) */
+    pn.corr = mem_calloc(m, (nwith ? nwith : 1) * (nv ? nv : 1), 1);
+    pn.crow = mem_alloc(m, nn + 1, sizeof *pn.crow);
     pl->prebound = mem_calloc(m, nv + 1, 1);
     pl->nvars = (int)nv;
-    if (!b || !ndv || !outside || !pn.stats || !pn.uest || !pn.pedges || !pn.corr ||
+    if (!b || !ndv || !outside || !pn.stats || !pn.uest || !pn.pedges || !pn.corr || !pn.crow ||
         !pl->prebound) {
         pn.rc = LORE_ERR_NOMEM;
         goto cleanup;
     }
-    for (size_t i = 0; i < nn; i++)
+    for (size_t i = 0, w = 0; i < nn; i++) {
         pn.uest[i] = pn.pedges[i] = -1;
+        pn.crow[i] = p->nodes[i].kind == QN_WITHOUT ? (int)w++ : -1;
+    }
     for (size_t v = 0; v < nv; v++) {
         b[v] = o->prebound ? o->prebound[v] : 0;
         pl->prebound[v] = b[v];
@@ -837,7 +1045,7 @@ int qplan_make(lore_kb *kb, const qprog *p, const qplan_opts *o, qplan *pl)
     for (size_t n = 0; n < nn; n++) {
         if (p->nodes[n].kind != QN_WITHOUT)
             continue;
-        uint8_t *c = pn.corr + n * nv;
+        uint8_t *c = pn.corr + (size_t)pn.crow[n] * nv;
         mark_vars(p, (int)n, c);
         memset(outside, 0, nv);
         for (size_t k = 0; k < nn; k++) {
@@ -879,7 +1087,8 @@ cleanup:
     mem_free(m, pn.stats, nn, sizeof *pn.stats);
     mem_free(m, pn.uest, nn, sizeof *pn.uest);
     mem_free(m, pn.pedges, nn, sizeof *pn.pedges);
-    mem_free(m, pn.corr, nn * (nv ? nv : 1), 1);
+    mem_free(m, pn.corr, (nwith ? nwith : 1) * (nv ? nv : 1), 1);
+    mem_free(m, pn.crow, nn + 1, sizeof *pn.crow);
     mem_free(m, b, nv + 1, 1);
     mem_free(m, ndv, nv + 1, sizeof *ndv);
     mem_free(m, outside, nv + 1, 1);

@@ -103,6 +103,7 @@ void qprog_free(qprog *p)
         mem_free(m, p->filters[i].set, (size_t)p->filters[i].nset, sizeof *p->filters[i].set);
     mem_free(m, p->nodes, (size_t)p->capnodes, sizeof *p->nodes);
     mem_free(m, p->vars, (size_t)p->capvars, sizeof *p->vars);
+    mem_free(m, p->vhash, p->vhcap, sizeof *p->vhash);
     mem_free(m, p->consts, (size_t)p->capconsts, sizeof *p->consts);
     mem_free(m, p->filters, (size_t)p->capfilters, sizeof *p->filters);
     mem_free(m, p->pnodes, (size_t)p->cappnodes, sizeof *p->pnodes);
@@ -120,17 +121,61 @@ void qprog_free(qprog *p)
     memset(p, 0, sizeof *p);
 }
 
+static size_t var_hash(const char *s, size_t n)
+{
+    uint64_t h = 14695981039346656037ull; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return (size_t)(h ^ (h >> 29));
+}
+
+/* The slot of name in the variables' hash (its variable, or a free slot). */
+static size_t var_slot(const qprog *p, const char *name, size_t len)
+{
+    size_t mask = p->vhcap - 1, i = var_hash(name, len) & mask;
+    while (p->vhash[i]) {
+        const char *v = p->vars[p->vhash[i] - 1];
+        if (strlen(v) == len && memcmp(v, name, len) == 0)
+            break;
+        i = (i + 1) & mask;
+    }
+    return i;
+}
+
+/* Room in the variables' hash for one more name (kept at most half full). */
+static int var_room(qprog *p)
+{
+    if ((size_t)(p->nvars + 1) * 2 <= p->vhcap)
+        return LORE_OK;
+    const mem *m = &p->kb->m;
+    size_t ncap = p->vhcap ? p->vhcap * 2 : 64;
+    int *nh = mem_calloc(m, ncap, sizeof *nh);
+    if (!nh)
+        return LORE_ERR_NOMEM;
+    int *old = p->vhash;
+    size_t ocap = p->vhcap;
+    p->vhash = nh, p->vhcap = ncap;
+    for (size_t i = 0; i < ocap; i++)
+        if (old[i]) {
+            const char *v = p->vars[old[i] - 1];
+            p->vhash[var_slot(p, v, strlen(v))] = old[i];
+        }
+    mem_free(m, old, ocap, sizeof *old);
+    return LORE_OK;
+}
+
 int qprog_var(qprog *p, const char *name, size_t len, int *var)
 {
     if (len > 0 && name[0] == '?')
         name++, len--;
     int anon = len == 0 || (len == 1 && name[0] == '_');
     if (!anon) {
-        for (int i = 0; i < p->nvars; i++) {
-            if (strlen(p->vars[i]) == len && memcmp(p->vars[i], name, len) == 0) {
-                *var = i;
-                return LORE_OK;
-            }
+        if (var_room(p) != LORE_OK)
+            return ctx_nomem(&p->kb->ctx);
+        size_t slot = var_slot(p, name, len);
+        if (p->vhash[slot]) {
+            *var = p->vhash[slot] - 1;
+            return LORE_OK;
         }
         for (size_t i = 0; i < len; i++) {
             unsigned char c = (unsigned char)name[i];
@@ -145,6 +190,8 @@ int qprog_var(qprog *p, const char *name, size_t len, int *var)
     if (!s)
         return ctx_nomem(&p->kb->ctx);
     p->vars[p->nvars] = s;
+    if (!anon)
+        p->vhash[var_slot(p, name, len)] = p->nvars + 1;
     *var = p->nvars++;
     return LORE_OK;
 }

@@ -166,6 +166,8 @@ typedef struct qprog {
     int nnodes, capnodes;
     char **vars; /* names without '?', "" for anonymous */
     int nvars, capvars;
+    int *vhash; /* named variables by name: index + 1, 0 for a free slot */
+    size_t vhcap;
     qconst *consts;
     int nconsts, capconsts;
     qfilter *filters;

@@ -487,13 +487,24 @@ static int eval_deferred(ictx *c, stratum *s)
         if (rc == LORE_OK && df.nrows > before)
             rc = next_rank(c, &df.rank);
     }
-    if (rc == LORE_OK && df.nrows) {
-        size_t added = 0;
+    if (rc == LORE_OK && df.nrows >= BULK_MIN && df.nrows * 2 >= c->st->nlive) {
+        size_t added = 0; /* many: merged with the store in one rebuild */
         rc = store_bulk(c->st, df.rows, df.nrows, &added);
         if (rc != LORE_OK)
             rc = rc == LORE_ERR_NOMEM ? ctx_nomem(&c->kb->ctx) : rc;
         else
             c->stats.added += added;
+    } else if (rc == LORE_OK && df.nrows) {
+        if (df.nrows >= 1024)
+            (void)store_reserve(c->st, df.nrows, 0); /* a hint: failing it is no error */
+        for (size_t i = 0; i < df.nrows && rc == LORE_OK; i++) {
+            const uint32_t *w = df.rows + 4 * i;
+            uint32_t was;
+            if (store_derive(c->st, w[0], w[1], w[2], w[3] & META_PAYLOAD, &was) < 0)
+                rc = ctx_nomem(&c->kb->ctx);
+            else if (!was)
+                c->stats.added++;
+        }
     }
     tset_free(c->m, &df.seen);
     mem_free(c->m, df.rows, 4 * df.cap, sizeof *df.rows);
@@ -1531,6 +1542,8 @@ int infer_run(lore_kb *kb, lore_infer_stats *stats)
     memset(&c, 0, sizeof c);
     c.kb = kb, c.R = R, c.st = &kb->st, c.m = &kb->m;
     int rc = LORE_OK;
+    if ((rc = rules_stratify(kb)) != LORE_OK)
+        return rc == LORE_ERR_NOMEM ? ctx_nomem(&kb->ctx) : rc;
     if (R->n && !R->strata) { /* a failed restratification left none */
         R->full = 1;
         return ctx_fail(&kb->ctx, LORE_ERR_NOMEM, "out of memory");

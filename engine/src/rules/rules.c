@@ -95,6 +95,10 @@ rules *rules_get(lore_kb *kb)
         }
         kb->rules->next_id = 1;
         kb->rules->next_handle = 1;
+        /* default names' numbers by stem: a hint, so a table that failed
+         * to come costs only time */
+        kb->rules->stemk = mem_calloc(&kb->m, 1024, sizeof *kb->rules->stemk);
+        kb->rules->stemcap = kb->rules->stemk ? 1024 : 0;
     }
     return kb->rules;
 }
@@ -144,6 +148,11 @@ void rules_free(lore_kb *kb)
     mem_free(&kb->m, R->v, R->cap, sizeof *R->v);
     strata_free(kb, R);
     mem_free(&kb->m, R->trig, R->trigcap, sizeof *R->trig);
+    mem_free(&kb->m, R->nh, R->nhcap, sizeof *R->nh);
+    mem_free(&kb->m, R->stemk, R->stemcap, sizeof *R->stemk);
+    mem_free(&kb->m, R->pk, R->pcap, sizeof *R->pk);
+    mem_free(&kb->m, R->ph, R->pcap, sizeof *R->ph);
+    mem_free(&kb->m, R->pr, R->pcap, sizeof *R->pr);
     mem_free(&kb->m, R, 1, sizeof *R);
     kb->rules = NULL;
 }
@@ -324,24 +333,6 @@ static int find(int *uf, int x)
     return x;
 }
 
-/* Does rule b depend on rule a, and how (RD_POS .. RD_PATH; -1: no)?
- * The strongest: negation or aggregate over a positive read. */
-static int depends(const rule *a, const rule *b)
-{
-    int how = -1;
-    for (int h = 0; h < a->nhead; h++) {
-        for (int i = 0; i < b->nreads; i++) {
-            const rread *d = &b->reads[i];
-            if (!head_meets(a->head[h], d, b->prog))
-                continue;
-            int neg = d->how == RD_NEG || d->how == RD_AGG;
-            if (how < 0 || (neg && !(how == RD_NEG || how == RD_AGG)))
-                how = d->how;
-        }
-    }
-    return how;
-}
-
 static void name_list(char *buf, size_t cap, rules *R, const int *in, int n)
 {
     size_t w = 0;
@@ -431,35 +422,178 @@ static void detect_tc(rules *R, stratum *st)
     }
 }
 
+/* A map from 64-bit keys to ints, for stratify's indexes (open
+ * addressing; a key is never 0). */
+typedef struct kmap {
+    uint64_t *k;
+    int *v;
+    size_t cap, n;
+} kmap;
+
+static int kmap_init(const mem *m, kmap *mp, size_t n)
+{
+    mp->cap = 16;
+    while (mp->cap < 2 * n + 2)
+        mp->cap *= 2;
+    mp->n = 0;
+    mp->k = mem_calloc(m, mp->cap, sizeof *mp->k);
+    mp->v = mem_alloc(m, mp->cap, sizeof *mp->v);
+    return mp->k && mp->v ? LORE_OK : LORE_ERR_NOMEM;
+}
+
+static void kmap_free(const mem *m, kmap *mp)
+{
+    mem_free(m, mp->k, mp->cap, sizeof *mp->k);
+    mem_free(m, mp->v, mp->cap, sizeof *mp->v);
+}
+
+/* The value slot of key (set to -1 when new); the map holds at most the
+ * n keys it was made for. */
+static int *kmap_at(kmap *mp, uint64_t key)
+{
+    size_t mask = mp->cap - 1, i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 17) & mask;
+    while (mp->k[i] && mp->k[i] != key)
+        i = (i + 1) & mask;
+    if (!mp->k[i])
+        mp->k[i] = key, mp->v[i] = -1, mp->n++;
+    return &mp->v[i];
+}
+
+/* The head in slot r of a map kept for one bucket at a time: -1 when it
+ * is empty or left by another bucket (predicate pred). */
+static int in_bucket(const rules *R, const int *hr, const int *hh, int r, uint32_t pred)
+{
+    return r >= 0 && R->v[hr[r]]->head[hh[r]][1].id == pred ? r : -1;
+}
+
+static void unite(int *uf, int a, int b)
+{
+    a = find(uf, a), b = find(uf, b);
+    if (a != b)
+        uf[a < b ? b : a] = a < b ? a : b;
+}
+
+/* The first head of a predicate's bucket, or -1 (without adding it). */
+static int bucket_of(const kmap *mp, uint64_t key)
+{
+    size_t mask = mp->cap - 1, i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 17) & mask;
+    while (mp->k[i] && mp->k[i] != key)
+        i = (i + 1) & mask;
+    return mp->k[i] ? mp->v[i] : -1;
+}
+
+/* A dependency: a read of rule b meets a head of rule a's group. */
+typedef struct dep {
+    int gb, ga; /* groups */
+    int b, a;   /* rules */
+    int how;    /* RD_* of the read */
+} dep;
+
 /* Groups, dependencies, components; fails (LORE_ERR_RULE, message set)
- * when a cycle goes through negation or an aggregate. */
+ * when a cycle goes through negation or an aggregate.  Near-linear in the
+ * rules and their dependencies: heads are indexed by predicate, so only
+ * heads that can meet are compared (a variable predicate meets all). */
 static int stratify(lore_kb *kb, rules *R)
 {
     const mem *m = &kb->m;
     int n = (int)R->n, rc = LORE_OK;
-    int *uf = NULL, *gid = NULL, *ng = NULL, *how = NULL, *idx = NULL, *low = NULL, *stk = NULL,
-        *on = NULL, *comp = NULL, *cstk = NULL, *cpos = NULL;
-    stratum *strata = NULL;
-    int nstrata = 0, ngroups = 0;
     if (n == 0) {
         strata_free(kb, R);
         return LORE_OK;
     }
-    size_t nn = (size_t)n;
-    uf = mem_alloc(m, nn, sizeof *uf);
-    gid = mem_alloc(m, nn, sizeof *gid);
-    how = mem_alloc(m, nn * nn, sizeof *how);
-    TRY_PTR(uf);
-    TRY_PTR(gid);
-    TRY_PTR(how);
+    size_t nn = (size_t)n, nh = 0;
     for (int i = 0; i < n; i++)
+        nh += (size_t)R->v[i]->nhead;
+    int *uf = mem_alloc(m, nn, sizeof *uf), *gid = mem_alloc(m, nn, sizeof *gid);
+    int *hr = mem_alloc(m, nh + 1, sizeof *hr), *hh = mem_alloc(m, nh + 1, sizeof *hh);
+    int *bnext = mem_alloc(m, nh + 1, sizeof *bnext), *vp = mem_alloc(m, nh + 1, sizeof *vp);
+    int *stamp = NULL, *idx = NULL, *low = NULL, *stk = NULL, *on = NULL, *comp = NULL,
+        *cstk = NULL, *cpos = NULL, *adj = NULL, *astart = NULL;
+    dep *deps = NULL;
+    size_t ndeps = 0, capdeps = 0, G = 0;
+    int nvp = 0, ngroups = 0, nstrata = 0;
+    stratum *strata = NULL;
+    kmap bucket = {0}, sB = {0}, oC = {0}, sD = {0};
+    if (!uf || !gid || !hr || !hh || !bnext || !vp ||
+        kmap_init(m, &bucket, nh) != LORE_OK || kmap_init(m, &sB, nh) != LORE_OK ||
+        kmap_init(m, &oC, nh) != LORE_OK || kmap_init(m, &sD, nh) != LORE_OK) {
+        rc = LORE_ERR_NOMEM;
+        goto cleanup;
+    }
+    /* the heads, in buckets by constant predicate (a list through bnext),
+     * or apart when the predicate is a variable */
+    size_t k = 0;
+    for (int i = 0; i < n; i++) {
         uf[i] = i;
-    for (int a = 0; a < n; a++)
-        for (int b = a + 1; b < n; b++)
-            for (int i = 0; i < R->v[a]->nhead; i++)
-                for (int j = 0; j < R->v[b]->nhead; j++)
-                    if (heads_unify(R->v[a]->head[i], R->v[b]->head[j]))
-                        uf[find(uf, a)] = find(uf, b);
+        for (int j = 0; j < R->v[i]->nhead; j++, k++) {
+            const hterm *h = R->v[i]->head[j];
+            hr[k] = i, hh[k] = j;
+            if (h[1].var >= 0) {
+                vp[nvp++] = (int)k;
+                continue;
+            }
+            int *b = kmap_at(&bucket, h[1].id);
+            bnext[k] = *b, *b = (int)k;
+        }
+    }
+    /* heads that unify go together: within a bucket, a head with both
+     * subject and object variable unifies with all; one with a variable
+     * object with each of the same subject, and with every head of a
+     * variable subject (symmetrically for objects) */
+    for (size_t bi = 0; bi < bucket.cap; bi++) {
+        if (!bucket.k[bi])
+            continue;
+        /* the maps sB, oC, sD are keyed by subject, object, both: an
+         * entry another bucket left is stale (in_bucket) */
+        uint32_t pred = (uint32_t)bucket.k[bi];
+        int any = -1, firstB = -1, firstC = -1;
+        for (int x = bucket.v[bi]; x >= 0; x = bnext[x]) {
+            const hterm *h = R->v[hr[x]]->head[hh[x]];
+            int sv = h[0].var >= 0, ov = h[2].var >= 0;
+            if (sv && ov) {
+                any = x;
+            } else if (!sv && ov) {
+                int *r = kmap_at(&sB, h[0].id);
+                if (in_bucket(R, hr, hh, *r, pred) >= 0)
+                    unite(uf, hr[*r], hr[x]);
+                *r = x;
+                firstB = firstB < 0 ? x : firstB;
+            } else if (sv && !ov) {
+                int *r = kmap_at(&oC, h[2].id);
+                if (in_bucket(R, hr, hh, *r, pred) >= 0)
+                    unite(uf, hr[*r], hr[x]);
+                *r = x;
+                firstC = firstC < 0 ? x : firstC;
+            }
+        }
+        for (int x = bucket.v[bi]; x >= 0; x = bnext[x]) {
+            const hterm *h = R->v[hr[x]]->head[hh[x]];
+            int sv = h[0].var >= 0, ov = h[2].var >= 0;
+            if (any >= 0)
+                unite(uf, hr[any], hr[x]);
+            if (firstB >= 0 && firstC >= 0 && (sv != ov))
+                unite(uf, hr[firstB], hr[x]); /* every such B meets every such C */
+            if (sv || ov)
+                continue;
+            /* both constant: with the heads of its subject, of its object,
+             * and the same head */
+            int *r = kmap_at(&sB, h[0].id);
+            if (in_bucket(R, hr, hh, *r, pred) >= 0 && R->v[hr[*r]]->head[hh[*r]][2].var >= 0)
+                unite(uf, hr[*r], hr[x]);
+            r = kmap_at(&oC, h[2].id);
+            if (in_bucket(R, hr, hh, *r, pred) >= 0 && R->v[hr[*r]]->head[hh[*r]][0].var >= 0)
+                unite(uf, hr[*r], hr[x]);
+            r = kmap_at(&sD, (uint64_t)h[0].id << 32 | h[2].id);
+            if (in_bucket(R, hr, hh, *r, pred) >= 0)
+                unite(uf, hr[*r], hr[x]);
+            else
+                *r = x;
+        }
+    }
+    for (int a = 0; a < nvp; a++) /* a variable predicate: compared with every head */
+        for (size_t x = 0; x < nh; x++)
+            if (heads_unify(R->v[hr[vp[a]]]->head[hh[vp[a]]], R->v[hr[x]]->head[hh[x]]))
+                unite(uf, hr[vp[a]], hr[x]);
     for (int i = 0; i < n; i++)
         gid[i] = -1;
     for (int i = 0; i < n; i++) {
@@ -468,13 +602,69 @@ static int stratify(lore_kb *kb, rules *R)
             gid[r] = ngroups++;
         gid[i] = gid[r];
     }
-    /* how[b * n + a]: how rule b depends on rule a */
-    for (int a = 0; a < n; a++)
-        for (int b = 0; b < n; b++)
-            how[b * n + a] = depends(R->v[a], R->v[b]);
-    /* Tarjan over groups: edges from a group to the groups it depends on,
-     * so components complete dependencies first */
-    size_t G = (size_t)ngroups;
+    G = (size_t)ngroups;
+    /* dependencies: each read against the heads it can meet, once per
+     * group and read (stamp) */
+    stamp = mem_alloc(m, G, sizeof *stamp);
+    if (!stamp) {
+        rc = LORE_ERR_NOMEM;
+        goto cleanup;
+    }
+    for (size_t g = 0; g < G; g++)
+        stamp[g] = -1;
+    int serial = 0;
+    for (int b = 0; b < n && rc == LORE_OK; b++) {
+        const rule *rb = R->v[b];
+        for (int i = 0; i < rb->nreads && rc == LORE_OK; i++, serial++) {
+            const rread *d = &rb->reads[i];
+            int npk = d->k >= 0 ? 1 : d->npreds;
+            for (int q = 0; q <= npk && rc == LORE_OK; q++) {
+                /* q < npk: a predicate's bucket (all heads for 0); q == npk:
+                 * the heads with a variable predicate */
+                uint32_t pred = q < npk ? (d->k >= 0 ? d->key[1] : d->preds[q]) : 0;
+                int all = q < npk && pred == 0;
+                size_t lim = all ? nh : q == npk ? (size_t)nvp : 0;
+                int x = -1;
+                if (q < npk && !all) {
+                    x = bucket_of(&bucket, pred);
+                }
+                for (size_t t = 0;; t++) {
+                    int hx;
+                    if (q < npk && !all) {
+                        if (x < 0)
+                            break;
+                        hx = x, x = bnext[x];
+                    } else {
+                        if (t >= lim)
+                            break;
+                        hx = all ? (int)t : vp[t];
+                    }
+                    int a = hr[hx], ga = gid[a];
+                    if (stamp[ga] == serial)
+                        continue;
+                    if (!head_meets(R->v[a]->head[hh[hx]], d, rb->prog))
+                        continue;
+                    stamp[ga] = serial;
+                    if (ndeps == capdeps) {
+                        size_t nc = capdeps ? capdeps * 2 : 64;
+                        dep *nd = deps;
+                        if (mem_resize(m, (void **)&nd, capdeps, nc, sizeof *nd) != 0) {
+                            rc = LORE_ERR_NOMEM;
+                            break;
+                        }
+                        deps = nd, capdeps = nc;
+                    }
+                    deps[ndeps++] = (dep){gid[b], ga, b, a, d->how};
+                }
+            }
+        }
+    }
+    if (rc != LORE_OK)
+        goto cleanup;
+    /* the groups' edges (g depends on h), sorted and without repeats, so
+     * that the components come out as a matrix walk would give them */
+    astart = mem_calloc(m, G + 1, sizeof *astart);
+    adj = mem_alloc(m, ndeps + 1, sizeof *adj);
     idx = mem_calloc(m, G, sizeof *idx);
     low = mem_alloc(m, G, sizeof *low);
     stk = mem_alloc(m, G, sizeof *stk);
@@ -482,40 +672,46 @@ static int stratify(lore_kb *kb, rules *R)
     comp = mem_alloc(m, G, sizeof *comp);
     cstk = mem_alloc(m, G, sizeof *cstk);
     cpos = mem_alloc(m, G, sizeof *cpos);
-    ng = mem_alloc(m, G * G, sizeof *ng);
-    TRY_PTR(idx);
-    TRY_PTR(low);
-    TRY_PTR(stk);
-    TRY_PTR(on);
-    TRY_PTR(comp);
-    TRY_PTR(cstk);
-    TRY_PTR(cpos);
-    TRY_PTR(ng);
-    for (size_t i = 0; i < G * G; i++)
-        ng[i] = 0; /* ng[g * G + h]: group g depends on group h */
-    for (int a = 0; a < n; a++)
-        for (int b = 0; b < n; b++)
-            if (how[b * n + a] >= 0)
-                ng[(size_t)gid[b] * G + (size_t)gid[a]] = 1;
+    if (!astart || !adj || !idx || !low || !stk || !on || !comp || !cstk || !cpos) {
+        rc = LORE_ERR_NOMEM;
+        goto cleanup;
+    }
+    for (size_t e = 0; e < ndeps; e++)
+        astart[deps[e].gb + 1]++;
+    for (size_t g = 0; g < G; g++)
+        astart[g + 1] += astart[g];
+    for (size_t g = 0; g < G; g++)
+        cpos[g] = astart[g];
+    for (size_t e = 0; e < ndeps; e++)
+        adj[cpos[deps[e].gb]++] = deps[e].ga;
+    for (size_t g = 0; g < G; g++) { /* each list: insertion sort, then unique */
+        int lo = astart[g], hi = astart[g + 1];
+        for (int i = lo + 1; i < hi; i++) {
+            int v = adj[i], j = i;
+            while (j > lo && adj[j - 1] > v) {
+                adj[j] = adj[j - 1];
+                j--;
+            }
+            adj[j] = v;
+        }
+    }
     {
         int counter = 0, sp = 0, ncomp = 0;
         for (int root = 0; root < ngroups; root++) {
             if (idx[root])
                 continue;
             int csp = 0;
-            cstk[csp] = root, cpos[csp] = 0, csp++;
+            cstk[csp] = root, cpos[csp] = astart[root], csp++;
             idx[root] = low[root] = ++counter;
             stk[sp++] = root, on[root] = 1;
             while (csp) {
                 int v = cstk[csp - 1];
-                if (cpos[csp - 1] < ngroups) {
-                    int w = cpos[csp - 1]++;
-                    if (!ng[(size_t)v * G + (size_t)w])
-                        continue;
+                if (cpos[csp - 1] < astart[v + 1]) {
+                    int w = adj[cpos[csp - 1]++];
                     if (!idx[w]) {
                         idx[w] = low[w] = ++counter;
                         stk[sp++] = w, on[w] = 1;
-                        cstk[csp] = w, cpos[csp] = 0, csp++;
+                        cstk[csp] = w, cpos[csp] = astart[w], csp++;
                     } else if (on[w] && idx[w] < low[v]) {
                         low[v] = idx[w];
                     }
@@ -537,20 +733,28 @@ static int stratify(lore_kb *kb, rules *R)
         }
         nstrata = ncomp;
     }
-    /* a negative dependency inside a component cannot be stratified */
-    for (int a = 0; a < n && rc == LORE_OK; a++) {
-        for (int b = 0; b < n && rc == LORE_OK; b++) {
-            int h = how[b * n + a];
-            if (!(h == RD_NEG || h == RD_AGG) || comp[gid[a]] != comp[gid[b]])
-                continue;
-            int in[64], k = 0;
-            for (int i = 0; i < n && k < 64; i++)
+    /* a negative dependency inside a component cannot be stratified (the
+     * first such, in the order of the rules that read) */
+    {
+        size_t worst = SIZE_MAX;
+        for (size_t e = 0; e < ndeps; e++) {
+            const dep *d = &deps[e];
+            if ((d->how == RD_NEG || d->how == RD_AGG) && comp[d->gb] == comp[d->ga] &&
+                (worst == SIZE_MAX || d->a < deps[worst].a ||
+                 (d->a == deps[worst].a && d->b < deps[worst].b)))
+                worst = e;
+        }
+        if (worst != SIZE_MAX) {
+            const dep *d = &deps[worst];
+            int a = d->a, b = d->b, h = d->how;
+            int in[64], kk = 0;
+            for (int i = 0; i < n && kk < 64; i++)
                 if (comp[gid[i]] == comp[gid[a]])
-                    in[k++] = i;
+                    in[kk++] = i;
             char names[256];
-            name_list(names, sizeof names, R, in, k);
+            name_list(names, sizeof names, R, in, kk);
             const char *through = h == RD_NEG ? "negation" : "an aggregate";
-            if (a == b && k == 1)
+            if (a == b && kk == 1)
                 rc = ctx_fail(&kb->ctx, LORE_ERR_RULE,
                               "rule %s: not stratifiable: %s depends on itself through %s",
                               R->v[a]->name, R->v[a]->name, through);
@@ -560,12 +764,14 @@ static int stratify(lore_kb *kb, rules *R)
                               "depends on %s",
                               names, R->v[b]->name, R->v[a]->name, through, R->v[a]->name,
                               R->v[b]->name);
+            goto cleanup;
         }
     }
-    if (rc != LORE_OK)
-        goto cleanup;
     strata = mem_calloc(m, (size_t)nstrata, sizeof *strata);
-    TRY_PTR(strata);
+    if (!strata) {
+        rc = LORE_ERR_NOMEM;
+        goto cleanup;
+    }
     for (int i = 0; i < n; i++)
         strata[comp[gid[i]]].nrules++;
     for (int s = 0; s < nstrata; s++) {
@@ -585,20 +791,16 @@ static int stratify(lore_kb *kb, rules *R)
         st->rules[st->nrules++] = i;
         R->v[i]->group = gid[i];
         R->v[i]->stratum = comp[gid[i]];
+        R->v[i]->naive = 0;
     }
     for (int s = 0; s < nstrata; s++)
         detect_tc(R, &strata[s]);
-    for (int a = 0; a < n; a++)
-        for (int b = 0; b < n; b++)
-            if (how[b * n + a] >= 0 && comp[gid[b]] != comp[gid[a]])
-                strata[comp[gid[a]]].read_later = 1;
-    /* a rule that reads its own stratum through a path is re-run whole */
-    for (int b = 0; b < n; b++) {
-        rule *r = R->v[b];
-        r->naive = 0;
-        for (int a = 0; a < n; a++)
-            if (comp[gid[a]] == comp[gid[b]] && how[b * n + a] == RD_PATH)
-                r->naive = 1;
+    for (size_t e = 0; e < ndeps; e++) {
+        const dep *d = &deps[e];
+        if (comp[d->gb] != comp[d->ga])
+            strata[comp[d->ga]].read_later = 1;
+        else if (d->how == RD_PATH) /* it reads its own stratum through a path: re-run whole */
+            R->v[d->b]->naive = 1;
     }
     strata_free(kb, R);
     R->strata = strata, R->nstrata = nstrata;
@@ -607,17 +809,26 @@ cleanup:
         ctx_nomem(&kb->ctx);
     mem_free(m, uf, nn, sizeof *uf);
     mem_free(m, gid, nn, sizeof *gid);
-    mem_free(m, how, nn * nn, sizeof *how);
-    if (ngroups) {
-        size_t ngz = (size_t)ngroups;
-        mem_free(m, idx, ngz, sizeof *idx);
-        mem_free(m, low, ngz, sizeof *low);
-        mem_free(m, stk, ngz, sizeof *stk);
-        mem_free(m, on, ngz, sizeof *on);
-        mem_free(m, comp, ngz, sizeof *comp);
-        mem_free(m, cstk, ngz, sizeof *cstk);
-        mem_free(m, cpos, ngz, sizeof *cpos);
-        mem_free(m, ng, ngz * ngz, sizeof *ng);
+    mem_free(m, hr, nh + 1, sizeof *hr);
+    mem_free(m, hh, nh + 1, sizeof *hh);
+    mem_free(m, bnext, nh + 1, sizeof *bnext);
+    mem_free(m, vp, nh + 1, sizeof *vp);
+    kmap_free(m, &bucket);
+    kmap_free(m, &sB);
+    kmap_free(m, &oC);
+    kmap_free(m, &sD);
+    mem_free(m, deps, capdeps, sizeof *deps);
+    mem_free(m, astart, G + 1, sizeof *astart);
+    mem_free(m, adj, ndeps + 1, sizeof *adj);
+    if (G) {
+        mem_free(m, stamp, G, sizeof *stamp);
+        mem_free(m, idx, G, sizeof *idx);
+        mem_free(m, low, G, sizeof *low);
+        mem_free(m, stk, G, sizeof *stk);
+        mem_free(m, on, G, sizeof *on);
+        mem_free(m, comp, G, sizeof *comp);
+        mem_free(m, cstk, G, sizeof *cstk);
+        mem_free(m, cpos, G, sizeof *cpos);
     }
     return rc;
 }
@@ -710,8 +921,154 @@ static int rules_may_change(lore_kb *kb, const char *fn)
 /* ------------------------------------------------------------------ */
 /* adding rules                                                       */
 
+/* ------------------------------------------------------------------ */
+/* the predicate index (rules.h)                                      */
+
+static size_t pslot(const rules *R, uint32_t pred)
+{
+    size_t mask = R->pcap - 1, i = (pred * 0x9e3779b9u) & mask;
+    while (R->pk[i] && R->pk[i] != pred)
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* Room for `more` new predicates (so that counting them cannot fail). */
+static int pgrow(lore_kb *kb, rules *R, size_t more)
+{
+    if ((R->pn + more) * 2 <= R->pcap)
+        return LORE_OK;
+    size_t ncap = R->pcap ? R->pcap : 64;
+    while ((R->pn + more) * 2 > ncap)
+        ncap *= 2;
+    rules old = *R;
+    R->pk = mem_calloc(&kb->m, ncap, sizeof *R->pk);
+    R->ph = mem_calloc(&kb->m, ncap, sizeof *R->ph);
+    R->pr = mem_calloc(&kb->m, ncap, sizeof *R->pr);
+    if (!R->pk || !R->ph || !R->pr) {
+        mem_free(&kb->m, R->pk, ncap, sizeof *R->pk);
+        mem_free(&kb->m, R->ph, ncap, sizeof *R->ph);
+        mem_free(&kb->m, R->pr, ncap, sizeof *R->pr);
+        R->pk = old.pk, R->ph = old.ph, R->pr = old.pr;
+        return LORE_ERR_NOMEM;
+    }
+    R->pcap = ncap;
+    for (size_t i = 0; i < old.pcap; i++) {
+        if (!old.pk[i])
+            continue;
+        size_t j = pslot(R, old.pk[i]);
+        R->pk[j] = old.pk[i], R->ph[j] = old.ph[i], R->pr[j] = old.pr[i];
+    }
+    mem_free(&kb->m, old.pk, old.pcap, sizeof *old.pk);
+    mem_free(&kb->m, old.ph, old.pcap, sizeof *old.ph);
+    mem_free(&kb->m, old.pr, old.pcap, sizeof *old.pr);
+    return LORE_OK;
+}
+
+/* Counts pred (0: any) for a head (what 0) or a read (what 1); the room
+ * was made by pgrow. */
+static void pcount(rules *R, uint32_t pred, int what, int delta)
+{
+    if (!pred) {
+        *(what ? &R->rvar : &R->hvar) += delta;
+        return;
+    }
+    size_t i = pslot(R, pred);
+    if (!R->pk[i])
+        R->pk[i] = pred, R->pn++;
+    (what ? R->pr : R->ph)[i] += delta;
+}
+
+/* The number of predicates r names (a bound on those new to the index). */
+static size_t pnames(const rule *r)
+{
+    size_t n = (size_t)r->nhead;
+    for (int i = 0; i < r->nreads; i++)
+        n += r->reads[i].k >= 0 ? 1 : (size_t)r->reads[i].npreds;
+    return n;
+}
+
+static void pindex(rules *R, const rule *r, int delta)
+{
+    for (int h = 0; h < r->nhead; h++)
+        pcount(R, r->head[h][1].var >= 0 ? 0 : r->head[h][1].id, 0, delta);
+    for (int i = 0; i < r->nreads; i++) {
+        const rread *d = &r->reads[i];
+        if (d->k >= 0)
+            pcount(R, d->key[1], 1, delta);
+        for (int j = 0; d->k < 0 && j < d->npreds; j++)
+            pcount(R, d->preds[j], 1, delta);
+    }
+}
+
+/* Can r close no cycle: no other rule shares a head predicate with it or
+ * reads one, and it does not read its own heads? */
+static int is_sink(const rules *R, const rule *r)
+{
+    for (int h = 0; h < r->nhead; h++) {
+        if (r->head[h][1].var >= 0 || R->hvar || R->rvar)
+            return 0;
+        if (R->pcap) {
+            size_t i = pslot(R, r->head[h][1].id);
+            if (R->pk[i] && (R->ph[i] || R->pr[i]))
+                return 0;
+        }
+        for (int i = 0; i < r->nreads; i++)
+            if (head_meets(r->head[h], &r->reads[i], r->prog))
+                return 0;
+    }
+    return 1;
+}
+
+int rules_stratify(lore_kb *kb)
+{
+    rules *R = kb->rules;
+    if (!R || !R->n || (!R->stale && R->strata))
+        return LORE_OK;
+    int rc = stratify(kb, R);
+    if (rc == LORE_OK)
+        R->stale = 0;
+    return rc;
+}
+
+/* The rules by name (rules.h: nh), so that names are checked and found
+ * in constant time. */
+static uint64_t name_hash(const char *s, size_t n)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h ^ (h >> 31);
+}
+
+static size_t name_slot(const rules *R, const char *name, size_t n)
+{
+    size_t mask = R->nhcap - 1, i = (size_t)name_hash(name, n) & mask;
+    while (R->nh[i] && !(R->nh[i]->namelen == n && memcmp(R->nh[i]->name, name, n) == 0))
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* Rebuilds the name table for R's rules (after a removal, or to grow it
+ * to hold `more` more).  LORE_OK or LORE_ERR_NOMEM (the table unchanged). */
+static int names_rebuild(lore_kb *kb, rules *R, size_t more)
+{
+    size_t cap = 64;
+    while (cap < (R->n + more) * 2)
+        cap *= 2;
+    rule **t = mem_calloc(&kb->m, cap, sizeof *t);
+    if (!t)
+        return LORE_ERR_NOMEM;
+    mem_free(&kb->m, R->nh, R->nhcap, sizeof *R->nh);
+    R->nh = t, R->nhcap = cap;
+    for (size_t i = 0; i < R->n; i++)
+        R->nh[name_slot(R, R->v[i]->name, R->v[i]->namelen)] = R->v[i];
+    return LORE_OK;
+}
+
 static int name_taken(const rules *R, const char *name, size_t n)
 {
+    if (R->nhcap)
+        return R->nh[name_slot(R, name, n)] != NULL;
     for (size_t i = 0; i < R->n; i++)
         if (R->v[i]->namelen == n && memcmp(R->v[i]->name, name, n) == 0)
             return 1;
@@ -753,8 +1110,20 @@ static void default_name(lore_kb *kb, const rules *R, const hterm *h, char *out,
         }
     }
     snprintf(out, cap, "%s", stem);
-    for (int k = 2; name_taken(R, out, strlen(out)); k++)
+    if (!name_taken(R, out, strlen(out)))
+        return;
+    /* stem_2, stem_3, ...: from the number the stem's last rule took */
+    int k = 2;
+    size_t hs = R->stemcap ? (size_t)name_hash(stem, strlen(stem)) & (R->stemcap - 1) : 0;
+    if (R->stemcap && R->stemk[hs] > k)
+        k = R->stemk[hs];
+    for (;; k++) {
         snprintf(out, cap, "%s_%d", stem, k);
+        if (!name_taken(R, out, strlen(out)))
+            break;
+    }
+    if (R->stemcap)
+        R->stemk[hs] = k + 1;
 }
 
 static int valid_rule_name(const char *s, size_t n)
@@ -993,9 +1362,16 @@ static int install(lore_kb *kb, rules *R, rule *r, const char *name, size_t name
         rc = ctx_nomem(&kb->ctx);
         goto fail;
     }
+    if (pgrow(kb, R, pnames(r)) != LORE_OK) {
+        rc = ctx_nomem(&kb->ctx);
+        goto fail;
+    }
+    /* a rule that no other reads or shares a head with cannot make the
+     * rules unstratifiable: its strata can wait for the next need */
+    int sink = R->strata && is_sink(R, r);
     R->v[R->n++] = r;
     r->id = R->next_id;
-    rc = stratify(kb, R);
+    rc = sink ? LORE_OK : stratify(kb, R);
     if (rc == LORE_OK)
         rc = rules_sync_log(kb);
     if (rc != LORE_OK) {
@@ -1023,6 +1399,16 @@ static int install(lore_kb *kb, rules *R, rule *r, const char *name, size_t name
     }
     R->next_id++;
     R->full = 1;
+    R->stale = sink; /* else stratify made them all */
+    pindex(R, r, 1);
+    if (R->n * 2 > R->nhcap) {
+        if (names_rebuild(kb, R, R->n) != LORE_OK) { /* then names are looked for one by one */
+            mem_free(&kb->m, R->nh, R->nhcap, sizeof *R->nh);
+            R->nh = NULL, R->nhcap = 0;
+        }
+    } else {
+        R->nh[name_slot(R, r->name, r->namelen)] = r;
+    }
     if (id)
         *id = r->id;
     return LORE_OK;
@@ -1394,10 +1780,17 @@ int lore_rule_remove(lore_kb *kb, uint32_t id)
             return rc;
         memmove(R->v + i, R->v + i + 1, (R->n - i - 1) * sizeof *R->v);
         R->n--;
+        pindex(R, r, -1);
+        if (R->nhcap && names_rebuild(kb, R, 0) != LORE_OK) {
+            mem_free(&kb->m, R->nh, R->nhcap, sizeof *R->nh);
+            R->nh = NULL, R->nhcap = 0;
+        }
         /* fewer rules always stratify; only memory can fail, and then the
          * strata are rebuilt at the next lore_infer */
         if (stratify(kb, R) != LORE_OK)
             strata_free(kb, R);
+        else
+            R->stale = 0;
         rule_free(kb, r);
         R->full = 1;
         if (rules_sync_log(kb) != LORE_OK)
@@ -1420,6 +1813,23 @@ int lore_rule_find(const lore_kb *kb, const char *name, uint32_t *id)
     return LORE_ERR_NOTFOUND;
 }
 
+const char *lore_rule_name(const lore_kb *kb, uint32_t id)
+{
+    const rules *R = kb->rules;
+    if (!R)
+        return NULL;
+    /* rules stay in the order of their ids */
+    size_t lo = 0, hi = R->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (R->v[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < R->n && R->v[lo]->id == id ? R->v[lo]->name : NULL;
+}
+
 size_t lore_rule_count(const lore_kb *kb)
 {
     return kb->rules ? kb->rules->n : 0;
@@ -1431,12 +1841,14 @@ int lore_rule_info_at(const lore_kb *kb, size_t i, lore_rule_info *info)
     memset(info, 0, sizeof *info);
     if (!R || i >= R->n)
         return LORE_ERR_NOTFOUND;
+    if (R->stale) /* the strata are a cache: made here when a rule awaits them */
+        (void)rules_stratify((lore_kb *)kb);
     const rule *r = R->v[i];
     info->id = r->id;
     info->name = r->name;
     info->text = r->text;
-    info->stratum = R->strata ? r->stratum : -1;
-    info->closure = R->strata && R->strata[r->stratum].tc != TC_NONE;
+    info->stratum = R->strata && !R->stale ? r->stratum : -1;
+    info->closure = R->strata && !R->stale && R->strata[r->stratum].tc != TC_NONE;
     return LORE_OK;
 }
 
@@ -1513,6 +1925,9 @@ int lore_why(lore_kb *kb, lore_id s, lore_id p, lore_id o, lore_proof **pr)
     uint32_t t[3] = {s, p, o};
     if (!store_meta(&kb->st, s, p, o))
         return LORE_ERR_NOTFOUND;
+    int rc = rules_stratify(kb);
+    if (rc != LORE_OK)
+        return rc;
     return why_explain(kb, t, pr);
 }
 

@@ -123,7 +123,24 @@ typedef struct rules {
     int full;       /* the next lore_infer recomputes everything */
     int firing;     /* triggers are being called */
     int restoring;  /* rules read back from a snapshot or journal: not journaled */
+    int stale;      /* rules were added since the strata were made (rules_stratify) */
+    /* how many heads and reads name each predicate (pk: ids, open
+     * addressing, 0 free), and name none (a variable predicate or a path
+     * through any): a rule whose heads no other rule reads or shares
+     * cannot close a cycle, so adding it needs no stratification yet */
+    uint32_t *pk;
+    int32_t *ph, *pr;
+    size_t pcap, pn;
+    long hvar, rvar;
+    struct rule **nh; /* the rules by name, open addressing (rules.c) */
+    size_t nhcap;
+    int *stemk;       /* by a stem's hash: the number a default name tries first */
+    size_t stemcap;
 } rules;
+
+/* Makes the strata of rules added since the last time.  LORE_OK or
+ * LORE_ERR_NOMEM. */
+int rules_stratify(lore_kb *kb);
 
 /* The kb's rules state, made on first use (NULL on NOMEM, message set). */
 rules *rules_get(lore_kb *kb);
