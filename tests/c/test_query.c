@@ -1359,6 +1359,97 @@ static void test_interrupt(void **state)
     lore_kb_free(kb);
 }
 
+/* The Lua-pattern matcher: a pattern that backtracks without end stops at
+ * its step budget, one too deep at its recursion bound, and an interrupt
+ * reaches it inside one value; the store is unchanged each time. */
+static void test_match_limits(void **state)
+{
+    (void)state;
+    lore_kb *kb;
+    assert_int_equal(lore_kb_new(&kb, NULL, NULL), LORE_OK);
+    char text[64];
+    memset(text, 'a', 40);
+    for (int i = 0; i < 400; i++) {
+        snprintf(text + 40, sizeof text - 40, "%d", i);
+        add3(kb, "t", "is", val(kb, lore_text(text, NULL)));
+    }
+    char longer[301];
+    memset(longer, 'a', 300);
+    longer[300] = '\0';
+    add3(kb, "u", "is", val(kb, lore_text(longer, NULL)));
+    const char *t = "?x is ?y . filter ?y match \"a*a*a*a*a*a*a*a*b\"";
+    lore_query *q;
+    uint64_t n;
+    assert_int_equal(lore_query_parse(kb, t, strlen(t), &q), LORE_OK);
+    assert_int_equal(lore_query_count(q, &n), LORE_ERR_LIMIT);
+    assert_string_equal(lore_errmsg(kb), "match 'a*a*a*a*a*a*a*a*b': pattern too costly (more than "
+                                         "67108864 matcher steps on one value)");
+    lore_query_free(q);
+    char deep[700] = "?x is ?y . filter ?y match \"";
+    for (int i = 0; i < 250; i++)
+        strcat(deep, "a?");
+    strcat(deep, "\"");
+    assert_int_equal(lore_query_parse(kb, deep, strlen(deep), &q), LORE_OK);
+    assert_int_equal(lore_query_count(q, &n), LORE_ERR_LIMIT);
+    assert_string_equal(lore_errmsg(kb), "match 'a?a?a?a?a?a?a?a?a?a?a?a?a?a?a?a?a?a?a?a?a?a?a?a?a?a?a?a?a?a?...': "
+                                         "pattern too complex (recursion deeper than 200)");
+    lore_query_free(q);
+    /* under the budget, each value takes a while: an interrupt stops it */
+    t = "?x is ?y . filter ?y match \"a*a*a*a*a*b\"";
+    assert_int_equal(lore_query_parse(kb, t, strlen(t), &q), LORE_OK);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, interrupt_later, kb), 0);
+    assert_int_equal(lore_query_count(q, &n), LORE_ERR_INTERRUPT);
+    assert_string_equal(lore_errmsg(kb), "interrupted");
+    pthread_join(th, NULL);
+    lore_query_free(q);
+    /* one set before the call stops it at its first poll */
+    lore_kb_interrupt(kb);
+    assert_int_equal(lore_query_parse(kb, t, strlen(t), &q), LORE_OK);
+    assert_int_equal(lore_query_count(q, &n), LORE_ERR_INTERRUPT);
+    lore_query_free(q);
+    /* the store is as it was, and a plain pattern still matches */
+    assert_int_equal(lore_size(kb), 401);
+    assert_null(store_check(&kb->st));
+    t = "?x is ?y . filter ?y match \"^a+1%d$\"";
+    assert_int_equal(lore_query_parse(kb, t, strlen(t), &q), LORE_OK);
+    assert_int_equal(lore_query_count(q, &n), LORE_OK);
+    assert_int_equal(n, 10);
+    lore_query_free(q);
+    lore_kb_free(kb);
+}
+
+/* A query of 20,000 chained patterns plans in linear time and runs; an
+ * interrupt set before planning stops it. */
+static void test_big_plan(void **state)
+{
+    (void)state;
+    lore_kb *kb = ring(50);
+    enum { N = 20000 };
+    size_t cap = (size_t)N * 32, len = 0;
+    char *t = malloc(cap);
+    assert_non_null(t);
+    for (int i = 0; i < N; i++)
+        len += (size_t)snprintf(t + len, cap - len, "%s?v%d p ?v%d", i ? " . " : "", i, i + 1);
+    lore_query *q;
+    uint64_t n;
+    assert_int_equal(lore_query_parse(kb, t, len, &q), LORE_OK);
+    assert_int_equal(lore_query_count(q, &n), LORE_OK);
+    assert_int_equal(n, 50); /* around the ring of 50, every start */
+    lore_query_free(q);
+    lore_kb_interrupt(kb);
+    int rc = lore_query_parse(kb, t, len, &q);
+    if (rc == LORE_OK) { /* planned on first use */
+        rc = lore_query_count(q, &n);
+        lore_query_free(q);
+    }
+    assert_int_equal(rc, LORE_ERR_INTERRUPT);
+    assert_string_equal(lore_errmsg(kb), "interrupted");
+    assert_int_equal(lore_size(kb), 50);
+    free(t);
+    lore_kb_free(kb);
+}
+
 /* ------------------------------------------------------------------ */
 /* allocation failures                                                */
 
@@ -1461,6 +1552,8 @@ int main(void)
         cmocka_unit_test(test_path_graph),
         cmocka_unit_test(test_delta_and_prebound),
         cmocka_unit_test(test_interrupt),
+        cmocka_unit_test(test_match_limits),
+        cmocka_unit_test(test_big_plan),
         cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -214,5 +214,45 @@ ok, msg = kb:load(path)
 eq({ ok, msg }, { nil, path .. ":1:6016: nesting deeper than 1000" }, "JSON term nested too deep")
 eq(state(), before, "JSON term: unchanged")
 
+-- a pattern that backtracks without end, in a query and in a rule: stopped
+-- at the matcher's step budget, the rule's facts not derived
+kb:add("long", "is", lore.text(rep("a", 200)))
+before = state()
+local costly = rep("a*", 50) .. "b"
+local why = "match '" .. rep("a*", 30) .. "...': pattern too costly (more than 67108864 matcher steps on one value)"
+refused(function() return kb:q('?x is ?t . filter ?t match "' .. costly .. '"'):count() end,
+  why, "a costly pattern in a query")
+kb:rule("costly: ?x costly true :- ?x is ?t, filter ?t match \"" .. costly .. "\"")
+local rules_before = state()
+raises(function() kb:infer() end, why, "a costly pattern in a rule")
+eq(kb:count(nil, "costly", true), 0, "nothing derived")
+kb:remove_rule("costly")
+kb:infer()
+eq(state(), before, "the rule gone, the knowledge base as before")
+assert(rules_before ~= before)
+
+-- huge plans: 10,000 chained patterns in the text and the table form, and
+-- a rule body as long; planned in linear time, exact results
+local parts, tab = {}, {}
+for i = 1, 10000 do
+  parts[i] = "?v" .. i .. " next ?v" .. (i + 1)
+  tab[i] = { "?v" .. i, "next", "?v" .. (i + 1) }
+end
+eq(kb:q(table.concat(parts, " . ")):count(), 0, "10,000 chained patterns, text form")
+eq(kb:query(tab):count(), 0, "10,000 chained patterns, table form")
+eq(kb:q("?a next ?b . ?b next ?c"):count(), 1, "a small join still answers")
+kb:rule("long: ?v1 far ?v10001 :- " .. table.concat(parts, ", "))
+kb:infer()
+eq(kb:count(nil, "far", nil), 0, "a 10,000-pattern rule derives nothing here")
+kb:remove_rule("long")
+
+-- 20,000 rules, each reading the one before: added and inferred in linear time
+local many = lore.new()
+many:add("a", "p0", "b")
+for i = 1, 20000 do many:rule(string.format("?x p%d ?y :- ?x p%d ?y", i, i - 1)) end
+eq(#many:rules(), 20000, "20,000 rules")
+eq(many:infer().added, 20000, "each derives one fact")
+eq(many:rules()[20000].stratum, 20000, "one stratum each, in order")
+
 os.execute("rm -rf " .. dir)
 print("test_hostile: ok")

@@ -58,15 +58,8 @@ int qexec_open(qexec *x, lore_kb *kb, const qprog *p, const qplan *pl, const uin
         qexec_close(x);
         return LORE_ERR_NOMEM;
     }
-    for (size_t i = 0; i < ns; i++) {
-        if (pl->steps[i].kind != S_SCAN)
-            continue;
-        x->st[i].buf = mem_alloc(m, 3 * BUF, sizeof *x->st[i].buf);
-        if (!x->st[i].buf) {
-            qexec_close(x);
-            return LORE_ERR_NOMEM;
-        }
-    }
+    /* a scan's buffer comes when it first reads the store (a query of
+     * many patterns needs few at a time) */
     if (init)
         for (size_t v = 0; v < nv; v++)
             x->row[v] = pl->prebound && pl->prebound[v] ? init[v] : 0;
@@ -184,15 +177,21 @@ static int run_filter(qexec *x, const qfilter *f)
         int r = lpat_find(va.str, va.len, pat->str, pat->len, poll_ctx, &x->kb->ctx);
         if (r == LPAT_STOPPED)
             return LORE_ERR_INTERRUPT; /* the poll set the message */
-        if (r == LPAT_TOO_DEEP)
+        if (r == LPAT_TOO_DEEP || r == LPAT_TOO_LONG) {
+            /* the pattern, cut (at a character) so that the reason shows */
+            int shown = pat->len > 60 ? 60 : (int)pat->len;
+            while (shown > 0 && shown < (int)pat->len && (pat->str[shown] & 0xC0) == 0x80)
+                shown--;
+            const char *more = shown < (int)pat->len ? "..." : "";
+            if (r == LPAT_TOO_DEEP)
+                return ctx_fail(&x->kb->ctx, LORE_ERR_LIMIT,
+                                "match '%.*s%s': pattern too complex (recursion deeper than %d)",
+                                shown, pat->str, more, LPAT_MAX_DEPTH);
             return ctx_fail(&x->kb->ctx, LORE_ERR_LIMIT,
-                            "match '%s': pattern too complex (recursion deeper than %d)", pat->str,
-                            LPAT_MAX_DEPTH);
-        if (r == LPAT_TOO_LONG)
-            return ctx_fail(&x->kb->ctx, LORE_ERR_LIMIT,
-                            "match '%s': pattern too costly (more than %d matcher steps on one "
-                            "value)",
-                            pat->str, LPAT_MAX_STEPS);
+                            "match '%.*s%s': pattern too costly (more than %d matcher steps on "
+                            "one value)",
+                            shown, pat->str, more, LPAT_MAX_STEPS);
+        }
         return r;
     }
     uint32_t b = slot_value(x, f->b);
@@ -551,6 +550,8 @@ static int scan_enter(qexec *x, int i, qstate *s)
             return scan_next(x, i, s);
         }
     }
+    if (!s->buf && !(s->buf = mem_alloc(&x->kb->m, 3 * BUF, sizeof *s->buf)))
+        return ctx_nomem(&x->kb->ctx);
     int rc = store_iter_init(&x->kb->st, &s->it, s->key[0], s->key[1], s->key[2]);
     if (rc != LORE_OK)
         return rc;
