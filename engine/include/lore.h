@@ -168,10 +168,15 @@ LORE_API const char *lore_errmsg(const lore_kb *kb);
  * the call it stops reports why. */
 LORE_API int lore_error(lore_kb *kb, int status, const char *msg);
 
-/* Asks the running or next long operation on kb (a query, inference, a
- * load) to stop with LORE_ERR_INTERRUPT.  Safe to call from a signal
- * handler or another thread; the request is consumed by the operation it
- * stops, or cleared by lore_kb_clear_interrupt. */
+/* Asks the running or next long operation on kb to stop with
+ * LORE_ERR_INTERRUPT: queries (their joins, path walks, `match` filters
+ * inside the pattern matcher), planning, inference, loads and exports all
+ * poll it every few thousand steps.  Safe to call from a signal handler or
+ * another thread; the request is consumed by the operation it stops, or
+ * cleared by lore_kb_clear_interrupt.  A stopped load or export changes
+ * nothing; a stopped inference leaves the asserted facts untouched and the
+ * next lore_infer recomputes.  doc/limits.md lists the pattern matcher's
+ * budgets (recursion 200, 2^26 steps per value: LORE_ERR_LIMIT). */
 LORE_API void lore_kb_interrupt(lore_kb *kb);
 LORE_API void lore_kb_clear_interrupt(lore_kb *kb);
 

@@ -306,6 +306,10 @@ static int write_rdf(const xfacts *x, lore_format f, xout *o)
             TRY(set_prefix(&rw, "lore", URN_LORE));
     }
     for (size_t i = 0; i < x->n; i++) {
+        if ((i & 4095) == 4095 && ctx_interrupted(&kb->ctx)) {
+            rc = LORE_ERR_INTERRUPT; /* a file export then keeps no half file */
+            goto cleanup;
+        }
         rc = write_statement(&rw, &x->rows[i]);
         if (rc != LORE_OK)
             goto cleanup;

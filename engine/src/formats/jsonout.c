@@ -151,6 +151,8 @@ int json_write(const xfacts *x, xout *o)
     int first_top = 1, first_in = 1;
     for (size_t i = 0; i < x->n; i++) {
         const xrow *r = &x->rows[i];
+        if ((i & 4095) == 4095 && ctx_interrupted(&x->kb->ctx))
+            return LORE_ERR_INTERRUPT;
         if (r->src != group) {
             if (group)
                 xout_puts(o, "\n    ]}");
