@@ -67,7 +67,7 @@ static int load_failed(lua_State *L, lore_kb *kb, int rc)
     if (rc == LORE_ERR_NOMEM || rc == LORE_ERR_STATE)
         return lualore_fail(L, kb, rc);
     lua_pushnil(L);
-    lua_pushstring(L, lore_errmsg(kb));
+    lualore_errmsg(L, kb);
     return 2;
 }
 

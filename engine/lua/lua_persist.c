@@ -33,7 +33,7 @@ static int nil_message(lua_State *L, lore_kb *kb)
 static int fail(lua_State *L, lore_kb *kb, int rc)
 {
     if (!lore_errmsg(kb)[0])
-        return fail(L, kb, rc);
+        return lualore_fail(L, kb, rc);
     luaL_where(L, 1);
     lua_message(L, kb);
     lua_concat(L, 2);
@@ -88,7 +88,7 @@ static int l_open(lua_State *L)
     lkb *k = lualore_newkb(L);
     int rc = lore_open(k->kb, path, &o);
     if (rc == LORE_WARN) {
-        lua_pushstring(L, lore_errmsg(k->kb));
+        lualore_errmsg(L, k->kb);
         return 2;
     }
     if (rc == LORE_ERR_IO || rc == LORE_ERR_CORRUPT || rc == LORE_ERR_STATE)
@@ -159,7 +159,7 @@ static int kb_transaction(lua_State *L)
     }
     rc = lore_commit(k->kb);
     if (rc < 0) {
-        lua_pushstring(L, lore_errmsg(k->kb));
+        lualore_errmsg(L, k->kb);
         lore_rollback(k->kb);
         return lua_error(L);
     }

@@ -912,12 +912,12 @@ static int kb_reach(lua_State *L)
     lore_id start = 0;
     int rc = lore_lookup(kb, &v, &start);
     if (rc != LORE_OK && rc != LORE_ERR_NOTFOUND)
-        return luaL_argerror(L, 2, lore_errmsg(kb));
+        return luaL_argerror(L, 2, lualore_errmsg(L, kb));
     lquery *lq = new_query(L);
     rc = lore_reach(kb, start, path, depth < 0 || depth > UINT32_MAX ? UINT32_MAX : (uint32_t)depth,
                     &lq->q);
     if (rc < 0)
-        return luaL_argerror(L, 3, lore_errmsg(kb));
+        return luaL_argerror(L, 3, lualore_errmsg(L, kb));
     rc = lore_query_prepare(lq->q);
     if (rc < 0)
         return lualore_fail(L, kb, rc);

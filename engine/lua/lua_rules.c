@@ -322,7 +322,7 @@ static int kb_rule(lua_State *L)
         }
         rc = lore_rule_add(kb, text, n, name, &id);
         if (rc < 0)
-            return luaL_argerror(L, 2, lore_errmsg(kb));
+            return luaL_argerror(L, 2, lualore_errmsg(L, kb));
     } else {
         luaL_checktype(L, 2, LUA_TTABLE);
         for (lua_pushnil(L); lua_next(L, 2); lua_pop(L, 1)) {
@@ -377,7 +377,7 @@ static int kb_rule(lua_State *L)
         lore_query *body = lualore_query_build(L, when, 2, &hook);
         rc = lore_rule_define(kb, name, heads, (size_t)nh, body, &id);
         if (rc < 0)
-            return luaL_argerror(L, 2, lore_errmsg(kb));
+            return luaL_argerror(L, 2, lualore_errmsg(L, kb));
     }
     lua_pushstring(L, lore_rule_name(kb, id));
     return 1;
@@ -665,7 +665,7 @@ static int kb_on(lua_State *L)
             return luaL_argerror(L, 2,
                                  lua_pushfstring(L, "a term or a variable expected, got %s", what));
         if (lore_intern(kb, &v, &t[k]) != LORE_OK)
-            return luaL_argerror(L, 2, lore_errmsg(kb));
+            return luaL_argerror(L, 2, lualore_errmsg(L, kb));
         lua_pop(L, 1);
     }
     lua_settop(L, tab);
@@ -717,7 +717,7 @@ static int kb_fn(lua_State *L)
     lcb *cb = keep(L, h, 3);
     int rc = lore_function(kb, name, cb_value, cb);
     if (rc < 0)
-        return luaL_argerror(L, 2, lore_errmsg(kb));
+        return luaL_argerror(L, 2, lualore_errmsg(L, kb));
     return 0;
 }
 

@@ -142,9 +142,30 @@ void lualore_pushterm(lua_State *L, lore_kb *kb, lore_id id)
     lualore_pushvalue(L, &v);
 }
 
+const char *lualore_errmsg(lua_State *L, lore_kb *kb)
+{
+    /* the core's messages name the C function they come from ("lore_intern:
+     * ...", "(lore_infer_limit)"); from Lua the method being called says
+     * that, so the name goes, or becomes the Lua form */
+    const char *msg = lore_errmsg(kb), *p = msg;
+    if (strncmp(p, "lore_", 5) == 0) {
+        p += 5;
+        while ((*p >= 'a' && *p <= 'z') || *p == '_')
+            p++;
+        p = p[0] == ':' && p[1] == ' ' ? p + 2 : msg;
+    }
+    const char *lim = strstr(p, " (lore_infer_limit)");
+    if (!lim)
+        return lua_pushstring(L, p);
+    lua_pushfstring(L, "%s (kb:infer's max)%s", lua_pushlstring(L, p, (size_t)(lim - p)),
+                    lim + strlen(" (lore_infer_limit)"));
+    lua_remove(L, -2);
+    return lua_tostring(L, -1);
+}
+
 int lualore_fail(lua_State *L, lore_kb *kb, int rc)
 {
-    const char *msg = lore_errmsg(kb);
+    const char *msg = lualore_errmsg(L, kb);
     return luaL_error(L, "%s", msg[0] ? msg : lore_strerror(rc));
 }
 
@@ -498,7 +519,7 @@ static lore_id opt_source(lua_State *L, lore_kb *kb, int i, int intern, int *mis
     if (rc == LORE_ERR_NOTFOUND)
         *missing = 1;
     else if (rc != LORE_OK)
-        luaL_argerror(L, i, lore_errmsg(kb));
+        luaL_argerror(L, i, lualore_errmsg(L, kb));
     lua_settop(L, top);
     return id;
 }
@@ -516,7 +537,7 @@ static void intern_arg(lua_State *L, lore_kb *kb, int i, lore_id *id)
     if (rc == LORE_ERR_ARG && what)
         luaL_argerror(L, i, lua_pushfstring(L, "%s, got %s", TERM_EXPECTED, what));
     if (rc != LORE_OK)
-        luaL_argerror(L, i, lore_errmsg(kb));
+        luaL_argerror(L, i, lualore_errmsg(L, kb));
 }
 
 /* The kb at argument 1 for this file's own kb methods, which carry the kb
@@ -602,7 +623,7 @@ static lore_id lookup_arg(lua_State *L, lore_kb *kb, int i, int *missing)
     if (rc == LORE_ERR_ARG && what)
         luaL_argerror(L, i, lua_pushfstring(L, "%s, got %s", TERM_EXPECTED, what));
     if (rc != LORE_OK)
-        luaL_argerror(L, i, lore_errmsg(kb));
+        luaL_argerror(L, i, lualore_errmsg(L, kb));
     return id;
 }
 
@@ -617,7 +638,7 @@ static int lookup_fact(lua_State *L, lore_kb *kb, lore_id t[3])
         if (rc == LORE_ERR_NOTFOUND)
             missing = 1;
         else if (rc != LORE_OK)
-            luaL_argerror(L, i + 2, lore_errmsg(kb));
+            luaL_argerror(L, i + 2, lualore_errmsg(L, kb));
     }
     return !missing;
 }
@@ -717,7 +738,7 @@ static int kb_retract_source(lua_State *L)
         return 1;
     }
     if (rc != LORE_OK)
-        return luaL_argerror(L, 2, lore_errmsg(kb));
+        return luaL_argerror(L, 2, lualore_errmsg(L, kb));
     size_t removed;
     rc = lore_retract_source(kb, id, &removed);
     if (rc < 0)
@@ -902,7 +923,7 @@ static int batch_add(lua_State *L)
             if (what)
                 lua_pushfstring(L, "%s, got %s", TERM_EXPECTED, what);
             else
-                lua_pushstring(L, lore_errmsg(lb->kb));
+                lualore_errmsg(L, lb->kb);
             return 2;
         }
     }

@@ -109,6 +109,10 @@ void lualore_push_bindings(lua_State *L, lore_kb *kb, const lore_query *q);
  * query, and clears it before the next command. */
 volatile sig_atomic_t *lualore_interrupt_flag(lua_State *L);
 
+/* Pushes kb's message as Lua shows it (without the C function's name the
+ * core puts first) and returns it. */
+const char *lualore_errmsg(lua_State *L, lore_kb *kb);
+
 /* Raises a Lua error with kb's message for a failed status. */
 int lualore_fail(lua_State *L, lore_kb *kb, int rc);
 

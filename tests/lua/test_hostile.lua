@@ -110,7 +110,7 @@ local BAD = { ["a NUL"] = "p\0q", ["invalid UTF-8"] = "p\xffq", ["a lone continu
   ["a surrogate"] = "p\xed\xa0\x80", ["a cut sequence"] = "p\xc3" }
 local UTF = "expected valid UTF-8 without NUL bytes"
 for what, s in pairs(BAD) do
-  raises(function() kb:add("a", s, 1) end, "bad argument #2 to 'add' (lore_intern: " .. UTF .. ")", what .. ": kb:add")
+  raises(function() kb:add("a", s, 1) end, "bad argument #2 to 'add' (" .. UTF .. ")", what .. ": kb:add")
   eq(state(), before, what .. ": kb:add changed nothing")
   for i, spec in ipairs {
     { { "?x", s, "?y" } },

@@ -133,9 +133,9 @@ raises(function() kb.add(nil, "a", "b", "c") end,
   "bad argument #1 to 'add' (lore.kb expected, got nil)", "self")
 raises(function() kb:count({}) end, "bad argument #1 to 'count' (" .. E .. ", got table)", "count")
 raises(function() kb:add("a", "b", 0 / 0) end,
-  "bad argument #3 to 'add' (lore_intern: expected a number that is not NaN)", "NaN")
+  "bad argument #3 to 'add' (expected a number that is not NaN)", "NaN")
 raises(function() kb:add("a\0b", "b", "c") end,
-  "bad argument #1 to 'add' (lore_intern: expected valid UTF-8 without NUL bytes)", "NUL")
+  "bad argument #1 to 'add' (expected valid UTF-8 without NUL bytes)", "NUL")
 raises(function() lore.date("10 juillet 2024") end,
   "bad argument #1 to 'date' (a date as YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss][Z|+hh:mm] "
   .. "expected, got '10 juillet 2024')", "bad date")

@@ -121,7 +121,7 @@ eq(facts(kb, "double"), "g1 6, g2 6", "the next inference completes")
 local lim = lore.new()
 lim:add("c", "num", 0)
 lim:rule "?c num ?m :- ?c num ?n, ?m = ?n + 1"
-raises(function() lim:infer { max = 50 } end, "more than 50 derived facts (lore_infer_limit)")
+raises(function() lim:infer { max = 50 } end, "more than 50 derived facts (kb:infer's max)")
 eq(lim:count(nil, "num", nil) <= 51, true, "stopped")
 raises(function() lim:infer { maximum = 5 } end, "bad argument #1 to 'infer' (unknown option 'maximum' (expected max))")
 
@@ -256,7 +256,7 @@ raises(function() e:rule { when = { { "?x", "p", "?y" } }, add = { "?x", "q" } }
 e:rule "a: ?x a ?y :- ?x p ?y, without { ?x b ?y }"
 raises(function() e:rule "b: ?x b ?y :- ?x a ?y" end,
   "bad argument #1 to 'rule' (rules a, b: not stratifiable: a depends on b through negation, and b depends on a)")
-raises(function() e:fn("year", print) end, "bad argument #1 to 'fn' (lore_function: 'year' is a builtin function)")
+raises(function() e:fn("year", print) end, "bad argument #1 to 'fn' ('year' is a builtin function)")
 
 -- ---------------------------------------------------------------------------
 -- rule files
