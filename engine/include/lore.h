@@ -187,6 +187,20 @@ LORE_API void lore_kb_clear_interrupt(lore_kb *kb);
  * the flag must outlive kb or be unwatched first. */
 LORE_API void lore_kb_watch(lore_kb *kb, const volatile sig_atomic_t *flag);
 
+/* Budgets for a host that runs other people's queries and rules (the
+ * Lua sandbox, lore.sandbox, sets them per run).  A deadline `ms`
+ * milliseconds from now (0: none): every long operation that polls for
+ * interrupts (see lore_kb_interrupt) then stops as interrupted,
+ * LORE_ERR_INTERRUPT, with the message "deadline reached (ms ms)"; it
+ * stays set until changed.  A memory cap:
+ * at most `bytes` in use by kb (0: none; lore_kb_memory gives the bytes in
+ * use now): an allocation beyond it fails, the call reports
+ * LORE_ERR_NOMEM with "memory cap reached (N MiB)", and what it changed is
+ * undone as after any out-of-memory failure. */
+LORE_API void lore_kb_set_deadline(lore_kb *kb, uint64_t ms);
+LORE_API void lore_kb_set_memory_cap(lore_kb *kb, size_t bytes);
+LORE_API size_t lore_kb_memory(const lore_kb *kb);
+
 /* Interns `v` and stores its id in *id: the same value always gets the
  * same id.  A symbol `NAME:LOCAL` whose prefix NAME is bound stands for
  * its IRI (see "Prefixes" below; lore_lookup and lore_batch_intern too).

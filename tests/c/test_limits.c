@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -214,12 +215,98 @@ static void test_bad_bytes(void **state)
     lore_kb_free(kb);
 }
 
+/* The host's budgets: a deadline stops a long join and a long inference
+ * within its time; a memory cap stops a growing load and a growing
+ * transaction, each undone; after both are lifted the kb works as before. */
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static void test_budgets(void **state)
+{
+    (void)state;
+    lore_kb *kb;
+    assert_int_equal(lore_kb_new(&kb, NULL, NULL), LORE_OK);
+    lore_id p = sym(kb, "p");
+    char name[32];
+    for (int i = 0; i < 2000; i++) {
+        snprintf(name, sizeof name, "n%d", i);
+        lore_id a = sym(kb, name);
+        snprintf(name, sizeof name, "n%d", (i + 1) % 2000);
+        assert_int_equal(lore_add(kb, a, p, sym(kb, name), 0), LORE_OK);
+    }
+    /* a deadline: a join of 8e9 rows stops within it */
+    const char *t = "?a p ?b . ?c p ?d . ?e p ?f . filter ?a = ?f";
+    lore_query *q;
+    uint64_t n;
+    assert_int_equal(lore_query_parse(kb, t, strlen(t), &q), LORE_OK);
+    lore_kb_set_deadline(kb, 50);
+    double t0 = now_ms();
+    assert_int_equal(lore_query_count(q, &n), LORE_ERR_INTERRUPT);
+    double took = now_ms() - t0;
+    assert_string_equal(lore_errmsg(kb), "deadline reached (50 ms)");
+    assert_true(took >= 45 && took < 150);
+    lore_query_free(q);
+    lore_kb_set_deadline(kb, 0); /* past, it would stop every call after */
+    /* and an inference (the ring's pairs, 4e6, by semi-naive rounds: the
+     * filter keeps the closure kernel out) */
+    const char *r1 = "?a anc ?b :- ?a p ?b",
+               *r2 = "?a anc ?c :- ?a p ?b, ?b anc ?c, filter ?a != ?b";
+    assert_int_equal(lore_rule_add(kb, r1, strlen(r1), NULL, NULL), LORE_OK);
+    assert_int_equal(lore_rule_add(kb, r2, strlen(r2), NULL, NULL), LORE_OK);
+    lore_kb_set_deadline(kb, 20);
+    assert_int_equal(lore_infer(kb, NULL), LORE_ERR_INTERRUPT);
+    assert_string_equal(lore_errmsg(kb), "deadline reached (20 ms)");
+    lore_kb_set_deadline(kb, 0);
+    assert_true(lore_clear_derived(kb, NULL) >= 0); /* nothing derived yet: the rounds keep
+                                                       their facts apart until the end */
+    assert_int_equal(lore_size(kb), 2000);
+    /* a memory cap: 1 MiB more than in use now */
+    size_t used = lore_kb_memory(kb);
+    assert_true(used > 0);
+    lore_kb_set_memory_cap(kb, used + (1u << 20));
+    size_t cap = 200000 * 40, len = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    for (int i = 0; i < 200000; i++)
+        len += (size_t)snprintf(text + len, cap - len, "<urn:x:a%d> <urn:x:p> \"%d\" .\n", i, i);
+    lore_load_opts o = {LORE_FORMAT_NTRIPLES, NULL, NULL, NULL, NULL};
+    int rc = lore_import_string(kb, text, len, "big", &o, NULL);
+    assert_int_equal(rc, LORE_ERR_NOMEM);
+    assert_non_null(strstr(lore_errmsg(kb), "memory cap reached ("));
+    assert_int_equal(lore_size(kb), 2000);
+    /* a transaction that grows past it is rolled back whole */
+    assert_int_equal(lore_begin(kb), LORE_OK);
+    rc = LORE_OK;
+    for (int i = 0; i < 200000 && rc >= 0; i++) {
+        snprintf(name, sizeof name, "m%d", i);
+        lore_value v = lore_symbol(name);
+        lore_id id;
+        rc = lore_intern(kb, &v, &id);
+        if (rc >= 0)
+            rc = lore_add(kb, id, p, id, 0);
+    }
+    assert_int_equal(rc, LORE_ERR_NOMEM);
+    assert_non_null(strstr(lore_errmsg(kb), "memory cap reached ("));
+    assert_int_equal(lore_rollback(kb), LORE_OK);
+    assert_int_equal(lore_size(kb), 2000);
+    /* lifted: the load goes through */
+    lore_kb_set_memory_cap(kb, 0);
+    assert_int_equal(lore_import_string(kb, text, len, "big", &o, NULL), LORE_OK);
+    assert_int_equal(lore_size(kb), 202000);
+    free(text);
+    lore_kb_free(kb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_query_text), cmocka_unit_test(test_paths_and_expressions),
         cmocka_unit_test(test_groups),     cmocka_unit_test(test_rule_text),
-        cmocka_unit_test(test_bad_bytes),
+        cmocka_unit_test(test_bad_bytes),  cmocka_unit_test(test_budgets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,15 +34,18 @@ void *lore_alloc_default(void *ud, void *ptr, size_t osize, size_t nsize)
 
 int lore_kb_new(lore_kb **kbp, lore_alloc_fn alloc, void *ud)
 {
-    mem m = {alloc ? alloc : mem_default, alloc ? ud : NULL};
-    lore_kb *kb = mem_calloc(&m, 1, sizeof *kb);
+    mem raw = {alloc ? alloc : mem_default, alloc ? ud : NULL};
+    lore_kb *kb = mem_calloc(&raw, 1, sizeof *kb);
     *kbp = kb;
     if (!kb)
         return LORE_ERR_NOMEM;
-    kb->m = m;
+    kb->raw = raw;
+    kb->acct = (memacct){raw.fn, raw.ud, 0, 0, 0};
+    kb->m = (mem){memacct_fn, &kb->acct};
     ctx_init(&kb->ctx, &kb->m);
-    dict_init(&kb->d, &m);
-    store_init(&kb->st, &m);
+    kb->ctx.acct = &kb->acct;
+    dict_init(&kb->d, &kb->m);
+    store_init(&kb->st, &kb->m);
     return LORE_OK;
 }
 
@@ -58,7 +61,7 @@ void lore_kb_free(lore_kb *kb)
     store_free(&kb->st);
     dict_free(&kb->d);
     prefixes_free(&kb->m, &kb->px);
-    mem m = kb->m;
+    mem m = kb->raw;
     mem_free(&m, kb, 1, sizeof *kb);
 }
 
@@ -85,6 +88,22 @@ void lore_kb_clear_interrupt(lore_kb *kb)
 void lore_kb_watch(lore_kb *kb, const volatile sig_atomic_t *flag)
 {
     kb->ctx.watch = flag;
+}
+
+void lore_kb_set_deadline(lore_kb *kb, uint64_t ms)
+{
+    ctx_set_deadline(&kb->ctx, ms);
+}
+
+void lore_kb_set_memory_cap(lore_kb *kb, size_t bytes)
+{
+    kb->acct.limit = bytes;
+    kb->acct.over = 0;
+}
+
+size_t lore_kb_memory(const lore_kb *kb)
+{
+    return kb->acct.used;
 }
 
 /* ---- terms ---- */

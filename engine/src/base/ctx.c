@@ -5,6 +5,29 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
+
+void *memacct_fn(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    memacct *a = ud;
+    if (!ptr)
+        osize = 0; /* a new block: Lua's convention puts a type tag there */
+    if (nsize > osize && a->limit && a->used + (nsize - osize) > a->limit) {
+        a->over = 1;
+        return NULL;
+    }
+    void *p = a->fn(a->ud, ptr, osize, nsize);
+    if (p || nsize == 0)
+        a->used = a->used + nsize - osize;
+    return p;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 void ctx_init(ctx *c, const mem *m)
 {
@@ -12,7 +35,15 @@ void ctx_init(ctx *c, const mem *m)
     c->interrupted = 0;
     c->watch = NULL;
     c->busy = 0;
+    c->acct = NULL;
+    c->deadline = c->deadline_ms = 0;
     c->err[0] = '\0';
+}
+
+void ctx_set_deadline(ctx *c, uint64_t ms)
+{
+    c->deadline_ms = ms;
+    c->deadline = ms ? now_ns() + ms * 1000000u : 0;
 }
 
 int ctx_fail(ctx *c, int status, const char *fmt, ...)
@@ -26,6 +57,9 @@ int ctx_fail(ctx *c, int status, const char *fmt, ...)
 
 int ctx_nomem(ctx *c)
 {
+    if (c->acct && c->acct->over)
+        return ctx_fail(c, LORE_ERR_NOMEM, "memory cap reached (%zu MiB)",
+                        (c->acct->limit + (1u << 20) - 1) >> 20);
     return ctx_fail(c, LORE_ERR_NOMEM, "out of memory");
 }
 
@@ -36,6 +70,9 @@ int ctx_busy(ctx *c, const char *fn)
 
 int ctx_poll(ctx *c)
 {
+    if (c->deadline && now_ns() >= c->deadline)
+        return ctx_fail(c, LORE_ERR_INTERRUPT, "deadline reached (%llu ms)",
+                        (unsigned long long)c->deadline_ms);
     if (!c->interrupted && !(c->watch && *c->watch))
         return LORE_OK;
     c->interrupted = 0;

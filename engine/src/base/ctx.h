@@ -17,17 +17,36 @@
 
 #include "mem.h"
 
+/* The kb's allocations, counted: every block goes through memacct_fn to
+ * the embedder's allocator, and past `limit` bytes in use (0: none) an
+ * allocation fails and `over` is set (lore_kb_set_memory_cap). */
+typedef struct memacct {
+    lore_alloc_fn fn;
+    void *ud;
+    size_t used, limit;
+    int over;
+} memacct;
+
+void *memacct_fn(void *ud, void *ptr, size_t osize, size_t nsize);
+
 typedef struct ctx {
     const mem *m;                       /* the kb's allocator */
     volatile sig_atomic_t interrupted;  /* lore_kb_interrupt */
     const volatile sig_atomic_t *watch; /* a host's interrupt flag (lore_kb_watch) */
     int busy;                           /* a batch is open: calls that read or change
                                            the facts are refused (ctx_busy) */
+    memacct *acct;                      /* the kb's allocations (NULL: not counted) */
+    uint64_t deadline;                  /* CLOCK_MONOTONIC ns when long calls stop; 0: none */
+    uint64_t deadline_ms;               /* as the host gave it, for the message */
     char err[512];
 } ctx;
 
 /* Starts a context on allocator m: no message, no interrupt, not busy. */
 void ctx_init(ctx *c, const mem *m);
+
+/* Long calls stop as interrupted (LORE_ERR_INTERRUPT), with the message
+ * "deadline reached (ms ms)", from ms milliseconds on (0: no deadline). */
+void ctx_set_deadline(ctx *c, uint64_t ms);
 
 /* Sets the message (printf-style) and returns `status`. */
 int ctx_fail(ctx *c, int status, const char *fmt, ...)
@@ -36,7 +55,8 @@ int ctx_fail(ctx *c, int status, const char *fmt, ...)
 #endif
     ;
 
-/* Records a plain out-of-memory failure: LORE_ERR_NOMEM. */
+/* Records an out-of-memory failure: LORE_ERR_NOMEM, with the message
+ * "memory cap reached (N MiB)" when the kb's cap refused the block. */
 int ctx_nomem(ctx *c);
 
 /* LORE_ERR_STATE with the message that a batch is open, for `fn`. */

@@ -91,8 +91,8 @@ void closure_free(closure *c)
     mem_free(&m, c, 1, sizeof *c);
 }
 
-int closure_compute(const mem *m, const uint32_t *edges, size_t n,
-                    const volatile int *interrupted, closure **out)
+int closure_compute(const mem *m, const uint32_t *edges, size_t n, int (*poll)(void *),
+                    void *ud, closure **out)
 {
     int rc = LORE_OK;
     closure *c = NULL;
@@ -203,7 +203,7 @@ int closure_compute(const mem *m, const uint32_t *edges, size_t n,
                     if (lv < lu)
                         low[u] = lv | ONSTACK;
                 }
-                if (interrupted && (counter & 4095) == 0 && *interrupted) {
+                if (poll && (counter & 4095) == 0 && poll(ud)) {
                     rc = LORE_ERR_INTERRUPT;
                     goto cleanup;
                 }
@@ -238,7 +238,7 @@ int closure_compute(const mem *m, const uint32_t *edges, size_t n,
     for (size_t v = 0; v < ns; v++)
         stamp[v] = 0xffffffffu;
     for (size_t k = 0; k < c->ncomp; k++) {
-        if (interrupted && (k & 1023) == 0 && *interrupted) {
+        if (poll && (k & 1023) == 0 && poll(ud)) {
             rc = LORE_ERR_INTERRUPT;
             goto cleanup;
         }

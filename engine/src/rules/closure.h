@@ -18,12 +18,12 @@
 typedef struct closure closure;
 
 /* Computes the closure of `n` edges (from, to), given as 2n ids (any
- * order, duplicates allowed, ids non-zero).  `interrupted` (may be NULL)
- * is polled in long loops; when it reads non-zero the computation stops
+ * order, duplicates allowed, ids non-zero).  poll(ud) (poll may be NULL)
+ * is called in long loops; when it returns non-zero the computation stops
  * with LORE_ERR_INTERRUPT.  Returns LORE_OK, LORE_ERR_NOMEM,
  * LORE_ERR_INTERRUPT; on failure *out is NULL. */
-int closure_compute(const mem *m, const uint32_t *edges, size_t n,
-                    const volatile int *interrupted, closure **out);
+int closure_compute(const mem *m, const uint32_t *edges, size_t n, int (*poll)(void *),
+                    void *ud, closure **out);
 
 /* The number of nodes with an outgoing edge, and pairs in the closure. */
 size_t closure_nodes(const closure *c);

@@ -31,6 +31,13 @@ typedef struct ictx {
     qmemo memo; /* the scans of a round's bodies, read once per key */
 } ictx;
 
+/* The closure kernel's poll. */
+static int poll_kb(void *ud)
+{
+    lore_kb *kb = ud;
+    return ctx_interrupted(&kb->ctx);
+}
+
 static int interrupted(ictx *c)
 {
     return ctx_interrupted(&c->kb->ctx) ? LORE_ERR_INTERRUPT : LORE_OK;
@@ -629,12 +636,10 @@ static int edge_closure(ictx *c, uint32_t e, closure **out, size_t *n, uint32_t 
     int rc = read_edges(c, e, &ed, n, maxid);
     if (rc != LORE_OK)
         return rc;
-    rc = closure_compute(c->m, ed, *n, (const volatile int *)&c->kb->ctx.interrupted, out);
+    rc = closure_compute(c->m, ed, *n, poll_kb, c->kb, out);
     mem_free(c->m, ed, 2 * *n, sizeof *ed);
-    if (rc == LORE_ERR_INTERRUPT) {
-        c->kb->ctx.interrupted = 0;
-        return ctx_fail(&c->kb->ctx, rc, "interrupted");
-    }
+    if (rc == LORE_ERR_INTERRUPT)
+        return rc; /* the poll set the message (interrupted, deadline reached) */
     if (rc != LORE_OK)
         return ctx_nomem(&c->kb->ctx);
     return LORE_OK;

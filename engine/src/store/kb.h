@@ -19,7 +19,9 @@
 #include "store.h"
 
 struct lore_kb {
-    mem m;
+    mem raw;     /* the embedder's allocator, which the handle itself comes from */
+    memacct acct; /* counts what goes through m */
+    mem m;       /* raw through acct: what the core allocates with */
     ctx ctx; /* every layer fails and polls through it */
     dict d;
     store st;
