@@ -460,7 +460,7 @@ lkb *lualore_newkb(lua_State *L)
     k->victim = 0;
     luaL_setmetatable(L, LORE_KB_MT);
     void *ud;
-    lua_Alloc f = lua_getallocf(L, &ud);
+    lua_Alloc f = lualore_base_alloc(L, &ud);
     if (lore_kb_new(&k->kb, (lore_alloc_fn)f, ud) != LORE_OK)
         luaL_error(L, "out of memory");
     lore_kb_watch(k->kb, lualore_interrupt_flag(L));
@@ -1084,6 +1084,7 @@ static void lualore_open_parts(lua_State *L)
     lualore_open_rules(L);
     lualore_open_persist(L);
     lualore_open_formats(L);
+    lualore_open_sandbox(L);
 }
 
 /* Makes metatable `name` with metamethods `meta` and `methods` as __index. */

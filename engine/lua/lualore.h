@@ -84,6 +84,11 @@ void lualore_open_query(lua_State *L);
 void lualore_open_persist(lua_State *L); /* snapshots, durability, transactions */
 void lualore_open_formats(lua_State *L); /* files and formats: RDF, export, prefixes */
 void lualore_open_rules(lua_State *L);
+void lualore_open_sandbox(lua_State *L); /* lore.sandbox's runner */
+
+/* The allocator a new kb gets: the state's own, also while a sandboxed run
+ * counts the state's allocations through its own (lua_sandbox.c). */
+lua_Alloc lualore_base_alloc(lua_State *L, void **ud);
 
 /* How a query built from a Lua table takes its Lua functions: the rules
  * part keeps them its own way (they run during kb:infer, not during a

@@ -1,0 +1,205 @@
+/* lua_sandbox.c - the C half of lore.sandbox (sandbox.lua): a run of a
+ * function under three budgets, an instruction count (a count hook), a
+ * wall-clock deadline (the hook, and inside lore's C loops through the
+ * kb's deadline) and a memory cap over the Lua state's growth and the
+ * kb's together (a counting allocator for the state, the kb's own cap for
+ * the kb), in a transaction that is rolled back when the run fails. */
+#include <string.h>
+#include <time.h>
+
+#include "lualore.h"
+
+typedef struct run {
+    lore_kb *kb;
+    lua_Alloc alloc; /* the state's allocator, restored after the run */
+    void *aud;
+    lua_Integer budget, used; /* instructions (0: none) */
+    int step;                 /* the hook's count */
+    uint64_t deadline, ms;    /* CLOCK_MONOTONIC ns; as given */
+    size_t cap;               /* bytes (0: none) */
+    size_t kb0;               /* the kb's bytes in use when the run began */
+    long long lua;            /* the state's growth since the run began */
+    int stop;                 /* 0, or why the run stops: 1 instructions, 2 deadline, 3 memory */
+} run;
+
+static const char RUN_KEY = 'r'; /* the registry holds the running run's address */
+
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static run *running(lua_State *L)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &RUN_KEY);
+    run *r = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return r;
+}
+
+lua_Alloc lualore_base_alloc(lua_State *L, void **ud)
+{
+    run *r = running(L);
+    if (r) {
+        *ud = r->aud;
+        return r->alloc;
+    }
+    return lua_getallocf(L, ud);
+}
+
+/* The state's allocator during a run: growth past the cap fails (Lua then
+ * raises "not enough memory"); shrinking always succeeds. */
+static void *capped(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    run *r = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize > old && r->cap) {
+        size_t kbnow = lore_kb_memory(r->kb), kbgrow = kbnow > r->kb0 ? kbnow - r->kb0 : 0;
+        long long after = r->lua + (long long)(nsize - old) + (long long)kbgrow;
+        if (after > (long long)r->cap) {
+            r->stop = r->stop ? r->stop : 3;
+            return NULL;
+        }
+    }
+    void *p = r->alloc(r->aud, ptr, osize, nsize);
+    if (p || nsize == 0) {
+        r->lua += (long long)nsize - (long long)old;
+        if (r->cap) { /* what the state does not use, the kb may */
+            long long left = (long long)r->cap - (r->lua > 0 ? r->lua : 0);
+            lore_kb_set_memory_cap(r->kb, r->kb0 + (size_t)(left > 0 ? left : 1));
+        }
+    }
+    return p;
+}
+
+static void hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    run *r = running(L);
+    if (!r)
+        return;
+    if (!r->stop) {
+        r->used += r->step;
+        if (r->budget && r->used >= r->budget)
+            r->stop = 1;
+        else if (r->deadline && now_ns() >= r->deadline)
+            r->stop = 2;
+        else if (r->budget && r->budget - r->used < r->step)
+            lua_sethook(L, hook, LUA_MASKCOUNT, (int)(r->budget - r->used)); /* land exactly */
+    }
+    if (r->stop) {
+        /* every instruction from now on raises, so no pcall in the script
+         * can carry on past the budget */
+        lua_sethook(L, hook, LUA_MASKCOUNT, 1);
+        luaL_error(L, "budget exhausted");
+    }
+}
+
+/* Calls the function at index i, if any, its errors ignored. */
+static void cleanup(lua_State *L, int i)
+{
+    if (lua_type(L, i) != LUA_TFUNCTION)
+        return;
+    lua_pushvalue(L, i);
+    if (lua_pcall(L, 0, 0, 0) != LUA_OK)
+        lua_pop(L, 1);
+}
+
+static void push_stop(lua_State *L, const run *r)
+{
+    switch (r->stop) {
+    case 1:
+        lua_pushfstring(L, "instruction budget exhausted (%I)", r->budget);
+        break;
+    case 2:
+        lua_pushfstring(L, "deadline reached (%I ms)", (lua_Integer)r->ms);
+        break;
+    default:
+        lua_pushfstring(L, "memory cap reached (%I MiB)", (lua_Integer)((r->cap + (1u << 20) - 1) >> 20));
+    }
+}
+
+/* lore._run(kb, fn, instructions, deadline_ms, memory_bytes [, cleanup])
+ * -> true, results... or nil, message: fn() under the budgets (0: none) in
+ * a transaction on kb, committed if it returns, rolled back if it raises
+ * or a budget stops it; cleanup() (outside the budgets, its errors
+ * ignored) runs first either way, to close what the run left open. */
+static int l_run(lua_State *L)
+{
+    lore_kb *kb = lualore_checkkb(L, 1)->kb;
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_Integer ni = luaL_optinteger(L, 3, 0), ms = luaL_optinteger(L, 4, 0);
+    lua_Integer mem = luaL_optinteger(L, 5, 0);
+    luaL_argcheck(L, ni >= 0 && ms >= 0 && mem >= 0, 3, "budgets are counts >= 0");
+    if (running(L))
+        return luaL_error(L, "a sandboxed run is already going on in this Lua state");
+    if (lore_in_transaction(kb))
+        return luaL_error(L, "a transaction is open on this knowledge base");
+    run r;
+    memset(&r, 0, sizeof r);
+    r.kb = kb, r.budget = ni, r.ms = (uint64_t)ms, r.cap = (size_t)mem;
+    r.step = ni && ni < 1000 ? (int)ni : 1000;
+    r.deadline = ms ? now_ns() + (uint64_t)ms * 1000000u : 0;
+    r.kb0 = lore_kb_memory(kb);
+    if (lore_begin(kb) != LORE_OK)
+        return lualore_fail(L, kb, LORE_ERR_STATE);
+    lua_settop(L, 6);
+    lua_pushvalue(L, 2); /* the function on top, the arguments kept below */
+    lua_Hook oldhook = lua_gethook(L);
+    int oldmask = lua_gethookmask(L), oldcount = lua_gethookcount(L);
+    lua_pushlightuserdata(L, &r);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &RUN_KEY);
+    r.alloc = lua_getallocf(L, &r.aud);
+    lua_setallocf(L, capped, &r);
+    if (mem)
+        lore_kb_set_memory_cap(kb, r.kb0 + (size_t)mem);
+    if (ms)
+        lore_kb_set_deadline(kb, (uint64_t)ms);
+    if (ni || ms)
+        lua_sethook(L, hook, LUA_MASKCOUNT, r.step);
+    int base = 6;
+    int status = lua_pcall(L, 0, LUA_MULTRET, 0);
+    /* the state and the kb as they were */
+    lua_sethook(L, oldhook, oldmask, oldcount);
+    lua_setallocf(L, r.alloc, r.aud);
+    lua_pushnil(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &RUN_KEY);
+    lore_kb_set_deadline(kb, 0);
+    lore_kb_set_memory_cap(kb, 0);
+    if (status == LUA_OK) {
+        cleanup(L, 6);
+        if (lore_commit(kb) != LORE_OK) {
+            lore_rollback(kb);
+            lua_pushnil(L);
+            lualore_errmsg(L, kb);
+            return 2;
+        }
+        lua_pushboolean(L, 1);
+        lua_insert(L, base + 1);
+        return lua_gettop(L) - base;
+    }
+    cleanup(L, 6);
+    lore_rollback(kb);
+    const char *m = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+    if (!r.stop && strstr(m, "memory cap reached")) /* the kb's cap, inside a call */
+        r.stop = 3;
+    else if (!r.stop && strstr(m, "deadline reached")) /* in a C loop */
+        r.stop = 2;
+    else if (!r.stop && status == LUA_ERRMEM && r.cap)
+        r.stop = 3;
+    lua_pushnil(L);
+    if (r.stop)
+        push_stop(L, &r);
+    else
+        luaL_tolstring(L, -2, NULL); /* the script's own error, as Lua shows it */
+    return 2;
+}
+
+static const luaL_Reg funcs[] = {{"_run", l_run}, {NULL, NULL}};
+
+void lualore_open_sandbox(lua_State *L)
+{
+    lualore_add_methods(L, NULL, funcs);
+}

@@ -1,0 +1,213 @@
+-- sandbox.lua - lore.sandbox: runs Lua written by someone the host does not
+-- trust against a knowledge base, with an allow-listed environment, a
+-- knowledge-base handle that offers only what the host grants, and three
+-- budgets (instructions, wall-clock time, memory), enforced by the C half
+-- (lua_sandbox.c, lore._run) inside lore's own loops too.  A run that fails
+-- or exhausts a budget leaves the knowledge base as it was.
+local lore, kb_methods = ...
+
+local run = lore._run
+local type, pairs, ipairs, select, error, tostring = type, pairs, ipairs, select, error, tostring
+local getmetatable, setmetatable, load, next = getmetatable, setmetatable, load, next
+local pack, unpack, format = table.pack, table.unpack, string.format
+
+-- What a sandboxed handle offers.  Reads always; changes unless the host
+-- made it read-only; files only where the host allows them.  Never: value
+-- functions (kb:fn: they would run later, outside any budget), nested
+-- transactions, the durable store's own operations, and the raw loader.
+local READ = {
+  count = true, match = true, query = true, q = true, select = true, plan = true, why = true,
+  sources = true, value = true, values = true, derived = true, terms = true, rules = true,
+  reach = true, prefixes = true,
+}
+local WRITE = {
+  add = true, remove = true, retract_source = true, rule = true, remove_rule = true,
+  infer = true, clear_derived = true, prefix = true, batch = true, on = true,
+}
+local FILES_READ, FILES_WRITE = { export = true }, { load = true, save = true }
+
+-- The base functions a script may use: none can reach outside its
+-- environment (no dofile, loadfile, require of modules, debug, io, os but
+-- its clock, package, coroutines, whose threads the budgets' hook would
+-- not see).
+local SAFE = {
+  "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget", "rawlen", "rawset",
+  "select", "tonumber", "tostring", "type", "xpcall", "_VERSION",
+}
+local LIB = {
+  "text", "date", "istext", "isdate", "show", "pretty", "tabulate", "wrap", "version", "_VERSION",
+  "max_nesting",
+}
+
+local function copy(t, without)
+  local c = {}
+  for k, v in pairs(t) do if k ~= without then c[k] = v end end
+  return c
+end
+
+-- A rule handed over as a table must hold no Lua function: it would run
+-- at every later inference, outside the run and its budgets.
+local function plain(v, depth)
+  if type(v) == "function" then return false end
+  if type(v) == "table" and depth < 64 then
+    for k, x in next, v do
+      if not plain(k, depth + 1) or not plain(x, depth + 1) then return false end
+    end
+  end
+  return true
+end
+
+-- The handle a script sees: a table whose methods call the real ones on
+-- the host's kb, which the script never holds.
+local function handle(kb, opts, triggers)
+  local h, methods = {}, {}
+  local function fix(...) -- the real kb never goes back to the script
+    local n = select("#", ...)
+    if n == 1 then
+      local v = ...
+      if v == kb then return h end
+      return v
+    end
+    local r = pack(...)
+    for i = 1, r.n do if r[i] == kb then r[i] = h end end
+    return unpack(r, 1, r.n)
+  end
+  for name, f in pairs(kb_methods) do
+    if type(f) == "function" and name:sub(1, 1) ~= "_" then
+      local ok = READ[name] or (WRITE[name] and not opts.readonly)
+        or (FILES_READ[name] and opts.files) or (FILES_WRITE[name] and opts.files and not opts.readonly)
+      if not ok then
+        local why = (WRITE[name] or FILES_WRITE[name]) and opts.readonly and "this knowledge base is read-only"
+          or (FILES_READ[name] or FILES_WRITE[name]) and "file access is not allowed here"
+          or "not available in the sandbox"
+        methods[name] = function() error(format("kb:%s: %s", name, why), 2) end
+      elseif name == "rule" then
+        methods[name] = function(_, spec, ...)
+          if type(spec) == "table" and not plain(spec, 0) then
+            error("kb:rule: a sandboxed rule cannot hold Lua functions", 2)
+          end
+          return fix(f(kb, spec, ...))
+        end
+      elseif name == "on" or name == "batch" then
+        methods[name] = function(_, ...)
+          local t = f(kb, ...)
+          triggers[#triggers + 1] = t -- a script's triggers and batches last as long as its run
+          return t
+        end
+      else
+        methods[name] = function(_, ...) return fix(f(kb, ...)) end
+      end
+    end
+  end
+  return setmetatable(h, {
+    __index = methods,
+    __newindex = function() error("the knowledge base handle cannot be changed", 2) end,
+    __len = function() return #kb end,
+    __tostring = function() return "lore.kb (sandboxed)" end,
+    __metatable = "lore.kb (sandboxed)",
+  })
+end
+
+-- A fresh environment per run: the allow-listed globals, copies of the
+-- libraries (a script that changes string.rep changes its own copy), and
+-- metatables it did not make out of its reach.
+local function environment(h, opts)
+  local env, mine = {}, setmetatable({}, { __mode = "k" })
+  for _, k in ipairs(SAFE) do env[k] = _G[k] end
+  env._G = env
+  env.string = copy(string, "dump")
+  env.table = copy(table)
+  env.math = copy(math)
+  env.utf8 = copy(utf8)
+  env.os = { time = os.time, clock = os.clock, date = os.date }
+  env.load = function(chunk, name, mode, e)
+    if mode ~= nil and mode ~= "t" then error("load: only text chunks in the sandbox", 2) end
+    return load(chunk, name, "t", e or env)
+  end
+  env.collectgarbage = function(opt)
+    if opt == nil or opt == "count" then return collectgarbage("count") end
+    error("collectgarbage: only 'count' in the sandbox", 2)
+  end
+  env.getmetatable = function(x)
+    local mt = type(x) == "table" and getmetatable(x) or nil
+    if mt == nil or type(mt) ~= "table" or mine[mt] then return mt end
+    return "protected"
+  end
+  env.setmetatable = function(t, mt)
+    if type(t) ~= "table" then error("setmetatable: a table expected", 2) end
+    local cur = getmetatable(t)
+    if cur ~= nil and not mine[cur] then error("setmetatable: cannot change a protected metatable", 2) end
+    if mt ~= nil then mine[mt] = true end
+    return setmetatable(t, mt)
+  end
+  local lib = {}
+  for _, k in ipairs(LIB) do lib[k] = lore[k] end
+  env.require = function(name)
+    if name == "lore" then return lib end
+    error(format("module '%s' is not available in the sandbox", tostring(name)), 2)
+  end
+  env.lore = lib
+  env.kb = h
+  if type(opts.print) == "function" then env.print = opts.print end
+  return env
+end
+
+local OPTIONS = {
+  instructions = "number", deadline = "number", memory = "number", files = "boolean",
+  readonly = "boolean", print = "function",
+}
+
+local Sandbox = {}
+Sandbox.__index = Sandbox
+Sandbox.__name = "lore.sandbox"
+Sandbox.__metatable = "lore.sandbox"
+
+-- box:run(kb, code [, name]) -> true, results... or nil, message
+function Sandbox:run(kb, code, name)
+  if type(code) ~= "string" then error("bad argument #2 to 'run' (Lua source text expected)", 2) end
+  local count = kb_methods.count
+  if type(kb) ~= "userdata" or not pcall(count, kb) then
+    error("bad argument #1 to 'run' (an open knowledge base expected)", 2)
+  end
+  local opts, triggers = self.opts, {}
+  local env = environment(handle(kb, opts, triggers), opts)
+  local fn, err = load(code, "=" .. (name or "sandbox"), "t", env)
+  if not fn then return nil, err end
+  local before = {}
+  for _, r in ipairs(kb:rules()) do before[r.name] = true end
+  local function close() -- triggers cancelled, batches left open abandoned
+    for _, t in ipairs(triggers) do
+      local mt = getmetatable(t)
+      if mt and mt.__close then pcall(mt.__close, t) elseif t.cancel then pcall(t.cancel, t) end
+    end
+  end
+  local r = pack(run(kb, fn, opts.instructions or 0, opts.deadline or 0, opts.memory or 0, close))
+  if r[1] == nil then -- the rules it added go with its facts
+    for _, rule in ipairs(kb:rules()) do
+      if not before[rule.name] then pcall(kb.remove_rule, kb, rule.name) end
+    end
+  end
+  return unpack(r, 1, r.n)
+end
+
+-- lore.sandbox{instructions =, deadline = ms, memory = bytes, files =,
+-- readonly =, print =} -> a sandbox whose :run(kb, code) runs code
+function lore.sandbox(opts)
+  opts = opts or {}
+  if type(opts) ~= "table" then error("bad argument #1 to 'sandbox' (table of options expected)", 2) end
+  local o = {}
+  for k, v in pairs(opts) do
+    local want = OPTIONS[k]
+    if not want then
+      error(format("bad argument #1 to 'sandbox' (unknown option '%s')", tostring(k)), 2)
+    elseif type(v) ~= want or (want == "number" and (v < 0 or v ~= v)) then
+      error(format("bad argument #1 to 'sandbox' (%s: %s expected)", k,
+        want == "number" and "a number >= 0" or "a " .. want), 2)
+    end
+    o[k] = v
+  end
+  if o.instructions then o.instructions = math.floor(o.instructions) end
+  if o.deadline then o.deadline = math.floor(o.deadline) end
+  if o.memory then o.memory = math.floor(o.memory) end
+  return setmetatable({ opts = o }, Sandbox)
+end

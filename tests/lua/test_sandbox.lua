@@ -1,0 +1,127 @@
+-- test_sandbox.lua - lore.sandbox against hostile scripts: every escape
+-- attempt is refused, every bomb is stopped by its budget (instructions
+-- exactly, the deadline within 100 ms, memory within the cap), also
+-- inside lore's C loops, filters, triggers and the pattern matcher, and
+-- after each failure the knowledge base is exactly as before.
+local lore = require "lore"
+local root = arg[1]
+local check = dofile(root .. "/tests/lua/check.lua")
+local eq, raises = check.eq, check.raises
+
+local kb = lore.new()
+for i = 1, 2000 do kb:add("n" .. i, "next", "n" .. (i % 2000 + 1)) end
+kb:add("long", "is", lore.text(string.rep("a", 200)))
+kb:rule "step: ?a reach ?b :- ?a next ?b"
+kb:infer()
+
+local function state()
+  local out = {}
+  for s, p, o in kb:match() do out[#out + 1] = lore.show(s) .. " " .. p .. " " .. lore.show(o) end
+  table.sort(out)
+  for _, r in ipairs(kb:rules()) do out[#out + 1] = r.name .. ": " .. r.text end
+  return table.concat(out, "\n")
+end
+local before = state()
+
+-- run must fail with msg, and change nothing
+local function refused(box, code, msg, what)
+  local ok, err = box:run(kb, code, "script")
+  eq(ok, nil, what .. ": refused")
+  eq(err, msg, what)
+  eq(state(), before, what .. ": the knowledge base is unchanged")
+end
+
+local box = lore.sandbox { instructions = 1e6, deadline = 500, memory = 32 * 2 ^ 20 }
+
+-- a run that works: its changes stay, its results come back
+eq({ box:run(kb, 'kb:add("x", "p", "y"); return #kb, kb:count(nil, "next", nil)') }, { true, 4002, 2000 }, "a run")
+kb:remove("x", "p", "y")
+eq(state(), before, "back to the start")
+
+-- escapes
+refused(box, "return io.open('/etc/passwd')", "script:1: attempt to index a nil value (global 'io')", "io")
+refused(box, "os.execute('true')", "script:1: attempt to call a nil value (field 'execute')", "os.execute")
+refused(box, "return string.dump(print)", "script:1: attempt to call a nil value (field 'dump')", "string.dump")
+refused(box, "local f = load('\\27Lua', 'x', 'b') return f", "script:1: load: only text chunks in the sandbox" , "binary chunks (mode)")
+eq({ box:run(kb, "return load('\\27Lua')") }, { true, nil, "attempt to load a binary chunk (mode is 't')" }, "binary chunks (text only)")
+refused(box, "return debug.getregistry()", "script:1: attempt to index a nil value (global 'debug')", "debug")
+refused(box, "return package.loadlib('x', 'y')", "script:1: attempt to index a nil value (global 'package')", "package.loadlib")
+refused(box, "local m = require 'os' return m", "script:1: module 'os' is not available in the sandbox", "require")
+refused(box, "return dofile('/etc/passwd')", "script:1: attempt to call a nil value (global 'dofile')", "dofile")
+refused(box, "collectgarbage('stop')", "script:1: collectgarbage: only 'count' in the sandbox", "collectgarbage")
+refused(box, "return coroutine.wrap(function() end)", "script:1: attempt to index a nil value (global 'coroutine')", "coroutines")
+refused(box, "kb.add = print", "script:1: the knowledge base handle cannot be changed", "the handle's methods")
+eq({ box:run(kb, "return getmetatable(kb), getmetatable(lore.text('x')), getmetatable('')") },
+  { true, "lore.kb (sandboxed)", "protected", nil }, "metatables out of reach")
+refused(box, "setmetatable(lore.text('x'), {})", "script:1: setmetatable: cannot change a protected metatable", "a protected metatable")
+eq({ box:run(kb, "local t = setmetatable({}, {__index = {v = 1}}) return t.v, getmetatable(t) ~= nil") }, { true, 1, true }, "its own metatables")
+eq({ box:run(kb, "string.rep = nil; return ('x'):rep(3)") }, { true, "xxx" }, "a library copy")
+eq(string.rep("y", 2), "yy", "the host's string library intact")
+eq({ box:run(kb, "leaked = 1; return leaked") }, { true, 1 }, "a global")
+eq({ box:run(kb, "return leaked") }, { true, nil }, "globals do not leak into the next run")
+eq(leaked, nil, "nor into the host")
+refused(box, "kb:save('/tmp/lore-sandbox-test.lore')", "script:1: kb:save: file access is not allowed here", "files")
+refused(box, "kb:fn('f', print)", "script:1: kb:fn: not available in the sandbox", "value functions")
+refused(box, [[kb:rule{when = {{"?x", "next", "?y"}, {filter = function() return true end}}, add = {{"?x", "r", "?y"}}}]],
+  "script:1: kb:rule: a sandboxed rule cannot hold Lua functions", "a rule with a Lua function")
+local ro = lore.sandbox { readonly = true }
+refused(ro, 'kb:add("a", "b", "c")', "script:1: kb:add: this knowledge base is read-only", "read-only")
+eq({ ro:run(kb, "return kb:count(nil, 'next', nil)") }, { true, 2000 }, "read-only reads")
+
+-- bombs, each stopped by its budget with the knowledge base unchanged
+refused(box, 'kb:add("z", "p", 1); while true do end', "instruction budget exhausted (1000000)", "an endless loop")
+refused(box, "while true do pcall(function() while true do end end) end", "instruction budget exhausted (1000000)", "pcall does not escape")
+refused(box, 'kb:add("z", "p", 1); local t = {} for i = 1, 1e9 do t[i] = string.rep("x", 10000) .. i end',
+  "memory cap reached (32 MiB)", "a memory bomb")
+refused(box, 'local s = string.rep("x", 2^30)', "memory cap reached (32 MiB)", "one huge string")
+refused(box, 'kb:rule "r2: ?a far ?c :- ?a reach ?b, ?b next ?c"; kb:infer(); error("then it fails")',
+  "script:1: then it fails", "a rule added, then an error")
+local function mib(n) return n * 2 ^ 20 end
+refused(lore.sandbox { memory = mib(8) }, [[local b = kb:batch() for i = 1, 1e6 do b:add("m" .. i, "p", i) end b:commit()]],
+  "memory cap reached (8 MiB)", "the kb's own growth counts")
+refused(lore.sandbox { instructions = 1e6 }, 'return kb:q("?x is ?t . filter ?t match \\"" .. string.rep("a*", 50) .. "b\\""):count()',
+  "script:1: match 'a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*...': pattern too costly (more than 67108864 matcher steps on one value)",
+  "a pathological pattern")
+refused(lore.sandbox { instructions = 1e6 },
+  'return kb:query{{"?a", "next", "?b"}, {"?c", "next", "?d"}, {filter = function(r) return false end}}:count()',
+  "instruction budget exhausted (1000000)", "a loop in a filter function")
+refused(lore.sandbox { instructions = 1e6 },
+  'kb:on({"?x", "reach2", "?y"}, function() while true do end end); kb:rule "t: ?a reach2 ?b :- ?a next ?b"; kb:infer()',
+  "instruction budget exhausted (1000000)", "a loop in a trigger")
+local clock = os.clock
+local t0 = clock()
+refused(lore.sandbox { deadline = 100 }, 'return kb:q("?a next ?b . ?c next ?d . ?e next ?f . filter ?a = ?f"):count()',
+  "deadline reached (100 ms)", "a huge count under a deadline")
+local took = clock() - t0
+assert(took < 0.2, "the deadline stopped the count in " .. took .. " s")
+refused(lore.sandbox { deadline = 50 }, 'kb:rule "big: ?a big ?c :- ?a next ?b, ?b big ?c, filter ?a != ?b"; kb:rule "big0: ?a big ?b :- ?a next ?b"; kb:infer()',
+  "deadline reached (50 ms)", "an inference under a deadline")
+
+-- the instruction budget is exact: the least budget a script needs lets
+-- it finish, one less stops it, every time
+local code = "local s = 0 for i = 1, 100 do s = s + i end return s"
+local lo, hi = 1, 100000
+while lo < hi do
+  local mid = (lo + hi) // 2
+  if lore.sandbox { instructions = mid }:run(kb, code) then hi = mid else lo = mid + 1 end
+end
+eq({ lore.sandbox { instructions = lo }:run(kb, code) }, { true, 5050 }, "the least budget")
+eq({ lore.sandbox { instructions = lo - 1 }:run(kb, code) }, { nil, "instruction budget exhausted (" .. (lo - 1) .. ")" }, "one less")
+assert(lo > 100 and lo < 1000, "about 4 instructions a turn: " .. lo)
+
+-- a trigger lasts as long as its run
+eq({ box:run(kb, 'kb:on({"?x", "ping", "?y"}, function() kb:add("pinged", "by", "trigger") end); return 1') },
+  { true, 1 }, "a trigger in a run")
+kb:add("a", "ping", "b")
+kb:infer()
+eq(kb:count("pinged", nil, nil), 0, "the run's trigger is gone after it")
+kb:remove("a", "ping", "b")
+kb:infer()
+
+-- misuse
+raises(function() lore.sandbox { instructions = -1 } end, "bad argument #1 to 'sandbox' (instructions: a number >= 0 expected)")
+raises(function() lore.sandbox { cpu = 1 } end, "bad argument #1 to 'sandbox' (unknown option 'cpu')")
+raises(function() box:run(kb, 42) end, "bad argument #2 to 'run' (Lua source text expected)")
+eq({ box:run(kb, "return +") }, { nil, "sandbox:1: unexpected symbol near '+'" }, "a syntax error")
+eq(state(), before, "after everything")
+print("test_sandbox: ok")
