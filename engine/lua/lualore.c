@@ -458,6 +458,7 @@ lkb *lualore_newkb(lua_State *L)
     k->base = 0;
     k->based = 0;
     k->victim = 0;
+    k->borrowed = 0;
     luaL_setmetatable(L, LORE_KB_MT);
     void *ud;
     lua_Alloc f = lualore_base_alloc(L, &ud);
@@ -477,7 +478,8 @@ static int l_new(lua_State *L)
 static int kb_gc(lua_State *L)
 {
     lkb *k = luaL_checkudata(L, 1, LORE_KB_MT);
-    lore_kb_free(k->kb);
+    if (!k->borrowed)
+        lore_kb_free(k->kb);
     k->kb = NULL;
     return 0;
 }

@@ -45,6 +45,7 @@ typedef struct lkb {
     uintptr_t base;  /* addresses are cached relative to it, once `based` */
     int based;
     unsigned victim; /* turns through the ways of a full set */
+    int borrowed;    /* the host owns kb (lore_lua_pushkb): never freed here */
 } lkb;
 
 /* The kb userdata at index i (raises unless it is an open kb). */

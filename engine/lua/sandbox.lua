@@ -152,6 +152,10 @@ local function environment(h, opts)
   return env
 end
 
+lore._handle = function(kb, readonly, files) -- for lore_lua_pushkb (lua_bridge.c)
+  return handle(kb, { readonly = readonly, files = files }, {})
+end
+
 local OPTIONS = {
   instructions = "number", deadline = "number", memory = "number", files = "boolean",
   readonly = "boolean", print = "function",
