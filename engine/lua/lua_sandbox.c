@@ -4,6 +4,8 @@
  * kb's deadline) and a memory cap over the Lua state's growth and the
  * kb's together (a counting allocator for the state, the kb's own cap for
  * the kb), in a transaction that is rolled back when the run fails. */
+#include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -20,6 +22,13 @@ typedef struct run {
     size_t kb0;               /* the kb's bytes in use when the run began */
     long long lua;            /* the state's growth since the run began */
     int stop;                 /* 0, or why the run stops: 1 instructions, 2 deadline, 3 memory */
+    /* without an instruction budget the deadline needs no count hook (which
+     * slows every instruction): a timer thread sets the hook when it comes */
+    lua_State *L;
+    pthread_t timer;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int timing, done;
 } run;
 
 static const char RUN_KEY = 'r'; /* the registry holds the running run's address */
@@ -107,6 +116,65 @@ static void cleanup(lua_State *L, int i)
         lua_pop(L, 1);
 }
 
+static void *timer_main(void *arg)
+{
+    run *r = arg;
+    struct timespec until;
+    until.tv_sec = (time_t)(r->deadline / 1000000000u);
+    until.tv_nsec = (long)(r->deadline % 1000000000u);
+    pthread_mutex_lock(&r->mu);
+    int rc = 0;
+    while (!r->done && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&r->cv, &r->mu, &until);
+    if (!r->done) { /* as a signal handler may: the hook raises at the next instruction */
+        r->stop = 2;
+        lua_sethook(r->L, hook, LUA_MASKCOUNT, 1);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* Starts the deadline's timer thread (CLOCK_MONOTONIC); 0 if it could not
+ * start (then the count hook watches the deadline). */
+static int timer_start(run *r)
+{
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca) != 0)
+        return 0;
+    int ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+             pthread_cond_init(&r->cv, &ca) == 0;
+    pthread_condattr_destroy(&ca);
+    if (!ok)
+        return 0;
+    if (pthread_mutex_init(&r->mu, NULL) != 0) {
+        pthread_cond_destroy(&r->cv);
+        return 0;
+    }
+    if (pthread_create(&r->timer, NULL, timer_main, r) != 0) {
+        pthread_mutex_destroy(&r->mu);
+        pthread_cond_destroy(&r->cv);
+        return 0;
+    }
+    r->timing = 1;
+    return 1;
+}
+
+/* Stops the timer thread before anything is restored: after this no hook
+ * can be set from it. */
+static void timer_stop(run *r)
+{
+    if (!r->timing)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->done = 1;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    pthread_join(r->timer, NULL);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+    r->timing = 0;
+}
+
 static void push_stop(lua_State *L, const run *r)
 {
     switch (r->stop) {
@@ -157,10 +225,12 @@ static int l_run(lua_State *L)
         lore_kb_set_memory_cap(kb, r.kb0 + (size_t)mem);
     if (ms)
         lore_kb_set_deadline(kb, (uint64_t)ms);
-    if (ni || ms)
+    r.L = L;
+    if (ni || (ms && !timer_start(&r)))
         lua_sethook(L, hook, LUA_MASKCOUNT, r.step);
     int base = 6;
     int status = lua_pcall(L, 0, LUA_MULTRET, 0);
+    timer_stop(&r);
     /* the state and the kb as they were */
     lua_sethook(L, oldhook, oldmask, oldcount);
     lua_setallocf(L, r.alloc, r.aud);

@@ -95,6 +95,10 @@ refused(lore.sandbox { deadline = 100 }, 'return kb:q("?a next ?b . ?c next ?d .
   "deadline reached (100 ms)", "a huge count under a deadline")
 local took = clock() - t0
 assert(took < 0.2, "the deadline stopped the count in " .. took .. " s")
+t0 = clock()
+refused(lore.sandbox { deadline = 100 }, "local x = 0 while true do x = x + 1 end", "deadline reached (100 ms)",
+  "an endless Lua loop under a deadline alone (a timer, no count hook)")
+assert(clock() - t0 < 0.25, "the timer stopped the loop in " .. (clock() - t0) .. " s")
 refused(lore.sandbox { deadline = 50 }, 'kb:rule "big: ?a big ?c :- ?a next ?b, ?b big ?c, filter ?a != ?b"; kb:rule "big0: ?a big ?b :- ?a next ?b"; kb:infer()',
   "deadline reached (50 ms)", "an inference under a deadline")
 

@@ -1,0 +1,49 @@
+-- sandbox.lua - the sandbox's cost on Lua-heavy work (bench/sandbox.sh): a
+-- query whose Lua filter runs on every row, and a Lua loop, each timed RUNS
+-- times outside any sandbox and inside lore.sandbox with all three budgets
+-- set (none reached), and with the deadline and memory cap only (no count
+-- hook); prints medians and the ratios.
+--   lore --empty bench/sandbox.lua [RUNS]
+local runs = tonumber(arg[1]) or 7
+local b = kb:batch()
+for i = 1, 200000 do b:add("n" .. i, "v", i) end
+b:commit()
+local clock = os.clock
+
+local QUERY = [[
+  local n = 0
+  for _ in kb:query{ {"?x", "v", "?i"}, {filter = function(r) return r.i % 3 == 0 end} } do n = n + 1 end
+  return n
+]]
+local LOOP = [[
+  local s = 0
+  for i = 1, 3000000 do s = s + (i % 7) * 2 end
+  return s
+]]
+
+local function median(t) table.sort(t) return t[(#t + 1) // 2] end
+
+local all = lore.sandbox { instructions = 1e12, deadline = 600000, memory = 2 ^ 33 }
+local timed = lore.sandbox { deadline = 600000, memory = 2 ^ 33 }
+local function plain(code) local f = assert(load(code, "plain", "t", setmetatable({ kb = kb }, { __index = _G }))) return f() end
+
+print("| work | outside s | sandboxed, all three budgets s | ratio | sandboxed, deadline and memory s | ratio |")
+print("|---|---|---|---|---|---|")
+for _, w in ipairs { { "query, a Lua filter on each of 200,000 rows", QUERY }, { "Lua loop, 3e6 turns", LOOP } } do
+  local a, s, d = {}, {}, {}
+  for r = 1, runs do
+    local t0 = clock()
+    local x = plain(w[2])
+    a[r] = clock() - t0
+    t0 = clock()
+    local ok, y = all:run(kb, w[2])
+    s[r] = clock() - t0
+    assert(ok and y == x, "same result")
+    t0 = clock()
+    ok, y = timed:run(kb, w[2])
+    d[r] = clock() - t0
+    assert(ok and y == x, "same result")
+  end
+  local ma, ms, md = median(a), median(s), median(d)
+  print(string.format("| %s | %.4f | %.4f | %.3f | %.4f | %.3f |", w[1], ma, ms, ms / ma, md, md / ma))
+end
