@@ -85,11 +85,12 @@ else fail destdir "$T/stage.log"; fi
 
 # 3. pkg-config: the example's Makefile, as a user runs it
 cp -r "$EX" "$T/pc"
-if make -s -C "$T/pc" host host-static >"$T/make.log" 2>&1; then pass make
+if make -s -C "$T/pc" host host-static host-lua >"$T/make.log" 2>&1; then pass make
 else fail make "$T/make.log"; fi
 cd "$T/pc" || exit 1
 same pkg-config-shared "$EX/expected.txt" -- ./host alerts.rules events.txt
 same pkg-config-static "$EX/expected.txt" -- ./host-static alerts.rules events.txt
+same pkg-config-lua "$EX/expected_lua.txt" -- ./host-lua alerts.rules user.lua
 readelf -d host | grep -q "RUNPATH.*$P/lib" && pass rpath || fail rpath
 readelf -d host-static | grep -q 'NEEDED.*liblore' && fail "static: needs liblore.so" ||
   pass static-needs-no-liblore
@@ -114,6 +115,7 @@ if "$CMAKE" -S "$T/cm-src" -B "$T/cm" -DCMAKE_PREFIX_PATH="$P" -DCMAKE_C_FLAGS="
 else fail find_package "$T/cm.log"; fi
 same find_package-shared "$EX/expected.txt" -- "$T/cm/host" alerts.rules events.txt
 same find_package-static "$EX/expected.txt" -- "$T/cm/host_static" alerts.rules events.txt
+same find_package-lua "$EX/expected_lua.txt" -- "$T/cm/host_lua" alerts.rules user.lua
 
 # 5. a stock lua5.4 with only the installed paths (and its own defaults,
 # for lua-cjson): require "lore", lore.shipped() from share/lore
