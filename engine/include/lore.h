@@ -198,6 +198,12 @@ LORE_API void lore_kb_watch(lore_kb *kb, const volatile sig_atomic_t *flag);
  * LORE_ERR_NOMEM with "memory cap reached (N MiB)", and what it changed is
  * undone as after any out-of-memory failure. */
 LORE_API void lore_kb_set_deadline(lore_kb *kb, uint64_t ms);
+/* A step budget: long operations stop as interrupted, with "step budget
+ * exhausted (steps)", once their loops have taken about `steps` steps from
+ * now (rows and candidates examined, matcher steps, placements; counted a
+ * thousand at a time where they poll for interrupts); 0: none.  The
+ * sandbox gives the kb its instruction budget this way. */
+LORE_API void lore_kb_set_step_budget(lore_kb *kb, uint64_t steps);
 LORE_API void lore_kb_set_memory_cap(lore_kb *kb, size_t bytes);
 LORE_API size_t lore_kb_memory(const lore_kb *kb);
 

@@ -225,6 +225,8 @@ static int l_run(lua_State *L)
         lore_kb_set_memory_cap(kb, r.kb0 + (size_t)mem);
     if (ms)
         lore_kb_set_deadline(kb, (uint64_t)ms);
+    if (ni) /* lore's C loops get the same count of steps */
+        lore_kb_set_step_budget(kb, (uint64_t)ni);
     r.L = L;
     if (ni || (ms && !timer_start(&r)))
         lua_sethook(L, hook, LUA_MASKCOUNT, r.step);
@@ -237,6 +239,7 @@ static int l_run(lua_State *L)
     lua_pushnil(L);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &RUN_KEY);
     lore_kb_set_deadline(kb, 0);
+    lore_kb_set_step_budget(kb, 0);
     lore_kb_set_memory_cap(kb, 0);
     if (status == LUA_OK) {
         cleanup(L, 6);
@@ -257,6 +260,8 @@ static int l_run(lua_State *L)
         r.stop = 3;
     else if (!r.stop && strstr(m, "deadline reached")) /* in a C loop */
         r.stop = 2;
+    else if (!r.stop && strstr(m, "step budget exhausted")) /* the instructions, in a C loop */
+        r.stop = 1;
     else if (!r.stop && status == LUA_ERRMEM && r.cap)
         r.stop = 3;
     lua_pushnil(L);

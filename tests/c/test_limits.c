@@ -251,6 +251,13 @@ static void test_budgets(void **state)
     assert_true(took >= 45 && took < 150);
     lore_query_free(q);
     lore_kb_set_deadline(kb, 0); /* past, it would stop every call after */
+    /* a step budget: the same join stops after about 10^6 rows */
+    assert_int_equal(lore_query_parse(kb, t, strlen(t), &q), LORE_OK);
+    lore_kb_set_step_budget(kb, 1000000);
+    assert_int_equal(lore_query_count(q, &n), LORE_ERR_INTERRUPT);
+    assert_string_equal(lore_errmsg(kb), "step budget exhausted (1000000)");
+    lore_kb_set_step_budget(kb, 0);
+    lore_query_free(q);
     /* and an inference (the ring's pairs, 4e6, by semi-naive rounds: the
      * filter keeps the closure kernel out) */
     const char *r1 = "?a anc ?b :- ?a p ?b",

@@ -80,7 +80,7 @@ refused(box, 'kb:rule "r2: ?a far ?c :- ?a reach ?b, ?b next ?c"; kb:infer(); er
 local function mib(n) return n * 2 ^ 20 end
 refused(lore.sandbox { memory = mib(8) }, [[local b = kb:batch() for i = 1, 1e6 do b:add("m" .. i, "p", i) end b:commit()]],
   "memory cap reached (8 MiB)", "the kb's own growth counts")
-refused(lore.sandbox { instructions = 1e6 }, 'return kb:q("?x is ?t . filter ?t match \\"" .. string.rep("a*", 50) .. "b\\""):count()',
+refused(lore.sandbox {}, 'return kb:q("?x is ?t . filter ?t match \\"" .. string.rep("a*", 50) .. "b\\""):count()',
   "script:1: match 'a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*...': pattern too costly (more than 67108864 matcher steps on one value)",
   "a pathological pattern")
 refused(lore.sandbox { instructions = 1e6 },
@@ -95,6 +95,13 @@ refused(lore.sandbox { deadline = 100 }, 'return kb:q("?a next ?b . ?c next ?d .
   "deadline reached (100 ms)", "a huge count under a deadline")
 local took = clock() - t0
 assert(took < 0.2, "the deadline stopped the count in " .. took .. " s")
+-- the instruction budget reaches lore's C loops too (about a step a row)
+refused(lore.sandbox { instructions = 1e6 }, 'return kb:q("?a next ?b . ?c next ?d . ?e next ?f . filter ?a = ?f"):count()',
+  "instruction budget exhausted (1000000)", "a huge count under an instruction budget")
+refused(lore.sandbox { instructions = 1e6 }, 'return kb:q("?x is ?t . filter ?t match \\"" .. string.rep("a*", 50) .. "b\\""):count()',
+  "instruction budget exhausted (1000000)", "the matcher under an instruction budget")
+eq({ lore.sandbox { instructions = 1e6 }:run(kb, 'return kb:count(nil, "next", nil), kb:q("?a next ?b"):count()') },
+  { true, 2000, 2000 }, "small C work fits the budget")
 t0 = clock()
 refused(lore.sandbox { deadline = 100 }, "local x = 0 while true do x = x + 1 end", "deadline reached (100 ms)",
   "an endless Lua loop under a deadline alone (a timer, no count hook)")

@@ -95,6 +95,11 @@ void lore_kb_set_deadline(lore_kb *kb, uint64_t ms)
     ctx_set_deadline(&kb->ctx, ms);
 }
 
+void lore_kb_set_step_budget(lore_kb *kb, uint64_t steps)
+{
+    ctx_set_steps(&kb->ctx, steps);
+}
+
 void lore_kb_set_memory_cap(lore_kb *kb, size_t bytes)
 {
     kb->acct.limit = bytes;

@@ -37,6 +37,7 @@ void ctx_init(ctx *c, const mem *m)
     c->busy = 0;
     c->acct = NULL;
     c->deadline = c->deadline_ms = 0;
+    c->polls = c->poll_limit = c->steps = 0;
     c->err[0] = '\0';
 }
 
@@ -68,8 +69,19 @@ int ctx_busy(ctx *c, const char *fn)
     return ctx_fail(c, LORE_ERR_STATE, "%s: a batch is open on this knowledge base", fn);
 }
 
+void ctx_set_steps(ctx *c, uint64_t steps)
+{
+    /* long loops poll about every thousand steps */
+    c->steps = steps;
+    c->polls = 0;
+    c->poll_limit = steps ? (steps + 1023) / 1024 : 0;
+}
+
 int ctx_poll(ctx *c)
 {
+    if (c->poll_limit && ++c->polls > c->poll_limit)
+        return ctx_fail(c, LORE_ERR_INTERRUPT, "step budget exhausted (%llu)",
+                        (unsigned long long)c->steps);
     if (c->deadline && now_ns() >= c->deadline)
         return ctx_fail(c, LORE_ERR_INTERRUPT, "deadline reached (%llu ms)",
                         (unsigned long long)c->deadline_ms);

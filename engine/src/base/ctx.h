@@ -37,6 +37,8 @@ typedef struct ctx {
                                            the facts are refused (ctx_busy) */
     memacct *acct;                      /* the kb's allocations (NULL: not counted) */
     uint64_t deadline;                  /* CLOCK_MONOTONIC ns when long calls stop; 0: none */
+    uint64_t polls, poll_limit;         /* polls so far, and where they stop (0: no limit) */
+    uint64_t steps;                     /* the step budget as the host gave it, for the message */
     uint64_t deadline_ms;               /* as the host gave it, for the message */
     char err[512];
 } ctx;
@@ -47,6 +49,11 @@ void ctx_init(ctx *c, const mem *m);
 /* Long calls stop as interrupted (LORE_ERR_INTERRUPT), with the message
  * "deadline reached (ms ms)", from ms milliseconds on (0: no deadline). */
 void ctx_set_deadline(ctx *c, uint64_t ms);
+
+/* Long calls stop as interrupted, "step budget exhausted (steps)", after
+ * about `steps` steps of their loops (counted by the polls, one per 1,024
+ * steps); 0: no budget. */
+void ctx_set_steps(ctx *c, uint64_t steps);
 
 /* Sets the message (printf-style) and returns `status`. */
 int ctx_fail(ctx *c, int status, const char *fmt, ...)
