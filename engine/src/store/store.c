@@ -343,6 +343,20 @@ int store_clog_enable(store *st, int on)
 
 void store_clog_clear(store *st)
 {
+    /* A log grown by one big change (a first inference) would make every
+     * later clear, and every walk over the log, cost its size: a table
+     * used to an eighth or less goes back to a smaller one. */
+    if (st->clogcap > 1024 && st->nclog * 8 < st->clogcap) {
+        size_t cap = 1024;
+        while (st->nclog * 2 > cap)
+            cap *= 2;
+        clog_slot *tab = mem_calloc(&st->m, cap, sizeof *tab);
+        if (tab) {
+            mem_free(&st->m, st->clog, st->clogcap, sizeof *st->clog);
+            st->clog = tab, st->clogcap = cap, st->nclog = 0;
+            return;
+        }
+    }
     if (st->clogcap)
         memset(st->clog, 0, st->clogcap * sizeof *st->clog);
     st->nclog = 0;
