@@ -100,6 +100,7 @@ local function show(v, kb)
     return v.lang and (q .. "@" .. v.lang) or q
   end
   if mt == Date then return v.date end
+  if t == "table" or mt == Iter then return lore.pretty(v) end -- rows, sources: as the REPL shows them
   return tostring(v)
 end
 lore.show = show
@@ -114,16 +115,41 @@ local function cut(s, n)
   return s:sub(1, stop - 1) .. "…"
 end
 
--- Rows (arrays of values) as aligned text columns; `header` optional.
+-- Rows (arrays of values, or tables keyed by column: a query's rows) as
+-- aligned text columns; `header` optional (for keyed rows, it names the
+-- columns and their order; else their names, sorted, head the columns).
 function lore.tabulate(rows, header, opts)
+  local first = rows[1]
+  if type(first) == "table" and getmetatable(first) == nil and #first == 0 and next(first) ~= nil then
+    local cols = header
+    if not cols then
+      local seen = {}
+      cols = {}
+      for _, r in ipairs(rows) do
+        for k in pairs(r) do
+          if not seen[k] then seen[k] = true; cols[#cols + 1] = k end
+        end
+      end
+      sort(cols, function(a, b) return tostring(a) < tostring(b) end)
+    end
+    local arrays = {}
+    for i, r in ipairs(rows) do
+      local a = {}
+      for j, c in ipairs(cols) do a[j] = r[c] end
+      a.n = #cols
+      arrays[i] = a
+    end
+    rows, header = arrays, cols
+  end
   -- long values are cut; the last column may run longer
   local maxw = opts and opts.width or 48
   local lastw = opts and opts.last_width or 100
   local cells, w = {}, {}
   local function add(row)
     local line = {}
-    for i = 1, #row do
-      local c = cut(row[i] == nil and "-" or show(row[i], opts and opts.kb), i == #row and lastw or maxw)
+    local n = row.n or #row
+    for i = 1, n do
+      local c = cut(row[i] == nil and "-" or show(row[i], opts and opts.kb), i == n and lastw or maxw)
       line[i] = c
       w[i] = math.max(w[i] or 0, width(c))
     end
@@ -201,6 +227,9 @@ local function pretty(v, indent, seen)
   if width(one) <= 78 and not one:find("\n") then return one end
   return "{\n" .. indent .. "  " .. concat(parts, ",\n" .. indent .. "  ") .. "\n" .. indent .. "}"
 end
+
+-- print(kb:match(...)) shows the facts as the REPL does (reading them)
+Iter.__tostring = function(it) return pretty(it) end
 
 -- lore.pretty(...) -> the values as one string, tab-separated (REPL echo).
 function lore.pretty(...)

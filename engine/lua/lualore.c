@@ -697,15 +697,19 @@ static int kb_sources(lua_State *L)
 {
     lore_kb *kb = lualore_checkkb(L, 1)->kb;
     lore_id t[3];
+    lua_pushnil(L); /* an absent fact: nil, not nothing (print shows "nil") */
     if (!lookup_fact(L, kb, t))
-        return 0;
+        return 1;
+    lua_pop(L, 1);
     lore_fact_info info;
     lore_id buf[32];
     int rc = lore_fact(kb, t[0], t[1], t[2], &info, buf, 32);
     if (rc < 0)
         return lualore_fail(L, kb, rc);
-    if (!info.present)
-        return 0;
+    if (!info.present) {
+        lua_pushnil(L);
+        return 1;
+    }
     lore_id *ids = buf;
     if (info.nsources > 32) {
         ids = lua_newuserdatauv(L, info.nsources * sizeof *ids, 0);

@@ -194,4 +194,21 @@ getmetatable(k3).__close(k3)
 raises(function() k3:add("a", "b", "c") end, "calling 'add' on bad self (knowledge base is closed)", "closed")
 eq(tostring(k3), "lore.kb (closed)", "closed tostring")
 
+-- printing in scripts: iterators, sources and keyed rows read as the REPL shows them
+do
+  local p = lore.new()
+  p:add("ann", "parent", "bob", { source = "doc:1" })
+  p:add("ann", "age", 42)
+  eq(tostring(p:match("ann", nil, nil)), "ann  parent  bob\nann  age     42\n(2 facts)", "print(kb:match(...))")
+  eq(lore.show(p:match("nobody", nil, nil)), "(no facts)", "lore.show of an empty match")
+  eq(lore.show(p:sources("ann", "parent", "bob")), "{doc:1, asserted = true, default = false, derived = false}",
+    "lore.show(kb:sources(...))")
+  eq(select("#", p:sources("ann", "parent", "nobody")), 1, "an absent fact's sources: one value")
+  eq(p:sources("ann", "parent", "nobody"), nil, "which is nil")
+  eq(p:sources("nobody", "parent", "bob"), nil, "an unknown term: nil too")
+  eq(lore.tabulate({ { name = "a", v = 1 }, { name = "b", w = lore.text("x", "fr") } }),
+    'name  v  w\n----  -  ------\na     1  -\nb     -  "x"@fr', "keyed rows")
+  eq(lore.tabulate({ { name = "a", v = 1 } }, { "v", "name" }), "v  name\n-  ----\n1  a", "keyed rows, columns named")
+end
+
 print("ok")
