@@ -40,7 +40,10 @@ static const char usage_text[] =
     "  -k FILE     load FILE into kb instead of the shipped knowledge (repeatable);\n"
     "              the format comes from the extension: .nt .nq .ttl .trig .json\n"
     "  --format F  read the -k files that follow as format F (nt, nq, ttl, trig, json)\n"
-    "  --export OUT  write kb to OUT (format from the extension) once the other\n"
+    "  -q QUERY    print the rows of QUERY (query text) and go on\n"
+    "  --json, --csv, --tsv  print -q's rows as plain JSON, CSV (RFC 4180) or TSV\n"
+    "  --export OUT  write kb to OUT (format from the extension; - for standard\n"
+    "              output, in the --format before it, else N-Triples) once the other\n"
     "              options, the script and the REPL have run (repeatable)\n"
     "  --empty     start with an empty kb\n"
     "  -           run standard input as a script\n"
@@ -254,8 +257,9 @@ static int make_kb(lua_State *L, int empty, char **files, char **formats, int nf
     return 1;
 }
 
-/* Writes the global kb to each --export file; 1 on success. */
-static int export_kb(lua_State *L, char **files, int n)
+/* Writes the global kb to each --export file ("-": standard output, in
+ * the --format given before it, else N-Triples); 1 on success. */
+static int export_kb(lua_State *L, char **files, char **formats, int n)
 {
     for (int i = 0; i < n; i++) {
         if (lua_getglobal(L, "kb") == LUA_TNIL) {
@@ -265,10 +269,34 @@ static int export_kb(lua_State *L, char **files, int n)
         lua_getfield(L, -1, "export");
         lua_insert(L, -2);
         lua_pushstring(L, files[i]);
-        if (!checked(L, docall(L, 2, 2)))
+        lua_createtable(L, 0, 1);
+        if (formats[i]) {
+            lua_pushstring(L, formats[i]);
+            lua_setfield(L, -2, "format");
+        }
+        if (!checked(L, docall(L, 3, 2)))
             return 0;
+        fflush(stdout);
     }
     return 1;
+}
+
+/* -q: the query's rows on standard output, as a table or in o->outfmt */
+static int run_query(lua_State *L, const char *text, const char *fmt)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, "lore.internal");
+    lua_getfield(L, -1, "cli_query");
+    lua_remove(L, -2);
+    lua_getglobal(L, "kb");
+    lua_pushstring(L, text);
+    if (fmt)
+        lua_pushstring(L, fmt);
+    else
+        lua_pushnil(L);
+    int status = docall(L, 3, 0);
+    report(L, status);
+    fflush(stdout);
+    return status == LUA_OK;
 }
 
 /* ---- scripts ---- */
@@ -681,7 +709,9 @@ typedef struct opts {
     char **kfiles, **kformats; /* -k files and the --format before each */
     int nk;
     char **exports; /* --export files */
+    char **exportfmts; /* the --format before each, or NULL */
     int nexport;
+    const char *outfmt; /* -q's output: NULL (a table), "json", "csv" or "tsv" */
 } opts;
 
 static int usage(const char *msg, const char *arg)
@@ -711,11 +741,14 @@ static int parse_args(int argc, char **argv, opts *o)
             o->help = 1;
         } else if (strcmp(a, "--version") == 0 || strcmp(a, "-v") == 0) {
             o->version = 1;
+        } else if (strcmp(a, "--json") == 0 || strcmp(a, "--csv") == 0 || strcmp(a, "--tsv") == 0) {
+            o->outfmt = a + 2;
         } else if (strcmp(a, "-e") == 0 || strcmp(a, "-l") == 0 || strcmp(a, "-k") == 0 ||
-                   strcmp(a, "--format") == 0 || strcmp(a, "--export") == 0) {
+                   strcmp(a, "-q") == 0 || strcmp(a, "--format") == 0 ||
+                   strcmp(a, "--export") == 0) {
             if (i + 1 >= argc)
                 return usage("option needs an argument:", a);
-            if (a[1] == 'e' || a[1] == 'l') {
+            if (a[1] == 'e' || a[1] == 'l' || a[1] == 'q') {
                 o->execkind[o->nexec] = a[1];
                 o->exec[o->nexec++] = argv[++i];
             } else if (a[1] == 'k') {
@@ -724,6 +757,7 @@ static int parse_args(int argc, char **argv, opts *o)
             } else if (a[2] == 'f') {
                 format = argv[++i];
             } else {
+                o->exportfmts[o->nexport] = format;
                 o->exports[o->nexport++] = argv[++i];
             }
         } else {
@@ -760,7 +794,9 @@ static int pmain(lua_State *L)
     lua_setglobal(L, "help");
     lua_pop(L, 1);
     for (int i = 0; i < o->nexec; i++)
-        if (!(o->execkind[i] == 'e' ? run_string(L, o->exec[i]) : require_global(L, o->exec[i])))
+        if (!(o->execkind[i] == 'e'   ? run_string(L, o->exec[i])
+              : o->execkind[i] == 'q' ? run_query(L, o->exec[i], o->outfmt)
+                                      : require_global(L, o->exec[i])))
             return 0;
     if (o->script) {
         int nargs = a->argc - o->script - 1;
@@ -768,7 +804,7 @@ static int pmain(lua_State *L)
             return 0;
     }
     if (!o->interactive && o->nexport > 0) {
-        a->ok = export_kb(L, o->exports, o->nexport);
+        a->ok = export_kb(L, o->exports, o->exportfmts, o->nexport);
         return 0;
     }
     if (o->interactive || (!o->script && o->nexec == 0)) {
@@ -779,14 +815,14 @@ static int pmain(lua_State *L)
             repl(L);
         }
     }
-    a->ok = o->nexport ? export_kb(L, o->exports, o->nexport) : 1;
+    a->ok = o->nexport ? export_kb(L, o->exports, o->exportfmts, o->nexport) : 1;
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    char *execs[64], execkinds[64], *kfiles[64], *kformats[64], *exports[64];
-    opts o = {0, 0, 0, 0, 0, 0, execs, execkinds, 0, kfiles, kformats, 0, exports, 0};
+    char *execs[64], execkinds[64], *kfiles[64], *kformats[64], *exports[64], *exportfmts[64];
+    opts o = {0, 0, 0, 0, 0, 0, execs, execkinds, 0, kfiles, kformats, 0, exports, exportfmts, 0, NULL};
     if (argc > 64)
         return usage("too many arguments", NULL);
     int rc = parse_args(argc, argv, &o);

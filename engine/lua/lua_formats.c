@@ -117,8 +117,15 @@ static int kb_import(lua_State *L)
     return 2;
 }
 
+static size_t to_stdout(void *ud, const void *buf, size_t len)
+{
+    (void)ud;
+    return fwrite(buf, 1, len, stdout);
+}
+
 /* kb:export(path [, {format = "nt"|"nq"|"ttl"|"trig"|"json"}]) -> facts
- * written | nil, msg */
+ * written | nil, msg; path "-" writes to standard output (N-Triples unless
+ * a format is given) */
 static int kb_export(lua_State *L)
 {
     lore_kb *kb = lualore_checkkb(L, 1)->kb;
@@ -140,7 +147,12 @@ static int kb_export(lua_State *L)
         }
     }
     uint64_t n;
-    int rc = lore_export(kb, path, &o, &n);
+    int rc;
+    if (strcmp(path, "-") == 0) /* standard output */
+        rc = lore_export_to(kb, o.format == LORE_FORMAT_AUTO ? LORE_FORMAT_NTRIPLES : o.format,
+                            to_stdout, NULL, &n);
+    else
+        rc = lore_export(kb, path, &o, &n);
     if (rc < 0)
         return load_failed(L, kb, rc);
     lua_pushinteger(L, (lua_Integer)n);

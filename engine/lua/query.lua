@@ -81,18 +81,99 @@ local function jvalue(v)
 end
 lore._json_value = jvalue
 
--- r:json() -> the rows as a JSON array of objects, keys in column order,
--- one row per line; unbound values are null.
-function methods:json()
+-- A term as a plain JSON value, for tools that know nothing of lore:
+-- texts and dates as strings, numbers as numbers, symbols as strings.
+local function jplain(v)
+  local t = type(v)
+  if v == nil then return "null" end
+  if t == "number" then
+    if math_type(v) == "integer" then return format("%d", v) end
+    if v ~= v or v == math.huge or v == -math.huge then return "null" end
+    return jnumber(v)
+  end
+  if t == "boolean" then return tostring(v) end
+  local mt = getmetatable(v)
+  if mt == Text then return jstring(v.text) end
+  if mt == Date then return jstring(v.date) end
+  return jstring(tostring(v))
+end
+
+-- A term as plain text for CSV and TSV: texts without quotes or tag,
+-- dates as written, numbers as lore writes them, unbound empty.
+local function plain(v)
+  if v == nil then return "" end
+  local mt = getmetatable(v)
+  if mt == Text then return v.text end
+  if mt == Date then return v.date end
+  if math_type(v) == "float" then return jnumber(v) end
+  return tostring(v)
+end
+
+-- r:csv() -> the rows as CSV (RFC 4180: a header of the column names,
+-- fields with a comma, a quote or a line break quoted, quotes doubled,
+-- lines ended by CRLF).
+function methods:csv()
+  local function field(s)
+    if s:find('[,"\r\n]') then return '"' .. s:gsub('"', '""') .. '"' end
+    return s
+  end
+  local cols = self:columns()
+  local out = {}
+  local head = {}
+  for i, c in ipairs(cols) do head[i] = field(c) end
+  out[1] = concat(head, ",")
+  for _, row in ipairs(self:all()) do
+    local parts = {}
+    for c, name in ipairs(cols) do parts[c] = field(plain(row[name])) end
+    out[#out + 1] = concat(parts, ",")
+  end
+  return concat(out, "\r\n") .. "\r\n"
+end
+
+-- r:tsv() -> the rows as tab-separated values (a header of the column
+-- names; a tab, line break or backslash in a field written \t, \n, \\).
+function methods:tsv()
+  local esc = { ["\t"] = "\\t", ["\n"] = "\\n", ["\r"] = "\\r", ["\\"] = "\\\\" }
+  local function field(s) return (s:gsub("[\t\n\r\\]", esc)) end
+  local cols = self:columns()
+  local out = { concat(cols, "\t") }
+  for _, row in ipairs(self:all()) do
+    local parts = {}
+    for c, name in ipairs(cols) do parts[c] = field(plain(row[name])) end
+    out[#out + 1] = concat(parts, "\t")
+  end
+  return concat(out, "\n") .. "\n"
+end
+
+-- r:json([{plain = true}]) -> the rows as a JSON array of objects, keys in
+-- column order, one row per line; unbound values are null.  Terms as in
+-- lore's JSON files, or with plain = true as plain JSON values.
+function methods:json(opts)
+  local value = opts and opts.plain and jplain or jvalue
   local cols = self:columns()
   local keys = {}
   for i, c in ipairs(cols) do keys[i] = jstring(c) end
   local out = {}
   for i, row in ipairs(self:all()) do
     local parts = {}
-    for c, name in ipairs(cols) do parts[c] = keys[c] .. ":" .. jvalue(row[name]) end
+    for c, name in ipairs(cols) do parts[c] = keys[c] .. ":" .. value(row[name]) end
     out[i] = "  {" .. concat(parts, ",") .. "}"
   end
   if #out == 0 then return "[]" end
   return "[\n" .. concat(out, ",\n") .. "\n]"
+end
+
+-- lore -q QUERY [--json | --csv | --tsv]: the rows on standard output
+lore._cli_query = function(kb, text, fmt)
+  local ok, r = pcall(function() return kb:q(text) end)
+  if not ok then error((tostring(r):gsub("^[%w_.]+:%d+: ", "")), 0) end -- not this file's line
+  if fmt == "json" then
+    io.write(r:json { plain = true }, "\n")
+  elseif fmt == "csv" then
+    io.write(r:csv())
+  elseif fmt == "tsv" then
+    io.write(r:tsv())
+  else
+    print(r)
+  end
 end

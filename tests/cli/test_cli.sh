@@ -38,6 +38,39 @@ $usage" -- "$LORE" --bogus
 expect missing-argument 2 "" "lore: option needs an argument: -e
 $usage" -- "$LORE" -e
 expect exec 0 "3" "" -- "$LORE" --empty -e "print(1 + 2)"
+
+# -q: a query's rows, as a table or for other tools; --export - to stdout
+TRICKY='kb:add("a", "says", lore.text("x, \"y\"\nz\tw", "en")); kb:add("b", "says", 2.5); kb:add("c", "when", lore.date("2024-07-11"))'
+expect query-table 0 "x  l
+-  -------------------
+a  \"x, \\\"y\\\"\\nz\\9w\"@en
+b  2.5
+(2 rows)" "" -- "$LORE" --empty -e "$TRICKY" -q "?x says ?l"
+"$LORE" --empty -e "$TRICKY" --csv -q "?x says ?l . optional { ?x when ?d }" >"$out" 2>"$err"
+if python3 -c '
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+assert rows == [["x", "l", "d"], ["a", "x, \"y\"\nz\tw", ""], ["b", "2.5", ""]], rows
+assert open(sys.argv[1], "rb").read().count(b"\r\n") == 3
+' "$out" && [ ! -s "$err" ]; then echo "ok   query-csv"; else echo "FAIL query-csv"; cat "$out" "$err"; fails=$((fails + 1)); fi
+"$LORE" --empty -e "$TRICKY" --json -q "?x ?p ?v" >"$out" 2>"$err"
+if python3 -c '
+import json, sys
+rows = json.load(open(sys.argv[1]))
+assert rows == [{"x": "a", "p": "says", "v": "x, \"y\"\nz\tw"}, {"x": "b", "p": "says", "v": 2.5},
+                {"x": "c", "p": "when", "v": "2024-07-11"}], rows
+' "$out" && [ ! -s "$err" ]; then echo "ok   query-json"; else echo "FAIL query-json"; cat "$out" "$err"; fails=$((fails + 1)); fi
+expect query-tsv 0 "x	l
+a	x, \"y\"\\nz\\tw
+b	2.5" "" -- "$LORE" --empty -e "$TRICKY" --tsv -q "?x says ?l"
+expect query-error 1 "" "lore: bad argument #1 to 'q' (query:1:3: expected a predicate or a path, got end of text)" \
+  -- "$LORE" --empty -q "?x"
+expect export-stdout 0 '<urn:lore:a> <urn:lore:p> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .' "" \
+  -- "$LORE" --empty -e 'kb:add("a", "p", 1)' --export -
+expect export-stdout-turtle 0 "@prefix lore: <urn:lore:> .
+
+lore:a
+	lore:p 1 ." "" -- "$LORE" --empty -e 'kb:add("a", "p", 1)' --format ttl --export -
 expect shipped-kb 0 "703" "" -- "$LORE" -e "print(#kb)"
 expect empty-kb 0 "0" "" -- "$LORE" --empty -e "print(#kb)"
 expect k-file 0 "9" "" -- "$LORE" -k tests/data/json/good.json -e "print(#kb)"
