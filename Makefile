@@ -4,7 +4,7 @@
 # configures and builds with CMake.
 # (python3: the REPL's test types into a pseudo-terminal with its pty module)
 PACKAGES := cmake make gcc pkg-config liblua5.4-dev lua5.4 lua-cjson lua-cjson-dev \
-            libcmocka-dev libedit-dev libserd-dev python3
+            libcmocka-dev libedit-dev libserd-dev libutf8proc-dev libstemmer-dev python3
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)

@@ -1091,6 +1091,7 @@ static void lualore_open_parts(lua_State *L)
     lualore_open_persist(L);
     lualore_open_formats(L);
     lualore_open_sandbox(L);
+    lualore_open_search(L);
 }
 
 /* Makes metatable `name` with metamethods `meta` and `methods` as __index. */

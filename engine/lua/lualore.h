@@ -86,6 +86,7 @@ void lualore_open_persist(lua_State *L); /* snapshots, durability, transactions 
 void lualore_open_formats(lua_State *L); /* files and formats: RDF, export, prefixes */
 void lualore_open_rules(lua_State *L);
 void lualore_open_sandbox(lua_State *L); /* lore.sandbox's runner */
+void lualore_open_search(lua_State *L);  /* kb:search's folding and stemming */
 
 /* The allocator a new kb gets: the state's own, also while a sandboxed run
  * counts the state's allocations through its own (lua_sandbox.c). */

@@ -94,8 +94,8 @@ for s in timeline who-met-whom decisions countries; do
 done
 expect find-Pologne 0 "$(cat tests/cli/expected/find-Pologne.out)" "" -- "$LORE" scripts/find.lua Pologne
 expect find-la-haye 0 "$(cat tests/cli/expected/find-la-haye.out)" "" -- "$LORE" scripts/find.lua la haye
-expect find-nothing 0 'Nothing is labelled or named like "zzz".' "" -- "$LORE" scripts/find.lua zzz
-expect find-usage 2 "" "usage: lore scripts/find.lua WORDS   (e.g. Pologne, \"La Haye\", otan)" -- "$LORE" scripts/find.lua
+expect find-nothing 0 'Nothing is named or described like "zzz".' "" -- "$LORE" scripts/find.lua zzz
+expect find-usage 2 "" "usage: lore scripts/find.lua WORDS   (e.g. Pologne, \"La Haye\", coree, nsatu)" -- "$LORE" scripts/find.lua
 # the same scripts under a stock lua5.4 with the module on its path
 if [ -n "${LORE_MODULE_DIR:-}" ]; then
   expect stock-lua 0 "$(cat tests/cli/expected/bilateral-accords.out)" "" -- \
