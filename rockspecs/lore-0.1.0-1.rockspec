@@ -4,7 +4,8 @@
 -- It installs the module (require "lore"), the shipped knowledge (found by
 -- lore.shipped()) and the lore program.  Needs, as Debian packages: cmake,
 -- a C compiler, pkg-config, liblua5.4-dev, lua-cjson, libserd-dev,
--- libedit-dev and libcmocka-dev (the configure step looks for all of them).
+-- libedit-dev, libcmocka-dev, libutf8proc-dev and libstemmer-dev (the
+-- configure step looks for all of them).
 rockspec_format = "3.0"
 package = "lore"
 version = "0.1.0-1"
@@ -23,6 +24,8 @@ dependencies = {
 }
 external_dependencies = {
   SERD = { header = "serd-0/serd/serd.h" },
+  UTF8PROC = { header = "utf8proc.h" },
+  STEMMER = { header = "libstemmer.h" },
 }
 build = {
   type = "command",
