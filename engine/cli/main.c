@@ -124,8 +124,33 @@ static void report(lua_State *L, int status)
     lua_pop(L, 1);
 }
 
-/* Prints the values on the stack above `base` through lore.pretty. */
-static void print_results(lua_State *L, int base)
+/* Under an empty result the REPL says why it may be empty (search.lua's
+ * hints on the line typed: unknown names, strings where texts are). */
+static void print_hints(lua_State *L, const char *line)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, "lore.internal");
+    lua_getfield(L, -1, "repl_hint");
+    lua_remove(L, -2);
+    if (!lua_isfunction(L, -1) || lua_getglobal(L, "kb") == LUA_TNIL) {
+        lua_pop(L, 2);
+        return;
+    }
+    lua_pushstring(L, line);
+    if (lua_pcall(L, 2, 1, 0) == LUA_OK && lua_isstring(L, -1) && *lua_tostring(L, -1))
+        printf("%s\n", lua_tostring(L, -1));
+    lua_pop(L, 1);
+}
+
+static int empty_result(const char *s)
+{
+    size_t n = strlen(s);
+    return strcmp(s, "(no facts)") == 0 || (n >= 10 && strcmp(s + n - 10, "\n(no rows)") == 0) ||
+           strcmp(s, "(no matches)") == 0;
+}
+
+/* Prints the values on the stack above `base` through lore.pretty; under
+ * an empty result, the hints for `line` (may be NULL). */
+static void print_results(lua_State *L, int base, const char *line)
 {
     int n = lua_gettop(L) - base;
     if (n <= 0)
@@ -141,6 +166,8 @@ static void print_results(lua_State *L, int base)
     const char *s = lua_tostring(L, -1);
     if (s && *s)
         printf("%s\n", s);
+    if (s && line && empty_result(s))
+        print_hints(L, line);
     fflush(stdout);
     lua_pop(L, 1);
 }
@@ -655,6 +682,7 @@ static const char leave_hint[] =
 static void repl(lua_State *L)
 {
     int tty = isatty(STDIN_FILENO);
+
     if (tty) {
         /* between commands too, Ctrl-C must not end the session */
         struct sigaction sa;
@@ -674,6 +702,9 @@ static void repl(lua_State *L)
         if (rc == LINE_EOF)
             break;
         int base = lua_gettop(L), status = LUA_OK;
+        char typed[1024] = ""; /* the first line, for the hints under an empty result */
+        if (line)
+            snprintf(typed, sizeof typed, "%s", line);
         if (rc == LINE_OK)
             rc = load_input(L, tty, line, &status);
         if (rc == LINE_INTERRUPTED) {
@@ -684,7 +715,7 @@ static void repl(lua_State *L)
         if (status == LUA_OK)
             status = docall(L, 0, LUA_MULTRET);
         if (status == LUA_OK)
-            print_results(L, base);
+            print_results(L, base, typed);
         else
             report(L, status);
         lua_settop(L, base);

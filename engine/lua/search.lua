@@ -290,3 +290,123 @@ function kb_methods:dot(start, opts)
   out[#out + 1] = "}"
   return concat(out, "\n") .. "\n"
 end
+
+-- ---------------------------------------------------------------------------
+-- Hints: why a query or a match found nothing
+
+local KEYWORDS = {}
+for w in ([[select where filter optional without union order by limit offset group count
+  sum min max avg distinct as in match true false and or not date]]):gmatch("%S+") do KEYWORDS[w] = true end
+
+local function levenshtein(a, b)
+  if a == b then return 0 end
+  local la, lb = #a, #b
+  if math.abs(la - lb) > 3 then return 99 end
+  local prev = {}
+  for j = 0, lb do prev[j] = j end
+  for i = 1, la do
+    local cur = { [0] = i }
+    local ca = a:byte(i)
+    for j = 1, lb do
+      local cost = ca == b:byte(j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
+  end
+  return prev[lb]
+end
+
+-- Is symbol s in some fact?
+local function used(kb, s)
+  return kb:count(s, nil, nil) + kb:count(nil, s, nil) + kb:count(nil, nil, s) > 0
+end
+
+-- The existing symbols nearest to name (up to 3, by edit distance).
+local function nearest(kb, name)
+  local best = {}
+  local limit = math.max(2, #name // 4)
+  for _, t in ipairs(kb:terms()) do
+    local d = levenshtein(name:lower(), t:lower())
+    if d <= limit then best[#best + 1] = { t = t, d = d } end
+  end
+  sort(best, function(x, y) if x.d ~= y.d then return x.d < y.d end return x.t < y.t end)
+  local out = {}
+  for i = 1, math.min(3, #best) do out[i] = "'" .. best[i].t .. "'" end
+  return out
+end
+
+local function hint_name(kb, name, out)
+  if used(kb, name) then return end
+  local near = nearest(kb, name)
+  out[#out + 1] = format("no fact uses '%s'%s", name,
+    #near > 0 and ("; did you mean " .. concat(near, " or ") .. "?") or "")
+end
+
+-- A plain string where the facts hold texts: the texts it would be.
+local function hint_text(kb, s, p, out)
+  if used(kb, s) then return end
+  local langs, seen = {}, {}
+  for _, _, o in kb:match(nil, p, nil) do
+    if type(o) == "table" and getmetatable(o) == Text and fold(o.text) == fold(s) and not seen[o.lang or ""] then
+      seen[o.lang or ""] = true
+      langs[#langs + 1] = o.lang and format('lore.text(%q, %q)', o.text, o.lang) or format("lore.text(%q)", o.text)
+    end
+  end
+  if #langs > 0 then
+    out[#out + 1] = format("'%s' is a symbol, not a text; the facts hold %s", s, concat(langs, " or "))
+    return true
+  end
+end
+
+-- kb:hint(query text) or kb:hint(s, p, o) -> a list of reasons why it may
+-- find nothing: a name no fact uses (with the nearest that exist), a plain
+-- string where the facts hold texts.  The REPL prints them under an empty
+-- result; scripts call it.
+function kb_methods:hint(a, p, o)
+  local out = {}
+  if type(a) == "string" and p == nil and o == nil and a:find("[%s?]") then
+    -- the names: without strings, IRIs, comments and variables
+    local text = a:gsub('"[^"]*"', " "):gsub("'[^']*'", " "):gsub("<[^>]*>", " "):gsub("#[^\n]*", " ")
+      :gsub("%?[%w_\128-\255]*", " ")
+    local seen = {}
+    for tok in text:gmatch("[%w_:%-%.\128-\255]+") do
+      if not seen[tok] and not KEYWORDS[tok:lower()] and not tok:match("^[%d%.%-]+$")
+        and not tok:match("^%d%d%d%d%-") and tok ~= "_" then
+        seen[tok] = true
+        hint_name(self, tok, out)
+      end
+    end
+    return out
+  end
+  local args = { a, p, o }
+  for i = 1, 3 do
+    local v = args[i]
+    if type(v) == "string" and v ~= "_" and v:sub(1, 1) ~= "?" then
+      if not (i == 3 and hint_text(self, v, p, out)) then hint_name(self, v, out) end
+    end
+  end
+  return out
+end
+
+-- At the REPL an empty result says why: the lore program calls this with
+-- the line typed.  The line's string literals are what it asked: text with
+-- a space or a variable is a query, the others terms (a string after
+-- another is taken as the value of that predicate).
+lore._repl_hint = function(kb, line)
+  local lits = {}
+  for q, body in line:gmatch([[(["'])(.-)%1]]) do lits[#lits + 1] = body end
+  local out = {}
+  for i, lit in ipairs(lits) do
+    if lit:find("[%s?]") then
+      for _, h in ipairs(kb:hint(lit)) do out[#out + 1] = h end
+    elseif lit ~= "" and lit ~= "_" then
+      local h = kb:hint(nil, i > 1 and lits[i - 1] or nil, lit)
+      for _, x in ipairs(h) do out[#out + 1] = x end
+    end
+  end
+  local seen, uniq = {}, {}
+  for _, h in ipairs(out) do
+    if not seen[h] then seen[h] = true; uniq[#uniq + 1] = h end
+  end
+  return concat(uniq, "\n")
+end

@@ -131,8 +131,20 @@ a  b
 a  2
 (2 rows)
 x
-(no rows)" "lore: stdin:1: bad argument #1 to 'q' (query:1:5: expected an object (a term or a variable), got end of text)" \
+(no rows)
+no fact uses 'nothing'" "lore: stdin:1: bad argument #1 to 'q' (query:1:5: expected an object (a term or a variable), got end of text)" \
   -- "$LORE" --empty -i
+# hints under an empty result: a misspelt name, a string where texts are
+IN='kb:add("ann", "beneficiary", "bob")\nkb:add("ann", "label", lore.text("Anne", "fr"))\nkb:q "?x benefeciary ?y"\nkb:match(nil, "label", "Anne")\nkb:hint("?x benefeciary ?y")\n' \
+  expect repl-hints 0 "true
+true
+x  y
+(no rows)
+no fact uses 'benefeciary'; did you mean 'beneficiary'?
+(no facts)
+'Anne' is a symbol, not a text; the facts hold lore.text(\"Anne\", \"fr\")
+{no fact uses 'benefeciary'; did you mean 'beneficiary'?}" "" -- "$LORE" --empty -i
+expect script-no-hints 0 "0" "" -- "$LORE" --empty -e 'kb:add("a", "p", "b"); print(kb:q("?x benefeciary ?y"):count())'
 
 # Ctrl-C stops a long operation inside the C core: an error, not a killed
 # process; a join, the Lua-pattern matcher, reading and planning a huge query
