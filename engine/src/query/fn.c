@@ -240,37 +240,36 @@ static int two_dates(const lore_value *a, date_key k[2])
     return 1;
 }
 
+/* The whole units (0 days, 1 months, 2 years) from date a[0] to a[1]. */
+static int between(const lore_value *a, lore_value *out, int unit)
+{
+    date_key k[2];
+    if (!two_dates(a, k))
+        return LORE_NOOP;
+    int64_t n = unit == 0 ? date_days_between(k[0], k[1]) : date_months_between(k[0], k[1]);
+    *out = lore_integer(unit == 2 ? n / 12 : n);
+    return LORE_OK;
+}
+
 static int b_days_between(const mem *m, const lore_value *a, size_t n, lore_value *out,
                           fn_scratch *sc)
 {
     (void)m, (void)n, (void)sc;
-    date_key k[2];
-    if (!two_dates(a, k))
-        return LORE_NOOP;
-    *out = lore_integer(date_days_between(k[0], k[1]));
-    return LORE_OK;
+    return between(a, out, 0);
 }
 
 static int b_months_between(const mem *m, const lore_value *a, size_t n, lore_value *out,
                             fn_scratch *sc)
 {
     (void)m, (void)n, (void)sc;
-    date_key k[2];
-    if (!two_dates(a, k))
-        return LORE_NOOP;
-    *out = lore_integer(date_months_between(k[0], k[1]));
-    return LORE_OK;
+    return between(a, out, 1);
 }
 
 static int b_years_between(const mem *m, const lore_value *a, size_t n, lore_value *out,
                            fn_scratch *sc)
 {
     (void)m, (void)n, (void)sc;
-    date_key k[2];
-    if (!two_dates(a, k))
-        return LORE_NOOP;
-    *out = lore_integer(date_months_between(k[0], k[1]) / 12);
-    return LORE_OK;
+    return between(a, out, 2);
 }
 
 /* concat(a, b, ...): a text of the arguments' strings (with the language
