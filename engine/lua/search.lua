@@ -410,3 +410,25 @@ lore._repl_hint = function(kb, line)
   end
   return concat(uniq, "\n")
 end
+
+-- view(x [, opts]) at the lore program: kb:dot(x, opts) drawn by Graphviz's
+-- dot into an SVG file (opts.format = "png" for a PNG, opts.file to name
+-- it); returns the file's name, or nil and why (dot not installed).
+lore._view = function(kb, x, opts)
+  opts = opts or {}
+  local fmt = opts.format or "svg"
+  if fmt ~= "svg" and fmt ~= "png" then error("bad argument #2 to 'view' (format: svg or png)", 3) end
+  if not os.execute("command -v dot >/dev/null 2>&1") then
+    return nil, "view: Graphviz's dot is not installed (Debian: apt-get install graphviz); kb:dot(x) gives the DOT text"
+  end
+  local file = opts.file or (os.tmpname() .. "." .. fmt)
+  local dot = kb:dot(x, opts)
+  local src = os.tmpname()
+  local f = assert(io.open(src, "w"))
+  f:write(dot)
+  f:close()
+  local ok = os.execute(format("dot -T%s -o %q %q 2>/dev/null", fmt, file, src))
+  os.remove(src)
+  if not ok then return nil, "view: dot failed on the drawing of " .. show(x) end
+  return file
+end

@@ -144,6 +144,14 @@ no fact uses 'benefeciary'; did you mean 'beneficiary'?
 (no facts)
 'Anne' is a symbol, not a text; the facts hold lore.text(\"Anne\", \"fr\")
 {no fact uses 'benefeciary'; did you mean 'beneficiary'?}" "" -- "$LORE" --empty -i
+# view(x): kb:dot drawn by Graphviz where dot is installed, a clear message where not
+expect view-no-dot 0 "nil	view: Graphviz's dot is not installed (Debian: apt-get install graphviz); kb:dot(x) gives the DOT text" "" \
+  -- env PATH=/nonexistent "$LORE" -e 'print(view("poland"))'
+if command -v dot >/dev/null 2>&1; then
+  expect view-svg 0 "true	true" "" -- "$LORE" -e 'local f = view("poland", {file = os.tmpname() .. ".svg"}); local h = io.open(f):read("a"); os.remove(f); print(h:find("<svg") ~= nil, h:find("Poland", 1, true) ~= nil)'
+else
+  echo "skip view-svg: Graphviz's dot is not installed"
+fi
 expect script-no-hints 0 "0" "" -- "$LORE" --empty -e 'kb:add("a", "p", "b"); print(kb:q("?x benefeciary ?y"):count())'
 
 # Ctrl-C stops a long operation inside the C core: an error, not a killed
