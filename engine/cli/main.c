@@ -825,7 +825,8 @@ static int pmain(lua_State *L)
     lua_setglobal(L, "help");
     /* view(x [, opts]): kb:dot(x) drawn by Graphviz (search.lua) */
     luaL_dostring(L, "local v = debug.getregistry()['lore.internal'].view\n"
-                     "view = function(x, o) return v(kb, x, o) end");
+                     "view = function(x, o) return v(kb, x, o) end\n"
+                     "describe = function(x, o) print(kb:describe(x, o)) end");
     lua_pop(L, 1);
     for (int i = 0; i < o->nexec; i++)
         if (!(o->execkind[i] == 'e'   ? run_string(L, o->exec[i])
