@@ -176,6 +176,11 @@ static void print_results(lua_State *L, int base, const char *line)
 
 /* The progress bar of a load on a terminal: drawn on stderr once a load
  * has taken more than a second, at most ten times a second. */
+/* Progress is drawn after progress_after seconds (LORE_PROGRESS_AFTER at
+ * the REPL); repl_bar_drawn: a line to clear once the command is done. */
+static int repl_bar_drawn;
+static double progress_after = 1.0;
+
 typedef struct bar {
     double start, last;
     int drawn;
@@ -196,10 +201,11 @@ static int draw_bar(lua_State *L)
     double bytes = (double)luaL_checkinteger(L, 1), total = (double)luaL_checkinteger(L, 2);
     double facts = (double)luaL_checkinteger(L, 3);
     double t = now_seconds() - b->start;
-    if (t < 1.0 || t - b->last < 0.1)
+    if (t < progress_after || (b->last >= 0 && t - b->last < 0.1))
         return 0;
     b->last = t;
     b->drawn = 1;
+    repl_bar_drawn = 1;
     char cells[21];
     int pct = total > 0 ? (int)(bytes * 100 / total) : 0;
     for (int i = 0; i < 20; i++)
@@ -207,6 +213,41 @@ static int draw_bar(lua_State *L)
     cells[20] = '\0';
     fprintf(stderr, "\r%.30s [%s] %3d%%  %.1f/%.1f MB  %.2f M facts/s\033[K", b->name, cells, pct,
             bytes / 1e6, total / 1e6, facts / t / 1e6);
+    fflush(stderr);
+    return 0;
+}
+
+/* At the REPL on a terminal, kb:load and kb:infer draw their progress
+ * (after LORE_PROGRESS_AFTER seconds, default 1); the line is cleared once
+ * the command is done. */
+
+/* lore.internal.load_progress(path) -> a progress function for kb:load */
+static int load_progress(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    bar *b = lua_newuserdatauv(L, sizeof *b, 0);
+    b->start = now_seconds(), b->last = -1, b->drawn = 0;
+    const char *slash = strrchr(path, '/');
+    b->name = slash ? slash + 1 : path;
+    lua_pushvalue(L, 1); /* the name's string lives as long as the closure */
+    lua_pushcclosure(L, draw_bar, 2);
+    return 1;
+}
+
+/* lore.internal.infer_progress(rounds, derived), for kb:infer */
+static int infer_progress(lua_State *L)
+{
+    static double start, last;
+    lua_Integer rounds = luaL_checkinteger(L, 1), derived = luaL_checkinteger(L, 2);
+    double now = now_seconds();
+    if (rounds <= 1 || start == 0)
+        start = now, last = -1;
+    if (now - start < progress_after || (last >= 0 && now - last < 0.1))
+        return 0;
+    last = now;
+    repl_bar_drawn = 1;
+    fprintf(stderr, "\rinfer: round %lld, %lld facts derived\033[K", (long long)rounds,
+            (long long)derived);
     fflush(stderr);
     return 0;
 }
@@ -692,6 +733,17 @@ static void repl(lua_State *L)
         sigaction(SIGINT, &sa, NULL);
         history_open();
         complete_init(L);
+        const char *after = getenv("LORE_PROGRESS_AFTER");
+        if (after && *after)
+            progress_after = atof(after);
+        lua_getfield(L, LUA_REGISTRYINDEX, "lore.internal");
+        if (lua_istable(L, -1)) {
+            lua_pushcfunction(L, load_progress);
+            lua_setfield(L, -2, "load_progress");
+            lua_pushcfunction(L, infer_progress);
+            lua_setfield(L, -2, "infer_progress");
+        }
+        lua_pop(L, 1);
         printf("lore %s  (kb: %s; type help() for a tour, Ctrl-D to leave)\n", LORE_VERSION,
                lua_getglobal(L, "kb") != LUA_TNIL ? luaL_tolstring(L, -1, NULL) : "none");
         lua_settop(L, 0);
@@ -714,6 +766,11 @@ static void repl(lua_State *L)
         }
         if (status == LUA_OK)
             status = docall(L, 0, LUA_MULTRET);
+        if (repl_bar_drawn) { /* a progress line goes before what the command printed */
+            fputs("\r\033[K", stderr);
+            fflush(stderr);
+            repl_bar_drawn = 0;
+        }
         if (status == LUA_OK)
             print_results(L, base, typed);
         else

@@ -1011,6 +1011,13 @@ typedef struct lore_infer_stats {
     int full;       /* 1 if it recomputed everything (rules changed, or after a failure) */
 } lore_infer_stats;
 
+/* Called by lore_infer after each evaluation round with the rounds and
+ * the facts derived so far in the call; a non-zero return stops it as an
+ * interrupt does (LORE_ERR_INTERRUPT, "inference stopped by its progress
+ * function").  For a progress display; fn NULL removes it. */
+typedef int (*lore_infer_progress_fn)(void *ud, uint64_t rounds, uint64_t derived);
+LORE_API void lore_infer_progress(lore_kb *kb, lore_infer_progress_fn fn, void *ud);
+
 /* Brings the derived facts up to date: afterwards they are exactly the
  * facts the rules derive from the asserted facts (the least fixpoint,
  * strata in order: a `without` or an aggregate reads lower strata

@@ -5,9 +5,19 @@ local lore, kb_methods = ...
 
 local loaders = lore._loaders
 
+local registry = debug.getregistry()
+
 local function rdf(format)
-  -- kb:load(path, {format =, source =, base =, progress =}) -> facts read
+  -- kb:load(path, {format =, source =, base =, progress =}) -> facts read;
+  -- at the lore program's REPL on a terminal, a progress bar by default
   return function(kb, path, opts)
+    local internal = registry["lore.internal"]
+    if internal and internal.load_progress and not (opts and opts.progress) then
+      local o = {}
+      for k, v in pairs(opts or {}) do o[k] = v end
+      o.progress = internal.load_progress(path)
+      opts = o
+    end
     return kb_methods._import(kb, path, format, opts)
   end
 end

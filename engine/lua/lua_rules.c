@@ -422,6 +422,29 @@ static int kb_remove_rule(lua_State *L)
 }
 
 /* kb:infer([{max = n}]) -> {added = n, removed = n, rounds = n, full = bool} */
+/* The Lua progress function of kb:infer (at stack index `fn`), called
+ * protected; an error or `false` stops the inference. */
+typedef struct iprogress {
+    lua_State *L;
+    int fn, failed;
+} iprogress;
+
+static int infer_progress(void *ud, uint64_t rounds, uint64_t derived)
+{
+    iprogress *p = ud;
+    lua_State *L = p->L;
+    lua_pushvalue(L, p->fn);
+    lua_pushinteger(L, (lua_Integer)rounds);
+    lua_pushinteger(L, (lua_Integer)derived);
+    if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+        p->failed = 1; /* the error stays on the stack, raised after */
+        return 1;
+    }
+    int stop = lua_isboolean(L, -1) && !lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return stop;
+}
+
 static int kb_infer(lua_State *L)
 {
     lua_settop(L, 2);
@@ -429,23 +452,47 @@ static int kb_infer(lua_State *L)
     lua_pop(L, 1);
     lore_kb *kb = h->kb;
     lua_Integer max = -1;
+    int fn = 0;
     if (!lua_isnoneornil(L, 2)) {
-        static const char *const names[] = {"max", NULL};
-        lualore_checkoptions(L, 2, names, "max");
+        static const char *const names[] = {"max", "progress", NULL};
+        lualore_checkoptions(L, 2, names, "max or progress");
         if (lua_getfield(L, 2, "max") != LUA_TNIL) {
             if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
                 return luaL_argerror(L, 2, "max: a number of derived facts expected");
             max = lua_tointeger(L, -1);
         }
         lua_pop(L, 1);
+        if (lua_getfield(L, 2, "progress") != LUA_TNIL) {
+            if (!lua_isfunction(L, -1))
+                return luaL_argerror(L, 2, "progress: a function expected");
+            fn = lua_gettop(L);
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    if (!fn) { /* the lore program's display at a terminal, if it set one */
+        lua_getfield(L, LUA_REGISTRYINDEX, "lore.internal");
+        if (lua_istable(L, -1) && lua_getfield(L, -1, "infer_progress") == LUA_TFUNCTION) {
+            lua_remove(L, -2);
+            fn = lua_gettop(L);
+        } else {
+            lua_pop(L, lua_istable(L, -1) ? 2 : 1);
+        }
     }
     if (max >= 0)
         lore_infer_limit(kb, (uint64_t)max);
+    iprogress prog = {L, fn, 0};
+    if (fn)
+        lore_infer_progress(kb, infer_progress, &prog);
     lore_infer_stats st;
     int rc;
     WITH_HOST(h, L, lore_infer(kb, &st));
+    if (fn)
+        lore_infer_progress(kb, NULL, NULL);
     if (max >= 0)
         lore_infer_limit(kb, 0);
+    if (prog.failed)
+        return lua_error(L);
     if (rc < 0)
         return fail(L, h, rc);
     lua_createtable(L, 0, 4);

@@ -263,11 +263,50 @@ def version_and_l():
         s.close()
 
 
+def progress_and_finding():
+    """At a terminal kb:load and kb:infer show their progress (here from the
+    first moment: LORE_PROGRESS_AFTER=0), cleared when done; search,
+    describe and the hints answer as typed."""
+    nt = os.path.join(tmp, "many.nt")
+    with open(nt, "w") as f:
+        for i in range(20000):
+            f.write("<urn:x:n%d> <urn:x:p> <urn:x:n%d> .\n" % (i, i + 1))
+    s = start(env=dict(ENV, LORE_PROGRESS_AFTER="0"))
+    try:
+        s.send('=kb:load("%s")\r' % nt)
+        s.expect(rb"many\.nt \[")  # the bar, with the file's name
+        s.expect(rb"20000")
+        s.expect(PROMPT)
+        s.send('for i = 1, 600 do kb:add("m" .. i, "q", "m" .. (i + 1)) end\r')
+        s.expect(PROMPT)
+        s.send('kb:rule "?a r ?c :- ?a q ?b, ?b r ?c, filter ?a != ?b"\r')
+        s.expect(PROMPT)
+        s.send('kb:rule "?a r ?b :- ?a q ?b"\r')
+        s.expect(PROMPT)
+        s.send("=kb:infer{max = 300000}.rounds > 1\r")
+        s.expect(rb"infer: round \d+, \d+ facts derived")
+        s.expect(rb"true")
+        s.expect(PROMPT)
+        s.send('kb:search("corée")[1].entity\r')
+        s.expect(rb"north_korea")
+        s.expect(PROMPT)
+        s.send('describe("the_hague")\r')
+        s.expect(rb"located_in: netherlands \(Netherlands\) \[press:s13\]")
+        s.expect(PROMPT)
+        s.send('kb:q "?x benefeciary ukraine"\r')
+        s.expect(rb"did you mean 'beneficiary'\?")
+        s.expect(PROMPT)
+        assert s.alive(), "lore died"
+    finally:
+        s.close()
+
+
 check("complete", completion)
 check("ctrl-c", ctrl_c)
 check("history", history)
 check("equals-expr", equals_expr)
 check("help-topic", help_topic)
 check("version-and-l", version_and_l)
+check("progress-and-finding", progress_and_finding)
 print("all passed" if fails == 0 else "%d failed" % fails)
 sys.exit(1 if fails else 0)

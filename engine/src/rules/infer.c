@@ -29,6 +29,7 @@ typedef struct ictx {
     uint32_t *vals; /* scratch row for aggregated bodies */
     size_t nvals;
     qmemo memo; /* the scans of a round's bodies, read once per key */
+    size_t pending; /* facts a deferred stratum has derived, not yet in the store */
 } ictx;
 
 /* The closure kernel's poll. */
@@ -249,6 +250,11 @@ static int next_rank(ictx *c, uint32_t *rank)
         return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT, "too many evaluation rounds");
     *rank = ++c->R->round;
     c->stats.rounds++;
+    if (c->R->progress &&
+        c->R->progress(c->R->progress_ud, c->stats.rounds,
+                       c->stats.added + c->round.n + c->pending) != 0)
+        return ctx_fail(&c->kb->ctx, LORE_ERR_INTERRUPT,
+                        "inference stopped by its progress function");
     return LORE_OK;
 }
 
@@ -491,8 +497,10 @@ static int eval_deferred(ictx *c, stratum *s)
                 if (reads_own(R, s, &r->reads[d]))
                     rc = run_delta(c, r, d, &delta, emit_defer, &df);
         }
-        if (rc == LORE_OK && df.nrows > before)
+        if (rc == LORE_OK && df.nrows > before) {
+            c->pending = df.nrows;
             rc = next_rank(c, &df.rank);
+        }
     }
     if (rc == LORE_OK && df.nrows >= BULK_MIN && df.nrows * 2 >= c->st->nlive) {
         size_t added = 0; /* many: merged with the store in one rebuild */
@@ -518,6 +526,7 @@ static int eval_deferred(ictx *c, stratum *s)
     tvec_free(c->m, &df.next);
     tvec_free(c->m, &delta);
     c->fresh.n = 0;
+    c->pending = 0;
     return rc;
 }
 

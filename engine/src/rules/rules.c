@@ -1813,6 +1813,13 @@ int lore_rule_find(const lore_kb *kb, const char *name, uint32_t *id)
     return LORE_ERR_NOTFOUND;
 }
 
+void lore_infer_progress(lore_kb *kb, lore_infer_progress_fn fn, void *ud)
+{
+    rules *R = rules_get(kb);
+    if (R)
+        R->progress = fn, R->progress_ud = ud;
+}
+
 const char *lore_rule_name(const lore_kb *kb, uint32_t id)
 {
     const rules *R = kb->rules;

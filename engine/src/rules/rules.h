@@ -132,6 +132,8 @@ typedef struct rules {
     int32_t *ph, *pr;
     size_t pcap, pn;
     long hvar, rvar;
+    lore_infer_progress_fn progress; /* lore_infer_progress */
+    void *progress_ud;
     struct rule **nh; /* the rules by name, open addressing (rules.c) */
     size_t nhcap;
     int *stemk;       /* by a stem's hash: the number a default name tries first */
