@@ -123,7 +123,22 @@ lim:add("c", "num", 0)
 lim:rule "?c num ?m :- ?c num ?n, ?m = ?n + 1"
 raises(function() lim:infer { max = 50 } end, "more than 50 derived facts (kb:infer's max)")
 eq(lim:count(nil, "num", nil) <= 51, true, "stopped")
-raises(function() lim:infer { maximum = 5 } end, "bad argument #1 to 'infer' (unknown option 'maximum' (expected max))")
+raises(function() lim:infer { maximum = 5 } end, "bad argument #1 to 'infer' (unknown option 'maximum' (expected max or progress))")
+do -- kb:infer{progress = fn}: each round, and false stops it
+  local pk = lore.new()
+  for i = 1, 50 do pk:add("n" .. i, "next", "n" .. (i + 1)) end
+  pk:rule "?a far ?c :- ?a next ?b, ?b far ?c, filter ?a != ?b"
+  pk:rule "?a far ?b :- ?a next ?b"
+  local seen = {}
+  local st = pk:infer { progress = function(rounds, derived) seen[#seen + 1] = rounds .. ":" .. derived end }
+  eq(#seen, st.rounds, "called once a round")
+  eq(seen[1], "1:50", "the first round: the edges")
+  eq(seen[#seen], st.rounds .. ":" .. st.added, "the last: every fact")
+  pk:clear_derived()
+  raises(function() pk:infer { progress = function(r) return r < 3 end } end, "inference stopped by its progress function")
+  raises(function() pk:infer { progress = function() error("in progress") end } end, "in progress")
+  eq(pk:infer().added, 1275, "then a whole inference")
+end
 
 -- ---------------------------------------------------------------------------
 -- proofs
