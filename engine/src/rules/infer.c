@@ -421,25 +421,59 @@ static int deferrable(const rules *R, const stratum *s)
 }
 
 typedef struct defer {
-    tset seen;       /* every fact derived in this evaluation */
-    uint32_t *rows;  /* those to put in the store: s, p, o, meta */
-    size_t nrows, cap;
-    tvec next;       /* the new facts of the current round */
+    /* every fact derived in this evaluation, as rows: s, p, o, meta (meta 0:
+     * seen, but not to go in the store: derived by an earlier stratum) */
+    uint32_t *rows;
+    size_t nrows, cap, ninsert;
+    /* rows by hash: a slot is the hash's high 32 bits beside the row's index
+     * + 1 (0: free), 8 bytes, so the table probed once per derivation stays
+     * small; the hash's bits place the slot too, so growing reads no row */
+    uint64_t *slots;
+    size_t scap;
+    tvec next; /* the new facts of the current round */
     uint32_t rank;
 } defer;
+
+static int defer_grow(ictx *c, defer *df)
+{
+    size_t ncap = df->scap ? df->scap * 2 : 4096;
+    uint64_t *ns = mem_calloc(c->m, ncap, sizeof *ns);
+    if (!ns)
+        return ctx_nomem(&c->kb->ctx);
+    for (size_t i = 0; i < df->scap; i++) {
+        uint64_t e = df->slots[i];
+        if (!e)
+            continue;
+        size_t j = (size_t)(e >> 32) & (ncap - 1);
+        while (ns[j])
+            j = (j + 1) & (ncap - 1);
+        ns[j] = e;
+    }
+    mem_free(c->m, df->slots, df->scap, sizeof *df->slots);
+    df->slots = ns, df->scap = ncap;
+    return LORE_OK;
+}
 
 static int defer_add(ictx *c, const uint32_t *t, void *arg)
 {
     defer *df = arg;
-    int isnew;
-    if (tset_add(c->m, &df->seen, t, &isnew) != LORE_OK)
-        return ctx_nomem(&c->kb->ctx);
-    if (!isnew)
-        return LORE_OK;
+    if ((df->nrows + 1) * 2 > df->scap && defer_grow(c, df) != LORE_OK)
+        return LORE_ERR_NOMEM;
+    uint32_t fp = (uint32_t)(hash_triple(t[0], t[1], t[2]) >> 32);
+    size_t mask = df->scap - 1, i = fp & mask;
+    for (;; i = (i + 1) & mask) {
+        uint64_t e = df->slots[i];
+        if (!e)
+            break;
+        if ((uint32_t)(e >> 32) == fp) {
+            const uint32_t *r = df->rows + 4 * ((e & 0xffffffffu) - 1);
+            if (r[0] == t[0] && r[1] == t[1] && r[2] == t[2])
+                return LORE_OK; /* derived already in this evaluation */
+        }
+    }
     uint32_t meta = store_meta(c->st, t[0], t[1], t[2]);
-    if (meta & META_DERIVED) /* by an earlier stratum: keeps its round */
-        return LORE_OK;
-    if (c->R->max_derived && c->st->nderived + df->nrows + 1 > c->R->max_derived)
+    int insert = !(meta & META_DERIVED); /* derived by an earlier stratum: keeps its round */
+    if (insert && c->R->max_derived && c->st->nderived + df->ninsert + 1 > c->R->max_derived)
         return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT, "more than %llu derived facts (lore_infer_limit)",
                         (unsigned long long)c->R->max_derived);
     if (df->nrows == df->cap) {
@@ -450,7 +484,9 @@ static int defer_add(ictx *c, const uint32_t *t, void *arg)
         df->rows = r, df->cap = ncap;
     }
     uint32_t *w = df->rows + 4 * df->nrows++;
-    w[0] = t[0], w[1] = t[1], w[2] = t[2], w[3] = META_DERIVED | df->rank;
+    w[0] = t[0], w[1] = t[1], w[2] = t[2], w[3] = insert ? (META_DERIVED | df->rank) : 0;
+    df->slots[i] = (uint64_t)fp << 32 | (uint32_t)df->nrows;
+    df->ninsert += insert;
     /* an asserted fact gets the mark; only one not there before is new */
     if (meta == 0 && tvec_push(c->m, &df->next, t) != LORE_OK)
         return ctx_nomem(&c->kb->ctx);
@@ -485,7 +521,7 @@ static int eval_deferred(ictx *c, stratum *s)
             break;
         }
         df.rank = c->R->round + 1;
-        size_t before = df.nrows;
+        size_t before = df.ninsert;
         for (int i = 0; i < s->nrules && rc == LORE_OK; i++) {
             rule *r = R->v[s->rules[i]];
             if (first) {
@@ -497,10 +533,17 @@ static int eval_deferred(ictx *c, stratum *s)
                 if (reads_own(R, s, &r->reads[d]))
                     rc = run_delta(c, r, d, &delta, emit_defer, &df);
         }
-        if (rc == LORE_OK && df.nrows > before) {
-            c->pending = df.nrows;
+        if (rc == LORE_OK && df.ninsert > before) {
+            c->pending = df.ninsert;
             rc = next_rank(c, &df.rank);
         }
+    }
+    if (rc == LORE_OK && df.ninsert < df.nrows) { /* the rows not to insert go */
+        size_t w = 0;
+        for (size_t i = 0; i < df.nrows; i++)
+            if (df.rows[4 * i + 3])
+                memmove(df.rows + 4 * w++, df.rows + 4 * i, 4 * sizeof *df.rows);
+        df.nrows = w;
     }
     if (rc == LORE_OK && df.nrows >= BULK_MIN && df.nrows * 2 >= c->st->nlive) {
         size_t added = 0; /* many: merged with the store in one rebuild */
@@ -521,7 +564,7 @@ static int eval_deferred(ictx *c, stratum *s)
                 c->stats.added++;
         }
     }
-    tset_free(c->m, &df.seen);
+    mem_free(c->m, df.slots, df.scap, sizeof *df.slots);
     mem_free(c->m, df.rows, 4 * df.cap, sizeof *df.rows);
     tvec_free(c->m, &df.next);
     tvec_free(c->m, &delta);
