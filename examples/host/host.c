@@ -70,9 +70,9 @@ static char *slurp(const char *path)
 }
 
 /* Adds the rules of a .rules file: a rule starts at the beginning of a
- * line, indented lines continue it, '#' lines are comments.  (lore.h has
- * no reader of .rules files yet, so the host splits them itself and adds
- * each rule with lore_rule_add.) */
+ * line, indented lines continue it, '#' lines are comments.  (lore.h alone
+ * has no reader of .rules files, so this host splits them itself and adds
+ * each rule with lore_rule_add; host_lua.c reads them with lore_lua_load.) */
 static void load_rules(lore_kb *kb, const char *path)
 {
     char *text = slurp(path), *rule = NULL, *line = text;

@@ -4,7 +4,11 @@
  * then runs scripts written to do harm; each is stopped or refused, and the
  * store is exactly as it was after each.
  *
- *   usage: host_lua RULES SCRIPT
+ * Then it streams events in, one fact at a time, each inferred at once,
+ * hears every new at_risk fact through a trigger, answers a query through
+ * Lua and asks why one alert holds.
+ *
+ *   usage: host_lua RULES SCRIPT EVENTS   (EVENTS: "subject predicate object" lines)
  */
 #include <lore.h>
 #include <lore_lua.h>
@@ -43,10 +47,33 @@ static char *slurp(const char *path, size_t *len)
 /* What must not change: the facts, with their count. */
 static size_t facts(lore_kb *kb) { return lore_size(kb); }
 
+static const char *name_of(lore_kb *kb, lore_id id)
+{
+    lore_value v;
+    return lore_term(kb, id, &v) == LORE_OK && v.kind == LORE_SYMBOL ? v.str : "?";
+}
+
+static lore_id sym(lore_kb *kb, const char *s)
+{
+    lore_value v = lore_symbol(s);
+    lore_id id = 0;
+    lore_intern(kb, &v, &id);
+    return id;
+}
+
+/* The trigger: lore_infer calls it once per new at_risk fact. */
+static int alert(void *ud, lore_kb *kb, const lore_id f[3], int event)
+{
+    (void)event;
+    printf("  alert: %s is at risk: %s is down\n", name_of(kb, f[0]), name_of(kb, f[2]));
+    ++*(int *)ud;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: host_lua RULES SCRIPT\n");
+    if (argc != 4) {
+        fprintf(stderr, "usage: host_lua RULES SCRIPT EVENTS\n");
         return 2;
     }
     lore_kb *kb;
@@ -108,10 +135,40 @@ int main(int argc, char **argv)
 
     /* and the host carries on: a query through Lua, read-only */
     lore_lua_budget reader = {0, 1000, 0, 0};
-    const char *ask = "local n = kb:count(nil, 'at_risk', nil) assert(n > 0) return n";
+    const char *ask = "local n = kb:count(nil, 'uses', nil) assert(n > 0) return n";
     rc = lore_lua_run(L, kb, ask, strlen(ask), "reader", &reader, &msg);
     printf("afterwards: %s, %zu facts, %zu rules\n", rc == LORE_OK ? "queries answer" : msg, facts(kb),
            lore_rule_count(kb));
+
+    /* events, one fact at a time, each inferred at once; alerts by trigger */
+    int alerts = 0, n = 0;
+    if (lore_on(kb, 0, sym(kb, "at_risk"), 0, LORE_ON_ADDED, alert, &alerts, NULL) != LORE_OK)
+        return 1;
+    FILE *ev = fopen(argv[3], "r");
+    char s[64], p[64], o[64];
+    while (ev && fscanf(ev, "%63s %63s %63s", s, p, o) == 3) {
+        printf("event %d: %s %s %s\n", ++n, s, p, o);
+        if (lore_add(kb, sym(kb, s), sym(kb, p), sym(kb, o), 0) < 0 || lore_infer(kb, NULL) != LORE_OK)
+            return 1;
+    }
+    if (ev)
+        fclose(ev);
+    printf("%d events, %d alerts, %zu facts\n", n, alerts, facts(kb));
+
+    /* a query, and why one alert holds */
+    const char *q = "?what at_risk disk . ?what uses ?x";
+    lore_query *qy;
+    uint64_t count = 0;
+    if (lore_query_parse(kb, q, strlen(q), &qy) == LORE_OK) {
+        lore_query_count(qy, &count);
+        lore_query_free(qy);
+    }
+    printf("query: %s: %llu rows\n", q, (unsigned long long)count);
+    lore_proof *pr;
+    if (lore_why(kb, sym(kb, "web"), sym(kb, "at_risk"), sym(kb, "disk"), &pr) == LORE_OK) {
+        printf("why web at_risk disk:\n%s\n", lore_proof_text(pr));
+        lore_proof_free(pr);
+    }
     lua_close(L);
     lore_kb_free(kb);
     return 0;

@@ -1,6 +1,3 @@
--- user.lua - a user's script for host_lua: adds what the user knows
-kb:add("web", "uses", "api")
-kb:add("api", "uses", "db")
-kb:add("db", "uses", "disk")
-kb:add("disk", "status", "down")
+-- user.lua - a user's script for host_lua: what the user knows beforehand
+kb:add("cache", "uses", "db")
 kb:add("disk", "note", lore.text(string.rep("a", 200)))

@@ -90,7 +90,7 @@ else fail make "$T/make.log"; fi
 cd "$T/pc" || exit 1
 same pkg-config-shared "$EX/expected.txt" -- ./host alerts.rules events.txt
 same pkg-config-static "$EX/expected.txt" -- ./host-static alerts.rules events.txt
-same pkg-config-lua "$EX/expected_lua.txt" -- ./host-lua alerts.rules user.lua
+same pkg-config-lua "$EX/expected_lua.txt" -- ./host-lua alerts.rules user.lua events.txt
 readelf -d host | grep -q "RUNPATH.*$P/lib" && pass rpath || fail rpath
 readelf -d host-static | grep -q 'NEEDED.*liblore' && fail "static: needs liblore.so" ||
   pass static-needs-no-liblore
@@ -115,7 +115,7 @@ if "$CMAKE" -S "$T/cm-src" -B "$T/cm" -DCMAKE_PREFIX_PATH="$P" -DCMAKE_C_FLAGS="
 else fail find_package "$T/cm.log"; fi
 same find_package-shared "$EX/expected.txt" -- "$T/cm/host" alerts.rules events.txt
 same find_package-static "$EX/expected.txt" -- "$T/cm/host_static" alerts.rules events.txt
-same find_package-lua "$EX/expected_lua.txt" -- "$T/cm/host_lua" alerts.rules user.lua
+same find_package-lua "$EX/expected_lua.txt" -- "$T/cm/host_lua" alerts.rules user.lua events.txt
 
 # 5. a stock lua5.4 with only the installed paths (and its own defaults,
 # for lua-cjson): require "lore", lore.shipped() from share/lore
