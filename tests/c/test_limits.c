@@ -248,7 +248,7 @@ static void test_budgets(void **state)
     assert_int_equal(lore_query_count(q, &n), LORE_ERR_INTERRUPT);
     double took = now_ms() - t0;
     assert_string_equal(lore_errmsg(kb), "deadline reached (50 ms)");
-    assert_true(took >= 45 && took < 150);
+    assert_true(took >= 45 && took < 300); /* 50 ms, and a loaded machine's slack */
     lore_query_free(q);
     lore_kb_set_deadline(kb, 0); /* past, it would stop every call after */
     /* a step budget: the same join stops after about 10^6 rows */
