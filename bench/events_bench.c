@@ -10,29 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "lore.h"
+#define BENCH_NAME "events_bench"
+#include "bench.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void die(lore_kb *kb, const char *what)
-{
-    fprintf(stderr, "events_bench: %s: %s\n", what, kb ? lore_errmsg(kb) : "");
-    exit(1);
-}
-
-static lore_id sym(lore_kb *kb, const char *s)
-{
-    lore_value v = lore_symbol(s);
-    lore_id id;
-    if (lore_intern(kb, &v, &id) != LORE_OK)
-        die(kb, "intern");
-    return id;
-}
 
 static int heard(void *ud, lore_kb *kb, const lore_id f[3], int event)
 {
@@ -73,7 +53,7 @@ int main(int argc, char **argv)
         die(NULL, argv[2]);
     size_t cap = 1 << 17, n = 0;
     double *lat = malloc(cap * sizeof *lat);
-    char a[64], b[64], ia[80], ib[80];
+    char a[64], b[64], ia[96], ib[96];
     double t0 = now();
     while (fscanf(f, "%63s %63s", a, b) == 2) {
         snprintf(ia, sizeof ia, "<http://example.org/%s>", a);

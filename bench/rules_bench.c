@@ -30,29 +30,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "lore.h"
+#define BENCH_NAME "rules_bench"
+#include "bench.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void die(lore_kb *kb, const char *what)
-{
-    fprintf(stderr, "rules_bench: %s: %s\n", what, kb ? lore_errmsg(kb) : "");
-    exit(1);
-}
-
-static lore_id sym(lore_kb *kb, const char *s)
-{
-    lore_value v = lore_symbol(s);
-    lore_id id;
-    if (lore_intern(kb, &v, &id) != LORE_OK)
-        die(kb, "intern");
-    return id;
-}
 
 static const char *const RULES[2] = {
     "?a anc ?b :- ?a <http://example.org/parent> ?b",
