@@ -21,6 +21,7 @@ typedef struct run {
     size_t cap;               /* bytes (0: none) */
     size_t kb0;               /* the kb's bytes in use when the run began */
     long long lua;            /* the state's growth since the run began */
+    long long mark, slack;    /* the growth the kb's cap last allowed for; its step */
     int stop;                 /* 0, or why the run stops: 1 instructions, 2 deadline, 3 memory */
     /* without an instruction budget the deadline needs no count hook (which
      * slows every instruction): a timer thread sets the hook when it comes */
@@ -58,6 +59,17 @@ lua_Alloc lualore_base_alloc(lua_State *L, void **ud)
     return lua_getallocf(L, ud);
 }
 
+/* The kb's cap: what the state may still take, the state counted at
+ * `mark`, a little above its use, so that most allocations leave the
+ * kb's cap alone (it moves when the state's use leaves [mark - 2 slack,
+ * mark]); the kb is held to at most the cap, never more. */
+static void kb_cap_follow(run *r)
+{
+    r->mark = r->lua + r->slack;
+    long long left = (long long)r->cap - (r->mark > 0 ? r->mark : 0);
+    lore_kb_set_memory_cap(r->kb, r->kb0 + (size_t)(left > 0 ? left : 1));
+}
+
 /* The state's allocator during a run: growth past the cap fails (Lua then
  * raises "not enough memory"); shrinking always succeeds. */
 static void *capped(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -75,10 +87,8 @@ static void *capped(void *ud, void *ptr, size_t osize, size_t nsize)
     void *p = r->alloc(r->aud, ptr, osize, nsize);
     if (p || nsize == 0) {
         r->lua += (long long)nsize - (long long)old;
-        if (r->cap) { /* what the state does not use, the kb may */
-            long long left = (long long)r->cap - (r->lua > 0 ? r->lua : 0);
-            lore_kb_set_memory_cap(r->kb, r->kb0 + (size_t)(left > 0 ? left : 1));
-        }
+        if (r->cap && (r->lua > r->mark || r->lua < r->mark - 2 * r->slack))
+            kb_cap_follow(r);
     }
     return p;
 }
@@ -221,8 +231,10 @@ static int l_run(lua_State *L)
     lua_rawsetp(L, LUA_REGISTRYINDEX, &RUN_KEY);
     r.alloc = lua_getallocf(L, &r.aud);
     lua_setallocf(L, capped, &r);
-    if (mem)
-        lore_kb_set_memory_cap(kb, r.kb0 + (size_t)mem);
+    if (mem) { /* the kb's cap trails the state's use by at most 1/256 of the cap */
+        r.slack = (long long)(r.cap / 512);
+        kb_cap_follow(&r);
+    }
     if (ms)
         lore_kb_set_deadline(kb, (uint64_t)ms);
     if (ni) /* lore's C loops get the same count of steps */

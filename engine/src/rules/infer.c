@@ -30,6 +30,8 @@ typedef struct ictx {
     size_t nvals;
     qmemo memo; /* the scans of a round's bodies, read once per key */
     size_t pending; /* facts a deferred stratum has derived, not yet in the store */
+    uint32_t batch[3 * TSET_BATCH]; /* the round's next facts, added together */
+    size_t nbatch;
 } ictx;
 
 /* The closure kernel's poll. */
@@ -128,24 +130,34 @@ static int heads(ictx *c, rule *r, const uint32_t *row, int (*fn)(ictx *, const 
     return LORE_OK;
 }
 
+/* Adds the batch to the round's set. */
+static int flush_round(ictx *c)
+{
+    size_t k = c->nbatch, added;
+    c->nbatch = 0;
+    if (k == 0)
+        return LORE_OK;
+    if (tset_add_many(c->m, &c->round, c->batch, k, &added) != LORE_OK)
+        return ctx_nomem(&c->kb->ctx);
+    if (added && c->R->max_derived && c->st->nderived + c->round.n > c->R->max_derived)
+        return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT,
+                        "more than %llu derived facts (lore_infer_limit)",
+                        (unsigned long long)c->R->max_derived);
+    return LORE_OK;
+}
+
 /* A derived fact for the round.  Without a limit on derived facts, one
  * derived already is weeded out by commit, which looks each fact up once
  * anyway (a round derives most facts many times: one lookup per distinct
  * fact, not per derivation).  Under a limit the round counts only new
  * facts, so it looks them up here (arg non-NULL: the caller knows it is
- * new). */
+ * new).  Facts wait in a batch for the set (flush_round). */
 static int add_round(ictx *c, const uint32_t *t, void *arg)
 {
     if (!arg && c->R->max_derived && (store_meta(c->st, t[0], t[1], t[2]) & META_DERIVED))
         return LORE_OK;
-    int isnew;
-    if (tset_add(c->m, &c->round, t, &isnew) != LORE_OK)
-        return ctx_nomem(&c->kb->ctx);
-    if (isnew && c->R->max_derived && c->st->nderived + c->round.n > c->R->max_derived)
-        return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT,
-                        "more than %llu derived facts (lore_infer_limit)",
-                        (unsigned long long)c->R->max_derived);
-    return LORE_OK;
+    memcpy(c->batch + 3 * c->nbatch++, t, 3 * sizeof *t);
+    return c->nbatch == TSET_BATCH ? flush_round(c) : LORE_OK;
 }
 
 static int emit_derive(ictx *c, rule *r, const uint32_t *row, void *arg)
@@ -246,6 +258,9 @@ static int run_delta(ictx *c, rule *r, int di, const tvec *from, emit_fn emit, v
 
 static int next_rank(ictx *c, uint32_t *rank)
 {
+    int rc = flush_round(c);
+    if (rc != LORE_OK)
+        return rc;
     if (c->R->round >= META_PAYLOAD - 1)
         return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT, "too many evaluation rounds");
     *rank = ++c->R->round;
@@ -263,11 +278,12 @@ static int next_rank(ictx *c, uint32_t *rank)
 static int commit(ictx *c)
 {
     c->fresh.n = 0;
+    int rc = flush_round(c);
     size_t n = c->round.n;
-    if (n == 0)
-        return LORE_OK;
+    if (rc != LORE_OK || n == 0)
+        return rc;
     uint32_t rank = 0;
-    int rc = next_rank(c, &rank);
+    rc = next_rank(c, &rank);
     if (rc != LORE_OK)
         return rc;
     store *st = c->st;
@@ -299,8 +315,16 @@ static int commit(ictx *c)
     } else {
         if (n >= 1024)
             (void)store_reserve(st, n, 0); /* a hint: failing it is no error */
+        enum { AHEAD = 16 }; /* the lookups' misses overlap, this many facts ahead */
+        for (size_t i = 0; i < c->round.cap && i < AHEAD; i++) {
+            const uint32_t *t = c->round.t + 3 * i;
+            if (t[0])
+                store_meta_prefetch(st, t[0], t[1], t[2]);
+        }
         for (size_t i = 0; i < c->round.cap; i++) {
             const uint32_t *t = c->round.t + 3 * i;
+            if (i + AHEAD < c->round.cap && t[3 * AHEAD])
+                store_meta_prefetch(st, t[3 * AHEAD], t[3 * AHEAD + 1], t[3 * AHEAD + 2]);
             if (!t[0])
                 continue;
             uint32_t was;
@@ -432,6 +456,8 @@ typedef struct defer {
     size_t scap;
     tvec next; /* the new facts of the current round */
     uint32_t rank;
+    uint32_t batch[3 * TSET_BATCH]; /* derivations waiting for defer_flush */
+    size_t nbatch;
 } defer;
 
 static int defer_grow(ictx *c, defer *df)
@@ -454,9 +480,10 @@ static int defer_grow(ictx *c, defer *df)
     return LORE_OK;
 }
 
-static int defer_add(ictx *c, const uint32_t *t, void *arg)
+/* One derivation: a fact new to this evaluation becomes a row (and, new
+ * to the store, part of the next delta). */
+static int defer_one(ictx *c, defer *df, const uint32_t *t)
 {
-    defer *df = arg;
     if ((df->nrows + 1) * 2 > df->scap && defer_grow(c, df) != LORE_OK)
         return LORE_ERR_NOMEM;
     uint32_t fp = (uint32_t)(hash_triple(t[0], t[1], t[2]) >> 32);
@@ -491,6 +518,49 @@ static int defer_add(ictx *c, const uint32_t *t, void *arg)
     if (meta == 0 && tvec_push(c->m, &df->next, t) != LORE_OK)
         return ctx_nomem(&c->kb->ctx);
     return LORE_OK;
+}
+
+/* The batch's derivations, their probes' cache misses overlapped: the
+ * slots first, then the rows and store entries those slots point to. */
+static int defer_flush(ictx *c, defer *df)
+{
+    size_t k = df->nbatch;
+    df->nbatch = 0;
+    if (k == 0)
+        return LORE_OK;
+    while ((df->nrows + k) * 2 > df->scap)
+        if (defer_grow(c, df) != LORE_OK)
+            return LORE_ERR_NOMEM;
+#if defined(__GNUC__)
+    size_t mask = df->scap - 1;
+    uint32_t fp[TSET_BATCH];
+    for (size_t j = 0; j < k; j++) {
+        const uint32_t *t = df->batch + 3 * j;
+        fp[j] = (uint32_t)(hash_triple(t[0], t[1], t[2]) >> 32);
+        __builtin_prefetch(&df->slots[fp[j] & mask]);
+    }
+    for (size_t j = 0; j < k; j++) {
+        uint64_t e = df->slots[fp[j] & mask];
+        const uint32_t *t = df->batch + 3 * j;
+        if (e && (uint32_t)(e >> 32) == fp[j])
+            __builtin_prefetch(df->rows + 4 * ((e & 0xffffffffu) - 1));
+        else if (!e) /* likely new here: its store lookup comes */
+            store_meta_prefetch(c->st, t[0], t[1], t[2]);
+    }
+#endif
+    for (size_t j = 0; j < k; j++) {
+        int rc = defer_one(c, df, df->batch + 3 * j);
+        if (rc != LORE_OK)
+            return rc;
+    }
+    return LORE_OK;
+}
+
+static int defer_add(ictx *c, const uint32_t *t, void *arg)
+{
+    defer *df = arg;
+    memcpy(df->batch + 3 * df->nbatch++, t, 3 * sizeof *t);
+    return df->nbatch == TSET_BATCH ? defer_flush(c, df) : LORE_OK;
 }
 
 static int emit_defer(ictx *c, rule *r, const uint32_t *row, void *arg)
@@ -533,6 +603,8 @@ static int eval_deferred(ictx *c, stratum *s)
                 if (reads_own(R, s, &r->reads[d]))
                     rc = run_delta(c, r, d, &delta, emit_defer, &df);
         }
+        if (rc == LORE_OK)
+            rc = defer_flush(c, &df);
         if (rc == LORE_OK && df.ninsert > before) {
             c->pending = df.ninsert;
             rc = next_rank(c, &df.rank);

@@ -24,28 +24,68 @@ static size_t tslot(const tset *s, const uint32_t t[3])
     }
 }
 
+/* Makes room for `more` triples at a load of at most a half. */
+static int tset_grow(const mem *m, tset *s, size_t more)
+{
+    if ((s->n + more) * 2 <= s->cap)
+        return LORE_OK;
+    size_t cap = s->cap ? s->cap * 2 : 64;
+    while ((s->n + more) * 2 > cap)
+        cap *= 2;
+    uint32_t *nt = mem_calloc(m, cap, 3 * sizeof *nt);
+    if (!nt)
+        return LORE_ERR_NOMEM;
+    tset old = *s;
+    s->t = nt, s->cap = cap;
+    for (size_t i = 0; i < old.cap; i++) {
+        const uint32_t *e = old.t + 3 * i;
+        if (e[0])
+            memcpy(s->t + 3 * tslot(s, e), e, 3 * sizeof *e);
+    }
+    mem_free(m, old.t, old.cap, 3 * sizeof *old.t);
+    return LORE_OK;
+}
+
 int tset_add(const mem *m, tset *s, const uint32_t t[3], int *isnew)
 {
-    if ((s->n + 1) * 2 > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        uint32_t *nt = mem_calloc(m, cap, 3 * sizeof *nt);
-        if (!nt)
-            return LORE_ERR_NOMEM;
-        tset old = *s;
-        s->t = nt, s->cap = cap;
-        for (size_t i = 0; i < old.cap; i++) {
-            const uint32_t *e = old.t + 3 * i;
-            if (e[0])
-                memcpy(s->t + 3 * tslot(s, e), e, 3 * sizeof *e);
-        }
-        mem_free(m, old.t, old.cap, 3 * sizeof *old.t);
-    }
+    if (tset_grow(m, s, 1) != LORE_OK)
+        return LORE_ERR_NOMEM;
     size_t i = tslot(s, t);
     uint32_t *e = s->t + 3 * i;
     *isnew = e[0] == 0;
     if (*isnew) {
         memcpy(e, t, 3 * sizeof *t);
         s->n++;
+    }
+    return LORE_OK;
+}
+
+/* The home slots of a batch are fetched before any is probed: a large set
+ * misses the cache on nearly every probe, and the misses then overlap. */
+int tset_add_many(const mem *m, tset *s, const uint32_t *t, size_t k, size_t *added)
+{
+    *added = 0;
+    if (k > TSET_BATCH || tset_grow(m, s, k) != LORE_OK)
+        return LORE_ERR_NOMEM;
+    size_t mask = s->cap - 1, home[TSET_BATCH];
+    for (size_t j = 0; j < k; j++) {
+        home[j] = hash_triple(t[3 * j], t[3 * j + 1], t[3 * j + 2]) & mask;
+#if defined(__GNUC__)
+        __builtin_prefetch(s->t + 3 * home[j], 1);
+#endif
+    }
+    for (size_t j = 0; j < k; j++) {
+        const uint32_t *x = t + 3 * j;
+        for (size_t i = home[j];; i = (i + 1) & mask) {
+            uint32_t *e = s->t + 3 * i;
+            if (e[0] == 0) {
+                memcpy(e, x, 3 * sizeof *x);
+                s->n++, ++*added;
+                break;
+            }
+            if (e[0] == x[0] && e[1] == x[1] && e[2] == x[2])
+                break;
+        }
     }
     return LORE_OK;
 }

@@ -397,6 +397,21 @@ static loc locate(const store *st, uint32_t s, uint32_t p, uint32_t o)
     return l;
 }
 
+void store_meta_prefetch(const store *st, uint32_t s, uint32_t p, uint32_t o)
+{
+#if defined(__GNUC__)
+    if (st->pendcap)
+        __builtin_prefetch(&st->pend[hash_triple(s, p, o) & (st->pendcap - 1)]);
+    const base *b = st->b;
+    if (b && s < b->nkeys) {
+        __builtin_prefetch(&b->sig[s]);
+        __builtin_prefetch(&b->off[ORD_SPO][s]);
+    }
+#else
+    (void)st, (void)s, (void)p, (void)o;
+#endif
+}
+
 uint32_t store_meta(const store *st, uint32_t s, uint32_t p, uint32_t o)
 {
     return locate(st, s, p, o).meta;

@@ -167,6 +167,9 @@ int store_retract_source(store *st, uint32_t src, size_t *removed);
 
 /* The meta word of a live fact, or 0 if absent. */
 uint32_t store_meta(const store *st, uint32_t s, uint32_t p, uint32_t o);
+/* Asks the memory for what store_meta(s, p, o) will read first: a batch
+ * of lookups prefetched before any is made overlaps their cache misses. */
+void store_meta_prefetch(const store *st, uint32_t s, uint32_t p, uint32_t o);
 
 /* The sources of a meta word: writes up to cap ids (0 = default source
  * included) to out and returns their number. */
