@@ -1607,8 +1607,14 @@ static int fire(ictx *c)
     store *st = c->st;
     event *ev = NULL;
     size_t n = 0, cap = 0;
+    enum { AHEAD = 16 }; /* the lookups' misses overlap, this many slots ahead */
+    for (size_t i = 0; i < st->clogcap && i < AHEAD && R->ntrig; i++)
+        if (st->clog[i].s)
+            store_meta_prefetch(st, st->clog[i].s, st->clog[i].p, st->clog[i].o);
     for (size_t i = 0; i < st->clogcap && R->ntrig; i++) {
         const clog_slot *e = &st->clog[i];
+        if (i + AHEAD < st->clogcap && e[AHEAD].s)
+            store_meta_prefetch(st, e[AHEAD].s, e[AHEAD].p, e[AHEAD].o);
         if (!e->s)
             continue;
         uint32_t t[3] = {e->s, e->p, e->o};

@@ -571,7 +571,7 @@ int store_prepare(store *st)
         return LORE_OK;
     size_t nb = st->b ? st->b->n : 0, inruns = st->npend - st->ntail;
     if (!st->in_txn &&
-        (st->ntail > st->tail_max + nb / 8 || inruns + st->ntail > nb / 2 + st->tail_max))
+        (st->ntail > st->tail_max + nb / 8 || inruns + st->ntail > nb + st->tail_max))
         return store_rebuild(st, NULL, NULL);
     if (st->nruns == RUN_MAX && merge_last_runs(st) != LORE_OK)
         return LORE_ERR_NOMEM;
