@@ -501,6 +501,151 @@ static void test_random_programs(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* mutual and non-linear recursion: a pointer-analysis program          */
+
+enum { CN = 40 }; /* variables */
+static const char *const CSPA[] = {
+    "?y vf ?x :- ?y assign ?x",
+    "?x vf ?y :- ?x assign ?z, ?z ma ?y",
+    "?x vf ?y :- ?x vf ?z, ?z vf ?y",
+    "?x ma ?w :- ?y deref ?x, ?y va ?z, ?z deref ?w",
+    "?x va ?y :- ?z vf ?x, ?z vf ?y",
+    "?x va ?y :- ?z vf ?x, ?z ma ?w, ?w vf ?y",
+    "?x vf ?x :- ?x assign ?y",
+    "?x vf ?x :- ?y assign ?x",
+    "?x ma ?x :- ?y assign ?x",
+    "?x ma ?x :- ?x assign ?y",
+};
+typedef unsigned char cmat[CN][CN];
+
+/* The least model of CSPA over assign a and deref d, naively. */
+static void cspa_naive(cmat a, cmat d, cmat vf, cmat ma, cmat va)
+{
+    memset(vf, 0, sizeof(cmat)), memset(ma, 0, sizeof(cmat)), memset(va, 0, sizeof(cmat));
+    for (int changed = 1; changed;) {
+        changed = 0;
+#define SET(m, i, j) \
+    do { \
+        if (!m[i][j]) \
+            m[i][j] = 1, changed = 1; \
+    } while (0)
+        for (int x = 0; x < CN; x++)
+            for (int y = 0; y < CN; y++) {
+                if (a[x][y]) {
+                    SET(vf, x, y);
+                    SET(vf, x, x);
+                    SET(vf, y, y);
+                    SET(ma, x, x);
+                    SET(ma, y, y);
+                }
+                for (int z = 0; z < CN; z++) {
+                    if (a[x][z] && ma[z][y])
+                        SET(vf, x, y);
+                    if (vf[x][z] && vf[z][y])
+                        SET(vf, x, y);
+                    if (vf[z][x] && vf[z][y])
+                        SET(va, x, y);
+                }
+            }
+        for (int y = 0; y < CN; y++)
+            for (int z = 0; z < CN; z++) {
+                if (va[y][z])
+                    for (int x = 0; x < CN; x++)
+                        for (int w = 0; w < CN; w++)
+                            if (d[y][x] && d[z][w])
+                                SET(ma, x, w);
+                if (ma[y][z])
+                    for (int x = 0; x < CN; x++)
+                        for (int w = 0; w < CN; w++)
+                            if (vf[y][x] && vf[z][w])
+                                SET(va, x, w);
+            }
+#undef SET
+    }
+}
+
+static void cspa_check(lore_kb *kb, cmat vf, cmat ma, cmat va, const char *what)
+{
+    const char *name[3] = {"vf", "ma", "va"};
+    unsigned char(*want[3])[CN] = {vf, ma, va};
+    for (int r = 0; r < 3; r++) {
+        lore_id p = sym(kb, name[r]);
+        uint64_t n = 0, expect = 0;
+        assert_int_equal(lore_count(kb, 0, p, 0, &n), LORE_OK);
+        for (int x = 0; x < CN; x++)
+            for (int y = 0; y < CN; y++) {
+                expect += want[r][x][y];
+                int m = marks(kb, node(kb, x), p, node(kb, y));
+                if ((m != 0) != want[r][x][y])
+                    fail_msg("%s: n%d %s n%d: marks %d, expected %s", what, x, name[r], y, m,
+                             want[r][x][y] ? "present" : "absent");
+            }
+        if (n != expect)
+            fail_msg("%s: %llu %s facts, expected %llu", what, (unsigned long long)n, name[r],
+                     (unsigned long long)expect);
+    }
+}
+
+/* Three mutually recursive predicates, a non-linear rule and three-way
+ * joins, from scratch and under random adds, removes and retractions of
+ * a source, against the naive model; then against a fresh kb. */
+static void test_mutual_recursion_random(void **state)
+{
+    (void)state;
+    static cmat a, d, vf, ma, va;
+    static unsigned char held[2][CN][CN][2]; /* [assign/deref][x][y][source] */
+    for (int prog = 0; prog < 6; prog++) {
+        rnd_state = 9100 + (unsigned)prog;
+        lore_kb *kb = new_kb();
+        lore_id src[2] = {0, sym(kb, "s1")}, pred[2] = {sym(kb, "assign"), sym(kb, "deref")};
+        for (size_t i = 0; i < sizeof CSPA / sizeof *CSPA; i++)
+            rule(kb, CSPA[i]);
+        memset(held, 0, sizeof held);
+        int edges = 20 + (int)rnd(25);
+        for (int step = 0; step < 12; step++) {
+            int nch = step == 0 ? edges : 1 + (int)rnd(4);
+            for (int k = 0; k < nch; k++) {
+                int r = rnd(4) == 0, x = (int)rnd(CN), y = (int)rnd(CN), s = (int)rnd(2);
+                if (step == 0 || rnd(3)) {
+                    assert_true(lore_add(kb, node(kb, x), pred[r], node(kb, y), src[s]) >= 0);
+                    held[r][x][y][s] = 1;
+                } else if (rnd(4)) {
+                    assert_true(lore_remove(kb, node(kb, x), pred[r], node(kb, y), LORE_ANY_SOURCE) >= 0);
+                    held[r][x][y][0] = held[r][x][y][1] = 0;
+                } else {
+                    assert_true(lore_retract_source(kb, src[1], NULL) >= 0);
+                    for (int i = 0; i < CN; i++)
+                        for (int j = 0; j < CN; j++)
+                            held[0][i][j][1] = held[1][i][j][1] = 0;
+                }
+            }
+            infer(kb);
+            for (int i = 0; i < CN; i++)
+                for (int j = 0; j < CN; j++)
+                    a[i][j] = held[0][i][j][0] | held[0][i][j][1],
+                    d[i][j] = held[1][i][j][0] | held[1][i][j][1];
+            cspa_naive(a, d, vf, ma, va);
+            char what[64];
+            snprintf(what, sizeof what, "program %d step %d", prog, step);
+            cspa_check(kb, vf, ma, va, what);
+        }
+        lore_kb *fresh = new_kb();
+        for (int r = 0; r < 2; r++)
+            for (int i = 0; i < CN; i++)
+                for (int j = 0; j < CN; j++)
+                    if (held[r][i][j][0] | held[r][i][j][1])
+                        lore_add(fresh, node(fresh, i), sym(fresh, r ? "deref" : "assign"),
+                                 node(fresh, j), 0);
+        for (size_t i = 0; i < sizeof CSPA / sizeof *CSPA; i++)
+            rule(fresh, CSPA[i]);
+        infer(fresh);
+        cspa_check(fresh, vf, ma, va, "from scratch");
+        lore_kb_free(fresh);
+        lore_kb_free(kb);
+    }
+}
+
+/* ------------------------------------------------------------------ */
 /* errors                                                             */
 
 static void expect_error(lore_kb *kb, const char *text, int status, const char *msg)
@@ -1244,6 +1389,7 @@ int main(void)
         cmocka_unit_test(test_closure_random),
         cmocka_unit_test(test_same_generation_random),
         cmocka_unit_test(test_random_programs),
+        cmocka_unit_test(test_mutual_recursion_random),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_api),
         cmocka_unit_test(test_define),

@@ -610,6 +610,12 @@ static int eval_deferred(ictx *c, stratum *s)
             rc = next_rank(c, &df.rank);
         }
     }
+    /* the fixpoint is reached: the hash set and the deltas go before the
+     * merge into the store, which is when memory peaks */
+    mem_free(c->m, df.slots, df.scap, sizeof *df.slots);
+    df.slots = NULL, df.scap = 0;
+    tvec_free(c->m, &df.next);
+    tvec_free(c->m, &delta);
     if (rc == LORE_OK && df.ninsert < df.nrows) { /* the rows not to insert go */
         size_t w = 0;
         for (size_t i = 0; i < df.nrows; i++)
