@@ -18,7 +18,7 @@ void store_run_free(const mem *m, run *r)
     if (!r)
         return;
     for (int x = 0; x < 3; x++)
-        mem_free(m, r->k[x], 3 * r->n, sizeof *r->k[x]);
+        mem_free(m, r->k[x], 3 * r->cap[x], sizeof *r->k[x]);
     mem_free(m, r, 1, sizeof *r);
 }
 
@@ -34,6 +34,7 @@ static run *run_alloc(const mem *m, size_t n)
             store_run_free(m, r);
             return NULL;
         }
+        r->cap[x] = n;
     }
     return r;
 }
@@ -79,6 +80,42 @@ static run *run_from_tail(store *st, int drop)
     if (tmp)
         mem_free(&st->m, tmp, 3 * n, sizeof *tmp);
     return r;
+}
+
+/* Merges the smaller of two runs into the larger, whose arrays grow (a
+ * large array grows by remapping: only the added part is fresh memory,
+ * where a new run would be fresh whole, and the kernel zeroes each fresh
+ * page).  From the back, so no row is overwritten before it is read; a
+ * fact is in one run only, so no two rows are equal.  NULL when memory
+ * runs out (both runs are as they were, perhaps with more room). */
+static run *run_merge_grow(store *st, run *a, run *b)
+{
+    run *big = a->n >= b->n ? a : b, *small = big == a ? b : a;
+    size_t n = a->n + b->n;
+    for (int x = 0; x < 3; x++) {
+        if (big->cap[x] >= n)
+            continue;
+        if (mem_resize(&st->m, (void **)&big->k[x], 3 * big->cap[x], 3 * n, sizeof *big->k[x]) != 0)
+            return NULL;
+        big->cap[x] = n;
+    }
+    for (int x = 0; x < 3; x++) {
+        const uint32_t *gb = big->k[x], *pg = gb + 3 * big->n;
+        const uint32_t *sb = small->k[x], *ps = sb + 3 * small->n;
+        uint32_t *d = big->k[x] + 3 * n;
+        while (ps > sb) {
+            const uint32_t *src;
+            if (pg > gb && row_cmp(pg - 3, ps - 3) > 0)
+                src = pg -= 3;
+            else
+                src = ps -= 3;
+            d -= 3;
+            d[0] = src[0], d[1] = src[1], d[2] = src[2];
+        }
+        /* what is left of big's own rows is in place already */
+    }
+    big->n = n;
+    return big;
 }
 
 /* Merges two runs, dropping dead facts when `drop` is set. */
@@ -167,6 +204,16 @@ static int merge_last_runs(store *st)
 {
     run *a = st->runs[st->nruns - 2], *b = st->runs[st->nruns - 1];
     int drop = !st->in_txn && st->ndead_pend > 0;
+    if (!drop) {
+        run *r = run_merge_grow(st, a, b);
+        if (!r)
+            return LORE_ERR_NOMEM;
+        store_run_free(&st->m, r == a ? b : a);
+        st->runs[st->nruns - 2] = r;
+        st->nruns--;
+        st->version++;
+        return LORE_OK;
+    }
     run *r = run_merge(st, a, b, drop);
     if (!r)
         return LORE_ERR_NOMEM;

@@ -998,7 +998,7 @@ int store_count(store *st, uint32_t s, uint32_t p, uint32_t o, uint64_t *out)
         rc = ensure_deadk(st);
         if (rc != LORE_OK)
             return rc;
-        run dead = {st->ndeadk, {st->deadk[0], st->deadk[1], st->deadk[2]}};
+        run dead = {st->ndeadk, {st->deadk[0], st->deadk[1], st->deadk[2]}, {0, 0, 0}};
         store_run_range(&dead, ord, prefix, key, &lo, &hi);
         n -= hi - lo;
     }
@@ -1193,7 +1193,8 @@ size_t store_bytes(const store *st)
         b += (st->b->cap_ent + 2 * st->b->n) * sizeof(pair) + st->b->cap_meta * sizeof(uint32_t);
     }
     for (int q = 0; q < st->nruns; q++)
-        b += 9 * st->runs[q]->n * sizeof(uint32_t);
+        for (int x = 0; x < 3; x++)
+            b += 3 * st->runs[q]->cap[x] * sizeof(uint32_t);
     b += st->pendcap * sizeof(pend_slot) + st->tailcap * sizeof(uint32_t);
     b += st->deadcap * 3 * sizeof(uint32_t) + 9 * st->ndeadk * sizeof(uint32_t);
     b += st->clogcap * sizeof(clog_slot);

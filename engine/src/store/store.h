@@ -66,6 +66,7 @@ typedef struct base {
 typedef struct run {
     size_t n;
     uint32_t *k[3]; /* 3n ids each, sorted in the ordering's key order */
+    size_t cap[3];  /* rows allocated in each k[x] (a merge grows one run) */
 } run;
 
 typedef struct pend_slot {
