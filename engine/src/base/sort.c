@@ -257,3 +257,127 @@ void sort_rows_lsd(uint32_t *a, size_t n, int stride, uint32_t *tmp)
     if (src != a)
         memcpy(a, src, n * (size_t)stride * sizeof *a);
 }
+
+/* ---- rows packed into integers ---- */
+
+static void insertion_u64(uint64_t *a, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        uint64_t v = a[i];
+        size_t j = i;
+        for (; j > 0 && a[j - 1] > v; j--)
+            a[j] = a[j - 1];
+        a[j] = v;
+    }
+}
+
+static void heapsort_u64(uint64_t *a, size_t n)
+{
+    for (size_t k = n; k-- > 0;) { /* sift each from the bottom up */
+        for (size_t i = k;;) {
+            size_t l = 2 * i + 1, m = i;
+            if (l < n && a[l] > a[m])
+                m = l;
+            if (l + 1 < n && a[l + 1] > a[m])
+                m = l + 1;
+            if (m == i)
+                break;
+            uint64_t t = a[i];
+            a[i] = a[m], a[m] = t, i = m;
+        }
+    }
+    for (size_t e = n; e-- > 1;) {
+        uint64_t t = a[0];
+        a[0] = a[e], a[e] = t;
+        for (size_t i = 0;;) {
+            size_t l = 2 * i + 1, m = i;
+            if (l < e && a[l] > a[m])
+                m = l;
+            if (l + 1 < e && a[l + 1] > a[m])
+                m = l + 1;
+            if (m == i)
+                break;
+            t = a[i];
+            a[i] = a[m], a[m] = t, i = m;
+        }
+    }
+}
+
+static void intro_u64(uint64_t *a, size_t n, int depth)
+{
+    while (n > 16) {
+        if (depth-- == 0) {
+            heapsort_u64(a, n);
+            return;
+        }
+        size_t mid = n / 2;
+        uint64_t x = a[0], y = a[mid], z = a[n - 1];
+        uint64_t pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+        size_t i = 0, j = n - 1;
+        for (;;) { /* Hoare: both sides stop at the pivot's equals */
+            while (a[i] < pivot)
+                i++;
+            while (a[j] > pivot)
+                j--;
+            if (i >= j)
+                break;
+            uint64_t t = a[i];
+            a[i] = a[j], a[j] = t;
+            i++, j--;
+        }
+        /* [0, j] <= pivot <= [j + 1, n): the smaller side first */
+        if (j + 1 < n - j - 1) {
+            intro_u64(a, j + 1, depth);
+            a += j + 1, n -= j + 1;
+        } else {
+            intro_u64(a + j + 1, n - j - 1, depth);
+            n = j + 1;
+        }
+    }
+    insertion_u64(a, n);
+}
+
+static int bits_of(uint32_t v)
+{
+    int b = 0;
+    while (v)
+        b++, v >>= 1;
+    return b;
+}
+
+int sort_rows_packed(uint32_t *a, size_t n, uint64_t *tmp)
+{
+    if (n < 2)
+        return 1;
+    uint32_t lo[3] = {a[0], a[1], a[2]}, hi[3] = {a[0], a[1], a[2]};
+    for (size_t i = 1; i < n; i++)
+        for (int c = 0; c < 3; c++) {
+            uint32_t v = a[3 * i + (size_t)c];
+            lo[c] = v < lo[c] ? v : lo[c];
+            hi[c] = v > hi[c] ? v : hi[c];
+        }
+    int b1 = bits_of(hi[1] - lo[1]), b2 = bits_of(hi[2] - lo[2]);
+    if (bits_of(hi[0] - lo[0]) + b1 + b2 > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t *r = a + 3 * i;
+        uint64_t v = (uint64_t)(r[0] - lo[0]);
+        v = b1 ? v << b1 | (r[1] - lo[1]) : v;
+        tmp[i] = b2 ? v << b2 | (r[2] - lo[2]) : v;
+    }
+    int depth = 0;
+    for (size_t m = n; m > 1; m >>= 1)
+        depth += 2;
+    intro_u64(tmp, n, depth);
+    uint64_t m1 = b1 ? ((uint64_t)1 << b1) - 1 : 0, m2 = b2 ? ((uint64_t)1 << b2) - 1 : 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v = tmp[i];
+        uint32_t *r = a + 3 * i;
+        r[2] = lo[2] + (uint32_t)(v & m2);
+        v = b2 ? v >> b2 : v;
+        r[1] = lo[1] + (uint32_t)(v & m1);
+        v = b1 ? v >> b1 : v;
+        r[0] = lo[0] + (uint32_t)v;
+    }
+    return 1;
+}

@@ -1644,8 +1644,29 @@ static int fire(ictx *c)
     }
     store_clog_clear(st);
     /* a deterministic order: by trigger, then fact; an insertion sort is
-     * too slow for many events, so a merge sort */
-    if (n > 1) {
+     * too slow for many events, so a merge sort, or, when all are of one
+     * trigger and one kind (the usual case), a sort of the facts alone */
+    int one = n > 1;
+    for (size_t i = 1; i < n && one; i++)
+        one = ev[i].trig == ev[0].trig && ev[i].ev == ev[0].ev;
+    if (one) {
+        uint32_t *rows = mem_alloc(c->m, 3 * n, sizeof *rows);
+        uint64_t *tmp = mem_alloc(c->m, n, sizeof *tmp);
+        if (!rows || !tmp) {
+            mem_free(c->m, rows, 3 * n, sizeof *rows);
+            mem_free(c->m, tmp, n, sizeof *tmp);
+            mem_free(c->m, ev, cap, sizeof *ev);
+            return ctx_nomem(&c->kb->ctx);
+        }
+        for (size_t i = 0; i < n; i++)
+            memcpy(rows + 3 * i, ev[i].t, sizeof ev[i].t);
+        if (!sort_rows_packed(rows, n, tmp))
+            sort_rows(rows, n, 3);
+        for (size_t i = 0; i < n; i++)
+            memcpy(ev[i].t, rows + 3 * i, sizeof ev[i].t);
+        mem_free(c->m, rows, 3 * n, sizeof *rows);
+        mem_free(c->m, tmp, n, sizeof *tmp);
+    } else if (n > 1) {
         event *tmp = mem_alloc(c->m, n, sizeof *tmp);
         if (!tmp) {
             mem_free(c->m, ev, cap, sizeof *ev);

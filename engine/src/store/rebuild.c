@@ -61,8 +61,11 @@ static run *run_from_tail(store *st, int drop)
     if (!r)
         return NULL;
     /* radix passes through a copy when memory allows (a large tail is what
-     * a batch of derived facts leaves); introsort in place otherwise */
+     * a batch of derived facts leaves); a small tail sorts its rows packed
+     * into integers (the ids of a stream of small writes are close); else
+     * introsort in place */
     uint32_t *tmp = n > 4096 ? mem_alloc(&st->m, 3 * n, sizeof *tmp) : NULL;
+    uint64_t packed[512];
     for (int x = 0; x < 3; x++) {
         uint32_t *k = r->k[x];
         size_t w = 0;
@@ -74,7 +77,7 @@ static run *run_from_tail(store *st, int drop)
         }
         if (tmp)
             sort_rows_lsd(k, n, 3, tmp);
-        else
+        else if (n > sizeof packed / sizeof *packed || !sort_rows_packed(k, n, packed))
             sort_rows(k, n, 3);
     }
     if (tmp)
