@@ -418,8 +418,9 @@ static int cmp_rows3(const void *a, const void *b)
     return row_cmp(a, b);
 }
 
-/* The radix sorts give qsort's order: one column constant, small and wide
- * ranges, duplicates. */
+/* The radix sorts and the packed sort give qsort's order: one column
+ * constant, small and wide ranges, duplicates; the packed sort refuses
+ * rows whose spreads need more than 64 bits. */
 static void test_sorts(void **state)
 {
     (void)state;
@@ -432,7 +433,8 @@ static void test_sorts(void **state)
         assert_non_null(b);
         assert_non_null(c);
         assert_non_null(tmp);
-        uint32_t range[3] = {round % 3 == 0 ? 1u : 70000u, round % 2 ? 5u : 4000000000u, 300u};
+        uint32_t range[3] = {round % 3 == 0 ? 1u : 70000u, round % 2 ? 5u : 4000000000u,
+                             round % 4 == 0 ? 4000000000u : 300u};
         uint32_t maxkey = 0;
         for (size_t i = 0; i < 3 * n; i++) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
@@ -442,15 +444,25 @@ static void test_sorts(void **state)
         }
         memcpy(b, a, 3 * n * sizeof *a);
         memcpy(c, a, 3 * n * sizeof *a);
+        uint32_t *d = malloc(3 * (n + 1) * sizeof *d);
+        uint64_t *packed = malloc((n + 1) * sizeof *packed);
+        assert_non_null(d);
+        assert_non_null(packed);
+        memcpy(d, a, 3 * n * sizeof *a);
         if (n)
             qsort(a, n, 3 * sizeof *a, cmp_rows3);
         sort_rows_lsd(b, n, 3, tmp);
         sort_rows_radix(c, n, 3, maxkey, tmp);
+        /* packed: refused when two columns span 32 bits and the first 17 */
+        int fits = sort_rows_packed(d, n, packed);
+        assert_int_equal(fits, n < 2 || round % 4 != 0);
         if (n) {
             assert_memory_equal(a, b, 3 * n * sizeof *a);
             assert_memory_equal(a, c, 3 * n * sizeof *a);
+            if (fits)
+                assert_memory_equal(a, d, 3 * n * sizeof *a);
         }
-        free(a), free(b), free(c), free(tmp);
+        free(a), free(b), free(c), free(d), free(tmp), free(packed);
     }
 }
 
