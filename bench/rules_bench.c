@@ -24,7 +24,9 @@
  *   rules_bench incremental-leaves FILE.nt [PERCENT] [SEED]
  *       the same, but the added edges are PERCENT % more nodes, each with
  *       one parent drawn as the generator draws them: the forest grows and
- *       stays a forest. */
+ *       stays a forest.
+ *   rules_bench sg-incremental|sg-incremental-leaves FILE.nt [PERCENT] [SEED]
+ *       the same upkeep for W4's same generation rules (sg pairs). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,17 +60,24 @@ static lore_kb *load(const char *file, double *secs)
     return kb;
 }
 
-static void define(lore_kb *kb)
+/* A program whose upkeep is measured: its two rules and their head. */
+typedef struct program {
+    const char *const *rules;
+    const char *head;
+} program;
+static const program CLOSURE = {RULES, "anc"}, SAMEGEN = {SG_RULES, "sg"};
+
+static void define(lore_kb *kb, const program *P)
 {
     for (int i = 0; i < 2; i++)
-        if (lore_rule_add(kb, RULES[i], strlen(RULES[i]), NULL, NULL) != LORE_OK)
-            die(kb, RULES[i]);
+        if (lore_rule_add(kb, P->rules[i], strlen(P->rules[i]), NULL, NULL) != LORE_OK)
+            die(kb, P->rules[i]);
 }
 
-static uint64_t pairs(lore_kb *kb)
+static uint64_t pairs(lore_kb *kb, const program *P)
 {
     uint64_t n;
-    if (lore_count(kb, 0, sym(kb, "anc"), 0, &n) != LORE_OK)
+    if (lore_count(kb, 0, sym(kb, P->head), 0, &n) != LORE_OK)
         die(kb, "count");
     return n;
 }
@@ -99,7 +108,7 @@ static lore_id *edges(lore_kb *kb, lore_id parent, size_t *n)
 }
 
 /* A fresh kb with kb's parent edges, its closure from scratch: the pairs. */
-static uint64_t scratch_pairs(lore_kb *kb, lore_id parent)
+static uint64_t scratch_pairs(lore_kb *kb, lore_id parent, const program *P)
 {
     size_t n;
     lore_id *e = edges(kb, parent, &n);
@@ -115,9 +124,9 @@ static uint64_t scratch_pairs(lore_kb *kb, lore_id parent)
         lore_intern(f, &b, &ib);
         lore_add(f, ia, fp, ib, 0);
     }
-    define(f);
+    define(f, P);
     infer(f, NULL);
-    uint64_t p = pairs(f);
+    uint64_t p = pairs(f, P);
     lore_kb_free(f);
     free(e);
     return p;
@@ -159,6 +168,9 @@ int main(int argc, char **argv)
         lore_kb_free(kb);
         return 0;
     }
+    const program *P = &CLOSURE;
+    if (strncmp(task, "sg-", 3) == 0)
+        P = &SAMEGEN, task += 3;
     int leaves = strcmp(task, "incremental-leaves") == 0;
     int incremental = leaves || strcmp(task, "incremental") == 0;
     if (!incremental && strcmp(task, "closure") != 0)
@@ -166,10 +178,10 @@ int main(int argc, char **argv)
     double tload;
     lore_kb *kb = load(file, &tload);
     printf("PHASE load %.4f\n", tload);
-    define(kb);
+    define(kb, P);
     lore_infer_stats st;
     double tscratch = infer(kb, &st);
-    uint64_t np = pairs(kb);
+    uint64_t np = pairs(kb, P);
     if (!incremental) {
         printf("PHASE closure %.4f\n", tscratch);
         printf("RESULT %llu\n", (unsigned long long)np);
@@ -207,7 +219,7 @@ int main(int argc, char **argv)
             added++;
     }
     double tadd = infer(kb, &st);
-    uint64_t np2 = pairs(kb), want = scratch_pairs(kb, parent);
+    uint64_t np2 = pairs(kb, P), want = scratch_pairs(kb, parent, P);
     printf("PHASE add %.4f\n", tadd);
     printf("add: %zu edges, %zu pairs added, %llu pairs, from scratch %llu %s\n", added, st.added,
            (unsigned long long)np2, (unsigned long long)want, np2 == want ? "ok" : "WRONG");
@@ -222,8 +234,8 @@ int main(int argc, char **argv)
             removed++, e[2 * i] = 0;
     }
     double tremove = infer(kb, &st);
-    uint64_t np3 = pairs(kb);
-    want = scratch_pairs(kb, parent);
+    uint64_t np3 = pairs(kb, P);
+    want = scratch_pairs(kb, parent, P);
     printf("PHASE remove %.4f\n", tremove);
     printf("remove: %zu edges, %zu pairs removed, %zu added, %llu pairs, from scratch %llu %s\n",
            removed, st.removed, st.added, (unsigned long long)np3, (unsigned long long)want,

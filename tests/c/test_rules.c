@@ -278,6 +278,93 @@ static void test_same_generation_random(void **state)
     }
 }
 
+/* Removals that take out many derived facts: upkeep then recomputes the
+ * stratum (in one pass over the store when its heads' predicates are its
+ * own, fact by fact when another rule shares one); the facts and their
+ * marks are a fresh kb's. */
+static void same_facts(lore_kb *kb, lore_kb *fresh, const char *pred, const char *what)
+{
+    uint64_t n = 0, m = 0;
+    assert_int_equal(lore_count(kb, 0, sym(kb, pred), 0, &n), LORE_OK);
+    assert_int_equal(lore_count(fresh, 0, sym(fresh, pred), 0, &m), LORE_OK);
+    if (n != m)
+        fail_msg("%s: %llu %s facts, from scratch %llu", what, (unsigned long long)n, pred,
+                 (unsigned long long)m);
+    lore_iter *it;
+    lore_id t[3];
+    assert_int_equal(lore_match(kb, 0, sym(kb, pred), 0, &it), LORE_OK);
+    while (lore_iter_next(it, t) == LORE_OK) {
+        lore_id f[3];
+        for (int k = 0; k < 3; k++) {
+            lore_value v;
+            assert_int_equal(lore_term(kb, t[k], &v), LORE_OK);
+            assert_int_equal(lore_intern(fresh, &v, &f[k]), LORE_OK);
+        }
+        int a = marks(kb, t[0], t[1], t[2]), b = marks(fresh, f[0], f[1], f[2]);
+        if (a != b)
+            fail_msg("%s: a fact's marks %d, from scratch %d", what, a, b);
+    }
+    lore_iter_free(it);
+}
+
+static void test_upkeep_recompute(void **state)
+{
+    (void)state;
+    enum { NODES = 1500 };
+    static int parent[NODES];
+    for (int shared = 0; shared < 2; shared++) {
+        rnd_state = 4242 + (unsigned)shared;
+        lore_kb *kb = new_kb(), *fresh = NULL;
+        lore_id pp = sym(kb, "par");
+        for (int i = 1; i < NODES; i++) {
+            parent[i] = i - 1 - (int)rnd(i < 8 ? (unsigned)i : 8u);
+            assert_true(lore_add(kb, node(kb, i), pp, node(kb, parent[i]), 0) >= 0);
+        }
+        /* an asserted fact that the rules derive too keeps its assertion */
+        assert_true(lore_add(kb, node(kb, 3), sym(kb, "sg"), node(kb, 4), 0) >= 0);
+        rule(kb, "?x sg ?y :- ?x par ?p, ?y par ?p");
+        rule(kb, "?x sg ?y :- ?x par ?a, ?a sg ?b, ?y par ?b");
+        if (shared) /* another rule derives sg: the slow recompute */
+            rule(kb, "?x sg ?x :- ?x mark yes");
+        assert_true(lore_add(kb, node(kb, 7), sym(kb, "mark"), sym(kb, "yes"), 0) >= 0);
+        infer(kb);
+        uint64_t before = 0, after = 0;
+        assert_int_equal(lore_count(kb, 0, sym(kb, "sg"), 0, &before), LORE_OK);
+        /* cut the edges of nodes 1..3: the pairs above them go */
+        for (int i = 1; i <= 3; i++)
+            assert_int_equal(lore_remove(kb, node(kb, i), pp, node(kb, parent[i]), LORE_ANY_SOURCE),
+                             LORE_OK);
+        lore_infer_stats st;
+        assert_int_equal(lore_infer(kb, &st), LORE_OK);
+        assert_int_equal(lore_count(kb, 0, sym(kb, "sg"), 0, &after), LORE_OK);
+        if (!(after < before && st.removed > 4096)) /* past dred's limit: recomputed */
+            fail_msg("expected a large removal: %llu -> %llu sg facts, %zu removed",
+                     (unsigned long long)before, (unsigned long long)after, st.removed);
+        fresh = new_kb();
+        lore_id fp = sym(fresh, "par");
+        for (int i = 1; i < NODES; i++)
+            if (i > 3)
+                lore_add(fresh, node(fresh, i), fp, node(fresh, parent[i]), 0);
+        lore_add(fresh, node(fresh, 3), sym(fresh, "sg"), node(fresh, 4), 0);
+        lore_add(fresh, node(fresh, 7), sym(fresh, "mark"), sym(fresh, "yes"), 0);
+        rule(fresh, "?x sg ?y :- ?x par ?p, ?y par ?p");
+        rule(fresh, "?x sg ?y :- ?x par ?a, ?a sg ?b, ?y par ?b");
+        if (shared)
+            rule(fresh, "?x sg ?x :- ?x mark yes");
+        infer(fresh);
+        same_facts(kb, fresh, "sg", shared ? "shared head" : "own heads");
+        assert_int_equal(marks(kb, node(kb, 3), sym(kb, "sg"), node(kb, 4)) & 1, 1);
+        /* and back: the edges again, the pairs again */
+        for (int i = 1; i <= 3; i++)
+            assert_true(lore_add(kb, node(kb, i), pp, node(kb, parent[i]), 0) >= 0);
+        infer(kb);
+        assert_int_equal(lore_count(kb, 0, sym(kb, "sg"), 0, &after), LORE_OK);
+        assert_int_equal(after, before);
+        lore_kb_free(fresh);
+        lore_kb_free(kb);
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* random stratified programs                                         */
 
@@ -1390,6 +1477,7 @@ int main(void)
         cmocka_unit_test(test_same_generation_random),
         cmocka_unit_test(test_random_programs),
         cmocka_unit_test(test_mutual_recursion_random),
+        cmocka_unit_test(test_upkeep_recompute),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_api),
         cmocka_unit_test(test_define),

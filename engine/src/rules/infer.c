@@ -1260,9 +1260,60 @@ static int stratum_facts(ictx *c, const stratum *s, tvec *out)
     return rc;
 }
 
+/* The predicates of s's heads into preds (room for `cap`), when every
+ * head is (?, p, ?) with its own constant p that no rule of another
+ * stratum derives: then s's derived facts are those of these predicates.
+ * Returns how many, or 0 when s is not of that shape. */
+static size_t own_predicates(const rules *R, const stratum *s, uint32_t *preds, size_t cap)
+{
+    size_t n = 0;
+    for (int i = 0; i < s->nrules; i++) {
+        const rule *r = R->v[s->rules[i]];
+        for (int j = 0; j < r->nhead; j++) {
+            const hterm *h = r->head[j];
+            if (h[0].var < 0 || h[1].var >= 0 || h[2].var < 0)
+                return 0;
+            size_t k = 0;
+            while (k < n && preds[k] != h[1].id)
+                k++;
+            if (k == n) {
+                if (n == cap)
+                    return 0;
+                preds[n++] = h[1].id;
+            }
+        }
+    }
+    for (size_t i = 0; i < R->n; i++) { /* no other rule derives them */
+        const rule *r = R->v[i];
+        int mine = 0;
+        for (int k = 0; k < s->nrules && !mine; k++)
+            mine = s->rules[k] == (int)i;
+        for (int j = 0; j < r->nhead && !mine; j++) {
+            if (r->head[j][1].var >= 0)
+                return 0;
+            for (size_t k = 0; k < n; k++)
+                if (r->head[j][1].id == preds[k])
+                    return 0;
+        }
+    }
+    return n;
+}
+
 /* Recomputes stratum s: its derived facts go, then it runs from scratch. */
 static int recompute(ictx *c, stratum *s)
 {
+    uint32_t preds[8];
+    size_t np = own_predicates(c->R, s, preds, 8);
+    if (np) { /* one pass over the store clears them all */
+        size_t gone = 0;
+        int rc = store_clear_derived_of(c->st, preds, np, &gone);
+        if (rc < 0)
+            return rc == LORE_ERR_NOMEM ? ctx_nomem(&c->kb->ctx) : rc;
+        c->stats.removed += gone;
+        if (store_compact(c->st) != LORE_OK) /* the plans count facts: not the dead */
+            return ctx_nomem(&c->kb->ctx);
+        return eval_scratch(c, s);
+    }
     tvec old = {NULL, 0, 0};
     int rc = stratum_facts(c, s, &old);
     if (old.n >= 1024)
@@ -1318,8 +1369,10 @@ static void ghosts_free(ictx *c, ghosts *g)
 
 /* Overdeletion: facts of the stratum derived from a fact that goes. */
 typedef struct over {
-    tset del;  /* facts whose derived mark goes */
-    tvec next; /* facts that go and were not yet followed */
+    tset del;     /* facts whose derived mark goes */
+    tvec next;    /* facts that go and were not yet followed */
+    size_t limit; /* more facts to go than this: recompute instead */
+    int bail;     /* the limit was passed */
 } over;
 
 static int over_fact(ictx *c, const uint32_t *t, void *arg)
@@ -1333,7 +1386,40 @@ static int over_fact(ictx *c, const uint32_t *t, void *arg)
         return ctx_nomem(&c->kb->ctx);
     if (isnew && !(meta & META_ASSERTED) && tvec_push(c->m, &ov->next, t) != LORE_OK)
         return ctx_nomem(&c->kb->ctx);
+    if (ov->del.n > ov->limit) {
+        ov->bail = 1;
+        return LORE_DONE; /* stops the body; dred sees bail */
+    }
     return LORE_OK;
+}
+
+/* How many facts dred may take out before recomputing s is cheaper: an
+ * eighth of the facts of s's head predicates (all facts when a head's
+ * predicate is a variable).  Deleting and rederiving a fact costs several
+ * times what deriving it from scratch does (bench/RESULTS.md, upkeep). */
+static size_t over_limit(ictx *c, const stratum *s)
+{
+    uint64_t n = 0;
+    uint32_t seen[16];
+    int nseen = 0;
+    for (int i = 0; i < s->nrules; i++) {
+        const rule *r = c->R->v[s->rules[i]];
+        for (int j = 0; j < r->nhead; j++) {
+            uint32_t p = r->head[j][1].var >= 0 ? 0 : r->head[j][1].id;
+            int dup = 0;
+            for (int k = 0; k < nseen && !dup; k++)
+                dup = seen[k] == p;
+            if (dup)
+                continue;
+            if (p == 0 || nseen == 16)
+                return c->st->nlive / 16 > 4096 ? c->st->nlive / 16 : 4096;
+            seen[nseen++] = p;
+            uint64_t k = 0;
+            if (store_count(c->st, 0, p, 0, &k) == LORE_OK)
+                n += k;
+        }
+    }
+    return n / 16 > 4096 ? (size_t)(n / 16) : 4096;
 }
 
 static int emit_over(ictx *c, rule *r, const uint32_t *row, void *arg)
@@ -1377,15 +1463,19 @@ static int derivable(ictx *c, const stratum *s, const uint32_t *t, int *yes)
             int rc = plan(c, r, &r->check[j], -1, 0, r->checkbound[j]);
             if (rc != LORE_OK)
                 return rc;
-            uint32_t *init = mem_calloc(c->m, (size_t)nv + 1, sizeof *init);
-            if (!init)
-                return ctx_nomem(&c->kb->ctx);
+            if ((size_t)nv + 1 > c->nvals) { /* the bindings: c->vals, kept for the next */
+                uint32_t *v = c->vals;
+                if (mem_resize(c->m, (void **)&v, c->nvals, (size_t)nv + 1, sizeof *v) != 0)
+                    return ctx_nomem(&c->kb->ctx);
+                c->vals = v, c->nvals = (size_t)nv + 1;
+            }
+            uint32_t *init = c->vals;
+            memset(init, 0, ((size_t)nv + 1) * sizeof *init);
             for (int k = 0; k < 3; k++)
                 if (h[k].var >= 0)
                     init[h[k].var] = t[k];
             found f = {0};
             rc = run_body(c, r, &r->check[j].pl, init, NULL, 0, emit_found, &f);
-            mem_free(c->m, init, (size_t)nv + 1, sizeof *init);
             if (rc == LORE_DONE)
                 rc = LORE_OK;
             if (rc != LORE_OK)
@@ -1403,7 +1493,7 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
 {
     rules *R = c->R;
     int rc = LORE_OK;
-    over ov = {{NULL, 0, 0}, {NULL, 0, 0}};
+    over ov = {{NULL, 0, 0}, {NULL, 0, 0}, over_limit(c, s), 0};
     tvec frontier = {NULL, 0, 0};
     ghosts g;
     memset(&g, 0, sizeof g);
@@ -1423,11 +1513,11 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
             goto cleanup;
         }
         c->ghost = &g.q;
-        while (frontier.n && rc == LORE_OK) {
+        while (frontier.n && rc == LORE_OK && !ov.bail) {
             ov.next.n = 0;
-            for (int i = 0; i < s->nrules && rc == LORE_OK; i++) {
+            for (int i = 0; i < s->nrules && rc == LORE_OK && !ov.bail; i++) {
                 rule *r = R->v[s->rules[i]];
-                for (int d = 0; d < r->nreads && rc == LORE_OK; d++)
+                for (int d = 0; d < r->nreads && rc == LORE_OK && !ov.bail; d++)
                     if (r->reads[d].how == RD_POS && r->reads[d].k >= 0)
                         rc = run_delta(c, r, d, &frontier, emit_over, &ov);
             }
@@ -1438,6 +1528,13 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
                 rc = interrupted(c);
         }
         c->ghost = NULL;
+        if (rc == LORE_OK && ov.bail) { /* too much goes: start s again */
+            ghosts_free(c, &g);
+            tset_free(c->m, &ov.del);
+            tvec_free(c->m, &ov.next);
+            tvec_free(c->m, &frontier);
+            return recompute(c, s);
+        }
         if (rc != LORE_OK)
             goto cleanup;
         /* out with them, then back with those that still hold */

@@ -515,6 +515,14 @@ static int maintain(store *st)
     return LORE_OK;
 }
 
+int store_compact(store *st)
+{
+    size_t dead = st->ndead_base + st->ndead_pend;
+    if (st->in_txn || dead <= 1024 || dead <= st->nlive / 8)
+        return LORE_OK;
+    return store_rebuild(st, NULL, NULL);
+}
+
 void store_free(store *st)
 {
     if (!st)
@@ -642,7 +650,22 @@ int store_derive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank, u
     return change(st, &l, s, p, o, now);
 }
 
+static int pred_in(const uint32_t *preds, size_t npreds, uint32_t p)
+{
+    if (!preds)
+        return 1;
+    for (size_t i = 0; i < npreds; i++)
+        if (preds[i] == p)
+            return 1;
+    return 0;
+}
+
 int store_clear_derived(store *st, size_t *removed)
+{
+    return store_clear_derived_of(st, NULL, 0, removed);
+}
+
+int store_clear_derived_of(store *st, const uint32_t *preds, size_t npreds, size_t *removed)
 {
     size_t n = 0, kills_base = 0, kills = 0;
     if (removed)
@@ -651,7 +674,7 @@ int store_clear_derived(store *st, size_t *removed)
     base *b = st->b;
     for (size_t i = 0; b && i < b->n; i++) {
         uint32_t m = b->meta[i];
-        if (m & META_DERIVED) {
+        if ((m & META_DERIVED) && pred_in(preds, npreds, b->ent[ORD_SPO][i].a)) {
             n++;
             if (!(m & META_ASSERTED))
                 kills_base++;
@@ -659,7 +682,7 @@ int store_clear_derived(store *st, size_t *removed)
     }
     for (size_t i = 0; i < st->pendcap; i++) {
         const pend_slot *e = &st->pend[i];
-        if (e->s && (e->meta & META_DERIVED)) {
+        if (e->s && (e->meta & META_DERIVED) && pred_in(preds, npreds, e->p)) {
             n++;
             kills += !(e->meta & META_ASSERTED);
         }
@@ -680,7 +703,7 @@ int store_clear_derived(store *st, size_t *removed)
     uint32_t sub = 0;
     for (size_t i = 0; b && i < b->n; i++) {
         uint32_t m = b->meta[i];
-        if (!(m & META_DERIVED))
+        if (!(m & META_DERIVED) || !pred_in(preds, npreds, b->ent[ORD_SPO][i].a))
             continue;
         while (b->off[ORD_SPO][sub + 1] <= i)
             sub++;
@@ -690,7 +713,7 @@ int store_clear_derived(store *st, size_t *removed)
     }
     for (size_t i = 0; i < st->pendcap; i++) {
         pend_slot *e = &st->pend[i];
-        if (!e->s || !(e->meta & META_DERIVED))
+        if (!e->s || !(e->meta & META_DERIVED) || !pred_in(preds, npreds, e->p))
             continue;
         loc l = {1, i, st->pendcap, e->meta};
         uint32_t now = (e->meta & META_ASSERTED) ? e->meta & ~META_DERIVED : 0;
