@@ -12,7 +12,7 @@ src=${1:-$here/../../shared/bench}
 dst=${RIG:-$here/rig}
 [ -f "$src/harness.py" ] || { echo "setup-rig: no rig at $src (give its path)" >&2; exit 2; }
 
-packages="serdi sordi raptor2-utils swi-prolog-nox clips python3-rdflib lua5.4 time"
+packages="serdi sordi raptor2-utils swi-prolog-nox clips gringo python3-rdflib lua5.4 time"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
