@@ -178,8 +178,10 @@ static const char *const TC_FORMS[][2] = {
     {"?x r ?y :- ?x e ?y", "?x r ?z :- ?x e ?y, ?y r ?z, filter ?x != nothing"},
 };
 
-/* Every form of the closure, from scratch and after random edge changes,
- * equals the naive closure; the closure forms say so in lore_rule_info. */
+/* Every form of the closure, from scratch and after random edge changes
+ * (on graphs with cycles, and on acyclic ones, whose removals take the
+ * path that makes each affected source's reach once), equals the naive
+ * closure; the closure forms say so in lore_rule_info. */
 static void test_closure_random(void **state)
 {
     (void)state;
@@ -192,8 +194,15 @@ static void test_closure_random(void **state)
             lore_kb *kb = new_kb();
             lore_id pe = sym(kb, "e");
             int edges = n + (int)rnd((unsigned)(2 * n));
+            int dag = trial % 2; /* edges down the numbering only: no cycle */
             for (int i = 0; i < edges; i++) {
                 int x = (int)rnd((unsigned)n), y = (int)rnd((unsigned)n);
+                if (dag && x <= y) {
+                    int t = x;
+                    x = y + (x == y), y = t;
+                    if (x >= n)
+                        continue;
+                }
                 e[x][y] = 1;
                 lore_add(kb, node(kb, x), pe, node(kb, y), 0);
             }
@@ -210,6 +219,12 @@ static void test_closure_random(void **state)
                 int changes = 1 + (int)rnd(4);
                 for (int c = 0; c < changes; c++) {
                     int x = (int)rnd((unsigned)n), y = (int)rnd((unsigned)n);
+                    if (dag && x <= y) {
+                        int t = x;
+                        x = y + (x == y), y = t;
+                        if (x >= n)
+                            continue;
+                    }
                     if (e[x][y] && rnd(2)) {
                         e[x][y] = 0;
                         lore_remove(kb, node(kb, x), pe, node(kb, y), LORE_ANY_SOURCE);

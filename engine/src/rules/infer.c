@@ -1024,6 +1024,172 @@ static int tc_rediff(ictx *c, const stratum *s, const uset *aff)
     return rc;
 }
 
+/* Removals, when the affected sources (those that reached a removed
+ * edge's tail) form no cycle among themselves: each one's reach is made
+ * once, from its edges' heads and their reach (made already when the head
+ * is affected, read from the closure when not), the affected taken in an
+ * order where each comes after the affected nodes its edges lead to.  The
+ * cost follows the affected pairs, not the closure's size.  The pairs an
+ * affected source had and no longer reaches go to *kill.  *cyclic is set
+ * (and nothing done) when the affected nodes hold a cycle. */
+static int tc_reach_affected(ictx *c, const stratum *s, const uset *aff, tvec *kill, int *cyclic)
+{
+    *cyclic = 0;
+    uint32_t *node = NULL, *ids = NULL, *cnt = NULL, *next = NULL, *queue = NULL, *pool = NULL;
+    uint32_t *tmp = NULL;
+    size_t nn = 0, ncap = 0, idcap = 0, nids = 0, poolcap = 0, npool = 0, tmpcap = 0, ntmp = 0;
+    size_t *succ = NULL, *roff = NULL, *rlen = NULL;
+    tvec list = {NULL, 0, 0};
+    int rc = uset_sorted(c, aff, &node, &ncap, &nn);
+    if (rc != LORE_OK || nn == 0)
+        goto done;
+    /* the heads of each affected node's edges: ids[succ[i] .. succ[i+1]) */
+    succ = mem_alloc(c->m, nn + 1, sizeof *succ);
+    cnt = mem_calloc(c->m, nn, sizeof *cnt);    /* affected heads not yet made */
+    next = mem_calloc(c->m, nn + 1, sizeof *next); /* who leads to i: counts, then offsets */
+    roff = mem_alloc(c->m, nn, sizeof *roff);
+    rlen = mem_alloc(c->m, nn, sizeof *rlen);
+    queue = mem_alloc(c->m, nn, sizeof *queue);
+    if (!succ || !cnt || !next || !roff || !rlen || !queue) {
+        rc = ctx_nomem(&c->kb->ctx);
+        goto done;
+    }
+#define AFF_INDEX(x) ((uint32_t *)bsearch(&(x), node, nn, sizeof *node, cmp_id))
+    for (size_t i = 0; i < nn && rc == LORE_OK; i++) {
+        succ[i] = nids;
+        list.n = 0;
+        if ((rc = ids_of(c, node[i], s->e, 0, 2, &list)) != LORE_OK)
+            break;
+        if (mem_reserve(c->m, (void **)&ids, &idcap, nids + list.n, sizeof *ids) != 0) {
+            rc = ctx_nomem(&c->kb->ctx);
+            break;
+        }
+        for (size_t k = 0; k < list.n; k++) {
+            uint32_t b = list.t[3 * k];
+            ids[nids++] = b;
+            const uint32_t *j = AFF_INDEX(b);
+            if (j) {
+                cnt[i]++;
+                next[j - node]++;
+            }
+        }
+    }
+    if (rc != LORE_OK)
+        goto done;
+    succ[nn] = nids;
+    /* the reverse edges among the affected, by counting */
+    uint32_t *rev = mem_alloc(c->m, nids + 1, sizeof *rev);
+    if (!rev) {
+        rc = ctx_nomem(&c->kb->ctx);
+        goto done;
+    }
+    {
+        uint32_t sum = 0;
+        for (size_t i = 0; i <= nn; i++) {
+            uint32_t k = next[i];
+            next[i] = sum;
+            sum += k;
+        }
+        for (size_t i = 0; i < nn; i++)
+            for (size_t k = succ[i]; k < succ[i + 1]; k++) {
+                const uint32_t *j = AFF_INDEX(ids[k]);
+                if (j)
+                    rev[next[j - node]++] = (uint32_t)i;
+            }
+        for (size_t i = nn; i-- > 0;) /* back to starting offsets */
+            next[i + 1] = next[i];
+        next[0] = 0;
+    }
+    /* the affected with no affected head first; each made releases those
+     * that lead to it */
+    size_t qh = 0, qt = 0;
+    for (size_t i = 0; i < nn; i++)
+        if (cnt[i] == 0)
+            queue[qt++] = (uint32_t)i;
+    while (qh < qt && rc == LORE_OK) {
+        uint32_t i = queue[qh++];
+        ntmp = 0;
+        for (size_t k = succ[i]; k < succ[i + 1] && rc == LORE_OK; k++) {
+            uint32_t b = ids[k];
+            const uint32_t *j = AFF_INDEX(b);
+            size_t add = 1;
+            list.n = 0;
+            if (j)
+                add += rlen[j - node];
+            else if ((rc = ids_of(c, b, s->r, 0, 2, &list)) != LORE_OK)
+                break;
+            else
+                add += list.n;
+            if (mem_reserve(c->m, (void **)&tmp, &tmpcap, ntmp + add, sizeof *tmp) != 0) {
+                rc = ctx_nomem(&c->kb->ctx);
+                break;
+            }
+            tmp[ntmp++] = b;
+            if (j && rlen[j - node]) {
+                memcpy(tmp + ntmp, pool + roff[j - node], rlen[j - node] * sizeof *tmp);
+                ntmp += rlen[j - node];
+            } else if (!j) {
+                for (size_t q = 0; q < list.n; q++)
+                    tmp[ntmp++] = list.t[3 * q];
+            }
+        }
+        if (rc != LORE_OK)
+            break;
+        int sorted = 1;
+        for (size_t q = 1; q < ntmp && sorted; q++)
+            sorted = tmp[q - 1] < tmp[q];
+        if (!sorted)
+            qsort(tmp, ntmp, sizeof *tmp, cmp_id);
+        size_t u = 0;
+        for (size_t q = 0; q < ntmp; q++)
+            if (u == 0 || tmp[u - 1] != tmp[q])
+                tmp[u++] = tmp[q];
+        if (mem_reserve(c->m, (void **)&pool, &poolcap, npool + u, sizeof *pool) != 0) {
+            rc = ctx_nomem(&c->kb->ctx);
+            break;
+        }
+        if (u)
+            memcpy(pool + npool, tmp, u * sizeof *pool);
+        roff[i] = npool, rlen[i] = u;
+        npool += u;
+        /* what the node reached before and does not now goes */
+        list.n = 0;
+        if ((rc = ids_of(c, node[i], s->r, 0, 2, &list)) != LORE_OK)
+            break;
+        for (size_t q = 0; q < list.n && rc == LORE_OK; q++) {
+            uint32_t x = list.t[3 * q];
+            if (!rlen[i] || !bsearch(&x, pool + roff[i], rlen[i], sizeof *pool, cmp_id)) {
+                uint32_t t[3] = {node[i], s->r, x};
+                rc = tvec_push(c->m, kill, t) == LORE_OK ? LORE_OK : ctx_nomem(&c->kb->ctx);
+            }
+        }
+        for (uint32_t k = next[i]; k < next[i + 1]; k++)
+            if (--cnt[rev[k]] == 0)
+                queue[qt++] = rev[k];
+        if (rc == LORE_OK && (qh & 1023) == 0)
+            rc = interrupted(c);
+    }
+#undef AFF_INDEX
+    mem_free(c->m, rev, nids + 1, sizeof *rev);
+    if (rc == LORE_OK && qt < nn) { /* a cycle among the affected */
+        *cyclic = 1;
+        kill->n = 0;
+    }
+done:
+    mem_free(c->m, node, ncap, sizeof *node);
+    mem_free(c->m, ids, idcap, sizeof *ids);
+    mem_free(c->m, cnt, nn, sizeof *cnt);
+    mem_free(c->m, next, nn + 1, sizeof *next);
+    mem_free(c->m, queue, nn, sizeof *queue);
+    mem_free(c->m, pool, poolcap, sizeof *pool);
+    mem_free(c->m, tmp, tmpcap, sizeof *tmp);
+    mem_free(c->m, succ, nn + 1, sizeof *succ);
+    mem_free(c->m, roff, nn, sizeof *roff);
+    mem_free(c->m, rlen, nn, sizeof *rlen);
+    tvec_free(c->m, &list);
+    return rc;
+}
+
 /* Edges removed and edges added since the settled state.  Removals: the
  * sources that may lose pairs (the tail of a removed edge and what
  * reached it) get their reach again, walking edges through affected nodes
@@ -1056,10 +1222,20 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
             if (uset_add(c->m, &aff, list.t[3 * k], &isnew) != LORE_OK)
                 rc = ctx_nomem(&c->kb->ctx);
     }
+    /* without a cycle among the affected sources, each one's reach is made
+     * once from those of what its edges lead to */
+    int cyclic = 1;
+    if (rc == LORE_OK && aff.n) {
+        rc = tc_reach_affected(c, s, &aff, &kill, &cyclic);
+        if (rc != LORE_OK)
+            goto cleanup;
+        if (!cyclic)
+            nsubj = aff.n; /* sources changed: no direct additions below */
+    }
     /* when the sources removals affect hold much of the closure,
      * computing it again and comparing their pairs (and those of what
      * reaches each new edge's tail) is cheaper */
-    if (rc == LORE_OK) {
+    if (rc == LORE_OK && cyclic) {
         uset pre_all = {NULL, 0, 0};
         uint64_t work_est = 0, total = 0;
         for (size_t i = 0; i < ins->n && rc == LORE_OK; i++) {
@@ -1096,9 +1272,9 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
         }
         uset_free(c->m, &pre_all);
     }
-    if (rc == LORE_OK)
+    if (rc == LORE_OK && cyclic)
         rc = uset_sorted(c, &aff, &subj, &scap, &nsubj);
-    for (size_t ai = 0; ai < nsubj && rc == LORE_OK; ai++) {
+    for (size_t ai = 0; ai < nsubj && rc == LORE_OK && cyclic; ai++) {
         uint32_t a = subj[ai];
         uset_clear(&seen);
         work.n = 0;
