@@ -26,7 +26,11 @@
  *       the same, but the added edges are PERCENT % more nodes, each with
  *       one parent drawn as the generator draws them: the forest grows and
  *       stays a forest.
- *   rules_bench sg-incremental|sg-incremental-leaves FILE.nt [PERCENT] [SEED]
+ *   rules_bench retract FILE.nt [PERCENT] [SEED]
+ *       PERCENT % of the edges held by a source of their own, the closure
+ *       inferred, the source retracted and the closure inferred again;
+ *       PHASE retract and retract-fresh as above.
+ *   rules_bench sg-incremental|sg-incremental-leaves|sg-retract FILE.nt [PERCENT] [SEED]
  *       the same upkeep for W4's same generation rules (sg pairs). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +146,49 @@ static unsigned long long rnd(void)
     return rnd_state;
 }
 
+/* PERCENT % of the edges, at random, held by a source of their own (taken
+ * from the default source before the first inference); then that source
+ * is retracted and the rules infer again. */
+static int retract(const char *file, const program *P, double pct, unsigned long long seed)
+{
+    double tload;
+    lore_kb *kb = load(file, &tload);
+    printf("PHASE load %.4f\n", tload);
+    if (seed)
+        rnd_state ^= seed * 0x9e3779b97f4a7c15ull;
+    lore_id parent = sym(kb, "<http://example.org/parent>"), src = sym(kb, "s1");
+    size_t ne;
+    lore_id *e = edges(kb, parent, &ne);
+    size_t k = (size_t)((double)ne * pct / 100.0 + 0.5), moved = 0;
+    while (moved < k) {
+        size_t i = (size_t)(rnd() % ne);
+        if (!e[2 * i])
+            continue;
+        if (lore_remove(kb, e[2 * i], parent, e[2 * i + 1], LORE_ANY_SOURCE) != LORE_OK ||
+            lore_add(kb, e[2 * i], parent, e[2 * i + 1], src) != LORE_OK)
+            die(kb, "move an edge");
+        e[2 * i] = 0, moved++;
+    }
+    free(e);
+    define(kb, P);
+    lore_infer_stats st;
+    double tscratch = infer(kb, &st);
+    uint64_t np = pairs(kb, P);
+    printf("PHASE scratch %.4f\n", tscratch);
+    size_t gone = 0;
+    if (lore_retract_source(kb, src, &gone) != LORE_OK)
+        die(kb, "retract");
+    double tr = infer(kb, &st), fresh;
+    uint64_t np2 = pairs(kb, P), want = scratch_pairs(kb, parent, P, &fresh);
+    printf("PHASE retract %.4f\n", tr);
+    printf("PHASE retract-fresh %.4f\n", fresh);
+    printf("retract: %zu edges, %llu -> %llu pairs, from scratch %llu %s\n", gone,
+           (unsigned long long)np, (unsigned long long)np2, (unsigned long long)want,
+           np2 == want ? "ok" : "WRONG");
+    lore_kb_free(kb);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "version") == 0) {
@@ -172,6 +219,9 @@ int main(int argc, char **argv)
     const program *P = &CLOSURE;
     if (strncmp(task, "sg-", 3) == 0)
         P = &SAMEGEN, task += 3;
+    if (strcmp(task, "retract") == 0)
+        return retract(file, P, argc > 3 ? atof(argv[3]) : 1.0,
+                       argc > 4 ? strtoull(argv[4], NULL, 10) : 0);
     int leaves = strcmp(task, "incremental-leaves") == 0;
     int incremental = leaves || strcmp(task, "incremental") == 0;
     if (!incremental && strcmp(task, "closure") != 0)
