@@ -464,6 +464,28 @@ static void test_sorts(void **state)
         }
         free(a), free(b), free(c), free(d), free(tmp), free(packed);
     }
+    /* rows of 4 (a fact and its meta) by subject groups, one predicate or
+     * several: the groups sorted as integers or as rows */
+    for (int preds = 1; preds <= 3; preds += 2) {
+        size_t n = 50000;
+        uint32_t *a = malloc(4 * n * sizeof *a), *b = malloc(4 * n * sizeof *b),
+                 *tmp = malloc(4 * n * sizeof *tmp);
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_non_null(tmp);
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            a[4 * i] = 1 + (uint32_t)(x % 500);
+            a[4 * i + 1] = 7 + (uint32_t)(x >> 20) % (uint32_t)preds;
+            a[4 * i + 2] = 1 + (uint32_t)(i * 2654435761u % 1000003u); /* distinct */
+            a[4 * i + 3] = (uint32_t)(x >> 40) % 9;
+        }
+        memcpy(b, a, 4 * n * sizeof *a);
+        qsort(a, n, 4 * sizeof *a, cmp_rows3); /* facts are distinct: meta rides along */
+        sort_rows_radix(b, n, 4, 500, tmp);
+        assert_memory_equal(a, b, 4 * n * sizeof *a);
+        free(a), free(b), free(tmp);
+    }
 }
 
 int main(void)

@@ -14,6 +14,8 @@ static inline void swap_rows(uint32_t *x, uint32_t *y, int stride)
 
 #define ROW(i) (a + (size_t)(i) * (size_t)stride)
 
+static void intro_u64(uint64_t *a, size_t n, int depth);
+
 static void insertion(uint32_t *a, size_t n, int stride)
 {
     for (size_t i = 1; i < n; i++) {
@@ -221,6 +223,33 @@ static void radix_column(uint32_t **src, uint32_t **dst, size_t n, int stride, i
     }
 }
 
+/* Sorts m rows that share row[0]: as one integer each (the two ids that
+ * differ, or, in rows of 4 that share row[1] too, row[2] and the fourth
+ * id that rides along) when the group is large enough to pay; `t` holds
+ * m integers. */
+static void sort_group(uint32_t *a, size_t m, int stride, uint64_t *t)
+{
+    int same1 = stride == 4;
+    for (size_t i = 1; i < m && same1; i++)
+        same1 = ROW(i)[1] == a[1];
+    if (m <= 16 || (stride != 3 && !same1)) {
+        sort_rows(a, m, stride);
+        return;
+    }
+    int hi = stride == 3 ? 1 : 2; /* the ids packed: [hi] above [hi + 1] */
+    for (size_t i = 0; i < m; i++)
+        t[i] = (uint64_t)ROW(i)[hi] << 32 | ROW(i)[hi + 1];
+    int depth = 0;
+    for (size_t k = m; k > 1; k >>= 1)
+        depth += 2;
+    intro_u64(t, m, depth);
+    for (size_t i = 0; i < m; i++) {
+        uint32_t *r = ROW(i);
+        r[1] = stride == 3 ? (uint32_t)(t[i] >> 32) : a[1];
+        r[hi] = (uint32_t)(t[i] >> 32), r[hi + 1] = (uint32_t)t[i];
+    }
+}
+
 void sort_rows_radix(uint32_t *a, size_t n, int stride, uint32_t maxkey, uint32_t *tmp)
 {
     uint32_t *src = a, *dst = tmp;
@@ -233,7 +262,7 @@ void sort_rows_radix(uint32_t *a, size_t n, int stride, uint32_t maxkey, uint32_
         while (hi < n && ROW(hi)[0] == ROW(lo)[0])
             hi++;
         if (hi - lo > 1)
-            sort_rows(ROW(lo), hi - lo, stride);
+            sort_group(ROW(lo), hi - lo, stride, (uint64_t *)tmp);
         lo = hi;
     }
 }
