@@ -458,7 +458,25 @@ typedef struct defer {
     uint32_t rank;
     uint32_t batch[3 * TSET_BATCH]; /* derivations waiting for defer_flush */
     size_t nbatch;
+    int unseen; /* the store holds no fact of the heads' predicates: each fact
+                 * new to this evaluation is new to the store (no lookup) */
 } defer;
+
+/* Does the store hold no fact of any of s's head predicates (each head's
+ * predicate a constant)? */
+static int heads_unseen(ictx *c, const stratum *s)
+{
+    for (int i = 0; i < s->nrules; i++) {
+        const rule *r = c->R->v[s->rules[i]];
+        for (int j = 0; j < r->nhead; j++) {
+            uint64_t n = 1;
+            if (r->head[j][1].var >= 0 ||
+                store_count(c->st, 0, r->head[j][1].id, 0, &n) != LORE_OK || n != 0)
+                return 0;
+        }
+    }
+    return 1;
+}
 
 static int defer_grow(ictx *c, defer *df)
 {
@@ -498,7 +516,7 @@ static int defer_one(ictx *c, defer *df, const uint32_t *t)
                 return LORE_OK; /* derived already in this evaluation */
         }
     }
-    uint32_t meta = store_meta(c->st, t[0], t[1], t[2]);
+    uint32_t meta = df->unseen ? 0 : store_meta(c->st, t[0], t[1], t[2]);
     int insert = !(meta & META_DERIVED); /* derived by an earlier stratum: keeps its round */
     if (insert && c->R->max_derived && c->st->nderived + df->ninsert + 1 > c->R->max_derived)
         return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT, "more than %llu derived facts (lore_infer_limit)",
@@ -544,7 +562,7 @@ static int defer_flush(ictx *c, defer *df)
         const uint32_t *t = df->batch + 3 * j;
         if (e && (uint32_t)(e >> 32) == fp[j])
             __builtin_prefetch(df->rows + 4 * ((e & 0xffffffffu) - 1));
-        else if (!e) /* likely new here: its store lookup comes */
+        else if (!e && !df->unseen) /* likely new here: its store lookup comes */
             store_meta_prefetch(c->st, t[0], t[1], t[2]);
     }
 #endif
@@ -576,6 +594,7 @@ static int eval_deferred(ictx *c, stratum *s)
     rules *R = c->R;
     defer df;
     memset(&df, 0, sizeof df);
+    df.unseen = heads_unseen(c, s);
     tvec delta = {NULL, 0, 0};
     int rc = LORE_OK;
     /* a round's facts get the next rank, taken (as commit does) only when
