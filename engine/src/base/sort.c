@@ -300,35 +300,29 @@ static void insertion_u64(uint64_t *a, size_t n)
     }
 }
 
+static void sift_u64(uint64_t *a, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && a[l] > a[m])
+            m = l;
+        if (l + 1 < n && a[l + 1] > a[m])
+            m = l + 1;
+        if (m == i)
+            return;
+        uint64_t t = a[i];
+        a[i] = a[m], a[m] = t, i = m;
+    }
+}
+
 static void heapsort_u64(uint64_t *a, size_t n)
 {
-    for (size_t k = n; k-- > 0;) { /* sift each from the bottom up */
-        for (size_t i = k;;) {
-            size_t l = 2 * i + 1, m = i;
-            if (l < n && a[l] > a[m])
-                m = l;
-            if (l + 1 < n && a[l + 1] > a[m])
-                m = l + 1;
-            if (m == i)
-                break;
-            uint64_t t = a[i];
-            a[i] = a[m], a[m] = t, i = m;
-        }
-    }
+    for (size_t k = n / 2; k-- > 0;)
+        sift_u64(a, n, k);
     for (size_t e = n; e-- > 1;) {
         uint64_t t = a[0];
         a[0] = a[e], a[e] = t;
-        for (size_t i = 0;;) {
-            size_t l = 2 * i + 1, m = i;
-            if (l < e && a[l] > a[m])
-                m = l;
-            if (l + 1 < e && a[l + 1] > a[m])
-                m = l + 1;
-            if (m == i)
-                break;
-            t = a[i];
-            a[i] = a[m], a[m] = t, i = m;
-        }
+        sift_u64(a, e, 0);
     }
 }
 
