@@ -445,7 +445,7 @@ static void test_sorts(void **state)
         memcpy(b, a, 3 * n * sizeof *a);
         memcpy(c, a, 3 * n * sizeof *a);
         uint32_t *d = malloc(3 * (n + 1) * sizeof *d);
-        uint64_t *packed = malloc((n + 1) * sizeof *packed);
+        uint64_t *packed = malloc(2 * (n + 1) * sizeof *packed);
         assert_non_null(d);
         assert_non_null(packed);
         memcpy(d, a, 3 * n * sizeof *a);

@@ -360,6 +360,30 @@ static void intro_u64(uint64_t *a, size_t n, int depth)
     insertion_u64(a, n);
 }
 
+/* LSD radix passes of 8 bits over the low `bits` bits of n integers,
+ * through buf (n more); the result ends in a. */
+static void radix_u64(uint64_t *a, size_t n, int bits, uint64_t *buf)
+{
+    uint64_t *src = a, *dst = buf;
+    for (int shift = 0; shift < bits; shift += 8) {
+        size_t count[256] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[(src[i] >> shift) & 255]++;
+        size_t sum = 0;
+        for (int d = 0; d < 256; d++) {
+            size_t k = count[d];
+            count[d] = sum;
+            sum += k;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[count[(src[i] >> shift) & 255]++] = src[i];
+        uint64_t *t = src;
+        src = dst, dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof *a);
+}
+
 static int bits_of(uint32_t v)
 {
     int b = 0;
@@ -379,8 +403,8 @@ int sort_rows_packed(uint32_t *a, size_t n, uint64_t *tmp)
             lo[c] = v < lo[c] ? v : lo[c];
             hi[c] = v > hi[c] ? v : hi[c];
         }
-    int b1 = bits_of(hi[1] - lo[1]), b2 = bits_of(hi[2] - lo[2]);
-    if (bits_of(hi[0] - lo[0]) + b1 + b2 > 64)
+    int b0 = bits_of(hi[0] - lo[0]), b1 = bits_of(hi[1] - lo[1]), b2 = bits_of(hi[2] - lo[2]);
+    if (b0 + b1 + b2 > 64)
         return 0;
     for (size_t i = 0; i < n; i++) {
         const uint32_t *r = a + 3 * i;
@@ -388,10 +412,15 @@ int sort_rows_packed(uint32_t *a, size_t n, uint64_t *tmp)
         v = b1 ? v << b1 | (r[1] - lo[1]) : v;
         tmp[i] = b2 ? v << b2 | (r[2] - lo[2]) : v;
     }
-    int depth = 0;
-    for (size_t m = n; m > 1; m >>= 1)
-        depth += 2;
-    intro_u64(tmp, n, depth);
+    int bits = b0 + b1 + b2;
+    if (n >= 64 && bits <= 48) {
+        radix_u64(tmp, n, bits, tmp + n);
+    } else {
+        int depth = 0;
+        for (size_t m = n; m > 1; m >>= 1)
+            depth += 2;
+        intro_u64(tmp, n, depth);
+    }
     uint64_t m1 = b1 ? ((uint64_t)1 << b1) - 1 : 0, m2 = b2 ? ((uint64_t)1 << b2) - 1 : 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t v = tmp[i];

@@ -49,8 +49,9 @@ void sort_rows_lsd(uint32_t *a, size_t n, int stride, uint32_t *tmp);
 
 /* Sorts n rows of 3 ids when each column's spread (max - min) fits, the
  * three together, in 64 bits (always when the ids are below 2^21): the
- * rows become one integer each, sorted as such, then unpacked.  `tmp`
- * holds n integers.  Returns 0, the rows untouched, when they do not fit. */
+ * rows become one integer each, sorted as such (radix passes of 8 bits
+ * over the bits they use, or introsort when few), then unpacked.  `tmp`
+ * holds 2n integers.  Returns 0, the rows untouched, when they do not fit. */
 int sort_rows_packed(uint32_t *a, size_t n, uint64_t *tmp);
 
 #endif

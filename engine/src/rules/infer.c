@@ -1943,10 +1943,10 @@ static int fire(ictx *c)
         one = ev[i].trig == ev[0].trig && ev[i].ev == ev[0].ev;
     if (one) {
         uint32_t *rows = mem_alloc(c->m, 3 * n, sizeof *rows);
-        uint64_t *tmp = mem_alloc(c->m, n, sizeof *tmp);
+        uint64_t *tmp = mem_alloc(c->m, 2 * n, sizeof *tmp);
         if (!rows || !tmp) {
             mem_free(c->m, rows, 3 * n, sizeof *rows);
-            mem_free(c->m, tmp, n, sizeof *tmp);
+            mem_free(c->m, tmp, 2 * n, sizeof *tmp);
             mem_free(c->m, ev, cap, sizeof *ev);
             return ctx_nomem(&c->kb->ctx);
         }
@@ -1957,7 +1957,7 @@ static int fire(ictx *c)
         for (size_t i = 0; i < n; i++)
             memcpy(ev[i].t, rows + 3 * i, sizeof ev[i].t);
         mem_free(c->m, rows, 3 * n, sizeof *rows);
-        mem_free(c->m, tmp, n, sizeof *tmp);
+        mem_free(c->m, tmp, 2 * n, sizeof *tmp);
     } else if (n > 1) {
         event *tmp = mem_alloc(c->m, n, sizeof *tmp);
         if (!tmp) {

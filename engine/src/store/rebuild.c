@@ -65,7 +65,7 @@ static run *run_from_tail(store *st, int drop)
      * into integers (the ids of a stream of small writes are close); else
      * introsort in place */
     uint32_t *tmp = n > 4096 ? mem_alloc(&st->m, 3 * n, sizeof *tmp) : NULL;
-    uint64_t packed[512];
+    uint64_t packed[1024]; /* 512 rows and the radix passes' other half */
     for (int x = 0; x < 3; x++) {
         uint32_t *k = r->k[x];
         size_t w = 0;
@@ -77,7 +77,7 @@ static run *run_from_tail(store *st, int drop)
         }
         if (tmp)
             sort_rows_lsd(k, n, 3, tmp);
-        else if (n > sizeof packed / sizeof *packed || !sort_rows_packed(k, n, packed))
+        else if (n > sizeof packed / sizeof *packed / 2 || !sort_rows_packed(k, n, packed))
             sort_rows(k, n, 3);
     }
     if (tmp)
