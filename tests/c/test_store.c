@@ -359,6 +359,93 @@ static void test_iterator_changes(void **state)
     store_free(&st);
 }
 
+/* ---- the rebuild in place ---- */
+
+/* Adds only (asserts and derived marks on new facts), a read now and then:
+ * rebuilds without a dead fact, which grow the base's arrays in place.
+ * A failed step changes nothing; the model is checked every `every`
+ * steps. */
+static void grow_workload(store *st, model *md, int steps, int every, int *saw_fail)
+{
+    static model snap2;
+    for (int i = 0; i < steps; i++) {
+        memcpy(&snap2, md, sizeof *md);
+        uint32_t s = 1 + rnd((uint32_t)md->nt), p = 1 + rnd((uint32_t)md->nt),
+                 o = 1 + rnd((uint32_t)md->nt);
+        int k = (int)rnd(NSRC), rc;
+        uint32_t *c = &md->cell[s][p][o];
+        if (rnd(4) == 0 && *c == 0) {
+            rc = store_set_derived(st, s, p, o, 1);
+            if (rc == LORE_OK)
+                *c |= DERIVED_BIT;
+        } else {
+            rc = store_assert(st, s, p, o, srcid[k]);
+            if (rc == LORE_OK || rc == LORE_NOOP)
+                *c |= 1u << k;
+        }
+        if (rc == LORE_ERR_NOMEM) {
+            *saw_fail = 1;
+            memcpy(md, &snap2, sizeof *md);
+        } else {
+            assert_true(rc == LORE_OK || rc == LORE_NOOP);
+        }
+        if (i % 7 == 6) { /* a read: the tail becomes a run, or folds in */
+            uint64_t cnt;
+            rc = store_count(st, 0, 0, 0, &cnt);
+            assert_true(rc == LORE_OK || rc == LORE_ERR_NOMEM);
+            *saw_fail |= rc == LORE_ERR_NOMEM;
+        }
+        if (i % every == every - 1)
+            check_all(st, md);
+    }
+}
+
+static void test_rebuild_in_place(void **state)
+{
+    (void)state;
+    static model md;
+    /* as it runs: every fact and count as the model says, the base grown
+     * many times over */
+    mem m0 = {mem_default, NULL};
+    store st;
+    store_init(&st, &m0);
+    st.tail_max = 4;
+    st.pend_min = 8;
+    memset(&md, 0, sizeof md);
+    md.nt = 24;
+    rng_state = 777;
+    int saw = 0;
+    grow_workload(&st, &md, 3000, 250, &saw);
+    assert_int_equal(saw, 0);
+    assert_true(st.b && st.b->n > 1500);
+    assert_null(store_check(&st));
+    store_free(&st);
+    /* every allocation failing in turn: nothing changes, nothing leaks, and
+     * the sizes blocks are freed with are those they were given */
+    long total = -1;
+    for (long n = 1;; n++) {
+        failing f = {.fail_at = n};
+        mem m = {failing_alloc, &f};
+        store_init(&st, &m);
+        st.tail_max = 4;
+        st.pend_min = 8;
+        memset(&md, 0, sizeof md);
+        md.nt = 6;
+        rng_state = 4321;
+        int saw_fail = 0;
+        grow_workload(&st, &md, 120, 1, &saw_fail);
+        assert_null(store_check(&st));
+        store_free(&st);
+        if (f.live != 0)
+            fail_msg("allocation %ld failing: %zu bytes unaccounted", n, f.live);
+        if (!saw_fail && f.failed == 0) {
+            total = n;
+            break;
+        }
+    }
+    assert_true(total > 30);
+}
+
 /* ---- allocation failures ---- */
 
 
@@ -494,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_random_small_levels), cmocka_unit_test(test_random_10k),
         cmocka_unit_test(test_transactions),        cmocka_unit_test(test_iterator_changes),
         cmocka_unit_test(test_alloc_failures),      cmocka_unit_test(test_sorts),
+        cmocka_unit_test(test_rebuild_in_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

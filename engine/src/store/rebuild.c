@@ -358,6 +358,107 @@ static int fold_extra(store *st, rebuild_ctx *cx, rsrc *x, const uint32_t cand[3
     return LORE_OK;
 }
 
+/* The write-time rebuild in place: the old base's arrays grow (a large
+ * array by remapping, so only the added part is fresh memory and the old
+ * and new bases are never both held), the pending rows merge into SPO
+ * from the back, and the other orders are scattered again into their
+ * grown arrays.  Only when nothing is dropped or folded: no transaction,
+ * no dead base fact, no extra rows (store_rebuild checks).  Every
+ * allocation comes first: LORE_ERR_NOMEM leaves the base as it was (with
+ * more room).  prow: np live pending rows (s, p, o, meta), sorted;
+ * scratch: maxid + 2 ids at least. */
+static int rebuild_in_place(store *st, const uint32_t *prow, size_t np, uint32_t maxid,
+                            uint32_t *scratch)
+{
+    base *b = st->b;
+    size_t bn = b->n, n = bn + np;
+    uint32_t nk = maxid + 1 > b->nkeys ? maxid + 1 : b->nkeys;
+    uint32_t *off[3] = {NULL, NULL, NULL};
+    uint64_t *sig = mem_alloc(&st->m, nk, sizeof *sig);
+    int ok = sig != NULL;
+    for (int x = 0; x < 3 && ok; x++)
+        ok = (off[x] = mem_calloc(&st->m, (size_t)nk + 1, sizeof *off[x])) != NULL;
+    void *p;
+    if (ok && b->cap_ent < n) {
+        p = b->ent[ORD_SPO];
+        if ((ok = mem_resize(&st->m, &p, b->cap_ent, n, sizeof(pair)) == 0))
+            b->ent[ORD_SPO] = p, b->cap_ent = n;
+    }
+    if (ok && b->cap_meta < n) {
+        p = b->meta;
+        if ((ok = mem_resize(&st->m, &p, b->cap_meta, n, sizeof *b->meta) == 0))
+            b->meta = p, b->cap_meta = n;
+    }
+    for (int x = ORD_POS; x <= ORD_OSP && ok; x++) {
+        size_t *cap = x == ORD_POS ? &b->cap_pos : &b->cap_osp, have = *cap ? *cap : bn;
+        if (have >= n)
+            continue;
+        p = b->ent[x];
+        if ((ok = mem_resize(&st->m, &p, have, n, sizeof(pair)) == 0))
+            b->ent[x] = p, *cap = n;
+    }
+    if (!ok) {
+        for (int x = 0; x < 3; x++)
+            mem_free(&st->m, off[x], (size_t)nk + 1, sizeof *off[x]);
+        mem_free(&st->m, sig, nk, sizeof *sig);
+        return LORE_ERR_NOMEM;
+    }
+    /* nothing below can fail: SPO's offsets from the old counts and the
+     * pending rows, then the merge from the back */
+    uint32_t *so = off[ORD_SPO];
+    for (uint32_t k = 0; k < b->nkeys; k++)
+        so[k + 1] = b->off[ORD_SPO][k + 1] - b->off[ORD_SPO][k];
+    for (size_t j = 0; j < np; j++)
+        so[prow[4 * j] + 1]++;
+    for (uint32_t k = 0; k < nk; k++)
+        so[k + 1] += so[k];
+    pair *ent = b->ent[ORD_SPO];
+    const uint32_t *oo = b->off[ORD_SPO];
+    size_t i = bn, j = np, w = n;
+    uint32_t bs = b->nkeys; /* subject of old row i - 1: oo[bs] <= i - 1 < oo[bs + 1] */
+    while (j > 0) {
+        const uint32_t *r = prow + 4 * (j - 1);
+        int old = 0;
+        if (i > 0) {
+            while (oo[bs] > i - 1)
+                bs--;
+            pair e = ent[i - 1];
+            old = bs > r[0] || (bs == r[0] && (e.a > r[1] || (e.a == r[1] && e.b > r[2])));
+        }
+        w--;
+        if (old) {
+            ent[w] = ent[i - 1], b->meta[w] = b->meta[i - 1];
+            i--;
+        } else {
+            ent[w].a = r[1], ent[w].b = r[2], b->meta[w] = r[3];
+            j--;
+        }
+    }
+    for (int x = 0; x < 3; x++) {
+        mem_free(&st->m, b->off[x], (size_t)b->nkeys + 1, sizeof *b->off[x]);
+        b->off[x] = off[x];
+    }
+    mem_free(&st->m, b->sig, b->nkeys, sizeof *b->sig);
+    b->sig = sig, b->nkeys = nk, b->n = n;
+    b->cap_pos = b->cap_pos == n ? 0 : b->cap_pos;
+    b->cap_osp = b->cap_osp == n ? 0 : b->cap_osp;
+    store_base_permute(b, scratch);
+    size_t nder = 0;
+    for (size_t k = 0; k < n; k++)
+        nder += (b->meta[k] & META_DERIVED) != 0;
+    for (int q = 0; q < st->nruns; q++)
+        store_run_free(&st->m, st->runs[q]);
+    st->nruns = 0;
+    st->ntail = 0;
+    mem_free(&st->m, st->pend, st->pendcap, sizeof *st->pend);
+    st->pend = NULL, st->pendcap = 0, st->npend = 0, st->ndead_pend = 0;
+    st->nlive = n;
+    st->nderived = nder;
+    store_free_deadk(st);
+    st->version++;
+    return LORE_OK;
+}
+
 /* Rebuilds base from the old base, every pend fact and the rows of x
  * (sorted by SPO; may be NULL).  Dead facts are dropped unless in a
  * transaction.  Atomic.  When x owns its array (x->cap != 0) or is a
@@ -414,6 +515,13 @@ int store_rebuild(store *st, rsrc *x, size_t *added)
         } else {
             sort_rows_bucketed(prow, np, 4, maxid + 1, scratch);
         }
+    }
+    if (nextra == 0 && !x->stream && !st->in_txn && ob && ob->n && st->ndead_base == 0 &&
+        st->ndead_pend == 0) {
+        rc = rebuild_in_place(st, prow, np, maxid, scratch);
+        if (rc == LORE_OK && added)
+            *added = 0;
+        goto cleanup;
     }
     if (st->in_txn && nextra &&
         (mem_reserve(&st->m, (void **)&st->log, &st->logcap, st->nlog + nextra, sizeof *st->log) ||

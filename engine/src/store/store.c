@@ -39,7 +39,8 @@ void store_base_release(const mem *m, base *b)
         return;
     for (int x = 0; x < 3; x++) {
         mem_free(m, b->off[x], (size_t)b->nkeys + 1, sizeof *b->off[x]);
-        mem_free(m, b->ent[x], x == ORD_SPO ? b->cap_ent : b->n, sizeof *b->ent[x]);
+        size_t cap = x == ORD_SPO ? b->cap_ent : x == ORD_POS ? b->cap_pos : b->cap_osp;
+        mem_free(m, b->ent[x], x == ORD_SPO || cap ? cap : b->n, sizeof *b->ent[x]);
     }
     mem_free(m, b->meta, b->cap_meta, sizeof *b->meta);
     mem_free(m, b->sig, b->nkeys, sizeof *b->sig);
@@ -1213,7 +1214,10 @@ size_t store_bytes(const store *st)
     size_t b = 0;
     if (st->b) {
         b += 3 * ((size_t)st->b->nkeys + 1) * sizeof(uint32_t);
-        b += (st->b->cap_ent + 2 * st->b->n) * sizeof(pair) + st->b->cap_meta * sizeof(uint32_t);
+        const base *q = st->b;
+        b += (q->cap_ent + (q->cap_pos ? q->cap_pos : q->n) + (q->cap_osp ? q->cap_osp : q->n)) *
+                 sizeof(pair) +
+             q->cap_meta * sizeof(uint32_t);
     }
     for (int q = 0; q < st->nruns; q++)
         for (int x = 0; x < 3; x++)

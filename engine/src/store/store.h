@@ -54,6 +54,7 @@ typedef struct pair {
 typedef struct base {
     size_t n;                 /* entries, dead ones included */
     size_t cap_ent, cap_meta; /* allocated entries of ent[ORD_SPO], of meta */
+    size_t cap_pos, cap_osp;  /* of ent[ORD_POS], ent[ORD_OSP] when not n (0) */
     uint32_t nkeys;           /* off[] has nkeys + 1 entries per ordering */
     uint32_t *off[3];
     pair *ent[3];
