@@ -1710,11 +1710,23 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
         c->ghost = &g.q;
         while (frontier.n && rc == LORE_OK && !ov.bail) {
             ov.next.n = 0;
-            for (int i = 0; i < s->nrules && rc == LORE_OK && !ov.bail; i++) {
-                rule *r = R->v[s->rules[i]];
-                for (int d = 0; d < r->nreads && rc == LORE_OK && !ov.bail; d++)
-                    if (r->reads[d].how == RD_POS && r->reads[d].k >= 0)
-                        rc = run_delta(c, r, d, &frontier, emit_over, &ov);
+            /* a round in eighths: when its first eighth already points
+             * past the limit, stop there (what goes then is recomputed;
+             * the cascade grows round by round, so going on would cost
+             * most of the deletion's work for nothing) */
+            size_t step = frontier.n >= 64 ? (frontier.n + 7) / 8 : frontier.n, del0 = ov.del.n;
+            for (size_t at = 0; at < frontier.n && rc == LORE_OK && !ov.bail; at += step) {
+                size_t k = frontier.n - at < step ? frontier.n - at : step;
+                tvec part = {frontier.t + 3 * at, k, k};
+                for (int i = 0; i < s->nrules && rc == LORE_OK && !ov.bail; i++) {
+                    rule *r = R->v[s->rules[i]];
+                    for (int d = 0; d < r->nreads && rc == LORE_OK && !ov.bail; d++)
+                        if (r->reads[d].how == RD_POS && r->reads[d].k >= 0)
+                            rc = run_delta(c, r, d, &part, emit_over, &ov);
+                }
+                if (at == 0 && step < frontier.n &&
+                    del0 + (ov.del.n - del0) * (frontier.n / step) > ov.limit)
+                    ov.bail = 1;
             }
             tvec t = frontier;
             frontier = ov.next;
