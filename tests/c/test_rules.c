@@ -1,6 +1,7 @@
 /* test_rules.c - rules through the public API: transitive closure and same
  * generation on random graphs against a naive fixpoint; random stratified
- * programs (joins, recursion, negation) under random adds, removes,
+ * programs (joins, recursion, negation; mutual and non-linear recursion;
+ * aggregates joined and negated over) under random adds, removes,
  * source retractions and rolled-back transactions, with lore_infer after
  * each, against a naive evaluation and a from-scratch one; every error
  * with its exact message; computed values; proofs; triggers; limits and
@@ -743,6 +744,101 @@ static void test_mutual_recursion_random(void **state)
         infer(fresh);
         cspa_check(fresh, vf, ma, va, "from scratch");
         lore_kb_free(fresh);
+        lore_kb_free(kb);
+    }
+}
+
+/* Aggregates under random adds, removes, source retractions and
+ * rolled-back transactions: a count and a max per group, rules that join
+ * and negate over them; after each lore_infer the facts and their marks
+ * are those of a fresh kb evaluating the same asserted facts. */
+static const char *const AGG_RULES[] = {
+    "?g size ?n :- select ?g count(?m) as ?n where { ?m member ?g } group by ?g",
+    "?g top ?v :- select ?g max(?v) as ?v where { ?m member ?g . ?m val ?v } group by ?g",
+    "?g big true :- ?g size ?n, filter ?n >= 3",
+    "?m in_big ?g :- ?m member ?g, ?g big true",
+    "?m lonely true :- ?m member _, without { ?m in_big _ }",
+    "?m leads ?g :- ?m member ?g, ?m val ?v, ?g top ?v",
+};
+enum { AM = 8, AG = 3 };
+
+static void agg_program(lore_kb *kb)
+{
+    for (size_t i = 0; i < sizeof AGG_RULES / sizeof *AGG_RULES; i++)
+        rule(kb, AGG_RULES[i]);
+}
+
+static void test_aggregate_random(void **state)
+{
+    (void)state;
+    static unsigned char member[AM][AG], val[AM][5]; /* masks of sources 0..2 */
+    for (int prog = 0; prog < 8; prog++) {
+        rnd_state = 7300 + (unsigned)prog;
+        memset(member, 0, sizeof member);
+        memset(val, 0, sizeof val);
+        lore_kb *kb = new_kb();
+        lore_id src[3] = {0, sym(kb, "s1"), sym(kb, "s2")};
+        lore_id pm = sym(kb, "member"), pv = sym(kb, "val");
+        agg_program(kb);
+        for (int step = 0; step < 30; step++) {
+            int txn = rnd(8) == 0;
+            static unsigned char m0[AM][AG], v0[AM][5];
+            if (txn) {
+                memcpy(m0, member, sizeof member), memcpy(v0, val, sizeof val);
+                assert_int_equal(lore_begin(kb), LORE_OK);
+            }
+            for (int k = 0, n = 1 + (int)rnd(4); k < n; k++) {
+                int m = (int)rnd(AM), g = (int)rnd(AG), v = (int)rnd(5), s = (int)rnd(3);
+                int op = (int)rnd(10), isval = rnd(3) == 0;
+                lore_value num = lore_integer(v);
+                lore_id o;
+                assert_int_equal(lore_intern(kb, &num, &o), LORE_OK);
+                lore_id obj = isval ? o : node(kb, 100 + g), pred = isval ? pv : pm;
+                unsigned char *mask = isval ? &val[m][v] : &member[m][g];
+                if (op < 6) {
+                    assert_true(lore_add(kb, node(kb, m), pred, obj, src[s]) >= 0);
+                    *mask |= (unsigned char)(1 << s);
+                } else if (op < 9) {
+                    assert_true(lore_remove(kb, node(kb, m), pred, obj, LORE_ANY_SOURCE) >= 0);
+                    *mask = 0;
+                } else {
+                    int s2 = 1 + (int)rnd(2);
+                    assert_true(lore_retract_source(kb, src[s2], NULL) >= 0);
+                    for (int a = 0; a < AM; a++) {
+                        for (int b = 0; b < AG; b++)
+                            member[a][b] &= (unsigned char)~(1 << s2);
+                        for (int b = 0; b < 5; b++)
+                            val[a][b] &= (unsigned char)~(1 << s2);
+                    }
+                }
+            }
+            infer(kb);
+            if (txn) {
+                assert_int_equal(lore_rollback(kb), LORE_OK);
+                memcpy(member, m0, sizeof member), memcpy(val, v0, sizeof val);
+                infer(kb);
+            }
+            lore_kb *fresh = new_kb();
+            for (int a = 0; a < AM; a++) {
+                for (int b = 0; b < AG; b++)
+                    if (member[a][b])
+                        lore_add(fresh, node(fresh, a), sym(fresh, "member"), node(fresh, 100 + b), 0);
+                for (int b = 0; b < 5; b++)
+                    if (val[a][b]) {
+                        lore_value num = lore_integer(b);
+                        lore_id o;
+                        assert_int_equal(lore_intern(fresh, &num, &o), LORE_OK);
+                        lore_add(fresh, node(fresh, a), sym(fresh, "val"), o, 0);
+                    }
+            }
+            agg_program(fresh);
+            infer(fresh);
+            char *x = dump(kb), *y = dump(fresh);
+            if (strcmp(x, y) != 0)
+                fail_msg("program %d step %d:\n--- upkeep\n%s--- from scratch\n%s", prog, step, x, y);
+            free(x), free(y);
+            lore_kb_free(fresh);
+        }
         lore_kb_free(kb);
     }
 }
@@ -1493,6 +1589,7 @@ int main(void)
         cmocka_unit_test(test_random_programs),
         cmocka_unit_test(test_mutual_recursion_random),
         cmocka_unit_test(test_upkeep_recompute),
+        cmocka_unit_test(test_aggregate_random),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_api),
         cmocka_unit_test(test_define),
