@@ -109,40 +109,37 @@ local function plain(v)
   return tostring(v)
 end
 
+-- The rows as delimited text: a header of the column names, then a line
+-- per row, each field written by `field`, joined by `sep`, every line
+-- ended by `eol`.
+local function delimited(r, field, sep, eol)
+  local cols = r:columns()
+  local head = {}
+  for i, c in ipairs(cols) do head[i] = field(c) end
+  local out = { concat(head, sep) }
+  for _, row in ipairs(r:all()) do
+    local parts = {}
+    for c, name in ipairs(cols) do parts[c] = field(plain(row[name])) end
+    out[#out + 1] = concat(parts, sep)
+  end
+  return concat(out, eol) .. eol
+end
+
 -- r:csv() -> the rows as CSV (RFC 4180: a header of the column names,
 -- fields with a comma, a quote or a line break quoted, quotes doubled,
 -- lines ended by CRLF).
 function methods:csv()
-  local function field(s)
+  return delimited(self, function(s)
     if s:find('[,"\r\n]') then return '"' .. s:gsub('"', '""') .. '"' end
     return s
-  end
-  local cols = self:columns()
-  local out = {}
-  local head = {}
-  for i, c in ipairs(cols) do head[i] = field(c) end
-  out[1] = concat(head, ",")
-  for _, row in ipairs(self:all()) do
-    local parts = {}
-    for c, name in ipairs(cols) do parts[c] = field(plain(row[name])) end
-    out[#out + 1] = concat(parts, ",")
-  end
-  return concat(out, "\r\n") .. "\r\n"
+  end, ",", "\r\n")
 end
 
 -- r:tsv() -> the rows as tab-separated values (a header of the column
 -- names; a tab, line break or backslash in a field written \t, \n, \\).
+local TSV_ESC = { ["\t"] = "\\t", ["\n"] = "\\n", ["\r"] = "\\r", ["\\"] = "\\\\" }
 function methods:tsv()
-  local esc = { ["\t"] = "\\t", ["\n"] = "\\n", ["\r"] = "\\r", ["\\"] = "\\\\" }
-  local function field(s) return (s:gsub("[\t\n\r\\]", esc)) end
-  local cols = self:columns()
-  local out = { concat(cols, "\t") }
-  for _, row in ipairs(self:all()) do
-    local parts = {}
-    for c, name in ipairs(cols) do parts[c] = field(plain(row[name])) end
-    out[#out + 1] = concat(parts, "\t")
-  end
-  return concat(out, "\n") .. "\n"
+  return delimited(self, function(s) return (s:gsub("[\t\n\r\\]", TSV_ESC)) end, "\t", "\n")
 end
 
 -- r:json([{plain = true}]) -> the rows as a JSON array of objects, keys in

@@ -167,15 +167,23 @@ static int emit_derive(ictx *c, rule *r, const uint32_t *row, void *arg)
 
 /* Runs an aggregated body whole (the query's output stage), deriving its
  * head for each row. */
+/* c->vals with room for nv ids (kept from call to call). */
+static int vals_reserve(ictx *c, size_t nv)
+{
+    if (c->nvals >= nv)
+        return LORE_OK;
+    uint32_t *v = c->vals;
+    if (mem_resize(c->m, (void **)&v, c->nvals, nv, sizeof *v) != 0)
+        return ctx_nomem(&c->kb->ctx);
+    c->vals = v, c->nvals = nv;
+    return LORE_OK;
+}
+
 static int run_agg(ictx *c, rule *r)
 {
     size_t nv = (size_t)r->prog->nvars + 1;
-    if (c->nvals < nv) {
-        uint32_t *v = c->vals;
-        if (mem_resize(c->m, (void **)&v, c->nvals, nv, sizeof *v) != 0)
-            return ctx_nomem(&c->kb->ctx);
-        c->vals = v, c->nvals = nv;
-    }
+    if (vals_reserve(c, nv) != LORE_OK)
+        return LORE_ERR_NOMEM;
     lore_query_reset(r->body);
     int rc;
     while ((rc = lore_query_next(r->body)) == LORE_OK) {
@@ -462,20 +470,40 @@ typedef struct defer {
                  * new to this evaluation is new to the store (no lookup) */
 } defer;
 
+/* The distinct predicates of s's heads into preds (room for cap): how
+ * many, or -1 when a head's predicate is a variable or there are more. */
+static int head_preds(const rules *R, const stratum *s, uint32_t *preds, int cap)
+{
+    int n = 0;
+    for (int i = 0; i < s->nrules; i++) {
+        const rule *r = R->v[s->rules[i]];
+        for (int j = 0; j < r->nhead; j++) {
+            if (r->head[j][1].var >= 0)
+                return -1;
+            int k = 0;
+            while (k < n && preds[k] != r->head[j][1].id)
+                k++;
+            if (k == n && n == cap)
+                return -1;
+            if (k == n)
+                preds[n++] = r->head[j][1].id;
+        }
+    }
+    return n;
+}
+
 /* Does the store hold no fact of any of s's head predicates (each head's
  * predicate a constant)? */
 static int heads_unseen(ictx *c, const stratum *s)
 {
-    for (int i = 0; i < s->nrules; i++) {
-        const rule *r = c->R->v[s->rules[i]];
-        for (int j = 0; j < r->nhead; j++) {
-            uint64_t n = 1;
-            if (r->head[j][1].var >= 0 ||
-                store_count(c->st, 0, r->head[j][1].id, 0, &n) != LORE_OK || n != 0)
-                return 0;
-        }
+    uint32_t preds[16];
+    int np = head_preds(c->R, s, preds, 16);
+    for (int k = 0; k < np; k++) {
+        uint64_t n = 1;
+        if (store_count(c->st, 0, preds[k], 0, &n) != LORE_OK || n != 0)
+            return 0;
     }
-    return 1;
+    return np >= 0;
 }
 
 static int defer_grow(ictx *c, defer *df)
@@ -917,6 +945,22 @@ static int cmp_id(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Sorts x[0..n) (often sorted already: a subject's facts come sorted
+ * unless spread over runs) and takes out duplicates: the count left. */
+static size_t sort_unique(uint32_t *x, size_t n)
+{
+    int sorted = 1;
+    for (size_t i = 1; i < n && sorted; i++)
+        sorted = x[i - 1] <= x[i];
+    if (!sorted)
+        qsort(x, n, sizeof *x, cmp_id);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || x[k - 1] != x[i])
+            x[k++] = x[i];
+    return k;
+}
+
 /* The ids in v (3 ids a row, the first counts), sorted, duplicates out,
  * into *a (n ids; the array, of *cap ids, is reused from call to call). */
 static int sorted_ids(ictx *c, const tvec *v, uint32_t **a, size_t *cap, size_t *n)
@@ -926,19 +970,9 @@ static int sorted_ids(ictx *c, const tvec *v, uint32_t **a, size_t *cap, size_t 
         return LORE_OK;
     if (mem_reserve(c->m, (void **)a, cap, v->n, sizeof **a) != 0)
         return ctx_nomem(&c->kb->ctx);
-    uint32_t *x = *a;
-    int sorted = 1;
-    for (size_t i = 0; i < v->n; i++) {
-        x[i] = v->t[3 * i];
-        sorted &= i == 0 || x[i - 1] <= x[i];
-    }
-    if (!sorted) /* a subject's facts come sorted unless spread over runs */
-        qsort(x, v->n, sizeof *x, cmp_id);
-    size_t k = 0;
     for (size_t i = 0; i < v->n; i++)
-        if (k == 0 || x[k - 1] != x[i])
-            x[k++] = x[i];
-    *n = k;
+        (*a)[i] = v->t[3 * i];
+    *n = sort_unique(*a, v->n);
     return LORE_OK;
 }
 
@@ -1154,15 +1188,7 @@ static int tc_reach_affected(ictx *c, const stratum *s, const uset *aff, tvec *k
         }
         if (rc != LORE_OK)
             break;
-        int sorted = 1;
-        for (size_t q = 1; q < ntmp && sorted; q++)
-            sorted = tmp[q - 1] < tmp[q];
-        if (!sorted)
-            qsort(tmp, ntmp, sizeof *tmp, cmp_id);
-        size_t u = 0;
-        for (size_t q = 0; q < ntmp; q++)
-            if (u == 0 || tmp[u - 1] != tmp[q])
-                tmp[u++] = tmp[q];
+        size_t u = sort_unique(tmp, ntmp);
         if (mem_reserve(c->m, (void **)&pool, &poolcap, npool + u, sizeof *pool) != 0) {
             rc = ctx_nomem(&c->kb->ctx);
             break;
@@ -1461,23 +1487,15 @@ static int stratum_facts(ictx *c, const stratum *s, tvec *out)
  * Returns how many, or 0 when s is not of that shape. */
 static size_t own_predicates(const rules *R, const stratum *s, uint32_t *preds, size_t cap)
 {
-    size_t n = 0;
     for (int i = 0; i < s->nrules; i++) {
         const rule *r = R->v[s->rules[i]];
-        for (int j = 0; j < r->nhead; j++) {
-            const hterm *h = r->head[j];
-            if (h[0].var < 0 || h[1].var >= 0 || h[2].var < 0)
+        for (int j = 0; j < r->nhead; j++)
+            if (r->head[j][0].var < 0 || r->head[j][2].var < 0)
                 return 0;
-            size_t k = 0;
-            while (k < n && preds[k] != h[1].id)
-                k++;
-            if (k == n) {
-                if (n == cap)
-                    return 0;
-                preds[n++] = h[1].id;
-            }
-        }
     }
+    int n = head_preds(R, s, preds, (int)cap);
+    if (n <= 0)
+        return 0;
     for (size_t i = 0; i < R->n; i++) { /* no other rule derives them */
         const rule *r = R->v[i];
         int mine = 0;
@@ -1486,12 +1504,12 @@ static size_t own_predicates(const rules *R, const stratum *s, uint32_t *preds, 
         for (int j = 0; j < r->nhead && !mine; j++) {
             if (r->head[j][1].var >= 0)
                 return 0;
-            for (size_t k = 0; k < n; k++)
+            for (int k = 0; k < n; k++)
                 if (r->head[j][1].id == preds[k])
                     return 0;
         }
     }
-    return n;
+    return (size_t)n;
 }
 
 /* Recomputes stratum s: its derived facts go, then it runs from scratch. */
@@ -1594,25 +1612,13 @@ static int over_fact(ictx *c, const uint32_t *t, void *arg)
  * times what deriving it from scratch does (bench/RESULTS.md, upkeep). */
 static size_t over_limit(ictx *c, const stratum *s)
 {
-    uint64_t n = 0;
-    uint32_t seen[16];
-    int nseen = 0;
-    for (int i = 0; i < s->nrules; i++) {
-        const rule *r = c->R->v[s->rules[i]];
-        for (int j = 0; j < r->nhead; j++) {
-            uint32_t p = r->head[j][1].var >= 0 ? 0 : r->head[j][1].id;
-            int dup = 0;
-            for (int k = 0; k < nseen && !dup; k++)
-                dup = seen[k] == p;
-            if (dup)
-                continue;
-            if (p == 0 || nseen == 16)
-                return c->st->nlive / 16 > 4096 ? c->st->nlive / 16 : 4096;
-            seen[nseen++] = p;
-            uint64_t k = 0;
-            if (store_count(c->st, 0, p, 0, &k) == LORE_OK)
-                n += k;
-        }
+    uint32_t preds[16];
+    int np = head_preds(c->R, s, preds, 16);
+    uint64_t n = np < 0 ? c->st->nlive : 0;
+    for (int k = 0; k < np; k++) {
+        uint64_t m = 0;
+        if (store_count(c->st, 0, preds[k], 0, &m) == LORE_OK)
+            n += m;
     }
     return n / 16 > 4096 ? (size_t)(n / 16) : 4096;
 }
@@ -1658,12 +1664,8 @@ static int derivable(ictx *c, const stratum *s, const uint32_t *t, int *yes)
             int rc = plan(c, r, &r->check[j], -1, 0, r->checkbound[j]);
             if (rc != LORE_OK)
                 return rc;
-            if ((size_t)nv + 1 > c->nvals) { /* the bindings: c->vals, kept for the next */
-                uint32_t *v = c->vals;
-                if (mem_resize(c->m, (void **)&v, c->nvals, (size_t)nv + 1, sizeof *v) != 0)
-                    return ctx_nomem(&c->kb->ctx);
-                c->vals = v, c->nvals = (size_t)nv + 1;
-            }
+            if (vals_reserve(c, (size_t)nv + 1) != LORE_OK)
+                return LORE_ERR_NOMEM;
             uint32_t *init = c->vals;
             memset(init, 0, ((size_t)nv + 1) * sizeof *init);
             for (int k = 0; k < 3; k++)
@@ -1688,11 +1690,12 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
 {
     rules *R = c->R;
     int rc = LORE_OK;
-    over ov = {{NULL, 0, 0}, {NULL, 0, 0}, over_limit(c, s), 0};
+    over ov = {{NULL, 0, 0}, {NULL, 0, 0}, 0, 0};
     tvec frontier = {NULL, 0, 0};
     ghosts g;
     memset(&g, 0, sizeof g);
     if (del->n || lost->n) {
+        ov.limit = over_limit(c, s); /* counts facts: only when some go */
         if ((rc = ghosts_make(c, del, &g)) != LORE_OK)
             goto cleanup;
         for (size_t i = 0; i < del->n && rc == LORE_OK; i++)

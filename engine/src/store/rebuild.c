@@ -358,6 +358,20 @@ static int fold_extra(store *st, rebuild_ctx *cx, rsrc *x, const uint32_t cand[3
     return LORE_OK;
 }
 
+/* After a rebuild's commit point: the pending facts are in the base now,
+ * which holds nlive live facts, nder of them derived. */
+static void pending_folded(store *st, size_t nlive, size_t nder)
+{
+    for (int q = 0; q < st->nruns; q++)
+        store_run_free(&st->m, st->runs[q]);
+    st->nruns = 0;
+    st->ntail = 0;
+    mem_free(&st->m, st->pend, st->pendcap, sizeof *st->pend);
+    st->pend = NULL, st->pendcap = 0, st->npend = 0, st->ndead_pend = 0;
+    st->nlive = nlive;
+    st->nderived = nder;
+}
+
 /* The write-time rebuild in place: the old base's arrays grow (a large
  * array by remapping, so only the added part is fresh memory and the old
  * and new bases are never both held), the pending rows merge into SPO
@@ -446,14 +460,7 @@ static int rebuild_in_place(store *st, const uint32_t *prow, size_t np, uint32_t
     size_t nder = 0;
     for (size_t k = 0; k < n; k++)
         nder += (b->meta[k] & META_DERIVED) != 0;
-    for (int q = 0; q < st->nruns; q++)
-        store_run_free(&st->m, st->runs[q]);
-    st->nruns = 0;
-    st->ntail = 0;
-    mem_free(&st->m, st->pend, st->pendcap, sizeof *st->pend);
-    st->pend = NULL, st->pendcap = 0, st->npend = 0, st->ndead_pend = 0;
-    st->nlive = n;
-    st->nderived = nder;
+    pending_folded(st, n, nder);
     store_free_deadk(st);
     st->version++;
     return LORE_OK;
@@ -686,14 +693,7 @@ int store_rebuild(store *st, rsrc *x, size_t *added)
     store_base_release(&st->m, ob);
     st->b = nb;
     nb = NULL;
-    for (int q = 0; q < st->nruns; q++)
-        store_run_free(&st->m, st->runs[q]);
-    st->nruns = 0;
-    st->ntail = 0;
-    mem_free(&st->m, st->pend, st->pendcap, sizeof *st->pend);
-    st->pend = NULL, st->pendcap = 0, st->npend = 0, st->ndead_pend = 0;
-    st->nlive = out - ndead;
-    st->nderived = nder;
+    pending_folded(st, out - ndead, nder);
     if (nclog_made)
         store_clog_settle(st, 1);
     store_free_deadk(st);

@@ -503,25 +503,29 @@ static void apply(store *st, loc *l, uint32_t s, uint32_t p, uint32_t o, uint32_
 /* ------------------------------------------------------------------ */
 /* writes                                                             */
 
+/* Dead facts worth a rebuild to drop: more than 1024, and an eighth of
+ * the live ones. */
+static int many_dead(const store *st)
+{
+    size_t dead = st->ndead_base + st->ndead_pend;
+    return dead > 1024 && dead > st->nlive / 8;
+}
+
+int store_compact(store *st)
+{
+    return st->in_txn || !many_dead(st) ? LORE_OK : store_rebuild(st, NULL, NULL);
+}
+
 /* Before a write: fold pend into base when it has outgrown base (so that
  * base at least doubles each time), or when dead facts pile up. */
 static int maintain(store *st)
 {
     size_t nb = st->b ? st->b->n : 0;
-    size_t dead = st->ndead_base + st->ndead_pend;
     if (st->in_txn)
         return LORE_OK;
-    if ((st->npend > st->pend_min && st->npend > nb) || (dead > 1024 && dead > st->nlive / 8))
+    if ((st->npend > st->pend_min && st->npend > nb) || many_dead(st))
         return store_rebuild(st, NULL, NULL);
     return LORE_OK;
-}
-
-int store_compact(store *st)
-{
-    size_t dead = st->ndead_base + st->ndead_pend;
-    if (st->in_txn || dead <= 1024 || dead <= st->nlive / 8)
-        return LORE_OK;
-    return store_rebuild(st, NULL, NULL);
 }
 
 void store_free(store *st)
