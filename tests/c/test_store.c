@@ -359,6 +359,30 @@ static void test_iterator_changes(void **state)
     store_free(&st);
 }
 
+/* Runs `work` on a fresh store (low reorganisation thresholds) with the
+ * Nth allocation failing, for N = 1, 2, ... until a run meets no failure;
+ * each run must leave no byte allocated (the failing allocator also
+ * checks every block is freed with the size it was given).  Returns the
+ * N of that last run: how many allocations the workload makes, plus 1. */
+static long each_failure(void (*work)(store *st, int *saw_fail))
+{
+    for (long n = 1;; n++) {
+        failing f = {.fail_at = n};
+        mem m = {failing_alloc, &f};
+        store st;
+        store_init(&st, &m);
+        st.tail_max = 4;
+        st.pend_min = 8;
+        int saw_fail = 0;
+        work(&st, &saw_fail);
+        store_free(&st);
+        if (f.live != 0)
+            fail_msg("allocation %ld failing: %zu bytes unaccounted", n, f.live);
+        if (!saw_fail && f.failed == 0)
+            return n;
+    }
+}
+
 /* ---- the rebuild in place ---- */
 
 /* Adds only (asserts and derived marks on new facts), a read now and then:
@@ -400,6 +424,16 @@ static void grow_workload(store *st, model *md, int steps, int every, int *saw_f
     }
 }
 
+static void grow_failing(store *st, int *saw_fail)
+{
+    static model md;
+    memset(&md, 0, sizeof md);
+    md.nt = 6;
+    rng_state = 4321;
+    grow_workload(st, &md, 120, 1, saw_fail);
+    assert_null(store_check(st));
+}
+
 static void test_rebuild_in_place(void **state)
 {
     (void)state;
@@ -422,28 +456,7 @@ static void test_rebuild_in_place(void **state)
     store_free(&st);
     /* every allocation failing in turn: nothing changes, nothing leaks, and
      * the sizes blocks are freed with are those they were given */
-    long total = -1;
-    for (long n = 1;; n++) {
-        failing f = {.fail_at = n};
-        mem m = {failing_alloc, &f};
-        store_init(&st, &m);
-        st.tail_max = 4;
-        st.pend_min = 8;
-        memset(&md, 0, sizeof md);
-        md.nt = 6;
-        rng_state = 4321;
-        int saw_fail = 0;
-        grow_workload(&st, &md, 120, 1, &saw_fail);
-        assert_null(store_check(&st));
-        store_free(&st);
-        if (f.live != 0)
-            fail_msg("allocation %ld failing: %zu bytes unaccounted", n, f.live);
-        if (!saw_fail && f.failed == 0) {
-            total = n;
-            break;
-        }
-    }
-    assert_true(total > 30);
+    assert_true(each_failure(grow_failing) > 30);
 }
 
 /* ---- allocation failures ---- */
@@ -451,53 +464,40 @@ static void test_rebuild_in_place(void **state)
 
 /* For every N: run the workload with the Nth allocation failing; the
  * failed operation changes nothing, the others are exact. */
+static void churn_failing(store *st, int *saw_fail)
+{
+    static model md;
+    memset(&md, 0, sizeof md);
+    md.nt = 5;
+    rng_state = 12345;
+    for (int i = 0; i < 150; i++) {
+        memcpy(&snap, &md, sizeof md);
+        if (i == 60) {
+            assert_int_equal(store_begin(st), LORE_OK);
+            memcpy(&txn_snap, &md, sizeof md);
+        }
+        int rc = random_op(st, &md, 1);
+        if (rc == LORE_ERR_NOMEM) {
+            *saw_fail = 1;
+            memcpy(&md, &snap, sizeof md); /* nothing changed */
+        } else {
+            assert_true(rc == LORE_OK || rc == LORE_NOOP);
+        }
+        if (i == 110) { /* everything since step 60 is undone */
+            store_rollback(st);
+            memcpy(&md, &txn_snap, sizeof md);
+        }
+        check_all(st, &md);
+        uint64_t cnt;
+        rc = store_count(st, 0, 0, 0, &cnt);
+        assert_true(rc == LORE_OK || rc == LORE_ERR_NOMEM);
+    }
+}
+
 static void test_alloc_failures(void **state)
 {
     (void)state;
-    static model md;
-    long total = -1;
-    for (long n = 1;; n++) {
-        failing f = {.fail_at = n};
-        mem m = {failing_alloc, &f};
-        store st;
-        store_init(&st, &m);
-        st.tail_max = 4;
-        st.pend_min = 8;
-        memset(&md, 0, sizeof md);
-        md.nt = 5;
-        rng_state = 12345;
-        int saw_fail = 0;
-        for (int i = 0; i < 150; i++) {
-            memcpy(&snap, &md, sizeof md);
-            if (i == 60) {
-                assert_int_equal(store_begin(&st), LORE_OK);
-                memcpy(&txn_snap, &md, sizeof md);
-            }
-            int rc = random_op(&st, &md, 1);
-            if (rc == LORE_ERR_NOMEM) {
-                saw_fail = 1;
-                memcpy(&md, &snap, sizeof md); /* nothing changed */
-            } else {
-                assert_true(rc == LORE_OK || rc == LORE_NOOP);
-            }
-            if (i == 110) { /* everything since step 60 is undone */
-                store_rollback(&st);
-                memcpy(&md, &txn_snap, sizeof md);
-            }
-            check_all(&st, &md);
-            uint64_t cnt;
-            rc = store_count(&st, 0, 0, 0, &cnt);
-            assert_true(rc == LORE_OK || rc == LORE_ERR_NOMEM);
-        }
-        store_free(&st);
-        if (f.live != 0)
-            fail_msg("allocation %ld failing: %zu bytes unaccounted", n, f.live);
-        if (!saw_fail && f.failed == 0) {
-            total = n;
-            break;
-        }
-    }
-    assert_true(total > 50);
+    assert_true(each_failure(churn_failing) > 50);
 }
 
 static int cmp_rows3(const void *a, const void *b)
