@@ -374,22 +374,36 @@ static void pending_folded(store *st, size_t nlive, size_t nder)
 
 /* The write-time rebuild in place: the old base's arrays grow (a large
  * array by remapping, so only the added part is fresh memory and the old
- * and new bases are never both held), the pending rows merge into SPO
- * from the back, and the other orders are scattered again into their
- * grown arrays.  Only when nothing is dropped or folded: no transaction,
- * no dead base fact, no extra rows (store_rebuild checks).  Every
- * allocation comes first: LORE_ERR_NOMEM leaves the base as it was (with
- * more room).  prow: np live pending rows (s, p, o, meta), sorted;
- * scratch: maxid + 2 ids at least. */
-static int rebuild_in_place(store *st, const uint32_t *prow, size_t np, uint32_t maxid,
-                            uint32_t *scratch)
+ * and new bases are never both held), the pending facts are packed into
+ * rows inside their own hash table (a slot is a row: s, p, o, meta), which
+ * then shrinks to them, so no copy of them is made; the rows are sorted
+ * and merged into SPO from the back, and the other orders are scattered
+ * again into their grown arrays.  The peak is the pending facts as they
+ * were held before the fold.  Only when nothing is dropped or folded in:
+ * no transaction, no dead fact, no extra rows (store_rebuild checks).
+ * Every allocation the fold cannot do without comes first:
+ * LORE_ERR_NOMEM leaves the store as it was (the base with more room). */
+static int rebuild_in_place(store *st)
 {
     base *b = st->b;
-    size_t bn = b->n, n = bn + np;
-    uint32_t nk = maxid + 1 > b->nkeys ? maxid + 1 : b->nkeys;
+    size_t bn = b->n, np = st->npend, n = bn + np;
+    uint32_t maxid = b->nkeys - 1;
+    for (size_t i = 0; i < st->pendcap; i++) {
+        const pend_slot *e = &st->pend[i];
+        if (e->s) {
+            uint32_t hi = e->s > e->p ? e->s : e->p;
+            hi = hi > e->o ? hi : e->o;
+            maxid = hi > maxid ? hi : maxid;
+        }
+    }
+    if (n >= 0xffffffffu || maxid >= 0xfffffffeu)
+        return LORE_ERR_LIMIT;
+    uint32_t nk = maxid + 1;
+    size_t nscratch = 2 * ((size_t)maxid + 2);
+    uint32_t *scratch = mem_alloc(&st->m, nscratch, sizeof *scratch);
     uint32_t *off[3] = {NULL, NULL, NULL};
     uint64_t *sig = mem_alloc(&st->m, nk, sizeof *sig);
-    int ok = sig != NULL;
+    int ok = sig != NULL && scratch != NULL;
     for (int x = 0; x < 3 && ok; x++)
         ok = (off[x] = mem_calloc(&st->m, (size_t)nk + 1, sizeof *off[x])) != NULL;
     void *p;
@@ -415,17 +429,47 @@ static int rebuild_in_place(store *st, const uint32_t *prow, size_t np, uint32_t
         for (int x = 0; x < 3; x++)
             mem_free(&st->m, off[x], (size_t)nk + 1, sizeof *off[x]);
         mem_free(&st->m, sig, nk, sizeof *sig);
+        mem_free(&st->m, scratch, nscratch, sizeof *scratch);
         return LORE_ERR_NOMEM;
     }
-    /* nothing below can fail: SPO's offsets from the old counts and the
-     * pending rows, then the merge from the back */
+    /* nothing below can fail.  The hash table becomes the pending rows:
+     * each live slot moves down to the next free row (never above where
+     * it was), then the table shrinks to them. */
+    uint32_t *prow = (uint32_t *)(void *)st->pend;
+    size_t pcap = st->pendcap, k = 0;
+    for (size_t i = 0; i < pcap; i++) {
+        pend_slot e = st->pend[i];
+        if (e.s) {
+            uint32_t *r = prow + 4 * k++;
+            r[0] = e.s, r[1] = e.p, r[2] = e.o, r[3] = e.meta;
+        }
+    }
+    p = prow;
+    if (mem_resize(&st->m, &p, pcap, np, sizeof *st->pend) == 0)
+        prow = p, pcap = np;
+    st->pend = NULL, st->pendcap = 0, st->npend = 0;
+    for (int q = 0; q < st->nruns; q++)
+        store_run_free(&st->m, st->runs[q]);
+    st->nruns = 0, st->ntail = 0;
+    {
+        /* radix passes through a copy when memory allows; in place otherwise */
+        uint32_t *tmp = np > 4096 ? mem_alloc(&st->m, 4 * np, sizeof *tmp) : NULL;
+        if (tmp) {
+            sort_rows_radix(prow, np, 4, maxid, tmp);
+            mem_free(&st->m, tmp, 4 * np, sizeof *tmp);
+        } else {
+            sort_rows_bucketed(prow, np, 4, maxid + 1, scratch);
+        }
+    }
+    /* SPO's offsets from the old counts and the pending rows, then the
+     * merge from the back */
     uint32_t *so = off[ORD_SPO];
-    for (uint32_t k = 0; k < b->nkeys; k++)
-        so[k + 1] = b->off[ORD_SPO][k + 1] - b->off[ORD_SPO][k];
+    for (uint32_t s = 0; s < b->nkeys; s++)
+        so[s + 1] = b->off[ORD_SPO][s + 1] - b->off[ORD_SPO][s];
     for (size_t j = 0; j < np; j++)
         so[prow[4 * j] + 1]++;
-    for (uint32_t k = 0; k < nk; k++)
-        so[k + 1] += so[k];
+    for (uint32_t s = 0; s < nk; s++)
+        so[s + 1] += so[s];
     pair *ent = b->ent[ORD_SPO];
     const uint32_t *oo = b->off[ORD_SPO];
     size_t i = bn, j = np, w = n;
@@ -448,6 +492,7 @@ static int rebuild_in_place(store *st, const uint32_t *prow, size_t np, uint32_t
             j--;
         }
     }
+    mem_free(&st->m, prow, pcap, sizeof(pend_slot));
     for (int x = 0; x < 3; x++) {
         mem_free(&st->m, b->off[x], (size_t)b->nkeys + 1, sizeof *b->off[x]);
         b->off[x] = off[x];
@@ -457,9 +502,10 @@ static int rebuild_in_place(store *st, const uint32_t *prow, size_t np, uint32_t
     b->cap_pos = b->cap_pos == n ? 0 : b->cap_pos;
     b->cap_osp = b->cap_osp == n ? 0 : b->cap_osp;
     store_base_permute(b, scratch);
+    mem_free(&st->m, scratch, nscratch, sizeof *scratch);
     size_t nder = 0;
-    for (size_t k = 0; k < n; k++)
-        nder += (b->meta[k] & META_DERIVED) != 0;
+    for (size_t q = 0; q < n; q++)
+        nder += (b->meta[q] & META_DERIVED) != 0;
     pending_folded(st, n, nder);
     store_free_deadk(st);
     st->version++;
@@ -489,6 +535,13 @@ int store_rebuild(store *st, rsrc *x, size_t *added)
     rebuild_ctx cx;
     memset(&cx, 0, sizeof cx);
 
+    if (nextra == 0 && !x->stream && !st->in_txn && ob && ob->n && st->ndead_base == 0 &&
+        st->ndead_pend == 0 && st->npend) {
+        if (added)
+            *added = 0;
+        rsrc_release(st, x);
+        return rebuild_in_place(st);
+    }
     TRY(gather_pend(st, keep_dead, &prow, &np));
     /* the largest id decides the size of the row offsets */
     uint32_t maxid = ob ? ob->nkeys - 1 : 0;
@@ -522,13 +575,6 @@ int store_rebuild(store *st, rsrc *x, size_t *added)
         } else {
             sort_rows_bucketed(prow, np, 4, maxid + 1, scratch);
         }
-    }
-    if (nextra == 0 && !x->stream && !st->in_txn && ob && ob->n && st->ndead_base == 0 &&
-        st->ndead_pend == 0) {
-        rc = rebuild_in_place(st, prow, np, maxid, scratch);
-        if (rc == LORE_OK && added)
-            *added = 0;
-        goto cleanup;
     }
     if (st->in_txn && nextra &&
         (mem_reserve(&st->m, (void **)&st->log, &st->logcap, st->nlog + nextra, sizeof *st->log) ||
