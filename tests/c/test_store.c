@@ -551,9 +551,11 @@ static void test_sorts(void **state)
         }
         free(a), free(b), free(c), free(d), free(tmp), free(packed);
     }
-    /* rows of 4 (a fact and its meta) by subject groups, one predicate or
-     * several: the groups sorted as integers or as rows */
-    for (int preds = 1; preds <= 3; preds += 2) {
+    /* rows of 4 (a fact and its meta): ids close enough to pack with the
+     * meta riding below them (one predicate or several), or objects too
+     * wide, then by subject groups, sorted as integers or as rows */
+    for (int round = 0; round < 4; round++) {
+        int preds = round % 2 ? 3 : 1, wide = round >= 2;
         size_t n = 50000;
         uint32_t *a = malloc(4 * n * sizeof *a), *b = malloc(4 * n * sizeof *b),
                  *tmp = malloc(4 * n * sizeof *tmp);
@@ -564,8 +566,9 @@ static void test_sorts(void **state)
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
             a[4 * i] = 1 + (uint32_t)(x % 500);
             a[4 * i + 1] = 7 + (uint32_t)(x >> 20) % (uint32_t)preds;
-            a[4 * i + 2] = 1 + (uint32_t)(i * 2654435761u % 1000003u); /* distinct */
-            a[4 * i + 3] = (uint32_t)(x >> 40) % 9;
+            /* distinct objects */
+            a[4 * i + 2] = 1 + (uint32_t)(i * 2654435761u % (wide ? 4000000007u : 1000003u));
+            a[4 * i + 3] = (uint32_t)(x >> 24);
         }
         memcpy(b, a, 4 * n * sizeof *a);
         qsort(a, n, 4 * sizeof *a, cmp_rows3); /* facts are distinct: meta rides along */

@@ -38,7 +38,9 @@ static inline int row_cmp(const uint32_t *x, const uint32_t *y)
 
 /* Same order, out of place: radix passes on row[0] (every row[0] <=
  * maxkey) through `tmp`, room for n rows, then each group sorted.  Faster
- * than the bucketed sort on large random input, at the price of tmp. */
+ * than the bucketed sort on large random input, at the price of tmp.
+ * Rows of 4 whose three ids span at most 32 bits together are sorted as
+ * one integer each instead (the fourth id riding below the key). */
 void sort_rows_radix(uint32_t *a, size_t n, int stride, uint32_t maxkey, uint32_t *tmp);
 
 /* Same order, out of place: stable LSD radix passes on every column,
