@@ -385,8 +385,9 @@ static long each_failure(void (*work)(store *st, int *saw_fail))
 
 /* ---- the rebuild in place ---- */
 
-/* Adds only (asserts and derived marks on new facts), a read now and then:
- * rebuilds without a dead fact, which grow the base's arrays in place.
+/* Adds only (asserts and derived marks on new facts, bulks of new facts),
+ * a read now and then: rebuilds without a dead fact, which grow the base's
+ * arrays in place.
  * A failed step changes nothing; the model is checked every `every`
  * steps. */
 static void grow_workload(store *st, model *md, int steps, int every, int *saw_fail)
@@ -412,6 +413,30 @@ static void grow_workload(store *st, model *md, int steps, int every, int *saw_f
             memcpy(md, &snap2, sizeof *md);
         } else {
             assert_true(rc == LORE_OK || rc == LORE_NOOP);
+        }
+        if (i % 11 == 10) { /* a bulk of facts new to the store: folded in place */
+            uint32_t rows[4 * 5];
+            size_t nr = 0, added = 0;
+            memcpy(&snap2, md, sizeof *md);
+            for (int t = 0; t < 5; t++) {
+                uint32_t *r = rows + 4 * nr;
+                r[0] = 1 + rnd((uint32_t)md->nt), r[1] = 1 + rnd((uint32_t)md->nt);
+                r[2] = 1 + rnd((uint32_t)md->nt);
+                r[3] = rnd(3) == 0 ? META_DERIVED : META_ASSERTED | srcid[rnd(NSRC)];
+                uint32_t *x = &md->cell[r[0]][r[1]][r[2]];
+                if (*x == 0) { /* new, and now taken */
+                    *x = r[3] & META_DERIVED ? DERIVED_BIT : 1u << src_index(r[3] & META_PAYLOAD);
+                    nr++;
+                }
+            }
+            rc = store_bulk(st, rows, nr, &added);
+            if (rc == LORE_ERR_NOMEM) {
+                *saw_fail = 1;
+                memcpy(md, &snap2, sizeof *md);
+            } else {
+                assert_int_equal(rc, LORE_OK);
+                assert_int_equal(added, nr);
+            }
         }
         if (i % 7 == 6) { /* a read: the tail becomes a run, or folds in */
             uint64_t cnt;

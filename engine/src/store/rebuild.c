@@ -372,22 +372,60 @@ static void pending_folded(store *st, size_t nlive, size_t nder)
     st->nderived = nder;
 }
 
-/* The write-time rebuild in place: the old base's arrays grow (a large
- * array by remapping, so only the added part is fresh memory and the old
- * and new bases are never both held), the pending facts are packed into
- * rows inside their own hash table (a slot is a row: s, p, o, meta), which
- * then shrinks to them, so no copy of them is made; the rows are sorted
- * and merged into SPO from the back, and the other orders are scattered
- * again into their grown arrays.  The peak is the pending facts as they
- * were held before the fold.  Only when nothing is dropped or folded in:
- * no transaction, no dead fact, no extra rows (store_rebuild checks).
- * Every allocation the fold cannot do without comes first:
- * LORE_ERR_NOMEM leaves the store as it was (the base with more room). */
-static int rebuild_in_place(store *st)
+/* x's rows (sorted) fold in place when they are distinct, live (meta not
+ * 0) and new to the store: then nothing merges with them.  A row whose
+ * subject has facts in base is looked for among them (a binary search of
+ * that subject's few entries). */
+static int extra_disjoint(const store *st, const rsrc *x)
+{
+    const base *b = st->b;
+    const uint32_t *off = b->off[ORD_SPO];
+    const pair *ent = b->ent[ORD_SPO];
+    for (size_t q = 0; q < x->n; q++) {
+        const uint32_t *r = x->rows + (size_t)x->stride * q;
+        if ((x->stride == 4 ? r[3] : x->xmeta) == 0)
+            return 0;
+        if (q && row_cmp(r - x->stride, r) == 0)
+            return 0;
+        if (st->npend && pend_find(st, r[0], r[1], r[2]) != NONE)
+            return 0;
+        if (r[0] >= b->nkeys)
+            continue;
+        size_t lo = off[r[0]], hi = off[r[0] + 1];
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (ent[mid].a < r[1] || (ent[mid].a == r[1] && ent[mid].b < r[2]))
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < off[r[0] + 1] && ent[lo].a == r[1] && ent[lo].b == r[2])
+            return 0;
+    }
+    return 1;
+}
+
+/* The rebuild in place: the old base's arrays grow (a large array by
+ * remapping, so only the added part is fresh memory and the old and new
+ * bases are never both held), the pending facts are packed into rows
+ * inside their own hash table (a slot is a row: s, p, o, meta), which then
+ * shrinks to them, so no copy of them is made; those rows are sorted, and
+ * they and x's rows (sorted, new to the store: extra_disjoint) merge into
+ * SPO from the back; the other orders are scattered again into their grown
+ * arrays.  Only when nothing is dropped: no transaction, no dead fact
+ * (store_rebuild checks).  Every allocation the fold cannot do without
+ * comes first: LORE_ERR_NOMEM leaves the store as it was (the base with
+ * more room).  x's rows are let go (rsrc_release) once merged. */
+static int rebuild_in_place(store *st, rsrc *x)
 {
     base *b = st->b;
-    size_t bn = b->n, np = st->npend, n = bn + np;
+    size_t bn = b->n, np = st->npend, nx = x->n, n = bn + np + nx;
     uint32_t maxid = b->nkeys - 1;
+    for (size_t q = 0; q < nx; q++)
+        for (int k = 0; k < 3; k++) {
+            uint32_t v = x->rows[(size_t)x->stride * q + (size_t)k];
+            maxid = v > maxid ? v : maxid;
+        }
     for (size_t i = 0; i < st->pendcap; i++) {
         const pend_slot *e = &st->pend[i];
         if (e->s) {
@@ -404,8 +442,8 @@ static int rebuild_in_place(store *st)
     uint32_t *off[3] = {NULL, NULL, NULL};
     uint64_t *sig = mem_alloc(&st->m, nk, sizeof *sig);
     int ok = sig != NULL && scratch != NULL;
-    for (int x = 0; x < 3 && ok; x++)
-        ok = (off[x] = mem_calloc(&st->m, (size_t)nk + 1, sizeof *off[x])) != NULL;
+    for (int o = 0; o < 3 && ok; o++)
+        ok = (off[o] = mem_calloc(&st->m, (size_t)nk + 1, sizeof *off[o])) != NULL;
     void *p;
     if (ok && b->cap_ent < n) {
         p = b->ent[ORD_SPO];
@@ -417,17 +455,20 @@ static int rebuild_in_place(store *st)
         if ((ok = mem_resize(&st->m, &p, b->cap_meta, n, sizeof *b->meta) == 0))
             b->meta = p, b->cap_meta = n;
     }
-    for (int x = ORD_POS; x <= ORD_OSP && ok; x++) {
-        size_t *cap = x == ORD_POS ? &b->cap_pos : &b->cap_osp, have = *cap ? *cap : bn;
+    for (int o = ORD_POS; o <= ORD_OSP && ok; o++) {
+        size_t *cap = o == ORD_POS ? &b->cap_pos : &b->cap_osp, have = *cap ? *cap : bn;
         if (have >= n)
             continue;
-        p = b->ent[x];
+        p = b->ent[o];
         if ((ok = mem_resize(&st->m, &p, have, n, sizeof(pair)) == 0))
-            b->ent[x] = p, *cap = n;
+            b->ent[o] = p, *cap = n;
     }
+    int logged = nx && st->clog_on && !st->clog_quiet;
+    if (ok && logged)
+        ok = store_clog_reserve(st, clog_need(st, nx)) == LORE_OK;
     if (!ok) {
-        for (int x = 0; x < 3; x++)
-            mem_free(&st->m, off[x], (size_t)nk + 1, sizeof *off[x]);
+        for (int o = 0; o < 3; o++)
+            mem_free(&st->m, off[o], (size_t)nk + 1, sizeof *off[o]);
         mem_free(&st->m, sig, nk, sizeof *sig);
         mem_free(&st->m, scratch, nscratch, sizeof *scratch);
         return LORE_ERR_NOMEM;
@@ -445,7 +486,7 @@ static int rebuild_in_place(store *st)
         }
     }
     p = prow;
-    if (mem_resize(&st->m, &p, pcap, np, sizeof *st->pend) == 0)
+    if (np && mem_resize(&st->m, &p, pcap, np, sizeof *st->pend) == 0)
         prow = p, pcap = np;
     st->pend = NULL, st->pendcap = 0, st->npend = 0;
     for (int q = 0; q < st->nruns; q++)
@@ -457,25 +498,39 @@ static int rebuild_in_place(store *st)
         if (tmp) {
             sort_rows_radix(prow, np, 4, maxid, tmp);
             mem_free(&st->m, tmp, 4 * np, sizeof *tmp);
-        } else {
+        } else if (np > 1) {
             sort_rows_bucketed(prow, np, 4, maxid + 1, scratch);
         }
     }
-    /* SPO's offsets from the old counts and the pending rows, then the
-     * merge from the back */
+    /* SPO's offsets from the old counts and the new rows, then the merge
+     * from the back: the largest of the old row, the pending row and x's
+     * row goes last */
     uint32_t *so = off[ORD_SPO];
+    const uint32_t *xr = x->rows;
+    size_t xs = (size_t)x->stride;
     for (uint32_t s = 0; s < b->nkeys; s++)
         so[s + 1] = b->off[ORD_SPO][s + 1] - b->off[ORD_SPO][s];
     for (size_t j = 0; j < np; j++)
         so[prow[4 * j] + 1]++;
+    for (size_t q = 0; q < nx; q++) {
+        const uint32_t *r = xr + xs * q;
+        so[r[0] + 1]++;
+        if (logged)
+            clog_add(st, r[0], r[1], r[2], CLOG_TENTATIVE); /* absent before */
+    }
     for (uint32_t s = 0; s < nk; s++)
         so[s + 1] += so[s];
     pair *ent = b->ent[ORD_SPO];
     const uint32_t *oo = b->off[ORD_SPO];
-    size_t i = bn, j = np, w = n;
+    size_t i = bn, j = np, q = nx, w = n;
     uint32_t bs = b->nkeys; /* subject of old row i - 1: oo[bs] <= i - 1 < oo[bs + 1] */
-    while (j > 0) {
-        const uint32_t *r = prow + 4 * (j - 1);
+    while (j > 0 || q > 0) {
+        const uint32_t *r = NULL; /* the larger of the pending and x rows */
+        int fromx = 0;
+        if (j > 0)
+            r = prow + 4 * (j - 1);
+        if (q > 0 && (!r || row_cmp(xr + xs * (q - 1), r) > 0))
+            r = xr + xs * (q - 1), fromx = 1;
         int old = 0;
         if (i > 0) {
             while (oo[bs] > i - 1)
@@ -488,14 +543,19 @@ static int rebuild_in_place(store *st)
             ent[w] = ent[i - 1], b->meta[w] = b->meta[i - 1];
             i--;
         } else {
-            ent[w].a = r[1], ent[w].b = r[2], b->meta[w] = r[3];
-            j--;
+            ent[w].a = r[1], ent[w].b = r[2];
+            b->meta[w] = fromx ? (xs == 4 ? r[3] : x->xmeta) : r[3];
+            if (fromx)
+                q--;
+            else
+                j--;
         }
     }
+    rsrc_release(st, x); /* its rows are in */
     mem_free(&st->m, prow, pcap, sizeof(pend_slot));
-    for (int x = 0; x < 3; x++) {
-        mem_free(&st->m, b->off[x], (size_t)b->nkeys + 1, sizeof *b->off[x]);
-        b->off[x] = off[x];
+    for (int o = 0; o < 3; o++) {
+        mem_free(&st->m, b->off[o], (size_t)b->nkeys + 1, sizeof *b->off[o]);
+        b->off[o] = off[o];
     }
     mem_free(&st->m, b->sig, b->nkeys, sizeof *b->sig);
     b->sig = sig, b->nkeys = nk, b->n = n;
@@ -504,9 +564,11 @@ static int rebuild_in_place(store *st)
     store_base_permute(b, scratch);
     mem_free(&st->m, scratch, nscratch, sizeof *scratch);
     size_t nder = 0;
-    for (size_t q = 0; q < n; q++)
-        nder += (b->meta[q] & META_DERIVED) != 0;
+    for (size_t t = 0; t < n; t++)
+        nder += (b->meta[t] & META_DERIVED) != 0;
     pending_folded(st, n, nder);
+    if (logged)
+        store_clog_settle(st, 1);
     store_free_deadk(st);
     st->version++;
     return LORE_OK;
@@ -535,12 +597,12 @@ int store_rebuild(store *st, rsrc *x, size_t *added)
     rebuild_ctx cx;
     memset(&cx, 0, sizeof cx);
 
-    if (nextra == 0 && !x->stream && !st->in_txn && ob && ob->n && st->ndead_base == 0 &&
-        st->ndead_pend == 0 && st->npend) {
-        if (added)
-            *added = 0;
-        rsrc_release(st, x);
-        return rebuild_in_place(st);
+    if (!x->stream && !st->in_txn && ob && ob->n && st->ndead_base == 0 && st->ndead_pend == 0 &&
+        (st->npend || nextra) && extra_disjoint(st, x)) {
+        rc = rebuild_in_place(st, x);
+        if (rc == LORE_OK && added)
+            *added = nextra;
+        goto cleanup;
     }
     TRY(gather_pend(st, keep_dead, &prow, &np));
     /* the largest id decides the size of the row offsets */
