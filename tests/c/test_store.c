@@ -525,6 +525,149 @@ static void test_alloc_failures(void **state)
     assert_true(each_failure(churn_failing) > 50);
 }
 
+/* ---- clearing a predicate's derived marks ---- */
+
+/* Predicate 5's facts, most derived (some asserted too), in the base (a
+ * bulk into the empty store), others pending, facts of other predicates
+ * beside them and a dead base fact; then every derived mark of 5 cleared
+ * with the change log on: many base facts go, so they leave the base's
+ * arrays at once.  The model, the counts of every shape, the invariants
+ * and the log's entries (the marks before) are checked; a failed clear
+ * changes nothing. */
+static void clear_workload(store *st, int *saw_fail)
+{
+    static model md, before;
+    memset(&md, 0, sizeof md);
+    md.nt = MAXT;
+    rng_state = 9090;
+    size_t n = 0, cap = 4 * (MAXT * MAXT * 2 + 1);
+    uint32_t *rows = malloc(cap * sizeof *rows);
+    assert_non_null(rows);
+    for (uint32_t a = 1; a <= MAXT; a++)
+        for (uint32_t b = 1; b <= MAXT; b++) {
+            uint32_t *r = rows + 4 * n;
+            if (rnd(5) != 0) { /* predicate 5: derived, sometimes asserted too */
+                r[0] = a, r[1] = 5, r[2] = b, r[3] = META_DERIVED | 1;
+                if (rnd(4) == 0) {
+                    int k = (int)rnd(NSRC);
+                    r[3] = META_DERIVED | META_ASSERTED | srcid[k];
+                    md.cell[a][5][b] = DERIVED_BIT | 1u << k;
+                } else {
+                    md.cell[a][5][b] = DERIVED_BIT;
+                }
+                r = rows + 4 * ++n;
+            }
+            if (rnd(3) == 0) { /* other predicates, asserted or derived */
+                uint32_t p = 6 + rnd(3);
+                r[0] = a, r[1] = p, r[2] = b;
+                r[3] = rnd(2) ? META_DERIVED | 1 : META_ASSERTED;
+                md.cell[a][p][b] = r[3] & META_DERIVED ? DERIVED_BIT : 1u;
+                n++;
+            }
+        }
+    if (!md.cell[1][6][1]) { /* the fact to remove below */
+        uint32_t *r = rows + 4 * n++;
+        r[0] = 1, r[1] = 6, r[2] = 1, r[3] = META_ASSERTED;
+        md.cell[1][6][1] = 1u;
+    }
+    int rc = store_bulk(st, rows, n, NULL);
+    free(rows);
+    if (rc == LORE_ERR_NOMEM) {
+        *saw_fail = 1;
+        return;
+    }
+    assert_int_equal(rc, LORE_OK);
+    assert_true(st->b && st->b->n == n);
+    /* a dead base fact, and pending facts of 5 (derived, asserted) */
+    rc = store_unassert(st, 1, 6, 1, LORE_ANY_SOURCE);
+    if (rc == LORE_OK)
+        md.cell[1][6][1] = 0;
+    else
+        assert_int_equal(rc, LORE_ERR_NOMEM);
+    for (int i = 0; i < 30 && rc != LORE_ERR_NOMEM; i++) {
+        uint32_t a = 1 + rnd(MAXT), b = 1 + rnd(MAXT);
+        if (rnd(2)) {
+            rc = store_set_derived(st, a, 5, b, 1);
+            if (rc == LORE_OK)
+                md.cell[a][5][b] |= DERIVED_BIT;
+        } else {
+            rc = store_assert(st, a, 5, b, 0);
+            if (rc == LORE_OK)
+                md.cell[a][5][b] |= 1u;
+        }
+    }
+    if (rc == LORE_ERR_NOMEM) {
+        *saw_fail = 1;
+        return;
+    }
+    if (store_clog_enable(st, 1) != LORE_OK) {
+        *saw_fail = 1;
+        return;
+    }
+    check_all(st, &md);
+    memcpy(&before, &md, sizeof md);
+    size_t want = 0;
+    for (int a = 1; a <= MAXT; a++)
+        for (int b = 1; b <= MAXT; b++) {
+            uint32_t *c = &md.cell[a][5][b];
+            want += *c == DERIVED_BIT;
+            *c &= ~DERIVED_BIT;
+        }
+    uint32_t preds[1] = {5};
+    size_t removed = 0;
+    rc = store_clear_derived_of(st, preds, 1, &removed);
+    if (rc == LORE_ERR_NOMEM) {
+        *saw_fail = 1;
+        check_all(st, &before);
+        return;
+    }
+    assert_int_equal(rc, LORE_OK);
+    assert_true(want > 1024);
+    assert_int_equal(removed, want);
+    assert_int_equal(st->ndead_base, 1); /* the fact removed before, not the cleared ones */
+    check_all(st, &md);
+    /* counts of every shape, from the other orders too */
+    for (uint32_t k = 1; k <= MAXT; k++) {
+        uint64_t got, exp_o = 0, exp_s = 0;
+        for (int x = 1; x <= MAXT; x++) {
+            exp_o += md.cell[x][5][k] != 0;
+            exp_s += md.cell[k][5][x] != 0;
+        }
+        rc = store_count(st, 0, 5, k, &got);
+        if (rc == LORE_ERR_NOMEM) { /* a read's own room (the dead facts sorted) */
+            *saw_fail = 1;
+            return;
+        }
+        assert_int_equal(rc, LORE_OK);
+        assert_int_equal(got, exp_o);
+        assert_int_equal(store_count(st, k, 5, 0, &got), LORE_OK);
+        assert_int_equal(got, exp_s);
+    }
+    /* the log: every fact whose derived mark went, with its marks before */
+    for (int a = 1; a <= MAXT; a++)
+        for (int b = 1; b <= MAXT; b++) {
+            uint32_t c = before.cell[a][5][b], flags = 0;
+            int found = store_clog_find(st, (uint32_t)a, 5, (uint32_t)b, &flags);
+            assert_int_equal(found, (c & DERIVED_BIT) != 0);
+            if (found)
+                assert_int_equal(flags, META_DERIVED | (c & ~DERIVED_BIT ? META_ASSERTED : 0));
+        }
+    assert_null(store_check(st));
+}
+
+static void test_clear_derived(void **state)
+{
+    (void)state;
+    mem m = {mem_default, NULL};
+    store st;
+    store_init(&st, &m);
+    int saw = 0;
+    clear_workload(&st, &saw);
+    assert_int_equal(saw, 0);
+    store_free(&st);
+    assert_true(each_failure(clear_workload) > 5);
+}
+
 static int cmp_rows3(const void *a, const void *b)
 {
     return row_cmp(a, b);
@@ -609,7 +752,7 @@ int main(void)
         cmocka_unit_test(test_random_small_levels), cmocka_unit_test(test_random_10k),
         cmocka_unit_test(test_transactions),        cmocka_unit_test(test_iterator_changes),
         cmocka_unit_test(test_alloc_failures),      cmocka_unit_test(test_sorts),
-        cmocka_unit_test(test_rebuild_in_place),
+        cmocka_unit_test(test_rebuild_in_place),    cmocka_unit_test(test_clear_derived),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -670,6 +670,48 @@ int store_clear_derived(store *st, size_t *removed)
     return store_clear_derived_of(st, NULL, 0, removed);
 }
 
+/* store_clear_derived_of's pass over the base outside a transaction: the
+ * DERIVED mark of each fact of preds goes, and a fact left with no mark
+ * leaves the arrays (SPO closed up in place, POS and OSP made again from
+ * it); the change log has room.  scratch: nkeys + 1 ids. */
+static void base_drop_derived(store *st, const uint32_t *preds, size_t npreds, uint32_t *scratch)
+{
+    base *b = st->b;
+    uint32_t *off = b->off[ORD_SPO];
+    pair *ent = b->ent[ORD_SPO];
+    size_t w = 0, n0 = b->n;
+    int logged = st->clog_on && !st->clog_quiet;
+    for (uint32_t sub = 0; sub < b->nkeys; sub++) {
+        size_t lo = off[sub], hi = off[sub + 1];
+        off[sub] = (uint32_t)w; /* off[sub + 1] is still the old one */
+        for (size_t i = lo; i < hi; i++) {
+            pair e = ent[i];
+            uint32_t m = b->meta[i];
+            if ((m & META_DERIVED) && pred_in(preds, npreds, e.a)) {
+                if (logged)
+                    clog_add(st, sub, e.a, e.b, mflags(m));
+                st->nderived--;
+                if (!(m & META_ASSERTED)) {
+                    st->nlive--;
+                    continue;
+                }
+                m &= ~META_DERIVED;
+            }
+            ent[w] = e, b->meta[w] = m;
+            w++;
+        }
+    }
+    off[b->nkeys] = (uint32_t)w;
+    b->n = w;
+    /* the other orders keep their arrays: their room is stated now */
+    b->cap_pos = b->cap_pos ? b->cap_pos : n0;
+    b->cap_osp = b->cap_osp ? b->cap_osp : n0;
+    store_base_permute(b, scratch);
+    st->dead_dirty = 1;
+    store_free_deadk(st);
+    st->version++;
+}
+
 int store_clear_derived_of(store *st, const uint32_t *preds, size_t npreds, size_t *removed)
 {
     size_t n = 0, kills_base = 0, kills = 0;
@@ -697,7 +739,20 @@ int store_clear_derived_of(store *st, const uint32_t *preds, size_t npreds, size
         return LORE_NOOP;
     if (store_clog_reserve(st, clog_need(st, n)) != LORE_OK)
         return LORE_ERR_NOMEM;
-    if (st->in_txn) {
+    /* many base facts to go, outside a transaction: they leave the base's
+     * arrays at once (a pass that closes them up, the other orders made
+     * again) rather than each staying as a dead fact in dead_base until a
+     * rebuild copies the base without them */
+    uint32_t *scratch = NULL;
+    size_t nscratch = b ? (size_t)b->nkeys + 1 : 0;
+    int drop = !st->in_txn && kills_base > 1024 && kills_base >= b->n / 8;
+    if (drop && !(scratch = mem_alloc(&st->m, nscratch, sizeof *scratch)))
+        return LORE_ERR_NOMEM;
+    if (drop) {
+        base_drop_derived(st, preds, npreds, scratch);
+        mem_free(&st->m, scratch, nscratch, sizeof *scratch);
+        b = NULL; /* done with */
+    } else if (st->in_txn) {
         if (mem_reserve(&st->m, (void **)&st->log, &st->logcap, st->nlog + n, sizeof *st->log) ||
             dead_reserve(st, st->ndead_base + st->log_creates + kills_base))
             return LORE_ERR_NOMEM;
