@@ -1279,8 +1279,9 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
     }
     /* when the sources removals affect hold much of the closure,
      * computing it again and comparing their pairs (and those of what
-     * reaches each new edge's tail) is cheaper */
-    if (rc == LORE_OK && cyclic) {
+     * reaches each new edge's tail) is cheaper (with no removal, nothing
+     * is affected: additions alone go below) */
+    if (rc == LORE_OK && cyclic && aff.n) {
         uset pre_all = {NULL, 0, 0};
         uint64_t work_est = 0, total = 0;
         for (size_t i = 0; i < ins->n && rc == LORE_OK; i++) {
