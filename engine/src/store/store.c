@@ -346,9 +346,10 @@ void store_clog_clear(store *st)
 {
     /* A log grown by one big change (a first inference) would make every
      * later clear, and every walk over the log, cost its size: a table
-     * used to an eighth or less goes back to a smaller one. */
-    if (st->clogcap > 1024 && st->nclog * 8 < st->clogcap) {
-        size_t cap = 1024;
+     * used to a quarter or less goes back to one that this use would fill
+     * to half (an event stream's inferences walk it three times each). */
+    if (st->clogcap > 64 && st->nclog * 4 < st->clogcap) {
+        size_t cap = 64;
         while (st->nclog * 2 > cap)
             cap *= 2;
         clog_slot *tab = mem_calloc(&st->m, cap, sizeof *tab);
