@@ -720,11 +720,12 @@ static void test_sorts(void **state)
         free(a), free(b), free(c), free(d), free(tmp), free(packed);
     }
     /* rows of 4 (a fact and its meta): ids close enough to pack with the
-     * meta riding below them (one predicate or several), or objects too
-     * wide, then by subject groups, sorted as integers or as rows */
-    for (int round = 0; round < 4; round++) {
-        int preds = round % 2 ? 3 : 1, wide = round >= 2;
-        size_t n = 50000;
+     * meta riding below them (one predicate or several; keys of 29-31,
+     * 18 and 9 bits: three radix passes, two, one), or objects too wide,
+     * then by subject groups, sorted as integers or as rows */
+    for (int round = 0; round < 6; round++) {
+        int preds = round % 2 ? 3 : 1, wide = round == 2 || round == 3;
+        size_t n = round < 4 ? 50000 : round == 4 ? 3000 : 512;
         uint32_t *a = malloc(4 * n * sizeof *a), *b = malloc(4 * n * sizeof *b),
                  *tmp = malloc(4 * n * sizeof *tmp);
         assert_non_null(a);
@@ -737,6 +738,11 @@ static void test_sorts(void **state)
             /* distinct objects */
             a[4 * i + 2] = 1 + (uint32_t)(i * 2654435761u % (wide ? 4000000007u : 1000003u));
             a[4 * i + 3] = (uint32_t)(x >> 24);
+            if (round >= 4) { /* distinct (subject, object) pairs in a small space */
+                size_t j = i * 37 % n;
+                a[4 * i] = 1 + (uint32_t)(round == 4 ? j % 50 : j / 32);
+                a[4 * i + 2] = 1 + (uint32_t)(round == 4 ? j * 7919 % 3001 : j % 32);
+            }
         }
         memcpy(b, a, 4 * n * sizeof *a);
         qsort(a, n, 4 * sizeof *a, cmp_rows3); /* facts are distinct: meta rides along */

@@ -252,31 +252,6 @@ static void sort_group(uint32_t *a, size_t m, int stride, uint64_t *t)
 
 static int bits_of(uint32_t v);
 
-/* Stable LSD passes of 11 bits over bits [from, from + bits) of n
- * integers, between a and buf; returns the array that holds the result. */
-static uint64_t *radix_u64_bits(uint64_t *a, size_t n, int from, int bits, uint64_t *buf)
-{
-    enum { BITS = 11, RADIX = 1 << BITS };
-    size_t count[RADIX];
-    uint64_t *src = a, *dst = buf;
-    for (int shift = from; shift < from + bits; shift += BITS) {
-        memset(count, 0, sizeof count);
-        for (size_t i = 0; i < n; i++)
-            count[(src[i] >> shift) & (RADIX - 1)]++;
-        size_t sum = 0;
-        for (size_t d = 0; d < RADIX; d++) {
-            size_t k = count[d];
-            count[d] = sum;
-            sum += k;
-        }
-        for (size_t i = 0; i < n; i++)
-            dst[count[(src[i] >> shift) & (RADIX - 1)]++] = src[i];
-        uint64_t *t = src;
-        src = dst, dst = t;
-    }
-    return src;
-}
-
 /* Rows of 4 whose three ids' spreads fit in 32 bits together (ids close
  * to one another, as rules derive them): each row becomes one integer,
  * the packed ids above the fourth id, sorted by radix passes over the key
@@ -292,22 +267,46 @@ static int sort_rows4_packed(uint32_t *a, size_t n, uint32_t *tmp)
         }
     int b1 = bits_of(hi[1] - lo[1]), b2 = bits_of(hi[2] - lo[2]);
     int bits = bits_of(hi[0] - lo[0]) + b1 + b2;
-    if (bits > 32)
+    if (bits > 32 || n > UINT32_MAX)
         return 0;
+    /* passes of at most 11 bits (2048 counters stay in the cache), as
+     * even as the bits allow; every pass's counts come from the one pass
+     * that packs the rows */
+    enum { MAXPASS = 3, RADIX = 1 << 11 };
+    int npass = (bits + 10) / 11, width = npass ? (bits + npass - 1) / npass : 0;
+    uint32_t count[MAXPASS][RADIX]; /* 24 KiB of stack */
+    memset(count, 0, sizeof count);
+    uint32_t dmask = ((uint32_t)1 << width) - 1;
     uint64_t *t = (uint64_t *)(void *)tmp, *buf = t + n;
     for (size_t i = 0; i < n; i++) {
         const uint32_t *r = a + 4 * i;
-        uint64_t k = ((uint64_t)(r[0] - lo[0]) << b1 | (r[1] - lo[1])) << b2 | (r[2] - lo[2]);
-        t[i] = k << 32 | r[3];
+        uint32_t k = (uint32_t)(((uint64_t)(r[0] - lo[0]) << b1 | (r[1] - lo[1])) << b2 | (r[2] - lo[2]));
+        t[i] = (uint64_t)k << 32 | r[3];
+        for (int q = 0; q < npass; q++)
+            count[q][(k >> (q * width)) & dmask]++;
     }
-    const uint64_t *out = radix_u64_bits(t, n, 32, bits, buf);
+    uint64_t *src = t, *dst = buf;
+    for (int q = 0; q < npass; q++) {
+        uint32_t sum = 0, *c = count[q];
+        for (size_t d = 0; d <= dmask; d++) {
+            uint32_t m = c[d];
+            c[d] = sum;
+            sum += m;
+        }
+        int shift = 32 + q * width;
+        for (size_t i = 0; i < n; i++)
+            dst[c[(src[i] >> shift) & dmask]++] = src[i];
+        uint64_t *sw = src;
+        src = dst, dst = sw;
+    }
+    const uint64_t *out = src;
     uint32_t m1 = (uint32_t)(((uint64_t)1 << b1) - 1), m2 = (uint32_t)(((uint64_t)1 << b2) - 1);
     for (size_t i = 0; i < n; i++) {
         uint64_t v = out[i];
         uint32_t k = (uint32_t)(v >> 32), *r = a + 4 * i;
         r[3] = (uint32_t)v;
         r[2] = lo[2] + (k & m2);
-        r[1] = lo[1] + ((k >> b2) & m1);
+        r[1] = lo[1] + ((uint32_t)((uint64_t)k >> b2) & m1);
         r[0] = lo[0] + (uint32_t)((uint64_t)k >> b2 >> b1);
     }
     return 1;
