@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "kb.h"
+#include "rules.h"
 #include "lore.h"
 #include "store.h"
 
@@ -49,7 +50,7 @@ static lore_kb *new_kb(void)
     return kb;
 }
 
-static void rule(lore_kb *kb, const char *text)
+static void add_rule(lore_kb *kb, const char *text)
 {
     int rc = lore_rule_add(kb, text, strlen(text), NULL, NULL);
     if (rc != LORE_OK)
@@ -207,9 +208,9 @@ static void test_closure_random(void **state)
                 e[x][y] = 1;
                 lore_add(kb, node(kb, x), pe, node(kb, y), 0);
             }
-            rule(kb, TC_FORMS[f][0]);
+            add_rule(kb, TC_FORMS[f][0]);
             if (TC_FORMS[f][1])
-                rule(kb, TC_FORMS[f][1]);
+                add_rule(kb, TC_FORMS[f][1]);
             lore_rule_info info;
             assert_int_equal(lore_rule_info_at(kb, 0, &info), LORE_OK);
             assert_int_equal(info.closure, f < 4);
@@ -263,8 +264,8 @@ static void test_same_generation_random(void **state)
             par[x][y] = 1;
             lore_add(kb, node(kb, x), pp, node(kb, y), 0);
         }
-        rule(kb, "?x sg ?y :- ?x par ?p, ?y par ?p");
-        rule(kb, "?x sg ?y :- ?x par ?a, ?a sg ?b, ?y par ?b");
+        add_rule(kb, "?x sg ?y :- ?x par ?p, ?y par ?p");
+        add_rule(kb, "?x sg ?y :- ?x par ?a, ?a sg ?b, ?y par ?b");
         for (int step = 0; step < 6; step++) {
             infer(kb);
             memset(sg, 0, sizeof sg);
@@ -338,10 +339,10 @@ static void test_upkeep_recompute(void **state)
         }
         /* an asserted fact that the rules derive too keeps its assertion */
         assert_true(lore_add(kb, node(kb, 3), sym(kb, "sg"), node(kb, 4), 0) >= 0);
-        rule(kb, "?x sg ?y :- ?x par ?p, ?y par ?p");
-        rule(kb, "?x sg ?y :- ?x par ?a, ?a sg ?b, ?y par ?b");
+        add_rule(kb, "?x sg ?y :- ?x par ?p, ?y par ?p");
+        add_rule(kb, "?x sg ?y :- ?x par ?a, ?a sg ?b, ?y par ?b");
         if (shared) /* another rule derives sg: the slow recompute */
-            rule(kb, "?x sg ?x :- ?x mark yes");
+            add_rule(kb, "?x sg ?x :- ?x mark yes");
         assert_true(lore_add(kb, node(kb, 7), sym(kb, "mark"), sym(kb, "yes"), 0) >= 0);
         infer(kb);
         uint64_t before = 0, after = 0;
@@ -363,10 +364,10 @@ static void test_upkeep_recompute(void **state)
                 lore_add(fresh, node(fresh, i), fp, node(fresh, parent[i]), 0);
         lore_add(fresh, node(fresh, 3), sym(fresh, "sg"), node(fresh, 4), 0);
         lore_add(fresh, node(fresh, 7), sym(fresh, "mark"), sym(fresh, "yes"), 0);
-        rule(fresh, "?x sg ?y :- ?x par ?p, ?y par ?p");
-        rule(fresh, "?x sg ?y :- ?x par ?a, ?a sg ?b, ?y par ?b");
+        add_rule(fresh, "?x sg ?y :- ?x par ?p, ?y par ?p");
+        add_rule(fresh, "?x sg ?y :- ?x par ?a, ?a sg ?b, ?y par ?b");
         if (shared)
-            rule(fresh, "?x sg ?x :- ?x mark yes");
+            add_rule(fresh, "?x sg ?x :- ?x mark yes");
         infer(fresh);
         same_facts(kb, fresh, "sg", shared ? "shared head" : "own heads");
         assert_int_equal(marks(kb, node(kb, 3), sym(kb, "sg"), node(kb, 4)) & 1, 1);
@@ -379,6 +380,35 @@ static void test_upkeep_recompute(void **state)
         lore_kb_free(fresh);
         lore_kb_free(kb);
     }
+}
+
+/* The scans' memo full in the middle of a body (its cap lowered to a few
+ * dozen facts): a scan still reading remembered facts must not see them
+ * overwritten when an inner scan starts the memo again.  Same generation
+ * over hubs with many children, against a kb with the usual cap. */
+static void test_memo_cap(void **state)
+{
+    (void)state;
+    enum { NODES = 600 };
+    rnd_state = 777;
+    lore_kb *kb = new_kb(), *fresh = new_kb();
+    lore_id pp = sym(kb, "par"), fp = sym(fresh, "par");
+    for (int i = 1; i < NODES; i++) {
+        int p = (int)rnd(i < 20 ? (unsigned)i : 20u);
+        assert_true(lore_add(kb, node(kb, i), pp, node(kb, p), 0) >= 0);
+        assert_true(lore_add(fresh, node(fresh, i), fp, node(fresh, p), 0) >= 0);
+    }
+    lore_kb *both[2] = {kb, fresh};
+    for (int k = 0; k < 2; k++) {
+        add_rule(both[k], "?x sg ?y :- ?x par ?p, ?y par ?p");
+        add_rule(both[k], "?x sg ?y :- ?x par ?a, ?a sg ?b, ?y par ?b");
+    }
+    kb->rules->memo_max = 40;
+    infer(kb);
+    infer(fresh);
+    same_facts(kb, fresh, "sg", "a memo of 40 facts");
+    lore_kb_free(kb);
+    lore_kb_free(fresh);
 }
 
 /* ------------------------------------------------------------------ */
@@ -524,7 +554,7 @@ static void test_random_programs(void **state)
             while (r.form == 2 ? LEVEL[r.b] >= LEVEL[r.h] : LEVEL[r.b] > LEVEL[r.h]);
             char text[160];
             rule_text(&r, text, sizeof text);
-            rule(kb, text);
+            add_rule(kb, text);
             rs[nr++] = r;
         }
         /* who holds each fact: a mask of sources */
@@ -590,7 +620,7 @@ static void test_random_programs(void **state)
         for (int i = 0; i < nr; i++) {
             char text[160];
             rule_text(&rs[i], text, sizeof text);
-            rule(fresh, text);
+            add_rule(fresh, text);
         }
         infer(kb);
         infer(fresh);
@@ -702,7 +732,7 @@ static void test_mutual_recursion_random(void **state)
         lore_kb *kb = new_kb();
         lore_id src[2] = {0, sym(kb, "s1")}, pred[2] = {sym(kb, "assign"), sym(kb, "deref")};
         for (size_t i = 0; i < sizeof CSPA / sizeof *CSPA; i++)
-            rule(kb, CSPA[i]);
+            add_rule(kb, CSPA[i]);
         memset(held, 0, sizeof held);
         int edges = 20 + (int)rnd(25);
         for (int step = 0; step < 12; step++) {
@@ -740,7 +770,7 @@ static void test_mutual_recursion_random(void **state)
                         lore_add(fresh, node(fresh, i), sym(fresh, r ? "deref" : "assign"),
                                  node(fresh, j), 0);
         for (size_t i = 0; i < sizeof CSPA / sizeof *CSPA; i++)
-            rule(fresh, CSPA[i]);
+            add_rule(fresh, CSPA[i]);
         infer(fresh);
         cspa_check(fresh, vf, ma, va, "from scratch");
         lore_kb_free(fresh);
@@ -765,7 +795,7 @@ enum { AM = 8, AG = 3 };
 static void agg_program(lore_kb *kb)
 {
     for (size_t i = 0; i < sizeof AGG_RULES / sizeof *AGG_RULES; i++)
-        rule(kb, AGG_RULES[i]);
+        add_rule(kb, AGG_RULES[i]);
 }
 
 static void test_aggregate_random(void **state)
@@ -879,7 +909,7 @@ static void test_errors(void **state)
                  "rule anc: ?y = ...: ?z is bound by nothing");
     expect_error(kb, "bad name: ?x anc ?y :- ?x parent ?y", LORE_ERR_SYNTAX,
                  "rule:1:21: expected an object (a term or a variable), got ':-'");
-    rule(kb, "?x anc ?y :- ?x parent ?y");
+    add_rule(kb, "?x anc ?y :- ?x parent ?y");
     expect_error(kb, "anc: ?x anc ?y :- ?x child ?y", LORE_ERR_ARG,
                  "rule anc: a rule of this name exists");
     expect_error(kb, "?x anc ?y :- select ?x ?y where { ?x parent ?y } limit 2", LORE_ERR_RULE,
@@ -888,11 +918,11 @@ static void test_errors(void **state)
     /* not stratifiable: negation and aggregates through cycles */
     expect_error(kb, "odd: ?x odd ?y :- ?x parent ?y, without { ?x odd ?y }", LORE_ERR_RULE,
                  "rule odd: not stratifiable: odd depends on itself through negation");
-    rule(kb, "a: ?x a ?y :- ?x parent ?y, without { ?x b ?y }");
+    add_rule(kb, "a: ?x a ?y :- ?x parent ?y, without { ?x b ?y }");
     expect_error(kb, "b: ?x b ?y :- ?x a ?y", LORE_ERR_RULE,
                  "rules a, b: not stratifiable: a depends on b through negation, and b depends on "
                  "a");
-    rule(kb, "c: ?x c ?y :- ?x a ?y");
+    add_rule(kb, "c: ?x c ?y :- ?x a ?y");
     expect_error(kb, "n: ?x b ?n :- select ?x count(?y) as ?n where { ?x c ?y } group by ?x",
                  LORE_ERR_RULE,
                  "rules a, c, n: not stratifiable: n depends on c through an aggregate, and c "
@@ -1272,15 +1302,15 @@ static void test_values(void **state)
     assert_int_equal(v.i, 4048);
     lore_query_free(q);
     /* in rules, and a failing function stops the inference */
-    rule(kb, "?e year ?y :- ?e date ?d, ?y = year(?d)");
-    rule(kb, "?e year2 ?y :- ?e year ?x, ?y = twice(?x)");
+    add_rule(kb, "?e year ?y :- ?e date ?d, ?y = year(?d)");
+    add_rule(kb, "?e year2 ?y :- ?e year ?x, ?y = twice(?x)");
     infer(kb);
     lore_value y = lore_integer(4050);
     lore_id yid;
     lore_intern(kb, &y, &yid);
     assert_int_equal(marks(kb, sym(kb, "ev2"), sym(kb, "year2"), yid), 2);
     assert_int_equal(lore_function(kb, "twice", refuse, NULL), LORE_OK);
-    rule(kb, "?e year3 ?y :- ?e year ?x, ?y = twice(?x)");
+    add_rule(kb, "?e year3 ?y :- ?e year ?x, ?y = twice(?x)");
     assert_int_equal(lore_infer(kb, NULL), LORE_ERR_CALLBACK);
     assert_string_equal(lore_errmsg(kb), "refused");
     assert_null(store_check(&kb->st));
@@ -1296,9 +1326,9 @@ static void test_aggregate_negation(void **state)
     lore_id mo = sym(kb, "member_of"), size = sym(kb, "size"), lonely = sym(kb, "lonely");
     for (int i = 0; i < 5; i++)
         lore_add(kb, node(kb, i), mo, sym(kb, i < 3 ? "g1" : "g2"), 0);
-    rule(kb, "?g size ?n :- select ?g count(?m) as ?n where { ?m member_of ?g } group by ?g");
-    rule(kb, "?g lonely true :- ?g size ?n, filter ?n < 3");
-    rule(kb, "?g crowded true :- ?g size _, without { ?g lonely true }");
+    add_rule(kb, "?g size ?n :- select ?g count(?m) as ?n where { ?m member_of ?g } group by ?g");
+    add_rule(kb, "?g lonely true :- ?g size ?n, filter ?n < 3");
+    add_rule(kb, "?g crowded true :- ?g size _, without { ?g lonely true }");
     infer(kb);
     char *s = dump(kb);
     assert_string_equal(s, "g1 crowded true d\ng1 size 3 d\ng2 lonely true d\ng2 size 2 d\n"
@@ -1340,7 +1370,7 @@ static void test_limits(void **state)
     lore_intern(kb, &zero, &z);
     lore_add(kb, sym(kb, "c"), num, z, 0);
     /* a runaway rule: every number has a next one */
-    rule(kb, "?c num ?m :- ?c num ?n, ?m = ?n + 1");
+    add_rule(kb, "?c num ?m :- ?c num ?n, ?m = ?n + 1");
     lore_infer_limit(kb, 100);
     assert_int_equal(lore_infer(kb, NULL), LORE_ERR_LIMIT);
     assert_string_equal(lore_errmsg(kb), "more than 100 derived facts (lore_infer_limit)");
@@ -1354,7 +1384,7 @@ static void test_limits(void **state)
     uint32_t id;
     lore_rule_find(kb, "num", &id);
     lore_rule_remove(kb, id);
-    rule(kb, "?c num ?m :- ?c num ?n, ?m = ?n + 1, filter ?m <= 150");
+    add_rule(kb, "?c num ?m :- ?c num ?n, ?m = ?n + 1, filter ?m <= 150");
     lore_infer_limit(kb, 0);
     infer(kb);
     lore_count(kb, 0, num, 0, &n);
@@ -1362,7 +1392,7 @@ static void test_limits(void **state)
     /* an interrupt stops it cleanly */
     lore_rule_find(kb, "num", &id);
     lore_rule_remove(kb, id);
-    rule(kb, "?c num ?m :- ?c num ?n, ?m = ?n + 1, filter ?m <= 5000");
+    add_rule(kb, "?c num ?m :- ?c num ?n, ?m = ?n + 1, filter ?m <= 5000");
     lore_kb_interrupt(kb);
     assert_int_equal(lore_infer(kb, NULL), LORE_ERR_INTERRUPT);
     assert_string_equal(lore_errmsg(kb), "interrupted");
@@ -1374,8 +1404,8 @@ static void test_limits(void **state)
     lore_kb *g = new_kb();
     for (int i = 0; i < 30; i++)
         lore_add(g, node(g, i), sym(g, "e"), node(g, i + 1), 0);
-    rule(g, "?x r ?y :- ?x e ?y");
-    rule(g, "?x r ?z :- ?x e ?y, ?y r ?z");
+    add_rule(g, "?x r ?y :- ?x e ?y");
+    add_rule(g, "?x r ?z :- ?x e ?y, ?y r ?z");
     lore_infer_limit(g, 100);
     assert_int_equal(lore_infer(g, NULL), LORE_ERR_LIMIT);
     assert_int_equal(lore_derived_count(g), 0);
@@ -1400,12 +1430,12 @@ static void test_alloc_failures(void **state)
         if (lore_kb_new(&kb, failing_alloc, &f) != LORE_OK)
             continue;
         int failures = 0;
-        const char *rules[] = {"?x r ?y :- ?x e ?y", "?x r ?z :- ?x e ?y, ?y r ?z",
+        const char *texts[] = {"?x r ?y :- ?x e ?y", "?x r ?z :- ?x e ?y, ?y r ?z",
                                "?x s ?y :- ?x r ?y, without { ?y e ?x }",
                                "?x k ?n :- select ?x count(?y) as ?n where { ?x s ?y } group by ?x",
                                "?x t ?v :- ?x k ?n, ?v = ?n * 2"};
-        for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
-            if (lore_rule_add(kb, rules[i], strlen(rules[i]), NULL, NULL) != LORE_OK)
+        for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+            if (lore_rule_add(kb, texts[i], strlen(texts[i]), NULL, NULL) != LORE_OK)
                 failures++;
         for (int step = 0; step < 6; step++) {
             for (int i = 0; i < 8; i++) {
@@ -1471,9 +1501,9 @@ static void test_persistence(void **state)
     lore_kb *kb = new_kb();
     for (int i = 0; i < 5; i++)
         lore_add(kb, node(kb, i), sym(kb, "e"), node(kb, i + 1), 0);
-    rule(kb, "?x r ?y :- ?x e ?y");
-    rule(kb, "?x r ?z :- ?x e ?y, ?y r ?z");
-    rule(kb, "?x y ?v :- ?x r n5, ?v = 1");
+    add_rule(kb, "?x r ?y :- ?x e ?y");
+    add_rule(kb, "?x r ?z :- ?x e ?y, ?y r ?z");
+    add_rule(kb, "?x y ?v :- ?x r n5, ?v = 1");
     infer(kb);
     char *want = dump(kb);
     assert_int_equal(lore_save(kb, path), LORE_OK);
@@ -1488,7 +1518,7 @@ static void test_persistence(void **state)
     assert_string_equal(got, want);
     free(got);
     lore_add(kb, node(kb, 9), sym(kb, "e"), node(kb, 0), 0);
-    rule(kb, "extra: ?x z ?y :- ?x e ?y");
+    add_rule(kb, "extra: ?x z ?y :- ?x e ?y");
     lore_infer_stats st;
     assert_int_equal(lore_infer(kb, &st), LORE_OK);
     free(want);
@@ -1519,7 +1549,7 @@ static void test_persistence(void **state)
     lore_kb_free(kb);
     /* loading a snapshot into a kb merges its rules */
     kb = new_kb();
-    rule(kb, "?x r ?y :- ?x e ?y");
+    add_rule(kb, "?x r ?y :- ?x e ?y");
     assert_int_equal(lore_load_snapshot(kb, path, NULL), LORE_OK);
     assert_int_equal(lore_rule_count(kb), 3);
     infer(kb);
@@ -1589,6 +1619,7 @@ int main(void)
         cmocka_unit_test(test_random_programs),
         cmocka_unit_test(test_mutual_recursion_random),
         cmocka_unit_test(test_upkeep_recompute),
+        cmocka_unit_test(test_memo_cap),
         cmocka_unit_test(test_aggregate_random),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_api),

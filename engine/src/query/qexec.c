@@ -378,8 +378,16 @@ static int memo_scan(qexec *x, const qstep *st, qstate *s)
 {
     qmemo *mo = x->memo;
     const mem *m = &x->kb->m;
-    if (mo->version != x->kb->st.version || mo->nfacts > MEMO_MAX_FACTS)
+    if (mo->version != x->kb->st.version ||
+        mo->nfacts > (mo->max_facts ? mo->max_facts : MEMO_MAX_FACTS)) {
+        /* stale or full: it starts again, unless a scan of this run is
+         * still reading remembered facts (they would be overwritten under
+         * it); then this one reads the store */
+        for (int j = 0; j < x->plan->nsteps; j++)
+            if (x->st[j].mphase && x->st[j].mpos < x->st[j].mend)
+                return 0;
         memo_clear(mo, x->kb->st.version);
+    }
     qmemo_ent *e = memo_slot(m, mo, (uint32_t)st->node, s->key);
     if (!e)
         return LORE_ERR_NOMEM;

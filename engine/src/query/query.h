@@ -272,6 +272,7 @@ typedef struct qmemo {
     size_t cap, used;
     uint32_t *arena; /* facts, 3 ids each */
     size_t nfacts, acap;
+    size_t max_facts; /* the arena's cap (0: the default, 4 Mi facts; tests lower it) */
     uint64_t version;
 } qmemo;
 

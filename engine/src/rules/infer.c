@@ -2030,6 +2030,7 @@ int infer_run(lore_kb *kb, lore_infer_stats *stats)
     ictx c;
     memset(&c, 0, sizeof c);
     c.kb = kb, c.R = R, c.st = &kb->st, c.m = &kb->m;
+    c.memo.max_facts = R->memo_max;
     int rc = LORE_OK;
     if ((rc = rules_stratify(kb)) != LORE_OK)
         return rc == LORE_ERR_NOMEM ? ctx_nomem(&kb->ctx) : rc;

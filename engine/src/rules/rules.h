@@ -119,6 +119,7 @@ typedef struct rules {
     size_t ntrig, trigcap;
     uint32_t next_handle;
     uint64_t max_derived;
+    size_t memo_max; /* the scan memo's cap in facts (0: its default; tests lower it) */
     uint32_t round; /* the last rank given */
     int full;       /* the next lore_infer recomputes everything */
     int firing;     /* triggers are being called */
