@@ -323,6 +323,11 @@ void qmemo_free(const mem *m, qmemo *mo)
     memset(mo, 0, sizeof *mo);
 }
 
+void qmemo_invalidate(qmemo *mo)
+{
+    mo->version = UINT64_MAX; /* never a store's */
+}
+
 static void memo_clear(qmemo *mo, uint64_t version)
 {
     for (size_t i = 0; i < mo->cap; i++)
@@ -378,15 +383,17 @@ static int memo_scan(qexec *x, const qstep *st, qstate *s)
 {
     qmemo *mo = x->memo;
     const mem *m = &x->kb->m;
-    if (mo->version != x->kb->st.version ||
+    if (mo->version != x->kb->st.version || mo->ghost != x->ghost ||
         mo->nfacts > (mo->max_facts ? mo->max_facts : MEMO_MAX_FACTS)) {
-        /* stale or full: it starts again, unless a scan of this run is
-         * still reading remembered facts (they would be overwritten under
-         * it); then this one reads the store */
+        /* stale (another state of the store, or other ghosts) or full: it
+         * starts again, unless a scan of this run is still reading
+         * remembered facts (they would be overwritten under it); then this
+         * one reads the store */
         for (int j = 0; j < x->plan->nsteps; j++)
             if (x->st[j].mphase && x->st[j].mpos < x->st[j].mend)
                 return 0;
         memo_clear(mo, x->kb->st.version);
+        mo->ghost = x->ghost;
     }
     qmemo_ent *e = memo_slot(m, mo, (uint32_t)st->node, s->key);
     if (!e)
@@ -428,6 +435,20 @@ static int memo_scan(qexec *x, const qstep *st, qstate *s)
             break;
     }
     store_iter_done(&it);
+    if (x->ghost && x->ghost->n && n <= MEMO_MAX_KEY) {
+        /* then the ghosts that match, as a scan reads them after the store */
+        qstate g;
+        memcpy(g.key, s->key, sizeof g.key);
+        g_start(x, &g);
+        if (mem_reserve(m, (void **)&mo->arena, &mo->acap, mo->nfacts + (g.gend - g.gpos),
+                        3 * sizeof *mo->arena) != 0) {
+            mo->nfacts = off;
+            return LORE_ERR_NOMEM;
+        }
+        for (size_t i = g.gpos; i < g.gend; i++)
+            g_unpermute(g.gord, x->ghost->k[g.gord] + 3 * i, mo->arena + 3 * mo->nfacts++);
+        n += g.gend - g.gpos;
+    }
     e->node = (uint32_t)st->node;
     memcpy(e->key, s->key, sizeof e->key);
     mo->used++;
@@ -549,7 +570,7 @@ static int scan_enter(qexec *x, int i, qstate *s)
                    : R_FAIL;
     }
     s->mphase = 0;
-    if (x->memo && !x->ghost) {
+    if (x->memo) {
         int rc = memo_scan(x, st, s);
         if (rc < 0)
             return rc == LORE_ERR_NOMEM ? ctx_nomem(&x->kb->ctx) : rc;

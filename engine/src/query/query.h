@@ -260,8 +260,10 @@ typedef struct qfacts {
 /* A memo of scans for a caller that runs many bodies over one state of
  * the store (the rules engine, one round's deltas): the facts a pattern
  * matched for a key, kept so that the same key is read from the indexes
- * once.  Valid while the store's version stays; cleared when it changes
- * or when it holds more than its cap.  Owned by the caller (qmemo_free). */
+ * once (with the run's ghost facts, when it has some).  Valid while the
+ * store's version and the ghosts stay; cleared when they change or when it
+ * holds more than its cap, never under a scan still reading it.  Owned by
+ * the caller (qmemo_free). */
 typedef struct qmemo_ent {
     uint32_t node, key[3];
     uint32_t off, n; /* facts arena[3*off .. 3*(off+n)); n == UINT32_MAX: too many to keep */
@@ -274,9 +276,14 @@ typedef struct qmemo {
     size_t nfacts, acap;
     size_t max_facts; /* the arena's cap (0: the default, 4 Mi facts; tests lower it) */
     uint64_t version;
+    const struct qfacts *ghost; /* the ghost facts its entries include (NULL: none) */
 } qmemo;
 
 void qmemo_free(const mem *m, qmemo *mo);
+
+/* Makes the memo start again at its next use: for a caller whose ghost
+ * facts change while the store does not. */
+void qmemo_invalidate(qmemo *mo);
 
 typedef struct qexec {
     lore_kb *kb;

@@ -1712,6 +1712,7 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
             goto cleanup;
         }
         c->ghost = &g.q;
+        qmemo_invalidate(&c->memo); /* its scans include these ghosts from now */
         while (frontier.n && rc == LORE_OK && !ov.bail) {
             ov.next.n = 0;
             /* a round in eighths: when its first eighth already points
@@ -1739,6 +1740,7 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
                 rc = interrupted(c);
         }
         c->ghost = NULL;
+        qmemo_invalidate(&c->memo);
         if (rc == LORE_OK && ov.bail) { /* too much goes: start s again */
             ghosts_free(c, &g);
             tset_free(c->m, &ov.del);
@@ -1777,6 +1779,7 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
     }
 cleanup:
     c->ghost = NULL;
+    qmemo_invalidate(&c->memo);
     ghosts_free(c, &g);
     tset_free(c->m, &ov.del);
     tvec_free(c->m, &ov.next);
