@@ -100,9 +100,10 @@ def main():
     w("Bytes/fact (steady) is the resident memory the store holds after its first read (which folds"
       " pending facts into the base), over the facts; peak RSS is the process's high-water mark"
       " beyond its start, minus the benchmark's own array of facts, over the facts: it includes the"
-      " transient of a rebuild: the pending facts (their hash table and rows) beside the base, which a"
-      " write-time rebuild grows in place (before 2026-12-04 the old and new bases were held together:"
-      " 66.8 bytes a fact at 1e7).")
+      " transient of a rebuild. A write-time rebuild grows the base's arrays in place and packs the"
+      " pending facts into rows inside their own hash table, so its peak is the pending facts as they"
+      " were held before it (the old and new bases were held together before 2026-12-04: 66.8 bytes a"
+      " fact at 1e7; then the pending rows were copied beside their table: 49.7).")
     w("")
     w("### lore against the targets")
     w("")
