@@ -508,7 +508,9 @@ static int heads_unseen(ictx *c, const stratum *s)
 
 static int defer_grow(ictx *c, defer *df)
 {
-    size_t ncap = df->scap ? df->scap * 2 : 4096;
+    /* large sets grow four times over: each growth reads every slot
+     * again, and the kernel zeroes every fresh page */
+    size_t ncap = df->scap ? df->scap * (df->scap >= 65536 ? 4 : 2) : 4096;
     uint64_t *ns = mem_calloc(c->m, ncap, sizeof *ns);
     if (!ns)
         return ctx_nomem(&c->kb->ctx);
