@@ -178,9 +178,19 @@ static int pend_reserve(store *st, size_t extra)
     size_t need = st->npend + extra;
     if (need * 10 <= st->pendcap * 7)
         return LORE_OK;
+    /* A large table grows four times over (each growth reads every slot
+     * again, and the kernel zeroes every fresh page) while that stays
+     * within the table the pending facts will need before the next fold
+     * (store_prepare's thresholds: the base's size once reads made runs,
+     * an eighth of it before); beyond, twice, so that the table at a fold,
+     * where memory peaks, is no larger than doubling makes it. */
+    size_t nb = st->b ? st->b->n : 0, fold_at = st->tail_max + (st->nruns ? nb : nb / 8);
+    size_t most = 64;
+    while (fold_at * 10 > most * 7)
+        most *= 2;
     size_t cap = st->pendcap ? st->pendcap : 64;
     while (need * 10 > cap * 7)
-        cap *= 2;
+        cap *= cap >= 65536 && cap * 4 <= most ? 4 : 2;
     pend_slot *tab = mem_calloc(&st->m, cap, sizeof *tab);
     if (!tab)
         return LORE_ERR_NOMEM;
