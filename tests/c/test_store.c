@@ -525,6 +525,98 @@ static void test_alloc_failures(void **state)
     assert_true(each_failure(churn_failing) > 50);
 }
 
+/* ---- the runs' orderings, made when a read needs them ---- */
+
+/* Counts of (0, p, o) and (0, 0, o) against the model: the POS and OSP
+ * orderings.  0 when a read ran out of memory. */
+static int counts_agree(store *st, const model *md, int *saw_fail)
+{
+    for (uint32_t a = 1; a <= (uint32_t)md->nt; a++)
+        for (uint32_t b = 0; b <= (uint32_t)md->nt; b++) {
+            uint64_t got, want = 0; /* subjects (and predicates, when b is 0) */
+            for (int x = 1; x <= md->nt; x++)
+                for (int y = 1; y <= md->nt; y++)
+                    if (b == 0 || (uint32_t)y == b)
+                        want += md->cell[x][y][a] != 0;
+            int rc = store_count(st, 0, b, a, &got);
+            if (rc == LORE_ERR_NOMEM) {
+                *saw_fail = 1;
+                return 0;
+            }
+            assert_int_equal(rc, LORE_OK);
+            assert_int_equal(got, want);
+        }
+    return 1;
+}
+
+/* Writes with reads of one shape only (the runs hold SPO alone), then
+ * reads by predicate and object and by object (POS and OSP made for every
+ * run, then kept by the runs that follow), more writes and merges. */
+static void orders_workload(store *st, int *saw_fail)
+{
+    static model md;
+    memset(&md, 0, sizeof md);
+    md.nt = 10;
+    rng_state = 31337;
+    /* a base first (else the first reads fold everything into one) */
+    uint32_t rows[4 * 300];
+    size_t nr = 0;
+    for (uint32_t s = 1; s <= 3; s++)
+        for (uint32_t p = 1; p <= 10; p++)
+            for (uint32_t o = 1; o <= 10; o++) {
+                uint32_t *r = rows + 4 * nr++;
+                r[0] = s, r[1] = p, r[2] = o, r[3] = META_ASSERTED;
+                md.cell[s][p][o] = 1u;
+            }
+    if (store_bulk(st, rows, nr, NULL) == LORE_ERR_NOMEM) {
+        *saw_fail = 1;
+        return;
+    }
+    for (int phase = 0; phase < 2; phase++) {
+        for (int i = 0; i < 80 || (phase == 0 && st->nruns < 3 && i < 400); i++) {
+            uint32_t s = 4 + rnd(7), p = 1 + rnd(10), o = 1 + rnd(10);
+            int rc = store_assert(st, s, p, o, 0);
+            if (rc == LORE_ERR_NOMEM) {
+                *saw_fail = 1;
+                return;
+            }
+            md.cell[s][p][o] |= 1u;
+            if (i % 5 == 4) { /* a read by subject: SPO only */
+                uint64_t n;
+                rc = store_count(st, s, 0, 0, &n);
+                if (rc == LORE_ERR_NOMEM) {
+                    *saw_fail = 1;
+                    return;
+                }
+            }
+        }
+        if (phase == 0) {
+            assert_true(st->nruns >= 3);
+            assert_int_equal(st->run_ords, 1 << ORD_SPO);
+        }
+        if (!counts_agree(st, &md, saw_fail))
+            return;
+        assert_int_equal(st->run_ords, 7);
+        assert_null(store_check(st));
+    }
+    check_all(st, &md);
+}
+
+static void test_run_orders(void **state)
+{
+    (void)state;
+    mem m = {mem_default, NULL};
+    store st;
+    store_init(&st, &m);
+    st.tail_max = 4;
+    st.pend_min = 8;
+    int saw = 0;
+    orders_workload(&st, &saw);
+    assert_int_equal(saw, 0);
+    store_free(&st);
+    assert_true(each_failure(orders_workload) > 10);
+}
+
 /* ---- clearing a predicate's derived marks ---- */
 
 /* Predicate 5's facts, most derived (some asserted too), in the base (a
@@ -759,6 +851,7 @@ int main(void)
         cmocka_unit_test(test_transactions),        cmocka_unit_test(test_iterator_changes),
         cmocka_unit_test(test_alloc_failures),      cmocka_unit_test(test_sorts),
         cmocka_unit_test(test_rebuild_in_place),    cmocka_unit_test(test_clear_derived),
+        cmocka_unit_test(test_run_orders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

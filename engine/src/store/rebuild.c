@@ -22,13 +22,16 @@ void store_run_free(const mem *m, run *r)
     mem_free(m, r, 1, sizeof *r);
 }
 
-static run *run_alloc(const mem *m, size_t n)
+/* A run of n rows with the orderings in ords. */
+static run *run_alloc(const mem *m, size_t n, int ords)
 {
     run *r = mem_calloc(m, 1, sizeof *r);
     if (!r)
         return NULL;
     r->n = n;
     for (int x = 0; x < 3 && n > 0; x++) {
+        if (!(ords >> x & 1))
+            continue;
         r->k[x] = mem_alloc(m, 3 * n, sizeof *r->k[x]);
         if (!r->k[x]) {
             store_run_free(m, r);
@@ -57,7 +60,7 @@ static run *run_from_tail(store *st, int drop)
         for (size_t i = 0; i < st->ntail; i++)
             n += row_live_pend(st, ORD_SPO, t + 3 * i);
     }
-    run *r = run_alloc(&st->m, n);
+    run *r = run_alloc(&st->m, n, st->run_ords);
     if (!r)
         return NULL;
     /* radix passes through a copy when memory allows (a large tail is what
@@ -69,6 +72,8 @@ static run *run_from_tail(store *st, int drop)
     for (int x = 0; x < 3; x++) {
         uint32_t *k = r->k[x];
         size_t w = 0;
+        if (!k)
+            continue;
         for (size_t i = 0; i < st->ntail; i++) {
             const uint32_t *row = t + 3 * i;
             if (drop && !row_live_pend(st, ORD_SPO, row))
@@ -96,13 +101,15 @@ static run *run_merge_grow(store *st, run *a, run *b)
     run *big = a->n >= b->n ? a : b, *small = big == a ? b : a;
     size_t n = a->n + b->n;
     for (int x = 0; x < 3; x++) {
-        if (big->cap[x] >= n)
+        if (!big->k[x] || big->cap[x] >= n)
             continue;
         if (mem_resize(&st->m, (void **)&big->k[x], 3 * big->cap[x], 3 * n, sizeof *big->k[x]) != 0)
             return NULL;
         big->cap[x] = n;
     }
     for (int x = 0; x < 3; x++) {
+        if (!big->k[x])
+            continue;
         const uint32_t *gb = big->k[x], *pg = gb + 3 * big->n;
         const uint32_t *sb = small->k[x], *ps = sb + 3 * small->n;
         uint32_t *d = big->k[x] + 3 * n;
@@ -132,10 +139,12 @@ static run *run_merge(store *st, const run *a, const run *b, int drop)
         for (size_t i = 0; i < b->n; i++)
             n += row_live_pend(st, ORD_SPO, b->k[ORD_SPO] + 3 * i);
     }
-    run *r = run_alloc(&st->m, n);
+    run *r = run_alloc(&st->m, n, st->run_ords);
     if (!r)
         return NULL;
     for (int x = 0; x < 3; x++) {
+        if (!r->k[x])
+            continue;
         const uint32_t *pa = a->k[x], *pb = b->k[x];
         const uint32_t *ea = pa + 3 * a->n, *eb = pb + 3 * b->n;
         uint32_t *d = r->k[x];
@@ -192,6 +201,46 @@ void store_run_range(const run *r, int ord, int prefix, const uint32_t key[3], s
 
 /* ------------------------------------------------------------------ */
 /* reorganisation: tail into runs, everything into a new base          */
+
+int store_runs_need(store *st, int ord)
+{
+    if (st->run_ords >> ord & 1)
+        return LORE_OK;
+    uint32_t *made[RUN_MAX] = {NULL};
+    size_t most = 0;
+    for (int q = 0; q < st->nruns; q++)
+        most = st->runs[q]->n > most ? st->runs[q]->n : most;
+    uint32_t *tmp = most > 4096 ? mem_alloc(&st->m, 3 * most, sizeof *tmp) : NULL;
+    uint64_t packed[1024];
+    for (int q = 0; q < st->nruns; q++) {
+        const run *r = st->runs[q];
+        if (r->n == 0)
+            continue;
+        uint32_t *k = made[q] = mem_alloc(&st->m, 3 * r->n, sizeof *k);
+        if (!k) {
+            for (int j = 0; j < q; j++)
+                mem_free(&st->m, made[j], 3 * st->runs[j]->n, sizeof *made[j]);
+            mem_free(&st->m, tmp, 3 * most, sizeof *tmp);
+            return LORE_ERR_NOMEM;
+        }
+        for (size_t i = 0; i < r->n; i++) {
+            const uint32_t *t = r->k[ORD_SPO] + 3 * i;
+            permute(ord, t[0], t[1], t[2], k + 3 * i);
+        }
+        if (tmp && r->n > 4096)
+            sort_rows_lsd(k, r->n, 3, tmp);
+        else if (r->n > sizeof packed / sizeof *packed / 2 || !sort_rows_packed(k, r->n, packed))
+            sort_rows(k, r->n, 3);
+    }
+    mem_free(&st->m, tmp, 3 * most, sizeof *tmp);
+    for (int q = 0; q < st->nruns; q++) {
+        run *r = st->runs[q];
+        r->k[ord] = made[q];
+        r->cap[ord] = made[q] ? r->n : 0;
+    }
+    st->run_ords |= 1 << ord;
+    return LORE_OK;
+}
 
 void store_free_deadk(store *st)
 {
@@ -365,6 +414,7 @@ static void pending_folded(store *st, size_t nlive, size_t nder)
     for (int q = 0; q < st->nruns; q++)
         store_run_free(&st->m, st->runs[q]);
     st->nruns = 0;
+    st->run_ords = 1 << ORD_SPO; /* the next runs hold what reads ask for again */
     st->ntail = 0;
     mem_free(&st->m, st->pend, st->pendcap, sizeof *st->pend);
     st->pend = NULL, st->pendcap = 0, st->npend = 0, st->ndead_pend = 0;

@@ -28,6 +28,7 @@ void store_init(store *st, const mem *m)
     st->dead_dirty = 1;
     st->tail_max = TAIL_MAX;
     st->pend_min = PEND_MIN;
+    st->run_ords = 1 << ORD_SPO;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1076,6 +1077,8 @@ int store_count(store *st, uint32_t s, uint32_t p, uint32_t o, uint64_t *out)
         return LORE_OK;
     }
     int ord = shape_ord[shape], prefix = shape_prefix[shape];
+    if ((rc = store_runs_need(st, ord)) != LORE_OK)
+        return rc;
     uint32_t key[3];
     permute(ord, s, p, o, key);
     uint64_t n = 0;
@@ -1130,6 +1133,8 @@ int store_sample(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *out, s
         return rc;
     int shape = shape_of(s, p, o);
     int ord = shape_ord[shape], prefix = shape_prefix[shape];
+    if ((rc = store_runs_need(st, ord)) != LORE_OK)
+        return rc;
     uint32_t key[3];
     permute(ord, s, p, o, key);
     size_t lo[RUN_MAX + 1], hi[RUN_MAX + 1], total = 0;
@@ -1202,6 +1207,8 @@ int store_iter_init(store *st, store_iter *it, uint32_t s, uint32_t p, uint32_t 
     if (rc != LORE_OK)
         return rc;
     int shape = shape_of(s, p, o);
+    if ((rc = store_runs_need(st, shape_ord[shape])) != LORE_OK)
+        return rc;
     memset(it, 0, sizeof *it);
     it->st = st;
     it->version = st->version;
@@ -1467,11 +1474,12 @@ const char *store_check(store *st)
         for (int q = 0; q < st->nruns; q++) {
             size_t in[3];
             for (int x = 0; x < 3; x++) {
-                size_t lo, hi;
+                size_t lo = 0, hi = 0;
                 uint32_t key[3];
                 permute(x, e->s, e->p, e->o, key);
-                store_run_range(st->runs[q], x, 3, key, &lo, &hi);
-                in[x] = hi - lo;
+                if (st->run_ords >> x & 1)
+                    store_run_range(st->runs[q], x, 3, key, &lo, &hi);
+                in[x] = st->run_ords >> x & 1 ? hi - lo : in[0];
             }
             if (in[0] != in[1] || in[0] != in[2])
                 return "a run lacks an ordering of one of its facts";
@@ -1487,13 +1495,18 @@ const char *store_check(store *st)
     if (dead_pend != st->ndead_pend)
         return "ndead_pend is wrong";
     size_t inruns = 0;
+    if (!(st->run_ords >> ORD_SPO & 1))
+        return "runs lack SPO";
     for (int q = 0; q < st->nruns; q++) {
         const run *r = st->runs[q];
         inruns += r->n;
-        for (int x = 0; x < 3; x++)
-            for (size_t i = 1; i < r->n; i++)
+        for (int x = 0; x < 3; x++) {
+            if ((r->k[x] != NULL) != (st->run_ords >> x & 1) && r->n)
+                return "a run's orderings are not the store's";
+            for (size_t i = 1; r->k[x] && i < r->n; i++)
                 if (row_cmp(r->k[x] + 3 * (i - 1), r->k[x] + 3 * i) >= 0)
                     return "run rows out of order";
+        }
     }
     if (inruns + st->ntail != st->npend)
         return "runs and tail do not hold exactly the pending facts";

@@ -7,8 +7,11 @@
  *    the range of k1's entries, each entry the pair (k2, k3); meta[] runs
  *    parallel to the SPO entries.  Built in one pass from sorted input.
  *  - pend: an open-addressing table of every fact not in base, with its meta.
- *  - runs: sorted copies (three orderings of full triples) of pend's facts,
- *    at most RUN_MAX of them, merged like a binary counter.
+ *  - runs: sorted copies (orderings of full triples) of pend's facts, at
+ *    most RUN_MAX of them, merged like a binary counter.  Every run holds
+ *    SPO, and POS and OSP once a read has needed them since the last fold
+ *    (run_ords): a stream of small writes read one way sorts and merges
+ *    its facts once or twice, not three times.
  *  - tail: pend's facts not yet in a run.  A read first turns the tail into
  *    a run, so reads only ever look at base and runs.
  *
@@ -66,7 +69,8 @@ typedef struct base {
 
 typedef struct run {
     size_t n;
-    uint32_t *k[3]; /* 3n ids each, sorted in the ordering's key order */
+    uint32_t *k[3]; /* 3n ids each, sorted in the ordering's key order (NULL:
+                     * an ordering the store's runs do not hold, run_ords) */
     size_t cap[3];  /* rows allocated in each k[x] (a merge grows one run) */
 } run;
 
@@ -101,6 +105,7 @@ typedef struct store {
     size_t ntail, tailcap;
     run *runs[RUN_MAX];
     int nruns;
+    int run_ords; /* the orderings every run holds (bit 1 << ORD_x); SPO always */
     uint32_t *dead_base; /* hash set of triples (3 ids per slot, s == 0 empty) */
     size_t ndead_base, deadcap;
     uint32_t *deadk[3]; /* sorted dead facts (base and runs), for counts */

@@ -170,6 +170,10 @@ typedef struct rsrc {
 } rsrc;
 
 void store_run_free(const mem *m, run *r);
+/* Gives every run ordering ord (sorted from its SPO rows) when the runs do
+ * not hold it yet (run_ords), for a read that needs it.  LORE_OK or
+ * LORE_ERR_NOMEM (no run changed). */
+int store_runs_need(store *st, int ord);
 void store_run_range(const run *r, int ord, int prefix, const uint32_t key[3], size_t *lo,
                      size_t *hi);
 void store_free_deadk(store *st);
