@@ -318,6 +318,8 @@ enum {
 
 void qmemo_free(const mem *m, qmemo *mo)
 {
+    for (int d = 0; d < QMEMO_DENSE; d++)
+        mem_free(m, mo->dense[d].e, mo->dense[d].cap, sizeof *mo->dense[d].e);
     mem_free(m, mo->e, mo->cap, sizeof *mo->e);
     mem_free(m, mo->arena, 3 * mo->acap, sizeof *mo->arena);
     memset(mo, 0, sizeof *mo);
@@ -328,12 +330,74 @@ void qmemo_invalidate(qmemo *mo)
     mo->version = UINT64_MAX; /* never a store's */
 }
 
+enum {
+    DENSE_IDS = 1 << 20, /* ids at or past this go to the table */
+    DGEN_BITS = 24,
+    DN_BITS = 14,
+    DN_MANY = (1 << DN_BITS) - 1, /* too many facts to keep */
+    DOFF_BITS = 64 - DGEN_BITS - DN_BITS
+};
+#define DGEN_MASK ((1u << DGEN_BITS) - 1)
+
 static void memo_clear(qmemo *mo, uint64_t version)
 {
     for (size_t i = 0; i < mo->cap; i++)
         mo->e[i].node = UINT32_MAX;
     mo->used = mo->nfacts = 0;
     mo->version = version;
+    mo->gen++;
+    if ((mo->gen & DGEN_MASK) == 0) { /* the tags wrapped: no entry may match by chance */
+        for (int d = 0; d < QMEMO_DENSE; d++)
+            if (mo->dense[d].e)
+                memset(mo->dense[d].e, 0, mo->dense[d].cap * sizeof *mo->dense[d].e);
+        mo->gen++;
+    }
+}
+
+/* The dense entry for s's key when its pattern has exactly one position
+ * bound from a variable (with an id below DENSE_IDS), else NULL (the
+ * table then serves; also when memory for the map runs out). */
+static uint64_t *dense_slot(const qexec *x, const qstep *st, const qstate *s)
+{
+    const qnode *n = &x->prog->nodes[st->node];
+    int pos = -1;
+    for (int k = 0; k < 3; k++)
+        if (n->t[k].var >= 0 && s->key[k]) {
+            if (pos >= 0)
+                return NULL;
+            pos = k;
+        }
+    if (pos < 0 || s->key[pos] >= DENSE_IDS)
+        return NULL;
+    qmemo *mo = x->memo;
+    if ((mo->gen & DGEN_MASK) == 0)
+        mo->gen++; /* gen 0 tags entries never read */
+    uint32_t rest[3] = {s->key[0], s->key[1], s->key[2]};
+    rest[pos] = 0;
+    qmemo_dense *d = NULL;
+    for (int i = 0; i < QMEMO_DENSE && !d; i++) {
+        qmemo_dense *c = &mo->dense[i];
+        if (!c->e || (c->pos == pos && !memcmp(c->rest, rest, sizeof rest)))
+            d = c;
+    }
+    if (!d)
+        return NULL;
+    if (!d->e) {
+        d->pos = pos;
+        memcpy(d->rest, rest, sizeof rest);
+    }
+    uint32_t id = s->key[pos];
+    if (id >= d->cap) {
+        size_t ncap = d->cap ? d->cap : 1024;
+        while (ncap <= id)
+            ncap *= 2;
+        uint64_t *e = d->e;
+        if (mem_resize(&x->kb->m, (void **)&e, d->cap, ncap, sizeof *e) != 0)
+            return NULL;
+        memset(e + d->cap, 0, (ncap - d->cap) * sizeof *e);
+        d->e = e, d->cap = ncap;
+    }
+    return &d->e[id];
 }
 
 static size_t memo_hash(uint32_t node, const uint32_t key[3])
@@ -395,14 +459,28 @@ static int memo_scan(qexec *x, const qstep *st, qstate *s)
         memo_clear(mo, x->kb->st.version);
         mo->ghost = x->ghost;
     }
-    qmemo_ent *e = memo_slot(m, mo, (uint32_t)st->node, s->key);
-    if (!e)
-        return LORE_ERR_NOMEM;
-    if (e->node != UINT32_MAX) {
-        if (e->n == UINT32_MAX)
-            return 0;
-        s->mpos = e->off, s->mend = (size_t)e->off + e->n;
-        return 1;
+    qmemo_ent *e = NULL;
+    uint64_t *de = mo->nfacts < ((size_t)1 << DOFF_BITS) - MEMO_MAX_KEY - 1 ? dense_slot(x, st, s)
+                                                                            : NULL;
+    if (de) {
+        uint64_t v = *de;
+        if ((v & DGEN_MASK) == (mo->gen & DGEN_MASK)) {
+            uint32_t n = (uint32_t)(v >> DGEN_BITS) & DN_MANY;
+            if (n == DN_MANY)
+                return 0;
+            s->mpos = (size_t)(v >> (DGEN_BITS + DN_BITS)), s->mend = s->mpos + n;
+            return 1;
+        }
+    } else {
+        e = memo_slot(m, mo, (uint32_t)st->node, s->key);
+        if (!e)
+            return LORE_ERR_NOMEM;
+        if (e->node != UINT32_MAX) {
+            if (e->n == UINT32_MAX)
+                return 0;
+            s->mpos = e->off, s->mend = (size_t)e->off + e->n;
+            return 1;
+        }
     }
     /* not read yet: the store's facts for the key, up to MEMO_MAX_KEY */
     store_iter it;
@@ -449,15 +527,20 @@ static int memo_scan(qexec *x, const qstep *st, qstate *s)
             g_unpermute(g.gord, x->ghost->k[g.gord] + 3 * i, mo->arena + 3 * mo->nfacts++);
         n += g.gend - g.gpos;
     }
-    e->node = (uint32_t)st->node;
-    memcpy(e->key, s->key, sizeof e->key);
-    mo->used++;
-    if (n > MEMO_MAX_KEY) {
+    int many = n > MEMO_MAX_KEY;
+    if (many)
         mo->nfacts = off;
-        e->off = 0, e->n = UINT32_MAX;
-        return 0;
+    if (de) {
+        *de = (uint64_t)(many ? 0 : off) << (DGEN_BITS + DN_BITS) |
+              (uint64_t)(many ? DN_MANY : n) << DGEN_BITS | (mo->gen & DGEN_MASK);
+    } else {
+        e->node = (uint32_t)st->node;
+        memcpy(e->key, s->key, sizeof e->key);
+        mo->used++;
+        e->off = many ? 0 : (uint32_t)off, e->n = many ? UINT32_MAX : (uint32_t)n;
     }
-    e->off = (uint32_t)off, e->n = (uint32_t)n;
+    if (many)
+        return 0;
     s->mpos = off, s->mend = off + n;
     return 1;
 }

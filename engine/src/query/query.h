@@ -269,9 +269,25 @@ typedef struct qmemo_ent {
     uint32_t off, n; /* facts arena[3*off .. 3*(off+n)); n == UINT32_MAX: too many to keep */
 } qmemo_ent;
 
+/* A key shape read for many values of one id (a pattern with one bound
+ * variable: (?, p, ?o) for each ?o): its entries by that id, 8 bytes each
+ * (the memo's gen in the low 24 bits, then the count in 14 and the
+ * arena offset in 26; gen 0: not read), so lookups stay in a small
+ * array rather than probing a large table. */
+typedef struct qmemo_dense {
+    int pos;          /* the key position the id fills; -1: unused */
+    uint32_t rest[3]; /* the key's other ids (0 at pos) */
+    uint64_t *e;
+    size_t cap; /* ids */
+} qmemo_dense;
+
+enum { QMEMO_DENSE = 4 };
+
 typedef struct qmemo {
     qmemo_ent *e; /* open addressing; node == UINT32_MAX marks a free slot */
     size_t cap, used;
+    qmemo_dense dense[QMEMO_DENSE];
+    uint32_t gen; /* bumped when cleared: dense entries of another gen are stale */
     uint32_t *arena; /* facts, 3 ids each */
     size_t nfacts, acap;
     size_t max_facts; /* the arena's cap (0: the default, 4 Mi facts; tests lower it) */
