@@ -364,15 +364,22 @@ static void test_iterator_changes(void **state)
  * each run must leave no byte allocated (the failing allocator also
  * checks every block is freed with the size it was given).  Returns the
  * N of that last run: how many allocations the workload makes, plus 1. */
+/* A store that reorganises after a few writes (tail and pending
+ * thresholds lowered), so that small workloads make runs and folds. */
+static void store_small(store *st, const mem *m)
+{
+    store_init(st, m);
+    st->tail_max = 4;
+    st->pend_min = 8;
+}
+
 static long each_failure(void (*work)(store *st, int *saw_fail))
 {
     for (long n = 1;; n++) {
         failing f = {.fail_at = n};
         mem m = {failing_alloc, &f};
         store st;
-        store_init(&st, &m);
-        st.tail_max = 4;
-        st.pend_min = 8;
+        store_small(&st, &m);
         int saw_fail = 0;
         work(&st, &saw_fail);
         store_free(&st);
@@ -381,6 +388,20 @@ static long each_failure(void (*work)(store *st, int *saw_fail))
         if (!saw_fail && f.failed == 0)
             return n;
     }
+}
+
+/* The workload once with memory to spare (it must not see a failure),
+ * then with every allocation failing in turn: more than `allocs` of them. */
+static void clean_then_failing(void (*work)(store *st, int *saw_fail), long allocs)
+{
+    mem m = {mem_default, NULL};
+    store st;
+    store_small(&st, &m);
+    int saw = 0;
+    work(&st, &saw);
+    assert_int_equal(saw, 0);
+    store_free(&st);
+    assert_true(each_failure(work) > allocs);
 }
 
 /* ---- the rebuild in place ---- */
@@ -467,9 +488,7 @@ static void test_rebuild_in_place(void **state)
      * many times over */
     mem m0 = {mem_default, NULL};
     store st;
-    store_init(&st, &m0);
-    st.tail_max = 4;
-    st.pend_min = 8;
+    store_small(&st, &m0);
     memset(&md, 0, sizeof md);
     md.nt = 24;
     rng_state = 777;
@@ -605,16 +624,7 @@ static void orders_workload(store *st, int *saw_fail)
 static void test_run_orders(void **state)
 {
     (void)state;
-    mem m = {mem_default, NULL};
-    store st;
-    store_init(&st, &m);
-    st.tail_max = 4;
-    st.pend_min = 8;
-    int saw = 0;
-    orders_workload(&st, &saw);
-    assert_int_equal(saw, 0);
-    store_free(&st);
-    assert_true(each_failure(orders_workload) > 10);
+    clean_then_failing(orders_workload, 10);
 }
 
 /* ---- clearing a predicate's derived marks ---- */
@@ -750,14 +760,7 @@ static void clear_workload(store *st, int *saw_fail)
 static void test_clear_derived(void **state)
 {
     (void)state;
-    mem m = {mem_default, NULL};
-    store st;
-    store_init(&st, &m);
-    int saw = 0;
-    clear_workload(&st, &saw);
-    assert_int_equal(saw, 0);
-    store_free(&st);
-    assert_true(each_failure(clear_workload) > 5);
+    clean_then_failing(clear_workload, 5);
 }
 
 static int cmp_rows3(const void *a, const void *b)

@@ -252,19 +252,28 @@ static void sort_group(uint32_t *a, size_t m, int stride, uint64_t *t)
 
 static int bits_of(uint32_t v);
 
+/* The smallest and largest id of each of the first three columns of n >= 1
+ * rows of `stride` ids. */
+static void spreads(const uint32_t *a, size_t n, int stride, uint32_t lo[3], uint32_t hi[3])
+{
+    for (int c = 0; c < 3; c++)
+        lo[c] = hi[c] = a[c];
+    for (size_t i = 1; i < n; i++)
+        for (int c = 0; c < 3; c++) {
+            uint32_t v = a[(size_t)stride * i + (size_t)c];
+            lo[c] = v < lo[c] ? v : lo[c];
+            hi[c] = v > hi[c] ? v : hi[c];
+        }
+}
+
 /* Rows of 4 whose three ids' spreads fit in 32 bits together (ids close
  * to one another, as rules derive them): each row becomes one integer,
  * the packed ids above the fourth id, sorted by radix passes over the key
  * bits only; 0 (rows untouched) when they do not fit.  tmp: 4n ids. */
 static int sort_rows4_packed(uint32_t *a, size_t n, uint32_t *tmp)
 {
-    uint32_t lo[3] = {a[0], a[1], a[2]}, hi[3] = {a[0], a[1], a[2]};
-    for (size_t i = 1; i < n; i++)
-        for (int c = 0; c < 3; c++) {
-            uint32_t v = a[4 * i + (size_t)c];
-            lo[c] = v < lo[c] ? v : lo[c];
-            hi[c] = v > hi[c] ? v : hi[c];
-        }
+    uint32_t lo[3], hi[3];
+    spreads(a, n, 4, lo, hi);
     int b1 = bits_of(hi[1] - lo[1]), b2 = bits_of(hi[2] - lo[2]);
     int bits = bits_of(hi[0] - lo[0]) + b1 + b2;
     if (bits > 32 || n > UINT32_MAX)
@@ -460,13 +469,8 @@ int sort_rows_packed(uint32_t *a, size_t n, uint64_t *tmp)
 {
     if (n < 2)
         return 1;
-    uint32_t lo[3] = {a[0], a[1], a[2]}, hi[3] = {a[0], a[1], a[2]};
-    for (size_t i = 1; i < n; i++)
-        for (int c = 0; c < 3; c++) {
-            uint32_t v = a[3 * i + (size_t)c];
-            lo[c] = v < lo[c] ? v : lo[c];
-            hi[c] = v > hi[c] ? v : hi[c];
-        }
+    uint32_t lo[3], hi[3];
+    spreads(a, n, 3, lo, hi);
     int b0 = bits_of(hi[0] - lo[0]), b1 = bits_of(hi[1] - lo[1]), b2 = bits_of(hi[2] - lo[2]);
     if (b0 + b1 + b2 > 64)
         return 0;
