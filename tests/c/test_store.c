@@ -763,6 +763,12 @@ static void test_clear_derived(void **state)
     clean_then_failing(clear_workload, 5);
 }
 
+static int cmp_ids(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
 static int cmp_rows3(const void *a, const void *b)
 {
     return row_cmp(a, b);
@@ -814,6 +820,35 @@ static void test_sorts(void **state)
         }
         free(a), free(b), free(c), free(d), free(tmp), free(packed);
     }
+    /* ids sorted and made unique: sorted already, a few (insertion),
+     * hundreds of small or wide ids (radix passes over the bits they use),
+     * many (qsort); duplicates go */
+    size_t sizes[] = {0, 1, 9, 16, 17, 300, 1024, 1025, 5000};
+    for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++)
+        for (int wide = 0; wide < 2; wide++) {
+            size_t n = sizes[z];
+            uint32_t *a = malloc((n + 1) * sizeof *a), *b = malloc((n + 1) * sizeof *b);
+            assert_non_null(a);
+            assert_non_null(b);
+            for (size_t i = 0; i < n; i++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                a[i] = 1 + (uint32_t)(x % (wide ? 4000000000u : n / 2 + 1));
+            }
+            if (z == 2) /* sorted already */
+                for (size_t i = 1; i < n; i++)
+                    a[i] = a[i - 1] + (uint32_t)(i % 2);
+            memcpy(b, a, n * sizeof *a);
+            if (n)
+                qsort(b, n, sizeof *b, cmp_ids);
+            size_t m = 0;
+            for (size_t i = 0; i < n; i++)
+                if (m == 0 || b[m - 1] != b[i])
+                    b[m++] = b[i];
+            assert_int_equal(sort_ids_unique(a, n), m);
+            if (m)
+                assert_memory_equal(a, b, m * sizeof *a);
+            free(a), free(b);
+        }
     /* rows of 4 (a fact and its meta): ids close enough to pack with the
      * meta riding below them (one predicate or several; keys of 29-31,
      * 18 and 9 bits: three radix passes, two, one), or objects too wide,

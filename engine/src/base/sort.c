@@ -1,6 +1,7 @@
 /* sort.c - introsort and an in-place bucket pass over rows of ids. */
 #include "sort.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static inline void swap_rows(uint32_t *x, uint32_t *y, int stride)
@@ -500,4 +501,61 @@ int sort_rows_packed(uint32_t *a, size_t n, uint64_t *tmp)
         r[0] = lo[0] + (uint32_t)v;
     }
     return 1;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts x[0..n) (often sorted already: a subject's facts come sorted
+ * unless spread over runs) and takes out duplicates: the count left. */
+size_t sort_ids_unique(uint32_t *x, size_t n)
+{
+    int sorted = 1;
+    uint32_t hi = n ? x[0] : 0;
+    for (size_t i = 1; i < n; i++) {
+        sorted &= x[i - 1] <= x[i];
+        hi = x[i] > hi ? x[i] : hi;
+    }
+    enum { STACK = 1024 }; /* a closure's reach of one node: most are small */
+    if (!sorted && n <= 16) {
+        for (size_t i = 1; i < n; i++) {
+            uint32_t v = x[i];
+            size_t j = i;
+            for (; j > 0 && x[j - 1] > v; j--)
+                x[j] = x[j - 1];
+            x[j] = v;
+        }
+    } else if (!sorted && n <= STACK) {
+        /* radix passes of 8 bits over the bits the ids use, through a
+         * buffer on the stack (qsort's comparisons through a pointer cost
+         * an event stream several per cent) */
+        uint32_t buf[STACK], *src = x, *dst = buf;
+        for (int shift = 0; shift < 32 && (hi >> shift); shift += 8) {
+            size_t count[256] = {0};
+            for (size_t i = 0; i < n; i++)
+                count[(src[i] >> shift) & 255]++;
+            size_t sum = 0;
+            for (int d = 0; d < 256; d++) {
+                size_t k = count[d];
+                count[d] = sum;
+                sum += k;
+            }
+            for (size_t i = 0; i < n; i++)
+                dst[count[(src[i] >> shift) & 255]++] = src[i];
+            uint32_t *t = src;
+            src = dst, dst = t;
+        }
+        if (src != x)
+            memcpy(x, src, n * sizeof *x);
+    } else if (!sorted) {
+        qsort(x, n, sizeof *x, cmp_id);
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || x[k - 1] != x[i])
+            x[k++] = x[i];
+    return k;
 }

@@ -56,4 +56,9 @@ void sort_rows_lsd(uint32_t *a, size_t n, int stride, uint32_t *tmp);
  * holds 2n integers.  Returns 0, the rows untouched, when they do not fit. */
 int sort_rows_packed(uint32_t *a, size_t n, uint64_t *tmp);
 
+/* Sorts n ids ascending (often sorted already: a subject's facts come
+ * sorted unless spread over runs) and takes out duplicates: the count
+ * left.  Uses up to 4 KiB of stack. */
+size_t sort_ids_unique(uint32_t *x, size_t n);
+
 #endif

@@ -947,21 +947,6 @@ static int cmp_id(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Sorts x[0..n) (often sorted already: a subject's facts come sorted
- * unless spread over runs) and takes out duplicates: the count left. */
-static size_t sort_unique(uint32_t *x, size_t n)
-{
-    int sorted = 1;
-    for (size_t i = 1; i < n && sorted; i++)
-        sorted = x[i - 1] <= x[i];
-    if (!sorted)
-        qsort(x, n, sizeof *x, cmp_id);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (k == 0 || x[k - 1] != x[i])
-            x[k++] = x[i];
-    return k;
-}
 
 /* The ids in v (3 ids a row, the first counts), sorted, duplicates out,
  * into *a (n ids; the array, of *cap ids, is reused from call to call). */
@@ -974,7 +959,7 @@ static int sorted_ids(ictx *c, const tvec *v, uint32_t **a, size_t *cap, size_t 
         return ctx_nomem(&c->kb->ctx);
     for (size_t i = 0; i < v->n; i++)
         (*a)[i] = v->t[3 * i];
-    *n = sort_unique(*a, v->n);
+    *n = sort_ids_unique(*a, v->n);
     return LORE_OK;
 }
 
@@ -1190,7 +1175,7 @@ static int tc_reach_affected(ictx *c, const stratum *s, const uset *aff, tvec *k
         }
         if (rc != LORE_OK)
             break;
-        size_t u = sort_unique(tmp, ntmp);
+        size_t u = sort_ids_unique(tmp, ntmp);
         if (mem_reserve(c->m, (void **)&pool, &poolcap, npool + u, sizeof *pool) != 0) {
             rc = ctx_nomem(&c->kb->ctx);
             break;
@@ -2045,6 +2030,10 @@ int infer_run(lore_kb *kb, lore_infer_stats *stats)
     }
     if (!kb->st.clog_on && (rc = rules_sync_log(kb)) != LORE_OK)
         return rc;
+    /* the last inference's round set, when small: an event stream's
+     * inferences would each grow one from nothing */
+    c.round.t = R->round_t, c.round.cap = R->round_cap;
+    R->round_t = NULL, R->round_cap = 0;
     int full = R->full;
     c.stats.full = full;
     if (full) {
@@ -2072,7 +2061,12 @@ int infer_run(lore_kb *kb, lore_infer_stats *stats)
         }
     }
     kb->st.clog_quiet = 0;
-    tset_free(c.m, &c.round);
+    if (c.round.cap <= 4096) { /* 48 KiB at most, kept empty */
+        tset_clear(&c.round);
+        R->round_t = c.round.t, R->round_cap = c.round.cap;
+    } else {
+        tset_free(c.m, &c.round);
+    }
     tvec_free(c.m, &c.fresh);
     mem_free(c.m, c.vals, c.nvals, sizeof *c.vals);
     qmemo_free(c.m, &c.memo);

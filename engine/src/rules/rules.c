@@ -193,6 +193,7 @@ void rules_free(lore_kb *kb)
     mem_free(&kb->m, R->pk, R->pcap, sizeof *R->pk);
     mem_free(&kb->m, R->ph, R->pcap, sizeof *R->ph);
     mem_free(&kb->m, R->pr, R->pcap, sizeof *R->pr);
+    mem_free(&kb->m, R->round_t, R->round_cap, 3 * sizeof *R->round_t);
     mem_free(&kb->m, R, 1, sizeof *R);
     kb->rules = NULL;
 }
