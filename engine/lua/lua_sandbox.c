@@ -22,6 +22,7 @@ typedef struct run {
     size_t kb0;               /* the kb's bytes in use when the run began */
     long long lua;            /* the state's growth since the run began */
     long long mark, slack;    /* the growth the kb's cap last allowed for; its step */
+    long long quick;          /* the state may grow to here without a look at the kb */
     int stop;                 /* 0, or why the run stops: 1 instructions, 2 deadline, 3 memory */
     /* without an instruction budget the deadline needs no count hook (which
      * slows every instruction): a timer thread sets the hook when it comes */
@@ -68,6 +69,14 @@ static void kb_cap_follow(run *r)
     r->mark = r->lua + r->slack;
     long long left = (long long)r->cap - (r->mark > 0 ? r->mark : 0);
     lore_kb_set_memory_cap(r->kb, r->kb0 + (size_t)(left > 0 ? left : 1));
+    /* from now on the kb grows past the run's start by at most the larger
+     * of its cap's room and what it holds already: while the state stays
+     * under both its mark and the cap less that, the sum cannot pass the
+     * cap, and an allocation need not ask the kb */
+    size_t kbnow = lore_kb_memory(r->kb);
+    long long kbgrow = kbnow > r->kb0 ? (long long)(kbnow - r->kb0) : 0;
+    long long most = kbgrow > left ? kbgrow : (left > 0 ? left : 1);
+    r->quick = (long long)r->cap - most;
 }
 
 /* The state's allocator during a run: growth past the cap fails (Lua then
@@ -76,7 +85,9 @@ static void *capped(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     run *r = ud;
     size_t old = ptr ? osize : 0;
-    if (nsize > old && r->cap) {
+    if (nsize > old && r->cap &&
+        (r->lua + (long long)(nsize - old) > r->mark ||
+         r->lua + (long long)(nsize - old) > r->quick)) {
         size_t kbnow = lore_kb_memory(r->kb), kbgrow = kbnow > r->kb0 ? kbnow - r->kb0 : 0;
         long long after = r->lua + (long long)(nsize - old) + (long long)kbgrow;
         if (after > (long long)r->cap) {
