@@ -63,7 +63,8 @@ LORE_API void lore_lua_release(lua_State *L, lore_kb *kb);
 typedef struct lore_lua_budget {
     uint64_t instructions; /* Lua VM instructions, exactly */
     uint64_t deadline_ms;  /* wall-clock, checked in lore's C loops too */
-    size_t memory;         /* bytes the Lua state and kb may grow by, together */
+    size_t memory;         /* bytes the Lua state and kb may grow by, together,
+                            * from the call on (the sandbox's preparation too) */
     unsigned flags;        /* LORE_LUA_WRITE, LORE_LUA_FILES for the run's `kb` */
 } lore_lua_budget;
 

@@ -101,6 +101,7 @@ typedef struct runargs {
     const char *code, *name;
     size_t len;
     const lore_lua_budget *b;
+    lua_Number kib; /* the state's use when lore_lua_run began */
 } runargs;
 
 /* Protected: lore.sandbox{...}:run(handle, code, name) -> ok, msg */
@@ -131,6 +132,10 @@ static int do_run(lua_State *L)
         lua_setfield(L, -2, "readonly");
     }
     lua_call(L, 1, 1); /* the sandbox */
+    /* what the run's preparation takes counts against its memory cap
+     * (sandbox.lua reads it) */
+    lua_pushnumber(L, a->kib);
+    lua_setfield(L, -2, "_kib_before");
     lua_getfield(L, -1, "run");
     lua_insert(L, -2);
     lore_lua_pushkb(L, a->kb, LORE_LUA_WRITE | LORE_LUA_FILES); /* the sandbox restricts it */
@@ -143,7 +148,8 @@ static int do_run(lua_State *L)
 int lore_lua_run(lua_State *L, lore_kb *kb, const char *code, size_t len, const char *name,
                  const lore_lua_budget *budget, const char **msg)
 {
-    runargs a = {kb, code, name, len, budget};
+    runargs a = {kb, code, name, len, budget,
+                 lua_gc(L, LUA_GCCOUNT, 0) + lua_gc(L, LUA_GCCOUNTB, 0) / 1024.0};
     int top = lua_gettop(L), rc = LORE_OK;
     if (msg)
         *msg = "";

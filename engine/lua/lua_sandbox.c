@@ -210,11 +210,14 @@ static void push_stop(lua_State *L, const run *r)
     }
 }
 
-/* lore._run(kb, fn, instructions, deadline_ms, memory_bytes [, cleanup])
- * -> true, results... or nil, message: fn() under the budgets (0: none) in
- * a transaction on kb, committed if it returns, rolled back if it raises
- * or a budget stops it; cleanup() (outside the budgets, its errors
- * ignored) runs first either way, to close what the run left open. */
+/* lore._run(kb, fn, instructions, deadline_ms, memory_bytes [, cleanup
+ * [, kib_before]]) -> true, results... or nil, message: fn() under the
+ * budgets (0: none) in a transaction on kb, committed if it returns, rolled
+ * back if it raises or a budget stops it; cleanup() (outside the budgets,
+ * its errors ignored) runs first either way, to close what the run left
+ * open.  kib_before: the state's use (collectgarbage "count") before the
+ * caller prepared the run (fn compiled, its environment made): that growth
+ * counts against the memory cap too. */
 static int l_run(lua_State *L)
 {
     lore_kb *kb = lualore_checkkb(L, 1)->kb;
@@ -226,6 +229,7 @@ static int l_run(lua_State *L)
         return luaL_error(L, "a sandboxed run is already going on in this Lua state");
     if (lore_in_transaction(kb))
         return luaL_error(L, "a transaction is open on this knowledge base");
+    lua_Number kib0 = luaL_optnumber(L, 7, -1);
     run r;
     memset(&r, 0, sizeof r);
     r.kb = kb, r.budget = ni, r.ms = (uint64_t)ms, r.cap = (size_t)mem;
@@ -241,6 +245,10 @@ static int l_run(lua_State *L)
     lua_pushlightuserdata(L, &r);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &RUN_KEY);
     r.alloc = lua_getallocf(L, &r.aud);
+    if (kib0 >= 0) { /* the state's growth since the caller began, up to here */
+        lua_Number kib = lua_gc(L, LUA_GCCOUNT, 0) + lua_gc(L, LUA_GCCOUNTB, 0) / 1024.0;
+        r.lua = kib > kib0 ? (long long)((kib - kib0) * 1024) : 0;
+    }
     lua_setallocf(L, capped, &r);
     if (mem) { /* the kb's cap trails the state's use by at most 1/256 of the cap */
         r.slack = (long long)(r.cap / 512);
@@ -254,7 +262,13 @@ static int l_run(lua_State *L)
     if (ni || (ms && !timer_start(&r)))
         lua_sethook(L, hook, LUA_MASKCOUNT, r.step);
     int base = 6;
-    int status = lua_pcall(L, 0, LUA_MULTRET, 0);
+    int status;
+    if (mem && r.lua > (long long)r.cap) { /* the preparation alone took more */
+        r.stop = 3;
+        status = LUA_ERRMEM;
+    } else {
+        status = lua_pcall(L, 0, LUA_MULTRET, 0);
+    }
     timer_stop(&r);
     /* the state and the kb as they were */
     lua_sethook(L, oldhook, oldmask, oldcount);
@@ -276,6 +290,10 @@ static int l_run(lua_State *L)
         lua_insert(L, base + 1);
         return lua_gettop(L) - base;
     }
+    /* what the failed run left is garbage now: collected before the
+     * clean-up and the message take memory, so that they do not add to
+     * the run's high-water mark (a memory bomb stops at its cap) */
+    lua_gc(L, LUA_GCCOLLECT, 0);
     cleanup(L, 6);
     lore_rollback(kb);
     const char *m = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";

@@ -137,6 +137,12 @@ local function environment(h, opts)
     if type(t) ~= "table" then error("setmetatable: a table expected", 2) end
     local cur = getmetatable(t)
     if cur ~= nil and not mine[cur] then error("setmetatable: cannot change a protected metatable", 2) end
+    -- a finalizer would run at some later collection, in the host, outside
+    -- every budget (Lua marks an object for one only when it gets such a
+    -- metatable, so adding __gc afterwards does nothing)
+    if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+      error("setmetatable: a finalizer (__gc) would run outside the sandbox's run", 2)
+    end
     if mt ~= nil then mine[mt] = true end
     return setmetatable(t, mt)
   end
@@ -174,6 +180,9 @@ function Sandbox:run(kb, code, name)
     error("bad argument #1 to 'run' (an open knowledge base expected)", 2)
   end
   local opts, triggers = self.opts, {}
+  -- the run's own preparation counts against its memory cap (lore_lua_run
+  -- measures from before it made this sandbox)
+  local before_kb = rawget(self, "_kib_before") or collectgarbage("count")
   local env = environment(handle(kb, opts, triggers), opts)
   local fn, err = load(code, "=" .. (name or "sandbox"), "t", env)
   if not fn then return nil, err end
@@ -185,7 +194,7 @@ function Sandbox:run(kb, code, name)
       if mt and mt.__close then pcall(mt.__close, t) elseif t.cancel then pcall(t.cancel, t) end
     end
   end
-  local r = pack(run(kb, fn, opts.instructions or 0, opts.deadline or 0, opts.memory or 0, close))
+  local r = pack(run(kb, fn, opts.instructions or 0, opts.deadline or 0, opts.memory or 0, close, before_kb))
   if r[1] == nil then -- the rules it added go with its facts
     for _, rule in ipairs(kb:rules()) do
       if not before[rule.name] then pcall(kb.remove_rule, kb, rule.name) end

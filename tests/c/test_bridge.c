@@ -135,6 +135,66 @@ static void test_runs(void **state_)
     lua_close(L);
 }
 
+/* One allocator for the Lua state and the kb, counting the bytes both
+ * hold and their high-water mark. */
+typedef struct counted {
+    size_t now, peak;
+} counted;
+
+static void *counting(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    counted *c = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        c->now -= old;
+        return NULL;
+    }
+    void *p = realloc(ptr, nsize);
+    if (p) {
+        c->now += nsize - old;
+        c->peak = c->now > c->peak ? c->now : c->peak;
+    }
+    return p;
+}
+
+/* The memory cap holds the state's growth and the kb's together under it:
+ * a script that grows both in turn is stopped with their sum, at its
+ * highest, within the cap; and so with the kb growing alone. */
+static void test_memory_within_cap(void **state_)
+{
+    (void)state_;
+    counted c = {0, 0};
+    lua_State *L = lua_newstate(counting, &c);
+    assert_non_null(L);
+    luaL_openlibs(L);
+    luaL_requiref(L, "lore", luaopen_lore, 1);
+    lua_pop(L, 1);
+    lore_kb *kb;
+    assert_int_equal(lore_kb_new(&kb, (lore_alloc_fn)counting, &c), LORE_OK);
+    static const char *const bombs[] = {
+        "local t = {} for i = 1, 1e8 do t[i] = string.rep('y', 200) .. i; kb:add('k' .. i, 'p', i) end",
+        "for i = 1, 1e8 do kb:add('k' .. i, 'p', i) end",
+        "local b = kb:batch() for i = 1, 1e8 do b:add('k' .. i, 'p', i) end b:commit()",
+    };
+    for (size_t i = 0; i < sizeof bombs / sizeof *bombs; i++) {
+        lua_gc(L, LUA_GCCOLLECT);
+        size_t base = c.now;
+        c.peak = base;
+        lore_lua_budget b = {0, 0, 4u << 20, LORE_LUA_WRITE};
+        const char *msg;
+        assert_int_equal(lore_lua_run(L, kb, bombs[i], strlen(bombs[i]), "user", &b, &msg),
+                         LORE_ERR_LIMIT);
+        assert_string_equal(msg, "memory cap reached (4 MiB)");
+        if (c.peak - base > (4u << 20))
+            fail_msg("bomb %zu: %zu bytes grown at the peak, past the cap of %u", i, c.peak - base,
+                     4u << 20);
+        assert_int_equal(lore_size(kb), 0);
+    }
+    lore_kb_free(kb);
+    lua_close(L);
+}
+
 static void test_files(void **state_)
 {
     (void)state_;
@@ -164,6 +224,7 @@ int main(void)
         cmocka_unit_test(test_borrowed),
         cmocka_unit_test(test_runs),
         cmocka_unit_test(test_files),
+        cmocka_unit_test(test_memory_within_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

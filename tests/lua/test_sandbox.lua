@@ -55,6 +55,12 @@ eq({ box:run(kb, "return getmetatable(kb), getmetatable(lore.text('x')), getmeta
   { true, "lore.kb (sandboxed)", "protected", nil }, "metatables out of reach")
 refused(box, "setmetatable(lore.text('x'), {})", "script:1: setmetatable: cannot change a protected metatable", "a protected metatable")
 eq({ box:run(kb, "local t = setmetatable({}, {__index = {v = 1}}) return t.v, getmetatable(t) ~= nil") }, { true, 1, true }, "its own metatables")
+refused(box, "setmetatable({}, {__gc = function() while true do end end})",
+  "script:1: setmetatable: a finalizer (__gc) would run outside the sandbox's run", "a finalizer for later")
+eq({ box:run(kb, "local mt = {} local t = setmetatable({}, mt) mt.__gc = function() while true do end end return 1") },
+  { true, 1 }, "__gc added afterwards marks nothing")
+collectgarbage()
+collectgarbage() -- no finalizer of the script's runs here
 eq({ box:run(kb, "string.rep = nil; return ('x'):rep(3)") }, { true, "xxx" }, "a library copy")
 eq(string.rep("y", 2), "yy", "the host's string library intact")
 eq({ box:run(kb, "leaked = 1; return leaked") }, { true, 1 }, "a global")
