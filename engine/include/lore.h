@@ -207,6 +207,21 @@ LORE_API void lore_kb_set_step_budget(lore_kb *kb, uint64_t steps);
 LORE_API void lore_kb_set_memory_cap(lore_kb *kb, size_t bytes);
 LORE_API size_t lore_kb_memory(const lore_kb *kb);
 
+/* Lua's own string matcher (string.find, match, gmatch, gsub) has no
+ * bound on its work, and a backtracking pattern can take hours on one
+ * call.  This walks s[0..sn) from byte `init` as those functions try the
+ * pattern p[0..pn) (a Lua 5.4 pattern; at most `max` matches: 1 for find
+ * and match), only to count the work, against kb's deadline, step budget
+ * and interrupt, and at most 2^26 matcher steps in all; a host calls it
+ * before handing an untrusted pattern to Lua (the sandbox does).  LORE_OK;
+ * LORE_ERR_INTERRUPT ("deadline reached (ms ms)", "step budget exhausted
+ * (steps)", "interrupted"); LORE_ERR_LIMIT ("string pattern too costly
+ * (more than 67108864 matcher steps)", "string pattern too complex ...");
+ * LORE_ERR_ARG for a pattern it does not take (back-references %1, or
+ * malformed: Lua would raise its own error). */
+LORE_API int lore_pattern_walk(lore_kb *kb, const char *s, size_t sn, size_t init, const char *p,
+                               size_t pn, size_t max);
+
 /* Interns `v` and stores its id in *id: the same value always gets the
  * same id.  A symbol `NAME:LOCAL` whose prefix NAME is bound stands for
  * its IRI (see "Prefixes" below; lore_lookup and lore_batch_intern too).

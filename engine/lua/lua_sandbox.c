@@ -34,6 +34,25 @@ typedef struct run {
 } run;
 
 static const char RUN_KEY = 'r'; /* the registry holds the running run's address */
+static const char STRINGS_KEY = 's'; /* and the run's string library, while it is set up */
+
+/* Makes `__index` of the strings' metatable the value on top (popped),
+ * and leaves the one it replaces on top. */
+static void swap_string_index(lua_State *L)
+{
+    lua_pushliteral(L, "");
+    if (!lua_getmetatable(L, -1)) {
+        lua_pop(L, 2);
+        lua_pushnil(L);
+        return;
+    }
+    lua_remove(L, -2);                  /* value, mt */
+    lua_getfield(L, -1, "__index");     /* value, mt, old */
+    lua_rotate(L, -3, 1);               /* old, value, mt */
+    lua_insert(L, -2);                  /* old, mt, value */
+    lua_setfield(L, -2, "__index");     /* old, mt */
+    lua_pop(L, 1);                      /* old */
+}
 
 static uint64_t now_ns(void)
 {
@@ -230,6 +249,12 @@ static int l_run(lua_State *L)
     if (lore_in_transaction(kb))
         return luaL_error(L, "a transaction is open on this knowledge base");
     lua_Number kib0 = luaL_optnumber(L, 7, -1);
+    int strings = lua_type(L, 8) == LUA_TTABLE; /* the run's string library */
+    if (strings) /* strings' methods (s:find) are the run's during it: its own copy */
+        lua_pushvalue(L, 8);
+    else
+        lua_pushnil(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &STRINGS_KEY);
     run r;
     memset(&r, 0, sizeof r);
     r.kb = kb, r.budget = ni, r.ms = (uint64_t)ms, r.cap = (size_t)mem;
@@ -263,12 +288,26 @@ static int l_run(lua_State *L)
         lua_sethook(L, hook, LUA_MASKCOUNT, r.step);
     int base = 6;
     int status;
+    /* the strings' methods become the run's own (guarded) library; the
+     * registry keeps the host's meanwhile */
+    if (strings) {
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &STRINGS_KEY);
+        swap_string_index(L);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &STRINGS_KEY);
+    }
     if (mem && r.lua > (long long)r.cap) { /* the preparation alone took more */
         r.stop = 3;
         status = LUA_ERRMEM;
     } else {
         status = lua_pcall(L, 0, LUA_MULTRET, 0);
     }
+    if (strings) { /* the host's string methods back */
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &STRINGS_KEY);
+        swap_string_index(L);
+        lua_pop(L, 1);
+    }
+    lua_pushnil(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &STRINGS_KEY);
     timer_stop(&r);
     /* the state and the kb as they were */
     lua_sethook(L, oldhook, oldmask, oldcount);
@@ -313,7 +352,57 @@ static int l_run(lua_State *L)
     return 2;
 }
 
-static const luaL_Reg funcs[] = {{"_run", l_run}, {NULL, NULL}};
+/* lore._pattern_walk(s, pattern, init, max): before one of Lua's pattern
+ * functions runs in a sandbox, the same walk through s under the run's
+ * budgets (lore_pattern_walk), since Lua's matcher is not bounded and the
+ * hook cannot stop it; max < 0: every match.  Returns nothing, or the
+ * message for the caller to raise where the script called (the matcher's
+ * own bound, a back-reference); raises when a budget stops the run.
+ * Arguments Lua's function would refuse are left for it to refuse. */
+static int l_pattern_walk(lua_State *L)
+{
+    run *r = running(L);
+    int t1 = lua_type(L, 1), t2 = lua_type(L, 2);
+    if (!r || (t1 != LUA_TSTRING && t1 != LUA_TNUMBER) || (t2 != LUA_TSTRING && t2 != LUA_TNUMBER))
+        return 0;
+    size_t sn, pn;
+    const char *s = lua_tolstring(L, 1, &sn), *p = lua_tolstring(L, 2, &pn);
+    int isnum;
+    lua_Integer init = lua_isnoneornil(L, 3) ? 1 : lua_tointegerx(L, 3, &isnum);
+    if (!lua_isnoneornil(L, 3) && !isnum)
+        return 0;
+    /* as Lua takes a start position: negative from the end, 0 as 1 */
+    if (init < 0)
+        init = -init > (lua_Integer)sn ? 1 : (lua_Integer)sn + init + 1;
+    else if (init == 0)
+        init = 1;
+    if ((size_t)(init - 1) > sn)
+        return 0; /* past the end: no match is tried */
+    lua_Integer max = luaL_optinteger(L, 4, -1);
+    int rc = lore_pattern_walk(r->kb, s, sn, (size_t)(init - 1), p, pn,
+                               max < 0 ? (size_t)-1 : (size_t)max);
+    if (rc == LORE_OK)
+        return 0;
+    const char *m = lore_errmsg(r->kb);
+    if (rc == LORE_ERR_ARG && strncmp(m, "back-references", 15) != 0)
+        return 0; /* malformed: Lua says how */
+    if (rc == LORE_ERR_ARG) {
+        lua_pushliteral(L, "string pattern: back-references (%1 ...) are not available in the sandbox");
+        return 1;
+    }
+    if (rc == LORE_ERR_INTERRUPT && strncmp(m, "deadline reached", 16) == 0)
+        r->stop = r->stop ? r->stop : 2;
+    else if (rc == LORE_ERR_INTERRUPT && strncmp(m, "step budget exhausted", 21) == 0)
+        r->stop = r->stop ? r->stop : 1;
+    if (r->stop) {
+        lua_sethook(L, hook, LUA_MASKCOUNT, 1); /* as the hook does: no pcall carries on */
+        return luaL_error(L, "budget exhausted");
+    }
+    lua_pushstring(L, m);
+    return 1;
+}
+
+static const luaL_Reg funcs[] = {{"_run", l_run}, {"_pattern_walk", l_pattern_walk}, {NULL, NULL}};
 
 void lualore_open_sandbox(lua_State *L)
 {

@@ -45,6 +45,32 @@ local function copy(t, without)
   return c
 end
 
+-- Lua's matcher has no bound on its work and the hook cannot stop a C
+-- function: one backtracking pattern could hold the host for hours.  Each
+-- pattern call of a run first walks the subject as the matcher will, under
+-- the run's budgets (lore._pattern_walk); strings' methods (s:find) are the
+-- run's copy while it runs (lore._run).
+local pattern_walk = lore._pattern_walk
+local sfind, smatch, sgmatch, sgsub = string.find, string.match, string.gmatch, string.gsub
+local function walk(str, pat, init, max)
+  local why = pattern_walk(str, pat, init, max)
+  if why then error(why, 3) end -- where the script called
+end
+local function strings()
+  local s = copy(string, "dump")
+  s.find = function(str, pat, init, plain)
+    if not plain then walk(str, pat, init, 1) end
+    return sfind(str, pat, init, plain)
+  end
+  s.match = function(str, pat, init) walk(str, pat, init, 1) return smatch(str, pat, init) end
+  s.gmatch = function(str, pat, init) walk(str, pat, init, -1) return sgmatch(str, pat, init) end
+  s.gsub = function(str, pat, repl, n)
+    walk(str, pat, 1, math.type(n) == "integer" and n or -1)
+    return sgsub(str, pat, repl, n)
+  end
+  return s
+end
+
 -- A rule handed over as a table must hold no Lua function: it would run
 -- at every later inference, outside the run and its budgets.
 local function plain(v, depth)
@@ -115,7 +141,7 @@ local function environment(h, opts)
   local env, mine = {}, setmetatable({}, { __mode = "k" })
   for _, k in ipairs(SAFE) do env[k] = _G[k] end
   env._G = env
-  env.string = copy(string, "dump")
+  env.string = strings()
   env.table = copy(table)
   env.math = copy(math)
   env.utf8 = copy(utf8)
@@ -194,7 +220,8 @@ function Sandbox:run(kb, code, name)
       if mt and mt.__close then pcall(mt.__close, t) elseif t.cancel then pcall(t.cancel, t) end
     end
   end
-  local r = pack(run(kb, fn, opts.instructions or 0, opts.deadline or 0, opts.memory or 0, close, before_kb))
+  local r = pack(run(kb, fn, opts.instructions or 0, opts.deadline or 0, opts.memory or 0, close, before_kb,
+    env.string))
   if r[1] == nil then -- the rules it added go with its facts
     for _, rule in ipairs(kb:rules()) do
       if not before[rule.name] then pcall(kb.remove_rule, kb, rule.name) end

@@ -308,12 +308,48 @@ static void test_budgets(void **state)
     lore_kb_free(kb);
 }
 
+/* lore_pattern_walk: the work of Lua's matcher on an untrusted pattern,
+ * bounded by the kb's budgets and by its own cap. */
+static void test_pattern_walk(void **state)
+{
+    (void)state;
+    lore_kb *kb;
+    assert_int_equal(lore_kb_new(&kb, NULL, NULL), LORE_OK);
+    const char *s = "key = value; other=  x", *ok = "(%w+)%s*=%s*(%w+)";
+    assert_int_equal(lore_pattern_walk(kb, s, strlen(s), 0, ok, strlen(ok), (size_t)-1), LORE_OK);
+    assert_int_equal(lore_pattern_walk(kb, s, strlen(s), 99, ok, strlen(ok), 1), LORE_OK);
+    assert_int_equal(lore_pattern_walk(kb, s, strlen(s), 0, "(%w)%1", 6, 1), LORE_ERR_ARG);
+    assert_string_equal(lore_errmsg(kb), "back-references (%1 ...) are not supported in match filters");
+    assert_int_equal(lore_pattern_walk(kb, s, strlen(s), 0, "a%", 2, 1), LORE_ERR_ARG);
+    assert_string_equal(lore_errmsg(kb), "malformed pattern (ends with '%')");
+    /* a backtracking pattern on 3,000 bytes: about 3000^6 steps */
+    char subject[3001], pat[16];
+    memset(subject, 'a', 3000);
+    subject[3000] = '\0';
+    snprintf(pat, sizeof pat, "a-a-a-a-a-a-b");
+    size_t pn = strlen(pat);
+    lore_kb_set_step_budget(kb, 1000000);
+    assert_int_equal(lore_pattern_walk(kb, subject, 3000, 0, pat, pn, 1), LORE_ERR_INTERRUPT);
+    assert_string_equal(lore_errmsg(kb), "step budget exhausted (1000000)");
+    lore_kb_set_step_budget(kb, 0);
+    lore_kb_set_deadline(kb, 30);
+    double t0 = now_ms();
+    assert_int_equal(lore_pattern_walk(kb, subject, 3000, 0, pat, pn, (size_t)-1), LORE_ERR_INTERRUPT);
+    assert_string_equal(lore_errmsg(kb), "deadline reached (30 ms)");
+    assert_true(now_ms() - t0 < 300);
+    lore_kb_set_deadline(kb, 0);
+    assert_int_equal(lore_pattern_walk(kb, subject, 3000, 0, pat, pn, 1), LORE_ERR_LIMIT);
+    assert_string_equal(lore_errmsg(kb), "string pattern too costly (more than 67108864 matcher steps)");
+    lore_kb_free(kb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_query_text), cmocka_unit_test(test_paths_and_expressions),
         cmocka_unit_test(test_groups),     cmocka_unit_test(test_rule_text),
         cmocka_unit_test(test_bad_bytes),  cmocka_unit_test(test_budgets),
+        cmocka_unit_test(test_pattern_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -61,8 +61,9 @@ eq({ box:run(kb, "local mt = {} local t = setmetatable({}, mt) mt.__gc = functio
   { true, 1 }, "__gc added afterwards marks nothing")
 collectgarbage()
 collectgarbage() -- no finalizer of the script's runs here
-eq({ box:run(kb, "string.rep = nil; return ('x'):rep(3)") }, { true, "xxx" }, "a library copy")
-eq(string.rep("y", 2), "yy", "the host's string library intact")
+eq({ box:run(kb, "string.upper = string.lower; return ('x'):upper(), ('ab'):rep(2)") }, { true, "x", "abab" },
+  "a library copy: the script's own, its strings' methods too")
+eq({ string.rep("y", 2), ("y"):upper() }, { "yy", "Y" }, "the host's string library intact")
 eq({ box:run(kb, "leaked = 1; return leaked") }, { true, 1 }, "a global")
 eq({ box:run(kb, "return leaked") }, { true, nil }, "globals do not leak into the next run")
 eq(leaked, nil, "nor into the host")
@@ -89,6 +90,30 @@ refused(lore.sandbox { memory = mib(8) }, [[local b = kb:batch() for i = 1, 1e6 
 refused(lore.sandbox {}, 'return kb:q("?x is ?t . filter ?t match \\"" .. string.rep("a*", 50) .. "b\\""):count()',
   "script:1: match 'a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*...': pattern too costly (more than 67108864 matcher steps on one value)",
   "a pathological pattern")
+-- Lua's own matcher: a backtracking pattern held the host for hours in one
+-- C call that no hook could stop; each pattern call is walked first under
+-- the run's budgets
+local slow = '("a"):rep(3000), ("a-"):rep(6) .. "b"'
+refused(lore.sandbox { instructions = 1e6 }, "local s, p = " .. slow .. " kb:add('z', 'p', 1) return s:find(p)",
+  "instruction budget exhausted (1000000)", "a pathological Lua pattern, a string method")
+local g0 = os.clock()
+refused(lore.sandbox { deadline = 100 }, "local s, p = " .. slow .. " local r = string.gsub(s, p, 'x') return r",
+  "deadline reached (100 ms)", "a pathological Lua pattern in gsub under a deadline")
+assert(os.clock() - g0 < 0.3, "the deadline stopped gsub in " .. (os.clock() - g0) .. " s")
+refused(lore.sandbox {}, "local s, p = " .. slow .. " for w in s:gmatch(p) do end",
+  "script:1: string pattern too costly (more than 67108864 matcher steps)", "with no budget, the matcher's own bound")
+refused(box, 'local x = ("abab"):find("(ab)%1")',
+  "script:1: string pattern: back-references (%1 ...) are not available in the sandbox", "a back-reference")
+local patterns = [[
+  local s = "key = value; other=  x"
+  local a, b = s:find("(%w+)%s*=%s*(%w+)")
+  local k, v = string.match(s, "(%w+)%s*=%s*(%w+)", 10)
+  local r, n = s:gsub("(%w+)", function(w) return w:upper() end, 2)
+  local t = {} for w in s:gmatch("%a+", 5) do t[#t + 1] = w end
+  return a, b, k, v, r, n, #t, ("x.y"):find(".", 1, true), ("abc"):find("b", -2), ("abc"):find("b", 9)
+]]
+eq({ box:run(kb, patterns) }, { true, assert(load(patterns))() }, "patterns as plain Lua gives them")
+eq(getmetatable("").__index, string, "the host's string methods come back")
 refused(lore.sandbox { instructions = 1e6 },
   'return kb:query{{"?a", "next", "?b"}, {"?c", "next", "?d"}, {filter = function(r) return false end}}:count()',
   "instruction budget exhausted (1000000)", "a loop in a filter function")

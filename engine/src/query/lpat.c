@@ -2,6 +2,8 @@
  * written from the reference manual's description (see lpat.h). */
 #include "lpat.h"
 
+#include "kb.h"
+
 typedef struct mstate {
     const char *s0, *se; /* subject */
     const char *pe;      /* pattern end */
@@ -363,4 +365,60 @@ int lpat_find(const char *s, size_t sn, const char *p, size_t pn, int (*poll)(vo
             return ms.stop;
     } while (at++ < ms.se && !anchor);
     return 0;
+}
+
+int lpat_walk(const char *s, size_t sn, size_t init, const char *p, size_t pn, size_t max,
+              int (*poll)(void *), void *ud)
+{
+    mstate ms = {s, s + sn, p + pn, 0, 0, LPAT_MAX_STEPS, LPAT_POLL_STEPS, poll, ud};
+    int anchor = pn > 0 && *p == '^';
+    if (anchor)
+        p++;
+    const char *src = s + (init < sn ? init : sn), *last = NULL;
+    for (size_t n = 0; n < max;) {
+        ms.depth = 0;
+        const char *e = match(&ms, src, p);
+        if (ms.stop)
+            return ms.stop;
+        if (e && e != last)
+            n++, src = last = e;
+        else if (src < ms.se)
+            src++;
+        else
+            break;
+        if (anchor)
+            break;
+    }
+    return 0;
+}
+
+/* lore_pattern_walk's poll: the matcher polls every LPAT_POLL_STEPS steps,
+ * the kb's step budget counts a poll as 1,024 steps, so each poll of the
+ * matcher is that many of the kb's. */
+static int poll_budget(void *ud)
+{
+    ctx *c = ud;
+    for (int k = 0; k < LPAT_POLL_STEPS / 1024; k++)
+        if (ctx_interrupted(c))
+            return 1;
+    return 0;
+}
+
+int lore_pattern_walk(lore_kb *kb, const char *s, size_t sn, size_t init, const char *p, size_t pn,
+                      size_t max)
+{
+    ctx_clear(&kb->ctx);
+    const char *why = lpat_check(p, pn);
+    if (why)
+        return ctx_fail(&kb->ctx, LORE_ERR_ARG, "%s", why);
+    int r = lpat_walk(s, sn, init, p, pn, max, poll_budget, &kb->ctx);
+    if (r == LPAT_STOPPED)
+        return LORE_ERR_INTERRUPT; /* the poll set the message */
+    if (r == LPAT_TOO_DEEP)
+        return ctx_fail(&kb->ctx, LORE_ERR_LIMIT,
+                        "string pattern too complex (recursion deeper than %d)", LPAT_MAX_DEPTH);
+    if (r == LPAT_TOO_LONG)
+        return ctx_fail(&kb->ctx, LORE_ERR_LIMIT,
+                        "string pattern too costly (more than %d matcher steps)", LPAT_MAX_STEPS);
+    return LORE_OK;
 }

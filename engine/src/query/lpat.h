@@ -34,4 +34,13 @@ enum {
  * LPAT_POLL_STEPS steps; may be NULL) returns non-zero. */
 int lpat_find(const char *s, size_t sn, const char *p, size_t pn, int (*poll)(void *), void *ud);
 
+/* Walks s[0..sn) from byte `init` as Lua's string.gsub and gmatch (and,
+ * with max 1, find and match) try the pattern: at each position, a match
+ * moves on past it, no match one byte on; at most max matches.  Only the
+ * work is of interest (a host bounding Lua's own matcher runs this first):
+ * 0 when done, or LPAT_TOO_DEEP, LPAT_TOO_LONG (LPAT_MAX_STEPS steps over
+ * the whole walk), LPAT_STOPPED. */
+int lpat_walk(const char *s, size_t sn, size_t init, const char *p, size_t pn, size_t max,
+              int (*poll)(void *), void *ud);
+
 #endif
