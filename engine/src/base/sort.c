@@ -434,29 +434,34 @@ static void intro_u64(uint64_t *a, size_t n, int depth)
     insertion_u64(a, n);
 }
 
-/* LSD radix passes of 8 bits over the low `bits` bits of n integers,
- * through buf (n more); the result ends in a. */
-static void radix_u64(uint64_t *a, size_t n, int bits, uint64_t *buf)
-{
-    uint64_t *src = a, *dst = buf;
-    for (int shift = 0; shift < bits; shift += 8) {
-        size_t count[256] = {0};
-        for (size_t i = 0; i < n; i++)
-            count[(src[i] >> shift) & 255]++;
-        size_t sum = 0;
-        for (int d = 0; d < 256; d++) {
-            size_t k = count[d];
-            count[d] = sum;
-            sum += k;
-        }
-        for (size_t i = 0; i < n; i++)
-            dst[count[(src[i] >> shift) & 255]++] = src[i];
-        uint64_t *t = src;
-        src = dst, dst = t;
+/* LSD radix passes of 8 bits over the low `bits` bits of n integers of
+ * type T, through buf (n more); the result ends in a.  For 64-bit packed
+ * rows and 32-bit ids alike. */
+#define DEFINE_RADIX8(name, T)                                                                     \
+    static void name(T *a, size_t n, int bits, T *buf)                                             \
+    {                                                                                              \
+        T *src = a, *dst = buf;                                                                    \
+        for (int shift = 0; shift < bits; shift += 8) {                                            \
+            size_t count[256] = {0};                                                               \
+            for (size_t i = 0; i < n; i++)                                                         \
+                count[(src[i] >> shift) & 255]++;                                                  \
+            size_t sum = 0;                                                                        \
+            for (int d = 0; d < 256; d++) {                                                        \
+                size_t k = count[d];                                                               \
+                count[d] = sum;                                                                    \
+                sum += k;                                                                          \
+            }                                                                                      \
+            for (size_t i = 0; i < n; i++)                                                         \
+                dst[count[(src[i] >> shift) & 255]++] = src[i];                                    \
+            T *t = src;                                                                            \
+            src = dst, dst = t;                                                                    \
+        }                                                                                          \
+        if (src != a)                                                                              \
+            memcpy(a, src, n * sizeof *a);                                                         \
     }
-    if (src != a)
-        memcpy(a, src, n * sizeof *a);
-}
+
+DEFINE_RADIX8(radix_u64, uint64_t)
+DEFINE_RADIX8(radix_u32, uint32_t)
 
 static int bits_of(uint32_t v)
 {
@@ -532,24 +537,8 @@ size_t sort_ids_unique(uint32_t *x, size_t n)
         /* radix passes of 8 bits over the bits the ids use, through a
          * buffer on the stack (qsort's comparisons through a pointer cost
          * an event stream several per cent) */
-        uint32_t buf[STACK], *src = x, *dst = buf;
-        for (int shift = 0; shift < 32 && (hi >> shift); shift += 8) {
-            size_t count[256] = {0};
-            for (size_t i = 0; i < n; i++)
-                count[(src[i] >> shift) & 255]++;
-            size_t sum = 0;
-            for (int d = 0; d < 256; d++) {
-                size_t k = count[d];
-                count[d] = sum;
-                sum += k;
-            }
-            for (size_t i = 0; i < n; i++)
-                dst[count[(src[i] >> shift) & 255]++] = src[i];
-            uint32_t *t = src;
-            src = dst, dst = t;
-        }
-        if (src != x)
-            memcpy(x, src, n * sizeof *x);
+        uint32_t buf[STACK];
+        radix_u32(x, n, bits_of(hi), buf);
     } else if (!sorted) {
         qsort(x, n, sizeof *x, cmp_id);
     }
