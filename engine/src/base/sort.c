@@ -363,16 +363,21 @@ void sort_rows_lsd(uint32_t *a, size_t n, int stride, uint32_t *tmp)
 
 /* ---- rows packed into integers ---- */
 
-static void insertion_u64(uint64_t *a, size_t n)
-{
-    for (size_t i = 1; i < n; i++) {
-        uint64_t v = a[i];
-        size_t j = i;
-        for (; j > 0 && a[j - 1] > v; j--)
-            a[j] = a[j - 1];
-        a[j] = v;
+/* Insertion sorts of n integers of type T, for the short ones. */
+#define DEFINE_INSERTION(name, T)                                                                  \
+    static void name(T *a, size_t n)                                                               \
+    {                                                                                              \
+        for (size_t i = 1; i < n; i++) {                                                           \
+            T v = a[i];                                                                            \
+            size_t j = i;                                                                          \
+            for (; j > 0 && a[j - 1] > v; j--)                                                     \
+                a[j] = a[j - 1];                                                                   \
+            a[j] = v;                                                                              \
+        }                                                                                          \
     }
-}
+
+DEFINE_INSERTION(insertion_u64, uint64_t)
+DEFINE_INSERTION(insertion_u32, uint32_t)
 
 static void sift_u64(uint64_t *a, size_t n, size_t i)
 {
@@ -526,13 +531,7 @@ size_t sort_ids_unique(uint32_t *x, size_t n)
     }
     enum { STACK = 1024 }; /* a closure's reach of one node: most are small */
     if (!sorted && n <= 16) {
-        for (size_t i = 1; i < n; i++) {
-            uint32_t v = x[i];
-            size_t j = i;
-            for (; j > 0 && x[j - 1] > v; j--)
-                x[j] = x[j - 1];
-            x[j] = v;
-        }
+        insertion_u32(x, n);
     } else if (!sorted && n <= STACK) {
         /* radix passes of 8 bits over the bits the ids use, through a
          * buffer on the stack (qsort's comparisons through a pointer cost
