@@ -362,6 +362,24 @@ static int underive(ictx *c, const uint32_t *t)
     return LORE_OK;
 }
 
+/* Underives the facts of v, each one's lookup prefetched a little ahead
+ * (the misses overlap; sorting them first cost more than it saved). */
+static int underive_all(ictx *c, const tvec *v)
+{
+    enum { AHEAD = 16 };
+    if (v->n >= 1024)
+        (void)store_reserve(c->st, 0, v->n); /* a hint: failing it is no error */
+    int rc = LORE_OK;
+    for (size_t i = 0; i < v->n && rc == LORE_OK; i++) {
+        if (i + AHEAD < v->n) {
+            const uint32_t *a = v->t + 3 * (i + AHEAD);
+            store_meta_prefetch(c->st, a[0], a[1], a[2]);
+        }
+        rc = underive(c, v->t + 3 * i);
+    }
+    return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* one stratum from scratch                                           */
 
@@ -1051,10 +1069,7 @@ static int tc_rediff(ictx *c, const stratum *s, const uset *aff)
             rc = interrupted(c);
     }
     closure_free(cl);
-    if (kill.n >= 1024)
-        (void)store_reserve(c->st, 0, kill.n);
-    for (size_t i = 0; i < kill.n && rc == LORE_OK; i++)
-        rc = underive(c, kill.t + 3 * i);
+    rc = rc == LORE_OK ? underive_all(c, &kill) : rc;
     if (rc == LORE_OK)
         rc = commit(c);
     tvec_free(c->m, &old);
@@ -1358,10 +1373,7 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
         if (rc == LORE_OK && (ai & 255) == 255)
             rc = interrupted(c);
     }
-    if (kill.n >= 1024)
-        (void)store_reserve(c->st, 0, kill.n);
-    for (size_t i = 0; i < kill.n && rc == LORE_OK; i++)
-        rc = underive(c, kill.t + 3 * i);
+    rc = rc == LORE_OK ? underive_all(c, &kill) : rc;
 
     /* additions: each new edge's pairs that are not there yet.  With one
      * new edge and nothing taken out, the closure as it stands is right
