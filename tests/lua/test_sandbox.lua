@@ -161,6 +161,45 @@ eq(kb:count("pinged", nil, nil), 0, "the run's trigger is gone after it")
 kb:remove("a", "ping", "b")
 kb:infer()
 
+-- random hostile scripts: fragments joined at random, each script ending in
+-- an error so that every run must leave the knowledge base exactly as it
+-- was; each stops within its budgets (well under a second of CPU)
+local FRAGMENTS = {
+  "while true do end",
+  "pcall(function() while true do end end)",
+  "local s = ('a'):rep(2000) s:find(('a-'):rep(5) .. 'b')",
+  "string.gsub(('ab'):rep(5000), '(a)(b)', '%2%1')",
+  "for w in ('a b c '):rep(1e4):gmatch('%a+') do end",
+  "local t = {} for i = 1, 1e7 do t[i] = i end",
+  "local t = {} for i = 1, 5e4 do t[i] = (i * 7919) % 1000 end table.sort(t)",
+  "local x = ('x'):rep(2^30)",
+  "kb:add('r' .. math.random(1e6), 'p', 1)",
+  "for i = 1, 100 do kb:add('q' .. i, 'p', i) end",
+  "kb:q('?a next ?b . ?c next ?d'):count()",
+  "kb:rule 'r9: ?a r9 ?b :- ?a next ?b' kb:infer()",
+  "load(('local x = 1 '):rep(1e4))()",
+  "setmetatable({}, {__gc = function() while true do end end})",
+  "local n = 0 for _ in kb:query{{'?x', 'next', '?y'}, {filter = function(r) n = n + 1 return n > 1e9 end}} do end",
+}
+math.randomseed(42)
+local counted = lore.sandbox { instructions = 2e5, deadline = 200, memory = 16 * 2 ^ 20 }
+local timed = lore.sandbox { deadline = 50, memory = 16 * 2 ^ 20 } -- C loops stopped by the clock
+for round = 1, 40 do
+  local rnd, limit = counted, 1
+  if round % 2 == 0 then rnd, limit = timed, 0.15 end -- the deadline within 100 ms
+  local parts = {}
+  for k = 1, math.random(1, 3) do parts[k] = FRAGMENTS[math.random(#FRAGMENTS)] end
+  parts[#parts + 1] = "error('the end')"
+  local code = table.concat(parts, "\n")
+  local c0 = os.clock()
+  local ok, err = rnd:run(kb, code, "random")
+  local took = os.clock() - c0
+  eq(ok, nil, "random script " .. round .. ": fails")
+  assert(type(err) == "string" and err ~= "", "random script " .. round .. ": a message")
+  assert(took < limit, "random script " .. round .. " took " .. took .. " s:\n" .. code)
+  eq(state(), before, "random script " .. round .. ": the knowledge base is unchanged")
+end
+
 -- misuse
 raises(function() lore.sandbox { instructions = -1 } end, "bad argument #1 to 'sandbox' (instructions: a number >= 0 expected)")
 raises(function() lore.sandbox { cpu = 1 } end, "bad argument #1 to 'sandbox' (unknown option 'cpu')")
