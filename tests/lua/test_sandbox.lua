@@ -161,6 +161,17 @@ eq(kb:count("pinged", nil, nil), 0, "the run's trigger is gone after it")
 kb:remove("a", "ping", "b")
 kb:infer()
 
+-- table.sort's comparisons run in C: a sort of 1.6 million numbers went half a
+-- second past a deadline; in the sandbox they go through Lua, where it reaches
+local s0 = os.clock()
+refused(lore.sandbox { deadline = 100, memory = 256 * 2 ^ 20 },
+  "local t = {('x'):rep(100000):byte(1, -1)} for k = 1, 4 do table.move(t, 1, #t, #t + 1) end " ..
+  "for i = 1, #t do t[i] = (i * 7919) % 100003 end table.sort(t)",
+  "deadline reached (100 ms)", "a big sort under a deadline")
+assert(os.clock() - s0 < 0.25, "the deadline stopped the sort in " .. (os.clock() - s0) .. " s")
+eq({ box:run(kb, "local t, u = {3, 1, 2}, {'b', 'a'} table.sort(t) table.sort(u) table.sort(t, function(a, b) return a > b end) " ..
+  "return table.concat(t, ','), table.concat(u, ',')") }, { true, "3,2,1", "a,b" }, "sorts as usual")
+
 -- random hostile scripts: fragments joined at random, each script ending in
 -- an error so that every run must leave the knowledge base exactly as it
 -- was; each stops within its budgets (well under a second of CPU)
