@@ -402,7 +402,29 @@ static int l_pattern_walk(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg funcs[] = {{"_run", l_run}, {"_pattern_walk", l_pattern_walk}, {NULL, NULL}};
+/* lore._charge(n): n steps of a library loop the sandbox runs in pieces
+ * (table.move) count against the run's instruction budget, and the
+ * deadline is looked at; raises when either stops the run. */
+static int l_charge(lua_State *L)
+{
+    run *r = running(L);
+    lua_Integer n = luaL_checkinteger(L, 1);
+    if (!r || r->stop)
+        return 0;
+    r->used += n > 0 ? n : 0;
+    if (r->budget && r->used >= r->budget)
+        r->stop = 1;
+    else if (r->deadline && now_ns() >= r->deadline)
+        r->stop = 2;
+    if (r->stop) {
+        lua_sethook(L, hook, LUA_MASKCOUNT, 1); /* as the hook does: no pcall carries on */
+        return luaL_error(L, "budget exhausted");
+    }
+    return 0;
+}
+
+static const luaL_Reg funcs[] = {
+    {"_run", l_run}, {"_pattern_walk", l_pattern_walk}, {"_charge", l_charge}, {NULL, NULL}};
 
 void lualore_open_sandbox(lua_State *L)
 {

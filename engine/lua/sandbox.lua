@@ -50,8 +50,55 @@ end
 -- pattern call of a run first walks the subject as the matcher will, under
 -- the run's budgets (lore._pattern_walk); strings' methods (s:find) are the
 -- run's copy while it runs (lore._run).
-local tsort = table.sort
+local tsort, tmove, tinsert, tremove, srep = table.sort, table.move, table.insert, table.remove, string.rep
 local function lessthan(a, b) return a < b end
+local tointeger = math.tointeger
+
+-- An integer as Lua's library functions take one (a float with an integer
+-- value, a numeric string), or nil.
+local function int(x)
+  local n = tonumber(x)
+  return n and tointeger(n)
+end
+
+-- Some library loops run in C a number of times a script chooses, with
+-- nothing to allocate: no budget could stop them.  Their sandboxed forms:
+local MOVE_CHUNK = 1 << 16
+local charge = lore._charge
+local function move(a1, f, e, t, a2) -- in chunks, each charged to the budgets
+  local fi, ei, ti = int(f), int(e), int(t)
+  if not (fi and ei and ti) or ei < fi or ei - fi < MOVE_CHUNK then
+    return tmove(a1, f, e, t, a2) -- small, empty, or for Lua to refuse
+  end
+  local dst = a2 == nil and a1 or a2
+  if ti > ei or ti <= fi or dst ~= a1 then -- as Lua: forward unless overlapping to the right
+    for s = fi, ei, MOVE_CHUNK do
+      charge(MOVE_CHUNK)
+      tmove(a1, s, s + MOVE_CHUNK - 1 < ei and s + MOVE_CHUNK - 1 or ei, ti + (s - fi), dst)
+    end
+  else
+    for last = ei, fi, -MOVE_CHUNK do
+      charge(MOVE_CHUNK)
+      local s = last - MOVE_CHUNK + 1 > fi and last - MOVE_CHUNK + 1 or fi
+      tmove(a1, s, last, ti + (s - fi), dst)
+    end
+  end
+  return dst
+end
+local function no_len(t, name) -- insert and remove shift up to #t, which __len may make anything
+  local mt = getmetatable(t)
+  if type(mt) == "table" and rawget(mt, "__len") ~= nil then
+    error(format("%s: a table with __len is not allowed in the sandbox", name), 3)
+  end
+end
+local function rep(str, n, sep) -- nothing to repeat still turns n times
+  if (type(str) == "string" or type(str) == "number") and #tostring(str) == 0 and
+      (sep == nil or ((type(sep) == "string" or type(sep) == "number") and #tostring(sep) == 0)) and
+      int(n) then
+    return ""
+  end
+  return srep(str, n, sep)
+end
 local pattern_walk = lore._pattern_walk
 local sfind, smatch, sgmatch, sgsub = string.find, string.match, string.gmatch, string.gsub
 local function walk(str, pat, init, max)
@@ -60,6 +107,7 @@ local function walk(str, pat, init, max)
 end
 local function strings()
   local s = copy(string, "dump")
+  s.rep = rep
   s.find = function(str, pat, init, plain)
     if not plain then walk(str, pat, init, 1) end
     return sfind(str, pat, init, plain)
@@ -149,6 +197,9 @@ local function environment(h, opts)
   -- (a million numbers: half a second); through a Lua comparison the hook
   -- and the deadline reach every step
   env.table.sort = function(t, less) return tsort(t, less or lessthan) end
+  env.table.move = move
+  env.table.insert = function(t, ...) no_len(t, "table.insert") return tinsert(t, ...) end
+  env.table.remove = function(t, ...) no_len(t, "table.remove") return tremove(t, ...) end
   env.math = copy(math)
   env.utf8 = copy(utf8)
   env.os = { time = os.time, clock = os.clock, date = os.date }

@@ -172,6 +172,29 @@ assert(os.clock() - s0 < 0.25, "the deadline stopped the sort in " .. (os.clock(
 eq({ box:run(kb, "local t, u = {3, 1, 2}, {'b', 'a'} table.sort(t) table.sort(u) table.sort(t, function(a, b) return a > b end) " ..
   "return table.concat(t, ','), table.concat(u, ',')") }, { true, "3,2,1", "a,b" }, "sorts as usual")
 
+-- library loops that turn a number of times the script chooses, with nothing
+-- to allocate: each ran forever in C
+local m0 = os.clock()
+refused(lore.sandbox { deadline = 100, instructions = 1e6 }, "table.move({}, 1, 1e12, 1, {})",
+  "instruction budget exhausted (1000000)", "table.move over 10^12 slots, in chunks the budgets reach")
+refused(lore.sandbox { deadline = 100 }, "table.move({}, 1, '1e12', 1, {})",
+  "deadline reached (100 ms)", "the same range as a string, under a deadline")
+assert(os.clock() - m0 < 0.5, "the moves stopped in " .. (os.clock() - m0) .. " s")
+eq({ box:run(kb, "return string.rep('', 1e12), ('x'):rep(3, '')") }, { true, "", "xxx" }, "nothing repeated 10^12 times")
+refused(box, "local t = setmetatable({}, {__len = function() return 1e12 end}) table.insert(t, 1, 'x')",
+  "script:1: table.insert: a table with __len is not allowed in the sandbox", "table.insert shifting up to a fake length")
+local moves = [[
+  local function mk() local t = {} for i = 1, 200000 do t[i] = i end return t end
+  local a = mk() table.move(a, 1, 150000, 50001)
+  local b = mk() table.move(b, 50001, 200000, 1)
+  local c = mk() local d = table.move(c, 1, 200000, 3, {})
+  local e = mk() table.move(e, 70000, 70000 + 65536, 70001)
+  local sum = 0
+  for _, t in ipairs{a, b, d, e} do for i = 1, 200002, 997 do sum = sum + (t[i] or 0) * i % 1000003 end end
+  return sum, d[3], d[200002], b[150000], a[50001], e[70001], e[70000 + 65537]
+]]
+eq({ lore.sandbox {}:run(kb, moves) }, { true, assert(load(moves))() }, "long moves, overlapping both ways, as Lua's")
+
 -- random hostile scripts: fragments joined at random, each script ending in
 -- an error so that every run must leave the knowledge base exactly as it
 -- was; each stops within its budgets (well under a second of CPU)
@@ -191,6 +214,9 @@ local FRAGMENTS = {
   "load(('local x = 1 '):rep(1e4))()",
   "setmetatable({}, {__gc = function() while true do end end})",
   "local n = 0 for _ in kb:query{{'?x', 'next', '?y'}, {filter = function(r) n = n + 1 return n > 1e9 end}} do end",
+  "table.move({}, 1, 1e12, 1, {})",
+  "local s = string.rep('', 1e12)",
+  "local t = {} for i = 1, 2e5 do table.insert(t, 1, i) end",
 }
 math.randomseed(42)
 local counted = lore.sandbox { instructions = 2e5, deadline = 200, memory = 16 * 2 ^ 20 }
