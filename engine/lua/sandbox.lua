@@ -85,11 +85,30 @@ local function move(a1, f, e, t, a2) -- in chunks, each charged to the budgets
   end
   return dst
 end
-local function no_len(t, name) -- insert and remove shift up to #t, which __len may make anything
-  local mt = getmetatable(t)
-  if type(mt) == "table" and rawget(mt, "__len") ~= nil then
-    error(format("%s: a table with __len is not allowed in the sandbox", name), 3)
+-- insert and remove shift the elements between a position and #t, which
+-- a border far out (t[1], t[2], t[4] ... t[2^40] set) or __len makes
+-- anything: a long shift goes through move's chunks
+local function insert(t, ...)
+  local n = select("#", ...)
+  if n == 2 then
+    local pos, e = int((...)), int(#t)
+    if pos and e and pos >= 1 and pos <= e + 1 and e + 1 - pos > MOVE_CHUNK then
+      move(t, pos, e, pos + 1)
+      t[pos] = select(2, ...)
+      return
+    end
   end
+  return tinsert(t, ...)
+end
+local function remove(t, ...)
+  local pos, size = int((...)), int(#t)
+  if select("#", ...) > 0 and pos and size and pos >= 1 and size - pos > MOVE_CHUNK then
+    local v = t[pos]
+    move(t, pos + 1, size, pos)
+    t[size] = nil
+    return v
+  end
+  return tremove(t, ...)
 end
 local function rep(str, n, sep) -- nothing to repeat still turns n times
   if (type(str) == "string" or type(str) == "number") and #tostring(str) == 0 and
@@ -198,8 +217,8 @@ local function environment(h, opts)
   -- and the deadline reach every step
   env.table.sort = function(t, less) return tsort(t, less or lessthan) end
   env.table.move = move
-  env.table.insert = function(t, ...) no_len(t, "table.insert") return tinsert(t, ...) end
-  env.table.remove = function(t, ...) no_len(t, "table.remove") return tremove(t, ...) end
+  env.table.insert = insert
+  env.table.remove = remove
   env.math = copy(math)
   env.utf8 = copy(utf8)
   env.os = { time = os.time, clock = os.clock, date = os.date }

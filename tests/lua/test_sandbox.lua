@@ -181,8 +181,18 @@ refused(lore.sandbox { deadline = 100 }, "table.move({}, 1, '1e12', 1, {})",
   "deadline reached (100 ms)", "the same range as a string, under a deadline")
 assert(os.clock() - m0 < 0.5, "the moves stopped in " .. (os.clock() - m0) .. " s")
 eq({ box:run(kb, "return string.rep('', 1e12), ('x'):rep(3, '')") }, { true, "", "xxx" }, "nothing repeated 10^12 times")
-refused(box, "local t = setmetatable({}, {__len = function() return 1e12 end}) table.insert(t, 1, 'x')",
-  "script:1: table.insert: a table with __len is not allowed in the sandbox", "table.insert shifting up to a fake length")
+refused(lore.sandbox { deadline = 100 }, "local t = setmetatable({}, {__len = function() return 1e12 end}) table.insert(t, 1, 'x')",
+  "deadline reached (100 ms)", "table.insert shifting up to a length __len makes up")
+refused(lore.sandbox { instructions = 1e6 }, "local t = setmetatable({}, {__len = function() return 1e12 end}) table.remove(t, 1)",
+  "instruction budget exhausted (1000000)", "table.remove likewise")
+local shifts = [[
+  local t = {} for i = 1, 200000 do t[i] = i end
+  table.insert(t, 5, 'a') table.insert(t, 'z') local r1 = table.remove(t, 3) local r2 = table.remove(t)
+  local r3 = table.remove(t, 100)
+  local s = 0 for i = 1, #t, 991 do s = s + (tonumber(t[i]) or 7) * i % 1000003 end
+  return #t, t[5], r1, r2, r3, s, t[#t]
+]]
+eq({ lore.sandbox {}:run(kb, shifts) }, { true, assert(load(shifts))() }, "long inserts and removes, as Lua's")
 local moves = [[
   local function mk() local t = {} for i = 1, 200000 do t[i] = i end return t end
   local a = mk() table.move(a, 1, 150000, 50001)
