@@ -128,7 +128,13 @@ local function strings()
   local s = copy(string, "dump")
   s.rep = rep
   s.find = function(str, pat, init, plain)
-    if not plain then walk(str, pat, init, 1) end
+    if not plain then
+      walk(str, pat, init, 1)
+    elseif (type(pat) == "string" or type(pat) == "number") and #tostring(pat) > 16 then
+      -- a plain search compares up to the needle's length at each byte: a
+      -- long needle of a repeated byte in a long haystack of it takes hours
+      walk(str, (sgsub(tostring(pat), "[%^%$%*%+%?%.%(%)%[%]%%%-]", "%%%0")), init, 1)
+    end
     return sfind(str, pat, init, plain)
   end
   s.match = function(str, pat, init) walk(str, pat, init, 1) return smatch(str, pat, init) end

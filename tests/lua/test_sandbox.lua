@@ -161,6 +161,15 @@ eq(kb:count("pinged", nil, nil), 0, "the run's trigger is gone after it")
 kb:remove("a", "ping", "b")
 kb:infer()
 
+-- a plain search compares up to the needle's length at each byte
+local f0 = os.clock()
+refused(lore.sandbox { deadline = 100, memory = 64 * 2 ^ 20 },
+  "local s = ('a'):rep(4e6) return s:find(('a'):rep(2e6) .. 'b', 1, true)",
+  "deadline reached (100 ms)", "a plain search of a long needle")
+assert(os.clock() - f0 < 0.3, "the deadline stopped the search in " .. (os.clock() - f0) .. " s")
+local plain = "return ('x.y*z[q]'):find('.y*z[q', 1, true), ('abcdefghijklmnopqrstuvwxyz-%'):find('ghijklmnopqrstuvwxyz-%', 1, true)"
+eq({ box:run(kb, plain) }, { true, assert(load(plain))() }, "plain searches as Lua's")
+
 -- table.sort's comparisons run in C: a sort of 1.6 million numbers went half a
 -- second past a deadline; in the sandbox they go through Lua, where it reaches
 local s0 = os.clock()
