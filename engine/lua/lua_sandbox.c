@@ -347,8 +347,10 @@ static int l_run(lua_State *L)
     lua_pushnil(L);
     if (r.stop)
         push_stop(L, &r);
-    else
-        luaL_tolstring(L, -2, NULL); /* the script's own error, as Lua shows it */
+    else if (lua_type(L, -2) == LUA_TSTRING || lua_type(L, -2) == LUA_TNUMBER)
+        lua_pushstring(L, lua_tostring(L, -2)); /* the script's own error, as Lua shows it */
+    else /* no __tostring of the script's: it would run outside every budget */
+        lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, -2));
     return 2;
 }
 

@@ -161,6 +161,11 @@ eq(kb:count("pinged", nil, nil), 0, "the run's trigger is gone after it")
 kb:remove("a", "ping", "b")
 kb:infer()
 
+-- an error object's __tostring is the script's: it would run after the run,
+-- outside every budget (an endless one held the host)
+refused(box, "error(setmetatable({}, {__tostring = function() while true do end end}))",
+  "(error object is a table value)", "an error object with its own __tostring")
+
 -- a plain search compares up to the needle's length at each byte
 local f0 = os.clock()
 refused(lore.sandbox { deadline = 100, memory = 64 * 2 ^ 20 },
