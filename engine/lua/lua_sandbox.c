@@ -98,6 +98,8 @@ static void kb_cap_follow(run *r)
     r->quick = (long long)r->cap - most;
 }
 
+static void hook(lua_State *L, lua_Debug *ar);
+
 /* The state's allocator during a run: growth past the cap fails (Lua then
  * raises "not enough memory"); shrinking always succeeds. */
 static void *capped(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -111,6 +113,8 @@ static void *capped(void *ud, void *ptr, size_t osize, size_t nsize)
         long long after = r->lua + (long long)(nsize - old) + (long long)kbgrow;
         if (after > (long long)r->cap) {
             r->stop = r->stop ? r->stop : 3;
+            if (r->L) /* as any budget: no pcall of the script's carries on */
+                lua_sethook(r->L, hook, LUA_MASKCOUNT, 1);
             return NULL;
         }
     }
@@ -144,6 +148,27 @@ static void hook(lua_State *L, lua_Debug *ar)
         lua_sethook(L, hook, LUA_MASKCOUNT, 1);
         luaL_error(L, "budget exhausted");
     }
+}
+
+/* From now on every instruction raises: a run a budget stopped cannot go
+ * on under a pcall of the script's. */
+static void stop_run(lua_State *L, run *r, int why)
+{
+    r->stop = r->stop ? r->stop : why;
+    lua_sethook(L, hook, LUA_MASKCOUNT, 1);
+}
+
+void lualore_budget_hit(lua_State *L, int rc, const char *msg)
+{
+    run *r = running(L);
+    if (!r || r->stop)
+        return;
+    if (rc == LORE_ERR_NOMEM && r->cap)
+        stop_run(L, r, 3);
+    else if (rc == LORE_ERR_INTERRUPT && strncmp(msg, "deadline reached", 16) == 0)
+        stop_run(L, r, 2);
+    else if (rc == LORE_ERR_INTERRUPT && strncmp(msg, "step budget exhausted", 21) == 0)
+        stop_run(L, r, 1);
 }
 
 /* Calls the function at index i, if any, its errors ignored. */
@@ -317,7 +342,7 @@ static int l_run(lua_State *L)
     lore_kb_set_deadline(kb, 0);
     lore_kb_set_step_budget(kb, 0);
     lore_kb_set_memory_cap(kb, 0);
-    if (status == LUA_OK) {
+    if (status == LUA_OK && !r.stop) {
         cleanup(L, 6);
         if (lore_commit(kb) != LORE_OK) {
             lore_rollback(kb);
@@ -392,14 +417,9 @@ static int l_pattern_walk(lua_State *L)
         lua_pushliteral(L, "string pattern: back-references (%1 ...) are not available in the sandbox");
         return 1;
     }
-    if (rc == LORE_ERR_INTERRUPT && strncmp(m, "deadline reached", 16) == 0)
-        r->stop = r->stop ? r->stop : 2;
-    else if (rc == LORE_ERR_INTERRUPT && strncmp(m, "step budget exhausted", 21) == 0)
-        r->stop = r->stop ? r->stop : 1;
-    if (r->stop) {
-        lua_sethook(L, hook, LUA_MASKCOUNT, 1); /* as the hook does: no pcall carries on */
+    lualore_budget_hit(L, rc, m);
+    if (r->stop)
         return luaL_error(L, "budget exhausted");
-    }
     lua_pushstring(L, m);
     return 1;
 }
@@ -415,14 +435,10 @@ static int l_charge(lua_State *L)
         return 0;
     r->used += n > 0 ? n : 0;
     if (r->budget && r->used >= r->budget)
-        r->stop = 1;
+        stop_run(L, r, 1);
     else if (r->deadline && now_ns() >= r->deadline)
-        r->stop = 2;
-    if (r->stop) {
-        lua_sethook(L, hook, LUA_MASKCOUNT, 1); /* as the hook does: no pcall carries on */
-        return luaL_error(L, "budget exhausted");
-    }
-    return 0;
+        stop_run(L, r, 2);
+    return r->stop ? luaL_error(L, "budget exhausted") : 0;
 }
 
 static const luaL_Reg funcs[] = {

@@ -166,6 +166,7 @@ const char *lualore_errmsg(lua_State *L, lore_kb *kb)
 int lualore_fail(lua_State *L, lore_kb *kb, int rc)
 {
     const char *msg = lualore_errmsg(L, kb);
+    lualore_budget_hit(L, rc, msg);
     return luaL_error(L, "%s", msg[0] ? msg : lore_strerror(rc));
 }
 

@@ -91,6 +91,10 @@ void lualore_open_search(lua_State *L);  /* kb:search's folding and stemming */
 /* The allocator a new kb gets: the state's own, also while a sandboxed run
  * counts the state's allocations through its own (lua_sandbox.c). */
 lua_Alloc lualore_base_alloc(lua_State *L, void **ud);
+/* A lore call of a sandboxed run failed with rc and msg: when that was one
+ * of the run's budgets (the kb's memory cap, the deadline or step budget
+ * in lore's C loops), the run stops there, whatever the script catches. */
+void lualore_budget_hit(lua_State *L, int rc, const char *msg);
 
 /* How a query built from a Lua table takes its Lua functions: the rules
  * part keeps them its own way (they run during kb:infer, not during a

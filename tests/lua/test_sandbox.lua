@@ -161,6 +161,16 @@ eq(kb:count("pinged", nil, nil), 0, "the run's trigger is gone after it")
 kb:remove("a", "ping", "b")
 kb:infer()
 
+-- a budget reached under the script's own pcall still ends the run, rolled back
+refused(mem, "kb:add('z', 'p', 1) local ok = pcall(function() local s = ('x'):rep(2^30) end) return ok",
+  "memory cap reached (32 MiB)", "a memory bomb caught by pcall")
+refused(lore.sandbox { memory = mib(8) },
+  "local ok = pcall(function() local b = kb:batch() for i = 1, 1e6 do b:add('m' .. i, 'p', i) end b:commit() end) kb:add('z', 'p', 1) return ok",
+  "memory cap reached (8 MiB)", "the kb's cap caught by pcall")
+refused(lore.sandbox { deadline = 50 },
+  "kb:add('z', 'p', 1) return pcall(function() return kb:q('?a next ?b . ?c next ?d . ?e next ?f . filter ?a = ?f'):count() end)",
+  "deadline reached (50 ms)", "a deadline in a C loop caught by pcall")
+
 -- an error object's __tostring is the script's: it would run after the run,
 -- outside every budget (an endless one held the host)
 refused(box, "error(setmetatable({}, {__tostring = function() while true do end end}))",
