@@ -1,6 +1,7 @@
--- plan.lua - planning time of chained queries (bench/plan.sh): for each
--- size, `?v1 p ?v2 . ?v2 p ?v3 . ...` is read and planned (kb:plan) RUNS
--- times on a small store; prints the median and the worst run per size,
+-- plan.lua - planning time of big queries (bench/plan.sh): for each size,
+-- a chain `?v1 p ?v2 . ?v2 p ?v3 . ...` and a star `?x p ?v1 . ?x p ?v2
+-- . ...` are read and planned (kb:plan) RUNS times on a small store;
+-- prints the median and the worst run per size and shape,
 -- then the time of a match filter stopped at its step budget.
 --   lore --empty bench/plan.lua [RUNS]
 local runs = tonumber(arg[1]) or 5
@@ -14,20 +15,29 @@ local function median(t)
   return t[(#t + 1) // 2], t[#t]
 end
 
-print("| patterns | median s | worst s |")
-print("|---|---|---|")
+-- a chain (each variable in two patterns) and a star (one variable in all)
+local shapes = {
+  chain = function(i) return "?v" .. i .. " p ?v" .. (i + 1) end,
+  star = function(i) return "?x p ?v" .. i end,
+}
+print("| patterns | chain, median s | chain, worst s | star, median s | star, worst s |")
+print("|---|---|---|---|---|")
 for _, n in ipairs { 10, 100, 1000, 10000, 100000 } do
-  local parts = {}
-  for i = 1, n do parts[i] = "?v" .. i .. " p ?v" .. (i + 1) end
-  local text = table.concat(parts, " . ")
-  local times = {}
-  for r = 1, runs do
-    local t0 = clock()
-    kb:plan(text)
-    times[r] = clock() - t0
+  local cells = {}
+  for _, shape in ipairs { "chain", "star" } do
+    local parts = {}
+    for i = 1, n do parts[i] = shapes[shape](i) end
+    local text = table.concat(parts, " . ")
+    local times = {}
+    for r = 1, runs do
+      local t0 = clock()
+      kb:plan(text)
+      times[r] = clock() - t0
+    end
+    local med, worst = median(times)
+    cells[#cells + 1] = string.format("%.4f | %.4f", med, worst)
   end
-  local med, worst = median(times)
-  print(string.format("| %d | %.4f | %.4f |", n, med, worst))
+  print(string.format("| %d | %s |", n, table.concat(cells, " | ")))
 end
 
 -- the matcher's worst case: a backtracking pattern stopped at its budget

@@ -176,6 +176,13 @@ refused(lore.sandbox { deadline = 50 },
 refused(box, "error(setmetatable({}, {__tostring = function() while true do end end}))",
   "(error object is a table value)", "an error object with its own __tostring")
 
+-- reading a query of 400,000 patterns took a quarter of a second past a
+-- 50 ms deadline: the parser polls the budgets too
+local q0 = os.clock()
+refused(lore.sandbox { deadline = 50, memory = 512 * 2 ^ 20 },
+  "local t = ('?a next ?b . '):rep(4e5) return kb:q(t):count()", "deadline reached (50 ms)", "a huge query text")
+assert(os.clock() - q0 < 0.15, "the deadline stopped the parser in " .. (os.clock() - q0) .. " s")
+
 -- a plain search compares up to the needle's length at each byte
 local f0 = os.clock()
 refused(lore.sandbox { deadline = 100, memory = 64 * 2 ^ 20 },

@@ -47,7 +47,8 @@ typedef struct parser {
     qprog *p;
     const char *s, *e, *at;
     int rc;
-    int depth; /* nested constructs open at the cursor */
+    int depth;         /* nested constructs open at the cursor */
+    unsigned elements; /* parsed so far: the kb's budgets are polled every 256 */
 } parser;
 
 /* ------------------------------------------------------------------ */
@@ -932,6 +933,10 @@ static int modifier_next(parser *ps, int loose)
 static int element(parser *ps)
 {
     const char *save = ps->at;
+    /* a text of a million patterns takes seconds to read: a host's
+     * deadline, step budget and interrupt reach the parser too */
+    if ((++ps->elements & 255) == 0 && ctx_interrupted(&ps->kb->ctx))
+        return failed(ps, LORE_ERR_INTERRUPT);
     if (keyword(ps, "filter"))
         return condition(ps);
     skip_ws(ps);
@@ -1192,7 +1197,7 @@ static int select_query(parser *ps)
 static int init(parser *ps, qprog *p, const char *text, size_t len)
 {
     ps->kb = p->kb, ps->p = p, ps->s = ps->at = text, ps->e = text + len, ps->rc = LORE_OK;
-    ps->depth = 0;
+    ps->depth = 0, ps->elements = 0;
     if (!text && len)
         return ps->rc = ctx_fail(&ps->kb->ctx, LORE_ERR_ARG, "no text");
     size_t ok = len ? dict_utf8_span(text, len) : 0;
