@@ -173,6 +173,19 @@ local function handle(kb, opts, triggers)
     for i = 1, r.n do if r[i] == kb then r[i] = h end end
     return unpack(r, 1, r.n)
   end
+  -- a method's error comes out where the script called it, named as Lua
+  -- names a method (called here through pcall, lore's C function has no
+  -- name of its own: "bad argument #2 to '?'" is the handle's #1 to NAME)
+  local function finish(level, name, ok, ...) -- level: the script's call, seen from here
+    if ok then return fix(...) end
+    local err = ...
+    if type(err) == "string" then
+      err = err:gsub("^bad argument #(%d+) to '%?'", function(n)
+        return format("bad argument #%d to '%s'", tonumber(n) - 1, name)
+      end)
+    end
+    error(err, level)
+  end
   for name, f in pairs(kb_methods) do
     if type(f) == "function" and name:sub(1, 1) ~= "_" then
       local ok = READ[name] or (WRITE[name] and not opts.readonly)
@@ -187,16 +200,16 @@ local function handle(kb, opts, triggers)
           if type(spec) == "table" and not plain(spec, 0) then
             error("kb:rule: a sandboxed rule cannot hold Lua functions", 2)
           end
-          return fix(f(kb, spec, ...))
+          return finish(2, name, pcall(f, kb, spec, ...))
         end
       elseif name == "on" or name == "batch" then
-        methods[name] = function(_, ...)
-          local t = f(kb, ...)
-          triggers[#triggers + 1] = t -- a script's triggers and batches last as long as its run
+        local function keep(t) -- a script's triggers and batches last as long as its run
+          triggers[#triggers + 1] = t
           return t
         end
+        methods[name] = function(_, ...) return keep(finish(3, name, pcall(f, kb, ...))) end
       else
-        methods[name] = function(_, ...) return fix(f(kb, ...)) end
+        methods[name] = function(_, ...) return finish(2, name, pcall(f, kb, ...)) end
       end
     end
   end

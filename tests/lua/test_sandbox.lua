@@ -243,6 +243,13 @@ local moves = [[
 ]]
 eq({ lore.sandbox {}:run(kb, moves) }, { true, assert(load(moves))() }, "long moves, overlapping both ways, as Lua's")
 
+-- a method's errors read as outside the sandbox: at the script's line, named
+-- as Lua names a method (they said "sandbox.lua:199: bad argument #3 to 'f'")
+refused(box, "kb:add('a')", "script:1: bad argument #2 to 'add' (symbol, number, boolean, text or date expected, got no value)",
+  "a bad argument to a method")
+refused(box, "local t = kb:on({'?a', 'x', '?b'}, 5)", "script:1: bad argument #2 to 'on' (function expected, got number)",
+  "a bad argument to kb:on")
+
 -- random hostile scripts: fragments joined at random, each script ending in
 -- an error so that every run must leave the knowledge base exactly as it
 -- was; each stops within its budgets (well under a second of CPU)
