@@ -100,6 +100,14 @@ static void kb_cap_follow(run *r)
 
 static void hook(lua_State *L, lua_Debug *ar);
 
+/* From now on every instruction raises: a run a budget stopped cannot go
+ * on under a pcall of the script's. */
+static void stop_run(lua_State *L, run *r, int why)
+{
+    r->stop = r->stop ? r->stop : why;
+    lua_sethook(L, hook, LUA_MASKCOUNT, 1);
+}
+
 /* The state's allocator during a run: growth past the cap fails (Lua then
  * raises "not enough memory"); shrinking always succeeds. */
 static void *capped(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -112,9 +120,10 @@ static void *capped(void *ud, void *ptr, size_t osize, size_t nsize)
         size_t kbnow = lore_kb_memory(r->kb), kbgrow = kbnow > r->kb0 ? kbnow - r->kb0 : 0;
         long long after = r->lua + (long long)(nsize - old) + (long long)kbgrow;
         if (after > (long long)r->cap) {
-            r->stop = r->stop ? r->stop : 3;
             if (r->L) /* as any budget: no pcall of the script's carries on */
-                lua_sethook(r->L, hook, LUA_MASKCOUNT, 1);
+                stop_run(r->L, r, 3);
+            else
+                r->stop = r->stop ? r->stop : 3;
             return NULL;
         }
     }
@@ -148,14 +157,6 @@ static void hook(lua_State *L, lua_Debug *ar)
         lua_sethook(L, hook, LUA_MASKCOUNT, 1);
         luaL_error(L, "budget exhausted");
     }
-}
-
-/* From now on every instruction raises: a run a budget stopped cannot go
- * on under a pcall of the script's. */
-static void stop_run(lua_State *L, run *r, int why)
-{
-    r->stop = r->stop ? r->stop : why;
-    lua_sethook(L, hook, LUA_MASKCOUNT, 1);
 }
 
 void lualore_budget_hit(lua_State *L, int rc, const char *msg)

@@ -1529,10 +1529,7 @@ static int recompute(ictx *c, stratum *s)
     }
     tvec old = {NULL, 0, 0};
     int rc = stratum_facts(c, s, &old);
-    if (old.n >= 1024)
-        (void)store_reserve(c->st, 0, old.n);
-    for (size_t i = 0; i < old.n && rc == LORE_OK; i++)
-        rc = underive(c, old.t + 3 * i);
+    rc = rc == LORE_OK ? underive_all(c, &old) : rc;
     tvec_free(c->m, &old);
     if (rc == LORE_OK)
         rc = eval_scratch(c, s);

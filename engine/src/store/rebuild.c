@@ -50,6 +50,19 @@ static int row_live_pend(const store *st, int ord, const uint32_t *k)
     return i != NONE && st->pend[i].meta != 0;
 }
 
+/* Sorts a run's n rows of 3 ids: radix passes through tmp (room for n
+ * rows, or NULL) when given (a large tail is what a batch of derived
+ * facts leaves); a few rows packed into integers (the ids of a stream of
+ * small writes are close); else introsort in place. */
+static void sort_run_rows(uint32_t *k, size_t n, uint32_t *tmp)
+{
+    uint64_t packed[1024]; /* 512 rows and the radix passes' other half */
+    if (tmp)
+        sort_rows_lsd(k, n, 3, tmp);
+    else if (n > sizeof packed / sizeof *packed / 2 || !sort_rows_packed(k, n, packed))
+        sort_rows(k, n, 3);
+}
+
 /* A run of the tail's rows, without its dead facts when `drop` is set. */
 static run *run_from_tail(store *st, int drop)
 {
@@ -63,12 +76,7 @@ static run *run_from_tail(store *st, int drop)
     run *r = run_alloc(&st->m, n, st->run_ords);
     if (!r)
         return NULL;
-    /* radix passes through a copy when memory allows (a large tail is what
-     * a batch of derived facts leaves); a small tail sorts its rows packed
-     * into integers (the ids of a stream of small writes are close); else
-     * introsort in place */
     uint32_t *tmp = n > 4096 ? mem_alloc(&st->m, 3 * n, sizeof *tmp) : NULL;
-    uint64_t packed[1024]; /* 512 rows and the radix passes' other half */
     for (int x = 0; x < 3; x++) {
         uint32_t *k = r->k[x];
         size_t w = 0;
@@ -80,10 +88,7 @@ static run *run_from_tail(store *st, int drop)
                 continue;
             permute(x, row[0], row[1], row[2], k + 3 * w++);
         }
-        if (tmp)
-            sort_rows_lsd(k, n, 3, tmp);
-        else if (n > sizeof packed / sizeof *packed / 2 || !sort_rows_packed(k, n, packed))
-            sort_rows(k, n, 3);
+        sort_run_rows(k, n, tmp);
     }
     if (tmp)
         mem_free(&st->m, tmp, 3 * n, sizeof *tmp);
@@ -211,7 +216,6 @@ int store_runs_need(store *st, int ord)
     for (int q = 0; q < st->nruns; q++)
         most = st->runs[q]->n > most ? st->runs[q]->n : most;
     uint32_t *tmp = most > 4096 ? mem_alloc(&st->m, 3 * most, sizeof *tmp) : NULL;
-    uint64_t packed[1024];
     for (int q = 0; q < st->nruns; q++) {
         const run *r = st->runs[q];
         if (r->n == 0)
@@ -227,10 +231,7 @@ int store_runs_need(store *st, int ord)
             const uint32_t *t = r->k[ORD_SPO] + 3 * i;
             permute(ord, t[0], t[1], t[2], k + 3 * i);
         }
-        if (tmp && r->n > 4096)
-            sort_rows_lsd(k, r->n, 3, tmp);
-        else if (r->n > sizeof packed / sizeof *packed / 2 || !sort_rows_packed(k, r->n, packed))
-            sort_rows(k, r->n, 3);
+        sort_run_rows(k, r->n, r->n > 4096 ? tmp : NULL);
     }
     mem_free(&st->m, tmp, 3 * most, sizeof *tmp);
     for (int q = 0; q < st->nruns; q++) {
@@ -407,9 +408,9 @@ static int fold_extra(store *st, rebuild_ctx *cx, rsrc *x, const uint32_t cand[3
     return LORE_OK;
 }
 
-/* After a rebuild's commit point: the pending facts are in the base now,
- * which holds nlive live facts, nder of them derived. */
-static void pending_folded(store *st, size_t nlive, size_t nder)
+/* The pending facts' structures go: their facts are in the base now (or
+ * on their way there: the in-place fold takes the hash table over first). */
+static void pending_drop(store *st)
 {
     for (int q = 0; q < st->nruns; q++)
         store_run_free(&st->m, st->runs[q]);
@@ -418,38 +419,40 @@ static void pending_folded(store *st, size_t nlive, size_t nder)
     st->ntail = 0;
     mem_free(&st->m, st->pend, st->pendcap, sizeof *st->pend);
     st->pend = NULL, st->pendcap = 0, st->npend = 0, st->ndead_pend = 0;
+}
+
+/* After a rebuild's commit point: the pending facts are in the base now,
+ * which holds nlive live facts, nder of them derived. */
+static void pending_folded(store *st, size_t nlive, size_t nder)
+{
+    pending_drop(st);
     st->nlive = nlive;
     st->nderived = nder;
 }
 
+/* Sorts rows of 4 (s, p, o, meta; ids up to maxid): radix passes through
+ * a copy when memory allows, in place otherwise (scratch: 2 * (maxid + 2)
+ * ids). */
+static void sort_fold_rows(store *st, uint32_t *rows, size_t n, uint32_t maxid, uint32_t *scratch)
+{
+    uint32_t *tmp = n > 4096 ? mem_alloc(&st->m, 4 * n, sizeof *tmp) : NULL;
+    if (tmp) {
+        sort_rows_radix(rows, n, 4, maxid, tmp);
+        mem_free(&st->m, tmp, 4 * n, sizeof *tmp);
+    } else if (n > 1) {
+        sort_rows_bucketed(rows, n, 4, maxid + 1, scratch);
+    }
+}
+
 /* x's rows (sorted) fold in place when they are distinct, live (meta not
- * 0) and new to the store: then nothing merges with them.  A row whose
- * subject has facts in base is looked for among them (a binary search of
- * that subject's few entries). */
+ * 0) and new to the store: then nothing merges with them. */
 static int extra_disjoint(const store *st, const rsrc *x)
 {
-    const base *b = st->b;
-    const uint32_t *off = b->off[ORD_SPO];
-    const pair *ent = b->ent[ORD_SPO];
     for (size_t q = 0; q < x->n; q++) {
         const uint32_t *r = x->rows + (size_t)x->stride * q;
-        if ((x->stride == 4 ? r[3] : x->xmeta) == 0)
-            return 0;
-        if (q && row_cmp(r - x->stride, r) == 0)
-            return 0;
-        if (st->npend && pend_find(st, r[0], r[1], r[2]) != NONE)
-            return 0;
-        if (r[0] >= b->nkeys)
-            continue;
-        size_t lo = off[r[0]], hi = off[r[0] + 1];
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (ent[mid].a < r[1] || (ent[mid].a == r[1] && ent[mid].b < r[2]))
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo < off[r[0] + 1] && ent[lo].a == r[1] && ent[lo].b == r[2])
+        if ((x->stride == 4 ? r[3] : x->xmeta) == 0 || (q && row_cmp(r - x->stride, r) == 0) ||
+            (st->npend && pend_find(st, r[0], r[1], r[2]) != NONE) ||
+            store_base_find(st->b, r[0], r[1], r[2]) != NONE)
             return 0;
     }
     return 1;
@@ -538,20 +541,9 @@ static int rebuild_in_place(store *st, rsrc *x)
     p = prow;
     if (np && mem_resize(&st->m, &p, pcap, np, sizeof *st->pend) == 0)
         prow = p, pcap = np;
-    st->pend = NULL, st->pendcap = 0, st->npend = 0;
-    for (int q = 0; q < st->nruns; q++)
-        store_run_free(&st->m, st->runs[q]);
-    st->nruns = 0, st->ntail = 0;
-    {
-        /* radix passes through a copy when memory allows; in place otherwise */
-        uint32_t *tmp = np > 4096 ? mem_alloc(&st->m, 4 * np, sizeof *tmp) : NULL;
-        if (tmp) {
-            sort_rows_radix(prow, np, 4, maxid, tmp);
-            mem_free(&st->m, tmp, 4 * np, sizeof *tmp);
-        } else if (np > 1) {
-            sort_rows_bucketed(prow, np, 4, maxid + 1, scratch);
-        }
-    }
+    st->pend = NULL, st->pendcap = 0; /* taken over */
+    pending_drop(st);
+    sort_fold_rows(st, prow, np, maxid, scratch);
     /* SPO's offsets from the old counts and the new rows, then the merge
      * from the back: the largest of the old row, the pending row and x's
      * row goes last */
@@ -678,16 +670,7 @@ int store_rebuild(store *st, rsrc *x, size_t *added)
     nscratch = 2 * ((size_t)maxid + 2);
     scratch = mem_alloc(&st->m, nscratch, sizeof *scratch);
     TRY_PTR(scratch);
-    {
-        /* radix passes through a copy when memory allows; in place otherwise */
-        uint32_t *tmp = np > 4096 ? mem_alloc(&st->m, 4 * np, sizeof *tmp) : NULL;
-        if (tmp) {
-            sort_rows_radix(prow, np, 4, maxid, tmp);
-            mem_free(&st->m, tmp, 4 * np, sizeof *tmp);
-        } else {
-            sort_rows_bucketed(prow, np, 4, maxid + 1, scratch);
-        }
-    }
+    sort_fold_rows(st, prow, np, maxid, scratch);
     if (st->in_txn && nextra &&
         (mem_reserve(&st->m, (void **)&st->log, &st->logcap, st->nlog + nextra, sizeof *st->log) ||
          mem_reserve(&st->m, (void **)&st->logsets, &st->logsetcap, st->nlogsets + nextra,

@@ -103,7 +103,7 @@ static inline uint64_t sig_bits(uint32_t p, uint32_t o)
     return (1ull << (h & 63)) | (1ull << (h >> 6 & 63));
 }
 
-static size_t base_find(const base *b, uint32_t s, uint32_t p, uint32_t o)
+size_t store_base_find(const base *b, uint32_t s, uint32_t p, uint32_t o)
 {
     if (!b || s >= b->nkeys)
         return NONE;
@@ -404,7 +404,7 @@ static loc locate(const store *st, uint32_t s, uint32_t p, uint32_t o)
         l.where = 1, l.idx = i, l.meta = st->pend[i].meta;
         return l;
     }
-    i = base_find(st->b, s, p, o);
+    i = store_base_find(st->b, s, p, o);
     if (i != NONE)
         l.where = 2, l.idx = i, l.meta = st->b->meta[i];
     return l;
@@ -719,8 +719,7 @@ static void base_drop_derived(store *st, const uint32_t *preds, size_t npreds, u
     b->cap_pos = b->cap_pos ? b->cap_pos : n0;
     b->cap_osp = b->cap_osp ? b->cap_osp : n0;
     store_base_permute(b, scratch);
-    st->dead_dirty = 1;
-    store_free_deadk(st);
+    store_free_deadk(st); /* and the dead facts' orders are to be made again */
     st->version++;
 }
 
@@ -1432,7 +1431,7 @@ const char *store_check(store *st)
                 for (uint32_t i = b->off[x][k]; i < b->off[x][k + 1]; i++) {
                     uint32_t t[3];
                     unpermute(x, k, b->ent[x][i].a, b->ent[x][i].b, t);
-                    if (x && base_find(b, t[0], t[1], t[2]) == NONE)
+                    if (x && store_base_find(b, t[0], t[1], t[2]) == NONE)
                         return "a POS or OSP row has no SPO row";
                     if (pend_find(st, t[0], t[1], t[2]) != NONE)
                         return "a fact is both in base and pending";

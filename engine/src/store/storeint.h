@@ -150,6 +150,8 @@ static inline void clog_add(store *st, uint32_t s, uint32_t p, uint32_t o, uint3
 /* ---- store.c ---- */
 
 void store_base_release(const mem *m, base *b);
+/* The index of (s, p, o) among b's SPO entries, or NONE (b may be NULL). */
+size_t store_base_find(const base *b, uint32_t s, uint32_t p, uint32_t o);
 void store_base_permute(base *b, uint32_t *next);
 int store_clog_reserve(store *st, size_t more);
 void store_clog_settle(store *st, int keep);
