@@ -849,6 +849,33 @@ static void test_sorts(void **state)
                 assert_memory_equal(a, b, m * sizeof *a);
             free(a), free(b);
         }
+    /* two sorted stretches (a reach read from the base, then from one run):
+     * merged; duplicates across them go; a first stretch too long for the
+     * merge's buffer is sorted whole */
+    size_t shapes[][2] = {{2, 1}, {40, 20}, {300, 7}, {300, 293}, {2000, 1024}, {3000, 1500}};
+    for (size_t z = 0; z < sizeof shapes / sizeof *shapes; z++) {
+        size_t n = shapes[z][0], cut = shapes[z][1];
+        uint32_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+        assert_non_null(a);
+        assert_non_null(b);
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            a[i] = 1 + (uint32_t)(x % (n + 1));
+        }
+        qsort(a, cut, sizeof *a, cmp_ids);
+        qsort(a + cut, n - cut, sizeof *a, cmp_ids);
+        if (a[cut - 1] <= a[cut]) /* make the stretches two */
+            a[cut - 1] = a[cut] + 1, qsort(a, cut, sizeof *a, cmp_ids);
+        memcpy(b, a, n * sizeof *a);
+        qsort(b, n, sizeof *b, cmp_ids);
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (m == 0 || b[m - 1] != b[i])
+                b[m++] = b[i];
+        assert_int_equal(sort_ids_unique(a, n), m);
+        assert_memory_equal(a, b, m * sizeof *a);
+        free(a), free(b);
+    }
     /* rows of 4 (a fact and its meta): ids close enough to pack with the
      * meta riding below them (one predicate or several; keys of 29-31,
      * 18 and 9 bits: three radix passes, two, one), or objects too wide,

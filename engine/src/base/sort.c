@@ -520,25 +520,37 @@ static int cmp_id(const void *a, const void *b)
 }
 
 /* Sorts x[0..n) (often sorted already: a subject's facts come sorted
- * unless spread over runs) and takes out duplicates: the count left. */
+ * unless spread over runs, and then mostly as two sorted stretches, the
+ * base's and one run's) and takes out duplicates: the count left. */
 size_t sort_ids_unique(uint32_t *x, size_t n)
 {
-    int sorted = 1;
+    size_t breaks = 0, cut = 0;
     uint32_t hi = n ? x[0] : 0;
     for (size_t i = 1; i < n; i++) {
-        sorted &= x[i - 1] <= x[i];
+        if (x[i - 1] > x[i])
+            breaks++, cut = i;
         hi = x[i] > hi ? x[i] : hi;
     }
     enum { STACK = 1024 }; /* a closure's reach of one node: most are small */
-    if (!sorted && n <= 16) {
+    uint32_t buf[STACK];
+    if (breaks == 1 && cut <= STACK) {
+        /* two sorted stretches: one merge, the first moved aside (the
+         * radix passes' histograms cost a small reach more than sorting
+         * it: a closure's removal spent a quarter of its time there) */
+        memcpy(buf, x, cut * sizeof *x);
+        size_t i = 0, j = cut, w = 0;
+        while (i < cut && j < n) /* w <= j: nothing unread is overwritten */
+            x[w++] = buf[i] <= x[j] ? buf[i++] : x[j++];
+        while (i < cut)
+            x[w++] = buf[i++];
+    } else if (breaks && n <= 32) {
         insertion_u32(x, n);
-    } else if (!sorted && n <= STACK) {
+    } else if (breaks && n <= STACK) {
         /* radix passes of 8 bits over the bits the ids use, through a
          * buffer on the stack (qsort's comparisons through a pointer cost
          * an event stream several per cent) */
-        uint32_t buf[STACK];
         radix_u32(x, n, bits_of(hi), buf);
-    } else if (!sorted) {
+    } else if (breaks) {
         qsort(x, n, sizeof *x, cmp_id);
     }
     size_t k = 0;

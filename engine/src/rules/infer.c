@@ -374,6 +374,7 @@ static int underive_all(ictx *c, const tvec *v)
         if (i + AHEAD < v->n) {
             const uint32_t *a = v->t + 3 * (i + AHEAD);
             store_meta_prefetch(c->st, a[0], a[1], a[2]);
+            store_change_prefetch(c->st, a[0], a[1], a[2]);
         }
         rc = underive(c, v->t + 3 * i);
     }
@@ -959,10 +960,63 @@ static int ids_of(ictx *c, uint32_t a, uint32_t p, uint32_t b, int pos, tvec *ou
     return rc == LORE_OK ? rc : ctx_nomem(&c->kb->ctx);
 }
 
+/* Appends the ids at position `pos` of the facts matching (a, p, b) to
+ * the array *v (*n ids, room for *cap): as ids_of without its rows of
+ * three, for the closure's reads of a node's whole reach. */
+static int ids_append(ictx *c, uint32_t a, uint32_t p, uint32_t b, int pos, uint32_t **v, size_t *n,
+                      size_t *cap)
+{
+    store_iter it;
+    if (store_iter_init(c->st, &it, a, p, b) != LORE_OK)
+        return ctx_nomem(&c->kb->ctx);
+    uint32_t t[3 * 256];
+    size_t got;
+    int rc = LORE_OK;
+    while (rc == LORE_OK && store_iter_read(&it, t, 256, &got) == LORE_OK) {
+        if (mem_reserve(c->m, (void **)v, cap, *n + got, sizeof **v) != 0) {
+            rc = ctx_nomem(&c->kb->ctx);
+            break;
+        }
+        uint32_t *w = *v + *n;
+        for (size_t i = 0; i < got; i++)
+            w[i] = t[3 * i + pos];
+        *n += got;
+    }
+    store_iter_done(&it);
+    return rc;
+}
+
+/* The ids at `pos` of the facts matching (a, p, b), sorted, duplicates
+ * out, into *v (n ids; the array, of *cap ids, reused from call to call). */
+static int sorted_ids_of(ictx *c, uint32_t a, uint32_t p, uint32_t b, int pos, uint32_t **v,
+                         size_t *cap, size_t *n)
+{
+    *n = 0;
+    int rc = ids_append(c, a, p, b, pos, v, n, cap);
+    if (rc == LORE_OK)
+        *n = sort_ids_unique(*v, *n);
+    return rc;
+}
+
 static int cmp_id(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return (x > y) - (x < y);
+}
+
+/* x in the sorted ids a[0..n), or NULL (bsearch's comparisons through a
+ * pointer cost several times this) */
+static inline const uint32_t *id_find(const uint32_t *a, size_t n, uint32_t x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && a[lo] == x ? a + lo : NULL;
 }
 
 
@@ -1040,7 +1094,7 @@ static int tc_rediff(ictx *c, const stratum *s, const uset *aff)
     int rc = edge_closure(c, s->e, &cl, &n, &maxid);
     if (rc != LORE_OK)
         return rc;
-    tvec old = {NULL, 0, 0}, kill = {NULL, 0, 0};
+    tvec kill = {NULL, 0, 0};
     uint32_t *oa = NULL, *subj = NULL;
     size_t no = 0, ocap = 0, nsubj = 0, scap = 0;
     rc = uset_sorted(c, aff, &subj, &scap, &nsubj);
@@ -1048,10 +1102,7 @@ static int tc_rediff(ictx *c, const stratum *s, const uset *aff)
         uint32_t a = subj[ai];
         size_t nn = 0;
         const uint32_t *nw = closure_of(cl, a, &nn);
-        old.n = 0;
-        if ((rc = ids_of(c, a, s->r, 0, 2, &old)) != LORE_OK)
-            break;
-        if ((rc = sorted_ids(c, &old, &oa, &ocap, &no)) != LORE_OK)
+        if ((rc = sorted_ids_of(c, a, s->r, 0, 2, &oa, &ocap, &no)) != LORE_OK)
             break;
         size_t i = 0, j = 0;
         while ((i < no || j < nn) && rc == LORE_OK) {
@@ -1072,7 +1123,6 @@ static int tc_rediff(ictx *c, const stratum *s, const uset *aff)
     rc = rc == LORE_OK ? underive_all(c, &kill) : rc;
     if (rc == LORE_OK)
         rc = commit(c);
-    tvec_free(c->m, &old);
     tvec_free(c->m, &kill);
     mem_free(c->m, oa, ocap, sizeof *oa);
     mem_free(c->m, subj, scap, sizeof *subj);
@@ -1091,8 +1141,9 @@ static int tc_reach_affected(ictx *c, const stratum *s, const uset *aff, tvec *k
 {
     *cyclic = 0;
     uint32_t *node = NULL, *ids = NULL, *cnt = NULL, *next = NULL, *queue = NULL, *pool = NULL;
-    uint32_t *tmp = NULL;
+    uint32_t *tmp = NULL, *old = NULL;
     size_t nn = 0, ncap = 0, idcap = 0, nids = 0, poolcap = 0, npool = 0, tmpcap = 0, ntmp = 0;
+    size_t oldcap = 0, nold = 0;
     size_t *succ = NULL, *roff = NULL, *rlen = NULL;
     tvec list = {NULL, 0, 0};
     int rc = uset_sorted(c, aff, &node, &ncap, &nn);
@@ -1109,7 +1160,7 @@ static int tc_reach_affected(ictx *c, const stratum *s, const uset *aff, tvec *k
         rc = ctx_nomem(&c->kb->ctx);
         goto done;
     }
-#define AFF_INDEX(x) ((uint32_t *)bsearch(&(x), node, nn, sizeof *node, cmp_id))
+#define AFF_INDEX(x) id_find(node, nn, (x))
     for (size_t i = 0; i < nn && rc == LORE_OK; i++) {
         succ[i] = nids;
         list.n = 0;
@@ -1167,14 +1218,7 @@ static int tc_reach_affected(ictx *c, const stratum *s, const uset *aff, tvec *k
         for (size_t k = succ[i]; k < succ[i + 1] && rc == LORE_OK; k++) {
             uint32_t b = ids[k];
             const uint32_t *j = AFF_INDEX(b);
-            size_t add = 1;
-            list.n = 0;
-            if (j)
-                add += rlen[j - node];
-            else if ((rc = ids_of(c, b, s->r, 0, 2, &list)) != LORE_OK)
-                break;
-            else
-                add += list.n;
+            size_t add = 1 + (j ? rlen[j - node] : 0);
             if (mem_reserve(c->m, (void **)&tmp, &tmpcap, ntmp + add, sizeof *tmp) != 0) {
                 rc = ctx_nomem(&c->kb->ctx);
                 break;
@@ -1184,8 +1228,7 @@ static int tc_reach_affected(ictx *c, const stratum *s, const uset *aff, tvec *k
                 memcpy(tmp + ntmp, pool + roff[j - node], rlen[j - node] * sizeof *tmp);
                 ntmp += rlen[j - node];
             } else if (!j) {
-                for (size_t q = 0; q < list.n; q++)
-                    tmp[ntmp++] = list.t[3 * q];
+                rc = ids_append(c, b, s->r, 0, 2, &tmp, &ntmp, &tmpcap);
             }
         }
         if (rc != LORE_OK)
@@ -1199,16 +1242,19 @@ static int tc_reach_affected(ictx *c, const stratum *s, const uset *aff, tvec *k
             memcpy(pool + npool, tmp, u * sizeof *pool);
         roff[i] = npool, rlen[i] = u;
         npool += u;
-        /* what the node reached before and does not now goes */
-        list.n = 0;
-        if ((rc = ids_of(c, node[i], s->r, 0, 2, &list)) != LORE_OK)
+        /* what the node reached before and does not now goes: both
+         * sorted, one merge (a search for each old pair cost more than
+         * making the reach) */
+        if ((rc = sorted_ids_of(c, node[i], s->r, 0, 2, &old, &oldcap, &nold)) != LORE_OK)
             break;
-        for (size_t q = 0; q < list.n && rc == LORE_OK; q++) {
-            uint32_t x = list.t[3 * q];
-            if (!rlen[i] || !bsearch(&x, pool + roff[i], rlen[i], sizeof *pool, cmp_id)) {
-                uint32_t t[3] = {node[i], s->r, x};
-                rc = tvec_push(c->m, kill, t) == LORE_OK ? LORE_OK : ctx_nomem(&c->kb->ctx);
-            }
+        const uint32_t *now = pool + roff[i];
+        for (size_t q = 0, j = 0; q < nold && rc == LORE_OK; q++) {
+            while (j < rlen[i] && now[j] < old[q])
+                j++;
+            if (j < rlen[i] && now[j] == old[q])
+                continue;
+            uint32_t t[3] = {node[i], s->r, old[q]};
+            rc = tvec_push(c->m, kill, t) == LORE_OK ? LORE_OK : ctx_nomem(&c->kb->ctx);
         }
         for (uint32_t k = next[i]; k < next[i + 1]; k++)
             if (--cnt[rev[k]] == 0)
@@ -1230,6 +1276,7 @@ done:
     mem_free(c->m, queue, nn, sizeof *queue);
     mem_free(c->m, pool, poolcap, sizeof *pool);
     mem_free(c->m, tmp, tmpcap, sizeof *tmp);
+    mem_free(c->m, old, oldcap, sizeof *old);
     mem_free(c->m, succ, nn + 1, sizeof *succ);
     mem_free(c->m, roff, nn, sizeof *roff);
     mem_free(c->m, rlen, nn, sizeof *rlen);
@@ -1407,10 +1454,7 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
         for (size_t k = 0; k < pre.n && rc == LORE_OK; k++) {
             uint32_t a = pre.t[3 * k];
             /* what a reaches already, sorted, against what it should */
-            old.n = 0;
-            if ((rc = ids_of(c, a, s->r, 0, 2, &old)) != LORE_OK)
-                break;
-            if ((rc = sorted_ids(c, &old, &ra, &rcap, &nr)) != LORE_OK)
+            if ((rc = sorted_ids_of(c, a, s->r, 0, 2, &ra, &rcap, &nr)) != LORE_OK)
                 break;
             for (size_t q = 0, j = 0; q < nq && rc == LORE_OK; q++) {
                 while (j < nr && ra[j] < qa[q])

@@ -168,6 +168,18 @@ static run *run_merge(store *st, const run *a, const run *b, int drop)
     return r;
 }
 
+/* Row e's first `prefix` ids against key's: e before key (-1), on it (0),
+ * after it (1); the first two compared as one 64-bit integer. */
+static inline int row_order(const uint32_t *e, const uint32_t key[3], int prefix)
+{
+    if (prefix == 1)
+        return (e[0] > key[0]) - (e[0] < key[0]);
+    uint64_t x = (uint64_t)e[0] << 32 | e[1], y = (uint64_t)key[0] << 32 | key[1];
+    if (prefix == 2 || x != y)
+        return (x > y) - (x < y);
+    return (e[2] > key[2]) - (e[2] < key[2]);
+}
+
 void store_run_range(const run *r, int ord, int prefix, const uint32_t key[3], size_t *lo,
                       size_t *hi)
 {
@@ -176,27 +188,26 @@ void store_run_range(const run *r, int ord, int prefix, const uint32_t key[3], s
         *lo = 0, *hi = r->n;
         return;
     }
-    size_t l = 0, h = r->n;
-    while (l < h) { /* first row >= key on prefix */
-        size_t mid = l + (h - l) / 2;
-        const uint32_t *e = k + 3 * mid;
-        int c = 0;
-        for (int i = 0; i < prefix && c == 0; i++)
-            c = e[i] < key[i] ? -1 : e[i] > key[i];
-        if (c < 0)
-            l = mid + 1;
+    size_t l = 0, len = r->n;
+    while (len > 0) { /* the first row not before key */
+        size_t half = len / 2;
+        if (row_order(k + 3 * (l + half), key, prefix) < 0)
+            l += half + 1, len -= half + 1;
         else
-            h = mid;
+            len = half;
     }
-    size_t first = l;
-    h = r->n;
-    while (l < h) { /* first row > key on prefix */
+    /* the matching rows are few most often: gallop from the first, over
+     * rows the search brought into the cache, then search the last step */
+    size_t first = l, step = 1, h = first;
+    while (h < r->n && row_order(k + 3 * h, key, prefix) == 0) {
+        l = h + 1;
+        h = first + step;
+        step *= 2;
+    }
+    h = h < r->n ? h : r->n;
+    while (l < h) { /* the first row after key, in [l, h] */
         size_t mid = l + (h - l) / 2;
-        const uint32_t *e = k + 3 * mid;
-        int c = 0;
-        for (int i = 0; i < prefix && c == 0; i++)
-            c = e[i] < key[i] ? -1 : e[i] > key[i];
-        if (c <= 0)
+        if (row_order(k + 3 * mid, key, prefix) <= 0)
             l = mid + 1;
         else
             h = mid;

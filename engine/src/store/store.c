@@ -425,6 +425,19 @@ void store_meta_prefetch(const store *st, uint32_t s, uint32_t p, uint32_t o)
 #endif
 }
 
+void store_change_prefetch(const store *st, uint32_t s, uint32_t p, uint32_t o)
+{
+#if defined(__GNUC__)
+    size_t h = hash_triple(s, p, o);
+    if (st->clog_on && st->clogcap)
+        __builtin_prefetch(&st->clog[h & (st->clogcap - 1)], 1);
+    if (st->deadcap)
+        __builtin_prefetch(&st->dead_base[3 * (h & (st->deadcap - 1))], 1);
+#else
+    (void)st, (void)s, (void)p, (void)o;
+#endif
+}
+
 uint32_t store_meta(const store *st, uint32_t s, uint32_t p, uint32_t o)
 {
     return locate(st, s, p, o).meta;

@@ -183,6 +183,10 @@ uint32_t store_meta(const store *st, uint32_t s, uint32_t p, uint32_t o);
 /* Asks the memory for what store_meta(s, p, o) will read first: a batch
  * of lookups prefetched before any is made overlaps their cache misses. */
 void store_meta_prefetch(const store *st, uint32_t s, uint32_t p, uint32_t o);
+/* Starts loading what changing the fact's flags writes besides the fact:
+ * its slots in the change log and the dead facts' table (a removal's
+ * three hash tables, each a miss). */
+void store_change_prefetch(const store *st, uint32_t s, uint32_t p, uint32_t o);
 
 /* The sources of a meta word: writes up to cap ids (0 = default source
  * included) to out and returns their number. */
