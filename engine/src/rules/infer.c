@@ -1144,7 +1144,7 @@ static int tc_reach_affected(ictx *c, const stratum *s, const uset *aff, tvec *k
     uint32_t *tmp = NULL, *old = NULL;
     size_t nn = 0, ncap = 0, idcap = 0, nids = 0, poolcap = 0, npool = 0, tmpcap = 0, ntmp = 0;
     size_t oldcap = 0, nold = 0;
-    size_t *succ = NULL, *roff = NULL, *rlen = NULL;
+    size_t *succ = NULL, *roff = NULL, *rlen = NULL, *ooff = NULL;
     tvec list = {NULL, 0, 0};
     int rc = uset_sorted(c, aff, &node, &ncap, &nn);
     if (rc != LORE_OK || nn == 0)
@@ -1156,16 +1156,25 @@ static int tc_reach_affected(ictx *c, const stratum *s, const uset *aff, tvec *k
     roff = mem_alloc(c->m, nn, sizeof *roff);
     rlen = mem_alloc(c->m, nn, sizeof *rlen);
     queue = mem_alloc(c->m, nn, sizeof *queue);
-    if (!succ || !cnt || !next || !roff || !rlen || !queue) {
+    ooff = mem_alloc(c->m, nn + 1, sizeof *ooff); /* node i's reach now: old[ooff[i] ..) */
+    if (!succ || !cnt || !next || !roff || !rlen || !queue || !ooff) {
         rc = ctx_nomem(&c->kb->ctx);
         goto done;
     }
 #define AFF_INDEX(x) id_find(node, nn, (x))
+    /* each node's edges and its reach as the store holds it, read one
+     * after the other in the subjects' order (the second read finds the
+     * first's cache lines) */
     for (size_t i = 0; i < nn && rc == LORE_OK; i++) {
         succ[i] = nids;
         list.n = 0;
         if ((rc = ids_of(c, node[i], s->e, 0, 2, &list)) != LORE_OK)
             break;
+        size_t at = nold;
+        if ((rc = ids_append(c, node[i], s->r, 0, 2, &old, &nold, &oldcap)) != LORE_OK)
+            break;
+        ooff[i] = at;
+        nold = at + sort_ids_unique(old + at, nold - at);
         if (mem_reserve(c->m, (void **)&ids, &idcap, nids + list.n, sizeof *ids) != 0) {
             rc = ctx_nomem(&c->kb->ctx);
             break;
@@ -1183,6 +1192,7 @@ static int tc_reach_affected(ictx *c, const stratum *s, const uset *aff, tvec *k
     if (rc != LORE_OK)
         goto done;
     succ[nn] = nids;
+    ooff[nn] = nold;
     /* the reverse edges among the affected, by counting */
     uint32_t *rev = mem_alloc(c->m, nids + 1, sizeof *rev);
     if (!rev) {
@@ -1245,16 +1255,19 @@ static int tc_reach_affected(ictx *c, const stratum *s, const uset *aff, tvec *k
         /* what the node reached before and does not now goes: both
          * sorted, one merge (a search for each old pair cost more than
          * making the reach) */
-        if ((rc = sorted_ids_of(c, node[i], s->r, 0, 2, &old, &oldcap, &nold)) != LORE_OK)
+        const uint32_t *now = pool + roff[i], *was = old + ooff[i];
+        size_t nwas = ooff[i + 1] - ooff[i];
+        if (tvec_reserve(c->m, kill, kill->n + nwas) != LORE_OK) {
+            rc = ctx_nomem(&c->kb->ctx);
             break;
-        const uint32_t *now = pool + roff[i];
-        for (size_t q = 0, j = 0; q < nold && rc == LORE_OK; q++) {
-            while (j < rlen[i] && now[j] < old[q])
+        }
+        for (size_t q = 0, j = 0; q < nwas; q++) {
+            while (j < rlen[i] && now[j] < was[q])
                 j++;
-            if (j < rlen[i] && now[j] == old[q])
+            if (j < rlen[i] && now[j] == was[q])
                 continue;
-            uint32_t t[3] = {node[i], s->r, old[q]};
-            rc = tvec_push(c->m, kill, t) == LORE_OK ? LORE_OK : ctx_nomem(&c->kb->ctx);
+            uint32_t *t = kill->t + 3 * kill->n++; /* room made above */
+            t[0] = node[i], t[1] = s->r, t[2] = was[q];
         }
         for (uint32_t k = next[i]; k < next[i + 1]; k++)
             if (--cnt[rev[k]] == 0)
@@ -1277,6 +1290,7 @@ done:
     mem_free(c->m, pool, poolcap, sizeof *pool);
     mem_free(c->m, tmp, tmpcap, sizeof *tmp);
     mem_free(c->m, old, oldcap, sizeof *old);
+    mem_free(c->m, ooff, nn + 1, sizeof *ooff);
     mem_free(c->m, succ, nn + 1, sizeof *succ);
     mem_free(c->m, roff, nn, sizeof *roff);
     mem_free(c->m, rlen, nn, sizeof *rlen);

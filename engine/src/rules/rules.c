@@ -116,6 +116,12 @@ int tvec_push(const mem *m, tvec *v, const uint32_t t[3])
     return LORE_OK;
 }
 
+int tvec_reserve(const mem *m, tvec *v, size_t rows)
+{
+    return mem_reserve(m, (void **)&v->t, &v->cap, 3 * rows, sizeof *v->t) != 0 ? LORE_ERR_NOMEM
+                                                                                : LORE_OK;
+}
+
 void tvec_free(const mem *m, tvec *v)
 {
     mem_free(m, v->t, v->cap, sizeof *v->t);

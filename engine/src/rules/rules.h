@@ -182,6 +182,8 @@ typedef struct tvec {
     size_t n, cap;
 } tvec;
 int tvec_push(const mem *m, tvec *v, const uint32_t t[3]);
+/* Room for `rows` rows in all (LORE_OK or LORE_ERR_NOMEM). */
+int tvec_reserve(const mem *m, tvec *v, size_t rows);
 void tvec_free(const mem *m, tvec *v);
 
 /* Persistence (snapshot.c, journal.c).  A rule can be saved when its
