@@ -1484,7 +1484,7 @@ const char *store_check(store *st)
             where += t[0] == e->s && t[1] == e->p && t[2] == e->o;
         }
         for (int q = 0; q < st->nruns; q++) {
-            size_t in[3];
+            size_t in[3] = {0, 0, 0}; /* SPO is always held: in[0] is set first */
             for (int x = 0; x < 3; x++) {
                 size_t lo = 0, hi = 0;
                 uint32_t key[3];
