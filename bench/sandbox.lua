@@ -27,10 +27,10 @@ local all = lore.sandbox { instructions = 1e12, deadline = 600000, memory = 2 ^ 
 local timed = lore.sandbox { deadline = 600000, memory = 2 ^ 33 }
 local function plain(code) local f = assert(load(code, "plain", "t", setmetatable({ kb = kb }, { __index = _G }))) return f() end
 
--- The deadline alone runs a timer thread, and once a process has had a
--- second thread glibc's malloc takes its locking path for good: every
--- all-three run (which needs no thread) is timed first, in a process that
--- has had no thread yet, against plain runs made beside it.
+-- A deadline starts the state's watchdog thread at the first run that has
+-- one, and once a process has had a second thread glibc's malloc takes its
+-- locking path for good: the plain runs beside the sandboxed ones pay it
+-- too, as they would in a host that sets deadlines.
 local works = { { "query, a Lua filter on each of 200,000 rows", QUERY }, { "Lua loop, 3e6 turns", LOOP } }
 local function compare(box)
   local out = {}

@@ -4,9 +4,9 @@
  * kb's deadline) and a memory cap over the Lua state's growth and the
  * kb's together (a counting allocator for the state, the kb's own cap for
  * the kb), in a transaction that is rolled back when the run fails. */
-#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -26,13 +26,9 @@ typedef struct run {
     long long quick;          /* the state may grow to here without a look at the kb */
     long long lo, hi;         /* the band the state's use may move in on the fast path */
     int stop;                 /* 0, or why the run stops: 1 instructions, 2 deadline, 3 memory */
-    /* without an instruction budget the deadline needs no count hook (which
-     * slows every instruction): a timer thread sets the hook when it comes */
+    volatile sig_atomic_t late; /* set by the watchdog when the deadline passed */
     lua_State *L;
-    pthread_t timer;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int timing, done;
+    struct watchdog *dog;     /* watching this run's deadline, or NULL */
 } run;
 
 static const char RUN_KEY = 'r'; /* the registry holds the running run's address */
@@ -164,6 +160,8 @@ static void hook(lua_State *L, lua_Debug *ar)
     run *r = running(L);
     if (!r)
         return;
+    if (!r->stop && r->late)
+        r->stop = 2;
     if (!r->stop) {
         r->used += r->step;
         if (r->budget && r->used >= r->budget)
@@ -172,6 +170,8 @@ static void hook(lua_State *L, lua_Debug *ar)
             r->stop = 2;
         else if (r->budget && r->budget - r->used < r->step)
             lua_sethook(L, hook, LUA_MASKCOUNT, (int)(r->budget - r->used)); /* land exactly */
+        if (r->late) /* the watchdog's hook may just have been overwritten */
+            r->stop = 2;
     }
     if (r->stop) {
         /* every instruction from now on raises, so no pcall in the script
@@ -204,63 +204,137 @@ static void cleanup(lua_State *L, int i)
         lua_pop(L, 1);
 }
 
-static void *timer_main(void *arg)
+/* The deadline's watchdog: one thread per Lua state, made at the first
+ * run with a deadline and kept (a thread per run cost each run 50 us),
+ * that sets a count hook of 1 on the running state when the armed run's
+ * deadline passes, as a signal handler would; the hook then raises at the
+ * next instruction.  It watches the deadline whatever else is set: the
+ * count hook alone looks at the clock every thousand instructions, and a
+ * thousand instructions on long strings (s:upper(), .., a == b on 32 MiB)
+ * took seven seconds past a 100 ms deadline.  Kept in the registry; its
+ * __gc (at lua_close) stops and joins the thread. */
+typedef struct watchdog {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+    run *armed;     /* the run watched, or NULL */
+    uint64_t gen;   /* moves at every arming and disarming */
+    uint64_t until; /* when the thread wakes by itself (0: it waits to be armed) */
+    int quit, made; /* made: the thread, mutex and condition exist */
+} watchdog;
+
+static const char DOG_KEY = 'w';
+
+static void *dog_main(void *arg)
 {
-    run *r = arg;
-    struct timespec until;
-    until.tv_sec = (time_t)(r->deadline / 1000000000u);
-    until.tv_nsec = (long)(r->deadline % 1000000000u);
-    pthread_mutex_lock(&r->mu);
-    int rc = 0;
-    while (!r->done && rc != ETIMEDOUT)
-        rc = pthread_cond_timedwait(&r->cv, &r->mu, &until);
-    if (!r->done) { /* as a signal handler may: the hook raises at the next instruction */
-        r->stop = 2;
-        lua_sethook(r->L, hook, LUA_MASKCOUNT, 1);
+    watchdog *w = arg;
+    pthread_mutex_lock(&w->mu);
+    while (!w->quit) {
+        if (!w->armed) {
+            w->until = 0;
+            pthread_cond_wait(&w->cv, &w->mu);
+            continue;
+        }
+        run *r = w->armed;
+        uint64_t gen = w->gen;
+        struct timespec until;
+        until.tv_sec = (time_t)(r->deadline / 1000000000u);
+        until.tv_nsec = (long)(r->deadline % 1000000000u);
+        w->until = r->deadline;
+        pthread_cond_timedwait(&w->cv, &w->mu, &until);
+        if (w->gen == gen && w->armed == r && now_ns() >= r->deadline) {
+            r->late = 1;
+            lua_sethook(r->L, hook, LUA_MASKCOUNT, 1);
+            w->armed = NULL;
+        }
     }
-    pthread_mutex_unlock(&r->mu);
+    pthread_mutex_unlock(&w->mu);
     return NULL;
 }
 
-/* Starts the deadline's timer thread (CLOCK_MONOTONIC); 0 if it could not
- * start (then the count hook watches the deadline). */
-static int timer_start(run *r)
+static int dog_gc(lua_State *L)
 {
+    watchdog *w = lua_touserdata(L, 1);
+    if (w && w->made) {
+        pthread_mutex_lock(&w->mu);
+        w->quit = 1;
+        pthread_cond_signal(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+        pthread_join(w->thread, NULL);
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+        w->made = 0;
+    }
+    return 0;
+}
+
+/* The state's watchdog, made if need be; NULL if no thread can be made
+ * (the count hook then watches the deadline alone). */
+static watchdog *dog_of(lua_State *L)
+{
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &DOG_KEY) == LUA_TUSERDATA) {
+        watchdog *w = lua_touserdata(L, -1);
+        lua_pop(L, 1);
+        return w->made ? w : NULL;
+    }
+    lua_pop(L, 1);
+    watchdog *w = lua_newuserdatauv(L, sizeof *w, 0);
+    memset(w, 0, sizeof *w);
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, dog_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &DOG_KEY); /* kept, made or not: tried once */
     pthread_condattr_t ca;
     if (pthread_condattr_init(&ca) != 0)
-        return 0;
+        return NULL;
     int ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
-             pthread_cond_init(&r->cv, &ca) == 0;
+             pthread_cond_init(&w->cv, &ca) == 0;
     pthread_condattr_destroy(&ca);
     if (!ok)
-        return 0;
-    if (pthread_mutex_init(&r->mu, NULL) != 0) {
-        pthread_cond_destroy(&r->cv);
-        return 0;
+        return NULL;
+    if (pthread_mutex_init(&w->mu, NULL) != 0) {
+        pthread_cond_destroy(&w->cv);
+        return NULL;
     }
-    if (pthread_create(&r->timer, NULL, timer_main, r) != 0) {
-        pthread_mutex_destroy(&r->mu);
-        pthread_cond_destroy(&r->cv);
-        return 0;
+    if (pthread_create(&w->thread, NULL, dog_main, w) != 0) {
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+        return NULL;
     }
-    r->timing = 1;
+    w->made = 1;
+    return w;
+}
+
+/* Has watchdog w (may be NULL) watch r's deadline: 0 if there is none. */
+static int dog_arm(watchdog *w, run *r)
+{
+    if (!w)
+        return 0;
+    pthread_mutex_lock(&w->mu);
+    w->armed = r;
+    w->gen++;
+    /* a thread asleep until an earlier time takes the new run up when it
+     * wakes: waking it at each run cost a run 18 us */
+    if (w->until == 0 || r->deadline < w->until)
+        pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    r->dog = w;
     return 1;
 }
 
-/* Stops the timer thread before anything is restored: after this no hook
- * can be set from it. */
-static void timer_stop(run *r)
+/* Before anything is restored: after this the watchdog sets no hook for
+ * r (it touches a run only under its mutex, while armed with it). */
+static void dog_disarm(run *r)
 {
-    if (!r->timing)
+    watchdog *w = r->dog;
+    if (!w)
         return;
-    pthread_mutex_lock(&r->mu);
-    r->done = 1;
-    pthread_cond_signal(&r->cv);
-    pthread_mutex_unlock(&r->mu);
-    pthread_join(r->timer, NULL);
-    pthread_mutex_destroy(&r->mu);
-    pthread_cond_destroy(&r->cv);
-    r->timing = 0;
+    pthread_mutex_lock(&w->mu);
+    w->armed = NULL;
+    w->gen++;
+    pthread_mutex_unlock(&w->mu);
+    r->dog = NULL;
 }
 
 static void push_stop(lua_State *L, const run *r)
@@ -303,6 +377,8 @@ static int l_run(lua_State *L)
     else
         lua_pushnil(L);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &STRINGS_KEY);
+    /* made before the run is set up: making it may raise */
+    watchdog *dog = ms ? dog_of(L) : NULL;
     run r;
     memset(&r, 0, sizeof r);
     r.kb = kb, r.budget = ni, r.ms = (uint64_t)ms, r.cap = (size_t)mem;
@@ -333,7 +409,8 @@ static int l_run(lua_State *L)
     if (ni) /* lore's C loops get the same count of steps */
         lore_kb_set_step_budget(kb, (uint64_t)ni);
     r.L = L;
-    if (ni || (ms && !timer_start(&r)))
+    int watched = ms && dog_arm(dog, &r);
+    if (ni || (ms && !watched))
         lua_sethook(L, hook, LUA_MASKCOUNT, r.step);
     int base = 6;
     int status;
@@ -357,7 +434,7 @@ static int l_run(lua_State *L)
     }
     lua_pushnil(L);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &STRINGS_KEY);
-    timer_stop(&r);
+    dog_disarm(&r);
     /* the state and the kb as they were */
     lua_sethook(L, oldhook, oldmask, oldcount);
     lua_setallocf(L, r.alloc, r.aud);

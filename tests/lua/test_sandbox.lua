@@ -137,6 +137,30 @@ t0 = clock()
 refused(lore.sandbox { deadline = 100 }, "local x = 0 while true do x = x + 1 end", "deadline reached (100 ms)",
   "an endless Lua loop under a deadline alone (a timer, no count hook)")
 assert(clock() - t0 < 0.25, "the timer stopped the loop in " .. (clock() - t0) .. " s")
+-- a deadline beside an instruction budget: the count hook looks at the
+-- clock only every thousand instructions, and a thousand instructions on
+-- long strings ran far past it (seven seconds past 100 ms on 32 MiB); the
+-- watchdog's thread watches the deadline whatever else is set
+for _, code in ipairs {
+  "local s = ('x'):rep(2^23) while true do local t = s:upper() end",
+  "local s = ('x'):rep(2^23) while true do local t = s .. 'y' end",
+  "local a = ('x'):rep(2^23) local b = a:sub(1, -2) .. 'y' while true do local t = a < b end",
+  "local a = ('x'):rep(2^23) local b = a:sub(1, -2) .. 'x' while true do local t = a == b end",
+} do
+  t0 = clock()
+  refused(lore.sandbox { instructions = 1e9, deadline = 50, memory = 256 * 2 ^ 20 }, code,
+    "deadline reached (50 ms)", "long strings under a deadline and an instruction budget")
+  assert(clock() - t0 < 0.15, "the deadline stopped " .. code .. " in " .. (clock() - t0) .. " s")
+end
+-- runs one after another share the state's watchdog: each is stopped at
+-- its own deadline, whatever the one before had
+for _, ms in ipairs { 150, 30, 80, 20 } do
+  t0 = clock()
+  refused(lore.sandbox { instructions = 1e12, deadline = ms }, "local s = ('x'):rep(2^20) while true do local t = s:upper() end",
+    "deadline reached (" .. ms .. " ms)", "deadlines in turn")
+  local took = clock() - t0
+  assert(took >= ms / 1000 * 0.9 and took < ms / 1000 + 0.1, ms .. " ms deadline took " .. took .. " s")
+end
 refused(lore.sandbox { deadline = 50 }, 'kb:rule "big: ?a big ?c :- ?a next ?b, ?b big ?c, filter ?a != ?b"; kb:rule "big0: ?a big ?b :- ?a next ?b"; kb:infer()',
   "deadline reached (50 ms)", "an inference under a deadline")
 
