@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lualore.h"
 
@@ -221,6 +222,7 @@ typedef struct watchdog {
     uint64_t gen;   /* moves at every arming and disarming */
     uint64_t until; /* when the thread wakes by itself (0: it waits to be armed) */
     int quit, made; /* made: the thread, mutex and condition exist */
+    pid_t pid;      /* the process the thread runs in */
 } watchdog;
 
 static const char DOG_KEY = 'w';
@@ -275,9 +277,14 @@ static watchdog *dog_of(lua_State *L)
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, &DOG_KEY) == LUA_TUSERDATA) {
         watchdog *w = lua_touserdata(L, -1);
         lua_pop(L, 1);
-        return w->made ? w : NULL;
+        if (!w->made || w->pid == getpid())
+            return w->made ? w : NULL;
+        /* a child of fork(): the thread stayed in the parent, and its
+         * mutex may have been held there; left alone, and a new one made */
+        w->made = 0;
+    } else {
+        lua_pop(L, 1);
     }
-    lua_pop(L, 1);
     watchdog *w = lua_newuserdatauv(L, sizeof *w, 0);
     memset(w, 0, sizeof *w);
     lua_createtable(L, 0, 1);
@@ -303,6 +310,7 @@ static watchdog *dog_of(lua_State *L)
         return NULL;
     }
     w->made = 1;
+    w->pid = getpid();
     return w;
 }
 

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <lauxlib.h>
@@ -135,6 +137,39 @@ static void test_runs(void **state_)
     lua_close(L);
 }
 
+/* A deadline's watchdog is a thread of the Lua state's; a child of
+ * fork() has none of the parent's threads: its runs get a watchdog of
+ * their own, and an endless loop under a deadline alone still stops. */
+static void test_deadline_after_fork(void **state_)
+{
+    (void)state_;
+    lua_State *L = state();
+    lore_kb *kb;
+    assert_int_equal(lore_kb_new(&kb, NULL, NULL), LORE_OK);
+    const char *msg;
+    lore_lua_budget wide = {0, 1000, 0, 0}, quick = {0, 50, 0, 0};
+    const char *nothing = "return 1", *endless = "while true do end";
+    assert_int_equal(lore_lua_run(L, kb, nothing, strlen(nothing), "user", &wide, &msg), LORE_OK);
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        alarm(5); /* a loop nothing stops ends here, as a failure */
+        int rc = lore_lua_run(L, kb, endless, strlen(endless), "user", &quick, &msg);
+        _exit(rc == LORE_ERR_LIMIT && strcmp(msg, "deadline reached (50 ms)") == 0 ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    /* and the parent's watchdog goes on */
+    assert_int_equal(lore_lua_run(L, kb, endless, strlen(endless), "user", &quick, &msg),
+                     LORE_ERR_LIMIT);
+    assert_string_equal(msg, "deadline reached (50 ms)");
+    lore_kb_free(kb);
+    lua_close(L);
+}
+
 /* One allocator for the Lua state and the kb, counting the bytes both
  * hold and their high-water mark. */
 typedef struct counted {
@@ -223,6 +258,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_borrowed),
         cmocka_unit_test(test_runs),
+        cmocka_unit_test(test_deadline_after_fork),
         cmocka_unit_test(test_files),
         cmocka_unit_test(test_memory_within_cap),
     };
