@@ -362,23 +362,17 @@ static int underive(ictx *c, const uint32_t *t)
     return LORE_OK;
 }
 
-/* Underives the facts of v, each one's lookup prefetched a little ahead
- * (the misses overlap; sorting them first cost more than it saved). */
+/* Underives the facts of v: rows of one subject and predicate in a row
+ * find their base facts in one walk (store_underive_rows). */
 static int underive_all(ictx *c, const tvec *v)
 {
-    enum { AHEAD = 16 };
     if (v->n >= 1024)
         (void)store_reserve(c->st, 0, v->n); /* a hint: failing it is no error */
-    int rc = LORE_OK;
-    for (size_t i = 0; i < v->n && rc == LORE_OK; i++) {
-        if (i + AHEAD < v->n) {
-            const uint32_t *a = v->t + 3 * (i + AHEAD);
-            store_meta_prefetch(c->st, a[0], a[1], a[2]);
-            store_change_prefetch(c->st, a[0], a[1], a[2]);
-        }
-        rc = underive(c, v->t + 3 * i);
-    }
-    return rc;
+    size_t gone = 0;
+    if (store_underive_rows(c->st, v->t, v->n, &gone) != LORE_OK)
+        return ctx_nomem(&c->kb->ctx);
+    c->stats.removed += gone;
+    return LORE_OK;
 }
 
 /* ------------------------------------------------------------------ */

@@ -663,6 +663,46 @@ int store_underive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *was)
     return change(st, &l, s, p, o, now);
 }
 
+int store_underive_rows(store *st, const uint32_t *rows, size_t n, size_t *removed)
+{
+    enum { AHEAD = 16 }; /* the change log's and dead table's misses overlap */
+    const base *b = st->b;
+    size_t i = 0, gone = 0;
+    int rc = LORE_OK;
+    while (i < n && rc == LORE_OK) {
+        uint32_t s = rows[3 * i], p = rows[3 * i + 1];
+        size_t end = i + 1, lo = 0, hi = 0;
+        while (end < n && rows[3 * end] == s && rows[3 * end + 1] == p)
+            end++;
+        if (b) { /* the group's rows in the base, found once */
+            const uint32_t key[3] = {s, p, 0};
+            base_range(b, ORD_SPO, 2, key, &lo, &hi);
+        }
+        for (; i < end && rc == LORE_OK; i++) {
+            const uint32_t *t = rows + 3 * i;
+            if (i + AHEAD < n) {
+                const uint32_t *a = rows + 3 * (i + AHEAD);
+                store_change_prefetch(st, a[0], a[1], a[2]);
+            }
+            while (lo < hi && b->ent[ORD_SPO][lo].b < t[2])
+                lo++;
+            loc l;
+            if (lo < hi && b->ent[ORD_SPO][lo].b == t[2]) /* in base, so not in pend */
+                l = (loc){2, lo, st->pendcap, b->meta[lo]};
+            else
+                l = locate(st, s, p, t[2]);
+            if (!(l.meta & META_DERIVED))
+                continue;
+            int goes = !(l.meta & META_ASSERTED);
+            rc = change(st, &l, s, p, t[2], goes ? 0 : l.meta & ~META_DERIVED);
+            gone += rc == LORE_OK && goes;
+        }
+    }
+    if (removed)
+        *removed = gone;
+    return rc;
+}
+
 int store_derive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank, uint32_t *was)
 {
     int rc = maintain(st);

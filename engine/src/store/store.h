@@ -149,6 +149,12 @@ int store_set_derived(store *st, uint32_t s, uint32_t p, uint32_t o, int derived
 /* Clears the DERIVED mark as store_set_derived(.., 0) does; *was gets the
  * fact's meta before (one lookup where two would do). */
 int store_underive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *was);
+/* store_underive on each of n rows of 3 ids; *removed (may be NULL) gets
+ * the facts that went (derived, not asserted).  Rows of one subject and
+ * predicate in a row, by object, find their base facts in one walk of the
+ * base's rows (a closure's lost pairs come so, node by node); any order
+ * is right.  LORE_OK or LORE_ERR_NOMEM (the rows before stay changed). */
+int store_underive_rows(store *st, const uint32_t *rows, size_t n, size_t *removed);
 
 /* Sets the DERIVED mark, and on a fact that is not asserted the payload
  * `rank` (the rules engine's derivation round; it is lost if the fact is
