@@ -26,6 +26,7 @@ typedef struct run {
     long long mark, slack;    /* the growth the kb's cap last allowed for; its step */
     long long quick;          /* the state may grow to here without a look at the kb */
     long long lo, hi;         /* the band the state's use may move in on the fast path */
+    size_t big;               /* blocks this big leave the fast path (charged, below) */
     int stop;                 /* 0, or why the run stops: 1 instructions, 2 deadline, 3 memory */
     volatile sig_atomic_t late; /* set by the watchdog when the deadline passed */
     lua_State *L;
@@ -109,6 +110,8 @@ static void stop_run(lua_State *L, run *r, int why)
     lua_sethook(L, hook, LUA_MASKCOUNT, 1);
 }
 
+enum { CHARGE_MIN = 4096, CHARGE_BYTES = 64 }; /* a large block, and its bytes per step */
+
 /* The state's allocator during a run: growth past the cap fails (Lua then
  * raises "not enough memory"); shrinking always succeeds.  Off the fast
  * path: the kb is asked, and its cap moved. */
@@ -137,6 +140,16 @@ static void *capped_slow(run *r, void *ptr, size_t osize, size_t nsize)
         if (r->cap && (r->lua > r->mark || r->lua < r->mark - 2 * r->slack))
             kb_cap_follow(r);
     }
+    /* a large block's bytes are work an instruction does in C (a long
+     * string made by .., rep, upper, table.concat, format): one step per
+     * CHARGE_BYTES counts against the instruction budget, else a thousand
+     * instructions on 32 MiB strings ran for seconds under a budget meant
+     * to bound the work */
+    if (p && r->budget && nsize >= old + CHARGE_MIN) {
+        r->used += (lua_Integer)((nsize - old) / CHARGE_BYTES);
+        if (!r->stop && r->used >= r->budget && r->L)
+            stop_run(r->L, r, 1);
+    }
     return p;
 }
 
@@ -149,7 +162,7 @@ static void *capped(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     run *r = ud;
     long long now = r->lua + (long long)nsize - (long long)(ptr ? osize : 0);
-    if (now > r->hi || now < r->lo)
+    if (now > r->hi || now < r->lo || nsize >= r->big)
         return capped_slow(r, ptr, osize, nsize);
     r->lua = now;
     return r->alloc(r->aud, ptr, osize, nsize);
@@ -407,6 +420,7 @@ static int l_run(lua_State *L)
         r.lua = kib > kib0 ? (long long)((kib - kib0) * 1024) : 0;
     }
     r.lo = LLONG_MIN, r.hi = LLONG_MAX; /* no cap: every call on the fast path */
+    r.big = ni ? CHARGE_MIN : SIZE_MAX;
     lua_setallocf(L, capped, &r);
     if (mem) { /* the kb's cap trails the state's use by at most 1/256 of the cap */
         r.slack = (long long)(r.cap / 512);

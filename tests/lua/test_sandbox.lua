@@ -152,6 +152,22 @@ for _, code in ipairs {
     "deadline reached (50 ms)", "long strings under a deadline and an instruction budget")
   assert(clock() - t0 < 0.15, "the deadline stopped " .. code .. " in " .. (clock() - t0) .. " s")
 end
+-- an instruction budget alone counts a large block's bytes (a step per 64
+-- bytes of every block of 4 KiB or more): a few instructions that each make
+-- a 16 MiB string stop at once, not after minutes of copying
+for _, code in ipairs {
+  "local s = ('x'):rep(2^24) while true do local t = s .. 'y' end",
+  "local s = ('x'):rep(2^24) while true do local t = s:upper() end",
+  "local t = {} for i = 1, 1000 do t[i] = ('x'):rep(2^14) end while true do local s = table.concat(t) end",
+} do
+  t0 = clock()
+  refused(lore.sandbox { instructions = 1e6, memory = 512 * 2 ^ 20 }, code,
+    "instruction budget exhausted (1000000)", "long strings under an instruction budget alone")
+  assert(clock() - t0 < 0.3, "the instruction budget stopped " .. code .. " in " .. (clock() - t0) .. " s")
+end
+-- small blocks are not charged: the count of a loop stays exact
+eq({ lore.sandbox { instructions = 1e6 }:run(kb, "local t = {} for i = 1, 1000 do t[i] = ('x'):rep(100) .. i end return #t") },
+  { true, 1000 }, "small strings under an instruction budget")
 -- runs one after another share the state's watchdog: each is stopped at
 -- its own deadline, whatever the one before had
 for _, ms in ipairs { 150, 30, 80, 20 } do
