@@ -879,6 +879,21 @@ static int cmp_ids(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* sort_ids_unique on a[0..n) against qsort and a pass (b: room for n). */
+static void expect_sorted_unique(uint32_t *a, uint32_t *b, size_t n)
+{
+    memcpy(b, a, n * sizeof *a);
+    if (n)
+        qsort(b, n, sizeof *b, cmp_ids);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (m == 0 || b[m - 1] != b[i])
+            b[m++] = b[i];
+    assert_int_equal(sort_ids_unique(a, n), m);
+    if (m)
+        assert_memory_equal(a, b, m * sizeof *a);
+}
+
 static int cmp_rows3(const void *a, const void *b)
 {
     return row_cmp(a, b);
@@ -947,16 +962,7 @@ static void test_sorts(void **state)
             if (z == 2) /* sorted already */
                 for (size_t i = 1; i < n; i++)
                     a[i] = a[i - 1] + (uint32_t)(i % 2);
-            memcpy(b, a, n * sizeof *a);
-            if (n)
-                qsort(b, n, sizeof *b, cmp_ids);
-            size_t m = 0;
-            for (size_t i = 0; i < n; i++)
-                if (m == 0 || b[m - 1] != b[i])
-                    b[m++] = b[i];
-            assert_int_equal(sort_ids_unique(a, n), m);
-            if (m)
-                assert_memory_equal(a, b, m * sizeof *a);
+            expect_sorted_unique(a, b, n);
             free(a), free(b);
         }
     /* two sorted stretches (a reach read from the base, then from one run):
@@ -976,14 +982,7 @@ static void test_sorts(void **state)
         qsort(a + cut, n - cut, sizeof *a, cmp_ids);
         if (a[cut - 1] <= a[cut]) /* make the stretches two */
             a[cut - 1] = a[cut] + 1, qsort(a, cut, sizeof *a, cmp_ids);
-        memcpy(b, a, n * sizeof *a);
-        qsort(b, n, sizeof *b, cmp_ids);
-        size_t m = 0;
-        for (size_t i = 0; i < n; i++)
-            if (m == 0 || b[m - 1] != b[i])
-                b[m++] = b[i];
-        assert_int_equal(sort_ids_unique(a, n), m);
-        assert_memory_equal(a, b, m * sizeof *a);
+        expect_sorted_unique(a, b, n);
         free(a), free(b);
     }
     /* rows of 4 (a fact and its meta): ids close enough to pack with the

@@ -935,30 +935,17 @@ static void uset_free(const mem *m, uset *s)
     s->v = NULL, s->n = s->cap = 0;
 }
 
-/* Appends the ids at position `pos` (0: subject, 2: object) of the facts
- * matching (a, p, b) (0: any) to *out. */
-static int ids_of(ictx *c, uint32_t a, uint32_t p, uint32_t b, int pos, tvec *out)
-{
-    store_iter it;
-    if (store_iter_init(c->st, &it, a, p, b) != LORE_OK)
-        return ctx_nomem(&c->kb->ctx);
-    uint32_t t[3 * 256];
-    size_t got;
-    int rc = LORE_OK;
-    while (rc == LORE_OK && store_iter_read(&it, t, 256, &got) == LORE_OK)
-        for (size_t i = 0; i < got && rc == LORE_OK; i++) {
-            uint32_t x[3] = {t[3 * i + pos], 0, 0};
-            rc = tvec_push(c->m, out, x);
-        }
-    store_iter_done(&it);
-    return rc == LORE_OK ? rc : ctx_nomem(&c->kb->ctx);
-}
+/* Where read_ids puts what it reads: rows of three ({id, 0, 0}) in a
+ * tvec, or else ids in the array *v (*n of them, room for *cap). */
+typedef struct idsink {
+    tvec *rows;
+    uint32_t **v;
+    size_t *n, *cap;
+} idsink;
 
-/* Appends the ids at position `pos` of the facts matching (a, p, b) to
- * the array *v (*n ids, room for *cap): as ids_of without its rows of
- * three, for the closure's reads of a node's whole reach. */
-static int ids_append(ictx *c, uint32_t a, uint32_t p, uint32_t b, int pos, uint32_t **v, size_t *n,
-                      size_t *cap)
+/* Appends the ids at position `pos` (0: subject, 2: object) of the facts
+ * matching (a, p, b) (0: any) to out. */
+static int read_ids(ictx *c, uint32_t a, uint32_t p, uint32_t b, int pos, const idsink *out)
 {
     store_iter it;
     if (store_iter_init(c->st, &it, a, p, b) != LORE_OK)
@@ -967,17 +954,42 @@ static int ids_append(ictx *c, uint32_t a, uint32_t p, uint32_t b, int pos, uint
     size_t got;
     int rc = LORE_OK;
     while (rc == LORE_OK && store_iter_read(&it, t, 256, &got) == LORE_OK) {
-        if (mem_reserve(c->m, (void **)v, cap, *n + got, sizeof **v) != 0) {
+        tvec *r = out->rows;
+        if (r ? tvec_reserve(c->m, r, r->n + got) != LORE_OK
+              : mem_reserve(c->m, (void **)out->v, out->cap, *out->n + got, sizeof **out->v) != 0) {
             rc = ctx_nomem(&c->kb->ctx);
             break;
         }
-        uint32_t *w = *v + *n;
-        for (size_t i = 0; i < got; i++)
-            w[i] = t[3 * i + pos];
-        *n += got;
+        if (r) {
+            uint32_t *w = r->t + 3 * r->n;
+            for (size_t i = 0; i < got; i++)
+                w[3 * i] = t[3 * i + pos], w[3 * i + 1] = 0, w[3 * i + 2] = 0;
+            r->n += got;
+        } else {
+            uint32_t *w = *out->v + *out->n;
+            for (size_t i = 0; i < got; i++)
+                w[i] = t[3 * i + pos];
+            *out->n += got;
+        }
     }
     store_iter_done(&it);
     return rc;
+}
+
+/* The ids as rows of three in *out (the closure's walks keep them so). */
+static int ids_of(ictx *c, uint32_t a, uint32_t p, uint32_t b, int pos, tvec *out)
+{
+    idsink k = {out, NULL, NULL, NULL};
+    return read_ids(c, a, p, b, pos, &k);
+}
+
+/* The ids in the array *v (*n ids, room for *cap), for the closure's
+ * reads of a node's whole reach. */
+static int ids_append(ictx *c, uint32_t a, uint32_t p, uint32_t b, int pos, uint32_t **v, size_t *n,
+                      size_t *cap)
+{
+    idsink k = {NULL, v, n, cap};
+    return read_ids(c, a, p, b, pos, &k);
 }
 
 /* The ids at `pos` of the facts matching (a, p, b), sorted, duplicates
