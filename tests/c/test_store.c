@@ -873,6 +873,52 @@ static void test_underive_rows(void **state)
     clean_then_failing(underive_rows_workload, 5);
 }
 
+/* store_derive_new on facts known not to be live: new ones, pending dead
+ * ones (their meta comes back), and, once the base holds a dead fact, by
+ * the full lookup (a dead base fact comes back in place). */
+static void test_derive_new(void **state)
+{
+    (void)state;
+    static model md;
+    memset(&md, 0, sizeof md);
+    md.nt = MAXT;
+    mem m = {mem_default, NULL};
+    store st;
+    store_small(&st, &m);
+    uint32_t rows[4 * 8];
+    for (uint32_t i = 0; i < 8; i++) { /* a base of 8 derived facts */
+        uint32_t *r = rows + 4 * i;
+        r[0] = 1 + i, r[1] = 5, r[2] = 2 + i, r[3] = META_DERIVED | 1;
+        md.cell[1 + i][5][2 + i] = DERIVED_BIT;
+    }
+    assert_int_equal(store_bulk(&st, rows, 8, NULL), LORE_OK);
+    uint32_t was = 99;
+    assert_int_equal(store_derive_new(&st, 20, 5, 21, 1, &was), LORE_OK); /* new */
+    assert_int_equal(was, 0);
+    md.cell[20][5][21] = DERIVED_BIT;
+    assert_int_equal(store_assert(&st, 22, 5, 23, 0), LORE_OK); /* pending, then dead */
+    assert_int_equal(store_unassert(&st, 22, 5, 23, LORE_ANY_SOURCE), LORE_OK);
+    assert_int_equal(st.ndead_pend, 1);
+    assert_int_equal(store_derive_new(&st, 22, 5, 23, 1, &was), LORE_OK);
+    assert_int_equal(was, 0);
+    assert_int_equal(st.ndead_pend, 0);
+    md.cell[22][5][23] = DERIVED_BIT;
+    check_all(&st, &md);
+    /* a dead base fact: the base is looked at again, the fact revived there */
+    assert_int_equal(store_set_derived(&st, 3, 5, 4, 0), LORE_OK);
+    assert_int_equal(st.ndead_base, 1);
+    md.cell[3][5][4] = 0;
+    check_all(&st, &md);
+    assert_int_equal(store_derive_new(&st, 3, 5, 4, 1, &was), LORE_OK);
+    assert_int_equal(was, 0);
+    assert_int_equal(st.ndead_base, 0);
+    md.cell[3][5][4] = DERIVED_BIT;
+    assert_int_equal(store_derive_new(&st, 30, 5, 31, 1, &was), LORE_OK);
+    md.cell[30][5][31] = DERIVED_BIT;
+    check_all(&st, &md);
+    store_free(&st);
+}
+
 static int cmp_ids(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -1026,6 +1072,7 @@ int main(void)
         cmocka_unit_test(test_alloc_failures),      cmocka_unit_test(test_sorts),
         cmocka_unit_test(test_rebuild_in_place),    cmocka_unit_test(test_clear_derived),
         cmocka_unit_test(test_run_orders),         cmocka_unit_test(test_underive_rows),
+        cmocka_unit_test(test_derive_new),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,6 +32,7 @@ typedef struct ictx {
     size_t pending; /* facts a deferred stratum has derived, not yet in the store */
     uint32_t batch[3 * TSET_BATCH]; /* the round's next facts, added together */
     size_t nbatch;
+    int round_new; /* every fact of the round is known not live (the closure's additions) */
 } ictx;
 
 /* The closure kernel's poll. */
@@ -285,6 +286,8 @@ static int next_rank(ictx *c, uint32_t *rank)
  * present before. */
 static int commit(ictx *c)
 {
+    int known = c->round_new;
+    c->round_new = 0;
     c->fresh.n = 0;
     int rc = flush_round(c);
     size_t n = c->round.n;
@@ -324,19 +327,24 @@ static int commit(ictx *c)
         if (n >= 1024)
             (void)store_reserve(st, n, 0); /* a hint: failing it is no error */
         enum { AHEAD = 16 }; /* the lookups' misses overlap, this many facts ahead */
+        /* facts known not to be there are looked for in the pending table
+         * alone (store_derive_new) */
+        void (*ahead)(const store *, uint32_t, uint32_t, uint32_t) =
+            known ? store_pend_prefetch : store_meta_prefetch;
         for (size_t i = 0; i < c->round.cap && i < AHEAD; i++) {
             const uint32_t *t = c->round.t + 3 * i;
             if (t[0])
-                store_meta_prefetch(st, t[0], t[1], t[2]);
+                ahead(st, t[0], t[1], t[2]);
         }
         for (size_t i = 0; i < c->round.cap; i++) {
             const uint32_t *t = c->round.t + 3 * i;
             if (i + AHEAD < c->round.cap && t[3 * AHEAD])
-                store_meta_prefetch(st, t[3 * AHEAD], t[3 * AHEAD + 1], t[3 * AHEAD + 2]);
+                ahead(st, t[3 * AHEAD], t[3 * AHEAD + 1], t[3 * AHEAD + 2]);
             if (!t[0])
                 continue;
             uint32_t was;
-            rc = store_derive(st, t[0], t[1], t[2], rank, &was);
+            rc = known ? store_derive_new(st, t[0], t[1], t[2], rank, &was)
+                       : store_derive(st, t[0], t[1], t[2], rank, &was);
             if (rc < 0)
                 return ctx_nomem(&c->kb->ctx);
             if (!was) {
@@ -1471,6 +1479,10 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
         }
         if ((rc = sorted_ids(c, &post, &qa, &qcap, &nq)) != LORE_OK)
             break;
+        /* each pair below was just looked for in the store and is not
+         * there: commit need not look in the base again */
+        if (c->round.n == 0 && c->nbatch == 0)
+            c->round_new = 1;
         for (size_t k = 0; k < pre.n && rc == LORE_OK; k++) {
             uint32_t a = pre.t[3 * k];
             /* what a reaches already, sorted, against what it should */
@@ -1489,6 +1501,7 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
     if (rc == LORE_OK)
         rc = commit(c);
 cleanup:
+    c->round_new = 0; /* (commit clears it; a failure before it must too) */
     uset_free(c->m, &aff);
     uset_free(c->m, &seen);
     tvec_free(c->m, &work);

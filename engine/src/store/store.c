@@ -703,12 +703,23 @@ int store_underive_rows(store *st, const uint32_t *rows, size_t n, size_t *remov
     return rc;
 }
 
-int store_derive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank, uint32_t *was)
+/* store_derive and store_derive_new: `absent` says the fact is known not
+ * to be live, so that with no dead base fact the base cannot hold it. */
+static int derive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank, uint32_t *was,
+                  int absent)
 {
     int rc = maintain(st);
     if (rc != LORE_OK)
         return rc;
-    loc l = locate(st, s, p, o);
+    loc l;
+    if (absent && st->ndead_base == 0) { /* the pending table's probe alone */
+        l = (loc){0, NONE, st->pendcap, 0};
+        size_t i = pend_lookup(st, s, p, o, &l.idx);
+        if (i != NONE)
+            l.where = 1, l.idx = i, l.meta = st->pend[i].meta;
+    } else {
+        l = locate(st, s, p, o);
+    }
     if (was)
         *was = l.meta;
     if (l.meta & META_DERIVED)
@@ -718,6 +729,26 @@ int store_derive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank, u
     if (now == l.meta)
         return LORE_NOOP;
     return change(st, &l, s, p, o, now);
+}
+
+int store_derive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank, uint32_t *was)
+{
+    return derive(st, s, p, o, rank, was, 0);
+}
+
+int store_derive_new(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank, uint32_t *was)
+{
+    return derive(st, s, p, o, rank, was, 1);
+}
+
+void store_pend_prefetch(const store *st, uint32_t s, uint32_t p, uint32_t o)
+{
+#if defined(__GNUC__)
+    if (st->pendcap)
+        __builtin_prefetch(&st->pend[hash_triple(s, p, o) & (st->pendcap - 1)]);
+#else
+    (void)st, (void)s, (void)p, (void)o;
+#endif
 }
 
 static int pred_in(const uint32_t *preds, size_t npreds, uint32_t p)

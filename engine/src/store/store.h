@@ -163,6 +163,14 @@ int store_underive_rows(store *st, const uint32_t *rows, size_t n, size_t *remov
  * gets the fact's meta before.  LORE_OK, LORE_NOOP (already so),
  * LORE_ERR_NOMEM. */
 int store_derive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank, uint32_t *was);
+/* store_derive of a fact the caller knows is not live (a read of the
+ * store just missed it): with no dead fact in the base, only the pending
+ * table is looked at (a subject's base rows are a few cache misses).
+ * Wrong if the fact is live. */
+int store_derive_new(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank, uint32_t *was);
+/* Asks the memory for the pending table's slot of (s, p, o): what
+ * store_derive_new reads. */
+void store_pend_prefetch(const store *st, uint32_t s, uint32_t p, uint32_t o);
 
 /* A hint before many single changes: room for nnew facts that may be new
  * and nkill that may disappear, so that the changes that follow grow no
