@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -150,6 +151,11 @@ static void test_deadline_after_fork(void **state_)
     lore_lua_budget wide = {0, 1000, 0, 0}, quick = {0, 50, 0, 0};
     const char *nothing = "return 1", *endless = "while true do end";
     assert_int_equal(lore_lua_run(L, kb, nothing, strlen(nothing), "user", &wide, &msg), LORE_OK);
+    /* the watchdog thread, made just now, settles first: a fork while a
+     * thread is still starting can leave the C library's or a sanitizer's
+     * own locks held in the child (a child hung once so under ASan) */
+    struct timespec settle = {0, 50 * 1000 * 1000};
+    nanosleep(&settle, NULL);
     fflush(NULL);
     pid_t child = fork();
     assert_true(child >= 0);
