@@ -61,7 +61,9 @@ LORE_API void lore_lua_release(lua_State *L, lore_kb *kb);
 
 /* The budgets of one sandboxed run (0: no limit). */
 typedef struct lore_lua_budget {
-    uint64_t instructions; /* Lua VM instructions, exactly */
+    uint64_t instructions; /* Lua VM instructions, exactly, plus a step per 64
+                            * bytes of each block of 4 KiB or more the state
+                            * allocates; as many steps in lore's C loops */
     uint64_t deadline_ms;  /* wall-clock, checked in lore's C loops too */
     size_t memory;         /* bytes the Lua state and kb may grow by, together,
                             * from the call on (the sandbox's preparation too) */

@@ -138,6 +138,39 @@ static void test_runs(void **state_)
     lua_close(L);
 }
 
+static double wall(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Runs one after another share the state's watchdog: each stops at its
+ * own deadline on the wall clock, neither at an earlier one's nor later,
+ * with an instruction budget set or not. */
+static void test_deadlines_in_turn(void **state_)
+{
+    (void)state_;
+    lua_State *L = state();
+    lore_kb *kb;
+    assert_int_equal(lore_kb_new(&kb, NULL, NULL), LORE_OK);
+    const char *endless = "local s = ('x'):rep(2^16) while true do local t = s:upper() end", *msg;
+    static const unsigned ms[] = {150, 30, 80, 20, 60};
+    char want[64];
+    for (size_t i = 0; i < sizeof ms / sizeof *ms; i++) {
+        lore_lua_budget b = {i % 2 ? 0 : 1000000000000, ms[i], 0, 0};
+        double t0 = wall();
+        assert_int_equal(lore_lua_run(L, kb, endless, strlen(endless), "user", &b, &msg), LORE_ERR_LIMIT);
+        double took = wall() - t0;
+        snprintf(want, sizeof want, "deadline reached (%u ms)", ms[i]);
+        assert_string_equal(msg, want);
+        if (took < ms[i] / 1000.0 || took > ms[i] / 1000.0 + 0.1)
+            fail_msg("a %u ms deadline stopped the run after %.3f s", ms[i], took);
+    }
+    lore_kb_free(kb);
+    lua_close(L);
+}
+
 /* A deadline's watchdog is a thread of the Lua state's; a child of
  * fork() has none of the parent's threads: its runs get a watchdog of
  * their own, and an endless loop under a deadline alone still stops. */
@@ -264,6 +297,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_borrowed),
         cmocka_unit_test(test_runs),
+        cmocka_unit_test(test_deadlines_in_turn),
         cmocka_unit_test(test_deadline_after_fork),
         cmocka_unit_test(test_files),
         cmocka_unit_test(test_memory_within_cap),

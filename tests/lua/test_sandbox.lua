@@ -168,14 +168,14 @@ end
 -- small blocks are not charged: the count of a loop stays exact
 eq({ lore.sandbox { instructions = 1e6 }:run(kb, "local t = {} for i = 1, 1000 do t[i] = ('x'):rep(100) .. i end return #t") },
   { true, 1000 }, "small strings under an instruction budget")
--- runs one after another share the state's watchdog: each is stopped at
--- its own deadline, whatever the one before had
+-- runs one after another share the state's watchdog: each is stopped by
+-- its own deadline, whatever the one before had (on the wall clock:
+-- test_bridge's test_deadlines_in_turn)
 for _, ms in ipairs { 150, 30, 80, 20 } do
   t0 = clock()
   refused(lore.sandbox { instructions = 1e12, deadline = ms }, "local s = ('x'):rep(2^20) while true do local t = s:upper() end",
     "deadline reached (" .. ms .. " ms)", "deadlines in turn")
-  local took = clock() - t0
-  assert(took >= ms / 1000 * 0.9 and took < ms / 1000 + 0.1, ms .. " ms deadline took " .. took .. " s")
+  assert(clock() - t0 < ms / 1000 + 0.1, ms .. " ms deadline took " .. (clock() - t0) .. " s")
 end
 refused(lore.sandbox { deadline = 50 }, 'kb:rule "big: ?a big ?c :- ?a next ?b, ?b big ?c, filter ?a != ?b"; kb:rule "big0: ?a big ?b :- ?a next ?b"; kb:infer()',
   "deadline reached (50 ms)", "an inference under a deadline")
