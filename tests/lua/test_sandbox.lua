@@ -312,6 +312,8 @@ local FRAGMENTS = {
   "table.move({}, 1, 1e12, 1, {})",
   "local s = string.rep('', 1e12)",
   "local t = {} for i = 1, 2e5 do table.insert(t, 1, i) end",
+  "local s = ('x'):rep(2^22) while true do local t = s:upper() .. s end",
+  "local a = ('x'):rep(2^22) local b = a:sub(1, -2) .. 'y' while true do local t = a < b end",
 }
 math.randomseed(42)
 local counted = lore.sandbox { instructions = 2e5, deadline = 200, memory = 16 * 2 ^ 20 }
