@@ -1655,16 +1655,18 @@ static void ghosts_free(ictx *c, ghosts *g)
 }
 
 /* Overdeletion: facts of the stratum derived from a fact that goes. */
+enum { OVER_BATCH = 32 };
 typedef struct over {
     tset del;     /* facts whose derived mark goes */
     tvec next;    /* facts that go and were not yet followed */
     size_t limit; /* more facts to go than this: recompute instead */
     int bail;     /* the limit was passed */
+    uint32_t batch[3 * OVER_BATCH]; /* candidates, looked up together */
+    size_t nbatch;
 } over;
 
-static int over_fact(ictx *c, const uint32_t *t, void *arg)
+static int over_one(ictx *c, over *ov, const uint32_t *t)
 {
-    over *ov = arg;
     uint32_t meta = store_meta(c->st, t[0], t[1], t[2]);
     if (!(meta & META_DERIVED))
         return LORE_OK;
@@ -1678,6 +1680,29 @@ static int over_fact(ictx *c, const uint32_t *t, void *arg)
         return LORE_DONE; /* stops the body; dred sees bail */
     }
     return LORE_OK;
+}
+
+/* The batch's candidates, their lookups prefetched before any is made:
+ * the misses overlap (each was a binary search in the base, one after
+ * another).  LORE_DONE once the limit is passed. */
+static int over_flush(ictx *c, over *ov)
+{
+    int rc = LORE_OK;
+    for (size_t i = 0; i < ov->nbatch; i++) {
+        const uint32_t *t = ov->batch + 3 * i;
+        store_meta_prefetch(c->st, t[0], t[1], t[2]);
+    }
+    for (size_t i = 0; i < ov->nbatch && rc == LORE_OK; i++)
+        rc = over_one(c, ov, ov->batch + 3 * i);
+    ov->nbatch = 0;
+    return rc;
+}
+
+static int over_fact(ictx *c, const uint32_t *t, void *arg)
+{
+    over *ov = arg;
+    memcpy(ov->batch + 3 * ov->nbatch++, t, 3 * sizeof *t);
+    return ov->nbatch == OVER_BATCH ? over_flush(c, ov) : LORE_OK;
 }
 
 /* How many facts dred may take out before recomputing s is cheaper: an
@@ -1764,7 +1789,8 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
 {
     rules *R = c->R;
     int rc = LORE_OK;
-    over ov = {{NULL, 0, 0}, {NULL, 0, 0}, 0, 0};
+    over ov;
+    memset(&ov, 0, sizeof ov);
     tvec frontier = {NULL, 0, 0};
     ghosts g;
     memset(&g, 0, sizeof g);
@@ -1799,8 +1825,11 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
                 for (int i = 0; i < s->nrules && rc == LORE_OK && !ov.bail; i++) {
                     rule *r = R->v[s->rules[i]];
                     for (int d = 0; d < r->nreads && rc == LORE_OK && !ov.bail; d++)
-                        if (r->reads[d].how == RD_POS && r->reads[d].k >= 0)
+                        if (r->reads[d].how == RD_POS && r->reads[d].k >= 0) {
                             rc = run_delta(c, r, d, &part, emit_over, &ov);
+                            rc = rc == LORE_OK ? over_flush(c, &ov) : rc;
+                            rc = rc == LORE_DONE ? LORE_OK : rc;
+                        }
                 }
                 if (at == 0 && step < frontier.n &&
                     del0 + (ov.del.n - del0) * (frontier.n / step) > ov.limit)
