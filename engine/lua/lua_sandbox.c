@@ -1,7 +1,8 @@
 /* lua_sandbox.c - the C half of lore.sandbox (sandbox.lua): a run of a
- * function under three budgets, an instruction count (a count hook), a
- * wall-clock deadline (the hook, and inside lore's C loops through the
- * kb's deadline) and a memory cap over the Lua state's growth and the
+ * function under three budgets, an instruction count (a count hook, and
+ * the bytes of large blocks), a wall-clock deadline (a watchdog thread
+ * that sets the hook when it passes, and inside lore's C loops through
+ * the kb's deadline) and a memory cap over the Lua state's growth and the
  * kb's together (a counting allocator for the state, the kb's own cap for
  * the kb), in a transaction that is rolled back when the run fails. */
 #include <limits.h>
