@@ -282,6 +282,45 @@ static int next_rank(ictx *c, uint32_t *rank)
     return LORE_OK;
 }
 
+/* Adds v's facts as derived, facts the caller has just read as absent
+ * and made no two alike (the closure's pairs of one new edge, in the
+ * order it made them): no set to weed out doubles, no base lookups
+ * (store_derive_new), and the store's tail gets them sorted.  c->fresh
+ * gets them, as commit's does. */
+static int commit_new(ictx *c, const tvec *v)
+{
+    c->fresh.n = 0;
+    if (v->n == 0)
+        return LORE_OK;
+    store *st = c->st;
+    if (c->R->max_derived && st->nderived + v->n > c->R->max_derived)
+        return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT, "more than %llu derived facts (lore_infer_limit)",
+                        (unsigned long long)c->R->max_derived);
+    uint32_t rank = 0;
+    int rc = next_rank(c, &rank);
+    if (rc != LORE_OK)
+        return rc;
+    if (v->n >= 1024)
+        (void)store_reserve(st, v->n, 0); /* a hint: failing it is no error */
+    enum { AHEAD = 16 };
+    for (size_t i = 0; i < v->n && i < AHEAD; i++)
+        store_pend_prefetch(st, v->t[3 * i], v->t[3 * i + 1], v->t[3 * i + 2]);
+    for (size_t i = 0; i < v->n; i++) {
+        const uint32_t *t = v->t + 3 * i;
+        if (i + AHEAD < v->n)
+            store_pend_prefetch(st, t[3 * AHEAD], t[3 * AHEAD + 1], t[3 * AHEAD + 2]);
+        uint32_t was;
+        if (store_derive_new(st, t[0], t[1], t[2], rank, &was) < 0)
+            return ctx_nomem(&c->kb->ctx);
+        if (!was) {
+            c->stats.added++;
+            if (tvec_push(c->m, &c->fresh, t) != LORE_OK)
+                return ctx_nomem(&c->kb->ctx);
+        }
+    }
+    return interrupted(c);
+}
+
 /* Adds the round's facts as derived; c->fresh gets those that were not
  * present before. */
 static int commit(ictx *c)
@@ -1325,9 +1364,9 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
     int rc = LORE_OK;
     uset aff = {NULL, 0, 0}, seen = {NULL, 0, 0};
     tvec work = {NULL, 0, 0}, list = {NULL, 0, 0}, old = {NULL, 0, 0}, kill = {NULL, 0, 0};
-    tvec pre = {NULL, 0, 0}, post = {NULL, 0, 0};
-    uint32_t *qa = NULL, *ra = NULL, *subj = NULL;
-    size_t nq = 0, nr = 0, qcap = 0, rcap = 0, nsubj = 0, scap = 0;
+    tvec pre = {NULL, 0, 0}, post = {NULL, 0, 0}, made = {NULL, 0, 0};
+    uint32_t *qa = NULL, *ra = NULL, *subj = NULL, *pa = NULL;
+    size_t nq = 0, nr = 0, qcap = 0, rcap = 0, nsubj = 0, scap = 0, npa = 0, pcap = 0;
     for (size_t i = 0; i < del->n && rc == LORE_OK; i++) {
         const uint32_t *t = del->t + 3 * i;
         if (t[1] != s->e)
@@ -1480,11 +1519,16 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
         if ((rc = sorted_ids(c, &post, &qa, &qcap, &nq)) != LORE_OK)
             break;
         /* each pair below was just looked for in the store and is not
-         * there: commit need not look in the base again */
+         * there: commit need not look in the base again; with one new
+         * edge, the sources in order and no two alike, the pairs are
+         * made sorted and each once, and go in without the round's set */
+        if (direct && (rc = sorted_ids(c, &pre, &pa, &pcap, &npa)) != LORE_OK)
+            break;
         if (c->round.n == 0 && c->nbatch == 0)
             c->round_new = 1;
-        for (size_t k = 0; k < pre.n && rc == LORE_OK; k++) {
-            uint32_t a = pre.t[3 * k];
+        size_t nsrc = direct ? npa : pre.n;
+        for (size_t k = 0; k < nsrc && rc == LORE_OK; k++) {
+            uint32_t a = direct ? pa[k] : pre.t[3 * k];
             /* what a reaches already, sorted, against what it should */
             if ((rc = sorted_ids_of(c, a, s->r, 0, 2, &ra, &rcap, &nr)) != LORE_OK)
                 break;
@@ -1493,15 +1537,26 @@ static int tc_incremental(ictx *c, const stratum *s, const tvec *ins, const tvec
                     j++;
                 if (j < nr && ra[j] == qa[q])
                     continue;
-                uint32_t f[3] = {a, s->r, qa[q]};
-                rc = add_round(c, f, (void *)1); /* not there: a's reach lacks it */
+                uint32_t f[3] = {a, s->r, qa[q]}; /* not there: a's reach lacks it */
+                rc = direct ? (tvec_push(c->m, &made, f) == LORE_OK ? LORE_OK : ctx_nomem(&c->kb->ctx))
+                            : add_round(c, f, (void *)1);
             }
         }
     }
+    /* a pairing this big goes in bulk, through the round, as it does
+     * beside facts the round holds already */
+    if (rc == LORE_OK && made.n &&
+        ((made.n >= BULK_MIN && made.n * 2 >= c->st->nlive) || c->round.n || c->nbatch)) {
+        for (size_t i = 0; i < made.n && rc == LORE_OK; i++)
+            rc = add_round(c, made.t + 3 * i, (void *)1);
+        made.n = 0;
+    }
     if (rc == LORE_OK)
-        rc = commit(c);
+        rc = made.n ? commit_new(c, &made) : commit(c);
 cleanup:
     c->round_new = 0; /* (commit clears it; a failure before it must too) */
+    tvec_free(c->m, &made);
+    mem_free(c->m, pa, pcap, sizeof *pa);
     uset_free(c->m, &aff);
     uset_free(c->m, &seen);
     tvec_free(c->m, &work);

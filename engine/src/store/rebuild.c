@@ -50,12 +50,30 @@ static int row_live_pend(const store *st, int ord, const uint32_t *k)
     return i != NONE && st->pend[i].meta != 0;
 }
 
+/* Row e's first `prefix` ids against key's: e before key (-1), on it (0),
+ * after it (1); the first two compared as one 64-bit integer. */
+static inline int row_order(const uint32_t *e, const uint32_t key[3], int prefix)
+{
+    if (prefix == 1)
+        return (e[0] > key[0]) - (e[0] < key[0]);
+    uint64_t x = (uint64_t)e[0] << 32 | e[1], y = (uint64_t)key[0] << 32 | key[1];
+    if (prefix == 2 || x != y)
+        return (x > y) - (x < y);
+    return (e[2] > key[2]) - (e[2] < key[2]);
+}
+
 /* Sorts a run's n rows of 3 ids: radix passes through tmp (room for n
  * rows, or NULL) when given (a large tail is what a batch of derived
  * facts leaves); a few rows packed into integers (the ids of a stream of
  * small writes are close); else introsort in place. */
 static void sort_run_rows(uint32_t *k, size_t n, uint32_t *tmp)
 {
+    /* sorted already, as a closure's pairs for one new edge come: one look */
+    size_t i = 1;
+    while (i < n && row_order(k + 3 * i - 3, k + 3 * i, 3) <= 0)
+        i++;
+    if (i >= n)
+        return;
     uint64_t packed[1024]; /* 512 rows and the radix passes' other half */
     if (tmp)
         sort_rows_lsd(k, n, 3, tmp);
@@ -166,18 +184,6 @@ static run *run_merge(store *st, const run *a, const run *b, int drop)
         }
     }
     return r;
-}
-
-/* Row e's first `prefix` ids against key's: e before key (-1), on it (0),
- * after it (1); the first two compared as one 64-bit integer. */
-static inline int row_order(const uint32_t *e, const uint32_t key[3], int prefix)
-{
-    if (prefix == 1)
-        return (e[0] > key[0]) - (e[0] < key[0]);
-    uint64_t x = (uint64_t)e[0] << 32 | e[1], y = (uint64_t)key[0] << 32 | key[1];
-    if (prefix == 2 || x != y)
-        return (x > y) - (x < y);
-    return (e[2] > key[2]) - (e[2] < key[2]);
 }
 
 void store_run_range(const run *r, int ord, int prefix, const uint32_t key[3], size_t *lo,
