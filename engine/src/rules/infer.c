@@ -282,35 +282,33 @@ static int next_rank(ictx *c, uint32_t *rank)
     return LORE_OK;
 }
 
-/* Adds v's facts as derived, facts the caller has just read as absent
- * and made no two alike (the closure's pairs of one new edge, in the
- * order it made them): no set to weed out doubles, no base lookups
- * (store_derive_new), and the store's tail gets them sorted.  c->fresh
- * gets them, as commit's does. */
-static int commit_new(ictx *c, const tvec *v)
+/* Derives the facts of n slots of 3 ids (an empty slot's first id is 0;
+ * nfacts of them are not), each one's lookup prefetched a little ahead
+ * (the misses overlap);
+ * `known`: each is known not to be live, looked for in the pending table
+ * alone (store_derive_new).  Those new to the store go to c->fresh. */
+static int derive_slots(ictx *c, const uint32_t *slots, size_t n, size_t nfacts, uint32_t rank,
+                        int known)
 {
-    c->fresh.n = 0;
-    if (v->n == 0)
-        return LORE_OK;
     store *st = c->st;
-    if (c->R->max_derived && st->nderived + v->n > c->R->max_derived)
-        return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT, "more than %llu derived facts (lore_infer_limit)",
-                        (unsigned long long)c->R->max_derived);
-    uint32_t rank = 0;
-    int rc = next_rank(c, &rank);
-    if (rc != LORE_OK)
-        return rc;
-    if (v->n >= 1024)
-        (void)store_reserve(st, v->n, 0); /* a hint: failing it is no error */
+    if (nfacts >= 1024)
+        (void)store_reserve(st, nfacts, 0); /* a hint: failing it is no error */
     enum { AHEAD = 16 };
-    for (size_t i = 0; i < v->n && i < AHEAD; i++)
-        store_pend_prefetch(st, v->t[3 * i], v->t[3 * i + 1], v->t[3 * i + 2]);
-    for (size_t i = 0; i < v->n; i++) {
-        const uint32_t *t = v->t + 3 * i;
-        if (i + AHEAD < v->n)
-            store_pend_prefetch(st, t[3 * AHEAD], t[3 * AHEAD + 1], t[3 * AHEAD + 2]);
+    void (*ahead)(const store *, uint32_t, uint32_t, uint32_t) =
+        known ? store_pend_prefetch : store_meta_prefetch;
+    for (size_t i = 0; i < n && i < AHEAD; i++)
+        if (slots[3 * i])
+            ahead(st, slots[3 * i], slots[3 * i + 1], slots[3 * i + 2]);
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t *t = slots + 3 * i;
+        if (i + AHEAD < n && t[3 * AHEAD])
+            ahead(st, t[3 * AHEAD], t[3 * AHEAD + 1], t[3 * AHEAD + 2]);
+        if (!t[0])
+            continue;
         uint32_t was;
-        if (store_derive_new(st, t[0], t[1], t[2], rank, &was) < 0)
+        int rc = known ? store_derive_new(st, t[0], t[1], t[2], rank, &was)
+                       : store_derive(st, t[0], t[1], t[2], rank, &was);
+        if (rc < 0)
             return ctx_nomem(&c->kb->ctx);
         if (!was) {
             c->stats.added++;
@@ -318,7 +316,27 @@ static int commit_new(ictx *c, const tvec *v)
                 return ctx_nomem(&c->kb->ctx);
         }
     }
-    return interrupted(c);
+    return LORE_OK;
+}
+
+/* Adds v's facts as derived, facts the caller has just read as absent
+ * and made no two alike (the closure's pairs of one new edge, in the
+ * order it made them): no set to weed out doubles, no base lookups, and
+ * the store's tail gets them sorted.  c->fresh gets them, as commit's
+ * does. */
+static int commit_new(ictx *c, const tvec *v)
+{
+    c->fresh.n = 0;
+    if (v->n == 0)
+        return LORE_OK;
+    if (c->R->max_derived && c->st->nderived + v->n > c->R->max_derived)
+        return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT, "more than %llu derived facts (lore_infer_limit)",
+                        (unsigned long long)c->R->max_derived);
+    uint32_t rank = 0;
+    int rc = next_rank(c, &rank);
+    if (rc == LORE_OK)
+        rc = derive_slots(c, v->t, v->n, v->n, rank, 1);
+    return rc == LORE_OK ? interrupted(c) : rc;
 }
 
 /* Adds the round's facts as derived; c->fresh gets those that were not
@@ -362,36 +380,8 @@ static int commit(ictx *c)
             return rc == LORE_ERR_NOMEM ? ctx_nomem(&c->kb->ctx) : rc;
         }
         c->stats.added += c->fresh.n;
-    } else {
-        if (n >= 1024)
-            (void)store_reserve(st, n, 0); /* a hint: failing it is no error */
-        enum { AHEAD = 16 }; /* the lookups' misses overlap, this many facts ahead */
-        /* facts known not to be there are looked for in the pending table
-         * alone (store_derive_new) */
-        void (*ahead)(const store *, uint32_t, uint32_t, uint32_t) =
-            known ? store_pend_prefetch : store_meta_prefetch;
-        for (size_t i = 0; i < c->round.cap && i < AHEAD; i++) {
-            const uint32_t *t = c->round.t + 3 * i;
-            if (t[0])
-                ahead(st, t[0], t[1], t[2]);
-        }
-        for (size_t i = 0; i < c->round.cap; i++) {
-            const uint32_t *t = c->round.t + 3 * i;
-            if (i + AHEAD < c->round.cap && t[3 * AHEAD])
-                ahead(st, t[3 * AHEAD], t[3 * AHEAD + 1], t[3 * AHEAD + 2]);
-            if (!t[0])
-                continue;
-            uint32_t was;
-            rc = known ? store_derive_new(st, t[0], t[1], t[2], rank, &was)
-                       : store_derive(st, t[0], t[1], t[2], rank, &was);
-            if (rc < 0)
-                return ctx_nomem(&c->kb->ctx);
-            if (!was) {
-                c->stats.added++;
-                if (tvec_push(c->m, &c->fresh, t) != LORE_OK)
-                    return ctx_nomem(&c->kb->ctx);
-            }
-        }
+    } else if ((rc = derive_slots(c, c->round.t, c->round.cap, n, rank, known)) != LORE_OK) {
+        return rc;
     }
     tset_clear(&c->round);
     return interrupted(c);
@@ -1051,12 +1041,6 @@ static int sorted_ids_of(ictx *c, uint32_t a, uint32_t p, uint32_t b, int pos, u
     return rc;
 }
 
-static int cmp_id(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* x in the sorted ids a[0..n), or NULL (bsearch's comparisons through a
  * pointer cost several times this) */
 static inline const uint32_t *id_find(const uint32_t *a, size_t n, uint32_t x)
@@ -1071,7 +1055,6 @@ static inline const uint32_t *id_find(const uint32_t *a, size_t n, uint32_t x)
     }
     return lo < n && a[lo] == x ? a + lo : NULL;
 }
-
 
 /* The ids in v (3 ids a row, the first counts), sorted, duplicates out,
  * into *a (n ids; the array, of *cap ids, is reused from call to call). */
@@ -1100,7 +1083,7 @@ static int uset_sorted(ictx *c, const uset *u, uint32_t **a, size_t *cap, size_t
     for (size_t i = 0; i < u->cap; i++)
         if (u->v[i])
             (*a)[(*n)++] = u->v[i];
-    qsort(*a, *n, sizeof **a, cmp_id);
+    *n = sort_ids_unique(*a, *n); /* (no two alike already) */
     return LORE_OK;
 }
 
@@ -1760,8 +1743,8 @@ static int over_fact(ictx *c, const uint32_t *t, void *arg)
     return ov->nbatch == OVER_BATCH ? over_flush(c, ov) : LORE_OK;
 }
 
-/* How many facts dred may take out before recomputing s is cheaper: an
- * eighth of the facts of s's head predicates (all facts when a head's
+/* How many facts dred may take out before recomputing s is cheaper: a
+ * sixteenth of the facts of s's head predicates (all facts when a head's
  * predicate is a variable).  Deleting and rederiving a fact costs several
  * times what deriving it from scratch does (bench/RESULTS.md, upkeep). */
 static size_t over_limit(ictx *c, const stratum *s)

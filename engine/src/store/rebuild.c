@@ -70,7 +70,7 @@ static void sort_run_rows(uint32_t *k, size_t n, uint32_t *tmp)
 {
     /* sorted already, as a closure's pairs for one new edge come: one look */
     size_t i = 1;
-    while (i < n && row_order(k + 3 * i - 3, k + 3 * i, 3) <= 0)
+    while (i < n && row_cmp(k + 3 * i - 3, k + 3 * i) <= 0)
         i++;
     if (i >= n)
         return;

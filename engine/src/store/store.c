@@ -410,11 +410,20 @@ static loc locate(const store *st, uint32_t s, uint32_t p, uint32_t o)
     return l;
 }
 
-void store_meta_prefetch(const store *st, uint32_t s, uint32_t p, uint32_t o)
+void store_pend_prefetch(const store *st, uint32_t s, uint32_t p, uint32_t o)
 {
 #if defined(__GNUC__)
     if (st->pendcap)
         __builtin_prefetch(&st->pend[hash_triple(s, p, o) & (st->pendcap - 1)]);
+#else
+    (void)st, (void)s, (void)p, (void)o;
+#endif
+}
+
+void store_meta_prefetch(const store *st, uint32_t s, uint32_t p, uint32_t o)
+{
+    store_pend_prefetch(st, s, p, o);
+#if defined(__GNUC__)
     const base *b = st->b;
     if (b && s < b->nkeys) {
         __builtin_prefetch(&b->sig[s]);
@@ -739,16 +748,6 @@ int store_derive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank, u
 int store_derive_new(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank, uint32_t *was)
 {
     return derive(st, s, p, o, rank, was, 1);
-}
-
-void store_pend_prefetch(const store *st, uint32_t s, uint32_t p, uint32_t o)
-{
-#if defined(__GNUC__)
-    if (st->pendcap)
-        __builtin_prefetch(&st->pend[hash_triple(s, p, o) & (st->pendcap - 1)]);
-#else
-    (void)st, (void)s, (void)p, (void)o;
-#endif
 }
 
 static int pred_in(const uint32_t *preds, size_t npreds, uint32_t p)
