@@ -629,6 +629,22 @@ static void test_run_orders(void **state)
 
 /* ---- clearing a predicate's derived marks ---- */
 
+/* The change log holds exactly the facts of predicate 5 whose derived
+ * mark went between the models before and after, each with its marks
+ * before. */
+static void expect_log(store *st, const model *before, const model *after)
+{
+    for (int a = 1; a <= MAXT; a++)
+        for (int b = 1; b <= MAXT; b++) {
+            uint32_t was = before->cell[a][5][b], flags = 0;
+            int found = store_clog_find(st, (uint32_t)a, 5, (uint32_t)b, &flags);
+            int changed = (was & DERIVED_BIT) && !(after->cell[a][5][b] & DERIVED_BIT);
+            assert_int_equal(found, changed);
+            if (found)
+                assert_int_equal(flags, META_DERIVED | (was & ~DERIVED_BIT ? META_ASSERTED : 0));
+        }
+}
+
 /* Predicate 5's facts, most derived (some asserted too), in the base (a
  * bulk into the empty store), others pending, facts of other predicates
  * beside them and a dead base fact; then every derived mark of 5 cleared
@@ -745,15 +761,7 @@ static void clear_workload(store *st, int *saw_fail)
         assert_int_equal(store_count(st, k, 5, 0, &got), LORE_OK);
         assert_int_equal(got, exp_s);
     }
-    /* the log: every fact whose derived mark went, with its marks before */
-    for (int a = 1; a <= MAXT; a++)
-        for (int b = 1; b <= MAXT; b++) {
-            uint32_t c = before.cell[a][5][b], flags = 0;
-            int found = store_clog_find(st, (uint32_t)a, 5, (uint32_t)b, &flags);
-            assert_int_equal(found, (c & DERIVED_BIT) != 0);
-            if (found)
-                assert_int_equal(flags, META_DERIVED | (c & ~DERIVED_BIT ? META_ASSERTED : 0));
-        }
+    expect_log(st, &before, &md);
     assert_null(store_check(st));
 }
 
@@ -856,15 +864,7 @@ static void underive_rows_workload(store *st, int *saw_fail)
     assert_true(want > 100);
     assert_int_equal(removed, want);
     check_all(st, &md);
-    for (int a = 1; a <= MAXT; a++) /* the log: the facts whose mark went */
-        for (int b = 1; b <= MAXT; b++) {
-            uint32_t was = before.cell[a][5][b], flags = 0;
-            int found = store_clog_find(st, (uint32_t)a, 5, (uint32_t)b, &flags);
-            int changed = (was & DERIVED_BIT) && !(md.cell[a][5][b] & DERIVED_BIT);
-            assert_int_equal(found, changed);
-            if (found)
-                assert_int_equal(flags, META_DERIVED | (was & ~DERIVED_BIT ? META_ASSERTED : 0));
-        }
+    expect_log(st, &before, &md);
 }
 
 static void test_underive_rows(void **state)
