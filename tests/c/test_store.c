@@ -1031,6 +1031,34 @@ static void test_sorts(void **state)
         expect_sorted_unique(a, b, n);
         free(a), free(b);
     }
+    /* rows of 3 in k sorted stretches (a tail of k sorted batches): merged
+     * when k is at most the limit, else refused with the rows untouched */
+    size_t ks[] = {1, 2, 3, 5, 17, 64, 65};
+    for (size_t z = 0; z < sizeof ks / sizeof *ks; z++) {
+        size_t k = ks[z], n = 40 * k + 3;
+        uint32_t *a = malloc(3 * n * sizeof *a), *b = malloc(3 * n * sizeof *b),
+                 *tmp = malloc(3 * n * sizeof *tmp);
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_non_null(tmp);
+        for (size_t i = 0; i < 3 * n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            a[i] = 1 + (uint32_t)(x % (i % 3 == 1 ? 3 : 90));
+        }
+        for (size_t j = 0; j < k; j++) { /* stretch j: rows [j n / k, (j + 1) n / k) */
+            size_t lo = j * n / k, hi = (j + 1) * n / k;
+            qsort(a + 3 * lo, hi - lo, 3 * sizeof *a, cmp_rows3);
+            if (j > 0 && cmp_rows3(a + 3 * lo - 3, a + 3 * lo) <= 0) /* a real break */
+                a[3 * lo - 3] = 1000, a[3 * lo] = 1;
+        }
+        memcpy(b, a, 3 * n * sizeof *a);
+        int merged = sort_rows_stretches(b, n, tmp, 64);
+        assert_int_equal(merged, k <= 64);
+        if (merged)
+            qsort(a, n, 3 * sizeof *a, cmp_rows3);
+        assert_memory_equal(a, b, 3 * n * sizeof *a);
+        free(a), free(b), free(tmp);
+    }
     /* rows of 4 (a fact and its meta): ids close enough to pack with the
      * meta riding below them (one predicate or several; keys of 29-31,
      * 18 and 9 bits: three radix passes, two, one), or objects too wide,
@@ -1064,6 +1092,87 @@ static void test_sorts(void **state)
     }
 }
 
+/* The matches of (s, p, o) as rows of 3, read through one iterator. */
+static size_t read_all(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *out, size_t cap)
+{
+    store_iter it;
+    assert_int_equal(store_iter_init(st, &it, s, p, o), LORE_OK);
+    size_t n = 0;
+    uint32_t t[3];
+    int rc;
+    while ((rc = store_iter_next(&it, t)) == LORE_OK) {
+        assert_true(n < cap);
+        memcpy(out + 3 * n++, t, sizeof t);
+    }
+    assert_int_equal(rc, LORE_DONE);
+    store_iter_done(&it);
+    return n;
+}
+
+/* A read whose subject (or object) no fact of the tail has leaves the
+ * tail as it is; one the tail may hold, or with neither bound, turns it
+ * into a run.  An iterator opened over a tail left so reads on, exactly,
+ * while a later read turns the tail into a run; a no-op write merges
+ * nothing and the next new fact merges the runs. */
+static void test_tail_reads(void **state)
+{
+    (void)state;
+    mem m = {mem_default, NULL};
+    store st;
+    store_init(&st, &m);
+    for (uint32_t s = 1; s <= 3; s++)
+        assert_int_equal(store_assert(&st, s, 2, s + 100, 0), LORE_OK);
+    assert_int_equal(store_prepare(&st), LORE_OK);
+    assert_int_equal(st.nruns, 1);
+    assert_int_equal(store_assert(&st, 50, 2, 150, 0), LORE_OK);
+    assert_int_equal(store_assert(&st, 51, 3, 151, 0), LORE_OK);
+    assert_int_equal(st.ntail, 2);
+    uint32_t got[30];
+    /* a subject, a subject and predicate, an object, a predicate and
+     * object that the tail does not hold: the tail stays */
+    assert_int_equal(read_all(&st, 2, 2, 0, got, 10), 1);
+    assert_memory_equal(got, ((uint32_t[]){2, 2, 102}), 3 * sizeof *got);
+    assert_int_equal(read_all(&st, 50, 3, 0, got, 10), 0);
+    assert_int_equal(read_all(&st, 0, 0, 103, got, 10), 1);
+    assert_int_equal(read_all(&st, 0, 3, 150, got, 10), 0);
+    assert_int_equal(st.ntail, 2);
+    assert_int_equal(st.nruns, 1);
+    assert_null(store_check(&st));
+    /* an iterator over a tail left as it is; a read the tail answers makes
+     * a run behind it, and it reads on */
+    store_iter outer;
+    uint32_t t[3];
+    assert_int_equal(store_iter_init(&st, &outer, 0, 2, 0), LORE_OK);
+    assert_int_equal(st.ntail, 0); /* a predicate alone: the tail became a run */
+    store_iter_done(&outer);
+    assert_int_equal(st.nruns, 2);
+    assert_int_equal(store_assert(&st, 60, 2, 160, 0), LORE_OK); /* merges 3 + 2 */
+    assert_int_equal(st.nruns, 1);
+    assert_int_equal(store_assert(&st, 61, 4, 161, 0), LORE_OK);
+    assert_int_equal(store_assert(&st, 63, 4, 163, 0), LORE_OK);
+    assert_int_equal(st.ntail, 3);
+    assert_int_equal(store_iter_init(&st, &outer, 1, 0, 0), LORE_OK);
+    assert_int_equal(st.ntail, 3);
+    assert_int_equal(store_iter_next(&outer, t), LORE_OK);
+    assert_memory_equal(t, ((uint32_t[]){1, 2, 101}), sizeof t);
+    assert_int_equal(read_all(&st, 61, 0, 0, got, 10), 1);
+    assert_memory_equal(got, ((uint32_t[]){61, 4, 161}), 3 * sizeof *got);
+    assert_int_equal(st.ntail, 0);
+    assert_int_equal(st.nruns, 2);
+    assert_int_equal(store_iter_next(&outer, t), LORE_DONE);
+    store_iter_done(&outer);
+    /* every fact is read, from runs that were tails */
+    assert_int_equal(read_all(&st, 0, 0, 0, got, 10), 8);
+    /* a no-op write merges nothing; a new fact merges the runs */
+    assert_int_equal(store_assert(&st, 61, 4, 161, 0), LORE_NOOP);
+    assert_int_equal(st.nruns, 2);
+    assert_int_equal(store_assert(&st, 62, 4, 162, 0), LORE_OK);
+    assert_int_equal(st.nruns, 1);
+    assert_null(store_check(&st));
+    assert_int_equal(read_all(&st, 0, 4, 0, got, 10), 3);
+    store_free(&st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1072,7 +1181,7 @@ int main(void)
         cmocka_unit_test(test_alloc_failures),      cmocka_unit_test(test_sorts),
         cmocka_unit_test(test_rebuild_in_place),    cmocka_unit_test(test_clear_derived),
         cmocka_unit_test(test_run_orders),         cmocka_unit_test(test_underive_rows),
-        cmocka_unit_test(test_derive_new),
+        cmocka_unit_test(test_derive_new),         cmocka_unit_test(test_tail_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

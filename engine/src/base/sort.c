@@ -476,6 +476,51 @@ static int bits_of(uint32_t v)
     return b;
 }
 
+int sort_rows_stretches(uint32_t *a, size_t n, uint32_t *tmp, int most)
+{
+    size_t bound[65]; /* stretch k is rows bound[k] .. bound[k + 1] */
+    int k = 0;
+    if (most > 64)
+        most = 64;
+    bound[0] = 0;
+    for (size_t i = 1; i < n; i++)
+        if (row_cmp(a + 3 * i - 3, a + 3 * i) > 0) {
+            if (++k == most)
+                return 0;
+            bound[k] = i;
+        }
+    bound[++k] = n;
+    uint32_t *src = a, *dst = tmp;
+    while (k > 1) {
+        int m = 0;
+        for (int j = 0; j < k; j += 2, m++) {
+            const uint32_t *x = src + 3 * bound[j], *xe = src + 3 * bound[j + 1];
+            const uint32_t *y = xe, *ye = j + 1 < k ? src + 3 * bound[j + 2] : xe;
+            uint32_t *d = dst + 3 * bound[j];
+            while (x < xe && y < ye) {
+                const uint32_t *from = row_cmp(y, x) < 0 ? y : x;
+                d[0] = from[0], d[1] = from[1], d[2] = from[2];
+                d += 3;
+                if (from == x)
+                    x += 3;
+                else
+                    y += 3;
+            }
+            memcpy(d, x, (size_t)(xe - x) * sizeof *d);
+            d += xe - x;
+            memcpy(d, y, (size_t)(ye - y) * sizeof *d);
+            bound[m] = bound[j];
+        }
+        bound[m] = n;
+        k = m;
+        uint32_t *t = src;
+        src = dst, dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, 3 * n * sizeof *a);
+    return 1;
+}
+
 int sort_rows_packed(uint32_t *a, size_t n, uint64_t *tmp)
 {
     if (n < 2)

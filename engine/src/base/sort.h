@@ -56,6 +56,12 @@ void sort_rows_lsd(uint32_t *a, size_t n, int stride, uint32_t *tmp);
  * holds 2n integers.  Returns 0, the rows untouched, when they do not fit. */
 int sort_rows_packed(uint32_t *a, size_t n, uint64_t *tmp);
 
+/* Sorts n rows of 3 ids made of at most `most` ascending stretches (a
+ * tail that several sorted batches of writes left) by merging the
+ * stretches pairwise through `tmp` (room for n rows).  Returns 0, the
+ * rows untouched, when there are more stretches than `most` (at most 64). */
+int sort_rows_stretches(uint32_t *a, size_t n, uint32_t *tmp, int most);
+
 /* Sorts n ids ascending (often sorted already: a subject's facts come
  * sorted unless spread over runs) and takes out duplicates: the count
  * left.  Uses up to 4 KiB of stack. */

@@ -62,10 +62,12 @@ static inline int row_order(const uint32_t *e, const uint32_t key[3], int prefix
     return (e[2] > key[2]) - (e[2] < key[2]);
 }
 
-/* Sorts a run's n rows of 3 ids: radix passes through tmp (room for n
- * rows, or NULL) when given (a large tail is what a batch of derived
- * facts leaves); a few rows packed into integers (the ids of a stream of
- * small writes are close); else introsort in place. */
+/* Sorts a run's n rows of 3 ids.  With tmp (room for n rows, or NULL): a
+ * few sorted stretches are merged (a tail of several batches of derived
+ * facts, each made in order, that reads did not need sorted one by one),
+ * else more than 4,096 rows take radix passes (a large tail is what a
+ * batch of derived facts leaves).  A few rows are packed into integers
+ * (the ids of a stream of small writes are close); else introsort. */
 static void sort_run_rows(uint32_t *k, size_t n, uint32_t *tmp)
 {
     /* sorted already, as a closure's pairs for one new edge come: one look */
@@ -75,7 +77,9 @@ static void sort_run_rows(uint32_t *k, size_t n, uint32_t *tmp)
     if (i >= n)
         return;
     uint64_t packed[1024]; /* 512 rows and the radix passes' other half */
-    if (tmp)
+    if (tmp && sort_rows_stretches(k, n, tmp, 64))
+        return; /* a tail of a few sorted batches */
+    if (tmp && n > 4096)
         sort_rows_lsd(k, n, 3, tmp);
     else if (n > sizeof packed / sizeof *packed / 2 || !sort_rows_packed(k, n, packed))
         sort_rows(k, n, 3);
@@ -94,7 +98,7 @@ static run *run_from_tail(store *st, int drop)
     run *r = run_alloc(&st->m, n, st->run_ords);
     if (!r)
         return NULL;
-    uint32_t *tmp = n > 4096 ? mem_alloc(&st->m, 3 * n, sizeof *tmp) : NULL;
+    uint32_t *tmp = n > 64 ? mem_alloc(&st->m, 3 * n, sizeof *tmp) : NULL;
     for (int x = 0; x < 3; x++) {
         uint32_t *k = r->k[x];
         size_t w = 0;
@@ -433,7 +437,7 @@ static void pending_drop(store *st)
         store_run_free(&st->m, st->runs[q]);
     st->nruns = 0;
     st->run_ords = 1 << ORD_SPO; /* the next runs hold what reads ask for again */
-    st->ntail = 0;
+    tail_forget(st);
     mem_free(&st->m, st->pend, st->pendcap, sizeof *st->pend);
     st->pend = NULL, st->pendcap = 0, st->npend = 0, st->ndead_pend = 0;
 }
@@ -881,13 +885,30 @@ cleanup:
  * base; a small one becomes a sorted run.  Only ever reorganises when the
  * tail holds something, that is after a write, which already made every
  * open iterator stale: so no iterator can see the structures move. */
+/* A read would fold rather than sort the tail into a run: the tail is too
+ * large to sort on its own, or the pending facts have outgrown the base. */
+static int fold_due(const store *st)
+{
+    size_t nb = st->b ? st->b->n : 0, inruns = st->npend - st->ntail;
+    return !st->in_txn &&
+           (st->ntail > st->tail_max + nb / 8 || inruns + st->ntail > nb + st->tail_max);
+}
+
+void store_merge_runs(store *st)
+{
+    /* a binary counter: a fact is copied about log2 times; a failure only
+     * leaves more runs than ideal (store_prepare merges when none is free) */
+    while (st->nruns >= 2 && (st->nruns >= RUN_MAX - 1 ||
+                              st->runs[st->nruns - 2]->n <= 2 * st->runs[st->nruns - 1]->n))
+        if (merge_last_runs(st) != LORE_OK)
+            break;
+}
+
 int store_prepare(store *st)
 {
     if (st->ntail == 0)
         return LORE_OK;
-    size_t nb = st->b ? st->b->n : 0, inruns = st->npend - st->ntail;
-    if (!st->in_txn &&
-        (st->ntail > st->tail_max + nb / 8 || inruns + st->ntail > nb + st->tail_max))
+    if (fold_due(st))
         return store_rebuild(st, NULL, NULL);
     if (st->nruns == RUN_MAX && merge_last_runs(st) != LORE_OK)
         return LORE_ERR_NOMEM;
@@ -906,17 +927,29 @@ int store_prepare(store *st)
             }
         }
     }
-    st->ntail = 0;
+    tail_forget(st);
+    /* behind the others: an open iterator reads on undisturbed (store.h) */
     if (r->n)
         st->runs[st->nruns++] = r;
     else
         store_run_free(&st->m, r);
-    st->version++;
-    /* binary-counter merging keeps runs few; a failure here only leaves
-     * more runs than ideal */
-    while (st->nruns >= 2 && st->runs[st->nruns - 2]->n <= 2 * st->runs[st->nruns - 1]->n) {
-        if (merge_last_runs(st) != LORE_OK)
-            break;
-    }
+    /* the runs merge now unless a read since the last write left the tail
+     * (its iterator may be open); then the next new fact merges them */
+    if (st->left_at != st->version + 1)
+        store_merge_runs(st);
+    return LORE_OK;
+}
+
+int store_prepare_read(store *st, uint32_t s, uint32_t p, uint32_t o)
+{
+    if (st->ntail == 0)
+        return LORE_OK;
+    int absent = s ? !tail_may_hold(st, p ? TK_SP : TK_S, s, p)
+                   : o && !tail_may_hold(st, p ? TK_PO : TK_O, p ? p : o, p ? o : 0);
+    /* left as it is only when the reads that may follow before the next
+     * write have nothing to fold or merge: they add one run at most */
+    if (!absent || fold_due(st) || st->nruns >= RUN_MAX - 1)
+        return store_prepare(st);
+    st->left_at = st->version + 1;
     return LORE_OK;
 }

@@ -511,6 +511,7 @@ static void apply(store *st, loc *l, uint32_t s, uint32_t p, uint32_t o, uint32_
         st->npend++;
         uint32_t *t = st->tail + 3 * st->ntail++;
         t[0] = s, t[1] = p, t[2] = o;
+        tail_mark(st, s, p, o);
     } else if (l->where == 1) {
         st->pend[l->idx].meta = now;
         if (old && !now)
@@ -598,6 +599,12 @@ static void drop_new_set(store *st, uint32_t old, uint32_t now)
 /* Moves one fact from meta l.meta to `now`: reserve, then apply. */
 static int change(store *st, loc *l, uint32_t s, uint32_t p, uint32_t o, uint32_t now)
 {
+    if (l->where == 0 && st->nruns >= 2) {
+        /* a new fact makes every open iterator stale: the time to merge the
+         * runs reads made (store_prepare leaves that to writes) */
+        store_merge_runs(st);
+        l->idx = NONE; /* a merge may take dead facts out of the pending table */
+    }
     if (reserve(st, l, now) != LORE_OK) {
         drop_new_set(st, l->meta, now);
         return LORE_ERR_NOMEM;
@@ -1285,7 +1292,7 @@ static void iter_level(store_iter *it)
 
 int store_iter_init(store *st, store_iter *it, uint32_t s, uint32_t p, uint32_t o)
 {
-    int rc = store_prepare(st);
+    int rc = store_prepare_read(st, s, p, o);
     if (rc != LORE_OK)
         return rc;
     int shape = shape_of(s, p, o);

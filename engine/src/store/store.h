@@ -8,12 +8,17 @@
  *    parallel to the SPO entries.  Built in one pass from sorted input.
  *  - pend: an open-addressing table of every fact not in base, with its meta.
  *  - runs: sorted copies (orderings of full triples) of pend's facts, at
- *    most RUN_MAX of them, merged like a binary counter.  Every run holds
+ *    most RUN_MAX of them, merged like a binary counter when a read makes
+ *    one (or at the next write of a new fact, when an iterator may be
+ *    reading around the tail: see below).  Every run holds
  *    SPO, and POS and OSP once a read has needed them since the last fold
  *    (run_ords): a stream of small writes read one way sorts and merges
  *    its facts once or twice, not three times.
  *  - tail: pend's facts not yet in a run.  A read first turns the tail into
- *    a run, so reads only ever look at base and runs.
+ *    a run, so reads only ever look at base and runs; a read with a bound
+ *    subject or object that no tail fact has (a filter of bits tells)
+ *    leaves the tail as it is, so that a stream of writes read elsewhere
+ *    makes fewer, larger runs.
  *
  * Invariants:
  *  - every fact sits exactly once in base or pend; a pend fact is in the
@@ -24,11 +29,16 @@
  *    orderings (which have no meta) can skip them.
  *  - base and runs never change once built, except base->meta words.
  *  - every change of a fact's presence or meta bumps `version`, and so does
- *    every reorganisation that frees or moves what an iterator reads (a tail
- *    turned into a run, runs merged, a rebuild).  Reorganisations only
- *    happen while the tail holds facts, that is after a write made every
- *    open iterator stale anyway; an iterator checks `version` before each
- *    step and so never reads freed memory.
+ *    every reorganisation that frees or moves what an iterator reads (runs
+ *    merged, a rebuild).  They happen at writes, or at the first read after
+ *    writes that needs the tail (unless a read since those writes left the
+ *    tail: left_at), that is after a write made every open iterator stale
+ *    anyway; an iterator checks `version` before each step and so never
+ *    reads freed memory.  A tail turned into a run goes behind the runs
+ *    and moves nothing: an iterator opened since the last write either
+ *    found the tail empty or holds a key no fact of the tail has; and a
+ *    read that leaves the tail leaves no fold due and two run slots free,
+ *    so that the reads after it, up to the next write, add a run at most.
  *  - nlive is the number of live facts; nderived the number of live facts
  *    with the DERIVED mark.
  *  - the change log (when on) holds each fact whose ASSERTED or DERIVED
@@ -95,6 +105,9 @@ typedef struct clog_slot {
     uint32_t s, p, o, flags; /* s == 0: empty */
 } clog_slot;
 
+/* Bits of the tail's filter, per key (see tailbits). */
+enum { TAIL_BITS = 1 << 13 };
+
 typedef struct store {
     mem m;
     base *b; /* NULL when empty */
@@ -103,6 +116,11 @@ typedef struct store {
     size_t ndead_pend;
     uint32_t *tail; /* 3 ids per fact */
     size_t ntail, tailcap;
+    /* a filter of the tail's subjects, objects, (subject, predicate) and
+     * (predicate, object) pairs (tail_key): a read whose key no tail fact
+     * has need not wait for the tail to become a run */
+    uint64_t tailbits[4][TAIL_BITS / 64];
+    uint64_t left_at; /* version + 1 when a read last left the tail (0: never) */
     run *runs[RUN_MAX];
     int nruns;
     int run_ords; /* the orderings every run holds (bit 1 << ORD_x); SPO always */
@@ -209,6 +227,10 @@ size_t store_meta_sources(const store *st, uint32_t meta, uint32_t *out, size_t 
 /* Makes every pending fact readable (tail into a run).  LORE_OK or NOMEM;
  * reorganisation only, nothing logical changes. */
 int store_prepare(store *st);
+/* The same for a read of the pattern (s, p, o) (0: wildcard) alone: when
+ * the pattern binds a subject or an object that no fact of the tail has,
+ * the tail stays as it is (base and runs hold every match). */
+int store_prepare_read(store *st, uint32_t s, uint32_t p, uint32_t o);
 
 /* Counts matches; 0 is a wildcard.  Calls store_prepare. */
 int store_count(store *st, uint32_t s, uint32_t p, uint32_t o, uint64_t *n);

@@ -100,6 +100,58 @@ static inline void dead_put(uint32_t *tab, size_t cap, uint32_t s, uint32_t p, u
     tab[3 * i] = s, tab[3 * i + 1] = p, tab[3 * i + 2] = o;
 }
 
+/* ---- the tail's filter ---- */
+
+/* The filter's keys: a subject, an object, a subject with a predicate, a
+ * predicate with an object. */
+enum { TK_S, TK_O, TK_SP, TK_PO };
+
+_Static_assert(TAIL_BITS == 1 << 13, "tail_bit takes the top 13 bits");
+
+static inline size_t tail_bit(uint32_t a, uint32_t b)
+{
+    return (size_t)((((uint64_t)a << 32 | b) * 0x9e3779b97f4a7c15ull) >> 51);
+}
+
+static inline void tail_set(store *st, int key, size_t bit)
+{
+    st->tailbits[key][bit / 64] |= 1ull << (bit % 64);
+}
+
+static inline void tail_mark(store *st, uint32_t s, uint32_t p, uint32_t o)
+{
+    tail_set(st, TK_S, tail_bit(s, 0));
+    tail_set(st, TK_O, tail_bit(o, 0));
+    tail_set(st, TK_SP, tail_bit(s, p));
+    tail_set(st, TK_PO, tail_bit(p, o));
+}
+
+/* 0 when no fact of the tail has a and b as `key` says (b = 0 for the
+ * keys of one id); 1 when some may. */
+static inline int tail_may_hold(const store *st, int key, uint32_t a, uint32_t b)
+{
+    size_t bit = tail_bit(a, b);
+    return (st->tailbits[key][bit / 64] >> (bit % 64)) & 1;
+}
+
+/* Empties the tail (its facts are in a run or the base now): a few facts'
+ * words of the filter are cleared one by one, many at once. */
+static inline void tail_forget(store *st)
+{
+    if (st->ntail >= TAIL_BITS / 256) {
+        memset(st->tailbits, 0, sizeof st->tailbits);
+    } else {
+        for (size_t i = 0; i < st->ntail; i++) {
+            const uint32_t *t = st->tail + 3 * i;
+            st->tailbits[TK_S][tail_bit(t[0], 0) / 64] = 0;
+            st->tailbits[TK_O][tail_bit(t[2], 0) / 64] = 0;
+            st->tailbits[TK_SP][tail_bit(t[0], t[1]) / 64] = 0;
+            st->tailbits[TK_PO][tail_bit(t[1], t[2]) / 64] = 0;
+        }
+    }
+    st->ntail = 0;
+}
+
 /* ---- the change log's probes ---- */
 
 #define CLOG_TENTATIVE 1u
@@ -179,6 +231,11 @@ int store_runs_need(store *st, int ord);
 void store_run_range(const run *r, int ord, int prefix, const uint32_t key[3], size_t *lo,
                      size_t *hi);
 void store_free_deadk(store *st);
+/* Merges the runs that reads made (store_prepare) as a binary counter
+ * would, and keeps two run slots free.  Only where no open iterator can
+ * be reading the runs it frees (store.h): at writes of new facts, and at
+ * a read that made a run when no read since the last write left the tail. */
+void store_merge_runs(store *st);
 /* Merges everything, and x's rows when x is not NULL, into a new base. */
 int store_rebuild(store *st, rsrc *x, size_t *added);
 
