@@ -1173,6 +1173,54 @@ static void test_tail_reads(void **state)
     store_free(&st);
 }
 
+/* A read that binds a subject or an object no pending fact has reads the
+ * base alone: the runs are not sorted its way, the tail stays, and an
+ * iteration of it reads on while another read makes a run.  After a
+ * rebuild no id is pending. */
+static void test_pending_ids(void **state)
+{
+    (void)state;
+    mem m = {mem_default, NULL};
+    store st;
+    store_init(&st, &m);
+    uint32_t rows[] = {1, 2, 3, META_ASSERTED, 4, 2, 3, META_ASSERTED, 5, 6, 7, META_ASSERTED};
+    assert_int_equal(store_bulk(&st, rows, 3, NULL), LORE_OK);
+    assert_int_equal(store_assert(&st, 10, 2, 11, 0), LORE_OK);
+    assert_int_equal(store_assert(&st, 10, 6, 7, 0), LORE_OK);
+    uint32_t got[30];
+    /* object 3 and subject 5 are in no pending fact */
+    assert_int_equal(read_all(&st, 0, 2, 3, got, 10), 2);
+    assert_memory_equal(got, ((uint32_t[]){1, 2, 3, 4, 2, 3}), 6 * sizeof *got);
+    assert_int_equal(read_all(&st, 5, 0, 0, got, 10), 1);
+    assert_int_equal(read_all(&st, 99999, 0, 0, got, 10), 0);
+    assert_int_equal(st.run_ords, 1 << ORD_SPO);
+    assert_int_equal(st.ntail, 2);
+    /* an iteration of the base alone reads on while a read of a pending
+     * object sorts the tail into a run, the POS ordering with it */
+    store_iter outer;
+    uint32_t t[3];
+    assert_int_equal(store_iter_init(&st, &outer, 0, 2, 3), LORE_OK);
+    assert_int_equal(store_iter_next(&outer, t), LORE_OK);
+    assert_int_equal(read_all(&st, 0, 6, 7, got, 10), 2);
+    assert_memory_equal(got, ((uint32_t[]){5, 6, 7, 10, 6, 7}), 6 * sizeof *got);
+    assert_int_equal(st.ntail, 0);
+    assert_int_equal(st.nruns, 1);
+    assert_true(st.run_ords & (1 << ORD_POS));
+    assert_int_equal(store_iter_next(&outer, t), LORE_OK);
+    assert_memory_equal(t, ((uint32_t[]){4, 2, 3}), sizeof t);
+    assert_int_equal(store_iter_next(&outer, t), LORE_DONE);
+    store_iter_done(&outer);
+    assert_null(store_check(&st));
+    /* a rebuild folds the pending facts: no id is pending */
+    uint32_t more[] = {20, 2, 21, META_ASSERTED};
+    assert_int_equal(store_bulk(&st, more, 1, NULL), LORE_OK);
+    assert_int_equal(st.npend, 0);
+    for (size_t i = 0; i < st.pendids_cap / 64; i++)
+        assert_true(st.pendids[0][i] == 0 && st.pendids[1][i] == 0);
+    assert_int_equal(read_all(&st, 0, 2, 0, got, 10), 4);
+    store_free(&st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1182,6 +1230,7 @@ int main(void)
         cmocka_unit_test(test_rebuild_in_place),    cmocka_unit_test(test_clear_derived),
         cmocka_unit_test(test_run_orders),         cmocka_unit_test(test_underive_rows),
         cmocka_unit_test(test_derive_new),         cmocka_unit_test(test_tail_reads),
+        cmocka_unit_test(test_pending_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -438,6 +438,7 @@ static void pending_drop(store *st)
     st->nruns = 0;
     st->run_ords = 1 << ORD_SPO; /* the next runs hold what reads ask for again */
     tail_forget(st);
+    pendids_forget(st);
     mem_free(&st->m, st->pend, st->pendcap, sizeof *st->pend);
     st->pend = NULL, st->pendcap = 0, st->npend = 0, st->ndead_pend = 0;
 }
@@ -944,8 +945,11 @@ int store_prepare_read(store *st, uint32_t s, uint32_t p, uint32_t o)
 {
     if (st->ntail == 0)
         return LORE_OK;
-    int absent = s ? !tail_may_hold(st, p ? TK_SP : TK_S, s, p)
-                   : o && !tail_may_hold(st, p ? TK_PO : TK_O, p ? p : o, p ? o : 0);
+    /* no fact of the tail matches: none pending has the subject (or the
+     * object), or the tail's filter has not the key */
+    int absent = s ? !pend_may_have(st, 0, s) || !tail_may_hold(st, p ? TK_SP : TK_S, s, p)
+                   : o && (!pend_may_have(st, 1, o) ||
+                           !tail_may_hold(st, p ? TK_PO : TK_O, p ? p : o, p ? o : 0));
     /* left as it is only when the reads that may follow before the next
      * write have nothing to fold or merge: they add one run at most */
     if (!absent || fold_due(st) || st->nruns >= RUN_MAX - 1)

@@ -454,6 +454,34 @@ uint32_t store_meta(const store *st, uint32_t s, uint32_t p, uint32_t o)
 
 /* Reserves what apply() may need: log room in a transaction, room in
  * dead_base, room for a new pending fact. */
+/* Room in the pending ids' bits for id; when memory is short, every id
+ * counts as pending instead (not an error). */
+static void pendids_reserve(store *st, uint32_t id)
+{
+    if (id < st->pendids_cap || st->pendids_off)
+        return;
+    size_t cap = st->pendids_cap ? st->pendids_cap : 4096, old = st->pendids_cap / 64;
+    while (cap <= id)
+        cap *= 2;
+    uint64_t *bits[2];
+    bits[0] = mem_alloc(&st->m, cap / 64, sizeof *bits[0]);
+    bits[1] = mem_alloc(&st->m, cap / 64, sizeof *bits[1]);
+    if (!bits[0] || !bits[1]) {
+        mem_free(&st->m, bits[0], cap / 64, sizeof *bits[0]);
+        mem_free(&st->m, bits[1], cap / 64, sizeof *bits[1]);
+        st->pendids_off = 1;
+        return;
+    }
+    for (int r = 0; r < 2; r++) {
+        if (old)
+            memcpy(bits[r], st->pendids[r], old * sizeof *bits[r]);
+        memset(bits[r] + old, 0, (cap / 64 - old) * sizeof *bits[r]);
+        mem_free(&st->m, st->pendids[r], old, sizeof *bits[r]);
+        st->pendids[r] = bits[r];
+    }
+    st->pendids_cap = cap;
+}
+
 static int reserve(store *st, const loc *l, uint32_t now)
 {
     int creates = l->meta == 0, kills = now == 0;
@@ -509,6 +537,12 @@ static void apply(store *st, loc *l, uint32_t s, uint32_t p, uint32_t o, uint32_
         }
         l->where = 1;
         st->npend++;
+        if (s < st->pendids_cap && o < st->pendids_cap) {
+            st->pendids[0][s / 64] |= 1ull << (s % 64);
+            st->pendids[1][o / 64] |= 1ull << (o % 64);
+        } else {
+            st->pendids_off = 1; /* (change() makes room; other paths may not) */
+        }
         uint32_t *t = st->tail + 3 * st->ntail++;
         t[0] = s, t[1] = p, t[2] = o;
         tail_mark(st, s, p, o);
@@ -574,6 +608,8 @@ void store_free(store *st)
         store_run_free(&st->m, st->runs[q]);
     mem_free(&st->m, st->pend, st->pendcap, sizeof *st->pend);
     mem_free(&st->m, st->tail, st->tailcap, sizeof *st->tail);
+    mem_free(&st->m, st->pendids[0], st->pendids_cap / 64, sizeof *st->pendids[0]);
+    mem_free(&st->m, st->pendids[1], st->pendids_cap / 64, sizeof *st->pendids[1]);
     mem_free(&st->m, st->dead_base, st->deadcap, 3 * sizeof(uint32_t));
     store_free_deadk(st);
     for (size_t i = 1; i < st->nsets; i++) {
@@ -605,6 +641,8 @@ static int change(store *st, loc *l, uint32_t s, uint32_t p, uint32_t o, uint32_
         store_merge_runs(st);
         l->idx = NONE; /* a merge may take dead facts out of the pending table */
     }
+    if (l->where == 0)
+        pendids_reserve(st, s > o ? s : o);
     if (reserve(st, l, now) != LORE_OK) {
         drop_new_set(st, l->meta, now);
         return LORE_ERR_NOMEM;
@@ -1278,7 +1316,7 @@ static void iter_level(store_iter *it)
                 if (it->pos < it->end)
                     return;
             }
-        } else if (it->level < st->nruns) {
+        } else if (!it->base_only && it->level < st->nruns) {
             store_run_range(st->runs[it->level], it->ord, it->prefix, it->key, &it->pos, &it->end);
             if (it->pos < it->end)
                 return;
@@ -1292,13 +1330,17 @@ static void iter_level(store_iter *it)
 
 int store_iter_init(store *st, store_iter *it, uint32_t s, uint32_t p, uint32_t o)
 {
+    int shape = shape_of(s, p, o);
     int rc = store_prepare_read(st, s, p, o);
     if (rc != LORE_OK)
         return rc;
-    int shape = shape_of(s, p, o);
-    if ((rc = store_runs_need(st, shape_ord[shape])) != LORE_OK)
+    /* no pending fact has the subject, or the object: the base answers,
+     * and the runs need not hold the ordering */
+    int base_only = s ? !pend_may_have(st, 0, s) : o && !pend_may_have(st, 1, o);
+    if (!base_only && (rc = store_runs_need(st, shape_ord[shape])) != LORE_OK)
         return rc;
     memset(it, 0, sizeof *it);
+    it->base_only = base_only;
     it->st = st;
     it->version = st->version;
     it->ord = shape_ord[shape];
@@ -1576,11 +1618,20 @@ const char *store_check(store *st)
         }
         if (where != 1)
             return "a pending fact is not exactly once in the tail or the runs";
+        if (!pend_may_have(st, 0, e->s) || !pend_may_have(st, 1, e->o))
+            return "a pending fact's subject or object is not marked pending";
+
         if ((e->meta & META_MULTI) && st->sets[e->meta & META_PAYLOAD] == NULL)
             return "a fact names a freed source set";
     }
     if (np != st->npend)
         return "npend is wrong";
+    for (size_t j = 0; j < st->ntail; j++) {
+        const uint32_t *t = st->tail + 3 * j;
+        if (!tail_may_hold(st, TK_S, t[0], 0) || !tail_may_hold(st, TK_O, t[2], 0) ||
+            !tail_may_hold(st, TK_SP, t[0], t[1]) || !tail_may_hold(st, TK_PO, t[1], t[2]))
+            return "a fact of the tail is not in the tail's filter";
+    }
     if (dead_pend != st->ndead_pend)
         return "ndead_pend is wrong";
     size_t inruns = 0;

@@ -121,6 +121,14 @@ typedef struct store {
      * has need not wait for the tail to become a run */
     uint64_t tailbits[4][TAIL_BITS / 64];
     uint64_t left_at; /* version + 1 when a read last left the tail (0: never) */
+    /* a bit per id that is the subject [0] or the object [1] of a pending
+     * fact (dead ones' may stay): a read that binds an id that is not
+     * reads the base alone, and so does not need the runs sorted its
+     * way.  pendids_cap ids are covered; pendids_off: a growth failed,
+     * every id may be pending until the next rebuild */
+    uint64_t *pendids[2];
+    size_t pendids_cap;
+    int pendids_off;
     run *runs[RUN_MAX];
     int nruns;
     int run_ords; /* the orderings every run holds (bit 1 << ORD_x); SPO always */
@@ -249,6 +257,7 @@ typedef struct store_iter {
     int ord, prefix;
     uint32_t key[3];
     int level; /* -1: base, then runs[0..] */
+    int base_only; /* no pending fact can match: the runs are not read */
     size_t pos, end;
     uint32_t k1; /* base: current first key when prefix == 0 */
     int done;

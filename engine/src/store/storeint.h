@@ -152,6 +152,28 @@ static inline void tail_forget(store *st)
     st->ntail = 0;
 }
 
+/* ---- the ids of pending facts ---- */
+
+/* 0 when no pending fact has id as its subject (role 0) or object (1). */
+static inline int pend_may_have(const store *st, int role, uint32_t id)
+{
+    if (st->npend == 0)
+        return 0;
+    if (st->pendids_off)
+        return 1;
+    return id < st->pendids_cap && (st->pendids[role][id / 64] >> (id % 64) & 1);
+}
+
+/* Forgets every pending id (the pending facts have gone). */
+static inline void pendids_forget(store *st)
+{
+    if (st->pendids_cap) {
+        memset(st->pendids[0], 0, st->pendids_cap / 8);
+        memset(st->pendids[1], 0, st->pendids_cap / 8);
+    }
+    st->pendids_off = 0;
+}
+
 /* ---- the change log's probes ---- */
 
 #define CLOG_TENTATIVE 1u
