@@ -19,6 +19,9 @@
  *    subject or object that no tail fact has (a filter of bits tells)
  *    leaves the tail as it is, so that a stream of writes read elsewhere
  *    makes fewer, larger runs.
+ *  - pendids: the ids that are a subject, or an object, of a pending fact.
+ *    A read that binds one that is not reads the base alone (the runs
+ *    need not hold its ordering, and the tail stays).
  *
  * Invariants:
  *  - every fact sits exactly once in base or pend; a pend fact is in the
