@@ -461,8 +461,12 @@ static void pendids_reserve(store *st, uint32_t id)
     if (id < st->pendids_cap || st->pendids_off)
         return;
     size_t cap = st->pendids_cap ? st->pendids_cap : 4096, old = st->pendids_cap / 64;
-    while (cap <= id)
+    while (cap <= id && cap <= SIZE_MAX / 2)
         cap *= 2;
+    if (cap <= id) { /* (only where size_t is narrow) */
+        st->pendids_off = 1;
+        return;
+    }
     uint64_t *bits[2];
     bits[0] = mem_alloc(&st->m, cap / 64, sizeof *bits[0]);
     bits[1] = mem_alloc(&st->m, cap / 64, sizeof *bits[1]);
