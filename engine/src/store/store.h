@@ -266,7 +266,9 @@ typedef struct store_iter {
     int done;
 } store_iter;
 
-/* Starts an iteration; calls store_prepare (LORE_OK or NOMEM). */
+/* Starts an iteration; calls store_prepare_read (LORE_OK or NOMEM).  A
+ * pattern that binds a subject or an object no pending fact has is read
+ * from the base alone. */
 int store_iter_init(store *st, store_iter *it, uint32_t s, uint32_t p, uint32_t o);
 /* LORE_OK with t = (s,p,o), LORE_DONE, LORE_ERR_CHANGED. */
 int store_iter_next(store_iter *it, uint32_t t[3]);
