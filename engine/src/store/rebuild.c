@@ -882,10 +882,6 @@ cleanup:
     return rc;
 }
 
-/* Makes pending facts readable.  A tail large beside base is folded into
- * base; a small one becomes a sorted run.  Only ever reorganises when the
- * tail holds something, that is after a write, which already made every
- * open iterator stale: so no iterator can see the structures move. */
 /* A read would fold rather than sort the tail into a run: the tail is too
  * large to sort on its own, or the pending facts have outgrown the base. */
 static int fold_due(const store *st)
@@ -905,6 +901,12 @@ void store_merge_runs(store *st)
             break;
 }
 
+/* Makes pending facts readable.  A tail large beside base is folded into
+ * base; a small one becomes a sorted run behind the others.  Folds and
+ * merges only happen when the tail holds something, that is after a
+ * write, which already made every open iterator stale, and merges wait
+ * for the next new fact when a read since that write left the tail: so
+ * no iterator can see the structures move (store.h). */
 int store_prepare(store *st)
 {
     if (st->ntail == 0)
