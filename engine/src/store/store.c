@@ -452,8 +452,6 @@ uint32_t store_meta(const store *st, uint32_t s, uint32_t p, uint32_t o)
     return locate(st, s, p, o).meta;
 }
 
-/* Reserves what apply() may need: log room in a transaction, room in
- * dead_base, room for a new pending fact. */
 /* Room in the pending ids' bits for id; when memory is short, every id
  * counts as pending instead (not an error). */
 static void pendids_reserve(store *st, uint32_t id)
@@ -486,6 +484,8 @@ static void pendids_reserve(store *st, uint32_t id)
     st->pendids_cap = cap;
 }
 
+/* Reserves what apply() may need: log room in a transaction, room in
+ * dead_base, room for a new pending fact. */
 static int reserve(store *st, const loc *l, uint32_t now)
 {
     int creates = l->meta == 0, kills = now == 0;
@@ -1624,7 +1624,6 @@ const char *store_check(store *st)
             return "a pending fact is not exactly once in the tail or the runs";
         if (!pend_may_have(st, 0, e->s) || !pend_may_have(st, 1, e->o))
             return "a pending fact's subject or object is not marked pending";
-
         if ((e->meta & META_MULTI) && st->sets[e->meta & META_PAYLOAD] == NULL)
             return "a fact names a freed source set";
     }
