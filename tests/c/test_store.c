@@ -1221,6 +1221,102 @@ static void test_pending_ids(void **state)
     store_free(&st);
 }
 
+/* Random writes, reads and iterations nested up to three deep, on a store
+ * that reorganises often: a read never ends an open iteration (only a
+ * write may: LORE_ERR_CHANGED), an iteration that
+ * runs to its end gives exactly the facts that matched when it opened,
+ * and every read gives exactly the matches of the moment. */
+static void test_nested_reads(void **state)
+{
+    (void)state;
+    enum { NS = 10, NP = 3, NO = 10, OPEN = 3 };
+    for (int small = 0; small < 2; small++) {
+        mem m = {mem_default, NULL};
+        store st;
+        if (small)
+            store_small(&st, &m);
+        else
+            store_init(&st, &m);
+        static unsigned char has[NS + 1][NP + 1][NO + 1];
+        memset(has, 0, sizeof has);
+        struct {
+            store_iter it;
+            int open, stale, changed; /* since it opened: a write, a change */
+            unsigned char want[NS + 1][NP + 1][NO + 1]; /* matches left to give */
+            size_t left;
+        } its[OPEN];
+        memset(its, 0, sizeof its);
+        for (int step = 0; step < 4000; step++) {
+            uint32_t s = rnd(3) ? 1 + rnd(NS) : 0, p = rnd(2) ? 1 + rnd(NP) : 0,
+                     o = rnd(3) ? 1 + rnd(NO) : 0;
+            int what = (int)rnd(10);
+            if (what < 4) { /* a write: assert or take back a fact */
+                s = s ? s : 1, p = p ? p : 1, o = o ? o : 1;
+                int rc = what < 3 ? store_assert(&st, s, p, o, 0)
+                                  : store_unassert(&st, s, p, o, LORE_ANY_SOURCE);
+                assert_true(rc == LORE_OK || rc == LORE_NOOP);
+                if (rc == LORE_OK)
+                    has[s][p][o] = what < 3;
+                /* a write may fold the pending facts first, even when it
+                 * then changes nothing; one that changes a fact ends them */
+                for (int k = 0; k < OPEN; k++)
+                    its[k].stale = 1, its[k].changed |= rc == LORE_OK;
+            } else if (what < 6) { /* open an iteration */
+                int k = (int)rnd(OPEN);
+                if (its[k].open)
+                    store_iter_done(&its[k].it);
+                assert_int_equal(store_iter_init(&st, &its[k].it, s, p, o), LORE_OK);
+                its[k].open = 1, its[k].stale = its[k].changed = 0, its[k].left = 0;
+                for (uint32_t a = 1; a <= NS; a++)
+                    for (uint32_t b = 1; b <= NP; b++)
+                        for (uint32_t c = 1; c <= NO; c++) {
+                            int w = has[a][b][c] && (!s || s == a) && (!p || p == b) && (!o || o == c);
+                            its[k].want[a][b][c] = (unsigned char)w;
+                            its[k].left += (size_t)w;
+                        }
+            } else if (what < 9) { /* step an open iteration */
+                int k = (int)rnd(OPEN);
+                if (!its[k].open)
+                    continue;
+                uint32_t t[3];
+                int rc = store_iter_next(&its[k].it, t);
+                if (rc == LORE_ERR_CHANGED) {
+                    assert_true(its[k].stale);
+                    store_iter_done(&its[k].it);
+                    its[k].open = 0;
+                } else if (rc == LORE_OK) {
+                    assert_false(its[k].changed);
+                    assert_true(its[k].want[t[0]][t[1]][t[2]]);
+                    its[k].want[t[0]][t[1]][t[2]] = 0;
+                    its[k].left--;
+                } else {
+                    assert_int_equal(rc, LORE_DONE);
+                    assert_false(its[k].changed);
+                    assert_int_equal(its[k].left, 0);
+                    store_iter_done(&its[k].it);
+                    its[k].open = 0;
+                }
+            } else { /* a read of its own, whole */
+                uint32_t got[3 * NS * NP * NO];
+                size_t n = read_all(&st, s, p, o, got, NS * NP * NO), want = 0;
+                for (size_t i = 0; i < n; i++)
+                    assert_true(has[got[3 * i]][got[3 * i + 1]][got[3 * i + 2]]);
+                for (uint32_t a = 1; a <= NS; a++)
+                    for (uint32_t b = 1; b <= NP; b++)
+                        for (uint32_t c = 1; c <= NO; c++)
+                            want += has[a][b][c] && (!s || s == a) && (!p || p == b) && (!o || o == c);
+                assert_int_equal(n, want);
+            }
+            if (step % 97 == 0)
+                assert_null(store_check(&st));
+        }
+        for (int k = 0; k < OPEN; k++)
+            if (its[k].open)
+                store_iter_done(&its[k].it);
+        store_free(&st);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1230,7 +1326,7 @@ int main(void)
         cmocka_unit_test(test_rebuild_in_place),    cmocka_unit_test(test_clear_derived),
         cmocka_unit_test(test_run_orders),         cmocka_unit_test(test_underive_rows),
         cmocka_unit_test(test_derive_new),         cmocka_unit_test(test_tail_reads),
-        cmocka_unit_test(test_pending_ids),
+        cmocka_unit_test(test_pending_ids),        cmocka_unit_test(test_nested_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
