@@ -670,12 +670,15 @@ int store_assert(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t src)
 {
     if (src > META_PAYLOAD)
         return LORE_ERR_LIMIT;
+    loc l = locate(st, s, p, o);
+    if (srcset_has(st, l.meta, src))
+        return LORE_NOOP; /* before any fold: a no-op ends no iteration */
+    uint64_t v = st->version;
     int rc = maintain(st);
     if (rc != LORE_OK)
         return rc;
-    loc l = locate(st, s, p, o);
-    if (srcset_has(st, l.meta, src))
-        return LORE_NOOP;
+    if (st->version != v) /* a fold moved it */
+        l = locate(st, s, p, o);
     uint32_t now;
     rc = srcset_with(st, l.meta, src, &now);
     if (rc != LORE_OK)
@@ -699,15 +702,18 @@ int store_unassert(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t src)
 
 int store_set_derived(store *st, uint32_t s, uint32_t p, uint32_t o, int derived)
 {
-    int rc = derived ? maintain(st) : LORE_OK;
-    if (rc != LORE_OK)
-        return rc;
     loc l = locate(st, s, p, o);
     uint32_t now = derived ? l.meta | META_DERIVED : l.meta & ~META_DERIVED;
     if (!(now & META_ASSERTED) && !(now & META_DERIVED))
         now = 0; /* a derived fact's payload (its rank) goes with it */
     if (now == l.meta)
-        return LORE_NOOP;
+        return LORE_NOOP; /* before any fold: a no-op ends no iteration */
+    uint64_t v = st->version;
+    int rc = derived ? maintain(st) : LORE_OK;
+    if (rc != LORE_OK)
+        return rc;
+    if (st->version != v) /* a fold moved it */
+        l = locate(st, s, p, o);
     return change(st, &l, s, p, o, now);
 }
 
@@ -766,10 +772,9 @@ int store_underive_rows(store *st, const uint32_t *rows, size_t n, size_t *remov
 static int derive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank, uint32_t *was,
                   int absent)
 {
-    int rc = maintain(st);
-    if (rc != LORE_OK)
-        return rc;
     loc l;
+    int folded = 0;
+again:
     if (absent && st->ndead_base == 0) { /* the pending table's probe alone */
         l = (loc){0, NONE, st->pendcap, 0};
         size_t i = pend_lookup(st, s, p, o, &l.idx);
@@ -786,6 +791,15 @@ static int derive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank, 
         (l.meta & META_ASSERTED) ? l.meta | META_DERIVED : META_DERIVED | (rank & META_PAYLOAD);
     if (now == l.meta)
         return LORE_NOOP;
+    if (!folded) { /* after the no-ops (they end no iteration), before the change */
+        uint64_t v = st->version;
+        int rc = maintain(st);
+        if (rc != LORE_OK)
+            return rc;
+        folded = 1;
+        if (st->version != v) /* a fold moved it */
+            goto again;
+    }
     return change(st, &l, s, p, o, now);
 }
 
