@@ -949,9 +949,9 @@ int store_prepare_read(store *st, uint32_t s, uint32_t p, uint32_t o)
         return LORE_OK;
     /* no fact of the tail matches: none pending has the subject (or the
      * object), or the tail's filter has not the key */
-    int absent = s ? !pend_may_have(st, 0, s) || !tail_may_hold(st, p ? TK_SP : TK_S, s, p)
-                   : o && (!pend_may_have(st, 1, o) ||
-                           !tail_may_hold(st, p ? TK_PO : TK_O, p ? p : o, p ? o : 0));
+    int absent = pend_lacks(st, s, o) ||
+                 (s ? !tail_may_hold(st, p ? TK_SP : TK_S, s, p)
+                    : o && !tail_may_hold(st, p ? TK_PO : TK_O, p ? p : o, p ? o : 0));
     /* left as it is only when the reads that may follow before the next
      * write have nothing to fold or merge: they add one run at most */
     if (!absent || fold_due(st) || st->nruns >= RUN_MAX - 1)

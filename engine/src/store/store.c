@@ -601,6 +601,18 @@ static int maintain(store *st)
     return LORE_OK;
 }
 
+/* maintain() before a change the caller has found real (a no-op returns
+ * before it, so it ends no iteration); a fold moves facts, so *l is found
+ * again. */
+static int maintain_at(store *st, loc *l, uint32_t s, uint32_t p, uint32_t o)
+{
+    uint64_t v = st->version;
+    int rc = maintain(st);
+    if (rc == LORE_OK && st->version != v)
+        *l = locate(st, s, p, o);
+    return rc;
+}
+
 void store_free(store *st)
 {
     if (!st)
@@ -639,14 +651,15 @@ static void drop_new_set(store *st, uint32_t old, uint32_t now)
 /* Moves one fact from meta l.meta to `now`: reserve, then apply. */
 static int change(store *st, loc *l, uint32_t s, uint32_t p, uint32_t o, uint32_t now)
 {
-    if (l->where == 0 && st->nruns >= 2) {
-        /* a new fact makes every open iterator stale: the time to merge the
-         * runs reads made (store_prepare leaves that to writes) */
-        store_merge_runs(st);
-        l->idx = NONE; /* a merge may take dead facts out of the pending table */
-    }
-    if (l->where == 0)
+    if (l->where == 0) {
+        if (st->nruns >= 2) {
+            /* a new fact makes every open iterator stale: the time to merge
+             * the runs reads made (store_prepare leaves that to writes) */
+            store_merge_runs(st);
+            l->idx = NONE; /* a merge may take dead facts out of the pending table */
+        }
         pendids_reserve(st, s > o ? s : o);
+    }
     if (reserve(st, l, now) != LORE_OK) {
         drop_new_set(st, l->meta, now);
         return LORE_ERR_NOMEM;
@@ -672,13 +685,10 @@ int store_assert(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t src)
         return LORE_ERR_LIMIT;
     loc l = locate(st, s, p, o);
     if (srcset_has(st, l.meta, src))
-        return LORE_NOOP; /* before any fold: a no-op ends no iteration */
-    uint64_t v = st->version;
-    int rc = maintain(st);
+        return LORE_NOOP;
+    int rc = maintain_at(st, &l, s, p, o);
     if (rc != LORE_OK)
         return rc;
-    if (st->version != v) /* a fold moved it */
-        l = locate(st, s, p, o);
     uint32_t now;
     rc = srcset_with(st, l.meta, src, &now);
     if (rc != LORE_OK)
@@ -707,13 +717,10 @@ int store_set_derived(store *st, uint32_t s, uint32_t p, uint32_t o, int derived
     if (!(now & META_ASSERTED) && !(now & META_DERIVED))
         now = 0; /* a derived fact's payload (its rank) goes with it */
     if (now == l.meta)
-        return LORE_NOOP; /* before any fold: a no-op ends no iteration */
-    uint64_t v = st->version;
-    int rc = derived ? maintain(st) : LORE_OK;
+        return LORE_NOOP;
+    int rc = derived ? maintain_at(st, &l, s, p, o) : LORE_OK;
     if (rc != LORE_OK)
         return rc;
-    if (st->version != v) /* a fold moved it */
-        l = locate(st, s, p, o);
     return change(st, &l, s, p, o, now);
 }
 
@@ -773,8 +780,6 @@ static int derive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank, 
                   int absent)
 {
     loc l;
-    int folded = 0;
-again:
     if (absent && st->ndead_base == 0) { /* the pending table's probe alone */
         l = (loc){0, NONE, st->pendcap, 0};
         size_t i = pend_lookup(st, s, p, o, &l.idx);
@@ -791,15 +796,9 @@ again:
         (l.meta & META_ASSERTED) ? l.meta | META_DERIVED : META_DERIVED | (rank & META_PAYLOAD);
     if (now == l.meta)
         return LORE_NOOP;
-    if (!folded) { /* after the no-ops (they end no iteration), before the change */
-        uint64_t v = st->version;
-        int rc = maintain(st);
-        if (rc != LORE_OK)
-            return rc;
-        folded = 1;
-        if (st->version != v) /* a fold moved it */
-            goto again;
-    }
+    int rc = maintain_at(st, &l, s, p, o);
+    if (rc != LORE_OK)
+        return rc;
     return change(st, &l, s, p, o, now);
 }
 
@@ -1354,7 +1353,7 @@ int store_iter_init(store *st, store_iter *it, uint32_t s, uint32_t p, uint32_t 
         return rc;
     /* no pending fact has the subject, or the object: the base answers,
      * and the runs need not hold the ordering */
-    int base_only = s ? !pend_may_have(st, 0, s) : o && !pend_may_have(st, 1, o);
+    int base_only = pend_lacks(st, s, o);
     if (!base_only && (rc = store_runs_need(st, shape_ord[shape])) != LORE_OK)
         return rc;
     memset(it, 0, sizeof *it);

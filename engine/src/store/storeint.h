@@ -164,6 +164,13 @@ static inline int pend_may_have(const store *st, int role, uint32_t id)
     return id < st->pendids_cap && (st->pendids[role][id / 64] >> (id % 64) & 1);
 }
 
+/* 1 when a pattern binds a subject, or else an object, that no pending
+ * fact has: the base holds all its matches. */
+static inline int pend_lacks(const store *st, uint32_t s, uint32_t o)
+{
+    return s ? !pend_may_have(st, 0, s) : o && !pend_may_have(st, 1, o);
+}
+
 /* Forgets every pending id (the pending facts have gone). */
 static inline void pendids_forget(store *st)
 {
