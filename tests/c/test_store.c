@@ -1221,6 +1221,64 @@ static void test_pending_ids(void **state)
     store_free(&st);
 }
 
+/* A few dead base facts do not stop a bulk merge from folding in place
+ * (a full rebuild would cost more than they do): they stay in the base,
+ * dead, and no read, count or ordering sees them; the filter of the dead
+ * lets most rows skip the dead table. */
+static void test_in_place_keeps_dead(void **state)
+{
+    (void)state;
+    mem m = {mem_default, NULL};
+    store st;
+    store_init(&st, &m);
+    enum { N = 3000 };
+    uint32_t *rows = malloc(4 * N * sizeof *rows);
+    for (uint32_t i = 0; i < N; i++) {
+        uint32_t *r = rows + 4 * i;
+        r[0] = 1 + i, r[1] = 5000, r[2] = 2 + i, r[3] = META_ASSERTED;
+    }
+    assert_int_equal(store_bulk(&st, rows, N, NULL), LORE_OK);
+    for (uint32_t i = 0; i < N; i += 300) /* ten die */
+        assert_int_equal(store_unassert(&st, 1 + i, 5000, 2 + i, 0), LORE_OK);
+    assert_int_equal(st.ndead_base, 10);
+    for (uint32_t i = 0; i < N; i++) { /* new facts, none alike */
+        uint32_t *r = rows + 4 * i;
+        r[0] = 1 + i, r[1] = 5001, r[2] = 1 + i, r[3] = META_DERIVED | 7;
+    }
+    assert_int_equal(store_bulk(&st, rows, N, NULL), LORE_OK);
+    assert_int_equal(st.b->n, 2 * N); /* folded in place: the dead are rows yet */
+    assert_int_equal(st.ndead_base, 10);
+    assert_int_equal(st.nlive, 2 * N - 10);
+    assert_null(store_check(&st));
+    uint64_t n;
+    assert_int_equal(store_count(&st, 0, 5000, 0, &n), LORE_OK);
+    assert_int_equal(n, N - 10);
+    uint32_t got[3 * 4];
+    assert_int_equal(read_all(&st, 301, 0, 0, got, 4), 1); /* dead: 301 5000 302 */
+    assert_memory_equal(got, ((uint32_t[]){301, 5001, 301}), 3 * sizeof *got);
+    assert_int_equal(read_all(&st, 0, 0, 302, got, 4), 1);
+    assert_memory_equal(got, ((uint32_t[]){302, 5001, 302}), 3 * sizeof *got);
+    assert_int_equal(read_all(&st, 0, 5000, 302, got, 4), 0);
+    assert_int_equal(read_all(&st, 0, 5000, 303, got, 4), 1);
+    /* a dead fact asserted again lives where it is */
+    assert_int_equal(store_assert(&st, 301, 5000, 302, 0), LORE_OK);
+    assert_int_equal(st.ndead_base, 9);
+    assert_int_equal(read_all(&st, 0, 5000, 302, got, 4), 1);
+    assert_null(store_check(&st));
+    /* a bulk merge that brings back a dead fact is no fold in place: the
+     * full rebuild drops the dead */
+    rows[0] = 601, rows[1] = 5000, rows[2] = 602, rows[3] = META_ASSERTED;
+    assert_int_equal(store_bulk(&st, rows, 1, NULL), LORE_OK);
+    assert_int_equal(st.ndead_base, 0);
+    assert_int_equal(st.b->n, 2 * N - 8);
+    assert_int_equal(read_all(&st, 0, 5000, 602, got, 4), 1);
+    for (size_t i = 0; i < DEAD_BITS / 64; i++) /* the base's marks are gone */
+        assert_true(st.deadbits[0][0][i] == 0 && st.deadbits[0][1][i] == 0);
+    assert_null(store_check(&st));
+    free(rows);
+    store_free(&st);
+}
+
 /* Random writes, reads and iterations nested up to three deep, on a store
  * that reorganises often: neither a read nor a write that changes nothing
  * ends an open iteration (only a change does: LORE_ERR_CHANGED), an iteration that
@@ -1326,7 +1384,7 @@ int main(void)
         cmocka_unit_test(test_rebuild_in_place),    cmocka_unit_test(test_clear_derived),
         cmocka_unit_test(test_run_orders),         cmocka_unit_test(test_underive_rows),
         cmocka_unit_test(test_derive_new),         cmocka_unit_test(test_tail_reads),
-        cmocka_unit_test(test_pending_ids),        cmocka_unit_test(test_nested_reads),
+        cmocka_unit_test(test_pending_ids), cmocka_unit_test(test_in_place_keeps_dead),        cmocka_unit_test(test_nested_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

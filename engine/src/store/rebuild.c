@@ -441,6 +441,7 @@ static void pending_drop(store *st)
     pendids_forget(st);
     mem_free(&st->m, st->pend, st->pendcap, sizeof *st->pend);
     st->pend = NULL, st->pendcap = 0, st->npend = 0, st->ndead_pend = 0;
+    dead_forget(st, DEAD_PEND);
 }
 
 /* After a rebuild's commit point: the pending facts are in the base now,
@@ -487,10 +488,13 @@ static int extra_disjoint(const store *st, const rsrc *x)
  * shrinks to them, so no copy of them is made; those rows are sorted, and
  * they and x's rows (sorted, new to the store: extra_disjoint) merge into
  * SPO from the back; the other orders are scattered again into their grown
- * arrays.  Only when nothing is dropped: no transaction, no dead fact
+ * arrays.  Only when nothing is dropped: no transaction, no dead pending fact
  * (store_rebuild checks).  Every allocation the fold cannot do without
  * comes first: LORE_ERR_NOMEM leaves the store as it was (the base with
- * more room).  x's rows are let go (rsrc_release) once merged. */
+ * more room).  x's rows are let go (rsrc_release) once merged.  Dead base
+ * facts, when few (!many_dead), stay where they are, dead: dropping them
+ * would cost the full rebuild (a scratch evaluation after a small removal
+ * merges its facts this way). */
 static int rebuild_in_place(store *st, rsrc *x)
 {
     base *b = st->b;
@@ -630,7 +634,7 @@ static int rebuild_in_place(store *st, rsrc *x)
     size_t nder = 0;
     for (size_t t = 0; t < n; t++)
         nder += (b->meta[t] & META_DERIVED) != 0;
-    pending_folded(st, n, nder);
+    pending_folded(st, n - st->ndead_base, nder);
     if (logged)
         store_clog_settle(st, 1);
     store_free_deadk(st);
@@ -661,7 +665,7 @@ int store_rebuild(store *st, rsrc *x, size_t *added)
     rebuild_ctx cx;
     memset(&cx, 0, sizeof cx);
 
-    if (!x->stream && !st->in_txn && ob && ob->n && st->ndead_base == 0 && st->ndead_pend == 0 &&
+    if (!x->stream && !st->in_txn && ob && ob->n && !many_dead(st) && st->ndead_pend == 0 &&
         (st->npend || nextra) && extra_disjoint(st, x)) {
         rc = rebuild_in_place(st, x);
         if (rc == LORE_OK && added)
@@ -846,6 +850,10 @@ int store_rebuild(store *st, rsrc *x, size_t *added)
     /* commit point: nothing below can fail */
     mem_free(&st->m, st->dead_base, st->deadcap, 3 * sizeof(uint32_t));
     st->dead_base = tab, st->deadcap = tcap, st->ndead_base = ndead;
+    dead_forget(st, DEAD_BASE);
+    for (size_t i = 0; i < tcap; i++)
+        if (tab[3 * i])
+            dead_mark(st, DEAD_BASE, tab[3 * i], tab[3 * i + 2]);
     tab = NULL;
     for (size_t i = 0; i < cx.nreplaced; i++) {
         if (st->in_txn)

@@ -552,15 +552,17 @@ static void apply(store *st, loc *l, uint32_t s, uint32_t p, uint32_t o, uint32_
         tail_mark(st, s, p, o);
     } else if (l->where == 1) {
         st->pend[l->idx].meta = now;
-        if (old && !now)
+        if (old && !now) {
             st->ndead_pend++;
-        else if (!old && now)
+            dead_mark(st, DEAD_PEND, s, o);
+        } else if (!old && now)
             st->ndead_pend--;
     } else {
         st->b->meta[l->idx] = now;
         if (old && !now) {
             st->ndead_base++;
             dead_put(st->dead_base, st->deadcap, s, p, o);
+            dead_mark(st, DEAD_BASE, s, o);
         } else if (!old && now) {
             dead_delete(st, dead_find(st, s, p, o));
         }
@@ -578,12 +580,6 @@ static void apply(store *st, loc *l, uint32_t s, uint32_t p, uint32_t o, uint32_
 
 /* Dead facts worth a rebuild to drop: more than 1024, and an eighth of
  * the live ones. */
-static int many_dead(const store *st)
-{
-    size_t dead = st->ndead_base + st->ndead_pend;
-    return dead > 1024 && dead > st->nlive / 8;
-}
-
 int store_compact(store *st)
 {
     return st->in_txn || !many_dead(st) ? LORE_OK : store_rebuild(st, NULL, NULL);
@@ -780,7 +776,9 @@ static int derive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t rank, 
                   int absent)
 {
     loc l;
-    if (absent && st->ndead_base == 0) { /* the pending table's probe alone */
+    uint32_t t[3] = {s, p, o};
+    if (absent && (st->ndead_base == 0 || !dead_may(st, DEAD_BASE, t))) {
+        /* the pending table's probe alone */
         l = (loc){0, NONE, st->pendcap, 0};
         size_t i = pend_lookup(st, s, p, o, &l.idx);
         if (i != NONE)
@@ -1305,12 +1303,12 @@ int store_sample(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *out, s
         size_t i = lo[l] + at;
         if (l == 0) {
             base_row(st->b, ord, prefix, key, i, t);
-            if (ord == ORD_SPO ? st->b->meta[i] == 0 : dead_has(st, t))
+            if (ord == ORD_SPO ? st->b->meta[i] == 0 : dead_may(st, DEAD_BASE, t) && dead_has(st, t))
                 continue;
         } else {
             const uint32_t *r = st->runs[l - 1]->k[ord] + 3 * i;
             unpermute(ord, r[0], r[1], r[2], t);
-            if (st->ndead_pend) {
+            if (st->ndead_pend && dead_may(st, DEAD_PEND, t)) {
                 size_t j = pend_find(st, t[0], t[1], t[2]);
                 if (st->pend[j].meta == 0)
                     continue;
@@ -1390,7 +1388,8 @@ static size_t iter_fill(store_iter *it, uint32_t *t, size_t cap)
                     it->k1++;
                 uint32_t *d = t + 3 * n;
                 unpermute(it->ord, it->k1, e[i].a, e[i].b, d);
-                if (check && (it->ord == ORD_SPO ? b->meta[i] == 0 : dead_has(st, d)))
+                if (check && (it->ord == ORD_SPO ? b->meta[i] == 0
+                                                 : dead_may(st, DEAD_BASE, d) && dead_has(st, d)))
                     continue;
                 n++;
             }
@@ -1401,7 +1400,7 @@ static size_t iter_fill(store_iter *it, uint32_t *t, size_t cap)
                 const uint32_t *r = k + 3 * it->pos++;
                 uint32_t *d = t + 3 * n;
                 unpermute(it->ord, r[0], r[1], r[2], d);
-                if (check) {
+                if (check && dead_may(st, DEAD_PEND, d)) {
                     size_t j = pend_find(st, d[0], d[1], d[2]);
                     if (st->pend[j].meta == 0)
                         continue;
@@ -1600,6 +1599,9 @@ const char *store_check(store *st)
             int dead = dead_find(st, s, b->ent[ORD_SPO][i].a, b->ent[ORD_SPO][i].b) != NONE;
             if (dead != (b->meta[i] == 0))
                 return "dead_base disagrees with base meta";
+            uint32_t t[3] = {s, b->ent[ORD_SPO][i].a, b->ent[ORD_SPO][i].b};
+            if (dead && !dead_may(st, DEAD_BASE, t))
+                return "a dead base fact is not in the dead facts' filter";
         }
     }
     if (dead_base != st->ndead_base)
@@ -1610,10 +1612,11 @@ const char *store_check(store *st)
         if (!e->s)
             continue;
         np++;
+        uint32_t ft[3] = {e->s, e->p, e->o};
         if (e->meta)
             live++;
-        else
-            dead_pend++;
+        else if (dead_pend++, !dead_may(st, DEAD_PEND, ft))
+            return "a dead pending fact is not in the dead facts' filter";
         size_t where = 0;
         for (size_t j = 0; j < st->ntail; j++) {
             const uint32_t *t = st->tail + 3 * j;

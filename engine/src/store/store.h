@@ -108,8 +108,9 @@ typedef struct clog_slot {
     uint32_t s, p, o, flags; /* s == 0: empty */
 } clog_slot;
 
-/* Bits of the tail's filter, per key (see tailbits). */
-enum { TAIL_BITS = 1 << 13 };
+/* Bits of the tail's filter, per key (see tailbits), and of the dead
+ * facts' filter, per role (see deadbits). */
+enum { TAIL_BITS = 1 << 13, DEAD_BITS = 1 << 12 };
 
 typedef struct store {
     mem m;
@@ -137,6 +138,11 @@ typedef struct store {
     int run_ords; /* the orderings every run holds (bit 1 << ORD_x); SPO always */
     uint32_t *dead_base; /* hash set of triples (3 ids per slot, s == 0 empty) */
     size_t ndead_base, deadcap;
+    /* a filter of the dead facts' subjects [.][0] and objects [.][1], of the
+     * base [0] and of the pending table [1]: a read checks a row against
+     * the dead only when both its ids are marked (marks stay until every
+     * dead fact of that part has gone) */
+    uint64_t deadbits[2][2][DEAD_BITS / 64];
     uint32_t *deadk[3]; /* sorted dead facts (base and runs), for counts */
     size_t ndeadk;
     int dead_dirty;

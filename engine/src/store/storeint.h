@@ -152,6 +152,48 @@ static inline void tail_forget(store *st)
     st->ntail = 0;
 }
 
+/* ---- dead facts ---- */
+
+/* Enough dead facts that a rebuild should drop them. */
+static inline int many_dead(const store *st)
+{
+    size_t dead = st->ndead_base + st->ndead_pend;
+    return dead > 1024 && dead > st->nlive / 8;
+}
+
+/* The dead facts' filter: */
+
+enum { DEAD_BASE, DEAD_PEND };
+
+_Static_assert(DEAD_BITS == 1 << 12, "dead_bit takes the top 12 bits");
+
+static inline uint32_t dead_bit(uint32_t id)
+{
+    return (id * 0x9e3779b1u) >> 20;
+}
+
+/* Notes that s ... o died in the base or the pending table (`part`). */
+static inline void dead_mark(store *st, int part, uint32_t s, uint32_t o)
+{
+    uint32_t a = dead_bit(s), b = dead_bit(o);
+    st->deadbits[part][0][a / 64] |= 1ull << (a % 64);
+    st->deadbits[part][1][b / 64] |= 1ull << (b % 64);
+}
+
+/* 0 when fact t of `part` is surely not dead; 1 when it may be. */
+static inline int dead_may(const store *st, int part, const uint32_t t[3])
+{
+    uint32_t a = dead_bit(t[0]), b = dead_bit(t[2]);
+    return (st->deadbits[part][0][a / 64] >> (a % 64) & 1) &&
+           (st->deadbits[part][1][b / 64] >> (b % 64) & 1);
+}
+
+/* Forgets the marks of `part` (it holds no dead fact now). */
+static inline void dead_forget(store *st, int part)
+{
+    memset(st->deadbits[part], 0, sizeof st->deadbits[part]);
+}
+
 /* ---- the ids of pending facts ---- */
 
 /* 0 when no pending fact has id as its subject (role 0) or object (1). */
