@@ -775,9 +775,10 @@ static void test_clear_derived(void **state)
  * their objects mostly ascending (as a closure's lost pairs come), some
  * out of order, some twice, some of facts never there or not derived, over
  * base facts (one dead), pending ones and the change log. */
-static void underive_rows_workload(store *st, int *saw_fail)
+static void underive_rows_run(store *st, int *saw_fail, size_t drop_min)
 {
     static model md, before;
+    st->drop_min = drop_min;
     memset(&md, 0, sizeof md);
     md.nt = MAXT;
     rng_state = 4242;
@@ -867,10 +868,34 @@ static void underive_rows_workload(store *st, int *saw_fail)
     expect_log(st, &before, &md);
 }
 
+static void underive_rows_workload(store *st, int *saw_fail)
+{
+    underive_rows_run(st, saw_fail, SIZE_MAX); /* the dead table's way */
+    if (!*saw_fail)
+        assert_true(st->ndead_base > 100);
+}
+
 static void test_underive_rows(void **state)
 {
     (void)state;
     clean_then_failing(underive_rows_workload, 5);
+}
+
+/* The same when so many base facts die that the base closes up over them
+ * (and over the dead fact it held) at once: no dead fact is left. */
+static void underive_drop_workload(store *st, int *saw_fail)
+{
+    underive_rows_run(st, saw_fail, 64);
+    if (!*saw_fail) {
+        assert_int_equal(st->ndead_base, 0);
+        assert_int_equal(st->b->n + st->npend - st->ndead_pend, st->nlive);
+    }
+}
+
+static void test_underive_drop(void **state)
+{
+    (void)state;
+    clean_then_failing(underive_drop_workload, 5);
 }
 
 /* store_derive_new on facts known not to be live: new ones, pending dead
@@ -1382,7 +1407,7 @@ int main(void)
         cmocka_unit_test(test_transactions),        cmocka_unit_test(test_iterator_changes),
         cmocka_unit_test(test_alloc_failures),      cmocka_unit_test(test_sorts),
         cmocka_unit_test(test_rebuild_in_place),    cmocka_unit_test(test_clear_derived),
-        cmocka_unit_test(test_run_orders),         cmocka_unit_test(test_underive_rows),
+        cmocka_unit_test(test_run_orders),         cmocka_unit_test(test_underive_rows), cmocka_unit_test(test_underive_drop),
         cmocka_unit_test(test_derive_new),         cmocka_unit_test(test_tail_reads),
         cmocka_unit_test(test_pending_ids), cmocka_unit_test(test_in_place_keeps_dead),        cmocka_unit_test(test_nested_reads),
     };

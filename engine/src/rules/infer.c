@@ -403,8 +403,6 @@ static int underive(ictx *c, const uint32_t *t)
  * find their base facts in one walk (store_underive_rows). */
 static int underive_all(ictx *c, const tvec *v)
 {
-    if (v->n >= 1024)
-        (void)store_reserve(c->st, 0, v->n); /* a hint: failing it is no error */
     size_t gone = 0;
     if (store_underive_rows(c->st, v->t, v->n, &gone) != LORE_OK)
         return ctx_nomem(&c->kb->ctx);

@@ -12,7 +12,8 @@
 
 enum {
     TAIL_MAX = 1 << 14, /* pending facts not yet sorted into a run */
-    PEND_MIN = 1 << 15  /* pend may hold this many before a rebuild */
+    PEND_MIN = 1 << 15, /* pend may hold this many before a rebuild */
+    DROP_MIN = 1024     /* base facts to die at once before underive_drop pays */
 };
 
 /* Which ordering answers a pattern, and how many leading keys it binds,
@@ -28,6 +29,7 @@ void store_init(store *st, const mem *m)
     st->dead_dirty = 1;
     st->tail_max = TAIL_MAX;
     st->pend_min = PEND_MIN;
+    st->drop_min = DROP_MIN;
     st->run_ords = 1 << ORD_SPO;
 }
 
@@ -730,10 +732,104 @@ int store_underive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *was)
     return change(st, &l, s, p, o, now);
 }
 
+/* The base's slot of row i of rows (grouped by subject and predicate,
+ * by object within a group), walking on from *lo in the group's range
+ * [*lo, *hi); NONE when the base lacks it. */
+static size_t walk_base(const base *b, const uint32_t *rows, size_t i, size_t *lo, size_t *hi)
+{
+    const uint32_t *t = rows + 3 * i;
+    if (i == 0 || t[0] != t[-3] || t[1] != t[-2]) {
+        const uint32_t key[3] = {t[0], t[1], 0};
+        base_range(b, ORD_SPO, 2, key, lo, hi);
+    }
+    while (*lo < *hi && b->ent[ORD_SPO][*lo].b < t[2])
+        (*lo)++;
+    if (*lo < *hi && b->ent[ORD_SPO][*lo].b == t[2])
+        return *lo;
+    return store_base_find(b, t[0], t[1], t[2]); /* (rows out of order) */
+}
+
+/* store_underive_rows for many rows outside a transaction, so many that
+ * if they are base facts that die, a rebuild would soon drop them
+ * (many_dead's measure): their derived marks go in one walk, the base
+ * closes up over those that die and over the dead it held, and its other
+ * orders are made again: no dead table to fill and empty.  Pending facts
+ * change one by one after.  LORE_ERR_NOMEM before anything changed. */
+static int underive_drop(store *st, const uint32_t *rows, size_t n, size_t *removed)
+{
+    base *b = st->b;
+    size_t lo = 0, hi = 0;
+    size_t nscratch = (size_t)b->nkeys + 1;
+    uint32_t *scratch = mem_alloc(&st->m, nscratch, sizeof *scratch);
+    int logged = st->clog_on && !st->clog_quiet;
+    if (!scratch || (logged && store_clog_reserve(st, clog_need(st, n)) != LORE_OK)) {
+        mem_free(&st->m, scratch, nscratch, sizeof *scratch);
+        return LORE_ERR_NOMEM;
+    }
+    /* the marks go; a dying row's meta is 0, as a dead one's */
+    size_t gone = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t *t = rows + 3 * i;
+        size_t at = walk_base(b, rows, i, &lo, &hi);
+        if (at == NONE || !(b->meta[at] & META_DERIVED))
+            continue;
+        uint32_t m = b->meta[at], now = m & META_ASSERTED ? m & ~META_DERIVED : 0;
+        if (logged)
+            clog_add(st, t[0], t[1], t[2], mflags(m));
+        b->meta[at] = now;
+        st->nderived--;
+        if (!now)
+            st->nlive--, gone++;
+    }
+    /* the base closes up over its dead rows, the other orders follow */
+    uint32_t *off = b->off[ORD_SPO];
+    pair *ent = b->ent[ORD_SPO];
+    size_t w = 0, n0 = b->n;
+    for (uint32_t sub = 0; sub < b->nkeys; sub++) {
+        size_t from = off[sub], to = off[sub + 1];
+        off[sub] = (uint32_t)w; /* off[sub + 1] is still the old one */
+        for (size_t i = from; i < to; i++)
+            if (b->meta[i])
+                ent[w] = ent[i], b->meta[w++] = b->meta[i];
+    }
+    off[b->nkeys] = (uint32_t)w;
+    b->n = w;
+    b->cap_pos = b->cap_pos ? b->cap_pos : n0;
+    b->cap_osp = b->cap_osp ? b->cap_osp : n0;
+    store_base_permute(b, scratch);
+    mem_free(&st->m, scratch, nscratch, sizeof *scratch);
+    if (st->deadcap)
+        memset(st->dead_base, 0, st->deadcap * 3 * sizeof *st->dead_base);
+    st->ndead_base = 0;
+    dead_forget(st, DEAD_BASE);
+    store_free_deadk(st);
+    st->version++;
+    /* the pending facts among the rows */
+    int rc = LORE_OK;
+    for (size_t i = 0; i < n && st->npend && rc == LORE_OK; i++) {
+        const uint32_t *t = rows + 3 * i;
+        if (!pend_may_have(st, 0, t[0]) || !pend_may_have(st, 1, t[2]))
+            continue;
+        loc l = locate(st, t[0], t[1], t[2]);
+        if (l.where != 1 || !(l.meta & META_DERIVED))
+            continue;
+        int goes = !(l.meta & META_ASSERTED);
+        rc = change(st, &l, t[0], t[1], t[2], goes ? 0 : l.meta & ~META_DERIVED);
+        gone += rc == LORE_OK && goes;
+    }
+    if (removed)
+        *removed = gone;
+    return rc;
+}
+
 int store_underive_rows(store *st, const uint32_t *rows, size_t n, size_t *removed)
 {
     enum { AHEAD = 16 }; /* the change log's and dead table's misses overlap */
     const base *b = st->b;
+    if (!st->in_txn && b && n > st->drop_min && n + st->ndead_base >= b->n / 8)
+        return underive_drop(st, rows, n, removed);
+    if (n >= 1024)
+        (void)store_reserve(st, 0, n); /* a hint: failing it is no error */
     size_t i = 0, gone = 0;
     int rc = LORE_OK;
     while (i < n && rc == LORE_OK) {

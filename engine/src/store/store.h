@@ -157,6 +157,8 @@ typedef struct store {
     size_t log_creates; /* log entries whose old meta is 0 */
     int in_txn;
     size_t tail_max, pend_min; /* reorganisation thresholds (tests lower them) */
+    size_t drop_min; /* base facts that die at once before store_underive_rows closes the
+                      * base up over them (tests lower it) */
     size_t nlive, nderived;
     uint64_t version;
     /* the change log (rules.c reads it): open addressing, load <= 1/2 */
@@ -188,7 +190,9 @@ int store_underive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *was)
  * the facts that went (derived, not asserted).  Rows of one subject and
  * predicate in a row, by object, find their base facts in one walk of the
  * base's rows (a closure's lost pairs come so, node by node); any order
- * is right.  LORE_OK or LORE_ERR_NOMEM (the rows before stay changed). */
+ * is right.  So many rows that a rebuild would soon drop their facts
+ * (outside a transaction) make the base close up over them at once.
+ * LORE_OK or LORE_ERR_NOMEM (the rows before stay changed). */
 int store_underive_rows(store *st, const uint32_t *rows, size_t n, size_t *removed);
 
 /* Sets the DERIVED mark, and on a fact that is not asserted the payload
