@@ -14,7 +14,9 @@
 #include "sort.h"
 
 enum {
-    BULK_MIN = 1 << 14 /* a round at least this big, and an eighth of the store, goes in bulk */
+    BULK_MIN = 1 << 14, /* facts at least this many, and half the store (a deferred
+                         * evaluation's: an eighth), go in bulk */
+    DEFER_SEED = 64     /* new facts that make an insertion's rounds keep theirs aside */
 };
 
 typedef struct ictx {
@@ -666,8 +668,10 @@ static int emit_defer(ictx *c, rule *r, const uint32_t *row, void *arg)
 
 /* Semi-naive rounds as propagate does them, the store unchanged until the
  * last: rounds neither rebuild the store's indexes nor look facts up in
- * it but once each, and the scans' memo stays valid throughout. */
-static int eval_deferred(ictx *c, stratum *s)
+ * it but once each, and the scans' memo stays valid throughout.  The
+ * first round runs each rule whole, or with `seed` (facts new to the
+ * store) as the delta of each of its positive reads. */
+static int eval_deferred(ictx *c, stratum *s, const tvec *seed)
 {
     rules *R = c->R;
     defer df;
@@ -691,6 +695,12 @@ static int eval_deferred(ictx *c, stratum *s)
         size_t before = df.ninsert;
         for (int i = 0; i < s->nrules && rc == LORE_OK; i++) {
             rule *r = R->v[s->rules[i]];
+            if (first && seed) {
+                for (int d = 0; d < r->nreads && rc == LORE_OK; d++)
+                    if (r->reads[d].how == RD_POS && r->reads[d].k >= 0)
+                        rc = run_delta(c, r, d, seed, emit_defer, &df);
+                continue;
+            }
             if (first) {
                 if ((rc = plan(c, r, &r->full, -1, 0, NULL)) == LORE_OK)
                     rc = run_body(c, r, &r->full.pl, NULL, NULL, 0, emit_defer, &df);
@@ -720,7 +730,7 @@ static int eval_deferred(ictx *c, stratum *s)
                 memmove(df.rows + 4 * w++, df.rows + 4 * i, 4 * sizeof *df.rows);
         df.nrows = w;
     }
-    if (rc == LORE_OK && df.nrows >= BULK_MIN && df.nrows * 2 >= c->st->nlive) {
+    if (rc == LORE_OK && df.nrows >= BULK_MIN && df.nrows * 8 >= c->st->nlive) {
         size_t added = 0; /* many: merged with the store in one rebuild */
         rc = store_bulk(c->st, df.rows, df.nrows, &added);
         if (rc != LORE_OK)
@@ -753,7 +763,7 @@ static int eval_scratch(ictx *c, stratum *s)
 {
     rules *R = c->R;
     if (deferrable(R, s))
-        return eval_deferred(c, s);
+        return eval_deferred(c, s, NULL);
     if (s->tc != TC_NONE) {
         /* its derived facts are gone: what is left is asserted */
         uint64_t nr = 0;
@@ -1903,17 +1913,24 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
         if (rc != LORE_OK)
             goto cleanup;
     }
-    /* insertion: the new facts, and the rederived ones, propagate */
+    /* insertion: the new facts, and the rederived ones, propagate; many
+     * of them (a cascade grows with its seed) with the derived facts kept
+     * aside until the fixpoint, as from scratch */
     {
-        size_t nf = c->fresh.n;
         for (size_t i = 0; i < ins->n && rc == LORE_OK; i++)
             rc = tvec_push(c->m, &c->fresh, ins->t + 3 * i);
         if (rc != LORE_OK) {
             rc = ctx_nomem(&c->kb->ctx);
             goto cleanup;
         }
-        (void)nf;
-        rc = propagate(c, s);
+        if (c->fresh.n >= (R->defer_seed ? R->defer_seed : DEFER_SEED) && deferrable(R, s)) {
+            tvec seed = c->fresh;
+            c->fresh = (tvec){NULL, 0, 0};
+            rc = eval_deferred(c, s, &seed);
+            tvec_free(c->m, &seed);
+        } else {
+            rc = propagate(c, s);
+        }
     }
 cleanup:
     c->ghost = NULL;

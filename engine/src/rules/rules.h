@@ -120,6 +120,8 @@ typedef struct rules {
     uint32_t next_handle;
     uint64_t max_derived;
     size_t memo_max; /* the scan memo's cap in facts (0: its default; tests lower it) */
+    size_t defer_seed; /* new facts that make an insertion keep its derived facts aside
+                        * until its fixpoint (0: DEFER_SEED; tests lower it) */
     uint32_t *round_t; /* a small round set's slots (empty), kept for the next inference */
     size_t round_cap;
     uint32_t round; /* the last rank given */
