@@ -762,6 +762,17 @@ static int eval_deferred(ictx *c, stratum *s, const tvec *seed)
 static int eval_scratch(ictx *c, stratum *s)
 {
     rules *R = c->R;
+    if (s->tc == TC_NONE) { /* what the heads match now is asserted, or another stratum's */
+        uint32_t preds[16];
+        int np = head_preds(R, s, preds, 16);
+        s->nasserted = np < 0 ? SIZE_MAX : 0;
+        for (int k = 0; k < np; k++) {
+            uint64_t n = 0;
+            if (store_count(c->st, 0, preds[k], 0, &n) != LORE_OK)
+                return ctx_nomem(&c->kb->ctx);
+            s->nasserted += (size_t)n;
+        }
+    }
     if (deferrable(R, s))
         return eval_deferred(c, s, NULL);
     if (s->tc != TC_NONE) {
@@ -1707,13 +1718,16 @@ typedef struct over {
     tvec next;    /* facts that go and were not yet followed */
     size_t limit; /* more facts to go than this: recompute instead */
     int bail;     /* the limit was passed */
+    int look;     /* look candidates up: some fact of the heads may be asserted */
     uint32_t batch[3 * OVER_BATCH]; /* candidates, looked up together */
     size_t nbatch;
 } over;
 
 static int over_one(ictx *c, over *ov, const uint32_t *t)
 {
-    uint32_t meta = store_meta(c->st, t[0], t[1], t[2]);
+    /* a candidate is derived (a head over the facts as they were); an
+     * asserted one stays and is not followed, which only saves work */
+    uint32_t meta = ov->look ? store_meta(c->st, t[0], t[1], t[2]) : META_DERIVED;
     if (!(meta & META_DERIVED))
         return LORE_OK;
     int isnew;
@@ -1734,7 +1748,7 @@ static int over_one(ictx *c, over *ov, const uint32_t *t)
 static int over_flush(ictx *c, over *ov)
 {
     int rc = LORE_OK;
-    for (size_t i = 0; i < ov->nbatch; i++) {
+    for (size_t i = 0; i < ov->nbatch && ov->look; i++) {
         const uint32_t *t = ov->batch + 3 * i;
         store_meta_prefetch(c->st, t[0], t[1], t[2]);
     }
@@ -1842,6 +1856,7 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
     memset(&g, 0, sizeof g);
     if (del->n || lost->n) {
         ov.limit = over_limit(c, s); /* counts facts: only when some go */
+        ov.look = s->nasserted != 0;
         if ((rc = ghosts_make(c, del, &g)) != LORE_OK)
             goto cleanup;
         for (size_t i = 0; i < del->n && rc == LORE_OK; i++)
@@ -1985,8 +2000,8 @@ static int maintain_stratum(ictx *c, stratum *s)
         uint32_t now = store_meta(st, t[0], t[1], t[2]);
         int was_live = e->flags != 0, is_live = now != 0;
         int head = is_head_fact(R, s, t);
-        if (head && s->tc != TC_NONE) {
-            /* the closure's own predicate changed: asserted facts of it */
+        if (head && s->nasserted != SIZE_MAX) {
+            /* a fact of the heads' predicates changed: asserted facts of them */
             int a0 = (e->flags & META_ASSERTED) != 0, a1 = (now & META_ASSERTED) != 0;
             s->nasserted += (size_t)(a1 - a0);
             rfacts |= a0 != a1 || was_live != is_live;

@@ -96,8 +96,10 @@ typedef struct stratum {
     int tc;           /* TC_*: the stratum computes r = e+ */
     uint32_t e, r;    /* the closure's edge and result predicates */
     int tcrule[2];    /* TC: the base rule and the recursive one (-1 for TC_PATH) */
-    size_t nasserted; /* TC: asserted r facts at the settled state (the closure path
-                         needs none) */
+    size_t nasserted; /* asserted facts of the heads' predicates at the settled state:
+                       * exact for a closure (its path needs none), else at least
+                       * as many (SIZE_MAX: not known); none: the overdeletion
+                       * need not look its candidates up */
     int read_later;   /* a later stratum reads facts this one derives */
 } stratum;
 
