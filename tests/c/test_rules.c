@@ -297,6 +297,136 @@ static void test_same_generation_random(void **state)
     }
 }
 
+/* The naive least model of same generation over par. */
+static void naive_sg(int n, unsigned char par[GN][GN], unsigned char sg[GN][GN])
+{
+    memset(sg, 0, sizeof(unsigned char) * GN * GN);
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int x = 0; x < n; x++)
+            for (int y = 0; y < n; y++) {
+                int yes = 0;
+                for (int a = 0; a < n && !yes && !sg[x][y]; a++)
+                    for (int b = 0; b < n && !yes; b++)
+                        yes = par[x][a] && par[y][b] && ((a == b && x != y) || sg[a][b]);
+                if (yes)
+                    sg[x][y] = 1, changed = 1;
+            }
+    }
+}
+
+static const stratum *stratum_of(lore_kb *kb, const char *pred)
+{
+    lore_id p = sym(kb, pred);
+    for (int i = 0; i < kb->rules->nstrata; i++) {
+        const stratum *s = &kb->rules->strata[i];
+        for (int k = 0; k < s->nrules; k++)
+            if (kb->rules->v[s->rules[k]]->head[0][1].id == p)
+                return s;
+    }
+    fail_msg("no stratum derives %s", pred);
+    return NULL;
+}
+
+/* Same generation over forests, each fact of one derivation: a removal
+ * takes out exactly what it overdeletes (nothing is rederived, nothing
+ * recomputed), new leaves keep it so (two with one parent are one
+ * derivation each, not two of one fact), and a second parent ends it;
+ * under batches of adds, removals and a source's retraction, against the
+ * naive model. */
+static void test_sole_removals(void **state)
+{
+    (void)state;
+    unsigned char par[GN][GN], sg[GN][GN];
+    /* by hand: 0 has 1 and 2, 1 has 3 and 4, 2 has 5 */
+    lore_kb *kb = new_kb();
+    lore_id pp = sym(kb, "par");
+    int edges[][2] = {{1, 0}, {2, 0}, {3, 1}, {4, 1}, {5, 2}};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(lore_add(kb, node(kb, edges[i][0]), pp, node(kb, edges[i][1]), 0), LORE_OK);
+    add_rule(kb, "?x sg ?y :- ?x par ?p, ?y par ?p, filter ?x != ?y");
+    add_rule(kb, "?x sg ?y :- ?x par ?a, ?a sg ?b, ?y par ?b");
+    kb->rules->defer_seed = 1;
+    infer(kb); /* sg: 1-2, 2-1, 3-4, 4-3, 3-5, 5-3, 4-5, 5-4 */
+    uint64_t n = 0;
+    assert_int_equal(lore_count(kb, 0, sym(kb, "sg"), 0, &n), LORE_OK);
+    assert_int_equal(n, 8);
+    assert_true(stratum_of(kb, "sg")->sole);
+    /* two leaves under 5: each pair with them has one derivation */
+    assert_int_equal(lore_add(kb, node(kb, 6), pp, node(kb, 5), 0), LORE_OK);
+    assert_int_equal(lore_add(kb, node(kb, 7), pp, node(kb, 5), 0), LORE_OK);
+    lore_infer_stats st;
+    assert_int_equal(lore_infer(kb, &st), LORE_OK);
+    assert_int_equal(st.added, 2); /* 6-7, 7-6 (no cousins: 5 is an only child) */
+    assert_true(stratum_of(kb, "sg")->sole);
+    /* 2 leaves 0: 1-2 goes, and with it 3-5, 4-5 and their mirrors */
+    assert_int_equal(lore_remove(kb, node(kb, 2), pp, node(kb, 0), LORE_ANY_SOURCE), LORE_OK);
+    assert_int_equal(lore_infer(kb, &st), LORE_OK);
+    assert_int_equal(st.removed, 6);
+    assert_int_equal(st.added, 0);
+    assert_true(stratum_of(kb, "sg")->sole);
+    /* a second parent: 5 under 1 too, so 5-3 holds twice over once 2 is back */
+    assert_int_equal(lore_add(kb, node(kb, 5), pp, node(kb, 1), 0), LORE_OK);
+    assert_int_equal(lore_add(kb, node(kb, 2), pp, node(kb, 0), 0), LORE_OK);
+    infer(kb);
+    assert_false(stratum_of(kb, "sg")->sole);
+    lore_kb_free(kb);
+
+    /* random forests under batches of changes */
+    for (int trial = 0; trial < 40; trial++) {
+        rnd_state = 900 + (unsigned)trial;
+        int nn = 12 + (int)rnd(GN - 12);
+        memset(par, 0, sizeof par);
+        kb = new_kb();
+        pp = sym(kb, "par");
+        lore_id s1 = sym(kb, "s1");
+        unsigned char in1[GN][GN];
+        memset(in1, 0, sizeof in1);
+        int live = nn * 3 / 4; /* nodes below live come later as leaves */
+        for (int x = 1; x < live; x++)
+            if (rnd(6)) {
+                int y = (int)rnd((unsigned)x), src = rnd(3) == 0;
+                par[x][y] = 1, in1[x][y] = (unsigned char)src;
+                lore_add(kb, node(kb, x), pp, node(kb, y), src ? s1 : 0);
+            }
+        add_rule(kb, "?x sg ?y :- ?x par ?p, ?y par ?p, filter ?x != ?y");
+        add_rule(kb, "?x sg ?y :- ?x par ?a, ?a sg ?b, ?y par ?b");
+        if (trial % 2)
+            kb->rules->defer_seed = 1;
+        for (int step = 0; step < 8; step++) {
+            infer(kb);
+            naive_sg(nn, par, sg);
+            check_relation(kb, nn, "sg", sg);
+            int op = (int)rnd(8);
+            if (op < 4) { /* removals */
+                for (int k = 1 + (int)rnd(3); k > 0; k--) {
+                    int x = 1 + (int)rnd((unsigned)nn - 1), y = (int)rnd((unsigned)x);
+                    if (par[x][y])
+                        lore_remove(kb, node(kb, x), pp, node(kb, y), LORE_ANY_SOURCE);
+                    par[x][y] = in1[x][y] = 0;
+                }
+            } else if (op < 6) { /* new leaves */
+                for (int k = 1 + (int)rnd(3); k > 0 && live < nn; k--, live++) {
+                    int y = (int)rnd((unsigned)live);
+                    par[live][y] = 1;
+                    lore_add(kb, node(kb, live), pp, node(kb, y), 0);
+                }
+            } else if (op == 6) { /* a second parent (or s1's edge held by the default too) */
+                int x = 1 + (int)rnd((unsigned)nn - 1), y = (int)rnd((unsigned)x);
+                par[x][y] = 1, in1[x][y] = 0;
+                lore_add(kb, node(kb, x), pp, node(kb, y), 0);
+            } else { /* s1's edges go */
+                assert_true(lore_retract_source(kb, s1, NULL) >= 0);
+                for (int x = 0; x < nn; x++)
+                    for (int y = 0; y < nn; y++)
+                        if (in1[x][y])
+                            par[x][y] = in1[x][y] = 0;
+            }
+        }
+        lore_kb_free(kb);
+    }
+}
+
 /* Removals that take out many derived facts: upkeep then recomputes the
  * stratum (in one pass over the store when its heads' predicates are its
  * own, fact by fact when another rule shares one); the facts and their
@@ -1619,7 +1749,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_closure_random),
-        cmocka_unit_test(test_same_generation_random),
+        cmocka_unit_test(test_same_generation_random), cmocka_unit_test(test_sole_removals),
         cmocka_unit_test(test_random_programs),
         cmocka_unit_test(test_mutual_recursion_random),
         cmocka_unit_test(test_upkeep_recompute),

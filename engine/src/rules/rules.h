@@ -101,6 +101,9 @@ typedef struct stratum {
                        * as many (SIZE_MAX: not known); none: the overdeletion
                        * need not look its candidates up */
     int read_later;   /* a later stratum reads facts this one derives */
+    int sole;         /* each of its facts came of one derivation, found once (since
+                       * its last evaluation from nothing no fact got a second):
+                       * what a removal's overdeletion takes out is what goes */
 } stratum;
 
 typedef struct trigger {
