@@ -141,7 +141,7 @@ static int flush_round(ictx *c)
     c->nbatch = 0;
     if (k == 0)
         return LORE_OK;
-    if (tset_add_many(c->m, &c->round, c->batch, k, &added) != LORE_OK)
+    if (tset_add_many(c->m, &c->round, c->batch, k, &added, NULL) != LORE_OK)
         return ctx_nomem(&c->kb->ctx);
     c->dups += k - added;
     if (added && c->R->max_derived && c->st->nderived + c->round.n > c->R->max_derived)
@@ -1762,6 +1762,7 @@ static void ghosts_free(ictx *c, ghosts *g)
 
 /* Overdeletion: facts of the stratum derived from a fact that goes. */
 enum { OVER_BATCH = 32 };
+_Static_assert(OVER_BATCH <= TSET_BATCH, "a batch goes to tset_add_many whole");
 typedef struct over {
     tset del;     /* facts whose derived mark goes */
     tvec next;    /* facts that go and were not yet followed */
@@ -1793,10 +1794,26 @@ static int over_one(ictx *c, over *ov, const uint32_t *t)
 
 /* The batch's candidates, their lookups prefetched before any is made:
  * the misses overlap (each was a binary search in the base, one after
- * another).  LORE_DONE once the limit is passed. */
+ * another); with nothing to look up, the set's probes are.  LORE_DONE
+ * once the limit is passed. */
 static int over_flush(ictx *c, over *ov)
 {
     int rc = LORE_OK;
+    if (!ov->look && ov->nbatch) {
+        unsigned char isnew[OVER_BATCH];
+        size_t added;
+        if (tset_add_many(c->m, &ov->del, ov->batch, ov->nbatch, &added, isnew) != LORE_OK)
+            return ctx_nomem(&c->kb->ctx);
+        for (size_t i = 0; i < ov->nbatch && rc == LORE_OK; i++)
+            if (isnew[i] && tvec_push(c->m, &ov->next, ov->batch + 3 * i) != LORE_OK)
+                rc = ctx_nomem(&c->kb->ctx);
+        ov->nbatch = 0;
+        if (rc == LORE_OK && ov->del.n > ov->limit) {
+            ov->bail = 1;
+            rc = LORE_DONE;
+        }
+        return rc;
+    }
     for (size_t i = 0; i < ov->nbatch && ov->look; i++) {
         const uint32_t *t = ov->batch + 3 * i;
         store_meta_prefetch(c->st, t[0], t[1], t[2]);

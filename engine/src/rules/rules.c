@@ -62,7 +62,8 @@ int tset_add(const mem *m, tset *s, const uint32_t t[3], int *isnew)
 
 /* The home slots of a batch are fetched before any is probed: a large set
  * misses the cache on nearly every probe, and the misses then overlap. */
-int tset_add_many(const mem *m, tset *s, const uint32_t *t, size_t k, size_t *added)
+int tset_add_many(const mem *m, tset *s, const uint32_t *t, size_t k, size_t *added,
+                  unsigned char *isnew)
 {
     *added = 0;
     if (k > TSET_BATCH || tset_grow(m, s, k) != LORE_OK)
@@ -81,10 +82,15 @@ int tset_add_many(const mem *m, tset *s, const uint32_t *t, size_t k, size_t *ad
             if (e[0] == 0) {
                 memcpy(e, x, 3 * sizeof *x);
                 s->n++, ++*added;
+                if (isnew)
+                    isnew[j] = 1;
                 break;
             }
-            if (e[0] == x[0] && e[1] == x[1] && e[2] == x[2])
+            if (e[0] == x[0] && e[1] == x[1] && e[2] == x[2]) {
+                if (isnew)
+                    isnew[j] = 0;
                 break;
+            }
         }
     }
     return LORE_OK;

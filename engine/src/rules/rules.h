@@ -177,9 +177,11 @@ typedef struct tset {
     size_t n, cap;
 } tset;
 int tset_add(const mem *m, tset *s, const uint32_t t[3], int *isnew);
-/* Adds k triples (k <= TSET_BATCH); *added gets how many were new. */
+/* Adds k triples (k <= TSET_BATCH), their slots prefetched together;
+ * *added gets how many were new, and isnew (may be NULL) which. */
 #define TSET_BATCH 32
-int tset_add_many(const mem *m, tset *s, const uint32_t *t, size_t k, size_t *added);
+int tset_add_many(const mem *m, tset *s, const uint32_t *t, size_t k, size_t *added,
+                  unsigned char *isnew);
 int tset_has(const tset *s, const uint32_t t[3]);
 void tset_clear(tset *s);
 void tset_free(const mem *m, tset *s);
