@@ -35,8 +35,25 @@ typedef struct ictx {
     uint32_t batch[3 * TSET_BATCH]; /* the round's next facts, added together */
     size_t nbatch;
     int round_new; /* every fact of the round is known not live (the closure's additions) */
-    size_t dups;   /* derivations of facts derived already (stratum.sole) */
+    tset *multi;    /* facts found derived twice go here (stratum.multi; NULL: nowhere) */
+    int multi_lost; /* one could not (no memory) */
 } ictx;
+
+/* A second derivation of t was found.  The set stays small next to the
+ * store (a sixteenth): past that, so many facts hold twice over that
+ * rederiving them all costs what skipping the others saves; it is given
+ * up (multi_lost). */
+static void note_multi(ictx *c, const uint32_t *t)
+{
+    int isnew;
+    if (!c->multi)
+        return;
+    if (c->multi->n >= 4096 + (c->st->nlive + c->pending) / 16 ||
+        tset_add(c->m, c->multi, t, &isnew) != LORE_OK) {
+        c->multi_lost = 1;
+        c->multi = NULL;
+    }
+}
 
 /* The closure kernel's poll. */
 static int poll_kb(void *ud)
@@ -141,9 +158,12 @@ static int flush_round(ictx *c)
     c->nbatch = 0;
     if (k == 0)
         return LORE_OK;
-    if (tset_add_many(c->m, &c->round, c->batch, k, &added, NULL) != LORE_OK)
+    unsigned char isnew[TSET_BATCH];
+    if (tset_add_many(c->m, &c->round, c->batch, k, &added, isnew) != LORE_OK)
         return ctx_nomem(&c->kb->ctx);
-    c->dups += k - added;
+    for (size_t j = 0; j < k && added < k; j++)
+        if (!isnew[j])
+            note_multi(c, c->batch + 3 * j);
     if (added && c->R->max_derived && c->st->nderived + c->round.n > c->R->max_derived)
         return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT,
                         "more than %llu derived facts (lore_infer_limit)",
@@ -160,7 +180,7 @@ static int flush_round(ictx *c)
 static int add_round(ictx *c, const uint32_t *t, void *arg)
 {
     if (!arg && c->R->max_derived && (store_meta(c->st, t[0], t[1], t[2]) & META_DERIVED)) {
-        c->dups++;
+        note_multi(c, t);
         return LORE_OK;
     }
     memcpy(c->batch + 3 * c->nbatch++, t, 3 * sizeof *t);
@@ -316,7 +336,8 @@ static int derive_slots(ictx *c, const uint32_t *slots, size_t n, size_t nfacts,
                        : store_derive(st, t[0], t[1], t[2], rank, &was);
         if (rc < 0)
             return ctx_nomem(&c->kb->ctx);
-        c->dups += (was & META_DERIVED) != 0;
+        if (was & META_DERIVED)
+            note_multi(c, t);
         if (!was) {
             c->stats.added++;
             if (tvec_push(c->m, &c->fresh, t) != LORE_OK)
@@ -373,7 +394,7 @@ static int commit(ictx *c)
                 continue;
             uint32_t meta = store_meta(st, t[0], t[1], t[2]);
             if (meta & META_DERIVED) { /* derived already: keeps its round */
-                c->dups++;
+                note_multi(c, t);
                 continue;
             }
             if (meta == 0 && (rc = tvec_push(c->m, &c->fresh, t)))
@@ -588,14 +609,15 @@ static int defer_one(ictx *c, defer *df, const uint32_t *t)
         if ((uint32_t)(e >> 32) == fp) {
             const uint32_t *r = df->rows + 4 * ((e & 0xffffffffu) - 1);
             if (r[0] == t[0] && r[1] == t[1] && r[2] == t[2]) {
-                c->dups++;
+                note_multi(c, t);
                 return LORE_OK; /* derived already in this evaluation */
             }
         }
     }
     uint32_t meta = df->unseen ? 0 : store_meta(c->st, t[0], t[1], t[2]);
     int insert = !(meta & META_DERIVED); /* derived by an earlier stratum: keeps its round */
-    c->dups += !insert;
+    if (!insert)
+        note_multi(c, t);
     if (insert && c->R->max_derived && c->st->nderived + df->ninsert + 1 > c->R->max_derived)
         return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT, "more than %llu derived facts (lore_infer_limit)",
                         (unsigned long long)c->R->max_derived);
@@ -666,7 +688,7 @@ static int emit_defer(ictx *c, rule *r, const uint32_t *row, void *arg)
 
 /* An insertion's first round: a derivation that reads new facts at
  * several patterns comes once per such pattern; only the first pattern's
- * counts (the others would look like second derivations, stratum.sole). */
+ * counts (the others would look like second derivations, stratum.multi). */
 typedef struct seeded {
     defer *df;
     tset seed; /* the new facts */
@@ -796,15 +818,21 @@ static int eval_deferred(ictx *c, stratum *s, const tvec *seed)
 static int eval_fresh(ictx *c, stratum *s);
 
 /* Evaluates stratum s from nothing (its facts are not derived yet), and
- * notes whether each of its facts came of one derivation. */
+ * notes the facts it finds with more than one derivation (s->multi). */
 static int eval_scratch(ictx *c, stratum *s)
 {
     int plain = s->tc == TC_NONE;
     for (int i = 0; i < s->nrules && plain; i++)
         plain = !c->R->v[s->rules[i]]->agg && !c->R->v[s->rules[i]]->naive;
-    c->dups = 0;
+    if (s->multi.cap > 4096)
+        tset_free(c->m, &s->multi);
+    tset_clear(&s->multi);
+    c->multi = plain ? &s->multi : NULL, c->multi_lost = 0;
     int rc = eval_fresh(c, s);
-    s->sole = rc == LORE_OK && plain && c->dups == 0;
+    s->multi_known = rc == LORE_OK && plain && !c->multi_lost;
+    c->multi = NULL;
+    if (!s->multi_known)
+        tset_free(c->m, &s->multi);
     return rc;
 }
 
@@ -1924,10 +1952,12 @@ static void sort_gone(ictx *c, tvec *v)
 
 /* Delete and rederive, then insert: ins are facts that appeared, del
  * facts that disappeared (visible as ghosts while the overdeletion runs),
- * lost facts of the stratum that lost their assertions.  When each fact
- * of s came of one derivation (s->sole), its heads' facts are its own and
- * none is asserted, and facts only went, what the overdeletion takes out
- * is exactly what goes: there is nothing to rederive, and it may take out
+ * lost facts of the stratum that lost their assertions.  When s knows
+ * its facts of more than one derivation (s->multi_known), its heads'
+ * facts are its own and none is asserted, and facts only went, a fact the
+ * overdeletion takes out that had one derivation has lost it: only those
+ * of s->multi are rederived (what the rederived lead to comes back with
+ * the insertion's rounds), and, few of them, the overdeletion may take out
  * much more before recomputing s is cheaper. */
 static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tvec *lost)
 {
@@ -1939,13 +1969,13 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
     ghosts g;
     memset(&g, 0, sizeof g);
     uint32_t preds[8];
-    int sole = s->sole && !ins->n && !lost->n && s->nasserted == 0 &&
+    int exact = s->multi_known && !ins->n && !lost->n && s->nasserted == 0 &&
                own_predicates(R, s, preds, 8) > 0;
     if (del->n || lost->n) {
         ov.limit = over_limit(c, s); /* counts facts: only when some go */
         /* a sixteenth, or with nothing to rederive 3/8 (then a fact
          * taken out costs about 1.3 times one derived from scratch) */
-        ov.limit = sole ? ov.limit * 6 : ov.limit;
+        ov.limit = exact && s->multi.n * 8 <= ov.limit ? ov.limit * 6 : ov.limit;
         ov.look = s->nasserted != 0;
         if ((rc = ghosts_make(c, del, &g)) != LORE_OK)
             goto cleanup;
@@ -2014,14 +2044,19 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
                 memcpy(gone.t + 3 * gone.n++, ov.del.t + 3 * i, 3 * sizeof *gone.t);
         sort_gone(c, &gone);
         rc = underive_all(c, &gone);
-        for (size_t i = 0; i < gone.n && rc == LORE_OK && !sole; i++) {
+        for (size_t i = 0; i < gone.n && rc == LORE_OK; i++) {
             const uint32_t *t = gone.t + 3 * i;
-            int yes;
-            if ((rc = derivable(c, s, t, &yes)) == LORE_OK && yes)
-                rc = add_round(c, t, NULL);
+            int yes, isnew;
+            if (exact && !tset_has(&s->multi, t))
+                continue;
+            if ((rc = derivable(c, s, t, &yes)) != LORE_OK || !yes)
+                continue;
+            rc = add_round(c, t, NULL);
+            /* it may have more derivations than the one found */
+            if (rc == LORE_OK && !exact && s->multi_known &&
+                tset_add(c->m, &s->multi, t, &isnew) != LORE_OK)
+                s->multi_known = 0;
         }
-        if (!sole)
-            s->sole = 0; /* a fact rederived may have more derivations than the one found */
         if (rc == LORE_OK)
             rc = commit(c);
         if (rc != LORE_OK)
@@ -2037,7 +2072,7 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
             rc = ctx_nomem(&c->kb->ctx);
             goto cleanup;
         }
-        c->dups = 0;
+        c->multi = s->multi_known ? &s->multi : NULL, c->multi_lost = 0;
         if (c->fresh.n >= (R->defer_seed ? R->defer_seed : DEFER_SEED) && deferrable(R, s)) {
             tvec seed = c->fresh;
             c->fresh = (tvec){NULL, 0, 0};
@@ -2046,8 +2081,11 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
         } else {
             rc = propagate(c, s);
         }
-        if (c->dups || rc != LORE_OK)
-            s->sole = 0; /* a fact got a second derivation */
+        if (c->multi_lost || rc != LORE_OK) {
+            s->multi_known = 0;
+            tset_free(c->m, &s->multi);
+        }
+        c->multi = NULL;
     }
 cleanup:
     c->ghost = NULL;

@@ -184,8 +184,10 @@ static void rule_free(lore_kb *kb, rule *r)
 
 static void strata_free(lore_kb *kb, rules *R)
 {
-    for (int s = 0; s < R->nstrata; s++)
+    for (int s = 0; s < R->nstrata; s++) {
         mem_free(&kb->m, R->strata[s].rules, (size_t)R->strata[s].nrules, sizeof(int));
+        tset_free(&kb->m, &R->strata[s].multi);
+    }
     mem_free(&kb->m, R->strata, (size_t)R->nstrata, sizeof *R->strata);
     R->strata = NULL, R->nstrata = 0;
 }

@@ -90,6 +90,12 @@ typedef struct rule {
 /* Transitive-closure forms of a stratum. */
 enum { TC_NONE = 0, TC_RIGHT, TC_LEFT, TC_DOUBLE, TC_PATH };
 
+/* A set of triples (open addressing). */
+typedef struct tset {
+    uint32_t *t; /* 3 ids per slot, s == 0 empty */
+    size_t n, cap;
+} tset;
+
 typedef struct stratum {
     int *rules; /* indexes into R->v */
     int nrules;
@@ -101,9 +107,12 @@ typedef struct stratum {
                        * as many (SIZE_MAX: not known); none: the overdeletion
                        * need not look its candidates up */
     int read_later;   /* a later stratum reads facts this one derives */
-    int sole;         /* each of its facts came of one derivation, found once (since
-                       * its last evaluation from nothing no fact got a second):
-                       * what a removal's overdeletion takes out is what goes */
+    tset multi;       /* facts of it found with more than one derivation (some may
+                       * have gone since, or have one now) */
+    int multi_known;  /* every fact of it not in multi came of one derivation: since
+                       * its last evaluation from nothing, every second derivation
+                       * found was noted; a removal's overdeletion then need not
+                       * rederive any other */
 } stratum;
 
 typedef struct trigger {
@@ -171,11 +180,7 @@ void rplan_free(const mem *m, rplan *p);
 /* why.c */
 int why_explain(lore_kb *kb, const uint32_t t[3], lore_proof **pr);
 
-/* A set of triples (open addressing), and a vector of them. */
-typedef struct tset {
-    uint32_t *t; /* 3 ids per slot, s == 0 empty */
-    size_t n, cap;
-} tset;
+/* A set of triples (tset, above), and a vector of them. */
 int tset_add(const mem *m, tset *s, const uint32_t t[3], int *isnew);
 /* Adds k triples (k <= TSET_BATCH), their slots prefetched together;
  * *added gets how many were new, and isnew (may be NULL) which. */
