@@ -31,7 +31,11 @@
  *       inferred, the source retracted and the closure inferred again;
  *       PHASE retract and retract-fresh as above.
  *   rules_bench sg-incremental|sg-incremental-leaves|sg-retract FILE.nt [PERCENT] [SEED]
- *       the same upkeep for W4's same generation rules (sg pairs). */
+ *       the same upkeep for W4's same generation rules (sg pairs).
+ *   rules_bench neg-incremental|neg-incremental-leaves|neg-retract FILE.nt [PERCENT] [SEED]
+ *       the same for stratified negation and an aggregate: the leaves
+ *       (`without` a child; leaf facts counted) and each parent's count of
+ *       children. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +57,14 @@ static const char *const SG_RULES[2] = {
     "?x sg ?y :- ?x <http://example.org/parent> ?a, ?a sg ?b, ?y <http://example.org/parent> ?b",
 };
 
+/* Stratified negation and an aggregate: the leaves (no child), and each
+ * parent's count of children. */
+static const char *const NEG_RULES[2] = {
+    "?x leaf true :- ?x <http://example.org/parent> ?p, without { ?c <http://example.org/parent> ?x }",
+    "?p children ?n :- select ?p count(?c) as ?n where { ?c <http://example.org/parent> ?p } "
+    "group by ?p",
+};
+
 static lore_kb *load(const char *file, double *secs)
 {
     lore_kb *kb;
@@ -70,7 +82,8 @@ typedef struct program {
     const char *const *rules;
     const char *head;
 } program;
-static const program CLOSURE = {RULES, "anc"}, SAMEGEN = {SG_RULES, "sg"};
+static const program CLOSURE = {RULES, "anc"}, SAMEGEN = {SG_RULES, "sg"},
+                     NEGAGG = {NEG_RULES, "leaf"};
 
 static void define(lore_kb *kb, const program *P)
 {
@@ -219,6 +232,8 @@ int main(int argc, char **argv)
     const program *P = &CLOSURE;
     if (strncmp(task, "sg-", 3) == 0)
         P = &SAMEGEN, task += 3;
+    else if (strncmp(task, "neg-", 4) == 0)
+        P = &NEGAGG, task += 4;
     if (strcmp(task, "retract") == 0)
         return retract(file, P, argc > 3 ? atof(argv[3]) : 1.0,
                        argc > 4 ? strtoull(argv[4], NULL, 10) : 0);

@@ -1,8 +1,8 @@
 #!/bin/sh
 # upkeep.sh - lore's upkeep after 1% changes on the W2 forest, for the
-# closure rules and W4's same generation rules (bench/rules_bench.c), over
-# seeds 1-5 (adding 1% of the edges, then removing 1%; retracting a source
-# that holds 1%): the ratio of each re-inference to a fresh kb's inference on
+# closure rules, W4's same generation rules and a negation with a count
+# (bench/rules_bench.c), over seeds 1-5 (adding 1% of the edges, then
+# removing 1%; retracting a source that holds 1%): the ratio of each re-inference to a fresh kb's inference on
 # the same final facts (the stricter reading of "from scratch"), median
 # and worst seed.  Each run's result is checked against that fresh kb.
 #   bench/upkeep.sh [SHARED_RIG]     (default ../shared/bench)
@@ -14,7 +14,8 @@ work=$(mktemp -d)
 cp "$src/gen.py" "$work/"
 (cd "$work" && python3 gen.py w2 >/dev/null)
 uptime
-for task in incremental incremental-leaves retract sg-incremental sg-incremental-leaves sg-retract; do
+for task in incremental incremental-leaves retract sg-incremental sg-incremental-leaves sg-retract \
+            neg-incremental neg-incremental-leaves neg-retract; do
   for seed in 1 2 3 4 5; do
     echo "RUN $task $seed"
     "$here/../build/bench/rules_bench" "$task" "$work/data/w2-forest.nt" 1 "$seed"
@@ -36,7 +37,10 @@ name = {"incremental": ("closure", "200 second parents (edges between existing n
         "incremental-leaves": ("closure", "200 new leaves"),
         "sg-incremental": ("same generation", "200 second parents (edges between existing nodes)"),
         "sg-incremental-leaves": ("same generation", "200 new leaves"),
-        "retract": ("closure", None), "sg-retract": ("same generation", None)}
+        "retract": ("closure", None), "sg-retract": ("same generation", None),
+        "neg-incremental": ("negation and a count", "200 second parents (edges between existing nodes)"),
+        "neg-incremental-leaves": ("negation and a count", "200 new leaves"),
+        "neg-retract": ("negation and a count", None)}
 print("| rules | change (1% of the edges: 200) | median ratio | worst seed | median s (fresh s) |")
 print("|---|---|---|---|---|")
 for task, runs in rows.items():

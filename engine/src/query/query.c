@@ -1158,14 +1158,25 @@ static int ensure_bind(lore_query *q)
     return LORE_OK;
 }
 
-int lore_query_bind(lore_query *q, const char *var, lore_id id)
+int query_bind_var(lore_query *q, int v, lore_id id)
 {
-    ctx_clear(&q->kb->ctx);
     if (q->running) {
         qexec_close(&q->x);
         q->running = 0;
     }
     q->done = q->failed = 0;
+    if (v < 0 || v >= q->prog.nvars)
+        return LORE_ERR_ARG;
+    if (ensure_bind(q) != LORE_OK)
+        return LORE_ERR_NOMEM;
+    q->bind[v] = id;
+    q->bound[v] = id != 0;
+    return LORE_OK;
+}
+
+int lore_query_bind(lore_query *q, const char *var, lore_id id)
+{
+    ctx_clear(&q->kb->ctx);
     const char *name = var && var[0] == '?' ? var + 1 : var;
     int v = -1;
     for (int i = 0; name && i < q->prog.nvars; i++)
@@ -1177,11 +1188,7 @@ int lore_query_bind(lore_query *q, const char *var, lore_id id)
     if (id != 0 && !dict_valid(&q->kb->d, id))
         return ctx_fail(&q->kb->ctx, LORE_ERR_ARG, "lore_query_bind: not a term id (%u)",
                         (unsigned)id);
-    if (ensure_bind(q) != LORE_OK)
-        return LORE_ERR_NOMEM;
-    q->bind[v] = id;
-    q->bound[v] = id != 0;
-    return LORE_OK;
+    return query_bind_var(q, v, id);
 }
 
 /* The columns: the select items, or every named variable that patterns

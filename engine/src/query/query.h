@@ -364,6 +364,10 @@ void qexec_close(qexec *x);
  * (1 = 1.0), everything else by lore_compare's order. */
 int query_compare_values(const lore_value *a, const lore_value *b);
 
+/* lore_query_bind by variable index (the rules' slices): LORE_OK,
+ * LORE_ERR_ARG (no such variable), LORE_ERR_NOMEM (the context says). */
+int query_bind_var(lore_query *q, int v, lore_id id);
+
 /* The row lore_query_binding reads while a filter function runs (NULL:
  * the handle's own run). */
 void query_filter_row(lore_query *q, const uint32_t *row);

@@ -192,6 +192,13 @@ static int emit_derive(ictx *c, rule *r, const uint32_t *row, void *arg)
     return heads(c, r, row, add_round, arg);
 }
 
+/* Adds t to the set arg. */
+static int set_add(ictx *c, const uint32_t *t, void *arg)
+{
+    int isnew;
+    return tset_add(c->m, arg, t, &isnew) == LORE_OK ? LORE_OK : ctx_nomem(&c->kb->ctx);
+}
+
 /* Runs an aggregated body whole (the query's output stage), deriving its
  * head for each row. */
 /* c->vals with room for nv ids (kept from call to call). */
@@ -206,7 +213,15 @@ static int vals_reserve(ictx *c, size_t nv)
     return LORE_OK;
 }
 
+static int run_agg_rows(ictx *c, rule *r, emit_fn fn, void *arg);
+
 static int run_agg(ictx *c, rule *r)
+{
+    return run_agg_rows(c, r, emit_derive, NULL);
+}
+
+/* Runs aggregate rule r's query whole, each row's head variables to fn. */
+static int run_agg_rows(ictx *c, rule *r, emit_fn fn, void *arg)
 {
     size_t nv = (size_t)r->prog->nvars + 1;
     if (vals_reserve(c, nv) != LORE_OK)
@@ -233,7 +248,7 @@ static int run_agg(ictx *c, rule *r)
             }
             c->vals[v] = id;
         }
-        if ((rc = emit_derive(c, r, c->vals, NULL)) != LORE_OK)
+        if ((rc = fn(c, r, c->vals, arg)) != LORE_OK)
             break;
     }
     lore_query_reset(r->body);
@@ -1950,6 +1965,270 @@ static void sort_gone(ictx *c, tvec *v)
     mem_free(c->m, tmp, 3 * v->n, sizeof *tmp);
 }
 
+/* ------------------------------------------------------------------ */
+/* upkeep by slices: strata with negation that read none of their own  */
+
+/* Does a rule other than `self` derive facts of predicate p (or of any)? */
+static int others_derive(const rules *R, const rule *self, uint32_t p)
+{
+    for (size_t i = 0; i < R->n; i++) {
+        const rule *r = R->v[i];
+        for (int j = 0; j < r->nhead && r != self; j++)
+            if (r->head[j][1].var >= 0 || r->head[j][1].id == p)
+                return 1;
+    }
+    return 0;
+}
+
+/* Can s be kept up by slices?  Its rules read no fact of its own heads
+ * (a change in it then changes nothing else in it) and only patterns
+ * (plain, under `without`, or an aggregate's), its heads' predicates are
+ * constants no rule of another stratum derives, and an aggregate's only
+ * it derives (a slice's facts are then all that rule's). */
+static int sliceable(const rules *R, const stratum *s)
+{
+    uint32_t preds[16];
+    int np = head_preds(R, s, preds, 16);
+    if (s->tc != TC_NONE || np <= 0)
+        return 0;
+    for (int i = 0; i < s->nrules; i++) {
+        const rule *r = R->v[s->rules[i]];
+        if (r->naive)
+            return 0;
+        for (int d = 0; d < r->nreads; d++) {
+            const rread *rd = &r->reads[d];
+            if (rd->k < 0 || rd->how == RD_PATH || reads_own(R, s, rd))
+                return 0;
+        }
+        for (int j = 0; j < r->nhead && r->agg; j++)
+            if (others_derive(R, r, r->head[j][1].id))
+                return 0;
+    }
+    for (size_t i = 0; i < R->n; i++) {
+        const rule *r = R->v[i];
+        if (r->stratum == (int)(s - R->strata))
+            continue;
+        for (int j = 0; j < r->nhead; j++) {
+            if (r->head[j][1].var >= 0)
+                return 0;
+            for (int k = 0; k < np; k++)
+                if (r->head[j][1].id == preds[k])
+                    return 0;
+        }
+    }
+    return 1;
+}
+
+/* Puts the head facts of a row into the set arg. */
+static int emit_now(ictx *c, rule *r, const uint32_t *row, void *arg)
+{
+    return heads(c, r, row, set_add, arg);
+}
+
+/* Runs aggregate rule r with the variables `bound` marks pre-bound to
+ * vals, each row's head facts to fn (as run_agg does, whole). */
+static int run_agg_bound(ictx *c, rule *r, const uint32_t *vals, const uint8_t *bound, emit_fn fn,
+                         void *arg)
+{
+    int nv = r->prog->nvars, rc = LORE_OK;
+    for (int v = 0; v < nv && rc == LORE_OK; v++)
+        if (bound[v])
+            rc = query_bind_var(r->body, v, vals[v]);
+    if (rc == LORE_OK)
+        rc = run_agg_rows(c, r, fn, arg);
+    for (int v = 0; v < nv; v++)
+        if (bound[v])
+            (void)query_bind_var(r->body, v, 0); /* (unbinding allocates nothing) */
+    return rc == LORE_ERR_NOMEM ? ctx_nomem(&c->kb->ctx) : rc;
+}
+
+/* Binds read d's pattern to fact t: vals[var] gets t's id (vals zeroed by
+ * the caller); 0 when t does not fit it. */
+static int bind_read(const rule *r, const rread *d, const uint32_t *t, uint32_t *vals)
+{
+    const qnode *n = &r->prog->nodes[d->node];
+    for (int k = 0; k < 3; k++) {
+        int v = n->t[k].var;
+        if (v < 0 && d->key[k] != t[k])
+            return 0;
+        if (v >= 0 && vals[v] && vals[v] != t[k])
+            return 0;
+        if (v >= 0)
+            vals[v] = t[k];
+    }
+    return 1;
+}
+
+/* The head's variables that read d of r binds (of an aggregate's, those
+ * it groups by: another would change what it aggregates):
+ * r->slicebound[d]. */
+static int slice_bound(ictx *c, rule *r, int d)
+{
+    int nv = r->prog->nvars;
+    if (!r->slice) {
+        r->slice = mem_calloc(c->m, (size_t)r->nreads, sizeof *r->slice);
+        r->slicebound = mem_calloc(c->m, (size_t)r->nreads, sizeof *r->slicebound);
+        if (!r->slice || !r->slicebound) {
+            mem_free(c->m, r->slice, (size_t)r->nreads, sizeof *r->slice);
+            mem_free(c->m, r->slicebound, (size_t)r->nreads, sizeof *r->slicebound);
+            r->slice = NULL, r->slicebound = NULL;
+            return ctx_nomem(&c->kb->ctx);
+        }
+    }
+    if (!r->slicebound[d]) {
+        uint8_t *b = mem_calloc(c->m, (size_t)nv + 1, 1);
+        if (!b)
+            return ctx_nomem(&c->kb->ctx);
+        const qnode *n = &r->prog->nodes[r->reads[d].node];
+        for (int j = 0; j < r->nhead; j++)
+            for (int k = 0; k < 3; k++) {
+                int v = r->head[j][k].var, grouped = !r->agg;
+                for (int g = 0; g < r->prog->ngroup && !grouped; g++)
+                    grouped = r->prog->group[g] == v;
+                for (int q = 0; q < 3 && grouped; q++)
+                    if (v >= 0 && v == n->t[q].var)
+                        b[v] = 1;
+            }
+        r->slicebound[d] = b;
+    }
+    return LORE_OK;
+}
+
+/* Brings a sliceable stratum s up to date with the facts that appeared
+ * (ins) or went (del).  A fact that one of its rules' patterns matches
+ * fixes the head's variables that pattern shares with it: a slice of the
+ * head's facts.  A fact of the slice that held may not now (its check
+ * runs the whole body), and the body run with those variables bound makes
+ * every fact of the slice that holds now; no other fact of s can have
+ * changed.  A head that a pattern fixes nothing of (the slice would be
+ * every fact of its predicate): recomputed instead.  *whole is set then,
+ * before anything changed. */
+static int slice_upkeep(ictx *c, stratum *s, const tvec *ins, const tvec *del, int *whole)
+{
+    rules *R = c->R;
+    tset cand = {NULL, 0, 0}, now = {NULL, 0, 0};
+    tvec gone = {NULL, 0, 0}, list = {NULL, 0, 0};
+    uint32_t *vals = NULL, *init = NULL;
+    size_t nvmax = 1;
+    int rc = LORE_OK;
+    *whole = 0;
+    /* its facts now come without their second derivations noted */
+    s->multi_known = 0;
+    tset_free(c->m, &s->multi);
+    for (int i = 0; i < s->nrules; i++)
+        nvmax = (size_t)R->v[s->rules[i]]->prog->nvars + 1 > nvmax
+                    ? (size_t)R->v[s->rules[i]]->prog->nvars + 1
+                    : nvmax;
+    vals = mem_alloc(c->m, 2 * nvmax, sizeof *vals);
+    if (!vals)
+        return ctx_nomem(&c->kb->ctx);
+    init = vals + nvmax;
+    /* pass 1: every slice's head pattern fixes something, or all again */
+    for (int pass = 0; pass < 2 && rc == LORE_OK && !*whole; pass++) {
+        for (int side = 0; side < 2 && rc == LORE_OK && !*whole; side++) {
+            const tvec *v = side ? del : ins;
+            for (size_t x = 0; x < v->n && rc == LORE_OK && !*whole; x++) {
+                const uint32_t *f = v->t + 3 * x;
+                for (int i = 0; i < s->nrules && rc == LORE_OK && !*whole; i++) {
+                    rule *r = R->v[s->rules[i]];
+                    int nv = r->prog->nvars;
+                    for (int d = 0; d < r->nreads && rc == LORE_OK && !*whole; d++) {
+                        memset(vals, 0, ((size_t)nv + 1) * sizeof *vals);
+                        if (!bind_read(r, &r->reads[d], f, vals))
+                            continue;
+                        if ((rc = slice_bound(c, r, d)) != LORE_OK)
+                            break;
+                        const uint8_t *bound = r->slicebound[d];
+                        /* the head facts of the slice: kept or checked */
+                        for (int j = 0; j < r->nhead && rc == LORE_OK; j++) {
+                            const hterm *h = r->head[j];
+                            uint32_t q[3];
+                            for (int k = 0; k < 3; k++)
+                                q[k] = h[k].var < 0 ? h[k].id : bound[h[k].var] ? vals[h[k].var] : 0;
+                            if (q[0] == 0 && q[2] == 0) {
+                                *whole = 1; /* (found in pass 0: nothing changed) */
+                                break;
+                            }
+                            if (pass == 0)
+                                continue;
+                            list.n = 0;
+                            store_iter it;
+                            if (store_iter_init(c->st, &it, q[0], q[1], q[2]) != LORE_OK) {
+                                rc = ctx_nomem(&c->kb->ctx);
+                                break;
+                            }
+                            uint32_t t[3];
+                            while (rc == LORE_OK && store_iter_next(&it, t) == LORE_OK) {
+                                if (rules_head_matches(h, t) &&
+                                    (store_meta(c->st, t[0], t[1], t[2]) & META_DERIVED) &&
+                                    tvec_push(c->m, &list, t) != LORE_OK)
+                                    rc = ctx_nomem(&c->kb->ctx);
+                            }
+                            store_iter_done(&it);
+                            for (size_t q2 = 0; q2 < list.n && rc == LORE_OK; q2++) {
+                                int isnew;
+                                if (tset_add(c->m, &cand, list.t + 3 * q2, &isnew) != LORE_OK)
+                                    rc = ctx_nomem(&c->kb->ctx);
+                            }
+                        }
+                        if (pass == 0 || rc != LORE_OK || *whole)
+                            continue;
+                        /* what holds in the slice now */
+                        memset(init, 0, ((size_t)nv + 1) * sizeof *init);
+                        for (int v2 = 0; v2 <= nv; v2++)
+                            if (bound[v2])
+                                init[v2] = vals[v2];
+                        if (r->agg)
+                            rc = run_agg_bound(c, r, init, bound, emit_now, &now);
+                        else if ((rc = plan(c, r, &r->slice[d], -1, 0, bound)) == LORE_OK)
+                            rc = run_body(c, r, &r->slice[d].pl, init, NULL, 0, emit_now, &now);
+                    }
+                }
+                if (rc == LORE_OK && (x & 255) == 255)
+                    rc = interrupted(c);
+            }
+        }
+    }
+    if (rc != LORE_OK || *whole)
+        goto done;
+    /* the facts that held and do not now go (one of an aggregate's slice
+     * not made again; another not derivable), those that hold come */
+    for (size_t i = 0; i < cand.cap && rc == LORE_OK; i++) {
+        const uint32_t *t = cand.t + 3 * i;
+        if (!t[0] || tset_has(&now, t))
+            continue;
+        int yes = 0;
+        for (int k = 0; k < s->nrules && !yes; k++) {
+            const rule *r = R->v[s->rules[k]];
+            for (int j = 0; j < r->nhead && r->agg; j++)
+                yes |= r->head[j][1].id == t[1];
+        }
+        if (yes) /* an aggregate's: gone */
+            yes = 0;
+        else if ((rc = derivable(c, s, t, &yes)) != LORE_OK)
+            break;
+        if (!yes && tvec_push(c->m, &gone, t) != LORE_OK)
+            rc = ctx_nomem(&c->kb->ctx);
+    }
+    if (rc == LORE_OK) {
+        sort_gone(c, &gone);
+        rc = underive_all(c, &gone);
+    }
+    for (size_t i = 0; i < now.cap && rc == LORE_OK; i++)
+        if (now.t[3 * i])
+            rc = add_round(c, now.t + 3 * i, NULL);
+    if (rc == LORE_OK)
+        rc = commit(c);
+    c->fresh.n = 0; /* nothing of s reads them */
+done:
+    tset_free(c->m, &cand);
+    tset_free(c->m, &now);
+    tvec_free(c->m, &gone);
+    tvec_free(c->m, &list);
+    mem_free(c->m, vals, 2 * nvmax, sizeof *vals);
+    return rc;
+}
+
 /* Delete and rederive, then insert: ins are facts that appeared, del
  * facts that disappeared (visible as ghosts while the overdeletion runs),
  * lost facts of the stratum that lost their assertions.  When s knows
@@ -2163,10 +2442,18 @@ static int maintain_stratum(ictx *c, stratum *s)
     int any = ins.n || del.n || lost.n;
     for (int i = 0; i < s->nrules && any; i++)
         other |= R->v[s->rules[i]]->agg || R->v[s->rules[i]]->naive;
+    if (other && !s->sliceable)
+        s->sliceable = 1 + sliceable(R, s);
     if (rc == LORE_OK && any) {
         if (s->tc != TC_NONE && s->nasserted == 0 && !rfacts && !lost.n)
             rc = tc_incremental(c, s, &ins, &del);
-        else if (other)
+        else if (other && !lost.n && s->sliceable == 2) {
+            /* negated or aggregated inputs changed, none of its own read */
+            int whole = 0;
+            rc = slice_upkeep(c, s, &ins, &del, &whole);
+            if (rc == LORE_OK && whole)
+                rc = recompute(c, s);
+        } else if (other)
             rc = recompute(c, s);
         else
             rc = dred(c, s, &ins, &del, &lost);

@@ -168,6 +168,12 @@ static void rule_free(lore_kb *kb, rule *r)
         if (r->checkbound)
             mem_free(m, r->checkbound[j], (size_t)r->prog->nvars + 1, 1);
     }
+    for (int i = 0; r->slice && i < r->nreads; i++) {
+        rplan_free(m, &r->slice[i]);
+        mem_free(m, r->slicebound[i], (size_t)r->prog->nvars + 1, 1);
+    }
+    mem_free(m, r->slice, (size_t)r->nreads, sizeof *r->slice);
+    mem_free(m, r->slicebound, (size_t)r->nreads, sizeof *r->slicebound);
     mem_free(m, r->delta, (size_t)r->nreads, sizeof *r->delta);
     mem_free(m, r->check, (size_t)r->nhead, sizeof *r->check);
     mem_free(m, r->checkbound, (size_t)r->nhead, sizeof *r->checkbound);

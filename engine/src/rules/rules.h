@@ -85,6 +85,8 @@ typedef struct rule {
     rplan *delta; /* per read (patterns only) */
     rplan *check; /* per head pattern: body with that head's variables pre-bound */
     uint8_t **checkbound;
+    rplan *slice; /* per read: body with the head's variables the read has pre-bound */
+    uint8_t **slicebound;
 } rule;
 
 /* Transitive-closure forms of a stratum. */
@@ -107,6 +109,7 @@ typedef struct stratum {
                        * as many (SIZE_MAX: not known); none: the overdeletion
                        * need not look its candidates up */
     int read_later;   /* a later stratum reads facts this one derives */
+    int sliceable;    /* kept up by slices (infer.c): 0 not known yet, 1 no, 2 yes */
     tset multi;       /* facts of it found with more than one derivation (some may
                        * have gone since, or have one now) */
     int multi_known;  /* every fact of it not in multi came of one derivation: since
