@@ -4,7 +4,8 @@
 # (bench/rules_bench.c), over seeds 1-5 (adding 1% of the edges, then
 # removing 1%; retracting a source that holds 1%): the ratio of each
 # re-inference to a fresh kb's inference on the same final facts (the
-# stricter reading of "from scratch"), median and worst seed.  Each run's result is checked against that fresh kb.
+# stricter reading of "from scratch"), median and worst seed.  Each run's
+# result is checked against that fresh kb.
 #   bench/upkeep.sh [SHARED_RIG]     (default ../shared/bench)
 set -eu
 here=$(dirname "$(readlink -f "$0")")
