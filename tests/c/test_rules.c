@@ -478,6 +478,77 @@ static void test_multi_cap(void **state)
     lore_kb_free(kb);
 }
 
+/* A stratum with negation and one with an aggregate, none reading its
+ * own facts, kept up by slices: a change touches only the slices it
+ * fixes (many changes in one group make that group's count once), and
+ * a rule whose pattern fixes none of its head is recomputed. */
+static void test_slices(void **state)
+{
+    (void)state;
+    lore_kb *kb = new_kb();
+    lore_id pm = sym(kb, "member"), g1 = sym(kb, "g1"), g2 = sym(kb, "g2");
+    add_rule(kb, "?g size ?n :- select ?g count(?m) as ?n where { ?m member ?g } group by ?g");
+    add_rule(kb, "?m alone true :- ?m knows _, without { ?m member _ }");
+    for (int i = 0; i < 40; i++) {
+        assert_int_equal(lore_add(kb, node(kb, i), sym(kb, "knows"), node(kb, i + 1), 0), LORE_OK);
+        assert_int_equal(lore_add(kb, node(kb, i), pm, g2, 0), LORE_OK);
+    }
+    infer(kb);
+    lore_id size = sym(kb, "size"), alone = sym(kb, "alone");
+    lore_value v40 = lore_integer(40), v500 = lore_integer(500), v250 = lore_integer(250);
+    lore_id n40, n500, n250;
+    assert_int_equal(lore_intern(kb, &v40, &n40), LORE_OK);
+    assert_int_equal(lore_intern(kb, &v500, &n500), LORE_OK);
+    assert_int_equal(lore_intern(kb, &v250, &n250), LORE_OK);
+    assert_int_equal(marks(kb, g2, size, n40), 2);
+    /* 500 new members of g1 in one step: its count is made once */
+    for (int i = 100; i < 600; i++)
+        assert_int_equal(lore_add(kb, node(kb, i), pm, g1, 0), LORE_OK);
+    lore_infer_stats st;
+    assert_int_equal(lore_infer(kb, &st), LORE_OK);
+    assert_int_equal(st.added, 1);
+    assert_int_equal(st.removed, 0);
+    assert_int_equal(stratum_of(kb, "size")->sliceable, 2);
+    assert_int_equal(marks(kb, g1, size, n500), 2);
+    /* half go, and one of g2's, who is then alone */
+    for (int i = 100; i < 350; i++)
+        assert_int_equal(lore_remove(kb, node(kb, i), pm, g1, LORE_ANY_SOURCE), LORE_OK);
+    assert_int_equal(lore_remove(kb, node(kb, 7), pm, g2, LORE_ANY_SOURCE), LORE_OK);
+    assert_int_equal(lore_infer(kb, &st), LORE_OK);
+    assert_int_equal(st.removed, 2); /* g1 size 500, g2 size 40 */
+    assert_int_equal(st.added, 3);   /* g1 size 250, g2 size 39, n7 alone */
+    assert_int_equal(marks(kb, g1, size, n250), 2);
+    assert_int_equal(marks(kb, g1, size, n500), 0);
+    uint64_t n = 0;
+    assert_int_equal(lore_count(kb, node(kb, 7), alone, 0, &n), LORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(lore_count(kb, 0, alone, 0, &n), LORE_OK);
+    assert_int_equal(n, 1);
+    /* n7 back in g2: alone no more */
+    assert_int_equal(lore_add(kb, node(kb, 7), pm, g2, 0), LORE_OK);
+    assert_int_equal(lore_infer(kb, &st), LORE_OK);
+    assert_int_equal(st.removed, 2);
+    assert_int_equal(st.added, 1);
+    assert_int_equal(lore_count(kb, 0, alone, 0, &n), LORE_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(marks(kb, g2, size, n40), 2);
+    lore_kb_free(kb);
+    /* a count of everything: no pattern fixes its head; recomputed */
+    kb = new_kb();
+    add_rule(kb, "all count ?n :- select count(?m) as ?n where { ?m member ?g }");
+    assert_int_equal(lore_add(kb, node(kb, 1), sym(kb, "member"), sym(kb, "g1"), 0), LORE_OK);
+    infer(kb);
+    assert_int_equal(lore_add(kb, node(kb, 2), sym(kb, "member"), sym(kb, "g1"), 0), LORE_OK);
+    infer(kb);
+    lore_value two = lore_integer(2);
+    lore_id n2;
+    assert_int_equal(lore_intern(kb, &two, &n2), LORE_OK);
+    assert_int_equal(marks(kb, sym(kb, "all"), sym(kb, "count"), n2), 2);
+    assert_int_equal(lore_count(kb, sym(kb, "all"), sym(kb, "count"), 0, &n), LORE_OK);
+    assert_int_equal(n, 1);
+    lore_kb_free(kb);
+}
+
 /* Removals that take out many derived facts: upkeep then recomputes the
  * stratum (in one pass over the store when its heads' predicates are its
  * own, fact by fact when another rule shares one); the facts and their
@@ -1800,7 +1871,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_closure_random),
-        cmocka_unit_test(test_same_generation_random), cmocka_unit_test(test_sole_removals), cmocka_unit_test(test_multi_cap),
+        cmocka_unit_test(test_same_generation_random), cmocka_unit_test(test_sole_removals), cmocka_unit_test(test_multi_cap), cmocka_unit_test(test_slices),
         cmocka_unit_test(test_random_programs),
         cmocka_unit_test(test_mutual_recursion_random),
         cmocka_unit_test(test_upkeep_recompute),

@@ -2106,7 +2106,7 @@ static int slice_bound(ictx *c, rule *r, int d)
 static int slice_upkeep(ictx *c, stratum *s, const tvec *ins, const tvec *del, int *whole)
 {
     rules *R = c->R;
-    tset cand = {NULL, 0, 0}, now = {NULL, 0, 0};
+    tset cand = {NULL, 0, 0}, now = {NULL, 0, 0}, seen = {NULL, 0, 0};
     tvec gone = {NULL, 0, 0}, list = {NULL, 0, 0};
     uint32_t *vals = NULL, *init = NULL;
     size_t nvmax = 1;
@@ -2139,6 +2139,21 @@ static int slice_upkeep(ictx *c, stratum *s, const tvec *ins, const tvec *del, i
                         if ((rc = slice_bound(c, r, d)) != LORE_OK)
                             break;
                         const uint8_t *bound = r->slicebound[d];
+                        /* a slice once (many changed facts may fix the same
+                         * one: a thousand new members of one group) */
+                        if (pass == 1 && i < 0xffff && d < 0xffff) {
+                            uint32_t key[3] = {((uint32_t)i << 16 | (uint32_t)d) + 1, 0, 0};
+                            int nb = 0, isnew = 1;
+                            for (int v2 = 0; v2 <= nv; v2++)
+                                if (bound[v2] && nb++ < 2)
+                                    key[nb] = vals[v2];
+                            if (nb <= 2 && tset_add(c->m, &seen, key, &isnew) != LORE_OK) {
+                                rc = ctx_nomem(&c->kb->ctx);
+                                break;
+                            }
+                            if (!isnew)
+                                continue;
+                        }
                         /* the head facts of the slice: kept or checked */
                         for (int j = 0; j < r->nhead && rc == LORE_OK; j++) {
                             const hterm *h = r->head[j];
@@ -2223,6 +2238,7 @@ static int slice_upkeep(ictx *c, stratum *s, const tvec *ins, const tvec *del, i
 done:
     tset_free(c->m, &cand);
     tset_free(c->m, &now);
+    tset_free(c->m, &seen);
     tvec_free(c->m, &gone);
     tvec_free(c->m, &list);
     mem_free(c->m, vals, 2 * nvmax, sizeof *vals);
