@@ -480,8 +480,8 @@ static void test_multi_cap(void **state)
 
 /* A stratum with negation and one with an aggregate, none reading its
  * own facts, kept up by slices: a change touches only the slices it
- * fixes (many changes in one group make that group's count once), and
- * a rule whose pattern fixes none of its head is recomputed. */
+ * fixes (many changes in one group make that group's count once), and a
+ * count of everything is made again whole. */
 static void test_slices(void **state)
 {
     (void)state;
@@ -533,7 +533,8 @@ static void test_slices(void **state)
     assert_int_equal(n, 0);
     assert_int_equal(marks(kb, g2, size, n40), 2);
     lore_kb_free(kb);
-    /* a count of everything: no pattern fixes its head; recomputed */
+    /* a count of everything: a pattern fixes none of its head's variables,
+     * the slice is all of it */
     kb = new_kb();
     add_rule(kb, "all count ?n :- select count(?m) as ?n where { ?m member ?g }");
     assert_int_equal(lore_add(kb, node(kb, 1), sym(kb, "member"), sym(kb, "g1"), 0), LORE_OK);

@@ -199,8 +199,6 @@ static int set_add(ictx *c, const uint32_t *t, void *arg)
     return tset_add(c->m, arg, t, &isnew) == LORE_OK ? LORE_OK : ctx_nomem(&c->kb->ctx);
 }
 
-/* Runs an aggregated body whole (the query's output stage), deriving its
- * head for each row. */
 /* c->vals with room for nv ids (kept from call to call). */
 static int vals_reserve(ictx *c, size_t nv)
 {
@@ -213,14 +211,8 @@ static int vals_reserve(ictx *c, size_t nv)
     return LORE_OK;
 }
 
-static int run_agg_rows(ictx *c, rule *r, emit_fn fn, void *arg);
-
-static int run_agg(ictx *c, rule *r)
-{
-    return run_agg_rows(c, r, emit_derive, NULL);
-}
-
-/* Runs aggregate rule r's query whole, each row's head variables to fn. */
+/* Runs aggregate rule r's query whole (its output stage; the variables
+ * lore_query_bind pre-binds fixed), each row's head variables to fn. */
 static int run_agg_rows(ictx *c, rule *r, emit_fn fn, void *arg)
 {
     size_t nv = (size_t)r->prog->nvars + 1;
@@ -253,6 +245,12 @@ static int run_agg_rows(ictx *c, rule *r, emit_fn fn, void *arg)
     }
     lore_query_reset(r->body);
     return rc == LORE_DONE ? LORE_OK : rc;
+}
+
+/* Runs an aggregated body whole, deriving its head for each row. */
+static int run_agg(ictx *c, rule *r)
+{
+    return run_agg_rows(c, r, emit_derive, NULL);
 }
 
 /* Runs r's whole body, deriving. */
@@ -1819,8 +1817,9 @@ typedef struct over {
 static int over_one(ictx *c, over *ov, const uint32_t *t)
 {
     /* a candidate is derived (a head over the facts as they were); an
-     * asserted one stays and is not followed, which only saves work */
-    uint32_t meta = ov->look ? store_meta(c->st, t[0], t[1], t[2]) : META_DERIVED;
+     * asserted one stays and is not followed, which only saves work (with
+     * no fact of the heads asserted, over_flush does not look) */
+    uint32_t meta = store_meta(c->st, t[0], t[1], t[2]);
     if (!(meta & META_DERIVED))
         return LORE_OK;
     int isnew;
@@ -1857,7 +1856,7 @@ static int over_flush(ictx *c, over *ov)
         }
         return rc;
     }
-    for (size_t i = 0; i < ov->nbatch && ov->look; i++) {
+    for (size_t i = 0; i < ov->nbatch; i++) {
         const uint32_t *t = ov->batch + 3 * i;
         store_meta_prefetch(c->st, t[0], t[1], t[2]);
     }
@@ -1966,7 +1965,7 @@ static void sort_gone(ictx *c, tvec *v)
 }
 
 /* ------------------------------------------------------------------ */
-/* upkeep by slices: strata with negation that read none of their own  */
+/* upkeep by slices: negation and aggregates over other strata's facts  */
 
 /* Does a rule other than `self` derive facts of predicate p (or of any)? */
 static int others_derive(const rules *R, const rule *self, uint32_t p)
