@@ -1158,13 +1158,19 @@ static int ensure_bind(lore_query *q)
     return LORE_OK;
 }
 
-int query_bind_var(lore_query *q, int v, lore_id id)
+/* Ends a run under way: the next lore_query_next starts again. */
+static void query_stop(lore_query *q)
 {
     if (q->running) {
         qexec_close(&q->x);
         q->running = 0;
     }
     q->done = q->failed = 0;
+}
+
+int query_bind_var(lore_query *q, int v, lore_id id)
+{
+    query_stop(q);
     if (v < 0 || v >= q->prog.nvars)
         return LORE_ERR_ARG;
     if (ensure_bind(q) != LORE_OK)
@@ -1177,6 +1183,7 @@ int query_bind_var(lore_query *q, int v, lore_id id)
 int lore_query_bind(lore_query *q, const char *var, lore_id id)
 {
     ctx_clear(&q->kb->ctx);
+    query_stop(q); /* even when the binding fails */
     const char *name = var && var[0] == '?' ? var + 1 : var;
     int v = -1;
     for (int i = 0; name && i < q->prog.nvars; i++)
