@@ -28,6 +28,8 @@ struct qstate {
     /* paths */
     int pmode; /* 1: from s, 2: from o, 3: every start, 4: every start back to itself */
     pout out, starts;
+    uint64_t starts_version; /* the store's version + 1 when starts were made (0: not) */
+    const void *starts_ghost; /* and the ghosts then */
     size_t opos, spos;
     uint32_t cur; /* mode 3, 4: the current start */
     pgraph g;
@@ -752,6 +754,54 @@ static int path_next(qexec *x, int i, qstate *s)
     return R_FAIL;
 }
 
+/* Appends id to starts unless marked (then marks it). */
+static int start_once(const mem *m, uint8_t *mark, size_t nt, pout *starts, uint32_t id)
+{
+    if (id >= nt || (mark[id / 8] >> (id % 8) & 1))
+        return LORE_OK;
+    mark[id / 8] |= (uint8_t)(1u << (id % 8));
+    if (mem_reserve(m, (void **)&starts->node, &starts->ncap, starts->n + 1, sizeof *starts->node) != 0)
+        return LORE_ERR_NOMEM;
+    starts->node[starts->n++] = id;
+    return LORE_OK;
+}
+
+/* Appends to starts every node of the knowledge base it lacks (a subject
+ * or object of a live fact or of a ghost): with both ends free, a path
+ * that can match zero steps has a zero-length row for each, whichever
+ * facts it reads (as SPARQL has it), so that its rows do not depend on
+ * whether an end was bound first. */
+static int all_node_starts(qexec *x, pout *starts)
+{
+    const mem *m = &x->kb->m;
+    size_t nt = (size_t)x->kb->d.n + 1;
+    uint8_t *mark = mem_calloc(m, (nt + 7) / 8, 1);
+    store_iter it;
+    if (!mark || store_iter_init(&x->kb->st, &it, 0, 0, 0) != LORE_OK) {
+        mem_free(m, mark, (nt + 7) / 8, 1);
+        return LORE_ERR_NOMEM;
+    }
+    for (size_t k = 0; k < starts->n; k++)
+        if (starts->node[k] < nt)
+            mark[starts->node[k] / 8] |= (uint8_t)(1u << (starts->node[k] % 8));
+    uint32_t buf[3 * 256];
+    size_t got;
+    int rc = LORE_OK;
+    while (rc == LORE_OK && store_iter_read(&it, buf, 256, &got) == LORE_OK)
+        for (size_t k = 0; k < got && rc == LORE_OK; k++)
+            if ((rc = start_once(m, mark, nt, starts, buf[3 * k])) == LORE_OK)
+                rc = start_once(m, mark, nt, starts, buf[3 * k + 2]);
+    store_iter_done(&it);
+    const qfacts *gh = x->ghost;
+    for (size_t k = 0; gh && k < gh->n && rc == LORE_OK; k++) {
+        const uint32_t *t = gh->k[ORD_SPO] + 3 * k;
+        if ((rc = start_once(m, mark, nt, starts, t[0])) == LORE_OK)
+            rc = start_once(m, mark, nt, starts, t[2]);
+    }
+    mem_free(m, mark, (nt + 7) / 8, 1);
+    return rc;
+}
+
 static int path_enter(qexec *x, int i, qstate *s)
 {
     const qstep *st = &x->plan->steps[i];
@@ -781,12 +831,19 @@ static int path_enter(qexec *x, int i, qstate *s)
             return rc;
         return path_next(x, i, s);
     }
-    /* both ends free: every start node, over a graph */
+    /* both ends free: every start node, over a graph (made once for a
+     * state of the store: with zero steps allowed, they are every node) */
     if ((rc = path_graph(x, i, s, 1)) != LORE_OK)
         return rc;
-    s->starts.n = 0;
-    if ((rc = pgraph_starts(&x->kb->m, fw, &s->g, &s->starts)) != LORE_OK)
-        return rc;
+    if (s->starts_version != x->kb->st.version + 1 || s->starts_ghost != x->ghost) {
+        s->starts.n = 0;
+        s->starts_version = 0;
+        if ((rc = pgraph_starts(&x->kb->m, fw, &s->g, &s->starts)) != LORE_OK ||
+            (fw->accept[0] && (rc = all_node_starts(x, &s->starts)) != LORE_OK))
+            return rc;
+        s->starts_version = x->kb->st.version + 1, s->starts_ghost = x->ghost;
+    }
+
     s->bvar[0] = ss.var;
     if (ss.var == os.var) {
         s->pmode = 4;
