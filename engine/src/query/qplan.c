@@ -38,6 +38,8 @@ typedef struct planner {
     pstat *stats;   /* per node */
     double *uest;   /* per union node: estimated rows, -1 unknown */
     double *pedges; /* per path node: facts on its predicates, -1 unknown */
+    double *pzero;  /* per path node: with both ends free, its zero-length rows (every
+                     * node: about the facts, if it may match zero steps; else 0) */
     uint8_t *corr;  /* per without node x variable: correlated */
     int *crow;      /* per node: its row in corr (without nodes only), else -1 */
     int nv;
@@ -313,10 +315,11 @@ static est estimate(planner *pn, int node, const uint8_t *b, double rows, double
             }
             if (pnfa_edges(&pn->kb->st, &a, &edges) != LORE_OK)
                 pn->rc = LORE_ERR_NOMEM;
+            pn->pzero[node] = a.accept[0] ? (double)pn->kb->st.nlive : 0;
             pnfa_free(&pn->kb->m, &a);
             pn->pedges[node] = (double)edges;
         }
-        double E = pn->pedges[node];
+        double E = pn->pedges[node], Z = pn->pzero[node];
         if (sb && ob) {
             e.rows = rows * 0.5;
             e.cost = rows * SEEK * 4;
@@ -325,8 +328,8 @@ static est estimate(planner *pn, int node, const uint8_t *b, double rows, double
             e.rows = rows * f;
             e.cost = rows * SEEK * 4 + e.rows * 2;
         } else {
-            e.rows = rows * (E * 3 + 1);
-            e.cost = rows * SEEK + e.rows * 2 + E;
+            e.rows = rows * (E * 3 + Z + 1);
+            e.cost = rows * SEEK + e.rows * 2 + E + Z;
         }
         for (int k2 = 0; k2 < 3; k2 += 2) {
             int v = x->t[k2].var;
@@ -1034,7 +1037,7 @@ int qplan_make(lore_kb *kb, const qprog *p, const qplan_opts *o, qplan *pl)
 {
     const mem *m = &kb->m;
     memset(pl, 0, sizeof *pl);
-    planner pn = {kb, p, o, pl, NULL, NULL, NULL, NULL, NULL, p->nvars, LORE_OK, 0};
+    planner pn = {kb, p, o, pl, NULL, NULL, NULL, NULL, NULL, NULL, p->nvars, LORE_OK, 0};
     size_t nn = (size_t)p->nnodes, nv = (size_t)p->nvars, nwith = 0;
     for (size_t n = 0; n < nn; n++)
         nwith += p->nodes[n].kind == QN_WITHOUT;
@@ -1044,19 +1047,20 @@ int qplan_make(lore_kb *kb, const qprog *p, const qplan_opts *o, qplan *pl)
     pn.stats = mem_calloc(m, nn, sizeof *pn.stats);
     pn.uest = mem_alloc(m, nn, sizeof *pn.uest);
     pn.pedges = mem_alloc(m, nn, sizeof *pn.pedges);
+    pn.pzero = mem_alloc(m, nn, sizeof *pn.pzero);
     /* a row of variables for each without-group only (nodes x variables
      * would grow as the square of a query's size) */
     pn.corr = mem_calloc(m, (nwith ? nwith : 1) * (nv ? nv : 1), 1);
     pn.crow = mem_alloc(m, nn + 1, sizeof *pn.crow);
     pl->prebound = mem_calloc(m, nv + 1, 1);
     pl->nvars = (int)nv;
-    if (!b || !ndv || !outside || !pn.stats || !pn.uest || !pn.pedges || !pn.corr || !pn.crow ||
+    if (!b || !ndv || !outside || !pn.stats || !pn.uest || !pn.pedges || !pn.pzero || !pn.corr || !pn.crow ||
         !pl->prebound) {
         pn.rc = LORE_ERR_NOMEM;
         goto cleanup;
     }
     for (size_t i = 0, w = 0; i < nn; i++) {
-        pn.uest[i] = pn.pedges[i] = -1;
+        pn.uest[i] = pn.pedges[i] = -1, pn.pzero[i] = 0;
         pn.crow[i] = p->nodes[i].kind == QN_WITHOUT ? (int)w++ : -1;
     }
     for (size_t v = 0; v < nv; v++) {
@@ -1111,6 +1115,7 @@ cleanup:
     mem_free(m, pn.stats, nn, sizeof *pn.stats);
     mem_free(m, pn.uest, nn, sizeof *pn.uest);
     mem_free(m, pn.pedges, nn, sizeof *pn.pedges);
+    mem_free(m, pn.pzero, nn, sizeof *pn.pzero);
     mem_free(m, pn.corr, (nwith ? nwith : 1) * (nv ? nv : 1), 1);
     mem_free(m, pn.crow, nn + 1, sizeof *pn.crow);
     mem_free(m, b, nv + 1, 1);
