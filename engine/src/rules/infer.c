@@ -571,18 +571,29 @@ static int head_preds(const rules *R, const stratum *s, uint32_t *preds, int cap
     return n;
 }
 
+/* The facts of s's head predicates in the store, into *n (UINT64_MAX when
+ * a head's predicate is a variable, or there are too many to list).
+ * LORE_OK or LORE_ERR_NOMEM. */
+static int head_facts(ictx *c, const stratum *s, uint64_t *n)
+{
+    uint32_t preds[16];
+    int np = head_preds(c->R, s, preds, 16);
+    *n = np < 0 ? UINT64_MAX : 0;
+    for (int k = 0; k < np; k++) {
+        uint64_t m = 0;
+        if (store_count(c->st, 0, preds[k], 0, &m) != LORE_OK)
+            return LORE_ERR_NOMEM;
+        *n += m;
+    }
+    return LORE_OK;
+}
+
 /* Does the store hold no fact of any of s's head predicates (each head's
  * predicate a constant)? */
 static int heads_unseen(ictx *c, const stratum *s)
 {
-    uint32_t preds[16];
-    int np = head_preds(c->R, s, preds, 16);
-    for (int k = 0; k < np; k++) {
-        uint64_t n = 1;
-        if (store_count(c->st, 0, preds[k], 0, &n) != LORE_OK || n != 0)
-            return 0;
-    }
-    return np >= 0;
+    uint64_t n;
+    return head_facts(c, s, &n) == LORE_OK && n == 0;
 }
 
 static int defer_grow(ictx *c, defer *df)
@@ -735,7 +746,8 @@ static int eval_deferred(ictx *c, stratum *s, const tvec *seed)
     rules *R = c->R;
     defer df;
     memset(&df, 0, sizeof df);
-    df.unseen = heads_unseen(c, s);
+    /* from scratch, eval_fresh has just counted the heads' facts */
+    df.unseen = seed ? heads_unseen(c, s) : s->nasserted == 0;
     seeded sd = {&df, {NULL, 0, 0}, 0};
     for (size_t i = 0; seed && i < seed->n; i++) {
         int isnew;
@@ -853,15 +865,10 @@ static int eval_fresh(ictx *c, stratum *s)
 {
     rules *R = c->R;
     if (s->tc == TC_NONE) { /* what the heads match now is asserted, or another stratum's */
-        uint32_t preds[16];
-        int np = head_preds(R, s, preds, 16);
-        s->nasserted = np < 0 ? SIZE_MAX : 0;
-        for (int k = 0; k < np; k++) {
-            uint64_t n = 0;
-            if (store_count(c->st, 0, preds[k], 0, &n) != LORE_OK)
-                return ctx_nomem(&c->kb->ctx);
-            s->nasserted += (size_t)n;
-        }
+        uint64_t n;
+        if (head_facts(c, s, &n) != LORE_OK)
+            return ctx_nomem(&c->kb->ctx);
+        s->nasserted = n == UINT64_MAX ? SIZE_MAX : (size_t)n;
     }
     if (deferrable(R, s))
         return eval_deferred(c, s, NULL);
@@ -1705,6 +1712,23 @@ static int stratum_facts(ictx *c, const stratum *s, tvec *out)
     return rc;
 }
 
+/* Does no rule of another stratum than s derive facts of preds[0..n) (or
+ * of any predicate)? */
+static int preds_own(const rules *R, const stratum *s, const uint32_t *preds, int n)
+{
+    for (size_t i = 0; i < R->n; i++) {
+        const rule *r = R->v[i];
+        for (int j = 0; j < r->nhead && r->stratum != (int)(s - R->strata); j++) {
+            if (r->head[j][1].var >= 0)
+                return 0;
+            for (int k = 0; k < n; k++)
+                if (r->head[j][1].id == preds[k])
+                    return 0;
+        }
+    }
+    return 1;
+}
+
 /* The predicates of s's heads into preds (room for `cap`), when every
  * head is (?, p, ?) with its own constant p that no rule of another
  * stratum derives: then s's derived facts are those of these predicates.
@@ -1718,22 +1742,7 @@ static size_t own_predicates(const rules *R, const stratum *s, uint32_t *preds, 
                 return 0;
     }
     int n = head_preds(R, s, preds, (int)cap);
-    if (n <= 0)
-        return 0;
-    for (size_t i = 0; i < R->n; i++) { /* no other rule derives them */
-        const rule *r = R->v[i];
-        int mine = 0;
-        for (int k = 0; k < s->nrules && !mine; k++)
-            mine = s->rules[k] == (int)i;
-        for (int j = 0; j < r->nhead && !mine; j++) {
-            if (r->head[j][1].var >= 0)
-                return 0;
-            for (int k = 0; k < n; k++)
-                if (r->head[j][1].id == preds[k])
-                    return 0;
-        }
-    }
-    return (size_t)n;
+    return n > 0 && preds_own(R, s, preds, n) ? (size_t)n : 0;
 }
 
 /* Recomputes stratum s: its derived facts go, then it runs from scratch. */
@@ -1879,14 +1888,9 @@ static int over_fact(ictx *c, const uint32_t *t, void *arg)
  * times what deriving it from scratch does (bench/RESULTS.md, upkeep). */
 static size_t over_limit(ictx *c, const stratum *s)
 {
-    uint32_t preds[16];
-    int np = head_preds(c->R, s, preds, 16);
-    uint64_t n = np < 0 ? c->st->nlive : 0;
-    for (int k = 0; k < np; k++) {
-        uint64_t m = 0;
-        if (store_count(c->st, 0, preds[k], 0, &m) == LORE_OK)
-            n += m;
-    }
+    uint64_t n;
+    if (head_facts(c, s, &n) != LORE_OK || n == UINT64_MAX)
+        n = c->st->nlive;
     return n / 16 > 4096 ? (size_t)(n / 16) : 4096;
 }
 
@@ -2003,19 +2007,7 @@ static int sliceable(const rules *R, const stratum *s)
             if (others_derive(R, r, r->head[j][1].id))
                 return 0;
     }
-    for (size_t i = 0; i < R->n; i++) {
-        const rule *r = R->v[i];
-        if (r->stratum == (int)(s - R->strata))
-            continue;
-        for (int j = 0; j < r->nhead; j++) {
-            if (r->head[j][1].var >= 0)
-                return 0;
-            for (int k = 0; k < np; k++)
-                if (r->head[j][1].id == preds[k])
-                    return 0;
-        }
-    }
-    return 1;
+    return preds_own(R, s, preds, np);
 }
 
 /* Puts the head facts of a row into the set arg. */
@@ -2093,6 +2085,90 @@ static int slice_bound(ictx *c, rule *r, int d)
     return LORE_OK;
 }
 
+/* The work of upkeep by slices. */
+typedef struct slicer {
+    tset cand;            /* facts of the slices that held: to be checked */
+    tset now;             /* facts of the slices that hold now */
+    tset seen;            /* the slices made: rule and read, up to two bound values */
+    uint32_t *vals, *init; /* a rule's variables: fixed by the fact, pre-bound */
+    int whole;            /* a slice would be every fact of a predicate */
+} slicer;
+
+/* Head h's pattern with the variables `bound` marks fixed to vals (0
+ * where free): a slice of its facts. */
+static void slice_head(const hterm *h, const uint8_t *bound, const uint32_t *vals, uint32_t q[3])
+{
+    for (int k = 0; k < 3; k++)
+        q[k] = h[k].var < 0 ? h[k].id : bound[h[k].var] ? vals[h[k].var] : 0;
+}
+
+/* The slice that fact f fixes through read d of s's i-th rule.  On pass 0
+ * only whether it fixes something of each head (else sl->whole); on pass
+ * 1, once per slice, its facts that held go to cand and those that hold
+ * now to now. */
+static int slice_one(ictx *c, stratum *s, slicer *sl, int i, int d, const uint32_t *f, int pass)
+{
+    rule *r = c->R->v[s->rules[i]];
+    int nv = r->prog->nvars, rc;
+    memset(sl->vals, 0, ((size_t)nv + 1) * sizeof *sl->vals);
+    if (!bind_read(r, &r->reads[d], f, sl->vals))
+        return LORE_OK;
+    if ((rc = slice_bound(c, r, d)) != LORE_OK)
+        return rc;
+    const uint8_t *bound = r->slicebound[d];
+    for (int j = 0; j < r->nhead; j++) {
+        uint32_t q[3];
+        slice_head(r->head[j], bound, sl->vals, q);
+        if (q[0] == 0 && q[2] == 0) {
+            sl->whole = 1; /* (found on pass 0: nothing changed) */
+            return LORE_OK;
+        }
+    }
+    if (pass == 0)
+        return LORE_OK;
+    /* a slice once (many changed facts may fix the same one: a thousand
+     * new members of one group) */
+    if (i < 0xffff && d < 0xffff) {
+        uint32_t key[3] = {((uint32_t)i << 16 | (uint32_t)d) + 1, 0, 0};
+        int nb = 0, isnew = 1;
+        for (int v = 0; v <= nv; v++)
+            if (bound[v] && nb++ < 2)
+                key[nb] = sl->vals[v];
+        if (nb <= 2 && tset_add(c->m, &sl->seen, key, &isnew) != LORE_OK)
+            return ctx_nomem(&c->kb->ctx);
+        if (!isnew)
+            return LORE_OK;
+    }
+    /* the head facts of the slice: kept or checked */
+    for (int j = 0; j < r->nhead; j++) {
+        const hterm *h = r->head[j];
+        uint32_t q[3], t[3];
+        slice_head(h, bound, sl->vals, q);
+        store_iter it;
+        if (store_iter_init(c->st, &it, q[0], q[1], q[2]) != LORE_OK)
+            return ctx_nomem(&c->kb->ctx);
+        while (rc == LORE_OK && store_iter_next(&it, t) == LORE_OK) {
+            int isnew;
+            if (rules_head_matches(h, t) && (store_meta(c->st, t[0], t[1], t[2]) & META_DERIVED) &&
+                tset_add(c->m, &sl->cand, t, &isnew) != LORE_OK)
+                rc = ctx_nomem(&c->kb->ctx);
+        }
+        store_iter_done(&it);
+        if (rc != LORE_OK)
+            return rc;
+    }
+    /* what holds in the slice now */
+    memset(sl->init, 0, ((size_t)nv + 1) * sizeof *sl->init);
+    for (int v = 0; v <= nv; v++)
+        if (bound[v])
+            sl->init[v] = sl->vals[v];
+    if (r->agg)
+        return run_agg_bound(c, r, sl->init, bound, emit_now, &sl->now);
+    if ((rc = plan(c, r, &r->slice[d], -1, 0, bound)) != LORE_OK)
+        return rc;
+    return run_body(c, r, &r->slice[d].pl, sl->init, NULL, 0, emit_now, &sl->now);
+}
+
 /* Brings a sliceable stratum s up to date with the facts that appeared
  * (ins) or went (del).  A fact that one of its rules' patterns matches
  * fixes the head's variables that pattern shares with it: a slice of the
@@ -2105,111 +2181,39 @@ static int slice_bound(ictx *c, rule *r, int d)
 static int slice_upkeep(ictx *c, stratum *s, const tvec *ins, const tvec *del, int *whole)
 {
     rules *R = c->R;
-    tset cand = {NULL, 0, 0}, now = {NULL, 0, 0}, seen = {NULL, 0, 0};
-    tvec gone = {NULL, 0, 0}, list = {NULL, 0, 0};
-    uint32_t *vals = NULL, *init = NULL;
+    slicer sl;
+    memset(&sl, 0, sizeof sl);
+    tvec gone = {NULL, 0, 0};
     size_t nvmax = 1;
     int rc = LORE_OK;
-    *whole = 0;
     /* its facts now come without their second derivations noted */
     s->multi_known = 0;
     tset_free(c->m, &s->multi);
     for (int i = 0; i < s->nrules; i++)
-        nvmax = (size_t)R->v[s->rules[i]]->prog->nvars + 1 > nvmax
-                    ? (size_t)R->v[s->rules[i]]->prog->nvars + 1
-                    : nvmax;
-    vals = mem_alloc(c->m, 2 * nvmax, sizeof *vals);
-    if (!vals)
+        if ((size_t)R->v[s->rules[i]]->prog->nvars + 1 > nvmax)
+            nvmax = (size_t)R->v[s->rules[i]]->prog->nvars + 1;
+    sl.vals = mem_alloc(c->m, 2 * nvmax, sizeof *sl.vals);
+    if (!sl.vals)
         return ctx_nomem(&c->kb->ctx);
-    init = vals + nvmax;
-    /* pass 1: every slice's head pattern fixes something, or all again */
-    for (int pass = 0; pass < 2 && rc == LORE_OK && !*whole; pass++) {
-        for (int side = 0; side < 2 && rc == LORE_OK && !*whole; side++) {
-            const tvec *v = side ? del : ins;
-            for (size_t x = 0; x < v->n && rc == LORE_OK && !*whole; x++) {
-                const uint32_t *f = v->t + 3 * x;
-                for (int i = 0; i < s->nrules && rc == LORE_OK && !*whole; i++) {
-                    rule *r = R->v[s->rules[i]];
-                    int nv = r->prog->nvars;
-                    for (int d = 0; d < r->nreads && rc == LORE_OK && !*whole; d++) {
-                        memset(vals, 0, ((size_t)nv + 1) * sizeof *vals);
-                        if (!bind_read(r, &r->reads[d], f, vals))
-                            continue;
-                        if ((rc = slice_bound(c, r, d)) != LORE_OK)
-                            break;
-                        const uint8_t *bound = r->slicebound[d];
-                        /* a slice once (many changed facts may fix the same
-                         * one: a thousand new members of one group) */
-                        if (pass == 1 && i < 0xffff && d < 0xffff) {
-                            uint32_t key[3] = {((uint32_t)i << 16 | (uint32_t)d) + 1, 0, 0};
-                            int nb = 0, isnew = 1;
-                            for (int v2 = 0; v2 <= nv; v2++)
-                                if (bound[v2] && nb++ < 2)
-                                    key[nb] = vals[v2];
-                            if (nb <= 2 && tset_add(c->m, &seen, key, &isnew) != LORE_OK) {
-                                rc = ctx_nomem(&c->kb->ctx);
-                                break;
-                            }
-                            if (!isnew)
-                                continue;
-                        }
-                        /* the head facts of the slice: kept or checked */
-                        for (int j = 0; j < r->nhead && rc == LORE_OK; j++) {
-                            const hterm *h = r->head[j];
-                            uint32_t q[3];
-                            for (int k = 0; k < 3; k++)
-                                q[k] = h[k].var < 0 ? h[k].id : bound[h[k].var] ? vals[h[k].var] : 0;
-                            if (q[0] == 0 && q[2] == 0) {
-                                *whole = 1; /* (found in pass 0: nothing changed) */
-                                break;
-                            }
-                            if (pass == 0)
-                                continue;
-                            list.n = 0;
-                            store_iter it;
-                            if (store_iter_init(c->st, &it, q[0], q[1], q[2]) != LORE_OK) {
-                                rc = ctx_nomem(&c->kb->ctx);
-                                break;
-                            }
-                            uint32_t t[3];
-                            while (rc == LORE_OK && store_iter_next(&it, t) == LORE_OK) {
-                                if (rules_head_matches(h, t) &&
-                                    (store_meta(c->st, t[0], t[1], t[2]) & META_DERIVED) &&
-                                    tvec_push(c->m, &list, t) != LORE_OK)
-                                    rc = ctx_nomem(&c->kb->ctx);
-                            }
-                            store_iter_done(&it);
-                            for (size_t q2 = 0; q2 < list.n && rc == LORE_OK; q2++) {
-                                int isnew;
-                                if (tset_add(c->m, &cand, list.t + 3 * q2, &isnew) != LORE_OK)
-                                    rc = ctx_nomem(&c->kb->ctx);
-                            }
-                        }
-                        if (pass == 0 || rc != LORE_OK || *whole)
-                            continue;
-                        /* what holds in the slice now */
-                        memset(init, 0, ((size_t)nv + 1) * sizeof *init);
-                        for (int v2 = 0; v2 <= nv; v2++)
-                            if (bound[v2])
-                                init[v2] = vals[v2];
-                        if (r->agg)
-                            rc = run_agg_bound(c, r, init, bound, emit_now, &now);
-                        else if ((rc = plan(c, r, &r->slice[d], -1, 0, bound)) == LORE_OK)
-                            rc = run_body(c, r, &r->slice[d].pl, init, NULL, 0, emit_now, &now);
-                    }
-                }
-                if (rc == LORE_OK && (x & 255) == 255)
-                    rc = interrupted(c);
-            }
+    sl.init = sl.vals + nvmax;
+    /* pass 0: every slice's head pattern fixes something, or all again */
+    for (int pass = 0; pass < 2 && rc == LORE_OK && !sl.whole; pass++)
+        for (size_t x = 0; x < ins->n + del->n && rc == LORE_OK && !sl.whole; x++) {
+            const uint32_t *f = x < ins->n ? ins->t + 3 * x : del->t + 3 * (x - ins->n);
+            for (int i = 0; i < s->nrules && rc == LORE_OK && !sl.whole; i++)
+                for (int d = 0; d < R->v[s->rules[i]]->nreads && rc == LORE_OK && !sl.whole; d++)
+                    rc = slice_one(c, s, &sl, i, d, f, pass);
+            if (rc == LORE_OK && (x & 255) == 255)
+                rc = interrupted(c);
         }
-    }
+    *whole = sl.whole;
     if (rc != LORE_OK || *whole)
         goto done;
     /* the facts that held and do not now go (one of an aggregate's slice
      * not made again; another not derivable), those that hold come */
-    for (size_t i = 0; i < cand.cap && rc == LORE_OK; i++) {
-        const uint32_t *t = cand.t + 3 * i;
-        if (!t[0] || tset_has(&now, t))
+    for (size_t i = 0; i < sl.cand.cap && rc == LORE_OK; i++) {
+        const uint32_t *t = sl.cand.t + 3 * i;
+        if (!t[0] || tset_has(&sl.now, t))
             continue;
         int yes = 0;
         for (int k = 0; k < s->nrules && !yes; k++) {
@@ -2228,19 +2232,18 @@ static int slice_upkeep(ictx *c, stratum *s, const tvec *ins, const tvec *del, i
         sort_gone(c, &gone);
         rc = underive_all(c, &gone);
     }
-    for (size_t i = 0; i < now.cap && rc == LORE_OK; i++)
-        if (now.t[3 * i])
-            rc = add_round(c, now.t + 3 * i, NULL);
+    for (size_t i = 0; i < sl.now.cap && rc == LORE_OK; i++)
+        if (sl.now.t[3 * i])
+            rc = add_round(c, sl.now.t + 3 * i, NULL);
     if (rc == LORE_OK)
         rc = commit(c);
     c->fresh.n = 0; /* nothing of s reads them */
 done:
-    tset_free(c->m, &cand);
-    tset_free(c->m, &now);
-    tset_free(c->m, &seen);
+    tset_free(c->m, &sl.cand);
+    tset_free(c->m, &sl.now);
+    tset_free(c->m, &sl.seen);
     tvec_free(c->m, &gone);
-    tvec_free(c->m, &list);
-    mem_free(c->m, vals, 2 * nvmax, sizeof *vals);
+    mem_free(c->m, sl.vals, 2 * nvmax, sizeof *sl.vals);
     return rc;
 }
 

@@ -732,6 +732,21 @@ int store_underive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *was)
     return change(st, &l, s, p, o, now);
 }
 
+/* After a pass closed the base's SPO rows up from n0 to w (its offsets
+ * set but the last): the other orders, in the arrays they keep (their
+ * room stated now), and the dead facts' orders are made again. */
+static void base_closed(store *st, size_t n0, size_t w, uint32_t *scratch)
+{
+    base *b = st->b;
+    b->off[ORD_SPO][b->nkeys] = (uint32_t)w;
+    b->n = w;
+    b->cap_pos = b->cap_pos ? b->cap_pos : n0;
+    b->cap_osp = b->cap_osp ? b->cap_osp : n0;
+    store_base_permute(b, scratch);
+    store_free_deadk(st);
+    st->version++;
+}
+
 /* The base's slot of row i of rows (grouped by subject and predicate,
  * by object within a group), walking on from *lo in the group's range
  * [*lo, *hi); NONE when the base lacks it. */
@@ -792,18 +807,12 @@ static int underive_drop(store *st, const uint32_t *rows, size_t n, size_t *remo
             if (b->meta[i])
                 ent[w] = ent[i], b->meta[w++] = b->meta[i];
     }
-    off[b->nkeys] = (uint32_t)w;
-    b->n = w;
-    b->cap_pos = b->cap_pos ? b->cap_pos : n0;
-    b->cap_osp = b->cap_osp ? b->cap_osp : n0;
-    store_base_permute(b, scratch);
+    base_closed(st, n0, w, scratch);
     mem_free(&st->m, scratch, nscratch, sizeof *scratch);
     if (st->deadcap)
         memset(st->dead_base, 0, st->deadcap * 3 * sizeof *st->dead_base);
     st->ndead_base = 0;
     dead_forget(st, DEAD_BASE);
-    store_free_deadk(st);
-    st->version++;
     /* the pending facts among the rows */
     int rc = LORE_OK;
     for (size_t i = 0; i < n && st->npend && rc == LORE_OK; i++) {
@@ -952,14 +961,7 @@ static void base_drop_derived(store *st, const uint32_t *preds, size_t npreds, u
             w++;
         }
     }
-    off[b->nkeys] = (uint32_t)w;
-    b->n = w;
-    /* the other orders keep their arrays: their room is stated now */
-    b->cap_pos = b->cap_pos ? b->cap_pos : n0;
-    b->cap_osp = b->cap_osp ? b->cap_osp : n0;
-    store_base_permute(b, scratch);
-    store_free_deadk(st); /* and the dead facts' orders are to be made again */
-    st->version++;
+    base_closed(st, n0, w, scratch);
 }
 
 int store_clear_derived_of(store *st, const uint32_t *preds, size_t npreds, size_t *removed)
