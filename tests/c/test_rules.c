@@ -328,6 +328,42 @@ static const stratum *stratum_of(lore_kb *kb, const char *pred)
     return NULL;
 }
 
+/* A removal under a rule with a union or an optional group: a delta run
+ * over a pattern of one branch makes the other branch's rows too (and an
+ * optional part that matches no more leaves its row holding), so what the
+ * overdeletion finds there is checked, not taken out as lost. */
+static void test_branch_removals(void **state)
+{
+    (void)state;
+    static const char *const SECOND[2] = {
+        "?x r ?z :- ?x r ?y, { ?y e ?z } union { ?y c ?z }",
+        "?x r ?z :- ?x r ?y, ?y c ?z, optional { ?z e ?w }",
+    };
+    for (int k = 0; k < 2; k++) {
+        lore_kb *kb = new_kb();
+        lore_id e = sym(kb, "e"), c = sym(kb, "c"), r = sym(kb, "r");
+        add_rule(kb, "?x r ?y :- ?x e ?y");
+        add_rule(kb, SECOND[k]);
+        assert_int_equal(lore_add(kb, node(kb, 1), e, node(kb, 2), 0), LORE_OK);
+        assert_int_equal(lore_add(kb, node(kb, 2), c, node(kb, 3), 0), LORE_OK);
+        assert_int_equal(lore_add(kb, node(kb, 3), e, node(kb, 4), 0), LORE_OK);
+        assert_int_equal(lore_add(kb, node(kb, 5), e, node(kb, 6), 0), LORE_OK);
+        infer(kb);
+        assert_int_equal(marks(kb, node(kb, 1), r, node(kb, 3)), 2);
+        /* 5 e 6 goes: 5 r 6 with it, 1 r 3 stays */
+        assert_int_equal(lore_remove(kb, node(kb, 5), e, node(kb, 6), LORE_ANY_SOURCE), LORE_OK);
+        lore_infer_stats st;
+        assert_int_equal(lore_infer(kb, &st), LORE_OK);
+        assert_int_equal(marks(kb, node(kb, 5), r, node(kb, 6)), 0);
+        assert_int_equal(marks(kb, node(kb, 1), r, node(kb, 3)), 2);
+        assert_int_equal(marks(kb, node(kb, 2), r, node(kb, 3)), 0);
+        uint64_t n = 0;
+        assert_int_equal(lore_count(kb, 0, r, 0, &n), LORE_OK);
+        assert_int_equal(n, k == 0 ? 4 : 3); /* 1 r 2, 1 r 3, 3 r 4 (and 1 r 4 through the union) */
+        lore_kb_free(kb);
+    }
+}
+
 /* Same generation over forests, each fact of one derivation: a removal
  * takes out exactly what it overdeletes (nothing is rederived, nothing
  * recomputed), new leaves keep it so (two with one parent are one
@@ -1872,7 +1908,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_closure_random),
-        cmocka_unit_test(test_same_generation_random), cmocka_unit_test(test_sole_removals), cmocka_unit_test(test_multi_cap), cmocka_unit_test(test_slices),
+        cmocka_unit_test(test_same_generation_random), cmocka_unit_test(test_sole_removals), cmocka_unit_test(test_branch_removals), cmocka_unit_test(test_multi_cap), cmocka_unit_test(test_slices),
         cmocka_unit_test(test_random_programs),
         cmocka_unit_test(test_mutual_recursion_random),
         cmocka_unit_test(test_upkeep_recompute),

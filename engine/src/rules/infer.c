@@ -2247,6 +2247,17 @@ done:
     return rc;
 }
 
+/* Has a rule of s an optional group or a union?  Its overdeletion then
+ * finds facts that lost no derivation (rows of another branch; one whose
+ * optional part matches no more, which holds still): each is checked. */
+static int branchy(const rules *R, const stratum *s)
+{
+    for (int i = 0; i < s->nrules; i++)
+        if (R->v[s->rules[i]]->branchy)
+            return 1;
+    return 0;
+}
+
 /* Delete and rederive, then insert: ins are facts that appeared, del
  * facts that disappeared (visible as ghosts while the overdeletion runs),
  * lost facts of the stratum that lost their assertions.  When s knows
@@ -2266,8 +2277,8 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
     ghosts g;
     memset(&g, 0, sizeof g);
     uint32_t preds[8];
-    int exact = s->multi_known && !ins->n && !lost->n && s->nasserted == 0 &&
-               own_predicates(R, s, preds, 8) > 0;
+    int exact = s->multi_known && !ins->n && !lost->n && s->nasserted == 0 && !branchy(R, s) &&
+                own_predicates(R, s, preds, 8) > 0;
     if (del->n || lost->n) {
         ov.limit = over_limit(c, s); /* counts facts: only when some go */
         /* a sixteenth, or with nothing to rederive 3/8 (then a fact

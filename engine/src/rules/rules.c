@@ -327,6 +327,8 @@ static int analyse(lore_kb *kb, rule *r)
         rread *d = &r->reads[j++];
         d->node = i;
         d->k = -1;
+        for (int a = x->parent; a >= 0; a = p->nodes[a].parent)
+            r->branchy |= p->nodes[a].kind == QN_OPTIONAL || p->nodes[a].kind == QN_UNION;
         d->how = r->agg ? RD_AGG : under_without(p, i) ? RD_NEG : RD_POS;
         if (x->kind == QN_PATTERN) {
             d->k = k++;

@@ -80,6 +80,8 @@ typedef struct rule {
     rread *reads;
     int nreads;
     int naive; /* reads its own stratum through a path: re-run whole each round */
+    int branchy; /* the body has an optional group or a union: a delta run over one
+                  * pattern of it also makes rows that do not read that pattern */
     int group, stratum;
     rplan full;   /* no delta */
     rplan *delta; /* per read (patterns only) */
