@@ -35,7 +35,14 @@
  *   rules_bench neg-incremental|neg-incremental-leaves|neg-retract FILE.nt [PERCENT] [SEED]
  *       the same for stratified negation and an aggregate: the leaves
  *       (`without` a child; leaf facts counted) and each parent's count of
- *       children. */
+ *       children.
+ *   rules_bench blocks FILE.nt [PERCENT] [SEED]
+ *       a recursive stratum with a negated input: the ancestors reached
+ *       through nodes not blocked (`without { ?c blocked true }` in both
+ *       rules).  PERCENT % of the nodes blocked (a source of their own),
+ *       inferred; PERCENT % more blocked (PHASE add), then PERCENT % of the
+ *       blocked nodes unblocked at random (PHASE remove); each with its
+ *       -fresh phase and checked against a fresh kb as above. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +72,12 @@ static const char *const NEG_RULES[2] = {
     "group by ?p",
 };
 
+/* Ancestors through nodes not blocked. */
+static const char *const BLOCK_RULES[2] = {
+    "?a reach ?b :- ?a <http://example.org/parent> ?b, without { ?b blocked true }",
+    "?a reach ?c :- ?a reach ?b, ?b <http://example.org/parent> ?c, without { ?c blocked true }",
+};
+
 static lore_kb *load(const char *file, double *secs)
 {
     lore_kb *kb;
@@ -81,9 +94,10 @@ static lore_kb *load(const char *file, double *secs)
 typedef struct program {
     const char *const *rules;
     const char *head;
+    const char *input; /* a predicate the rules read beside parent (NULL: none) */
 } program;
-static const program CLOSURE = {RULES, "anc"}, SAMEGEN = {SG_RULES, "sg"},
-                     NEGAGG = {NEG_RULES, "leaf"};
+static const program CLOSURE = {RULES, "anc", NULL}, SAMEGEN = {SG_RULES, "sg", NULL},
+                     NEGAGG = {NEG_RULES, "leaf", NULL}, BLOCKS = {BLOCK_RULES, "reach", "blocked"};
 
 static void define(lore_kb *kb, const program *P)
 {
@@ -141,6 +155,21 @@ static uint64_t scratch_pairs(lore_kb *kb, lore_id parent, const program *P, dou
         lore_intern(f, &a, &ia);
         lore_intern(f, &b, &ib);
         lore_add(f, ia, fp, ib, 0);
+    }
+    if (P->input) { /* its facts too */
+        lore_iter *it;
+        lore_id t[3];
+        lore_match(kb, 0, sym(kb, P->input), 0, &it);
+        while (lore_iter_next(it, t) == LORE_OK) {
+            lore_id g[3];
+            for (int k = 0; k < 3; k++) {
+                lore_value v;
+                lore_term(kb, t[k], &v);
+                lore_intern(f, &v, &g[k]);
+            }
+            lore_add(f, g[0], g[1], g[2], 0);
+        }
+        lore_iter_free(it);
     }
     define(f, P);
     *secs = infer(f, NULL);
@@ -202,6 +231,65 @@ static int retract(const char *file, const program *P, double pct, unsigned long
     return 0;
 }
 
+/* PERCENT % of the nodes blocked, then PERCENT % more, then PERCENT % of
+ * the blocked ones unblocked (see the head comment). */
+static int blocks(const char *file, double pct, unsigned long long seed)
+{
+    double tload;
+    lore_kb *kb = load(file, &tload);
+    printf("PHASE load %.4f\n", tload);
+    if (seed)
+        rnd_state ^= seed * 0x9e3779b97f4a7c15ull;
+    lore_id parent = sym(kb, "<http://example.org/parent>"), blocked = sym(kb, "blocked");
+    lore_id src = sym(kb, "s1");
+    lore_value tv = lore_boolean(1);
+    lore_id yes;
+    if (lore_intern(kb, &tv, &yes) != LORE_OK)
+        die(kb, "intern true");
+    size_t ne;
+    lore_id *e = edges(kb, parent, &ne); /* the nodes: each edge's child */
+    size_t k = (size_t)((double)ne * pct / 100.0 + 0.5), nb = 0;
+    lore_id *b = malloc(2 * k * sizeof *b);
+    while (nb < k) {
+        lore_id x = e[2 * (rnd() % ne)];
+        if (lore_add(kb, x, blocked, yes, src) == LORE_OK)
+            b[nb++] = x;
+    }
+    define(kb, &BLOCKS);
+    lore_infer_stats st;
+    double tscratch = infer(kb, &st), fresh;
+    uint64_t np = pairs(kb, &BLOCKS);
+    printf("PHASE scratch %.4f\n", tscratch);
+    printf("edges %zu, pairs %llu\n", ne, (unsigned long long)np);
+    while (nb < 2 * k) {
+        lore_id x = e[2 * (rnd() % ne)];
+        if (lore_add(kb, x, blocked, yes, src) == LORE_OK)
+            b[nb++] = x;
+    }
+    double tadd = infer(kb, &st);
+    uint64_t np2 = pairs(kb, &BLOCKS), want = scratch_pairs(kb, parent, &BLOCKS, &fresh);
+    printf("PHASE add %.4f\n", tadd);
+    printf("PHASE add-fresh %.4f\n", fresh);
+    printf("add: %zu blocked, %zu pairs removed, %llu pairs, from scratch %llu %s\n", k, st.removed,
+           (unsigned long long)np2, (unsigned long long)want, np2 == want ? "ok" : "WRONG");
+    for (size_t gone = 0; gone < k;) {
+        size_t i = (size_t)(rnd() % nb);
+        if (b[i] && lore_remove(kb, b[i], blocked, yes, LORE_ANY_SOURCE) == LORE_OK)
+            b[i] = 0, gone++;
+    }
+    double tremove = infer(kb, &st);
+    uint64_t np3 = pairs(kb, &BLOCKS);
+    want = scratch_pairs(kb, parent, &BLOCKS, &fresh);
+    printf("PHASE remove %.4f\n", tremove);
+    printf("PHASE remove-fresh %.4f\n", fresh);
+    printf("remove: %zu unblocked, %zu pairs added, %llu pairs, from scratch %llu %s\n", k, st.added,
+           (unsigned long long)np3, (unsigned long long)want, np3 == want ? "ok" : "WRONG");
+    free(b);
+    free(e);
+    lore_kb_free(kb);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "version") == 0) {
@@ -229,6 +317,8 @@ int main(int argc, char **argv)
         lore_kb_free(kb);
         return 0;
     }
+    if (strcmp(task, "blocks") == 0)
+        return blocks(file, argc > 3 ? atof(argv[3]) : 1.0, argc > 4 ? strtoull(argv[4], NULL, 10) : 0);
     const program *P = &CLOSURE;
     if (strncmp(task, "sg-", 3) == 0)
         P = &SAMEGEN, task += 3;

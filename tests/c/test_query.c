@@ -1201,7 +1201,7 @@ static void test_delta_and_prebound(void **state)
     assert_int_equal(qprog_check(p, NULL), LORE_OK);
     assert_int_equal(qprog_pattern_node(p, 1), 2);
     assert_int_equal(qprog_pattern_node(p, 2), -1);
-    qplan_opts o = {NULL, qprog_pattern_node(p, 1), 2, 0};
+    qplan_opts o = {NULL, qprog_pattern_node(p, 1), 2, 0, 0};
     qplan plan;
     assert_int_equal(qplan_make(kb, p, &o, &plan), LORE_OK);
     assert_int_equal(plan.steps[0].delta, 1); /* the small delta runs first */
@@ -1235,7 +1235,7 @@ static void test_delta_and_prebound(void **state)
     int v_x;
     assert_int_equal(qprog_var(p, "x", 1, &v_x), LORE_OK);
     pre[v_x] = 1;
-    qplan_opts o2 = {pre, -1, 0, 0};
+    qplan_opts o2 = {pre, -1, 0, 0, 0};
     assert_int_equal(qplan_make(kb, p, &o2, &plan), LORE_OK);
     uint32_t init[8] = {0};
     init[v_x] = b;

@@ -586,6 +586,98 @@ static void test_slices(void **state)
     lore_kb_free(kb);
 }
 
+/* Recursive strata reading negated facts in every shape the upkeep meets
+ * (a lone pattern under `without` with the negated variable in the head
+ * or not, two without-groups in a rule, a group of two patterns, one in a
+ * union's branch, a nested one, an optional group beside one, a repeated
+ * variable, two predicates defined by each other), under random adds, removes and retractions of
+ * the edges and the blocking facts: after each inference the facts and
+ * their marks are those of a fresh kb evaluating from scratch. */
+static void test_negation_random(void **state)
+{
+    (void)state;
+    static const char *const PROGS[][3] = {
+        {"?x r ?y :- ?x e ?y, without { ?y b _ }",
+         "?x r ?z :- ?x r ?y, ?y e ?z, without { ?z b _ }", NULL},
+        {"?x r ?y :- ?x e ?y",
+         "?x r ?z :- ?x r ?y, ?y e ?z, without { ?y b _ }", NULL},
+        {"?x r ?y :- ?x e ?y, without { ?x c ?y }",
+         "?x r ?z :- ?x r ?y, ?y e ?z, without { ?z b _ }, without { ?y c ?z }", NULL},
+        {"?x r ?y :- ?x e ?y",
+         "?x r ?z :- ?x r ?y, ?y e ?z, without { ?y b ?w . ?w c ?z }", NULL},
+        {"?x r ?y :- ?x e ?y",
+         "?x r ?z :- ?x r ?y, { ?y e ?z, without { ?z b _ } } union { ?y c ?z }", NULL},
+        {"?x r ?y :- ?x e ?y",
+         "?x r ?z :- ?x r ?y, ?y e ?z, without { ?z b ?w, without { ?w c ?w } }", NULL},
+        {"?x r ?y :- ?x e ?y",
+         "?x r ?z :- ?x r ?y, ?y e ?z, optional { ?z c ?w }, without { ?z b _ }", NULL},
+        {"?x r ?y :- ?x e ?y, without { ?y b ?y }",
+         "?x r ?z :- ?x r ?y, ?y r ?z, without { ?y b ?y }", NULL},
+        {"?x r ?y :- ?x e ?y, without { ?x b ?y }",
+         "?x s ?z :- ?x r ?y, ?y c ?z, without { ?z b _ }",
+         "?x r ?z :- ?x s ?y, ?y e ?z, without { ?x c ?z }"},
+    };
+    enum { NPROG = sizeof PROGS / sizeof PROGS[0], N = 7 };
+    static const char *const BASE[3] = {"e", "b", "c"};
+    for (int prog = 0; prog < (int)NPROG * 30; prog++) {
+        const char *const *rs = PROGS[prog % NPROG];
+        rnd_state = 9100 + (unsigned)prog;
+        lore_kb *kb = new_kb();
+        for (int i = 0; i < 3 && rs[i]; i++)
+            add_rule(kb, rs[i]);
+        if (prog % 2)
+            kb->rules->defer_seed = 1;
+        static unsigned char holds[3][N][N];
+        memset(holds, 0, sizeof holds);
+        lore_id src[3] = {0, sym(kb, "s1"), sym(kb, "s2")};
+        for (int step = 0; step < 40; step++) {
+            /* half the steps change blocking facts alone (upkeep then
+             * knows what each derivation it finds lost) */
+            int nops = 1 + (int)rnd(4), only = rnd(2);
+            for (int k = 0; k < nops; k++) {
+                int p = !only && rnd(2) ? 0 : 1 + (int)rnd(2), x = (int)rnd(N), y = (int)rnd(N);
+                int sidx = (int)rnd(3), op = (int)rnd(10);
+                lore_id t[3] = {node(kb, x), sym(kb, BASE[p]), node(kb, y)};
+                if (op < 6) {
+                    assert_true(lore_add(kb, t[0], t[1], t[2], src[sidx]) >= 0);
+                    holds[p][x][y] |= (unsigned char)(1 << sidx);
+                } else if (op < 9) {
+                    assert_true(lore_remove(kb, t[0], t[1], t[2], LORE_ANY_SOURCE) >= 0);
+                    holds[p][x][y] = 0;
+                } else {
+                    int s2 = 1 + (int)rnd(2);
+                    assert_true(lore_retract_source(kb, src[s2], NULL) >= 0);
+                    for (int q = 0; q < 3; q++)
+                        for (int a = 0; a < N; a++)
+                            for (int b = 0; b < N; b++)
+                                holds[q][a][b] &= (unsigned char)~(1 << s2);
+                }
+            }
+            if (rnd(4) == 0)
+                continue; /* changes pile up */
+            infer(kb);
+            lore_kb *fresh = new_kb();
+            for (int q = 0; q < 3; q++)
+                for (int a = 0; a < N; a++)
+                    for (int b = 0; b < N; b++)
+                        if (holds[q][a][b])
+                            assert_true(lore_add(fresh, node(fresh, a), sym(fresh, BASE[q]),
+                                                 node(fresh, b), 0) >= 0);
+            for (int i = 0; i < 3 && rs[i]; i++)
+                add_rule(fresh, rs[i]);
+            infer(fresh);
+            char *a = dump(kb), *b = dump(fresh);
+            if (strcmp(a, b) != 0)
+                fail_msg("program %d (%s) step %d:\nupkeep:\n%s\nfrom scratch:\n%s", prog, rs[1],
+                         step, a, b);
+            free(a);
+            free(b);
+            lore_kb_free(fresh);
+        }
+        lore_kb_free(kb);
+    }
+}
+
 /* Removals that take out many derived facts: upkeep then recomputes the
  * stratum (in one pass over the store when its heads' predicates are its
  * own, fact by fact when another rule shares one); the facts and their
@@ -613,6 +705,74 @@ static void same_facts(lore_kb *kb, lore_kb *fresh, const char *pred, const char
             fail_msg("%s: a fact's marks %d, from scratch %d", what, a, b);
     }
     lore_iter_free(it);
+}
+
+/* A recursive stratum whose rules read a lower predicate under
+ * `without`: a blocked node that comes takes out exactly what went
+ * through it, one that goes brings it back, and nothing else of the
+ * stratum is touched (a recompute would remove and add every reach fact).
+ * Two shapes: the negated variable in the head (?z), and not (?y). */
+static void test_negation_upkeep(void **state)
+{
+    (void)state;
+    static const char *const RULES[2][2] = {
+        {"?x reach ?y :- ?x edge ?y, without { ?y blocked yes }",
+         "?x reach ?z :- ?x reach ?y, ?y edge ?z, without { ?z blocked yes }"},
+        {"?x reach ?y :- ?x edge ?y",
+         "?x reach ?z :- ?x reach ?y, ?y edge ?z, without { ?y blocked _ }"},
+    };
+    /* a chain of 40: block n20 */
+    static const size_t GONE[2] = {20 * 20, 20 * 19};
+    for (int shape = 0; shape < 2; shape++) {
+        lore_kb *kb = new_kb();
+        lore_id edge = sym(kb, "edge"), blocked = sym(kb, "blocked"), yes = sym(kb, "yes");
+        add_rule(kb, RULES[shape][0]);
+        add_rule(kb, RULES[shape][1]);
+        for (int i = 0; i < 39; i++)
+            assert_int_equal(lore_add(kb, node(kb, i), edge, node(kb, i + 1), 0), LORE_OK);
+        infer(kb);
+        uint64_t n = 0;
+        assert_int_equal(lore_count(kb, 0, sym(kb, "reach"), 0, &n), LORE_OK);
+        assert_int_equal(n, 40 * 39 / 2);
+        lore_infer_stats st;
+        assert_int_equal(lore_add(kb, node(kb, 20), blocked, yes, 0), LORE_OK);
+        assert_int_equal(lore_infer(kb, &st), LORE_OK);
+        assert_int_equal(st.removed, GONE[shape]);
+        assert_int_equal(st.added, 0);
+        assert_int_equal(marks(kb, node(kb, 3), sym(kb, "reach"), node(kb, 19)), 2);
+        assert_int_equal(marks(kb, node(kb, 3), sym(kb, "reach"), node(kb, 21)), 0);
+        /* an edge past the block, and one more blocked node, in one step */
+        assert_int_equal(lore_add(kb, node(kb, 18), edge, node(kb, 25), 0), LORE_OK);
+        assert_int_equal(lore_add(kb, node(kb, 30), blocked, yes, 0), LORE_OK);
+        infer(kb);
+        lore_kb *fresh = new_kb();
+        add_rule(fresh, RULES[shape][0]);
+        add_rule(fresh, RULES[shape][1]);
+        for (int i = 0; i < 39; i++)
+            assert_int_equal(lore_add(fresh, node(fresh, i), sym(fresh, "edge"), node(fresh, i + 1), 0),
+                             LORE_OK);
+        assert_int_equal(lore_add(fresh, node(fresh, 18), sym(fresh, "edge"), node(fresh, 25), 0),
+                         LORE_OK);
+        assert_int_equal(lore_add(fresh, node(fresh, 30), sym(fresh, "blocked"), sym(fresh, "yes"), 0),
+                         LORE_OK);
+        assert_int_equal(lore_add(fresh, node(fresh, 20), sym(fresh, "blocked"), sym(fresh, "yes"), 0),
+                         LORE_OK);
+        infer(fresh);
+        same_facts(kb, fresh, "reach", "a block and an edge");
+        uint64_t before = 0;
+        assert_int_equal(lore_count(kb, 0, sym(kb, "reach"), 0, &before), LORE_OK);
+        /* both unblocked: every pair of the chain again (the shortcut's
+         * are among them), only those that were not there come */
+        assert_int_equal(lore_remove(kb, node(kb, 20), blocked, yes, LORE_ANY_SOURCE), LORE_OK);
+        assert_int_equal(lore_remove(kb, node(kb, 30), blocked, yes, LORE_ANY_SOURCE), LORE_OK);
+        assert_int_equal(lore_infer(kb, &st), LORE_OK);
+        assert_int_equal(st.removed, 0);
+        assert_int_equal(lore_count(kb, 0, sym(kb, "reach"), 0, &n), LORE_OK);
+        assert_int_equal(n, 40 * 39 / 2);
+        assert_int_equal(st.added, n - before);
+        lore_kb_free(fresh);
+        lore_kb_free(kb);
+    }
 }
 
 static void test_upkeep_recompute(void **state)
@@ -711,7 +871,8 @@ static const int LEVEL[RP] = {0, 0, 1, 1, 2, 3};
 static const char *const PNAME[RP] = {"e0", "e1", "p1", "p2", "p3", "p4"};
 
 typedef struct prule {
-    int form; /* 0 copy, 1 join, 2 negation, 3 inverse, 4 symmetric, 5 reflexive */
+    int form; /* 0 copy, 1 join, 2 negation, 3 inverse, 4 symmetric, 5 reflexive, 6 a
+               * recursive step through nodes not blocked (b under negation) */
     int h, a, b;
 } prule;
 
@@ -744,9 +905,18 @@ static void apply_rule(const prule *r, rel m, rel out)
                 if (m[r->a][x][y] && m[r->a][y][x])
                     out[r->h][x][y] = 1;
                 break;
-            default:
+            case 5:
                 if (m[r->a][x][y])
                     out[r->h][x][x] = 1;
+                break;
+            default:
+                for (int z = 0; z < RN; z++) {
+                    int blocked = 0;
+                    for (int w = 0; w < RN; w++)
+                        blocked |= m[r->b][y][w];
+                    if (m[r->a][x][y] && m[r->h][y][z] && !blocked)
+                        out[r->h][x][z] = 1;
+                }
                 break;
             }
         }
@@ -771,8 +941,11 @@ static void rule_text(const prule *r, char *buf, size_t n)
     case 4:
         snprintf(buf, n, "?x %s ?y :- ?x %s ?y . ?y %s ?x", h, a, a);
         break;
-    default:
+    case 5:
         snprintf(buf, n, "?x %s ?x :- ?x %s ?y", h, a);
+        break;
+    default:
+        snprintf(buf, n, "?x %s ?z :- ?x %s ?y, ?y %s ?z, without { ?y %s _ }", h, a, h, b);
         break;
     }
 }
@@ -836,13 +1009,13 @@ static void test_random_programs(void **state)
         for (int i = 0; i < want; i++) {
             prule r;
             r.h = 2 + (int)rnd(RP - 2);
-            r.form = (int)rnd(6);
+            r.form = (int)rnd(7);
             do
                 r.a = (int)rnd(RP);
             while (LEVEL[r.a] > LEVEL[r.h]);
             do
                 r.b = (int)rnd(RP);
-            while (r.form == 2 ? LEVEL[r.b] >= LEVEL[r.h] : LEVEL[r.b] > LEVEL[r.h]);
+            while (r.form == 2 || r.form == 6 ? LEVEL[r.b] >= LEVEL[r.h] : LEVEL[r.b] > LEVEL[r.h]);
             char text[160];
             rule_text(&r, text, sizeof text);
             add_rule(kb, text);
@@ -1909,6 +2082,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_closure_random),
         cmocka_unit_test(test_same_generation_random), cmocka_unit_test(test_sole_removals), cmocka_unit_test(test_branch_removals), cmocka_unit_test(test_multi_cap), cmocka_unit_test(test_slices),
+        cmocka_unit_test(test_negation_upkeep),
+        cmocka_unit_test(test_negation_random),
         cmocka_unit_test(test_random_programs),
         cmocka_unit_test(test_mutual_recursion_random),
         cmocka_unit_test(test_upkeep_recompute),

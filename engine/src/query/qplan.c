@@ -948,6 +948,10 @@ static double emit_group(planner *pn, int g, uint8_t *b, double *ndv, double row
         case QN_OPTIONAL:
             opt[nopt++] = c;
             break;
+        case QN_WITHOUT:
+            if (!pn->o->skip_without)
+                pend[npend++] = c;
+            break;
         default:
             pend[npend++] = c;
             break; /* filters, without-groups */

@@ -241,6 +241,8 @@ typedef struct qplan_opts {
     double delta_rows;       /* its expected number of facts */
     int delta_first;         /* run the delta pattern first when it is a top-level one (the
                                 override is scanned whole at each activation) */
+    int skip_without;        /* leave the without-groups out (the rules engine's upkeep
+                                looks for what a body derived before a negated fact came) */
 } qplan_opts;
 
 /* ---- execution ---- */

@@ -75,9 +75,10 @@ void rplan_free(const mem *m, rplan *p)
 }
 
 /* A plan of r's body: no delta (node -1) or one delta pattern, with
- * pre-bound variables (NULL: none).  Made again when the store or the
- * delta changed much since. */
-static int plan(ictx *c, rule *r, rplan *rp, int node, double delta, const uint8_t *prebound)
+ * pre-bound variables (NULL: none), its without-groups left out when
+ * skip.  Made again when the store or the delta changed much since. */
+static int plan_of(ictx *c, rule *r, rplan *rp, int node, double delta, const uint8_t *prebound,
+                   int skip)
 {
     uint64_t size = c->st->nlive;
     if (rp->made) {
@@ -96,12 +97,17 @@ static int plan(ictx *c, rule *r, rplan *rp, int node, double delta, const uint8
         if (n->op == P_PRED && !n->any && n->cval >= 0)
             n->pred = r->prog->consts[n->cval].id;
     }
-    qplan_opts o = {prebound, node, delta, node >= 0};
+    qplan_opts o = {prebound, node, delta, node >= 0, skip};
     rc = qplan_make(c->kb, r->prog, &o, &rp->pl);
     if (rc != LORE_OK)
         return rc;
     rp->made = 1, rp->size = size, rp->delta = delta;
     return LORE_OK;
+}
+
+static int plan(ictx *c, rule *r, rplan *rp, int node, double delta, const uint8_t *prebound)
+{
+    return plan_of(c, r, rp, node, delta, prebound, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2247,6 +2253,207 @@ done:
     return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* negated inputs of a stratum that reads its own facts                */
+
+/* A plan of r's body with negated read d's outer variables pre-bound:
+ * whole, or without its without-groups. */
+static int neg_plan(ictx *c, rule *r, int d, int whole, rplan **out)
+{
+    int nv = r->prog->nvars;
+    if (!r->neg && !(r->neg = mem_calloc(c->m, (size_t)r->nreads, sizeof *r->neg)))
+        return ctx_nomem(&c->kb->ctx);
+    rneg *n = &r->neg[d];
+    if (!n->bound) {
+        if (!(n->bound = mem_calloc(c->m, (size_t)nv + 1, 1)))
+            return ctx_nomem(&c->kb->ctx);
+        const qnode *x = &r->prog->nodes[r->reads[d].node];
+        for (int k = 0; k < 3; k++)
+            if (r->reads[d].outer & 1 << k)
+                n->bound[x->t[k].var] = 1;
+    }
+    *out = whole ? &n->run : &n->pos;
+    return plan_of(c, r, *out, -1, 0, n->bound, !whole);
+}
+
+/* Can dred keep s up with these changes?  Yes when each that a rule of s
+ * reads otherwise than through a plain pattern meets a negated pattern
+ * whose fact fixes some of the body's variables (rread.outer), and no rule
+ * of s aggregates or runs whole. */
+static int neg_only(const rules *R, const stratum *s, const tvec *ins, const tvec *del)
+{
+    for (int i = 0; i < s->nrules; i++)
+        if (R->v[s->rules[i]]->agg || R->v[s->rules[i]]->naive)
+            return 0;
+    for (size_t x = 0; x < ins->n + del->n; x++) {
+        const uint32_t *t = x < ins->n ? ins->t + 3 * x : del->t + 3 * (x - ins->n);
+        for (int i = 0; i < s->nrules; i++) {
+            const rule *r = R->v[s->rules[i]];
+            for (int d = 0; d < r->nreads; d++) {
+                const rread *rd = &r->reads[d];
+                if (read_matches(rd, t) && !(rd->how == RD_POS && rd->k >= 0) &&
+                    !(rd->how == RD_NEG && rd->outer))
+                    return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+/* Do the facts of v only block?  Each meets no plain pattern of s, and
+ * the negated ones it meets are their without-groups whole, the only
+ * negation of their rules: every derivation its seed (neg_seeds) finds,
+ * but those blocked before, is lost for certain, as one that reads a fact
+ * taken out is. */
+static int blocks_only(const rules *R, const stratum *s, const tvec *v)
+{
+    for (size_t x = 0; x < v->n; x++)
+        for (int i = 0; i < s->nrules; i++) {
+            const rule *r = R->v[s->rules[i]];
+            int nneg = 0, hit = 0;
+            for (int d = 0; d < r->nreads; d++) {
+                const rread *rd = &r->reads[d];
+                nneg += rd->how == RD_NEG;
+                if (!read_matches(rd, v->t + 3 * x))
+                    continue;
+                if (rd->how != RD_NEG || !rd->alone)
+                    return 0;
+                hit = 1;
+            }
+            if (hit && nneg > 1)
+                return 0;
+        }
+    return 1;
+}
+
+/* Fixes in init the outer variables of read d (of s's i-th rule) from
+ * fact f, and makes key: the rule and read, and the values.  Returns 1
+ * when key says all that (at most two values, small indexes), else 0. */
+static int neg_key(const rule *r, int i, int d, const uint32_t *f, uint32_t *init, uint32_t key[3])
+{
+    const rread *rd = &r->reads[d];
+    const qnode *n = &r->prog->nodes[rd->node];
+    int nb = 0;
+    key[0] = ((uint32_t)i << 16 | (uint32_t)d) + 1, key[1] = key[2] = 0;
+    for (int k = 0; k < 3; k++)
+        if (rd->outer & 1 << k) {
+            init[n->t[k].var] = f[k];
+            if (nb < 2)
+                key[1 + nb] = f[k];
+            nb++;
+        }
+    return nb <= 2 && i < 0xffff && d < 0xffff;
+}
+
+/* Was what a new fact of read d blocks (its outer variables fixed in
+ * init) blocked before already?  Yes when the read is its without-group
+ * whole and another fact fits it with those values: one that stays (not
+ * in the new facts, ins) or went (a key of gone). */
+static int blocked_before(ictx *c, const rule *r, const rread *rd, const uint32_t *init,
+                          const uint32_t key[3], int keyed, const tset *ins, const tset *gone,
+                          uint32_t *vals, int *yes)
+{
+    *yes = 0;
+    if (!rd->alone)
+        return LORE_OK;
+    if (keyed && tset_has(gone, key)) {
+        *yes = 1;
+        return LORE_OK;
+    }
+    const qnode *n = &r->prog->nodes[rd->node];
+    size_t nv = (size_t)r->prog->nvars + 1;
+    uint32_t q[3], t[3];
+    for (int k = 0; k < 3; k++)
+        q[k] = n->t[k].var < 0 ? rd->key[k] : rd->outer & 1 << k ? init[n->t[k].var] : 0;
+    store_iter it;
+    if (store_iter_init(c->st, &it, q[0], q[1], q[2]) != LORE_OK)
+        return ctx_nomem(&c->kb->ctx);
+    while (!*yes && store_iter_next(&it, t) == LORE_OK) {
+        memcpy(vals, init, nv * sizeof *vals);
+        *yes = bind_read(r, rd, t, vals) && !tset_has(ins, t);
+    }
+    store_iter_done(&it);
+    return LORE_OK;
+}
+
+/* For each fact of v a negated read of s's rules matches, runs the rule
+ * with the read's outer variables fixed by the fact, once per rule, read
+ * and values: without its without-groups (whole == 0: every derivation
+ * the fact, new, may block, over the facts as they were; those another
+ * fact blocked before, when that is known, are left: del holds the facts
+ * that went) or whole (whole == 1: what the fact, gone, no longer
+ * blocks). */
+static int neg_seeds(ictx *c, const stratum *s, const tvec *v, const tvec *del, int whole, emit_fn emit,
+                     void *arg)
+{
+    rules *R = c->R;
+    tset seen = {NULL, 0, 0}, ins = {NULL, 0, 0}, gone = {NULL, 0, 0};
+    uint32_t *vals = NULL, *init = NULL, *tmp = NULL;
+    size_t cap = 0;
+    int rc = LORE_OK, isnew;
+    for (size_t x = 0; x < v->n && !whole && rc == LORE_OK; x++)
+        if (tset_add(c->m, &ins, v->t + 3 * x, &isnew) != LORE_OK)
+            rc = ctx_nomem(&c->kb->ctx);
+    for (int i = 0; i < s->nrules && rc == LORE_OK; i++) {
+        rule *r = R->v[s->rules[i]];
+        size_t nv = (size_t)r->prog->nvars + 1;
+        if (nv > cap) {
+            mem_free(c->m, vals, 3 * cap, sizeof *vals);
+            if (!(vals = mem_alloc(c->m, 3 * nv, sizeof *vals))) {
+                cap = 0;
+                rc = ctx_nomem(&c->kb->ctx);
+                break;
+            }
+            cap = nv, init = vals + nv, tmp = vals + 2 * nv;
+        }
+        /* what blocked before: the new facts, and the keys of those gone */
+        for (int d = 0; d < r->nreads && !whole && rc == LORE_OK; d++) {
+            const rread *rd = &r->reads[d];
+            if (rd->how != RD_NEG || !rd->outer || !rd->alone)
+                continue;
+            for (size_t x = 0; x < del->n && rc == LORE_OK; x++) {
+                const uint32_t *f = del->t + 3 * x;
+                uint32_t key[3];
+                memset(vals, 0, 2 * nv * sizeof *vals);
+                if (read_matches(rd, f) && bind_read(r, rd, f, vals) && neg_key(r, i, d, f, init, key) &&
+                    tset_add(c->m, &gone, key, &isnew) != LORE_OK)
+                    rc = ctx_nomem(&c->kb->ctx);
+            }
+        }
+        for (int d = 0; d < r->nreads && rc == LORE_OK; d++) {
+            const rread *rd = &r->reads[d];
+            if (rd->how != RD_NEG || !rd->outer)
+                continue;
+            rplan *rp = NULL;
+            for (size_t x = 0; x < v->n && rc == LORE_OK; x++) {
+                const uint32_t *f = v->t + 3 * x;
+                memset(vals, 0, 2 * nv * sizeof *vals);
+                if (!read_matches(rd, f) || !bind_read(r, rd, f, vals))
+                    continue;
+                uint32_t key[3];
+                int keyed = neg_key(r, i, d, f, init, key), before = 0;
+                isnew = 1;
+                if (keyed && tset_add(c->m, &seen, key, &isnew) != LORE_OK)
+                    rc = ctx_nomem(&c->kb->ctx);
+                if (rc == LORE_OK && isnew && !whole)
+                    rc = blocked_before(c, r, rd, init, key, keyed, &ins, &gone, tmp, &before);
+                if (rc != LORE_OK || !isnew || before)
+                    continue;
+                if (!rp && (rc = neg_plan(c, r, d, whole, &rp)) != LORE_OK)
+                    break;
+                rc = run_body(c, r, &rp->pl, init, NULL, 0, emit, arg);
+                if (rc == LORE_OK && (x & 255) == 255)
+                    rc = interrupted(c);
+            }
+        }
+    }
+    mem_free(c->m, vals, 3 * cap, sizeof *vals);
+    tset_free(c->m, &seen);
+    tset_free(c->m, &ins);
+    tset_free(c->m, &gone);
+    return rc;
+}
+
 /* Has a rule of s an optional group or a union?  Its overdeletion then
  * finds facts that lost no derivation (rows of another branch; one whose
  * optional part matches no more, which holds still): each is checked. */
@@ -2267,7 +2474,7 @@ static int branchy(const rules *R, const stratum *s)
  * of s->multi are rederived (what the rederived lead to comes back with
  * the insertion's rounds), and, few of them, the overdeletion may take out
  * much more before recomputing s is cheaper. */
-static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tvec *lost)
+static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tvec *lost, int neg)
 {
     rules *R = c->R;
     int rc = LORE_OK;
@@ -2277,9 +2484,9 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
     ghosts g;
     memset(&g, 0, sizeof g);
     uint32_t preds[8];
-    int exact = s->multi_known && !ins->n && !lost->n && s->nasserted == 0 && !branchy(R, s) &&
-                own_predicates(R, s, preds, 8) > 0;
-    if (del->n || lost->n) {
+    int exact = s->multi_known && (!ins->n || (neg && blocks_only(R, s, ins))) && !lost->n &&
+                s->nasserted == 0 && !branchy(R, s) && own_predicates(R, s, preds, 8) > 0;
+    if (del->n || lost->n || (neg && ins->n)) {
         ov.limit = over_limit(c, s); /* counts facts: only when some go */
         /* a sixteenth, or with nothing to rederive 3/8 (then a fact
          * taken out costs about 1.3 times one derived from scratch) */
@@ -2301,6 +2508,19 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
         }
         c->ghost = &g.q;
         qmemo_invalidate(&c->memo); /* its scans include these ghosts from now */
+        if (neg && ins->n && rc == LORE_OK) {
+            /* a negated fact that came may block derivations: their heads
+             * are candidates (each looked up: a blocked one may never have
+             * held) */
+            ov.look = 1;
+            rc = neg_seeds(c, s, ins, del, 0, emit_over, &ov);
+            rc = rc == LORE_OK ? over_flush(c, &ov) : rc;
+            rc = rc == LORE_DONE ? LORE_OK : rc;
+            ov.look = s->nasserted != 0;
+            for (size_t i = 0; i < ov.next.n && rc == LORE_OK; i++)
+                if (tvec_push(c->m, &frontier, ov.next.t + 3 * i) != LORE_OK)
+                    rc = ctx_nomem(&c->kb->ctx);
+        }
         while (frontier.n && rc == LORE_OK && !ov.bail) {
             ov.next.n = 0;
             /* a round in eighths: when its first eighth already points
@@ -2365,8 +2585,16 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
                 tset_add(c->m, &s->multi, t, &isnew) != LORE_OK)
                 s->multi_known = 0;
         }
+        /* a negated fact that went may unblock derivations (one of a fact
+         * that holds is its second: noted) */
+        c->multi = s->multi_known ? &s->multi : NULL, c->multi_lost = 0;
+        if (neg && del->n && rc == LORE_OK)
+            rc = neg_seeds(c, s, del, NULL, 1, emit_derive, NULL);
         if (rc == LORE_OK)
             rc = commit(c);
+        c->multi = NULL;
+        if (c->multi_lost)
+            s->multi_known = 0, tset_free(c->m, &s->multi);
         if (rc != LORE_OK)
             goto cleanup;
     }
@@ -2481,11 +2709,13 @@ static int maintain_stratum(ictx *c, stratum *s)
             int whole = 0;
             rc = slice_upkeep(c, s, &ins, &del, &whole);
             if (rc == LORE_OK && whole)
-                rc = recompute(c, s);
-        } else if (other)
+                rc = neg_only(R, s, &ins, &del) ? dred(c, s, &ins, &del, &lost, 1) : recompute(c, s);
+        } else if (other && neg_only(R, s, &ins, &del))
+            rc = dred(c, s, &ins, &del, &lost, 1);
+        else if (other)
             rc = recompute(c, s);
         else
-            rc = dred(c, s, &ins, &del, &lost);
+            rc = dred(c, s, &ins, &del, &lost, 0);
     }
     tvec_free(c->m, &ins);
     tvec_free(c->m, &del);

@@ -174,6 +174,12 @@ static void rule_free(lore_kb *kb, rule *r)
     }
     mem_free(m, r->slice, (size_t)r->nreads, sizeof *r->slice);
     mem_free(m, r->slicebound, (size_t)r->nreads, sizeof *r->slicebound);
+    for (int i = 0; r->neg && i < r->nreads; i++) {
+        rplan_free(m, &r->neg[i].pos);
+        rplan_free(m, &r->neg[i].run);
+        mem_free(m, r->neg[i].bound, (size_t)r->prog->nvars + 1, 1);
+    }
+    mem_free(m, r->neg, (size_t)r->nreads, sizeof *r->neg);
     mem_free(m, r->delta, (size_t)r->nreads, sizeof *r->delta);
     mem_free(m, r->check, (size_t)r->nhead, sizeof *r->check);
     mem_free(m, r->checkbound, (size_t)r->nhead, sizeof *r->checkbound);
@@ -256,6 +262,15 @@ static int under_without(const qprog *p, int n)
     return 0;
 }
 
+/* How many without-groups node n is under. */
+static int withouts_over(const qprog *p, int n)
+{
+    int k = 0;
+    for (int a = p->nodes[n].parent; a >= 0; a = p->nodes[a].parent)
+        k += p->nodes[a].kind == QN_WITHOUT;
+    return k;
+}
+
 /* Variables every solution of group g binds. */
 static void certain(const qprog *p, int g, uint8_t *b)
 {
@@ -320,6 +335,10 @@ static int analyse(lore_kb *kb, rule *r)
         return ctx_nomem(&kb->ctx);
     r->nreads = n;
     int k = 0, j = 0;
+    uint8_t sure[512];
+    memset(sure, 0, sizeof sure);
+    if (p->nvars <= 512)
+        certain(p, 0, sure);
     for (int i = 0; i < p->nnodes; i++) {
         const qnode *x = &p->nodes[i];
         if (x->kind != QN_PATTERN && x->kind != QN_PATH)
@@ -331,6 +350,12 @@ static int analyse(lore_kb *kb, rule *r)
             r->branchy |= p->nodes[a].kind == QN_OPTIONAL || p->nodes[a].kind == QN_UNION;
         d->how = r->agg ? RD_AGG : under_without(p, i) ? RD_NEG : RD_POS;
         if (x->kind == QN_PATTERN) {
+            if (d->how == RD_NEG && withouts_over(p, i) == 1)
+                for (int t = 0; t < 3; t++)
+                    if (x->t[t].var >= 0 && sure[x->t[t].var] && p->vars[x->t[t].var][0])
+                        d->outer |= 1 << t;
+            d->alone = d->how == RD_NEG && p->nodes[x->parent].kind == QN_WITHOUT &&
+                       p->nodes[x->parent].first == i && x->next < 0;
             d->k = k++;
             for (int t = 0; t < 3; t++) {
                 qslot sl = x->t[t];

@@ -24,8 +24,13 @@
  * lore_infer reads it stratum by stratum: a stratum whose inputs changed
  * only in positive patterns is maintained by semi-naive insertion and by
  * delete-and-rederive (overdeletion runs on the old state: facts that
- * disappeared are visible again as "ghosts" to the executor); a stratum
- * whose negated, aggregated or path inputs changed is recomputed; a
+ * disappeared are visible again as "ghosts" to the executor); a negated
+ * fact that came seeds the overdeletion with what it blocks (the body
+ * without its negation, the variables the fact fixes bound), one that
+ * went seeds the insertion with what it unblocks; a stratum that reads
+ * none of its own facts is kept up by slices when its negated or
+ * aggregated inputs change; one whose other inputs change (a path, a
+ * negated pattern that fixes nothing of the body) is recomputed; a
  * transitive-closure stratum uses graph algorithms.  After a failure, or
  * when the rules changed, everything is recomputed (R->full).
  *
@@ -56,6 +61,12 @@ typedef struct rread {
     uint32_t key[3]; /* PATTERN: constant ids (0 where a variable; an unknown constant: ~0) */
     uint32_t *preds; /* PATH: its predicates (0 = any predicate) */
     int npreds;
+    int outer;       /* RD_NEG pattern under one without-group and no other: bit k when
+                      * position k holds a variable every solution outside binds (a
+                      * fact it matches then fixes those of the body); else 0 */
+    int alone;       /* RD_NEG: the pattern is its without-group's only element (a
+                      * fact it matches blocks every row it fixes that reaches the
+                      * group) */
 } rread;
 
 typedef struct rplan {
@@ -89,7 +100,16 @@ typedef struct rule {
     uint8_t **checkbound;
     rplan *slice; /* per read: body with the head's variables the read has pre-bound */
     uint8_t **slicebound;
+    struct rneg *neg; /* per read (RD_NEG with outer): its upkeep's plans (infer.c) */
 } rule;
+
+/* A negated read's plans: the body with the read's outer variables
+ * pre-bound (bound), with its without-groups left out (pos) and whole
+ * (run). */
+typedef struct rneg {
+    rplan pos, run;
+    uint8_t *bound;
+} rneg;
 
 /* Transitive-closure forms of a stratum. */
 enum { TC_NONE = 0, TC_RIGHT, TC_LEFT, TC_DOUBLE, TC_PATH };
