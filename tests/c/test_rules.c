@@ -329,9 +329,10 @@ static const stratum *stratum_of(lore_kb *kb, const char *pred)
 }
 
 /* A removal under a rule with a union or an optional group: a delta run
- * over a pattern of one branch makes the other branch's rows too (and an
- * optional part that matches no more leaves its row holding), so what the
- * overdeletion finds there is checked, not taken out as lost. */
+ * over a pattern of one branch runs that branch alone (the others' rows
+ * read no fact that went), and what the overdeletion finds through an
+ * optional group is checked (its row holds still when the group matches
+ * no more), not taken out as lost. */
 static void test_branch_removals(void **state)
 {
     (void)state;

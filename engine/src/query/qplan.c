@@ -835,9 +835,15 @@ static double emit_elem(planner *pn, int node, uint8_t *b, double *ndv, double r
         int u = add_step(pn, S_UNION, node, depth);
         if (u < 0)
             return pn->rc = LORE_ERR_NOMEM, 0;
-        int nbr = 0;
-        for (int c = x->first; c >= 0; c = p->nodes[c].next)
+        /* a delta pattern in one branch: only that branch (a row of
+         * another reads none of the delta's facts) */
+        int nbr = 0, only = -1;
+        for (int c = x->first; c >= 0; c = p->nodes[c].next) {
             nbr++;
+            for (int a = pn->o->delta_node; a >= 0 && only < 0; a = p->nodes[a].parent)
+                only = a == c ? c : -1;
+        }
+        nbr = only >= 0 ? 1 : nbr;
         size_t cap = (size_t)pl->capbrs;
         if (mem_reserve(&pn->kb->m, (void **)&pl->brs, &cap, (size_t)(pl->nbrs + nbr),
                         sizeof *pl->brs) != 0)
@@ -854,6 +860,8 @@ static double emit_elem(planner *pn, int node, uint8_t *b, double *ndv, double r
         if (!ends || !inner || !nd)
             pn->rc = LORE_ERR_NOMEM;
         for (int c = x->first; c >= 0 && pn->rc == LORE_OK; c = p->nodes[c].next) {
+            if (only >= 0 && c != only)
+                continue;
             pl->brs[br + k] = pl->nsteps;
             memcpy(inner, b, (size_t)pn->nv);
             memcpy(nd, ndv, (size_t)pn->nv * sizeof *nd);

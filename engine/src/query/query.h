@@ -237,7 +237,8 @@ typedef struct qplan {
 /* Options of qplan_make. */
 typedef struct qplan_opts {
     const uint8_t *prebound; /* per variable: bound by the caller (NULL: none) */
-    int delta_node;          /* a pattern node reading an override source, or -1 */
+    int delta_node;          /* a pattern node reading an override source, or -1 (in a
+                                union's branch: the union runs that branch alone) */
     double delta_rows;       /* its expected number of facts */
     int delta_first;         /* run the delta pattern first when it is a top-level one (the
                                 override is scanned whole at each activation) */

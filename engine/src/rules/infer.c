@@ -2454,9 +2454,10 @@ static int neg_seeds(ictx *c, const stratum *s, const tvec *v, const tvec *del, 
     return rc;
 }
 
-/* Has a rule of s an optional group or a union?  Its overdeletion then
- * finds facts that lost no derivation (rows of another branch; one whose
- * optional part matches no more, which holds still): each is checked. */
+/* Has a rule of s an optional group?  Its overdeletion then finds facts
+ * that lost no derivation (a row whose optional part matches no more
+ * holds still, and one that reads the delta but outside the group is
+ * made whether the group matches it or not): each is checked. */
 static int branchy(const rules *R, const stratum *s)
 {
     for (int i = 0; i < s->nrules; i++)

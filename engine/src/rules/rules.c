@@ -347,7 +347,7 @@ static int analyse(lore_kb *kb, rule *r)
         d->node = i;
         d->k = -1;
         for (int a = x->parent; a >= 0; a = p->nodes[a].parent)
-            r->branchy |= p->nodes[a].kind == QN_OPTIONAL || p->nodes[a].kind == QN_UNION;
+            r->branchy |= p->nodes[a].kind == QN_OPTIONAL;
         d->how = r->agg ? RD_AGG : under_without(p, i) ? RD_NEG : RD_POS;
         if (x->kind == QN_PATTERN) {
             if (d->how == RD_NEG && withouts_over(p, i) == 1)
@@ -355,7 +355,8 @@ static int analyse(lore_kb *kb, rule *r)
                     if (x->t[t].var >= 0 && sure[x->t[t].var] && p->vars[x->t[t].var][0])
                         d->outer |= 1 << t;
             d->alone = d->how == RD_NEG && p->nodes[x->parent].kind == QN_WITHOUT &&
-                       p->nodes[x->parent].first == i && x->next < 0;
+                       p->nodes[x->parent].parent == 0 && p->nodes[x->parent].first == i &&
+                       x->next < 0;
             d->k = k++;
             for (int t = 0; t < 3; t++) {
                 qslot sl = x->t[t];

@@ -64,9 +64,9 @@ typedef struct rread {
     int outer;       /* RD_NEG pattern under one without-group and no other: bit k when
                       * position k holds a variable every solution outside binds (a
                       * fact it matches then fixes those of the body); else 0 */
-    int alone;       /* RD_NEG: the pattern is its without-group's only element (a
-                      * fact it matches blocks every row it fixes that reaches the
-                      * group) */
+    int alone;       /* RD_NEG: the pattern is the only element of a without-group
+                      * of the body's top level (a fact it matches blocks every row
+                      * it fixes) */
 } rread;
 
 typedef struct rplan {
@@ -91,8 +91,8 @@ typedef struct rule {
     rread *reads;
     int nreads;
     int naive; /* reads its own stratum through a path: re-run whole each round */
-    int branchy; /* the body has an optional group or a union: a delta run over one
-                  * pattern of it also makes rows that do not read that pattern */
+    int branchy; /* the body has an optional group: a delta run over a pattern in it
+                  * also makes rows that do not read that pattern */
     int group, stratum;
     rplan full;   /* no delta */
     rplan *delta; /* per read (patterns only) */
