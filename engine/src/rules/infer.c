@@ -1960,13 +1960,24 @@ static int derivable(ictx *c, const stratum *s, const uint32_t *t, int *yes)
     return LORE_OK;
 }
 
-/* Sorts v's rows, through a copy (radix passes) when memory allows. */
+/* Sorts v's rows, through a copy when memory allows: each row packed
+ * into one integer (radix passes over the bits its ids use), else radix
+ * passes on the subjects and each subject's rows sorted. */
 static void sort_gone(ictx *c, tvec *v)
 {
+    if (v->n <= 4096) {
+        sort_rows(v->t, v->n, 3);
+        return;
+    }
+    uint64_t *packed = mem_alloc(c->m, 2 * v->n, sizeof *packed);
+    int done = packed && sort_rows_packed(v->t, v->n, packed);
+    mem_free(c->m, packed, 2 * v->n, sizeof *packed);
+    if (done)
+        return;
     uint32_t maxkey = 0;
     for (size_t i = 0; i < v->n; i++)
         maxkey = v->t[3 * i] > maxkey ? v->t[3 * i] : maxkey;
-    uint32_t *tmp = v->n > 4096 ? mem_alloc(c->m, 3 * v->n, sizeof *tmp) : NULL;
+    uint32_t *tmp = mem_alloc(c->m, 3 * v->n, sizeof *tmp);
     if (tmp)
         sort_rows_radix(v->t, v->n, 3, maxkey, tmp);
     else
