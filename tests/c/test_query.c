@@ -1172,6 +1172,26 @@ static void test_path_graph(void **state)
     assert_int_equal(lore_query_count(q, &n), LORE_OK);
     assert_int_equal(n, want);
     lore_query_free(q);
+    /* bound ends: walks from the object end, the inverse automaton's, once
+     * cached over its own graph (over the forward one's they walked up:
+     * 240 rows) */
+    uint64_t want_up = 0;
+    for (int x = (200 - 1) / 2; x >= 0; x = x ? (x - 1) / 2 : -1) /* n200's ancestors */
+        for (int i = 1; i < 300; i++)
+            for (int j = (i - 1) / 2;; j = (j - 1) / 2) {
+                if (j == x) {
+                    want_up++;
+                    break;
+                }
+                if (j == 0)
+                    break;
+            }
+    t = "n200 parent+ ?x . ?b parent+ ?x";
+    assert_int_equal(lore_query_parse(kb, t, strlen(t), &q), LORE_OK);
+    assert_int_equal(lore_query_count(q, &n), LORE_OK);
+    assert_int_equal(want_up, 539);
+    assert_int_equal(n, want_up);
+    lore_query_free(q);
     lore_kb_free(kb);
 }
 

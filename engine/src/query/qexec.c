@@ -32,8 +32,8 @@ struct qstate {
     const void *starts_ghost; /* and the ghosts then */
     size_t opos, spos;
     uint32_t cur; /* mode 3, 4: the current start */
-    pgraph g;
-    int has_graph;
+    pgraph g[2];      /* the adjacency of the forward and of the inverse automaton */
+    int has_graph[2]; /* (a walk from the object end follows the inverse's labels) */
     uint64_t lookups; /* index lookups done by this step's walks */
     /* the ghost facts' range, after the store's */
     int gphase; /* 0: reading the store, 1: reading ghosts */
@@ -89,8 +89,9 @@ void qexec_close(qexec *x)
             mem_free(m, s->buf, 3 * BUF, sizeof *s->buf);
             pout_free(m, &s->out);
             pout_free(m, &s->starts);
-            if (s->has_graph)
-                pgraph_free(m, &s->g);
+            for (int d = 0; d < 2; d++)
+                if (s->has_graph[d])
+                    pgraph_free(m, &s->g[d]);
         }
     }
     mem_free(m, x->row, nv + 1, sizeof *x->row);
@@ -677,25 +678,31 @@ static int scan_enter(qexec *x, int i, qstate *s)
 /* ------------------------------------------------------------------ */
 /* paths                                                              */
 
-/* Builds the step's graph when walks through the store have done about
- * as many lookups as the graph has edges to read. */
-static int path_graph(qexec *x, int i, qstate *s, int force)
+/* Builds the step's graph for the forward automaton (back == 0) or the
+ * inverse one when walks through the store have done about as many
+ * lookups as the graph has edges to read; the graph to walk with, or
+ * NULL. */
+static int path_graph(qexec *x, int i, qstate *s, int back, int force, const pgraph **g)
 {
     const qplan *pl = x->plan;
     const qstep *st = &pl->steps[i];
-    if (s->has_graph && s->g.version == x->kb->st.version)
+    *g = NULL;
+    if (s->has_graph[back] && s->g[back].version == x->kb->st.version) {
+        *g = &s->g[back];
         return LORE_OK;
-    if (s->has_graph) {
-        pgraph_free(&x->kb->m, &s->g);
-        s->has_graph = 0;
+    }
+    if (s->has_graph[back]) {
+        pgraph_free(&x->kb->m, &s->g[back]);
+        s->has_graph[back] = 0;
     }
     uint64_t edges = pl->edges[st->pnfa / 2];
     if (!force && s->lookups * 4 < edges + 256)
         return LORE_OK;
-    int rc = pgraph_build(x->kb, &pl->nfas[st->pnfa], &s->g);
+    int rc = pgraph_build(x->kb, &pl->nfas[st->pnfa + back], &s->g[back]);
     if (rc != LORE_OK)
         return rc;
-    s->has_graph = 1;
+    s->has_graph[back] = 1;
+    *g = &s->g[back];
     return LORE_OK;
 }
 
@@ -732,11 +739,11 @@ static int path_next(qexec *x, int i, qstate *s)
             break;
         s->cur = s->starts.node[s->spos++];
         if (s->pmode == 3) {
-            if ((rc = walk(x, s, fw, &s->g, s->cur, 0, &found)) != LORE_OK)
+            if ((rc = walk(x, s, fw, &s->g[0], s->cur, 0, &found)) != LORE_OK)
                 return rc;
             s->opos = 0;
         } else {
-            if ((rc = walk(x, s, fw, &s->g, s->cur, s->cur, &found)) != LORE_OK)
+            if ((rc = walk(x, s, fw, &s->g[0], s->cur, s->cur, &found)) != LORE_OK)
                 return rc;
             if (found) {
                 x->row[s->bvar[0]] = s->cur;
@@ -815,9 +822,11 @@ static int path_enter(qexec *x, int i, qstate *s)
     s->nb = 0;
     s->opos = s->spos = 0;
     s->out.n = 0;
-    if ((rc = path_graph(x, i, s, 0)) != LORE_OK)
+    /* a walk from the object end follows the inverse automaton: its
+     * graph is its own (the forward one's labels are the other way) */
+    const pgraph *g;
+    if ((rc = path_graph(x, i, s, !sv && ov, 0, &g)) != LORE_OK)
         return rc;
-    const pgraph *g = s->has_graph ? &s->g : NULL;
     if (sv && ov) {
         if ((rc = walk(x, s, fw, g, sv, ov, &found)) != LORE_OK)
             return rc;
@@ -833,12 +842,12 @@ static int path_enter(qexec *x, int i, qstate *s)
     }
     /* both ends free: every start node, over a graph (made once for a
      * state of the store: with zero steps allowed, they are every node) */
-    if ((rc = path_graph(x, i, s, 1)) != LORE_OK)
+    if ((rc = path_graph(x, i, s, 0, 1, &g)) != LORE_OK)
         return rc;
     if (s->starts_version != x->kb->st.version + 1 || s->starts_ghost != x->ghost) {
         s->starts.n = 0;
         s->starts_version = 0;
-        if ((rc = pgraph_starts(&x->kb->m, fw, &s->g, &s->starts)) != LORE_OK ||
+        if ((rc = pgraph_starts(&x->kb->m, fw, &s->g[0], &s->starts)) != LORE_OK ||
             (fw->accept[0] && (rc = all_node_starts(x, &s->starts)) != LORE_OK))
             return rc;
         s->starts_version = x->kb->st.version + 1, s->starts_ghost = x->ghost;
