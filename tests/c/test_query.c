@@ -435,6 +435,13 @@ static void test_paths(void **state)
     expect_rows(kb, "club2 ^member/knows/member club2", "");
     expect_rows(kb, "?x knows+ dave . ?x age ?a . filter ?a < 30", "x=bob a=25");
     expect_rows(kb, "alice _ ?o . filter ?o match \"^c\"", "o=club1");
+    /* closures nested a thousand deep compile in time linear in the
+     * automaton's size per state (a scan of every edge per step took
+     * seconds at 400) and mean one closure */
+    char deep[1100] = "dave ^knows";
+    memset(deep + strlen(deep), '*', 1000);
+    strcpy(deep + 11 + 1000, " ?y");
+    expect_rows(kb, deep, "y=alice\ny=bob\ny=carol\ny=dave");
     /* a predicate that is no term matches nothing, also inside paths */
     expect_rows(kb, "alice nosuch+ ?y", "");
     expect_rows(kb, "alice nosuch* ?y", "y=alice");

@@ -2,6 +2,7 @@
  * caches, and breadth-first walks (see path.h). */
 #include "path.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------ */
@@ -112,12 +113,17 @@ static int cmp_trans(const ptrans *x, const ptrans *y)
     return (x->to > y->to) - (x->to < y->to);
 }
 
+static int cmp_trans_q(const void *x, const void *y)
+{
+    return cmp_trans(x, y);
+}
+
 int pnfa_build(const mem *m, const pnode *nodes, int root, int inv, pnfa *a)
 {
     builder b = {m, nodes, NULL, 0, 0, 0, 0};
     int rc = LORE_OK;
     uint8_t *clos = NULL, *reach = NULL;
-    int *stack = NULL, *renum = NULL;
+    int *stack = NULL, *renum = NULL, *eoff = NULL, *eto = NULL;
     ptrans *tr = NULL;
     size_t ntr = 0, trcap = 0;
     int s, e, n = 0;
@@ -128,15 +134,30 @@ int pnfa_build(const mem *m, const pnode *nodes, int root, int inv, pnfa *a)
         goto cleanup;
     }
     n = b.nstates;
-    /* epsilon closures, as an n x n matrix (paths are short) */
+    /* epsilon closures, as an n x n matrix, each a search over the epsilon
+     * edges grouped by state (a scan of every edge per step cost n^2 edges
+     * a closure: 400 nested stars took seconds) */
     clos = mem_calloc(m, (size_t)n * (size_t)n, 1);
     stack = mem_alloc(m, (size_t)n + 1, sizeof *stack);
     reach = mem_calloc(m, (size_t)n, 1);
     renum = mem_alloc(m, (size_t)n, sizeof *renum);
+    eoff = mem_calloc(m, (size_t)n + 1, sizeof *eoff);
+    eto = mem_alloc(m, b.ne + 1, sizeof *eto);
     TRY_PTR(clos);
     TRY_PTR(stack);
     TRY_PTR(reach);
     TRY_PTR(renum);
+    TRY_PTR(eoff);
+    TRY_PTR(eto);
+    for (size_t i = 0; i < b.ne; i++)
+        if (b.e[i].eps)
+            eoff[b.e[i].from + 1]++;
+    for (int q = 0; q < n; q++)
+        eoff[q + 1] += eoff[q];
+    memcpy(stack, eoff, (size_t)n * sizeof *stack); /* (next free slot per state) */
+    for (size_t i = 0; i < b.ne; i++)
+        if (b.e[i].eps)
+            eto[stack[b.e[i].from]++] = b.e[i].to;
     for (int q = 0; q < n; q++) {
         uint8_t *c = clos + (size_t)q * (size_t)n;
         int top = 0;
@@ -144,12 +165,11 @@ int pnfa_build(const mem *m, const pnode *nodes, int root, int inv, pnfa *a)
         stack[top++] = q;
         while (top) {
             int x = stack[--top];
-            for (size_t i = 0; i < b.ne; i++) {
-                if (b.e[i].eps && b.e[i].from == x && !c[b.e[i].to]) {
-                    c[b.e[i].to] = 1;
-                    stack[top++] = b.e[i].to;
+            for (int k = eoff[x]; k < eoff[x + 1]; k++)
+                if (!c[eto[k]]) {
+                    c[eto[k]] = 1;
+                    stack[top++] = eto[k];
                 }
-            }
         }
     }
     /* states reachable from s through labelled edges */
@@ -193,22 +213,17 @@ int pnfa_build(const mem *m, const pnode *nodes, int root, int inv, pnfa *a)
                 rc = LORE_ERR_NOMEM;
                 goto cleanup;
             }
-            ptrans t = {x->pred, (uint16_t)x->inv, (uint16_t)renum[x->to], 0};
-            /* insertion keeps each state's transitions sorted and unique */
-            size_t j = ntr;
-            int dup = 0;
-            while (j > first && cmp_trans(&tr[j - 1], &t) >= 0) {
-                if (cmp_trans(&tr[j - 1], &t) == 0) {
-                    dup = 1;
-                    break;
-                }
-                j--;
-            }
-            if (dup)
-                continue;
-            memmove(tr + j + 1, tr + j, (ntr - j) * sizeof *tr);
-            tr[j] = t;
-            ntr++;
+            tr[ntr++] = (ptrans){x->pred, (uint16_t)x->inv, (uint16_t)renum[x->to], 0};
+        }
+        /* the state's transitions sorted, each once (an insertion sort
+         * was quadratic in a state's transitions: (a|b|...)* has many) */
+        if (ntr - first > 1) {
+            qsort(tr + first, ntr - first, sizeof *tr, cmp_trans_q);
+            size_t w = first + 1;
+            for (size_t i = first + 1; i < ntr; i++)
+                if (cmp_trans(&tr[i], &tr[w - 1]) != 0)
+                    tr[w++] = tr[i];
+            ntr = w;
         }
     }
     a->toff[ns] = (int)ntr;
@@ -240,6 +255,8 @@ int pnfa_build(const mem *m, const pnode *nodes, int root, int inv, pnfa *a)
     }
 cleanup:
     mem_free(m, b.e, b.cap, sizeof *b.e);
+    mem_free(m, eoff, (size_t)n + 1, sizeof *eoff);
+    mem_free(m, eto, b.ne + 1, sizeof *eto);
     mem_free(m, clos, (size_t)n * (size_t)n, 1);
     mem_free(m, stack, (size_t)n + 1, sizeof *stack);
     mem_free(m, reach, (size_t)n, 1);
