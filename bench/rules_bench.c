@@ -188,16 +188,23 @@ static unsigned long long rnd(void)
     return rnd_state;
 }
 
-/* PERCENT % of the edges, at random, held by a source of their own (taken
- * from the default source before the first inference); then that source
- * is retracted and the rules infer again. */
-static int retract(const char *file, const program *P, double pct, unsigned long long seed)
+/* FILE loaded (PHASE load), the random draws moved by seed (0: as they are). */
+static lore_kb *start(const char *file, unsigned long long seed)
 {
     double tload;
     lore_kb *kb = load(file, &tload);
     printf("PHASE load %.4f\n", tload);
     if (seed)
         rnd_state ^= seed * 0x9e3779b97f4a7c15ull;
+    return kb;
+}
+
+/* PERCENT % of the edges, at random, held by a source of their own (taken
+ * from the default source before the first inference); then that source
+ * is retracted and the rules infer again. */
+static int retract(const char *file, const program *P, double pct, unsigned long long seed)
+{
+    lore_kb *kb = start(file, seed);
     lore_id parent = sym(kb, "<http://example.org/parent>"), src = sym(kb, "s1");
     size_t ne;
     lore_id *e = edges(kb, parent, &ne);
@@ -235,11 +242,7 @@ static int retract(const char *file, const program *P, double pct, unsigned long
  * the blocked ones unblocked (see the head comment). */
 static int blocks(const char *file, double pct, unsigned long long seed)
 {
-    double tload;
-    lore_kb *kb = load(file, &tload);
-    printf("PHASE load %.4f\n", tload);
-    if (seed)
-        rnd_state ^= seed * 0x9e3779b97f4a7c15ull;
+    lore_kb *kb = start(file, seed);
     lore_id parent = sym(kb, "<http://example.org/parent>"), blocked = sym(kb, "blocked");
     lore_id src = sym(kb, "s1");
     lore_value tv = lore_boolean(1);
