@@ -363,6 +363,26 @@ static void test_branch_removals(void **state)
         assert_int_equal(n, k == 0 ? 4 : 3); /* 1 r 2, 1 r 3, 3 r 4 (and 1 r 4 through the union) */
         lore_kb_free(kb);
     }
+    /* an insertion with its facts kept aside counts a derivation at the
+     * first pattern that read a new fact; a row through the union's other
+     * branch read none of the first branch's (here its values are a new e
+     * fact's, which the first branch blocks) */
+    lore_kb *kb = new_kb();
+    lore_id e = sym(kb, "e"), c = sym(kb, "c"), r = sym(kb, "r");
+    add_rule(kb, "?x r ?y :- ?x e ?y");
+    add_rule(kb, "?x r ?z :- ?x r ?y, { ?y e ?z, without { ?z b _ } } union { ?y c ?z }");
+    kb->rules->defer_seed = 1;
+    assert_int_equal(lore_add(kb, node(kb, 1), e, node(kb, 2), 0), LORE_OK);
+    assert_int_equal(lore_add(kb, node(kb, 3), sym(kb, "b"), node(kb, 9), 0), LORE_OK);
+    infer(kb);
+    assert_int_equal(lore_add(kb, node(kb, 2), e, node(kb, 3), 0), LORE_OK);
+    assert_int_equal(lore_add(kb, node(kb, 2), c, node(kb, 3), 0), LORE_OK);
+    infer(kb);
+    assert_int_equal(marks(kb, node(kb, 1), r, node(kb, 3)), 2); /* through c alone */
+    uint64_t n = 0;
+    assert_int_equal(lore_count(kb, 0, r, 0, &n), LORE_OK);
+    assert_int_equal(n, 3); /* and 1 r 2, 2 r 3 */
+    lore_kb_free(kb);
 }
 
 /* Same generation over forests, each fact of one derivation: a removal

@@ -730,7 +730,10 @@ static int emit_seeded(ictx *c, rule *r, const uint32_t *row, void *arg)
     seeded *sd = arg;
     for (int e = 0; e < sd->d; e++) {
         const rread *rd = &r->reads[e];
-        if (rd->how != RD_POS || rd->k < 0)
+        /* (a pattern in a union's branch: the row may have come through
+         * another, which that pattern's own delta run does not make; such
+         * a derivation may be counted twice, noted in multi for nothing) */
+        if (rd->how != RD_POS || rd->k < 0 || rd->branch)
             continue;
         const qnode *n = &r->prog->nodes[rd->node];
         uint32_t t[3];

@@ -346,8 +346,11 @@ static int analyse(lore_kb *kb, rule *r)
         rread *d = &r->reads[j++];
         d->node = i;
         d->k = -1;
-        for (int a = x->parent; a >= 0; a = p->nodes[a].parent)
+        for (int a = x->parent; a >= 0; a = p->nodes[a].parent) {
             r->branchy |= p->nodes[a].kind == QN_OPTIONAL;
+            d->branch |= p->nodes[a].kind == QN_UNION && p->nodes[a].first >= 0 &&
+                         p->nodes[p->nodes[a].first].next >= 0;
+        }
         d->how = r->agg ? RD_AGG : under_without(p, i) ? RD_NEG : RD_POS;
         if (x->kind == QN_PATTERN) {
             if (d->how == RD_NEG && withouts_over(p, i) == 1)

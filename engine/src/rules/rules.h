@@ -64,6 +64,9 @@ typedef struct rread {
     int outer;       /* RD_NEG pattern under one without-group and no other: bit k when
                       * position k holds a variable every solution outside binds (a
                       * fact it matches then fixes those of the body); else 0 */
+    int branch;      /* under a union of two branches or more: a row of the body may
+                      * have come through another branch, its values no fact this
+                      * pattern read */
     int alone;       /* RD_NEG: the pattern is the only element of a without-group
                       * of the body's top level (a fact it matches blocks every row
                       * it fixes) */
