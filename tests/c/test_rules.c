@@ -893,7 +893,8 @@ static const char *const PNAME[RP] = {"e0", "e1", "p1", "p2", "p3", "p4"};
 
 typedef struct prule {
     int form; /* 0 copy, 1 join, 2 negation, 3 inverse, 4 symmetric, 5 reflexive, 6 a
-               * recursive step through nodes not blocked (b under negation) */
+               * recursive step through nodes not blocked (b under negation), 7 a
+               * step through either of two predicates (a union) */
     int h, a, b;
 } prule;
 
@@ -930,6 +931,11 @@ static void apply_rule(const prule *r, rel m, rel out)
                 if (m[r->a][x][y])
                     out[r->h][x][x] = 1;
                 break;
+            case 7:
+                for (int z = 0; z < RN; z++)
+                    if (m[r->a][x][y] && (m[r->b][y][z] || m[r->h][y][z]))
+                        out[r->h][x][z] = 1;
+                break;
             default:
                 for (int z = 0; z < RN; z++) {
                     int blocked = 0;
@@ -964,6 +970,9 @@ static void rule_text(const prule *r, char *buf, size_t n)
         break;
     case 5:
         snprintf(buf, n, "?x %s ?x :- ?x %s ?y", h, a);
+        break;
+    case 7:
+        snprintf(buf, n, "?x %s ?z :- ?x %s ?y, { ?y %s ?z } union { ?y %s ?z }", h, a, b, h);
         break;
     default:
         snprintf(buf, n, "?x %s ?z :- ?x %s ?y, ?y %s ?z, without { ?y %s _ }", h, a, h, b);
@@ -1030,7 +1039,7 @@ static void test_random_programs(void **state)
         for (int i = 0; i < want; i++) {
             prule r;
             r.h = 2 + (int)rnd(RP - 2);
-            r.form = (int)rnd(7);
+            r.form = (int)rnd(8);
             do
                 r.a = (int)rnd(RP);
             while (LEVEL[r.a] > LEVEL[r.h]);
