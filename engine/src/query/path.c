@@ -118,11 +118,14 @@ static int cmp_trans_q(const void *x, const void *y)
     return cmp_trans(x, y);
 }
 
+#define HAS(c, x) ((c)[(x) >> 6] >> ((x) & 63) & 1)
+
 int pnfa_build(const mem *m, const pnode *nodes, int root, int inv, pnfa *a)
 {
     builder b = {m, nodes, NULL, 0, 0, 0, 0};
     int rc = LORE_OK;
-    uint8_t *clos = NULL, *reach = NULL;
+    uint64_t *clos = NULL; /* a row of bits per state */
+    uint8_t *reach = NULL;
     int *stack = NULL, *renum = NULL, *eoff = NULL, *eto = NULL;
     ptrans *tr = NULL;
     size_t ntr = 0, trcap = 0;
@@ -134,10 +137,11 @@ int pnfa_build(const mem *m, const pnode *nodes, int root, int inv, pnfa *a)
         goto cleanup;
     }
     n = b.nstates;
-    /* epsilon closures, as an n x n matrix, each a search over the epsilon
-     * edges grouped by state (a scan of every edge per step cost n^2 edges
-     * a closure: 400 nested stars took seconds) */
-    clos = mem_calloc(m, (size_t)n * (size_t)n, 1);
+    /* epsilon closures, as an n x n matrix of bits, each a search over the
+     * epsilon edges grouped by state (a scan of every edge per step cost
+     * n^2 edges a closure: 400 nested stars took seconds) */
+    size_t w = ((size_t)n + 63) / 64;
+    clos = mem_calloc(m, (size_t)n * w, sizeof *clos);
     stack = mem_alloc(m, (size_t)n + 1, sizeof *stack);
     reach = mem_calloc(m, (size_t)n, 1);
     renum = mem_alloc(m, (size_t)n, sizeof *renum);
@@ -159,15 +163,15 @@ int pnfa_build(const mem *m, const pnode *nodes, int root, int inv, pnfa *a)
         if (b.e[i].eps)
             eto[stack[b.e[i].from]++] = b.e[i].to;
     for (int q = 0; q < n; q++) {
-        uint8_t *c = clos + (size_t)q * (size_t)n;
+        uint64_t *c = clos + (size_t)q * w;
         int top = 0;
-        c[q] = 1;
+        c[q >> 6] |= (uint64_t)1 << (q & 63);
         stack[top++] = q;
         while (top) {
             int x = stack[--top];
             for (int k = eoff[x]; k < eoff[x + 1]; k++)
-                if (!c[eto[k]]) {
-                    c[eto[k]] = 1;
+                if (!HAS(c, eto[k])) {
+                    c[eto[k] >> 6] |= (uint64_t)1 << (eto[k] & 63);
                     stack[top++] = eto[k];
                 }
         }
@@ -178,9 +182,9 @@ int pnfa_build(const mem *m, const pnode *nodes, int root, int inv, pnfa *a)
     stack[top++] = s;
     while (top) {
         int x = stack[--top];
-        const uint8_t *c = clos + (size_t)x * (size_t)n;
+        const uint64_t *c = clos + (size_t)x * w;
         for (size_t i = 0; i < b.ne; i++) {
-            if (!b.e[i].eps && c[b.e[i].from] && !reach[b.e[i].to]) {
+            if (!b.e[i].eps && HAS(c, b.e[i].from) && !reach[b.e[i].to]) {
                 reach[b.e[i].to] = 1;
                 stack[top++] = b.e[i].to;
             }
@@ -201,13 +205,13 @@ int pnfa_build(const mem *m, const pnode *nodes, int root, int inv, pnfa *a)
     TRY_PTR(a->toff);
     for (int nq = 0; nq < ns; nq++) {
         int q = stack[nq];
-        const uint8_t *c = clos + (size_t)q * (size_t)n;
-        a->accept[nq] = c[e];
+        const uint64_t *c = clos + (size_t)q * w;
+        a->accept[nq] = (uint8_t)HAS(c, e);
         a->toff[nq] = (int)ntr;
         size_t first = ntr;
         for (size_t i = 0; i < b.ne; i++) {
             const edge *x = &b.e[i];
-            if (x->eps || !c[x->from])
+            if (x->eps || !HAS(c, x->from))
                 continue;
             if (mem_reserve(m, (void **)&tr, &trcap, ntr + 1, sizeof *tr) != 0) {
                 rc = LORE_ERR_NOMEM;
@@ -219,11 +223,11 @@ int pnfa_build(const mem *m, const pnode *nodes, int root, int inv, pnfa *a)
          * was quadratic in a state's transitions: (a|b|...)* has many) */
         if (ntr - first > 1) {
             qsort(tr + first, ntr - first, sizeof *tr, cmp_trans_q);
-            size_t w = first + 1;
+            size_t kept = first + 1;
             for (size_t i = first + 1; i < ntr; i++)
-                if (cmp_trans(&tr[i], &tr[w - 1]) != 0)
-                    tr[w++] = tr[i];
-            ntr = w;
+                if (cmp_trans(&tr[i], &tr[kept - 1]) != 0)
+                    tr[kept++] = tr[i];
+            ntr = kept;
         }
     }
     a->toff[ns] = (int)ntr;
@@ -257,7 +261,7 @@ cleanup:
     mem_free(m, b.e, b.cap, sizeof *b.e);
     mem_free(m, eoff, (size_t)n + 1, sizeof *eoff);
     mem_free(m, eto, b.ne + 1, sizeof *eto);
-    mem_free(m, clos, (size_t)n * (size_t)n, 1);
+    mem_free(m, clos, (size_t)n * (((size_t)n + 63) / 64), sizeof *clos);
     mem_free(m, stack, (size_t)n + 1, sizeof *stack);
     mem_free(m, reach, (size_t)n, 1);
     mem_free(m, renum, (size_t)n, sizeof *renum);
