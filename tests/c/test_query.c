@@ -408,6 +408,22 @@ static void test_aggregates(void **state)
     /* group without select: the group variables */
     expect_rows(kb, "?x member ?c group by ?c", "c=club1\nc=club2");
     expect_ordered(kb, "?x member ?c group by ?c order by -?c", "c=club2\nc=club1");
+    /* a variable grouped by twice (one clause or two, or the builder's
+     * call twice) is grouped by once: its columns were written past their
+     * array (found by the query fuzzer) */
+    expect_rows(kb, "?x member ?c group by ?c ?c group by ?c ?x ?c group by ?x",
+                "c=club1 x=alice\nc=club1 x=bob\nc=club2 x=carol");
+    lore_query *q;
+    const char *t = "?x member ?c";
+    assert_int_equal(lore_query_parse(kb, t, strlen(t), &q), LORE_OK);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(lore_query_group(q, "c"), LORE_OK);
+    assert_int_equal(lore_query_prepare(q), LORE_OK);
+    assert_int_equal(lore_query_ncols(q), 1);
+    uint64_t n = 0;
+    assert_int_equal(lore_query_count(q, &n), LORE_OK);
+    assert_int_equal(n, 2);
+    lore_query_free(q);
     lore_kb_free(kb);
 }
 

@@ -1052,13 +1052,18 @@ static int modifiers(parser *ps, int after_select)
                 return fail(ps, "'by' after group");
             int v, r, n = 0;
             while ((r = variable(ps, &v)) == 1) {
+                int seen = 0; /* grouped by already: once is the same */
+                for (int g = 0; g < p->ngroup; g++)
+                    seen |= p->group[g] == v;
+                n++;
+                if (seen)
+                    continue;
                 size_t cap = (size_t)p->capgroup;
                 if (mem_reserve(&ps->kb->m, (void **)&p->group, &cap, (size_t)p->ngroup + 1,
                                 sizeof *p->group) != 0)
                     return failed(ps, ctx_nomem(&ps->kb->ctx));
                 p->capgroup = (int)cap;
                 p->group[p->ngroup++] = v;
-                n++;
             }
             if (r < 0)
                 return ps->rc;

@@ -1087,6 +1087,9 @@ int lore_query_group(lore_query *q, const char *var)
     int v, rc = modifier_var(q, var, "group", &v);
     if (rc)
         return rc;
+    for (int g = 0; g < p->ngroup; g++)
+        if (p->group[g] == v)
+            return LORE_OK; /* grouped by already: once is the same */
     if (grow(p, (void **)&p->group, &p->capgroup, p->ngroup + 1, sizeof *p->group) != LORE_OK)
         return ctx_nomem(&q->kb->ctx);
     p->group[p->ngroup++] = v;
@@ -1208,7 +1211,7 @@ static int make_columns(lore_query *q)
     mem_free(m, q->hidden, (size_t)q->colcap, sizeof *q->hidden);
     q->cols = q->hidden = NULL;
     q->ncols = q->nhidden = q->width = q->colcap = 0;
-    int nv = p->nvars, cap = nv + p->nitems + 1;
+    int nv = p->nvars, cap = nv + p->nitems + p->ngroup + 1;
     q->cols = mem_alloc(m, (size_t)cap, sizeof *q->cols);
     q->hidden = mem_alloc(m, (size_t)cap, sizeof *q->hidden);
     uint8_t *vis = mem_calloc(m, (size_t)nv + 1, 1);
