@@ -641,6 +641,14 @@ static void test_c_api(void **state)
                               "  1 ?y knows+ ?z      path, every start  est 13\n"
                               "  2 filter ?z = dave                     est 6.5\n"
                               "  3 ?x knows ?y       index (p o)        est 2");
+    /* a plain group is a union of one branch inside: the plan says group */
+    lore_query *g;
+    const char *gt = "?x knows ?y { ?y age ?a }";
+    assert_int_equal(lore_query_parse(kb, gt, strlen(gt), &g), LORE_OK);
+    assert_int_equal(lore_query_prepare(g), LORE_OK);
+    assert_non_null(strstr(lore_query_plan(g), " group {"));
+    assert_null(strstr(lore_query_plan(g), "union"));
+    lore_query_free(g);
     /* a change while running stops the query; a reset runs it again */
     lore_query_reset(q);
     assert_int_equal(lore_query_next(q), LORE_OK);

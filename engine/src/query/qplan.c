@@ -1539,8 +1539,8 @@ int qplan_explain(const qprog *p, const qplan *pl, char **buf, size_t *len, size
         case S_NOT:
             put(&s, "without {");
             break;
-        case S_UNION:
-            put(&s, "union {");
+        case S_UNION: /* (one branch: a plain group, `{ ... }` in the text) */
+            put(&s, st->nbr == 1 ? "group {" : "union {");
             break;
         default:
             break;
