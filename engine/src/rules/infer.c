@@ -2404,10 +2404,7 @@ static int neg_seeds(ictx *c, const stratum *s, const tvec *v, const tvec *del, 
     tset seen = {NULL, 0, 0}, ins = {NULL, 0, 0}, gone = {NULL, 0, 0};
     uint32_t *vals = NULL, *init = NULL, *tmp = NULL;
     size_t cap = 0;
-    int rc = LORE_OK, isnew;
-    for (size_t x = 0; x < v->n && !whole && rc == LORE_OK; x++)
-        if (tset_add(c->m, &ins, v->t + 3 * x, &isnew) != LORE_OK)
-            rc = ctx_nomem(&c->kb->ctx);
+    int rc = LORE_OK, isnew, made = 0; /* made: ins holds v */
     for (int i = 0; i < s->nrules && rc == LORE_OK; i++) {
         rule *r = R->v[s->rules[i]];
         size_t nv = (size_t)r->prog->nvars + 1;
@@ -2425,6 +2422,10 @@ static int neg_seeds(ictx *c, const stratum *s, const tvec *v, const tvec *del, 
             const rread *rd = &r->reads[d];
             if (rd->how != RD_NEG || !rd->outer || !rd->alone)
                 continue;
+            for (size_t x = 0; x < v->n && !made && rc == LORE_OK; x++) /* (once) */
+                rc = tset_add(c->m, &ins, v->t + 3 * x, &isnew) == LORE_OK ? LORE_OK
+                                                                   : ctx_nomem(&c->kb->ctx);
+            made = 1;
             for (size_t x = 0; x < del->n && rc == LORE_OK; x++) {
                 const uint32_t *f = del->t + 3 * x;
                 uint32_t key[3];
@@ -2466,6 +2467,23 @@ static int neg_seeds(ictx *c, const stratum *s, const tvec *v, const tvec *del, 
     tset_free(c->m, &ins);
     tset_free(c->m, &gone);
     return rc;
+}
+
+/* While s's facts are derived more, a second derivation of one of them is
+ * noted in s->multi (when s knows them all); after, s stops knowing when a
+ * note could not be made or the step failed. */
+static void multi_watch(ictx *c, stratum *s)
+{
+    c->multi = s->multi_known ? &s->multi : NULL, c->multi_lost = 0;
+}
+
+static void multi_unwatch(ictx *c, stratum *s, int rc)
+{
+    c->multi = NULL;
+    if (c->multi_lost || rc != LORE_OK) {
+        s->multi_known = 0;
+        tset_free(c->m, &s->multi);
+    }
 }
 
 /* Has a rule of s an optional group?  Its overdeletion then finds facts
@@ -2602,14 +2620,12 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
         }
         /* a negated fact that went may unblock derivations (one of a fact
          * that holds is its second: noted) */
-        c->multi = s->multi_known ? &s->multi : NULL, c->multi_lost = 0;
+        multi_watch(c, s);
         if (neg && del->n && rc == LORE_OK)
             rc = neg_seeds(c, s, del, NULL, 1, emit_derive, NULL);
         if (rc == LORE_OK)
             rc = commit(c);
-        c->multi = NULL;
-        if (c->multi_lost)
-            s->multi_known = 0, tset_free(c->m, &s->multi);
+        multi_unwatch(c, s, rc);
         if (rc != LORE_OK)
             goto cleanup;
     }
@@ -2623,7 +2639,7 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
             rc = ctx_nomem(&c->kb->ctx);
             goto cleanup;
         }
-        c->multi = s->multi_known ? &s->multi : NULL, c->multi_lost = 0;
+        multi_watch(c, s);
         if (c->fresh.n >= (R->defer_seed ? R->defer_seed : DEFER_SEED) && deferrable(R, s)) {
             tvec seed = c->fresh;
             c->fresh = (tvec){NULL, 0, 0};
@@ -2632,11 +2648,7 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
         } else {
             rc = propagate(c, s);
         }
-        if (c->multi_lost || rc != LORE_OK) {
-            s->multi_known = 0;
-            tset_free(c->m, &s->multi);
-        }
-        c->multi = NULL;
+        multi_unwatch(c, s, rc);
     }
 cleanup:
     c->ghost = NULL;
