@@ -1300,6 +1300,50 @@ static void test_delta_and_prebound(void **state)
     lore_kb_free(kb);
 }
 
+/* A delta pattern that runs first has the others ordered after it: not
+ * the best order without it with the delta moved to the front, which here
+ * joined the delta with every `load` fact and then probed `pt` for each
+ * (the order a points-to analysis ran for seconds in). */
+static void test_delta_first_order(void **state)
+{
+    (void)state;
+    lore_kb *kb;
+    assert_int_equal(lore_kb_new(&kb, NULL, NULL), LORE_OK);
+    lore_id load = sym(kb, "load"), pt = sym(kb, "pt");
+    char name[32];
+    for (int i = 0; i < 50; i++) { /* p_i load q_i; q_i pt r_2i, r_2i+1 */
+        snprintf(name, sizeof name, "p%d", i);
+        lore_id pi = sym(kb, name);
+        snprintf(name, sizeof name, "q%d", i);
+        lore_id qi = sym(kb, name);
+        assert_int_equal(lore_add(kb, pi, load, qi, 0), LORE_OK);
+        for (int k = 0; k < 2; k++) {
+            snprintf(name, sizeof name, "r%d", 2 * i + k);
+            assert_int_equal(lore_add(kb, qi, pt, sym(kb, name), 0), LORE_OK);
+        }
+    }
+    lore_query *body;
+    const char *t = "?p load ?q . ?q pt ?r . ?r pt ?o";
+    assert_int_equal(lore_query_parse(kb, t, strlen(t), &body), LORE_OK);
+    qprog *p = query_prog(body);
+    assert_int_equal(qprog_check(p, NULL), LORE_OK);
+    for (int memo = 0; memo < 1; memo++) {
+        /* 200 new facts r_j pt o_k */
+        qplan_opts o = {NULL, qprog_pattern_node(p, 2), 200, 1, 0};
+        qplan plan;
+        assert_int_equal(qplan_make(kb, p, &o, &plan), LORE_OK);
+        assert_int_equal(plan.nsteps, 3);
+        assert_int_equal(plan.steps[0].delta, 1);
+        assert_int_equal(plan.steps[1].node, qprog_pattern_node(p, 1)); /* ?q pt ?r by ?r */
+        assert_int_equal(plan.steps[1].mask, 6); /* p and o bound */
+        assert_int_equal(plan.steps[2].node, qprog_pattern_node(p, 0)); /* ?p load ?q by ?q */
+        assert_int_equal(plan.steps[2].mask, 6);
+        qplan_free(&kb->m, &plan);
+    }
+    lore_query_free(body);
+    lore_kb_free(kb);
+}
+
 /* ------------------------------------------------------------------ */
 /* interruption                                                       */
 
@@ -1609,6 +1653,7 @@ int main(void)
         cmocka_unit_test(test_random_paths),
         cmocka_unit_test(test_path_graph),
         cmocka_unit_test(test_delta_and_prebound),
+        cmocka_unit_test(test_delta_first_order),
         cmocka_unit_test(test_interrupt),
         cmocka_unit_test(test_match_limits),
         cmocka_unit_test(test_big_plan),

@@ -965,21 +965,39 @@ static double emit_group(planner *pn, int g, uint8_t *b, double *ndv, double row
             break; /* filters, without-groups */
         }
     }
-    int orc = order_elements(pn, req, nreq, b, ndv, rows);
+    int first = 0; /* the delta pattern leads: the others are ordered after it */
+    for (int i = 0; pn->o->delta_first && g == 0 && i < nreq && !first; i++) {
+        if (req[i] != pn->o->delta_node)
+            continue;
+        int d = req[i];
+        memmove(req + 1, req, (size_t)i * sizeof *req);
+        req[0] = d;
+        first = 1;
+    }
+    int orc;
+    if (first) {
+        /* the bindings and distinct counts after it, in copies (emit_elem
+         * makes the real ones below) */
+        size_t nv = (size_t)pn->nv + 1;
+        uint8_t *b1 = mem_alloc(m, nv, 1);
+        double *ndv1 = mem_alloc(m, nv, sizeof *ndv1);
+        orc = b1 && ndv1 ? LORE_OK : LORE_ERR_NOMEM;
+        if (orc == LORE_OK) {
+            memcpy(b1, b, nv - 1);
+            memcpy(ndv1, ndv, (nv - 1) * sizeof *ndv1);
+            est e = estimate(pn, req[0], b1, rows, ndv1);
+            binds(p, req[0], b1);
+            orc = order_elements(pn, req + 1, nreq - 1, b1, ndv1, e.rows);
+        }
+        mem_free(m, b1, nv, 1);
+        mem_free(m, ndv1, nv, sizeof *ndv1);
+    } else {
+        orc = order_elements(pn, req, nreq, b, ndv, rows);
+    }
     if (orc != LORE_OK) {
         if (pn->rc == LORE_OK)
             pn->rc = orc;
         goto cleanup;
-    }
-    if (pn->o->delta_first && g == 0) {
-        for (int i = 1; i < nreq; i++) {
-            if (req[i] != pn->o->delta_node)
-                continue;
-            int d = req[i];
-            memmove(req + 1, req, (size_t)i * sizeof *req);
-            req[0] = d;
-            break;
-        }
     }
     for (int i = 0; i <= nreq && pn->rc == LORE_OK; i++) {
         /* what is ready now runs now: filters prune early */
