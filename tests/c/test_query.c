@@ -1252,7 +1252,7 @@ static void test_delta_and_prebound(void **state)
     assert_int_equal(qprog_check(p, NULL), LORE_OK);
     assert_int_equal(qprog_pattern_node(p, 1), 2);
     assert_int_equal(qprog_pattern_node(p, 2), -1);
-    qplan_opts o = {NULL, qprog_pattern_node(p, 1), 2, 0, 0};
+    qplan_opts o = {NULL, qprog_pattern_node(p, 1), 2, 0, 0, 0};
     qplan plan;
     assert_int_equal(qplan_make(kb, p, &o, &plan), LORE_OK);
     assert_int_equal(plan.steps[0].delta, 1); /* the small delta runs first */
@@ -1286,7 +1286,7 @@ static void test_delta_and_prebound(void **state)
     int v_x;
     assert_int_equal(qprog_var(p, "x", 1, &v_x), LORE_OK);
     pre[v_x] = 1;
-    qplan_opts o2 = {pre, -1, 0, 0, 0};
+    qplan_opts o2 = {pre, -1, 0, 0, 0, 0};
     assert_int_equal(qplan_make(kb, p, &o2, &plan), LORE_OK);
     uint32_t init[8] = {0};
     init[v_x] = b;
@@ -1327,9 +1327,9 @@ static void test_delta_first_order(void **state)
     assert_int_equal(lore_query_parse(kb, t, strlen(t), &body), LORE_OK);
     qprog *p = query_prog(body);
     assert_int_equal(qprog_check(p, NULL), LORE_OK);
-    for (int memo = 0; memo < 1; memo++) {
-        /* 200 new facts r_j pt o_k */
-        qplan_opts o = {NULL, qprog_pattern_node(p, 2), 200, 1, 0};
+    for (int memo = 0; memo < 2; memo++) {
+        /* 200 new facts r_j pt o_k; either way of costing scans */
+        qplan_opts o = {NULL, qprog_pattern_node(p, 2), 200, 1, 0, memo};
         qplan plan;
         assert_int_equal(qplan_make(kb, p, &o, &plan), LORE_OK);
         assert_int_equal(plan.nsteps, 3);
@@ -1338,6 +1338,58 @@ static void test_delta_first_order(void **state)
         assert_int_equal(plan.steps[1].mask, 6); /* p and o bound */
         assert_int_equal(plan.steps[2].node, qprog_pattern_node(p, 0)); /* ?p load ?q by ?q */
         assert_int_equal(plan.steps[2].mask, 6);
+        qplan_free(&kb->m, &plan);
+    }
+    lore_query_free(body);
+    lore_kb_free(kb);
+}
+
+/* In a rule body's run (qplan_opts.memo) a scan of a key read before
+ * comes from the memo, a probe of a whole fact from the store: here each
+ * new fact r_j pt o_k meets ten q_i pt r_j and ten q_i have a `load`;
+ * seeking by ?r and then by ?q reads ten keys of each, while joining the
+ * ten `load` facts first and probing `pt` for each row goes to the store
+ * 2,000 times.  Without the memo (a query), every seek costs the same,
+ * and the probes are the cheaper way. */
+static void test_memo_costs(void **state)
+{
+    (void)state;
+    lore_kb *kb;
+    assert_int_equal(lore_kb_new(&kb, NULL, NULL), LORE_OK);
+    lore_id load = sym(kb, "load"), pt = sym(kb, "pt");
+    char name[32];
+    for (int i = 0; i < 10; i++) {
+        snprintf(name, sizeof name, "p%d", i);
+        lore_id pi = sym(kb, name);
+        snprintf(name, sizeof name, "q%d", i);
+        lore_id qi = sym(kb, name);
+        assert_int_equal(lore_add(kb, pi, load, qi, 0), LORE_OK);
+        for (int j = 0; j < 20; j++) {
+            snprintf(name, sizeof name, "r%d", j);
+            assert_int_equal(lore_add(kb, qi, pt, sym(kb, name), 0), LORE_OK);
+        }
+    }
+    lore_query *body;
+    const char *t = "?p load ?q . ?q pt ?r . ?r pt ?o";
+    assert_int_equal(lore_query_parse(kb, t, strlen(t), &body), LORE_OK);
+    qprog *p = query_prog(body);
+    assert_int_equal(qprog_check(p, NULL), LORE_OK);
+    for (int memo = 0; memo < 2; memo++) {
+        qplan_opts o = {NULL, qprog_pattern_node(p, 2), 200, 1, 0, memo};
+        qplan plan;
+        assert_int_equal(qplan_make(kb, p, &o, &plan), LORE_OK);
+        assert_int_equal(plan.nsteps, 3);
+        assert_int_equal(plan.steps[0].delta, 1);
+        if (memo) { /* by ?r, then by ?q */
+            assert_int_equal(plan.steps[1].node, qprog_pattern_node(p, 1));
+            assert_int_equal(plan.steps[2].node, qprog_pattern_node(p, 0));
+            assert_int_equal(plan.steps[2].mask, 6);
+        } else { /* every load fact, then a probe of ?q pt ?r */
+            assert_int_equal(plan.steps[1].node, qprog_pattern_node(p, 0));
+            assert_int_equal(plan.steps[1].mask, 2);
+            assert_int_equal(plan.steps[2].node, qprog_pattern_node(p, 1));
+            assert_int_equal(plan.steps[2].mask, 7);
+        }
         qplan_free(&kb->m, &plan);
     }
     lore_query_free(body);
@@ -1654,6 +1706,7 @@ int main(void)
         cmocka_unit_test(test_path_graph),
         cmocka_unit_test(test_delta_and_prebound),
         cmocka_unit_test(test_delta_first_order),
+        cmocka_unit_test(test_memo_costs),
         cmocka_unit_test(test_interrupt),
         cmocka_unit_test(test_match_limits),
         cmocka_unit_test(test_big_plan),

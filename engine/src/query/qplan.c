@@ -14,9 +14,11 @@ enum {
 };
 
 /* Relative costs, in rows read: a seek into an index per input row, a
- * cheaper probe for a fully bound pattern. */
+ * cheaper probe for a fully bound pattern; in a rule body's run, a seek of
+ * a key read before is a memo hit (an array read, no store lookup). */
 #define SEEK 3.0
 #define PROBE 2.0
+#define MEMO_HIT 0.5
 
 typedef struct pstat {
     int ready;
@@ -283,7 +285,13 @@ static est estimate(planner *pn, int node, const uint8_t *b, double rows, double
             double d = cnt / fan_of(pn, s, mask), prod = ndv_prod(ndv, bv, nbv);
             e.rows = rows * cnt / (prod > d ? prod : d);
         }
-        e.cost = rows * (all ? PROBE : SEEK) + e.rows;
+        if (pn->o->memo && !all) {
+            /* one seek per distinct key, the repeats read from the memo */
+            double prod = ndv_prod(ndv, bv, nbv), keys = prod < rows ? prod : rows;
+            e.cost = (keys > 1 ? keys : 1) * SEEK + rows * MEMO_HIT + e.rows;
+        } else {
+            e.cost = rows * (all ? PROBE : SEEK) + e.rows;
+        }
         for (int k = 0; k < 3; k++) {
             int v = s->var[k];
             if (v < 0 || b[v])

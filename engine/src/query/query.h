@@ -244,6 +244,8 @@ typedef struct qplan_opts {
                                 override is scanned whole at each activation) */
     int skip_without;        /* leave the without-groups out (the rules engine's upkeep
                                 looks for what a body derived before a negated fact came) */
+    int memo;                /* scans are remembered per key (a rule body's run): a scan of a
+                                key read before costs little, a probe of a whole fact does not */
 } qplan_opts;
 
 /* ---- execution ---- */

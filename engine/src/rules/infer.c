@@ -97,7 +97,7 @@ static int plan_of(ictx *c, rule *r, rplan *rp, int node, double delta, const ui
         if (n->op == P_PRED && !n->any && n->cval >= 0)
             n->pred = r->prog->consts[n->cval].id;
     }
-    qplan_opts o = {prebound, node, delta, node >= 0, skip};
+    qplan_opts o = {prebound, node, delta, node >= 0, skip, 1};
     rc = qplan_make(c->kb, r->prog, &o, &rp->pl);
     if (rc != LORE_OK)
         return rc;
