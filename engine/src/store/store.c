@@ -776,9 +776,15 @@ static int underive_drop(store *st, const uint32_t *rows, size_t n, size_t *remo
     size_t lo = 0, hi = 0;
     size_t nscratch = (size_t)b->nkeys + 1;
     uint32_t *scratch = mem_alloc(&st->m, nscratch, sizeof *scratch);
+    /* the rows found in the base, which the pending table cannot hold:
+     * its pass below skips them (a probe and a cache miss each) */
+    size_t nwords = n / 64 + 1;
+    uint64_t *inbase = st->npend ? mem_calloc(&st->m, nwords, sizeof *inbase) : NULL;
     int logged = st->clog_on && !st->clog_quiet;
-    if (!scratch || (logged && store_clog_reserve(st, clog_need(st, n)) != LORE_OK)) {
+    if (!scratch || (st->npend && !inbase) ||
+        (logged && store_clog_reserve(st, clog_need(st, n)) != LORE_OK)) {
         mem_free(&st->m, scratch, nscratch, sizeof *scratch);
+        mem_free(&st->m, inbase, nwords, sizeof *inbase);
         return LORE_ERR_NOMEM;
     }
     /* the marks go; a dying row's meta is 0, as a dead one's */
@@ -786,6 +792,8 @@ static int underive_drop(store *st, const uint32_t *rows, size_t n, size_t *remo
     for (size_t i = 0; i < n; i++) {
         const uint32_t *t = rows + 3 * i;
         size_t at = walk_base(b, rows, i, &lo, &hi);
+        if (at != NONE && inbase)
+            inbase[i / 64] |= 1ull << (i % 64);
         if (at == NONE || !(b->meta[at] & META_DERIVED))
             continue;
         uint32_t m = b->meta[at], now = m & META_ASSERTED ? m & ~META_DERIVED : 0;
@@ -815,9 +823,14 @@ static int underive_drop(store *st, const uint32_t *rows, size_t n, size_t *remo
     dead_forget(st, DEAD_BASE);
     /* the pending facts among the rows */
     int rc = LORE_OK;
+    enum { AHEAD = 16 }; /* the pending table's misses overlap */
     for (size_t i = 0; i < n && st->npend && rc == LORE_OK; i++) {
         const uint32_t *t = rows + 3 * i;
-        if (!pend_may_have(st, 0, t[0]) || !pend_may_have(st, 1, t[2]))
+        size_t a = i + AHEAD;
+        if (a < n && !(inbase[a / 64] >> (a % 64) & 1))
+            store_pend_prefetch(st, rows[3 * a], rows[3 * a + 1], rows[3 * a + 2]);
+        if ((inbase[i / 64] >> (i % 64) & 1) || !pend_may_have(st, 0, t[0]) ||
+            !pend_may_have(st, 1, t[2]))
             continue;
         loc l = locate(st, t[0], t[1], t[2]);
         if (l.where != 1 || !(l.meta & META_DERIVED))
@@ -826,6 +839,7 @@ static int underive_drop(store *st, const uint32_t *rows, size_t n, size_t *remo
         rc = change(st, &l, t[0], t[1], t[2], goes ? 0 : l.meta & ~META_DERIVED);
         gone += rc == LORE_OK && goes;
     }
+    mem_free(&st->m, inbase, nwords, sizeof *inbase);
     if (removed)
         *removed = gone;
     return rc;
