@@ -42,6 +42,8 @@ struct qstate {
     /* a remembered scan (qmemo): its facts are read from the arena */
     int mphase;
     size_t mpos, mend;
+    qmemo_dense *dense; /* the memo's map for this step's key shape, */
+    int dense_mask;     /* the positions bound when it was found */
 };
 
 /* ------------------------------------------------------------------ */
@@ -359,35 +361,36 @@ static void memo_clear(qmemo *mo, uint64_t version)
 
 /* The dense entry for s's key when its pattern has exactly one position
  * bound from a variable (with an id below DENSE_IDS), else NULL (the
- * table then serves; also when memory for the map runs out). */
-static uint64_t *dense_slot(const qexec *x, const qstep *st, const qstate *s)
+ * table then serves; also when memory for the map runs out).  The shape's
+ * map is found once per step and kept in s while the same positions are
+ * bound (a step runs thousands of times a body). */
+static uint64_t *dense_slot(const qexec *x, const qstep *st, qstate *s)
 {
     const qnode *n = &x->prog->nodes[st->node];
-    int pos = -1;
+    int pos = -1, mask = 0;
     for (int k = 0; k < 3; k++)
-        if (n->t[k].var >= 0 && s->key[k]) {
-            if (pos >= 0)
-                return NULL;
-            pos = k;
-        }
-    if (pos < 0 || s->key[pos] >= DENSE_IDS)
+        if (n->t[k].var >= 0 && s->key[k])
+            mask |= 1 << k, pos = k;
+    if (mask == 0 || (mask & (mask - 1)) || s->key[pos] >= DENSE_IDS)
         return NULL;
     qmemo *mo = x->memo;
     if ((mo->gen & DGEN_MASK) == 0)
         mo->gen++; /* gen 0 tags entries never read */
-    uint32_t rest[3] = {s->key[0], s->key[1], s->key[2]};
-    rest[pos] = 0;
-    qmemo_dense *d = NULL;
-    for (int i = 0; i < QMEMO_DENSE && !d; i++) {
-        qmemo_dense *c = &mo->dense[i];
-        if (!c->e || (c->pos == pos && !memcmp(c->rest, rest, sizeof rest)))
-            d = c;
-    }
-    if (!d)
-        return NULL;
-    if (!d->e) {
-        d->pos = pos;
-        memcpy(d->rest, rest, sizeof rest);
+    qmemo_dense *d = s->dense_mask == mask ? s->dense : NULL;
+    if (!d) {
+        uint32_t rest[3] = {s->key[0], s->key[1], s->key[2]};
+        rest[pos] = 0;
+        for (int i = 0; i < QMEMO_DENSE && !d; i++) {
+            qmemo_dense *c = &mo->dense[i];
+            if (!c->e || (c->pos == pos && !memcmp(c->rest, rest, sizeof rest)))
+                d = c;
+        }
+        if (!d)
+            return NULL;
+        if (!d->e) {
+            d->pos = pos;
+            memcpy(d->rest, rest, sizeof rest);
+        }
     }
     uint32_t id = s->key[pos];
     if (id >= d->cap) {
@@ -400,6 +403,7 @@ static uint64_t *dense_slot(const qexec *x, const qstep *st, const qstate *s)
         memset(e + d->cap, 0, (ncap - d->cap) * sizeof *e);
         d->e = e, d->cap = ncap;
     }
+    s->dense = d, s->dense_mask = mask; /* its shape is d's for good now */
     return &d->e[id];
 }
 
