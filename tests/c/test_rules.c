@@ -1193,26 +1193,30 @@ static void cspa_naive(cmat a, cmat d, cmat vf, cmat ma, cmat va)
     }
 }
 
+/* kb's facts of predicate `name` (and their marks) are those of m. */
+static void rel_check(lore_kb *kb, const char *name, cmat m, const char *what)
+{
+    lore_id p = sym(kb, name);
+    uint64_t n = 0, expect = 0;
+    assert_int_equal(lore_count(kb, 0, p, 0, &n), LORE_OK);
+    for (int x = 0; x < CN; x++)
+        for (int y = 0; y < CN; y++) {
+            expect += m[x][y];
+            int mk = marks(kb, node(kb, x), p, node(kb, y));
+            if ((mk != 0) != m[x][y])
+                fail_msg("%s: n%d %s n%d: marks %d, expected %s", what, x, name, y, mk,
+                         m[x][y] ? "present" : "absent");
+        }
+    if (n != expect)
+        fail_msg("%s: %llu %s facts, expected %llu", what, (unsigned long long)n, name,
+                 (unsigned long long)expect);
+}
+
 static void cspa_check(lore_kb *kb, cmat vf, cmat ma, cmat va, const char *what)
 {
-    const char *name[3] = {"vf", "ma", "va"};
-    unsigned char(*want[3])[CN] = {vf, ma, va};
-    for (int r = 0; r < 3; r++) {
-        lore_id p = sym(kb, name[r]);
-        uint64_t n = 0, expect = 0;
-        assert_int_equal(lore_count(kb, 0, p, 0, &n), LORE_OK);
-        for (int x = 0; x < CN; x++)
-            for (int y = 0; y < CN; y++) {
-                expect += want[r][x][y];
-                int m = marks(kb, node(kb, x), p, node(kb, y));
-                if ((m != 0) != want[r][x][y])
-                    fail_msg("%s: n%d %s n%d: marks %d, expected %s", what, x, name[r], y, m,
-                             want[r][x][y] ? "present" : "absent");
-            }
-        if (n != expect)
-            fail_msg("%s: %llu %s facts, expected %llu", what, (unsigned long long)n, name[r],
-                     (unsigned long long)expect);
-    }
+    rel_check(kb, "vf", vf, what);
+    rel_check(kb, "ma", ma, what);
+    rel_check(kb, "va", va, what);
 }
 
 /* Three mutually recursive predicates, a non-linear rule and three-way
@@ -1270,6 +1274,89 @@ static void test_mutual_recursion_random(void **state)
         infer(fresh);
         cspa_check(fresh, vf, ma, va, "from scratch");
         lore_kb_free(fresh);
+        lore_kb_free(kb);
+    }
+}
+
+/* Andersen's points-to analysis (bench/general.sh andersen): two rules
+ * non-linear in pt, joined with a third relation, whose delta plans the
+ * planner orders after the delta pattern; from scratch and under random
+ * adds, removes and retractions of a source, against the naive model. */
+static const char *const ANDERSEN[] = {
+    "?p pt ?o :- ?p addressOf ?o",
+    "?p pt ?o :- ?p assign ?q, ?q pt ?o",
+    "?p pt ?o :- ?p load ?q, ?q pt ?r, ?r pt ?o",
+    "?r pt ?o :- ?p store ?q, ?p pt ?r, ?q pt ?o",
+};
+
+static void andersen_naive(cmat st[4], cmat pt)
+{
+    memset(pt, 0, sizeof(cmat));
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int p = 0; p < CN; p++)
+            for (int q = 0; q < CN; q++) {
+                for (int o = 0; o < CN; o++) {
+                    int now = st[0][p][o] || (st[1][p][q] && pt[q][o]);
+                    for (int r = 0; r < CN && !now; r++)
+                        now = st[2][p][q] && pt[q][r] && pt[r][o];
+                    if (now && !pt[p][o])
+                        pt[p][o] = 1, changed = 1;
+                }
+                /* store: *p = q, so pt(r, o) for r in pt(p), o in pt(q) */
+                if (st[3][p][q])
+                    for (int r = 0; r < CN; r++)
+                        for (int o = 0; o < CN; o++)
+                            if (pt[p][r] && pt[q][o] && !pt[r][o])
+                                pt[r][o] = 1, changed = 1;
+            }
+    }
+}
+
+static void test_andersen_random(void **state)
+{
+    (void)state;
+    static cmat st[4], pt;
+    static unsigned char held[4][CN][CN][2]; /* [statement kind][p][q][source] */
+    const char *kind[4] = {"addressOf", "assign", "load", "store"};
+    for (int prog = 0; prog < 6; prog++) {
+        rnd_state = 9300 + (unsigned)prog;
+        lore_kb *kb = new_kb();
+        lore_id src[2] = {0, sym(kb, "s1")}, pred[4];
+        for (int r = 0; r < 4; r++)
+            pred[r] = sym(kb, kind[r]);
+        for (size_t i = 0; i < sizeof ANDERSEN / sizeof *ANDERSEN; i++)
+            add_rule(kb, ANDERSEN[i]);
+        memset(held, 0, sizeof held);
+        int stmts = 30 + (int)rnd(30);
+        for (int step = 0; step < 12; step++) {
+            int nch = step == 0 ? stmts : 1 + (int)rnd(4);
+            for (int k = 0; k < nch; k++) {
+                int r = (int)rnd(4), x = (int)rnd(CN), y = (int)rnd(CN), s = (int)rnd(2);
+                if (step == 0 || rnd(3)) {
+                    assert_true(lore_add(kb, node(kb, x), pred[r], node(kb, y), src[s]) >= 0);
+                    held[r][x][y][s] = 1;
+                } else if (rnd(4)) {
+                    assert_true(lore_remove(kb, node(kb, x), pred[r], node(kb, y), LORE_ANY_SOURCE) >= 0);
+                    held[r][x][y][0] = held[r][x][y][1] = 0;
+                } else {
+                    assert_true(lore_retract_source(kb, src[1], NULL) >= 0);
+                    for (int q = 0; q < 4; q++)
+                        for (int i = 0; i < CN; i++)
+                            for (int j = 0; j < CN; j++)
+                                held[q][i][j][1] = 0;
+                }
+            }
+            infer(kb);
+            for (int q = 0; q < 4; q++)
+                for (int i = 0; i < CN; i++)
+                    for (int j = 0; j < CN; j++)
+                        st[q][i][j] = held[q][i][j][0] | held[q][i][j][1];
+            andersen_naive(st, pt);
+            char what[64];
+            snprintf(what, sizeof what, "program %d step %d", prog, step);
+            rel_check(kb, "pt", pt, what);
+        }
         lore_kb_free(kb);
     }
 }
@@ -2135,6 +2222,7 @@ int main(void)
         cmocka_unit_test(test_negation_random),
         cmocka_unit_test(test_random_programs),
         cmocka_unit_test(test_mutual_recursion_random),
+        cmocka_unit_test(test_andersen_random),
         cmocka_unit_test(test_upkeep_recompute),
         cmocka_unit_test(test_memo_cap),
         cmocka_unit_test(test_aggregate_random),
