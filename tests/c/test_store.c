@@ -944,6 +944,53 @@ static void test_derive_new(void **state)
     store_free(&st);
 }
 
+/* store_metas_sorted gives store_meta's word for every row: facts of
+ * the base (alive and dead), pending ones (alive and dead), absent ones,
+ * and subjects past the base's keys; the rows come shuffled and are put
+ * in order by store_sort_rows. */
+static void test_metas_sorted(void **state)
+{
+    (void)state;
+    mem m = {mem_default, NULL};
+    store st;
+    store_small(&st, &m);
+    uint32_t brows[4 * 40];
+    for (uint32_t i = 0; i < 40; i++) { /* a base: s 1..20, two objects each */
+        uint32_t *r = brows + 4 * i;
+        r[0] = 1 + i / 2, r[1] = 5, r[2] = 2 + i, r[3] = META_DERIVED | 1;
+    }
+    assert_int_equal(store_bulk(&st, brows, 40, NULL), LORE_OK);
+    assert_int_equal(store_assert(&st, 3, 5, 30, 0), LORE_OK);  /* pending, base subject */
+    assert_int_equal(store_assert(&st, 40, 6, 41, 0), LORE_OK); /* pending, new subject */
+    assert_int_equal(store_assert(&st, 41, 5, 2, 0), LORE_OK);  /* pending, then dead */
+    assert_int_equal(store_unassert(&st, 41, 5, 2, LORE_ANY_SOURCE), LORE_OK);
+    assert_int_equal(store_set_derived(&st, 4, 5, 8, 0), LORE_OK); /* a dead base fact */
+    assert_int_equal(store_assert(&st, 6, 5, 12, 0), LORE_OK);   /* a base fact, asserted too */
+    enum { NS = 44, NO = 44 };
+    static uint32_t rows[4 * NS * 2 * NO];
+    size_t n = 0;
+    for (uint32_t k = 0; k < NS * 2 * NO; k++) { /* every (s, 5 or 6, o), shuffled */
+        uint32_t x = (k * 7919u) % (NS * 2 * NO);
+        uint32_t *r = rows + 4 * n++;
+        r[0] = 1 + x / (2 * NO), r[1] = 5 + x / NO % 2, r[2] = 1 + x % NO, r[3] = 77;
+    }
+    assert_int_equal(store_sort_rows(&st, rows, n, 4), LORE_OK);
+    store_metas_sorted(&st, rows, n);
+    size_t live = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t *r = rows + 4 * i;
+        if (i)
+            assert_true(row_cmp(r - 4, r) < 0);
+        uint32_t want = store_meta(&st, r[0], r[1], r[2]);
+        if (r[3] != want)
+            fail_msg("%u %u %u: meta %#x, store_meta %#x", r[0], r[1], r[2], r[3], want);
+        live += want != 0;
+    }
+    assert_int_equal(live, st.nlive); /* 39 of the base (one dead), two pending */
+    assert_int_equal(live, 41);
+    store_free(&st);
+}
+
 static int cmp_ids(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -1408,7 +1455,8 @@ int main(void)
         cmocka_unit_test(test_alloc_failures),      cmocka_unit_test(test_sorts),
         cmocka_unit_test(test_rebuild_in_place),    cmocka_unit_test(test_clear_derived),
         cmocka_unit_test(test_run_orders),         cmocka_unit_test(test_underive_rows), cmocka_unit_test(test_underive_drop),
-        cmocka_unit_test(test_derive_new),         cmocka_unit_test(test_tail_reads),
+        cmocka_unit_test(test_derive_new),
+        cmocka_unit_test(test_metas_sorted), cmocka_unit_test(test_tail_reads),
         cmocka_unit_test(test_pending_ids), cmocka_unit_test(test_in_place_keeps_dead),        cmocka_unit_test(test_nested_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -403,15 +403,26 @@ static int commit(ictx *c)
         return rc;
     store *st = c->st;
     if (n >= BULK_MIN && n * 2 >= st->nlive) {
+        /* the round's facts sorted, then looked up in one walk of the
+         * store (in the set's order each lookup was a cache miss), and
+         * those new to it go in sorted */
         uint32_t *rows = mem_alloc(c->m, 4 * n, sizeof *rows);
         if (!rows)
             return ctx_nomem(&c->kb->ctx);
-        size_t k = 0;
+        size_t m = 0, k = 0;
         for (size_t i = 0; i < c->round.cap; i++) {
             const uint32_t *t = c->round.t + 3 * i;
-            if (!t[0])
-                continue;
-            uint32_t meta = store_meta(st, t[0], t[1], t[2]);
+            if (t[0]) {
+                uint32_t *w = rows + 4 * m++;
+                w[0] = t[0], w[1] = t[1], w[2] = t[2], w[3] = 0;
+            }
+        }
+        rc = store_sort_rows(st, rows, m, 4);
+        if (rc == LORE_OK)
+            store_metas_sorted(st, rows, m);
+        for (size_t i = 0; i < m && rc == LORE_OK; i++) {
+            const uint32_t *t = rows + 4 * i;
+            uint32_t meta = t[3];
             if (meta & META_DERIVED) { /* derived already: keeps its round */
                 note_multi(c, t);
                 continue;

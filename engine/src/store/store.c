@@ -1170,6 +1170,40 @@ static int sort_bulk(store *st, uint32_t *rows, size_t n, int stride)
     return LORE_OK;
 }
 
+int store_sort_rows(store *st, uint32_t *rows, size_t n, int stride)
+{
+    return sort_bulk(st, rows, n, stride);
+}
+
+void store_metas_sorted(const store *st, uint32_t *rows, size_t n)
+{
+    const base *b = st->b;
+    size_t lo = 0, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t *t = rows + 4 * i;
+        size_t at = NONE;
+        if (b && t[0] < b->nkeys) {
+            /* each (s, p) group's range found once, walked in object order */
+            if (i == 0 || t[0] != t[-4] || t[1] != t[-3]) {
+                const uint32_t key[3] = {t[0], t[1], 0};
+                base_range(b, ORD_SPO, 2, key, &lo, &hi);
+            }
+            while (lo < hi && b->ent[ORD_SPO][lo].b < t[2])
+                lo++;
+            if (lo < hi && b->ent[ORD_SPO][lo].b == t[2])
+                at = lo;
+        }
+        if (at != NONE) { /* in the base (alive or dead), so not pending */
+            t[3] = b->meta[at];
+        } else if (pend_may_have(st, 0, t[0]) && pend_may_have(st, 1, t[2])) {
+            size_t j = pend_find(st, t[0], t[1], t[2]);
+            t[3] = j == NONE ? 0 : st->pend[j].meta;
+        } else {
+            t[3] = 0;
+        }
+    }
+}
+
 int store_bulk(store *st, uint32_t *facts, size_t n, size_t *added)
 {
     if (added)

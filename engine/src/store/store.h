@@ -233,6 +233,14 @@ int store_retract_source(store *st, uint32_t src, size_t *removed);
 
 /* The meta word of a live fact, or 0 if absent. */
 uint32_t store_meta(const store *st, uint32_t s, uint32_t p, uint32_t o);
+/* store_meta of many facts at once: rows of 4 ids sorted by SPO (as
+ * store_sort_rows sorts them), each row's fourth id set to its fact's
+ * meta word.  The base is walked subject by subject rather than searched
+ * fact by fact (a bulk of lookups in hash order misses the cache each). */
+void store_metas_sorted(const store *st, uint32_t *rows, size_t n);
+/* Sorts rows of `stride` (3 or 4) ids by SPO the way store_bulk does
+ * (sorted rows then cost store_bulk one pass).  LORE_OK or NOMEM. */
+int store_sort_rows(store *st, uint32_t *rows, size_t n, int stride);
 /* Asks the memory for what store_meta(s, p, o) will read first: a batch
  * of lookups prefetched before any is made overlaps their cache misses. */
 void store_meta_prefetch(const store *st, uint32_t s, uint32_t p, uint32_t o);
