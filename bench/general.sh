@@ -7,6 +7,10 @@
 #             a non-linear rule, three-way joins
 #   andersen  Andersen's points-to analysis: pt from addressOf, assign,
 #             load and store statements, two rules non-linear in pt
+#   rdfs      RDFS-style rules over a class tree and a property tree:
+#             subclasses, subproperties, domains and ranges, two rules
+#             with a variable predicate (every fact one relation, t/3 in
+#             gringo)
 # Each tool RUNS times (default 3) a size; prints each run's figures, then
 # the medians.  gringo's time is its whole run (grounding is these
 # programs' evaluation), lore's and Lua's the evaluation after the load.
@@ -15,12 +19,13 @@
 #   arguments joined by commas; default the program's two below)
 set -eu
 here=$(dirname "$(readlink -f "$0")")
-prog=${1:?usage: general.sh cspa|andersen [SIZES...]}
+prog=${1:?usage: general.sh cspa|andersen|rdfs [SIZES...]}
 shift
 case $prog in
   cspa) preds="vf ma va"; sizes=${*:-"18000,9000,3000,1 17000,9000,3000,1"} ;;
   andersen) preds="pt"; sizes=${*:-"3000,3500,1 3000,4000,1"} ;;
-  *) echo "general.sh: no program $prog (cspa, andersen)" >&2; exit 2 ;;
+  rdfs) preds="t"; sizes=${*:-"2000,20000,1 2000,50000,1"} ;;
+  *) echo "general.sh: no program $prog (cspa, andersen, rdfs)" >&2; exit 2 ;;
 esac
 runs=${RUNS:-3}
 lore=$here/../build/lore
@@ -31,7 +36,11 @@ for size in $sizes; do
   in=$work/in-$(echo "$size" | tr ',' '-').txt
   # shellcheck disable=SC2046 # the size's fields are the generator's arguments
   lua5.4 "$here/${prog}_gen.lua" $(echo "$size" | tr ',' ' ') >"$in"
-  awk '{print $2 "(" $1 "," $3 ")."}' "$in" >"$in.lp"
+  if [ "$prog" = rdfs ]; then
+    awk '{print "t(" $1 "," $2 "," $3 ")."}' "$in" >"$in.lp"
+  else
+    awk '{print $2 "(" $1 "," $3 ")."}' "$in" >"$in.lp"
+  fi
   echo "$prog $size"
   for r in $(seq "$runs"); do
     "$lore" --empty "$here/${prog}_lore.lua" "$in"
