@@ -2,19 +2,10 @@
 -- statements in one batch, the analysis's four rules, one kb:infer timed
 -- (CPU seconds).
 --   lore --empty bench/andersen_lore.lua input.txt
-local b = kb:batch()
-for line in io.lines(arg[1]) do
-  local s, p, o = line:match("^(%S+) (%S+) (%S+)$")
-  b:add(s, p, o)
-end
-b:commit()
-for _, r in ipairs {
+local here = arg[0]:match("^(.*)/") or "."
+dofile(here .. "/general_lore.lua")(arg[1], {
   "?p pt ?o :- ?p addressOf ?o",
   "?p pt ?o :- ?p assign ?q, ?q pt ?o",
   "?p pt ?o :- ?p load ?q, ?q pt ?r, ?r pt ?o",
   "?r pt ?o :- ?p store ?q, ?p pt ?r, ?q pt ?o",
-} do kb:rule(r) end
-local t0 = os.clock()
-kb:infer()
-local t = os.clock() - t0
-print(string.format("lore pt %d infer %.3f", kb:count(nil, "pt", nil), t))
+}, { "pt" })

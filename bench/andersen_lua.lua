@@ -5,16 +5,9 @@
 -- the round's facts go in after it), timed from after the load (CPU
 -- seconds).
 --   lua5.4 bench/andersen_lua.lua input.txt
-local function rel() return { f = {}, r = {}, n = 0 } end
-local function put(R, x, y)
-  local t = R.f[x]; if not t then t = {}; R.f[x] = t end
-  if t[y] then return false end
-  t[y] = true
-  local u = R.r[y]; if not u then u = {}; R.r[y] = u end
-  u[x] = true
-  R.n = R.n + 1
-  return true
-end
+local here = arg[0]:match("^(.*)/") or "."
+local Rel = dofile(here .. "/lua_rel.lua")
+local rel, put = Rel.rel, Rel.put
 local stmt = { addressOf = rel(), assign = rel(), load = rel(), store = rel() }
 for line in io.lines(arg[1]) do
   local s, p, o = line:match("(%S+) (%S+) (%S+)")

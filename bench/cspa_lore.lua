@@ -1,13 +1,8 @@
--- cspa_lore.lua - lore's side of bench/cspa.sh: the facts in one batch,
--- the program's ten rules, one kb:infer timed (CPU seconds).
+-- cspa_lore.lua - lore's side of bench/general.sh cspa: the facts in one
+-- batch, the program's ten rules, one kb:infer timed (CPU seconds).
 --   lore --empty bench/cspa_lore.lua input.txt
-local b = kb:batch()
-for line in io.lines(arg[1]) do
-  local s, p, o = line:match("^(%S+) (%S+) (%S+)$")
-  b:add(s, p, o)
-end
-b:commit()
-for _, r in ipairs {
+local here = arg[0]:match("^(.*)/") or "."
+dofile(here .. "/general_lore.lua")(arg[1], {
   "?y vf ?x :- ?y assign ?x",
   "?x vf ?y :- ?x assign ?z, ?z ma ?y",
   "?x vf ?y :- ?x vf ?z, ?z vf ?y",
@@ -18,9 +13,4 @@ for _, r in ipairs {
   "?x vf ?x :- ?y assign ?x",
   "?x ma ?x :- ?y assign ?x",
   "?x ma ?x :- ?x assign ?y",
-} do kb:rule(r) end
-local t0 = os.clock()
-kb:infer()
-local t = os.clock() - t0
-print(string.format("lore vf %d ma %d va %d infer %.3f", kb:count(nil, "vf", nil),
-  kb:count(nil, "ma", nil), kb:count(nil, "va", nil), t))
+}, { "vf", "ma", "va" })

@@ -1,20 +1,14 @@
--- cspa_lua.lua - the plain-Lua side of bench/cspa.sh: the same ten rules
--- evaluated semi-naively by hand (each relation a table of tables, by its
--- first and by its second place; each round joins the last round's new
--- facts with everything), timed from after the load (CPU seconds).
+-- cspa_lua.lua - the plain-Lua side of bench/general.sh cspa: the same
+-- ten rules evaluated semi-naively by hand (each relation a table of
+-- tables, by its first and by its second place; each round joins the last
+-- round's new facts with everything), timed from after the load (CPU
+-- seconds).
 --   lua5.4 bench/cspa_lua.lua input.txt
 local file = arg[1]
-local function rel() return { f = {}, r = {}, n = 0 } end
+local here = arg[0]:match("^(.*)/") or "."
+local Rel = dofile(here .. "/lua_rel.lua")
+local rel, put = Rel.rel, Rel.put
 local assign, deref = rel(), rel()
-local function put(R, x, y)
-  local t = R.f[x]; if not t then t = {}; R.f[x] = t end
-  if t[y] then return false end
-  t[y] = true
-  local u = R.r[y]; if not u then u = {}; R.r[y] = u end
-  u[x] = true
-  R.n = R.n + 1
-  return true
-end
 for line in io.lines(file) do
   local s, p, o = line:match("(%S+) (%S+) (%S+)")
   put(p == "assign" and assign or deref, s, o)

@@ -1219,6 +1219,39 @@ static void cspa_check(lore_kb *kb, cmat vf, cmat ma, cmat va, const char *what)
     rel_check(kb, "va", va, what);
 }
 
+/* Who holds each fact of a relation: [x][y][source 0 or 1]. */
+typedef unsigned char held_rel[CN][CN][2];
+
+/* One random change to the facts of relations pred[0..nrel) (relation r):
+ * an add (always when `add`), else a removal or, a time in four, the
+ * retraction of source 1; held follows. */
+static void random_change(lore_kb *kb, const lore_id *pred, int nrel, const lore_id src[2],
+                          held_rel *held, int r, int add)
+{
+    int x = (int)rnd(CN), y = (int)rnd(CN), s = (int)rnd(2);
+    if (add || rnd(3)) {
+        assert_true(lore_add(kb, node(kb, x), pred[r], node(kb, y), src[s]) >= 0);
+        held[r][x][y][s] = 1;
+    } else if (rnd(4)) {
+        assert_true(lore_remove(kb, node(kb, x), pred[r], node(kb, y), LORE_ANY_SOURCE) >= 0);
+        held[r][x][y][0] = held[r][x][y][1] = 0;
+    } else {
+        assert_true(lore_retract_source(kb, src[1], NULL) >= 0);
+        for (int q = 0; q < nrel; q++)
+            for (int i = 0; i < CN; i++)
+                for (int j = 0; j < CN; j++)
+                    held[q][i][j][1] = 0;
+    }
+}
+
+/* The facts held (by any source) of one relation. */
+static void held_now(held_rel h, cmat m)
+{
+    for (int i = 0; i < CN; i++)
+        for (int j = 0; j < CN; j++)
+            m[i][j] = h[i][j][0] | h[i][j][1];
+}
+
 /* Three mutually recursive predicates, a non-linear rule and three-way
  * joins, from scratch and under random adds, removes and retractions of
  * a source, against the naive model; then against a fresh kb. */
@@ -1226,7 +1259,7 @@ static void test_mutual_recursion_random(void **state)
 {
     (void)state;
     static cmat a, d, vf, ma, va;
-    static unsigned char held[2][CN][CN][2]; /* [assign/deref][x][y][source] */
+    static held_rel held[2]; /* assign, deref */
     for (int prog = 0; prog < 6; prog++) {
         rnd_state = 9100 + (unsigned)prog;
         lore_kb *kb = new_kb();
@@ -1237,26 +1270,11 @@ static void test_mutual_recursion_random(void **state)
         int edges = 20 + (int)rnd(25);
         for (int step = 0; step < 12; step++) {
             int nch = step == 0 ? edges : 1 + (int)rnd(4);
-            for (int k = 0; k < nch; k++) {
-                int r = rnd(4) == 0, x = (int)rnd(CN), y = (int)rnd(CN), s = (int)rnd(2);
-                if (step == 0 || rnd(3)) {
-                    assert_true(lore_add(kb, node(kb, x), pred[r], node(kb, y), src[s]) >= 0);
-                    held[r][x][y][s] = 1;
-                } else if (rnd(4)) {
-                    assert_true(lore_remove(kb, node(kb, x), pred[r], node(kb, y), LORE_ANY_SOURCE) >= 0);
-                    held[r][x][y][0] = held[r][x][y][1] = 0;
-                } else {
-                    assert_true(lore_retract_source(kb, src[1], NULL) >= 0);
-                    for (int i = 0; i < CN; i++)
-                        for (int j = 0; j < CN; j++)
-                            held[0][i][j][1] = held[1][i][j][1] = 0;
-                }
-            }
+            for (int k = 0; k < nch; k++)
+                random_change(kb, pred, 2, src, held, rnd(4) == 0, step == 0);
             infer(kb);
-            for (int i = 0; i < CN; i++)
-                for (int j = 0; j < CN; j++)
-                    a[i][j] = held[0][i][j][0] | held[0][i][j][1],
-                    d[i][j] = held[1][i][j][0] | held[1][i][j][1];
+            held_now(held[0], a);
+            held_now(held[1], d);
             cspa_naive(a, d, vf, ma, va);
             char what[64];
             snprintf(what, sizeof what, "program %d step %d", prog, step);
@@ -1317,7 +1335,7 @@ static void test_andersen_random(void **state)
 {
     (void)state;
     static cmat st[4], pt;
-    static unsigned char held[4][CN][CN][2]; /* [statement kind][p][q][source] */
+    static held_rel held[4]; /* by statement kind */
     const char *kind[4] = {"addressOf", "assign", "load", "store"};
     for (int prog = 0; prog < 6; prog++) {
         rnd_state = 9300 + (unsigned)prog;
@@ -1331,27 +1349,11 @@ static void test_andersen_random(void **state)
         int stmts = 30 + (int)rnd(30);
         for (int step = 0; step < 12; step++) {
             int nch = step == 0 ? stmts : 1 + (int)rnd(4);
-            for (int k = 0; k < nch; k++) {
-                int r = (int)rnd(4), x = (int)rnd(CN), y = (int)rnd(CN), s = (int)rnd(2);
-                if (step == 0 || rnd(3)) {
-                    assert_true(lore_add(kb, node(kb, x), pred[r], node(kb, y), src[s]) >= 0);
-                    held[r][x][y][s] = 1;
-                } else if (rnd(4)) {
-                    assert_true(lore_remove(kb, node(kb, x), pred[r], node(kb, y), LORE_ANY_SOURCE) >= 0);
-                    held[r][x][y][0] = held[r][x][y][1] = 0;
-                } else {
-                    assert_true(lore_retract_source(kb, src[1], NULL) >= 0);
-                    for (int q = 0; q < 4; q++)
-                        for (int i = 0; i < CN; i++)
-                            for (int j = 0; j < CN; j++)
-                                held[q][i][j][1] = 0;
-                }
-            }
+            for (int k = 0; k < nch; k++)
+                random_change(kb, pred, 4, src, held, (int)rnd(4), step == 0);
             infer(kb);
             for (int q = 0; q < 4; q++)
-                for (int i = 0; i < CN; i++)
-                    for (int j = 0; j < CN; j++)
-                        st[q][i][j] = held[q][i][j][0] | held[q][i][j][1];
+                held_now(held[q], st[q]);
             andersen_naive(st, pt);
             char what[64];
             snprintf(what, sizeof what, "program %d step %d", prog, step);
