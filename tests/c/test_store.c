@@ -954,12 +954,13 @@ static void test_metas_sorted(void **state)
     mem m = {mem_default, NULL};
     store st;
     store_small(&st, &m);
-    uint32_t brows[4 * 40];
-    for (uint32_t i = 0; i < 40; i++) { /* a base: s 1..20, two objects each */
-        uint32_t *r = brows + 4 * i;
-        r[0] = 1 + i / 2, r[1] = 5, r[2] = 2 + i, r[3] = META_DERIVED | 1;
+    uint32_t brows[4 * 140];
+    for (uint32_t i = 0; i < 140; i++) { /* a base: s 1..20, two objects each; */
+        uint32_t *r = brows + 4 * i;  /* and 46 5 100..199, looked up sparsely */
+        r[0] = i < 40 ? 1 + i / 2 : 46, r[1] = 5, r[2] = i < 40 ? 2 + i : 60 + i;
+        r[3] = META_DERIVED | 1;
     }
-    assert_int_equal(store_bulk(&st, brows, 40, NULL), LORE_OK);
+    assert_int_equal(store_bulk(&st, brows, 140, NULL), LORE_OK);
     assert_int_equal(store_assert(&st, 3, 5, 30, 0), LORE_OK);  /* pending, base subject */
     assert_int_equal(store_assert(&st, 40, 6, 41, 0), LORE_OK); /* pending, new subject */
     assert_int_equal(store_assert(&st, 41, 5, 2, 0), LORE_OK);  /* pending, then dead */
@@ -967,8 +968,13 @@ static void test_metas_sorted(void **state)
     assert_int_equal(store_set_derived(&st, 4, 5, 8, 0), LORE_OK); /* a dead base fact */
     assert_int_equal(store_assert(&st, 6, 5, 12, 0), LORE_OK);   /* a base fact, asserted too */
     enum { NS = 44, NO = 44 };
-    static uint32_t rows[4 * NS * 2 * NO];
+    static uint32_t rows[4 * (NS * 2 * NO + 3)];
     size_t n = 0;
+    const uint32_t sparse[3][3] = {{46, 5, 150}, {46, 5, 190}, {46, 5, 999}};
+    for (int k = 0; k < 3; k++) {
+        uint32_t *r = rows + 4 * n++;
+        r[0] = sparse[k][0], r[1] = sparse[k][1], r[2] = sparse[k][2], r[3] = 77;
+    }
     for (uint32_t k = 0; k < NS * 2 * NO; k++) { /* every (s, 5 or 6, o), shuffled */
         uint32_t x = (k * 7919u) % (NS * 2 * NO);
         uint32_t *r = rows + 4 * n++;
@@ -986,8 +992,8 @@ static void test_metas_sorted(void **state)
             fail_msg("%u %u %u: meta %#x, store_meta %#x", r[0], r[1], r[2], r[3], want);
         live += want != 0;
     }
-    assert_int_equal(live, st.nlive); /* 39 of the base (one dead), two pending */
-    assert_int_equal(live, 41);
+    assert_int_equal(live, 39 + 2 + 2); /* the small groups' 40 but one dead, two pending,
+                                          * two of the large group */
     store_free(&st);
 }
 

@@ -1183,14 +1183,19 @@ void store_metas_sorted(const store *st, uint32_t *rows, size_t n)
         uint32_t *t = rows + 4 * i;
         size_t at = NONE;
         if (b && t[0] < b->nkeys) {
-            /* each (s, p) group's range found once, walked in object order */
+            /* each (s, p) group's range found once, then searched from the
+             * last row found on (a few steps, or halving when the group is
+             * large and its rows sparse among the lookups) */
             if (i == 0 || t[0] != t[-4] || t[1] != t[-3]) {
                 const uint32_t key[3] = {t[0], t[1], 0};
                 base_range(b, ORD_SPO, 2, key, &lo, &hi);
             }
-            while (lo < hi && b->ent[ORD_SPO][lo].b < t[2])
+            const pair *e = b->ent[ORD_SPO];
+            for (int k = 0; k < 8 && lo < hi && e[lo].b < t[2]; k++)
                 lo++;
-            if (lo < hi && b->ent[ORD_SPO][lo].b == t[2])
+            if (lo < hi && e[lo].b < t[2])
+                lo = lower_pair(e, lo, hi, t[1], t[2], 1);
+            if (lo < hi && e[lo].b == t[2])
                 at = lo;
         }
         if (at != NONE) { /* in the base (alive or dead), so not pending */
