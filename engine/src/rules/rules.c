@@ -323,6 +323,28 @@ static int path_preds(const mem *m, const qprog *p, int i, uint32_t **v, int *n,
     return rc;
 }
 
+/* Can path i match zero steps?  Then, with both its ends free, it pairs
+ * every node of the knowledge base with itself, and so reads every fact
+ * (their subjects and objects), whatever its predicates. */
+static int path_nullable(const qprog *p, int i)
+{
+    const pnode *x = &p->pnodes[i];
+    switch (x->op) {
+    case P_STAR:
+    case P_OPT:
+        return 1;
+    case P_PLUS:
+    case P_INV:
+        return path_nullable(p, x->a);
+    case P_SEQ:
+        return path_nullable(p, x->a) && path_nullable(p, x->b);
+    case P_ALT:
+        return path_nullable(p, x->a) || path_nullable(p, x->b);
+    default:
+        return 0;
+    }
+}
+
 /* The reads of r's body. */
 static int analyse(lore_kb *kb, rule *r)
 {
@@ -371,7 +393,15 @@ static int analyse(lore_kb *kb, rule *r)
             if (d->how == RD_POS)
                 d->how = RD_PATH;
             size_t cap = 0;
-            if (path_preds(&kb->m, p, x->path, &d->preds, &d->npreds, &cap) != LORE_OK) {
+            int rc = path_preds(&kb->m, p, x->path, &d->preds, &d->npreds, &cap);
+            if (rc == LORE_OK && path_nullable(p, x->path)) { /* any predicate: 0 */
+                if (mem_reserve(&kb->m, (void **)&d->preds, &cap, (size_t)d->npreds + 1,
+                                sizeof *d->preds) == 0)
+                    d->preds[d->npreds++] = 0;
+                else
+                    rc = LORE_ERR_NOMEM;
+            }
+            if (rc != LORE_OK) {
                 mem_free(&kb->m, d->preds, cap, sizeof *d->preds);
                 d->preds = NULL, d->npreds = 0;
                 return ctx_nomem(&kb->ctx);
