@@ -747,19 +747,25 @@ static void base_closed(store *st, size_t n0, size_t w, uint32_t *scratch)
     st->version++;
 }
 
-/* The base's slot of row i of rows (grouped by subject and predicate,
- * by object within a group), walking on from *lo in the group's range
- * [*lo, *hi); NONE when the base lacks it. */
-static size_t walk_base(const base *b, const uint32_t *rows, size_t i, size_t *lo, size_t *hi)
+/* The base's slot of row i of rows (`stride` ids each, grouped by
+ * subject and predicate, by object within a group), searched on from *lo
+ * in the group's range [*lo, *hi): a few steps, or halving when the group
+ * is large and its rows sparse among the lookups; NONE when the base
+ * lacks it. */
+static size_t walk_base(const base *b, const uint32_t *rows, int stride, size_t i, size_t *lo,
+                        size_t *hi)
 {
-    const uint32_t *t = rows + 3 * i;
-    if (i == 0 || t[0] != t[-3] || t[1] != t[-2]) {
+    const uint32_t *t = rows + (size_t)stride * i;
+    if (i == 0 || t[0] != t[-stride] || t[1] != t[1 - stride]) {
         const uint32_t key[3] = {t[0], t[1], 0};
         base_range(b, ORD_SPO, 2, key, lo, hi);
     }
-    while (*lo < *hi && b->ent[ORD_SPO][*lo].b < t[2])
+    const pair *e = b->ent[ORD_SPO];
+    for (int k = 0; k < 8 && *lo < *hi && e[*lo].b < t[2]; k++)
         (*lo)++;
-    if (*lo < *hi && b->ent[ORD_SPO][*lo].b == t[2])
+    if (*lo < *hi && e[*lo].b < t[2])
+        *lo = lower_pair(e, *lo, *hi, t[1], t[2], 1);
+    if (*lo < *hi && e[*lo].b == t[2])
         return *lo;
     return store_base_find(b, t[0], t[1], t[2]); /* (rows out of order) */
 }
@@ -791,7 +797,7 @@ static int underive_drop(store *st, const uint32_t *rows, size_t n, size_t *remo
     size_t gone = 0;
     for (size_t i = 0; i < n; i++) {
         const uint32_t *t = rows + 3 * i;
-        size_t at = walk_base(b, rows, i, &lo, &hi);
+        size_t at = walk_base(b, rows, 3, i, &lo, &hi);
         if (at != NONE && inbase)
             inbase[i / 64] |= 1ull << (i % 64);
         if (at == NONE || !(b->meta[at] & META_DERIVED))
@@ -1181,23 +1187,7 @@ void store_metas_sorted(const store *st, uint32_t *rows, size_t n)
     size_t lo = 0, hi = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t *t = rows + 4 * i;
-        size_t at = NONE;
-        if (b && t[0] < b->nkeys) {
-            /* each (s, p) group's range found once, then searched from the
-             * last row found on (a few steps, or halving when the group is
-             * large and its rows sparse among the lookups) */
-            if (i == 0 || t[0] != t[-4] || t[1] != t[-3]) {
-                const uint32_t key[3] = {t[0], t[1], 0};
-                base_range(b, ORD_SPO, 2, key, &lo, &hi);
-            }
-            const pair *e = b->ent[ORD_SPO];
-            for (int k = 0; k < 8 && lo < hi && e[lo].b < t[2]; k++)
-                lo++;
-            if (lo < hi && e[lo].b < t[2])
-                lo = lower_pair(e, lo, hi, t[1], t[2], 1);
-            if (lo < hi && e[lo].b == t[2])
-                at = lo;
-        }
+        size_t at = b ? walk_base(b, rows, 4, i, &lo, &hi) : NONE;
         if (at != NONE) { /* in the base (alive or dead), so not pending */
             t[3] = b->meta[at];
         } else if (pend_may_have(st, 0, t[0]) && pend_may_have(st, 1, t[2])) {
