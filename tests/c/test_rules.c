@@ -1331,6 +1331,30 @@ static void test_nullable_path(void **state)
     }
 }
 
+/* A negated pattern in a body of more than 512 variables (the analysis
+ * keeps which variables are certain for up to 512: past that it claims
+ * none; it read past its array before, which the fuzz_rules seed
+ * many-variables-without shows under ASan): the rule is taken and infers
+ * what a shorter one does. */
+static void test_many_variables_without(void **state)
+{
+    (void)state;
+    enum { NV = 515 };
+    static char text[NV * 24 + 128];
+    size_t len = (size_t)snprintf(text, sizeof text, "?v0 far ?v%d :- ?v0 e ?v1", NV);
+    for (int i = 1; i < NV; i++)
+        len += (size_t)snprintf(text + len, sizeof text - len, ", ?v%d same ?v%d", i, i + 1);
+    snprintf(text + len, sizeof text - len, ", without { ?w blocked ?v%d }", NV); /* ?w: the last */
+    lore_kb *kb = new_kb();
+    lore_id e = sym(kb, "e"), same = sym(kb, "same");
+    assert_true(lore_add(kb, node(kb, 0), e, node(kb, 1), 0) >= 0);
+    assert_true(lore_add(kb, node(kb, 1), same, node(kb, 1), 0) >= 0);
+    add_rule(kb, text);
+    infer(kb);
+    assert_int_equal(marks(kb, node(kb, 0), sym(kb, "far"), node(kb, 1)), 2);
+    lore_kb_free(kb);
+}
+
 /* Andersen's points-to analysis (bench/general.sh andersen): two rules
  * non-linear in pt, joined with a third relation, whose delta plans the
  * planner orders after the delta pattern; from scratch and under random
@@ -2261,6 +2285,7 @@ int main(void)
         cmocka_unit_test(test_mutual_recursion_random),
         cmocka_unit_test(test_andersen_random),
         cmocka_unit_test(test_nullable_path),
+        cmocka_unit_test(test_many_variables_without),
         cmocka_unit_test(test_upkeep_recompute),
         cmocka_unit_test(test_memo_cap),
         cmocka_unit_test(test_aggregate_random),

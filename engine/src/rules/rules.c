@@ -375,8 +375,8 @@ static int analyse(lore_kb *kb, rule *r)
         }
         d->how = r->agg ? RD_AGG : under_without(p, i) ? RD_NEG : RD_POS;
         if (x->kind == QN_PATTERN) {
-            if (d->how == RD_NEG && withouts_over(p, i) == 1)
-                for (int t = 0; t < 3; t++)
+            if (d->how == RD_NEG && withouts_over(p, i) == 1 && p->nvars <= 512)
+                for (int t = 0; t < 3; t++) /* (more variables: sure is not made, none claimed) */
                     if (x->t[t].var >= 0 && sure[x->t[t].var] && p->vars[x->t[t].var][0])
                         d->outer |= 1 << t;
             d->alone = d->how == RD_NEG && p->nodes[x->parent].kind == QN_WITHOUT &&
