@@ -1331,6 +1331,45 @@ static void test_nullable_path(void **state)
     }
 }
 
+/* A stratum whose heads have a variable predicate, recomputed when its
+ * deletion passes the limit: its derived facts are cleared in one pass by
+ * the heads' patterns (subject, predicate or object fixed).  The facts of
+ * its other head come back, an asserted fact of its heads stays, and the
+ * derived facts of a later stratum, outside its heads' patterns, stay. */
+static void test_recompute_variable_predicate(void **state)
+{
+    (void)state;
+    enum { N = 6000 }; /* past the deletion's least limit, 4096 */
+    lore_kb *kb = new_kb();
+    lore_id lnk = sym(kb, "lnk"), y = sym(kb, "y"), lab = sym(kb, "lab"), q = sym(kb, "q");
+    lore_id c5 = sym(kb, "c5"), seen = sym(kb, "seen"), foo = sym(kb, "foo"), z = sym(kb, "z");
+    for (int i = 1; i <= N; i++)
+        assert_true(lore_add(kb, node(kb, i), lnk, y, 0) >= 0);
+    assert_true(lore_add(kb, y, lab, q, 0) >= 0);
+    assert_true(lore_add(kb, node(kb, 1), q, c5, 0) >= 0);
+    assert_true(lore_add(kb, z, sym(kb, "bar"), sym(kb, "w"), 0) >= 0);
+    add_rule(kb, "?x ?q c5 :- ?x lnk ?y, ?y lab ?q");
+    add_rule(kb, "?x seen ?y :- ?x lnk ?y");
+    add_rule(kb, "?x foo c6 :- ?x bar ?z");
+    infer(kb);
+    uint64_t n = 0;
+    assert_int_equal(lore_count(kb, 0, q, c5, &n), LORE_OK);
+    assert_int_equal(n, N);
+    assert_int_equal(marks(kb, node(kb, 1), q, c5), 3);
+    assert_int_equal(lore_remove(kb, y, lab, q, LORE_ANY_SOURCE), LORE_OK);
+    lore_infer_stats st;
+    assert_int_equal(lore_infer(kb, &st), LORE_OK);
+    assert_int_equal(st.removed - st.added, N - 1); /* a recompute counts what came back in both */
+    assert_int_equal(lore_count(kb, 0, q, c5, &n), LORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(marks(kb, node(kb, 1), q, c5), 1);
+    assert_int_equal(lore_count(kb, 0, seen, y, &n), LORE_OK);
+    assert_int_equal(n, N);
+    assert_int_equal(marks(kb, node(kb, 7), seen, y), 2);
+    assert_int_equal(marks(kb, z, foo, sym(kb, "c6")), 2);
+    lore_kb_free(kb);
+}
+
 /* A negated pattern in a body of more than 512 variables (the analysis
  * keeps which variables are certain for up to 512: past that it claims
  * none; it read past its array before, which the fuzz_rules seed
@@ -2285,6 +2324,7 @@ int main(void)
         cmocka_unit_test(test_mutual_recursion_random),
         cmocka_unit_test(test_andersen_random),
         cmocka_unit_test(test_nullable_path),
+        cmocka_unit_test(test_recompute_variable_predicate),
         cmocka_unit_test(test_many_variables_without),
         cmocka_unit_test(test_upkeep_recompute),
         cmocka_unit_test(test_memo_cap),

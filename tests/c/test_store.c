@@ -629,30 +629,43 @@ static void test_run_orders(void **state)
 
 /* ---- clearing a predicate's derived marks ---- */
 
-/* The change log holds exactly the facts of predicate 5 whose derived
- * mark went between the models before and after, each with its marks
- * before. */
+static int matches(const uint32_t *pats, size_t npats, uint32_t a, uint32_t p, uint32_t b)
+{
+    for (size_t i = 0; i < npats; i++) {
+        const uint32_t *q = pats + 3 * i;
+        if ((!q[0] || q[0] == a) && (!q[1] || q[1] == p) && (!q[2] || q[2] == b))
+            return 1;
+    }
+    return 0;
+}
+
+/* The change log holds exactly the facts (of predicates 5 to 8) whose
+ * derived mark went between the models before and after, each with its
+ * marks before. */
 static void expect_log(store *st, const model *before, const model *after)
 {
     for (int a = 1; a <= MAXT; a++)
-        for (int b = 1; b <= MAXT; b++) {
-            uint32_t was = before->cell[a][5][b], flags = 0;
-            int found = store_clog_find(st, (uint32_t)a, 5, (uint32_t)b, &flags);
-            int changed = (was & DERIVED_BIT) && !(after->cell[a][5][b] & DERIVED_BIT);
-            assert_int_equal(found, changed);
-            if (found)
-                assert_int_equal(flags, META_DERIVED | (was & ~DERIVED_BIT ? META_ASSERTED : 0));
-        }
+        for (int p = 5; p <= 8; p++)
+            for (int b = 1; b <= MAXT; b++) {
+                uint32_t was = before->cell[a][p][b], flags = 0;
+                int found = store_clog_find(st, (uint32_t)a, (uint32_t)p, (uint32_t)b, &flags);
+                int changed = (was & DERIVED_BIT) && !(after->cell[a][p][b] & DERIVED_BIT);
+                assert_int_equal(found, changed);
+                if (found)
+                    assert_int_equal(flags,
+                                     META_DERIVED | (was & ~DERIVED_BIT ? META_ASSERTED : 0));
+            }
 }
 
 /* Predicate 5's facts, most derived (some asserted too), in the base (a
  * bulk into the empty store), others pending, facts of other predicates
- * beside them and a dead base fact; then every derived mark of 5 cleared
- * with the change log on: many base facts go, so they leave the base's
- * arrays at once.  The model, the counts of every shape, the invariants
- * and the log's entries (the marks before) are checked; a failed clear
- * changes nothing. */
-static void clear_workload(store *st, int *saw_fail)
+ * beside them and a dead base fact; then every derived mark of the facts
+ * matching pats cleared with the change log on: when many base facts go,
+ * they leave the base's arrays at once (more than min_gone of them).  The
+ * model, the counts of every shape, the invariants and the log's entries
+ * (the marks before) are checked; a failed clear changes nothing. */
+static void clear_run(store *st, int *saw_fail, const uint32_t *pats, size_t npats,
+                      size_t min_gone)
 {
     static model md, before;
     memset(&md, 0, sizeof md);
@@ -726,49 +739,78 @@ static void clear_workload(store *st, int *saw_fail)
     memcpy(&before, &md, sizeof md);
     size_t want = 0;
     for (int a = 1; a <= MAXT; a++)
-        for (int b = 1; b <= MAXT; b++) {
-            uint32_t *c = &md.cell[a][5][b];
-            want += *c == DERIVED_BIT;
-            *c &= ~DERIVED_BIT;
-        }
-    uint32_t preds[1] = {5};
+        for (int p = 5; p <= 8; p++)
+            for (int b = 1; b <= MAXT; b++) {
+                uint32_t *c = &md.cell[a][p][b];
+                if (!matches(pats, npats, (uint32_t)a, (uint32_t)p, (uint32_t)b))
+                    continue;
+                want += *c == DERIVED_BIT;
+                *c &= ~DERIVED_BIT;
+            }
     size_t removed = 0;
-    rc = store_clear_derived_of(st, preds, 1, &removed);
+    rc = store_clear_derived_like(st, pats, npats, &removed);
     if (rc == LORE_ERR_NOMEM) {
         *saw_fail = 1;
         check_all(st, &before);
         return;
     }
     assert_int_equal(rc, LORE_OK);
-    assert_true(want > 1024);
+    assert_true(want > min_gone);
     assert_int_equal(removed, want);
-    assert_int_equal(st->ndead_base, 1); /* the fact removed before, not the cleared ones */
+    if (min_gone >= 1024) /* they left the arrays: the fact removed before is the one dead */
+        assert_int_equal(st->ndead_base, 1);
     check_all(st, &md);
     /* counts of every shape, from the other orders too */
-    for (uint32_t k = 1; k <= MAXT; k++) {
-        uint64_t got, exp_o = 0, exp_s = 0;
-        for (int x = 1; x <= MAXT; x++) {
-            exp_o += md.cell[x][5][k] != 0;
-            exp_s += md.cell[k][5][x] != 0;
+    for (uint32_t p = 5; p <= 8; p++)
+        for (uint32_t k = 1; k <= MAXT; k++) {
+            uint64_t got, exp_o = 0, exp_s = 0;
+            for (int x = 1; x <= MAXT; x++) {
+                exp_o += md.cell[x][p][k] != 0;
+                exp_s += md.cell[k][p][x] != 0;
+            }
+            rc = store_count(st, 0, p, k, &got);
+            if (rc == LORE_ERR_NOMEM) { /* a read's own room (the dead facts sorted) */
+                *saw_fail = 1;
+                return;
+            }
+            assert_int_equal(rc, LORE_OK);
+            assert_int_equal(got, exp_o);
+            assert_int_equal(store_count(st, k, p, 0, &got), LORE_OK);
+            assert_int_equal(got, exp_s);
         }
-        rc = store_count(st, 0, 5, k, &got);
-        if (rc == LORE_ERR_NOMEM) { /* a read's own room (the dead facts sorted) */
-            *saw_fail = 1;
-            return;
-        }
-        assert_int_equal(rc, LORE_OK);
-        assert_int_equal(got, exp_o);
-        assert_int_equal(store_count(st, k, 5, 0, &got), LORE_OK);
-        assert_int_equal(got, exp_s);
-    }
     expect_log(st, &before, &md);
     assert_null(store_check(st));
+}
+
+/* Every derived mark of predicate 5: most of the base goes */
+static void clear_pred(store *st, int *saw_fail)
+{
+    static const uint32_t pat[3] = {0, 5, 0};
+    clear_run(st, saw_fail, pat, 1, 1024);
+}
+
+/* Predicate 5's, and of the others those with subject 2 or object 3
+ * (heads of a variable predicate): the facts matched by subject and
+ * object too, in the base and pending */
+static void clear_like(store *st, int *saw_fail)
+{
+    static const uint32_t pats[9] = {0, 5, 0, 2, 0, 0, 0, 0, 3};
+    clear_run(st, saw_fail, pats, 3, 1024);
+}
+
+/* Subject 2 or object 3 only: too few to leave the arrays at once */
+static void clear_few(store *st, int *saw_fail)
+{
+    static const uint32_t pats[6] = {2, 0, 0, 0, 0, 3};
+    clear_run(st, saw_fail, pats, 2, 20);
 }
 
 static void test_clear_derived(void **state)
 {
     (void)state;
-    clean_then_failing(clear_workload, 5);
+    clean_then_failing(clear_pred, 5);
+    clean_then_failing(clear_like, 5);
+    clean_then_failing(clear_few, 5);
 }
 
 /* store_underive_rows against the model: rows grouped by subject with

@@ -1765,14 +1765,46 @@ static size_t own_predicates(const rules *R, const stratum *s, uint32_t *preds, 
     return n > 0 && preds_own(R, s, preds, n) ? (size_t)n : 0;
 }
 
+/* The patterns of s's heads (0 for a variable) into *pats, when one pass
+ * over the store finds its derived facts best: every head reads (?, p, ?)
+ * or one has a variable predicate (a lookup by the heads would read as
+ * much).  Heads that unify share a stratum, so a derived fact that matches
+ * one is s's.  Returns how many, 0 when not of that shape or out of
+ * memory (then the heads are looked up). */
+static size_t head_patterns(ictx *c, const stratum *s, uint32_t **pats)
+{
+    const rules *R = c->R;
+    size_t n = 0;
+    int open = 1, anyp = 0;
+    for (int i = 0; i < s->nrules; i++) {
+        const rule *r = R->v[s->rules[i]];
+        n += (size_t)r->nhead;
+        for (int j = 0; j < r->nhead; j++) {
+            open &= r->head[j][0].var >= 0 && r->head[j][2].var >= 0;
+            anyp |= r->head[j][1].var >= 0;
+        }
+    }
+    if (!n || !(open || anyp) || !(*pats = mem_alloc(c->m, 3 * n, sizeof **pats)))
+        return 0;
+    size_t k = 0;
+    for (int i = 0; i < s->nrules; i++) {
+        const rule *r = R->v[s->rules[i]];
+        for (int j = 0; j < r->nhead; j++, k++)
+            for (int x = 0; x < 3; x++)
+                (*pats)[3 * k + x] = r->head[j][x].var < 0 ? r->head[j][x].id : 0;
+    }
+    return n;
+}
+
 /* Recomputes stratum s: its derived facts go, then it runs from scratch. */
 static int recompute(ictx *c, stratum *s)
 {
-    uint32_t preds[8];
-    size_t np = own_predicates(c->R, s, preds, 8);
+    uint32_t *pats = NULL;
+    size_t np = head_patterns(c, s, &pats);
     if (np) { /* one pass over the store clears them all */
         size_t gone = 0;
-        int rc = store_clear_derived_of(c->st, preds, np, &gone);
+        int rc = store_clear_derived_like(c->st, pats, np, &gone);
+        mem_free(c->m, pats, 3 * np, sizeof *pats);
         if (rc < 0)
             return rc == LORE_ERR_NOMEM ? ctx_nomem(&c->kb->ctx) : rc;
         c->stats.removed += gone;

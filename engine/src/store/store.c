@@ -935,26 +935,30 @@ int store_derive_new(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t ran
     return derive(st, s, p, o, rank, was, 1);
 }
 
-static int pred_in(const uint32_t *preds, size_t npreds, uint32_t p)
+/* Does (s, p, o) match one of pats[0..npats) (triples, 0 for any; NULL
+ * for every fact)? */
+static int pat_in(const uint32_t *pats, size_t npats, uint32_t s, uint32_t p, uint32_t o)
 {
-    if (!preds)
+    if (!pats)
         return 1;
-    for (size_t i = 0; i < npreds; i++)
-        if (preds[i] == p)
+    for (size_t i = 0; i < npats; i++) {
+        const uint32_t *q = pats + 3 * i;
+        if ((!q[0] || q[0] == s) && (!q[1] || q[1] == p) && (!q[2] || q[2] == o))
             return 1;
+    }
     return 0;
 }
 
 int store_clear_derived(store *st, size_t *removed)
 {
-    return store_clear_derived_of(st, NULL, 0, removed);
+    return store_clear_derived_like(st, NULL, 0, removed);
 }
 
-/* store_clear_derived_of's pass over the base outside a transaction: the
- * DERIVED mark of each fact of preds goes, and a fact left with no mark
+/* store_clear_derived_like's pass over the base outside a transaction: the
+ * DERIVED mark of each fact of pats goes, and a fact left with no mark
  * leaves the arrays (SPO closed up in place, POS and OSP made again from
  * it); the change log has room.  scratch: nkeys + 1 ids. */
-static void base_drop_derived(store *st, const uint32_t *preds, size_t npreds, uint32_t *scratch)
+static void base_drop_derived(store *st, const uint32_t *pats, size_t npats, uint32_t *scratch)
 {
     base *b = st->b;
     uint32_t *off = b->off[ORD_SPO];
@@ -967,7 +971,7 @@ static void base_drop_derived(store *st, const uint32_t *preds, size_t npreds, u
         for (size_t i = lo; i < hi; i++) {
             pair e = ent[i];
             uint32_t m = b->meta[i];
-            if ((m & META_DERIVED) && pred_in(preds, npreds, e.a)) {
+            if ((m & META_DERIVED) && pat_in(pats, npats, sub, e.a, e.b)) {
                 if (logged)
                     clog_add(st, sub, e.a, e.b, mflags(m));
                 st->nderived--;
@@ -984,24 +988,26 @@ static void base_drop_derived(store *st, const uint32_t *preds, size_t npreds, u
     base_closed(st, n0, w, scratch);
 }
 
-int store_clear_derived_of(store *st, const uint32_t *preds, size_t npreds, size_t *removed)
+int store_clear_derived_like(store *st, const uint32_t *pats, size_t npats, size_t *removed)
 {
     size_t n = 0, kills_base = 0, kills = 0;
     if (removed)
         *removed = 0;
     /* pass 1: count, to reserve everything before changing anything */
     base *b = st->b;
-    for (size_t i = 0; b && i < b->n; i++) {
-        uint32_t m = b->meta[i];
-        if ((m & META_DERIVED) && pred_in(preds, npreds, b->ent[ORD_SPO][i].a)) {
-            n++;
-            if (!(m & META_ASSERTED))
-                kills_base++;
+    for (uint32_t sub = 0; b && sub < b->nkeys; sub++)
+        for (size_t i = b->off[ORD_SPO][sub]; i < b->off[ORD_SPO][sub + 1]; i++) {
+            uint32_t m = b->meta[i];
+            pair e = b->ent[ORD_SPO][i];
+            if ((m & META_DERIVED) && pat_in(pats, npats, sub, e.a, e.b)) {
+                n++;
+                if (!(m & META_ASSERTED))
+                    kills_base++;
+            }
         }
-    }
     for (size_t i = 0; i < st->pendcap; i++) {
         const pend_slot *e = &st->pend[i];
-        if (e->s && (e->meta & META_DERIVED) && pred_in(preds, npreds, e->p)) {
+        if (e->s && (e->meta & META_DERIVED) && pat_in(pats, npats, e->s, e->p, e->o)) {
             n++;
             kills += !(e->meta & META_ASSERTED);
         }
@@ -1021,7 +1027,7 @@ int store_clear_derived_of(store *st, const uint32_t *preds, size_t npreds, size
     if (drop && !(scratch = mem_alloc(&st->m, nscratch, sizeof *scratch)))
         return LORE_ERR_NOMEM;
     if (drop) {
-        base_drop_derived(st, preds, npreds, scratch);
+        base_drop_derived(st, pats, npats, scratch);
         mem_free(&st->m, scratch, nscratch, sizeof *scratch);
         b = NULL; /* done with */
     } else if (st->in_txn) {
@@ -1032,20 +1038,19 @@ int store_clear_derived_of(store *st, const uint32_t *preds, size_t npreds, size
         return LORE_ERR_NOMEM;
     }
     /* pass 2: apply (the marks' sets are untouched, so no set changes) */
-    uint32_t sub = 0;
-    for (size_t i = 0; b && i < b->n; i++) {
-        uint32_t m = b->meta[i];
-        if (!(m & META_DERIVED) || !pred_in(preds, npreds, b->ent[ORD_SPO][i].a))
-            continue;
-        while (b->off[ORD_SPO][sub + 1] <= i)
-            sub++;
-        loc l = {2, i, st->pendcap, m};
-        uint32_t now = (m & META_ASSERTED) ? m & ~META_DERIVED : 0;
-        apply(st, &l, sub, b->ent[ORD_SPO][i].a, b->ent[ORD_SPO][i].b, now, 1);
-    }
+    for (uint32_t sub = 0; b && sub < b->nkeys; sub++)
+        for (size_t i = b->off[ORD_SPO][sub]; i < b->off[ORD_SPO][sub + 1]; i++) {
+            uint32_t m = b->meta[i];
+            pair e = b->ent[ORD_SPO][i];
+            if (!(m & META_DERIVED) || !pat_in(pats, npats, sub, e.a, e.b))
+                continue;
+            loc l = {2, i, st->pendcap, m};
+            uint32_t now = (m & META_ASSERTED) ? m & ~META_DERIVED : 0;
+            apply(st, &l, sub, e.a, e.b, now, 1);
+        }
     for (size_t i = 0; i < st->pendcap; i++) {
         pend_slot *e = &st->pend[i];
-        if (!e->s || !(e->meta & META_DERIVED) || !pred_in(preds, npreds, e->p))
+        if (!e->s || !(e->meta & META_DERIVED) || !pat_in(pats, npats, e->s, e->p, e->o))
             continue;
         loc l = {1, i, st->pendcap, e->meta};
         uint32_t now = (e->meta & META_ASSERTED) ? e->meta & ~META_DERIVED : 0;

@@ -222,8 +222,9 @@ int store_reserve(store *st, size_t nnew, size_t nkill);
  * no memory per fact beyond the logs.  LORE_OK, LORE_NOOP (none was
  * derived), LORE_ERR_NOMEM (nothing changed). */
 int store_clear_derived(store *st, size_t *removed);
-/* The same for the facts whose predicate is one of preds[0..npreds). */
-int store_clear_derived_of(store *st, const uint32_t *preds, size_t npreds, size_t *removed);
+/* The same for the facts that match one of pats[0..npats): triples, 0
+ * for any term (NULL: every fact). */
+int store_clear_derived_like(store *st, const uint32_t *pats, size_t npats, size_t *removed);
 /* Rebuilds without the dead facts when they are many (an eighth of the
  * live ones) and no transaction is open, as the next write would: after
  * a mass removal, reads then do not pay for them.  LORE_OK or NOMEM. */
