@@ -1252,7 +1252,7 @@ static void test_delta_and_prebound(void **state)
     assert_int_equal(qprog_check(p, NULL), LORE_OK);
     assert_int_equal(qprog_pattern_node(p, 1), 2);
     assert_int_equal(qprog_pattern_node(p, 2), -1);
-    qplan_opts o = {NULL, qprog_pattern_node(p, 1), 2, 0, 0, 0};
+    qplan_opts o = {NULL, qprog_pattern_node(p, 1), 2, 0, 0, 0, 0};
     qplan plan;
     assert_int_equal(qplan_make(kb, p, &o, &plan), LORE_OK);
     assert_int_equal(plan.steps[0].delta, 1); /* the small delta runs first */
@@ -1286,7 +1286,7 @@ static void test_delta_and_prebound(void **state)
     int v_x;
     assert_int_equal(qprog_var(p, "x", 1, &v_x), LORE_OK);
     pre[v_x] = 1;
-    qplan_opts o2 = {pre, -1, 0, 0, 0, 0};
+    qplan_opts o2 = {pre, -1, 0, 0, 0, 0, 0};
     assert_int_equal(qplan_make(kb, p, &o2, &plan), LORE_OK);
     uint32_t init[8] = {0};
     init[v_x] = b;
@@ -1327,7 +1327,7 @@ static void load_pt_plan(int n, int nr, int own, int memo, int pat[2], int mask[
     assert_int_equal(lore_query_parse(kb, t, strlen(t), &body), LORE_OK);
     qprog *p = query_prog(body);
     assert_int_equal(qprog_check(p, NULL), LORE_OK);
-    qplan_opts o = {NULL, qprog_pattern_node(p, 2), 200, 1, 0, memo};
+    qplan_opts o = {NULL, qprog_pattern_node(p, 2), 200, 1, 0, memo, 0};
     qplan plan;
     assert_int_equal(qplan_make(kb, p, &o, &plan), LORE_OK);
     assert_int_equal(plan.nsteps, 3);
@@ -1360,6 +1360,51 @@ static void test_delta_first_order(void **state)
         assert_int_equal(pat[1], 0);
         assert_int_equal(mask[1], 6);
     }
+}
+
+/* qplan_opts.lead runs the pattern asked for first, the rest ordered
+ * after it: a rule's check ("?x type ?d" with both bound) led by either
+ * pattern of "?c sub ?d . ?x type ?c"; the other then has every position
+ * bound (s=1 p=2 o=4), a probe. */
+static void test_lead_first(void **state)
+{
+    (void)state;
+    lore_kb *kb;
+    assert_int_equal(lore_kb_new(&kb, NULL, NULL), LORE_OK);
+    lore_id sub = sym(kb, "sub"), type = sym(kb, "type");
+    char name[32];
+    for (int i = 1; i < 200; i++) {
+        snprintf(name, sizeof name, "c%d", i);
+        lore_id ci = sym(kb, name);
+        snprintf(name, sizeof name, "c%d", i / 2);
+        assert_int_equal(lore_add(kb, ci, sub, sym(kb, name), 0), LORE_OK);
+        snprintf(name, sizeof name, "x%d", i);
+        assert_int_equal(lore_add(kb, sym(kb, name), type, ci, 0), LORE_OK);
+    }
+    lore_query *body;
+    const char *t = "?c sub ?d . ?x type ?c";
+    assert_int_equal(lore_query_parse(kb, t, strlen(t), &body), LORE_OK);
+    qprog *p = query_prog(body);
+    int nv = p->nvars;
+    uint8_t *pre = calloc((size_t)nv + 1, 1);
+    assert_non_null(pre);
+    for (int v = 0; v < nv; v++) /* ?d and ?x */
+        pre[v] = strcmp(p->vars[v], "d") == 0 || strcmp(p->vars[v], "x") == 0;
+    assert_int_equal(qprog_check(p, pre), LORE_OK);
+    for (int k = 0; k < 2; k++) {
+        qplan_opts o = {pre, -1, 0, 0, 0, 1, qprog_pattern_node(p, k) + 1};
+        qplan plan;
+        assert_int_equal(qplan_make(kb, p, &o, &plan), LORE_OK);
+        assert_int_equal(plan.nsteps, 2);
+        assert_int_equal(plan.steps[0].node, qprog_pattern_node(p, k));
+        assert_int_equal(plan.steps[0].mask, k == 0 ? 6 : 3);
+        assert_int_equal(plan.steps[1].node, qprog_pattern_node(p, 1 - k));
+        assert_int_equal(plan.steps[1].mask, 7);
+        qplan_free(&kb->m, &plan);
+    }
+    free(pre);
+    lore_query_free(body);
+    lore_kb_free(kb);
 }
 
 /* In a rule body's run (qplan_opts.memo) a scan of a key read before
@@ -1694,6 +1739,7 @@ int main(void)
         cmocka_unit_test(test_path_graph),
         cmocka_unit_test(test_delta_and_prebound),
         cmocka_unit_test(test_delta_first_order),
+        cmocka_unit_test(test_lead_first),
         cmocka_unit_test(test_memo_costs),
         cmocka_unit_test(test_interrupt),
         cmocka_unit_test(test_match_limits),

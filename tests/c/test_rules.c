@@ -268,6 +268,8 @@ static void test_same_generation_random(void **state)
         add_rule(kb, "?x sg ?y :- ?x par ?a, ?a sg ?b, ?y par ?b");
         if (trial % 2) /* insertions keep their facts aside from the first new fact */
             kb->rules->defer_seed = 1;
+        if (trial % 3 == 0) /* checks led by the pattern that matches fewest facts */
+            kb->rules->lead_min = 1;
         for (int step = 0; step < 6; step++) {
             infer(kb);
             memset(sg, 0, sizeof sg);
@@ -470,6 +472,7 @@ static void test_sole_removals(void **state)
         add_rule(kb, "?x sg ?y :- ?x par ?a, ?a sg ?b, ?y par ?b");
         if (trial % 2)
             kb->rules->defer_seed = 1;
+        kb->rules->lead_min = trial % 3 == 1; /* checks led by the fewest facts' pattern */
         for (int step = 0; step < 8; step++) {
             infer(kb);
             naive_sg(nn, par, sg);
@@ -648,6 +651,7 @@ static void test_negation_random(void **state)
             add_rule(kb, rs[i]);
         if (prog % 2)
             kb->rules->defer_seed = 1;
+        kb->rules->lead_min = prog % 3 == 1; /* checks led by the fewest facts' pattern */
         static unsigned char holds[3][N][N];
         memset(holds, 0, sizeof holds);
         lore_id src[3] = {0, sym(kb, "s1"), sym(kb, "s2")};
@@ -1053,6 +1057,8 @@ static void test_random_programs(void **state)
         }
         if (prog % 2) /* insertions keep their facts aside from the first new fact */
             kb->rules->defer_seed = 1;
+        if (prog % 3 == 0) /* checks led by the pattern that matches fewest facts */
+            kb->rules->lead_min = 1;
         /* who holds each fact: a mask of sources */
         static unsigned char holds[RP][RN][RN];
         memset(holds, 0, sizeof holds);
@@ -1266,6 +1272,7 @@ static void test_mutual_recursion_random(void **state)
         lore_id src[2] = {0, sym(kb, "s1")}, pred[2] = {sym(kb, "assign"), sym(kb, "deref")};
         for (size_t i = 0; i < sizeof CSPA / sizeof *CSPA; i++)
             add_rule(kb, CSPA[i]);
+        kb->rules->lead_min = prog % 2; /* checks led by the fewest facts' pattern */
         memset(held, 0, sizeof held);
         int edges = 20 + (int)rnd(25);
         for (int step = 0; step < 12; step++) {
@@ -1443,6 +1450,7 @@ static void test_andersen_random(void **state)
             pred[r] = sym(kb, kind[r]);
         for (size_t i = 0; i < sizeof ANDERSEN / sizeof *ANDERSEN; i++)
             add_rule(kb, ANDERSEN[i]);
+        kb->rules->lead_min = prog % 2; /* checks led by the fewest facts' pattern */
         memset(held, 0, sizeof held);
         int stmts = 30 + (int)rnd(30);
         for (int step = 0; step < 12; step++) {

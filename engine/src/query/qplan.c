@@ -973,9 +973,10 @@ static double emit_group(planner *pn, int g, uint8_t *b, double *ndv, double row
             break; /* filters, without-groups */
         }
     }
-    int first = 0; /* the delta pattern leads: the others are ordered after it */
-    for (int i = 0; pn->o->delta_first && g == 0 && i < nreq && !first; i++) {
-        if (req[i] != pn->o->delta_node)
+    /* the delta pattern, or the caller's, leads: the others are ordered after it */
+    int first = 0, lead = pn->o->delta_first ? pn->o->delta_node : pn->o->lead - 1;
+    for (int i = 0; lead >= 0 && g == 0 && i < nreq && !first; i++) {
+        if (req[i] != lead)
             continue;
         int d = req[i];
         memmove(req + 1, req, (size_t)i * sizeof *req);

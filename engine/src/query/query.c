@@ -1328,7 +1328,7 @@ int lore_query_prepare(lore_query *q)
         if (n->op == P_PRED && !n->any && n->cval >= 0)
             n->pred = q->prog.consts[n->cval].id;
     }
-    qplan_opts o = {q->bound, -1, 0, 0, 0, 0};
+    qplan_opts o = {q->bound, -1, 0, 0, 0, 0, 0};
     if ((rc = qplan_make(kb, &q->prog, &o, &q->plan)) != LORE_OK)
         return rc;
     if (q->prog.nvars)

@@ -246,6 +246,9 @@ typedef struct qplan_opts {
                                 looks for what a body derived before a negated fact came) */
     int memo;                /* scans are remembered per key (a rule body's run): a scan of a
                                 key read before costs little, a probe of a whole fact does not */
+    int lead;                /* 1 + a top-level pattern node to run first, the rest ordered
+                                after it (the caller knows its values: a check picks the
+                                pattern that matches fewest facts); 0: the planner's choice */
 } qplan_opts;
 
 /* ---- execution ---- */

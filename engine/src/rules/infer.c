@@ -78,7 +78,7 @@ void rplan_free(const mem *m, rplan *p)
  * pre-bound variables (NULL: none), its without-groups left out when
  * skip.  Made again when the store or the delta changed much since. */
 static int plan_of(ictx *c, rule *r, rplan *rp, int node, double delta, const uint8_t *prebound,
-                   int skip)
+                   int skip, int lead)
 {
     uint64_t size = c->st->nlive;
     if (rp->made) {
@@ -97,7 +97,7 @@ static int plan_of(ictx *c, rule *r, rplan *rp, int node, double delta, const ui
         if (n->op == P_PRED && !n->any && n->cval >= 0)
             n->pred = r->prog->consts[n->cval].id;
     }
-    qplan_opts o = {prebound, node, delta, node >= 0, skip, 1};
+    qplan_opts o = {prebound, node, delta, node >= 0, skip, 1, lead};
     rc = qplan_make(c->kb, r->prog, &o, &rp->pl);
     if (rc != LORE_OK)
         return rc;
@@ -107,7 +107,7 @@ static int plan_of(ictx *c, rule *r, rplan *rp, int node, double delta, const ui
 
 static int plan(ictx *c, rule *r, rplan *rp, int node, double delta, const uint8_t *prebound)
 {
-    return plan_of(c, r, rp, node, delta, prebound, 0);
+    return plan_of(c, r, rp, node, delta, prebound, 0, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1963,6 +1963,71 @@ static int emit_found(ictx *c, rule *r, const uint32_t *row, void *arg)
     return LORE_DONE; /* one solution is enough */
 }
 
+/* How many facts read rd matches with the values of init (0 where not
+ * bound) into *n; *fixed 0 when it fixes no term (a scan of everything). */
+static int read_count(ictx *c, const rule *r, const rread *rd, const uint32_t *init, uint64_t *n,
+                      int *fixed)
+{
+    const qnode *x = &r->prog->nodes[rd->node];
+    uint32_t k[3];
+    *fixed = 0;
+    for (int i = 0; i < 3; i++) {
+        k[i] = x->t[i].var >= 0 ? init[x->t[i].var] : rd->key[i];
+        *fixed |= k[i] != 0;
+    }
+    if (k[0] == ~0u || k[1] == ~0u || k[2] == ~0u) { /* an unknown constant: nothing */
+        *n = 0;
+        return LORE_OK;
+    }
+    int rc = *fixed ? store_count_upto(c->st, k[0], k[1], k[2], n) : LORE_OK;
+    return rc == LORE_ERR_NOMEM ? ctx_nomem(&c->kb->ctx) : rc;
+}
+
+/* The plan that checks a fact against head j of r (its values in init).
+ * The check's plan is ordered by average counts, but a check asks about
+ * one fact and data are skewed (a class near the root of a tree has
+ * thousands of subclasses, a leaf none): when the plan's first pattern,
+ * with the fact's values, matches more than LEAD_MIN facts, the top-level
+ * pattern with a fixed term that matches fewest leads instead, the rest
+ * ordered after it (a plan kept per head and pattern). */
+enum { LEAD_MIN = 16 };
+static int check_plan(ictx *c, rule *r, int j, const uint32_t *init, const qplan **out)
+{
+    const qplan *pl = &r->check[j].pl;
+    *out = pl;
+    if (r->nreads < 2 || !pl->nsteps || pl->steps[0].kind != S_SCAN)
+        return LORE_OK;
+    int first = -1, lead = -1;
+    for (int d = 0; d < r->nreads && first < 0; d++)
+        if (r->reads[d].node == pl->steps[0].node && r->reads[d].how == RD_POS)
+            first = d;
+    uint64_t best = 0, n;
+    int fixed, rc = first >= 0 ? read_count(c, r, &r->reads[first], init, &best, &fixed) : LORE_OK;
+    if (rc != LORE_OK || first < 0 || best <= (c->R->lead_min ? c->R->lead_min : LEAD_MIN))
+        return rc;
+    for (int d = 0; d < r->nreads; d++) {
+        const rread *rd = &r->reads[d];
+        if (d == first || rd->how != RD_POS || rd->k < 0 || r->prog->nodes[rd->node].parent != 0)
+            continue;
+        if ((rc = read_count(c, r, rd, init, &n, &fixed)) != LORE_OK)
+            return rc;
+        if (fixed && n < best)
+            best = n, lead = d;
+    }
+    if (lead < 0)
+        return LORE_OK;
+    if (!r->checklead) {
+        r->checklead = mem_calloc(c->m, (size_t)r->nhead * (size_t)r->nreads, sizeof *r->checklead);
+        if (!r->checklead)
+            return ctx_nomem(&c->kb->ctx);
+    }
+    rplan *lp = &r->checklead[j * r->nreads + lead];
+    rc = plan_of(c, r, lp, -1, 0, r->checkbound[j], 0, r->reads[lead].node + 1);
+    if (rc == LORE_OK)
+        *out = &lp->pl;
+    return rc;
+}
+
 static int derivable(ictx *c, const stratum *s, const uint32_t *t, int *yes)
 {
     rules *R = c->R;
@@ -1994,8 +2059,11 @@ static int derivable(ictx *c, const stratum *s, const uint32_t *t, int *yes)
             for (int k = 0; k < 3; k++)
                 if (h[k].var >= 0)
                     init[h[k].var] = t[k];
+            const qplan *pl;
+            if ((rc = check_plan(c, r, j, init, &pl)) != LORE_OK)
+                return rc;
             found f = {0};
-            rc = run_body(c, r, &r->check[j].pl, init, NULL, 0, emit_found, &f);
+            rc = run_body(c, r, pl, init, NULL, 0, emit_found, &f);
             if (rc == LORE_DONE)
                 rc = LORE_OK;
             if (rc != LORE_OK)
@@ -2330,7 +2398,7 @@ static int neg_plan(ictx *c, rule *r, int d, int whole, rplan **out)
                 n->bound[x->t[k].var] = 1;
     }
     *out = whole ? &n->run : &n->pos;
-    return plan_of(c, r, *out, -1, 0, n->bound, !whole);
+    return plan_of(c, r, *out, -1, 0, n->bound, !whole, 0);
 }
 
 /* Can dred keep s up with these changes?  Yes when each that a rule of s

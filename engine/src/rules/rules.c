@@ -181,6 +181,9 @@ static void rule_free(lore_kb *kb, rule *r)
     }
     mem_free(m, r->neg, (size_t)r->nreads, sizeof *r->neg);
     mem_free(m, r->delta, (size_t)r->nreads, sizeof *r->delta);
+    for (size_t i = 0; r->checklead && i < (size_t)r->nhead * (size_t)r->nreads; i++)
+        rplan_free(m, &r->checklead[i]);
+    mem_free(m, r->checklead, (size_t)r->nhead * (size_t)r->nreads, sizeof *r->checklead);
     mem_free(m, r->check, (size_t)r->nhead, sizeof *r->check);
     mem_free(m, r->checkbound, (size_t)r->nhead, sizeof *r->checkbound);
     for (int i = 0; i < r->nreads; i++)

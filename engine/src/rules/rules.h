@@ -101,6 +101,8 @@ typedef struct rule {
     rplan *delta; /* per read (patterns only) */
     rplan *check; /* per head pattern: body with that head's variables pre-bound */
     uint8_t **checkbound;
+    rplan *checklead; /* per head and read (nhead * nreads, made when first needed): the
+                       * check's body led by that read's pattern */
     rplan *slice; /* per read: body with the head's variables the read has pre-bound */
     uint8_t **slicebound;
     struct rneg *neg; /* per read (RD_NEG with outer): its upkeep's plans (infer.c) */
@@ -164,6 +166,8 @@ typedef struct rules {
     size_t memo_max; /* the scan memo's cap in facts (0: its default; tests lower it) */
     size_t defer_seed; /* new facts that make an insertion keep its derived facts aside
                         * until its fixpoint (0: DEFER_SEED; tests lower it) */
+    size_t lead_min;   /* a check's first pattern matching more facts than this lets
+                        * another lead (0: LEAD_MIN; tests lower it) */
     uint32_t *round_t; /* a small round set's slots (empty), kept for the next inference */
     size_t round_cap;
     uint32_t round; /* the last rank given */

@@ -248,7 +248,7 @@ static int try_rule(lore_proof *pr, rule *r, int j, const uint32_t t[3], cand *c
     if ((rc = qprog_check(r->prog, bound)) != LORE_OK)
         goto cleanup;
     qplan pl;
-    qplan_opts o = {bound, -1, 0, 0, 0, 0};
+    qplan_opts o = {bound, -1, 0, 0, 0, 0, 0};
     if ((rc = qplan_make(kb, r->prog, &o, &pl)) != LORE_OK)
         goto cleanup;
     qexec x;

@@ -1354,7 +1354,19 @@ static int ensure_deadk(store *st)
     return LORE_OK;
 }
 
+static int count(store *st, uint32_t s, uint32_t p, uint32_t o, int exact, uint64_t *out);
+
 int store_count(store *st, uint32_t s, uint32_t p, uint32_t o, uint64_t *out)
+{
+    return count(st, s, p, o, 1, out);
+}
+
+int store_count_upto(store *st, uint32_t s, uint32_t p, uint32_t o, uint64_t *out)
+{
+    return count(st, s, p, o, 0, out);
+}
+
+static int count(store *st, uint32_t s, uint32_t p, uint32_t o, int exact, uint64_t *out)
 {
     int rc = store_prepare(st);
     if (rc != LORE_OK)
@@ -1379,7 +1391,7 @@ int store_count(store *st, uint32_t s, uint32_t p, uint32_t o, uint64_t *out)
         store_run_range(st->runs[q], ord, prefix, key, &lo, &hi);
         n += hi - lo;
     }
-    if (st->ndead_base + st->ndead_pend) {
+    if (exact && st->ndead_base + st->ndead_pend) {
         rc = ensure_deadk(st);
         if (rc != LORE_OK)
             return rc;

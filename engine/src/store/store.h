@@ -264,6 +264,9 @@ int store_prepare_read(store *st, uint32_t s, uint32_t p, uint32_t o);
 
 /* Counts matches; 0 is a wildcard.  Calls store_prepare. */
 int store_count(store *st, uint32_t s, uint32_t p, uint32_t o, uint64_t *n);
+/* The same with the dead facts still counted (at least the matches, and
+ * no sorting of the dead facts: an estimate's count). */
+int store_count_upto(store *st, uint32_t s, uint32_t p, uint32_t o, uint64_t *n);
 
 /* Writes up to m matches of (s, p, o) (0: wildcard) to out (3 ids each),
  * spread evenly over the matches in index order, and their number to *n
