@@ -1346,7 +1346,7 @@ static void test_nullable_path(void **state)
 static void test_recompute_variable_predicate(void **state)
 {
     (void)state;
-    enum { N = 6000 }; /* past the deletion's least limit, 4096 */
+    enum { N = 9000 }; /* past the deletion's least limit, 8192 */
     lore_kb *kb = new_kb();
     lore_id lnk = sym(kb, "lnk"), y = sym(kb, "y"), lab = sym(kb, "lab"), q = sym(kb, "q");
     lore_id c5 = sym(kb, "c5"), seen = sym(kb, "seen"), foo = sym(kb, "foo"), z = sym(kb, "z");

@@ -1934,10 +1934,11 @@ static int over_fact(ictx *c, const uint32_t *t, void *arg)
     return ov->nbatch == OVER_BATCH ? over_flush(c, ov) : LORE_OK;
 }
 
-/* How many facts dred may take out before recomputing s is cheaper: a
- * sixteenth of the facts of s's head predicates (all facts when a head's
- * predicate is a variable).  Deleting and rederiving a fact costs several
- * times what deriving it from scratch does (bench/RESULTS.md, upkeep). */
+/* A sixteenth of the facts of s's head predicates (all facts when a
+ * head's predicate is a variable), at least 4096: dred's limit counts in
+ * these (past it recomputing s is cheaper).  Deleting and rederiving a
+ * fact costs several times what deriving it from scratch does
+ * (bench/RESULTS.md, upkeep). */
 static size_t over_limit(ictx *c, const stratum *s)
 {
     uint64_t n;
@@ -2632,9 +2633,11 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
                 s->nasserted == 0 && !branchy(R, s) && own_predicates(R, s, preds, 8) > 0;
     if (del->n || lost->n || (neg && ins->n)) {
         ov.limit = over_limit(c, s); /* counts facts: only when some go */
-        /* a sixteenth, or with nothing to rederive 3/8 (then a fact
-         * taken out costs about 1.3 times one derived from scratch) */
-        ov.limit = exact && s->multi.n * 8 <= ov.limit ? ov.limit * 6 : ov.limit;
+        /* an eighth (RDFS-style rules: a fact taken out and checked
+         * costs about 6 times one derived from scratch; past it a
+         * cascade is most often far past), or with nothing to rederive
+         * 3/8 (then a fact taken out costs about 1.3 times one derived) */
+        ov.limit = exact && s->multi.n * 8 <= ov.limit ? ov.limit * 6 : ov.limit * 2;
         ov.look = s->nasserted != 0;
         if ((rc = ghosts_make(c, del, &g)) != LORE_OK)
             goto cleanup;
