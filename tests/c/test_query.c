@@ -1407,6 +1407,98 @@ static void test_lead_first(void **state)
     lore_kb_free(kb);
 }
 
+/* Runs text (one pattern) through memo mo with its variable `var` bound
+ * to val (and `var2` to val2 when given); returns the rows. */
+static size_t memo_run(lore_kb *kb, qmemo *mo, const char *text, const char *var, lore_id val,
+                       const char *var2, lore_id val2)
+{
+    lore_query *q;
+    assert_int_equal(lore_query_parse(kb, text, strlen(text), &q), LORE_OK);
+    qprog *p = query_prog(q);
+    uint8_t pre[8] = {0};
+    uint32_t init[8] = {0};
+    assert_true(p->nvars < 8);
+    for (int v = 0; v < p->nvars; v++) {
+        if (strcmp(p->vars[v], var) == 0)
+            pre[v] = 1, init[v] = val;
+        if (var2 && strcmp(p->vars[v], var2) == 0)
+            pre[v] = 1, init[v] = val2;
+    }
+    assert_int_equal(qprog_check(p, pre), LORE_OK);
+    qplan_opts o = {pre, -1, 0, 0, 0, 1, 0};
+    qplan plan;
+    assert_int_equal(qplan_make(kb, p, &o, &plan), LORE_OK);
+    qexec x;
+    assert_int_equal(qexec_open(&x, kb, p, &plan, init), LORE_OK);
+    x.memo = mo;
+    size_t n = 0;
+    int rc;
+    while ((rc = qexec_next(&x)) == LORE_OK)
+        n++;
+    assert_int_equal(rc, LORE_DONE);
+    qexec_close(&x);
+    qplan_free(&kb->m, &plan);
+    lore_query_free(q);
+    return n;
+}
+
+/* The memo's dense maps (four key shapes) go to the shapes read after a
+ * clear, not only to the first four it met; and its table, far larger
+ * than the keys read before a clear, starts small again. */
+static void test_memo_reuse(void **state)
+{
+    (void)state;
+    lore_kb *kb;
+    assert_int_equal(lore_kb_new(&kb, NULL, NULL), LORE_OK);
+    char name[32];
+    lore_id pk[5];
+    for (int k = 0; k < 5; k++) {
+        snprintf(name, sizeof name, "p%d", k);
+        pk[k] = sym(kb, name);
+        for (int i = 0; i < 3000; i++) {
+            snprintf(name, sizeof name, "n%d", i);
+            lore_id a = sym(kb, name);
+            snprintf(name, sizeof name, "m%d", i % 7);
+            assert_int_equal(lore_add(kb, a, pk[k], sym(kb, name), 0), LORE_OK);
+        }
+    }
+    static const char *const text[5] = {"?x p0 ?y", "?x p1 ?y", "?x p2 ?y", "?x p3 ?y",
+                                         "?x p4 ?y"};
+    qmemo mo;
+    memset(&mo, 0, sizeof mo);
+    lore_id n5 = sym(kb, "n5");
+    for (int k = 0; k < 5; k++) /* the fifth shape finds the maps taken */
+        assert_int_equal(memo_run(kb, &mo, text[k], "x", n5, NULL, 0), 1);
+    int has5 = 0;
+    for (int d = 0; d < QMEMO_DENSE; d++)
+        has5 |= mo.dense[d].e && mo.dense[d].pos == 0 && mo.dense[d].rest[1] == pk[4];
+    assert_false(has5);
+    /* a write: the next read clears the memo, and the fifth shape has a map */
+    assert_int_equal(lore_add(kb, sym(kb, "w"), sym(kb, "q"), sym(kb, "v"), 0), LORE_OK);
+    assert_int_equal(memo_run(kb, &mo, text[4], "x", n5, NULL, 0), 1);
+    assert_int_equal(memo_run(kb, &mo, text[4], "x", n5, NULL, 0), 1);
+    for (int d = 0; d < QMEMO_DENSE; d++)
+        has5 |= mo.dense[d].e && mo.dense[d].pos == 0 && mo.dense[d].rest[1] == pk[4];
+    assert_true(has5);
+    /* 3,000 keys of two bound places fill the table; after two clears
+     * with one key read between, it is small again */
+    lore_id m3 = sym(kb, "m3");
+    for (int i = 0; i < 3000; i++) {
+        snprintf(name, sizeof name, "n%d", i);
+        assert_int_equal(memo_run(kb, &mo, "?x ?p ?y", "x", sym(kb, name), "y", m3),
+                         i % 7 == 3 ? 5 : 0);
+    }
+    assert_true(mo.cap >= 4096);
+    for (int w = 0; w < 2; w++) {
+        snprintf(name, sizeof name, "w%d", w);
+        assert_int_equal(lore_add(kb, sym(kb, name), sym(kb, "q"), sym(kb, "v"), 0), LORE_OK);
+        assert_int_equal(memo_run(kb, &mo, "?x ?p ?y", "x", sym(kb, "n3"), "y", m3), 5);
+    }
+    assert_int_equal(mo.cap, 1024);
+    qmemo_free(&kb->m, &mo);
+    lore_kb_free(kb);
+}
+
 /* In a rule body's run (qplan_opts.memo) a scan of a key read before
  * comes from the memo, a probe of a whole fact from the store: here each
  * new fact r_j pt o_k meets ten q_i pt r_j and ten q_i have a `load`;
@@ -1740,6 +1832,7 @@ int main(void)
         cmocka_unit_test(test_delta_and_prebound),
         cmocka_unit_test(test_delta_first_order),
         cmocka_unit_test(test_lead_first),
+        cmocka_unit_test(test_memo_reuse),
         cmocka_unit_test(test_memo_costs),
         cmocka_unit_test(test_interrupt),
         cmocka_unit_test(test_match_limits),

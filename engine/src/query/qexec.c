@@ -44,6 +44,7 @@ struct qstate {
     size_t mpos, mend;
     qmemo_dense *dense; /* the memo's map for this step's key shape, */
     int dense_mask;     /* the positions bound when it was found */
+    uint32_t dense_gen; /* and the memo's gen then (a clear gives the maps out anew) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -344,13 +345,24 @@ enum {
 };
 #define DGEN_MASK ((1u << DGEN_BITS) - 1)
 
-static void memo_clear(qmemo *mo, uint64_t version)
+static void memo_clear(const mem *m, qmemo *mo, uint64_t version)
 {
+    if (mo->cap > 1024 && mo->used * 8 < mo->cap) {
+        /* far larger than its last use needed (a big round, then small
+         * ones, each clearing it): it grows again from small */
+        mem_free(m, mo->e, mo->cap, sizeof *mo->e);
+        mo->e = NULL, mo->cap = 0;
+    }
     for (size_t i = 0; i < mo->cap; i++)
         mo->e[i].node = UINT32_MAX;
     mo->used = mo->nfacts = 0;
     mo->version = version;
     mo->gen++;
+    /* the maps go to the shapes read from now (those of the first reads
+     * kept them before: an upkeep's deletion, then another program's
+     * rounds); their arrays stay, the gen makes their entries stale */
+    for (int d = 0; d < QMEMO_DENSE; d++)
+        mo->dense[d].pos = -1;
     if ((mo->gen & DGEN_MASK) == 0) { /* the tags wrapped: no entry may match by chance */
         for (int d = 0; d < QMEMO_DENSE; d++)
             if (mo->dense[d].e)
@@ -376,18 +388,18 @@ static uint64_t *dense_slot(const qexec *x, const qstep *st, qstate *s)
     qmemo *mo = x->memo;
     if ((mo->gen & DGEN_MASK) == 0)
         mo->gen++; /* gen 0 tags entries never read */
-    qmemo_dense *d = s->dense_mask == mask ? s->dense : NULL;
+    qmemo_dense *d = s->dense_mask == mask && s->dense_gen == mo->gen ? s->dense : NULL;
     if (!d) {
         uint32_t rest[3] = {s->key[0], s->key[1], s->key[2]};
         rest[pos] = 0;
         for (int i = 0; i < QMEMO_DENSE && !d; i++) {
             qmemo_dense *c = &mo->dense[i];
-            if (!c->e || (c->pos == pos && !memcmp(c->rest, rest, sizeof rest)))
+            if (!c->e || c->pos < 0 || (c->pos == pos && !memcmp(c->rest, rest, sizeof rest)))
                 d = c;
         }
         if (!d)
             return NULL;
-        if (!d->e) {
+        if (!d->e || d->pos < 0) {
             d->pos = pos;
             memcpy(d->rest, rest, sizeof rest);
         }
@@ -403,7 +415,7 @@ static uint64_t *dense_slot(const qexec *x, const qstep *st, qstate *s)
         memset(e + d->cap, 0, (ncap - d->cap) * sizeof *e);
         d->e = e, d->cap = ncap;
     }
-    s->dense = d, s->dense_mask = mask; /* its shape is d's for good now */
+    s->dense = d, s->dense_mask = mask, s->dense_gen = mo->gen; /* d's shape until a clear */
     return &d->e[id];
 }
 
@@ -463,7 +475,7 @@ static int memo_scan(qexec *x, const qstep *st, qstate *s)
         for (int j = 0; j < x->plan->nsteps; j++)
             if (x->st[j].mphase && x->st[j].mpos < x->st[j].mend)
                 return 0;
-        memo_clear(mo, x->kb->st.version);
+        memo_clear(m, mo, x->kb->st.version);
         mo->ghost = x->ghost;
     }
     qmemo_ent *e = NULL;
