@@ -2610,6 +2610,23 @@ static int branchy(const rules *R, const stratum *s)
     return 0;
 }
 
+/* Reorders v so that each eighth of it is every eighth fact: the first
+ * eighth a round runs is then a fair sample of the round (in the order
+ * the facts came, those of one fact's many consequences come together). */
+static int deal8(ictx *c, tvec *v)
+{
+    uint32_t *t = mem_alloc(c->m, 3 * v->n, sizeof *t);
+    if (!t)
+        return ctx_nomem(&c->kb->ctx);
+    size_t w = 0;
+    for (size_t k = 0; k < 8; k++)
+        for (size_t i = k; i < v->n; i += 8, w++)
+            memcpy(t + 3 * w, v->t + 3 * i, 3 * sizeof *t);
+    mem_free(c->m, v->t, v->cap, sizeof *v->t);
+    v->t = t, v->cap = 3 * v->n;
+    return LORE_OK;
+}
+
 /* Delete and rederive, then insert: ins are facts that appeared, del
  * facts that disappeared (visible as ghosts while the overdeletion runs),
  * lost facts of the stratum that lost their assertions.  When s knows
@@ -2670,11 +2687,17 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
         }
         while (frontier.n && rc == LORE_OK && !ov.bail) {
             ov.next.n = 0;
-            /* a round in eighths: when its first eighth already points
-             * past the limit, stop there (what goes then is recomputed;
-             * the cascade grows round by round, so going on would cost
-             * most of the deletion's work for nothing) */
-            size_t step = frontier.n >= 64 ? (frontier.n + 7) / 8 : frontier.n, del0 = ov.del.n;
+            /* a round in eighths: when its first ones already point past
+             * the limit, stop there (what goes then is recomputed; the
+             * cascade grows round by round, so going on would cost most
+             * of the deletion's work for nothing).  Without the exact
+             * case's knowledge, the eighths are dealt (a fair sample
+             * each) and the second one's new facts, fewer than the first
+             * one's once they meet, tell the rest */
+            size_t step = frontier.n >= 64 ? (frontier.n + 7) / 8 : frontier.n;
+            size_t del0 = ov.del.n, del1 = 0;
+            if (!exact && step < frontier.n && (rc = deal8(c, &frontier)) != LORE_OK)
+                break;
             for (size_t at = 0; at < frontier.n && rc == LORE_OK && !ov.bail; at += step) {
                 size_t k = frontier.n - at < step ? frontier.n - at : step;
                 tvec part = {frontier.t + 3 * at, k, k};
@@ -2687,8 +2710,13 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
                             rc = rc == LORE_DONE ? LORE_OK : rc;
                         }
                 }
-                if (at == 0 && step < frontier.n &&
+                if (at == 0)
+                    del1 = ov.del.n;
+                if (exact && at == 0 && step < frontier.n &&
                     del0 + (ov.del.n - del0) * (frontier.n / step) > ov.limit)
+                    ov.bail = 1;
+                if (!exact && at == step && 2 * step < frontier.n &&
+                    ov.del.n + (ov.del.n - del1) * (frontier.n / step - 2) > ov.limit)
                     ov.bail = 1;
             }
             tvec t = frontier;
