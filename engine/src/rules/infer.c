@@ -2750,7 +2750,17 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
                 memcpy(gone.t + 3 * gone.n++, ov.del.t + 3 * i, 3 * sizeof *gone.t);
         sort_gone(c, &gone);
         rc = underive_all(c, &gone);
-        for (size_t i = 0; i < gone.n && rc == LORE_OK; i++) {
+        /* exact: only facts of s->multi may hold still; when they are
+         * fewer, each is looked for among those that went rather than
+         * each that went among them (the set is not written meanwhile:
+         * c->multi is not watching yet) */
+        for (size_t i = 0; exact && s->multi.n < gone.n && i < s->multi.cap && rc == LORE_OK; i++) {
+            const uint32_t *t = s->multi.t + 3 * i;
+            int yes;
+            if (t[0] && tset_has(&ov.del, t) && (rc = derivable(c, s, t, &yes)) == LORE_OK && yes)
+                rc = add_round(c, t, NULL);
+        }
+        for (size_t i = 0; i < gone.n && !(exact && s->multi.n < gone.n) && rc == LORE_OK; i++) {
             const uint32_t *t = gone.t + 3 * i;
             int yes, isnew;
             if (exact && !tset_has(&s->multi, t))
