@@ -2002,9 +2002,11 @@ static int check_plan(ictx *c, rule *r, int j, const uint32_t *init, const qplan
     for (int d = 0; d < r->nreads && first < 0; d++)
         if (r->reads[d].node == pl->steps[0].node && r->reads[d].how == RD_POS)
             first = d;
+    if (first < 0)
+        return LORE_OK;
     uint64_t best = 0, n;
-    int fixed, rc = first >= 0 ? read_count(c, r, &r->reads[first], init, &best, &fixed) : LORE_OK;
-    if (rc != LORE_OK || first < 0 || best <= (c->R->lead_min ? c->R->lead_min : LEAD_MIN))
+    int fixed, rc = read_count(c, r, &r->reads[first], init, &best, &fixed);
+    if (rc != LORE_OK || best <= (c->R->lead_min ? c->R->lead_min : LEAD_MIN))
         return rc;
     for (int d = 0; d < r->nreads; d++) {
         const rread *rd = &r->reads[d];
@@ -2754,13 +2756,14 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
          * fewer, each is looked for among those that went rather than
          * each that went among them (the set is not written meanwhile:
          * c->multi is not watching yet) */
-        for (size_t i = 0; exact && s->multi.n < gone.n && i < s->multi.cap && rc == LORE_OK; i++) {
+        int by_multi = exact && s->multi.n < gone.n;
+        for (size_t i = 0; by_multi && i < s->multi.cap && rc == LORE_OK; i++) {
             const uint32_t *t = s->multi.t + 3 * i;
             int yes;
             if (t[0] && tset_has(&ov.del, t) && (rc = derivable(c, s, t, &yes)) == LORE_OK && yes)
                 rc = add_round(c, t, NULL);
         }
-        for (size_t i = 0; i < gone.n && !(exact && s->multi.n < gone.n) && rc == LORE_OK; i++) {
+        for (size_t i = 0; !by_multi && i < gone.n && rc == LORE_OK; i++) {
             const uint32_t *t = gone.t + 3 * i;
             int yes, isnew;
             if (exact && !tset_has(&s->multi, t))

@@ -1354,18 +1354,7 @@ static int ensure_deadk(store *st)
     return LORE_OK;
 }
 
-static int count(store *st, uint32_t s, uint32_t p, uint32_t o, int exact, uint64_t *out);
-
-int store_count(store *st, uint32_t s, uint32_t p, uint32_t o, uint64_t *out)
-{
-    return count(st, s, p, o, 1, out);
-}
-
-int store_count_upto(store *st, uint32_t s, uint32_t p, uint32_t o, uint64_t *out)
-{
-    return count(st, s, p, o, 0, out);
-}
-
+/* Matches of (s, p, o), the dead facts subtracted when exact. */
 static int count(store *st, uint32_t s, uint32_t p, uint32_t o, int exact, uint64_t *out)
 {
     int rc = store_prepare(st);
@@ -1401,6 +1390,16 @@ static int count(store *st, uint32_t s, uint32_t p, uint32_t o, int exact, uint6
     }
     *out = n;
     return LORE_OK;
+}
+
+int store_count(store *st, uint32_t s, uint32_t p, uint32_t o, uint64_t *out)
+{
+    return count(st, s, p, o, 1, out);
+}
+
+int store_count_upto(store *st, uint32_t s, uint32_t p, uint32_t o, uint64_t *out)
+{
+    return count(st, s, p, o, 0, out);
 }
 
 /* A fact of a base range by position: the first key of entry i is found
