@@ -1866,7 +1866,7 @@ static void ghosts_free(ictx *c, ghosts *g)
 enum { OVER_BATCH = 32 };
 _Static_assert(OVER_BATCH <= TSET_BATCH, "a batch goes to tset_add_many whole");
 typedef struct over {
-    tset del;     /* facts whose derived mark goes */
+    rset del;     /* facts whose derived mark goes */
     tvec next;    /* facts that go and were not yet followed */
     size_t limit; /* more facts to go than this: recompute instead */
     int bail;     /* the limit was passed */
@@ -1884,7 +1884,7 @@ static int over_one(ictx *c, over *ov, const uint32_t *t)
     if (!(meta & META_DERIVED))
         return LORE_OK;
     int isnew;
-    if (tset_add(c->m, &ov->del, t, &isnew) != LORE_OK)
+    if (rset_add(c->m, &ov->del, t, &isnew) != LORE_OK)
         return ctx_nomem(&c->kb->ctx);
     if (isnew && !(meta & META_ASSERTED) && tvec_push(c->m, &ov->next, t) != LORE_OK)
         return ctx_nomem(&c->kb->ctx);
@@ -1904,8 +1904,7 @@ static int over_flush(ictx *c, over *ov)
     int rc = LORE_OK;
     if (!ov->look && ov->nbatch) {
         unsigned char isnew[OVER_BATCH];
-        size_t added;
-        if (tset_add_many(c->m, &ov->del, ov->batch, ov->nbatch, &added, isnew) != LORE_OK)
+        if (rset_add_many(c->m, &ov->del, ov->batch, ov->nbatch, isnew) != LORE_OK)
             return ctx_nomem(&c->kb->ctx);
         for (size_t i = 0; i < ov->nbatch && rc == LORE_OK; i++)
             if (isnew[i] && tvec_push(c->m, &ov->next, ov->batch + 3 * i) != LORE_OK)
@@ -2669,7 +2668,7 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
             int isnew;
             rc = tvec_push(c->m, &frontier, lost->t + 3 * i);
             if (rc == LORE_OK)
-                rc = tset_add(c->m, &ov.del, lost->t + 3 * i, &isnew);
+                rc = rset_add(c->m, &ov.del, lost->t + 3 * i, &isnew);
         }
         if (rc != LORE_OK) {
             rc = ctx_nomem(&c->kb->ctx);
@@ -2734,33 +2733,36 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
         qmemo_invalidate(&c->memo);
         if (rc == LORE_OK && ov.bail) { /* too much goes: start s again */
             ghosts_free(c, &g);
-            tset_free(c->m, &ov.del);
+            rset_free(c->m, &ov.del);
             tvec_free(c->m, &ov.next);
             tvec_free(c->m, &frontier);
             return recompute(c, s);
         }
         if (rc != LORE_OK)
             goto cleanup;
-        /* out with them, in the store's order (many go in one walk),
-         * then back with those that still hold */
-        if (tvec_reserve(c->m, &gone, ov.del.n) != LORE_OK) {
-            rc = ctx_nomem(&c->kb->ctx);
-            goto cleanup;
-        }
-        for (size_t i = 0; i < ov.del.cap; i++)
-            if (ov.del.t[3 * i])
-                memcpy(gone.t + 3 * gone.n++, ov.del.t + 3 * i, 3 * sizeof *gone.t);
-        sort_gone(c, &gone);
-        rc = underive_all(c, &gone);
         /* exact: only facts of s->multi may hold still; when they are
          * fewer, each is looked for among those that went rather than
          * each that went among them (the set is not written meanwhile:
          * c->multi is not watching yet) */
-        int by_multi = exact && s->multi.n < gone.n;
+        int by_multi = exact && s->multi.n < ov.del.n;
+        frontier.n = 0;
         for (size_t i = 0; by_multi && i < s->multi.cap && rc == LORE_OK; i++) {
             const uint32_t *t = s->multi.t + 3 * i;
+            if (t[0] && rset_has(&ov.del, t) && tvec_push(c->m, &frontier, t) != LORE_OK)
+                rc = ctx_nomem(&c->kb->ctx);
+        }
+        if (rc != LORE_OK)
+            goto cleanup;
+        /* out with them, in the store's order (many go in one walk),
+         * then back with those that still hold (by_multi: those of
+         * frontier, free since the loop ended) */
+        rset_rows(c->m, &ov.del, &gone);
+        sort_gone(c, &gone);
+        rc = underive_all(c, &gone);
+        for (size_t i = 0; by_multi && i < frontier.n && rc == LORE_OK; i++) {
+            const uint32_t *t = frontier.t + 3 * i;
             int yes;
-            if (t[0] && tset_has(&ov.del, t) && (rc = derivable(c, s, t, &yes)) == LORE_OK && yes)
+            if ((rc = derivable(c, s, t, &yes)) == LORE_OK && yes)
                 rc = add_round(c, t, NULL);
         }
         for (size_t i = 0; !by_multi && i < gone.n && rc == LORE_OK; i++) {
@@ -2813,7 +2815,7 @@ cleanup:
     qmemo_invalidate(&c->memo);
     tvec_free(c->m, &gone);
     ghosts_free(c, &g);
-    tset_free(c->m, &ov.del);
+    rset_free(c->m, &ov.del);
     tvec_free(c->m, &ov.next);
     tvec_free(c->m, &frontier);
     return rc;

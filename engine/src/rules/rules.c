@@ -114,6 +114,128 @@ void tset_free(const mem *m, tset *s)
     s->t = NULL, s->n = s->cap = 0;
 }
 
+static uint32_t rset_fp(const uint32_t t[3])
+{
+    return (uint32_t)(hash_triple(t[0], t[1], t[2]) >> 32);
+}
+
+/* Room for `more` triples at a load of at most a half; large tables grow
+ * four times over (each growth is fresh memory the kernel zeroes). */
+static int rset_grow(const mem *m, rset *s, size_t more)
+{
+    if (s->n + more > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        while (s->n + more > cap)
+            cap *= 2;
+        uint32_t *r = s->rows;
+        if (mem_resize(m, (void **)&r, 3 * s->cap, 3 * cap, sizeof *r) != 0)
+            return LORE_ERR_NOMEM;
+        s->rows = r, s->cap = cap;
+    }
+    if ((s->n + more) * 2 <= s->scap)
+        return LORE_OK;
+    size_t scap = s->scap ? s->scap * (s->scap >= 65536 ? 4 : 2) : 512;
+    while ((s->n + more) * 2 > scap)
+        scap *= 2;
+    uint64_t *ns = mem_calloc(m, scap, sizeof *ns);
+    if (!ns)
+        return LORE_ERR_NOMEM;
+    for (size_t i = 0; i < s->scap; i++) {
+        uint64_t e = s->slots[i];
+        if (!e)
+            continue;
+        size_t j = (size_t)(e >> 32) & (scap - 1);
+        while (ns[j])
+            j = (j + 1) & (scap - 1);
+        ns[j] = e;
+    }
+    mem_free(m, s->slots, s->scap, sizeof *s->slots);
+    s->slots = ns, s->scap = scap;
+    return LORE_OK;
+}
+
+/* The slot holding t, or the free one where it would go. */
+static size_t rset_slot(const rset *s, const uint32_t t[3], uint32_t fp)
+{
+    size_t mask = s->scap - 1, i = fp & mask;
+    for (;; i = (i + 1) & mask) {
+        uint64_t e = s->slots[i];
+        if (!e)
+            return i;
+        if ((uint32_t)(e >> 32) == fp) {
+            const uint32_t *r = s->rows + 3 * ((e & 0xffffffffu) - 1);
+            if (r[0] == t[0] && r[1] == t[1] && r[2] == t[2])
+                return i;
+        }
+    }
+}
+
+static void rset_put(rset *s, size_t i, const uint32_t t[3], uint32_t fp)
+{
+    memcpy(s->rows + 3 * s->n++, t, 3 * sizeof *t);
+    s->slots[i] = (uint64_t)fp << 32 | (uint32_t)s->n;
+}
+
+int rset_add(const mem *m, rset *s, const uint32_t t[3], int *isnew)
+{
+    if (s->n >= UINT32_MAX || rset_grow(m, s, 1) != LORE_OK)
+        return LORE_ERR_NOMEM;
+    uint32_t fp = rset_fp(t);
+    size_t i = rset_slot(s, t, fp);
+    *isnew = s->slots[i] == 0;
+    if (*isnew)
+        rset_put(s, i, t, fp);
+    return LORE_OK;
+}
+
+int rset_add_many(const mem *m, rset *s, const uint32_t *t, size_t k, unsigned char *isnew)
+{
+    if (k > TSET_BATCH || s->n + k >= UINT32_MAX || rset_grow(m, s, k) != LORE_OK)
+        return LORE_ERR_NOMEM;
+    size_t mask = s->scap - 1;
+    uint32_t fp[TSET_BATCH];
+    for (size_t j = 0; j < k; j++) {
+        fp[j] = rset_fp(t + 3 * j);
+#if defined(__GNUC__)
+        __builtin_prefetch(&s->slots[fp[j] & mask]);
+#endif
+    }
+#if defined(__GNUC__)
+    for (size_t j = 0; j < k; j++) {
+        uint64_t e = s->slots[fp[j] & mask];
+        if (e && (uint32_t)(e >> 32) == fp[j])
+            __builtin_prefetch(s->rows + 3 * ((e & 0xffffffffu) - 1));
+    }
+#endif
+    for (size_t j = 0; j < k; j++) {
+        size_t i = rset_slot(s, t + 3 * j, fp[j]);
+        isnew[j] = s->slots[i] == 0;
+        if (isnew[j])
+            rset_put(s, i, t + 3 * j, fp[j]);
+    }
+    return LORE_OK;
+}
+
+int rset_has(const rset *s, const uint32_t t[3])
+{
+    return s->n && s->slots[rset_slot(s, t, rset_fp(t))] != 0;
+}
+
+void rset_rows(const mem *m, rset *s, tvec *v)
+{
+    tvec_free(m, v);
+    mem_free(m, s->slots, s->scap, sizeof *s->slots);
+    *v = (tvec){s->rows, s->n, 3 * s->cap};
+    memset(s, 0, sizeof *s);
+}
+
+void rset_free(const mem *m, rset *s)
+{
+    mem_free(m, s->rows, 3 * s->cap, sizeof *s->rows);
+    mem_free(m, s->slots, s->scap, sizeof *s->slots);
+    memset(s, 0, sizeof *s);
+}
+
 int tvec_push(const mem *m, tvec *v, const uint32_t t[3])
 {
     if (mem_reserve(m, (void **)&v->t, &v->cap, 3 * (v->n + 1), sizeof *v->t) != 0)

@@ -227,6 +227,25 @@ typedef struct tvec {
     uint32_t *t;
     size_t n, cap;
 } tvec;
+
+/* A set of triples kept in the order they came: rows, 3 ids each, found
+ * by 8-byte slots (the hash's high 32 bits beside the row's index + 1; 0
+ * free).  Its table is two thirds a tset's, growing it reads no row, and
+ * its rows list it without a walk of the table. */
+typedef struct rset {
+    uint32_t *rows;
+    size_t n, cap; /* rows held, room (in rows) */
+    uint64_t *slots;
+    size_t scap;
+} rset;
+int rset_add(const mem *m, rset *s, const uint32_t t[3], int *isnew);
+/* Adds k triples (k <= TSET_BATCH), their slots and then the rows those
+ * point to prefetched together; isnew gets which were new. */
+int rset_add_many(const mem *m, rset *s, const uint32_t *t, size_t k, unsigned char *isnew);
+int rset_has(const rset *s, const uint32_t t[3]);
+/* Frees the table and hands the rows to *v (freed before): s is empty. */
+void rset_rows(const mem *m, rset *s, tvec *v);
+void rset_free(const mem *m, rset *s);
 int tvec_push(const mem *m, tvec *v, const uint32_t t[3]);
 /* Room for `rows` rows in all (LORE_OK or LORE_ERR_NOMEM). */
 int tvec_reserve(const mem *m, tvec *v, size_t rows);
