@@ -368,6 +368,56 @@ static void test_identity(void **state)
     }
 }
 
+/* A restored kb's derived facts keep their ranks (the evaluation round
+ * that made each): a fact derived after the restore must rank above its
+ * premises, or its proof, which follows ranks down, is not found. */
+static void test_ranks_after_open(void **state)
+{
+    (void)state;
+    static const char *step = "?x reach ?z :- ?x edge ?y, ?y reach ?z, ?x kind node";
+    static const char *once = "?x reach ?y :- ?x edge ?y";
+    lore_kb *kb = new_kb();
+    assert_int_equal(lore_rule_add(kb, step, strlen(step), "step", NULL), LORE_OK);
+    assert_int_equal(lore_rule_add(kb, once, strlen(once), "base", NULL), LORE_OK);
+    lore_id n[42];
+    for (int i = 0; i < 42; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "n%d", i);
+        n[i] = sym(kb, name);
+        assert_int_equal(lore_add(kb, n[i], sym(kb, "kind"), sym(kb, "node"), 0), LORE_OK);
+    }
+    for (int i = 1; i < 41; i++)
+        assert_int_equal(lore_add(kb, n[i], sym(kb, "edge"), n[i + 1], 0), LORE_OK);
+    assert_int_equal(lore_infer(kb, NULL), LORE_OK);
+    assert_int_equal(lore_save(kb, at("ranks.lore")), LORE_OK);
+    for (int how = 0; how < 2; how++) {
+        lore_kb *a = new_kb();
+        size_t added;
+        assert_int_equal(how ? lore_load_snapshot(a, at("ranks.lore"), &added)
+                             : lore_open(a, at("ranks.lore"), NULL),
+                         LORE_OK);
+        assert_int_equal(lore_add(a, n[0], sym(a, "edge"), n[1], 0), LORE_OK);
+        lore_infer_stats st;
+        assert_int_equal(lore_infer(a, &st), LORE_OK);
+        assert_int_equal(st.added, 41); /* n0 reaches n1 .. n41 */
+        lore_proof *pr = NULL;
+        assert_int_equal(lore_why(a, n[0], sym(a, "reach"), n[41], &pr), LORE_OK);
+        /* step, 40 edges down to n40 edge n41 by the base rule: every
+         * step a rule or an asserted fact */
+        size_t rules = 0;
+        for (size_t i = 0; i < lore_proof_steps(pr); i++) {
+            int kind = lore_proof_step_at(pr, i)->kind;
+            assert_true(kind == LORE_PROOF_RULE || kind == LORE_PROOF_ASSERTED);
+            rules += kind == LORE_PROOF_RULE;
+        }
+        assert_int_equal(rules, 41);
+        assert_int_equal(lore_proof_steps(pr), 41 + 41 + 40);
+        lore_proof_free(pr);
+        lore_kb_free(a);
+    }
+    lore_kb_free(kb);
+}
+
 /* Merging a snapshot into a kb that has facts of its own gives what
  * adding each saved assertion one by one gives. */
 static void test_merge(void **state)
@@ -1567,6 +1617,7 @@ int main(void)
         cmocka_unit_test(test_journal),
         cmocka_unit_test(test_journal_derived),
         cmocka_unit_test(test_journal_bulk_rows),
+        cmocka_unit_test(test_ranks_after_open),
         cmocka_unit_test(test_checkpoint_crash),
         cmocka_unit_test(test_torn),
         cmocka_unit_test(test_journal_write_failure),

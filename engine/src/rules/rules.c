@@ -1135,6 +1135,11 @@ void rules_mark_settled(lore_kb *kb)
     if (kb->rules) {
         kb->rules->full = 0;
         store_clog_clear(&kb->st);
+        /* the facts came with their ranks: the counter goes on past them
+         * (a fact derived next must rank above its premises) */
+        uint32_t most = store_max_rank(&kb->st);
+        if (kb->rules->round < most)
+            kb->rules->round = most;
     }
 }
 

@@ -949,6 +949,24 @@ static int pat_in(const uint32_t *pats, size_t npats, uint32_t s, uint32_t p, ui
     return 0;
 }
 
+uint32_t store_max_rank(const store *st)
+{
+    uint32_t most = 0;
+    const base *b = st->b;
+    for (size_t i = 0; b && i < b->n; i++) {
+        uint32_t m = b->meta[i];
+        if ((m & (META_DERIVED | META_ASSERTED)) == META_DERIVED && (m & META_PAYLOAD) > most)
+            most = m & META_PAYLOAD;
+    }
+    for (size_t i = 0; i < st->pendcap; i++) {
+        uint32_t m = st->pend[i].meta;
+        if (st->pend[i].s && (m & (META_DERIVED | META_ASSERTED)) == META_DERIVED &&
+            (m & META_PAYLOAD) > most)
+            most = m & META_PAYLOAD;
+    }
+    return most;
+}
+
 int store_clear_derived(store *st, size_t *removed)
 {
     return store_clear_derived_like(st, NULL, 0, removed);

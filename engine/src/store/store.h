@@ -225,6 +225,8 @@ int store_clear_derived(store *st, size_t *removed);
 /* The same for the facts that match one of pats[0..npats): triples, 0
  * for any term (NULL: every fact). */
 int store_clear_derived_like(store *st, const uint32_t *pats, size_t npats, size_t *removed);
+/* The highest rank a derived-only fact of the store carries (0: none). */
+uint32_t store_max_rank(const store *st);
 /* Rebuilds without the dead facts when they are many (an eighth of the
  * live ones) and no transaction is open, as the next write would: after
  * a mass removal, reads then do not pay for them.  LORE_OK or NOMEM. */
