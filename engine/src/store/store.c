@@ -747,6 +747,65 @@ static void base_closed(store *st, size_t n0, size_t w, uint32_t *scratch)
     st->version++;
 }
 
+/* Rows of 3 ids by their third id, in a stable counting pass, the key
+ * first: SPO rows become OSP rows (o, s, p), those POS rows (p, o, s).
+ * count: nkeys + 1. */
+static void rows_by_third(const uint32_t *in, uint32_t *out, size_t n, uint32_t *count,
+                          uint32_t nkeys)
+{
+    memset(count, 0, ((size_t)nkeys + 1) * sizeof *count);
+    for (size_t i = 0; i < n; i++)
+        count[in[3 * i + 2] + 1]++;
+    for (uint32_t k = 0; k < nkeys; k++)
+        count[k + 1] += count[k];
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t *r = in + 3 * i;
+        uint32_t *w = out + 3 * (size_t)count[r[2]]++;
+        w[0] = r[2], w[1] = r[0], w[2] = r[1];
+    }
+}
+
+/* Closes order `ord` of the base up over the n entries of rows (key,
+ * a, b, in the order's order, each held): one walk. */
+static void close_order(base *b, int ord, const uint32_t *rows, size_t n)
+{
+    uint32_t *off = b->off[ord];
+    pair *ent = b->ent[ord];
+    size_t w = 0, j = 0;
+    for (uint32_t k = 0; k < b->nkeys; k++) {
+        size_t from = off[k], to = off[k + 1];
+        off[k] = (uint32_t)w; /* off[k + 1] is still the old one */
+        for (size_t i = from; i < to; i++) {
+            const uint32_t *r = rows + 3 * j;
+            if (j < n && r[0] == k && r[1] == ent[i].a && r[2] == ent[i].b)
+                j++;
+            else
+                ent[w++] = ent[i];
+        }
+    }
+    off[b->nkeys] = (uint32_t)w;
+}
+
+/* base_closed when the n rows that SPO dropped (in its order) are known:
+ * POS and OSP close up over them in place, a walk each, rather than being
+ * made again (two scatters of the whole base); the signatures keep the
+ * dropped pairs' bits, which only costs a rare read.  tmp: 3n ids. */
+static void base_closed_over(store *st, size_t n0, size_t w, uint32_t *rows, size_t n,
+                             uint32_t *tmp, uint32_t *scratch)
+{
+    base *b = st->b;
+    b->off[ORD_SPO][b->nkeys] = (uint32_t)w;
+    b->n = w;
+    b->cap_pos = b->cap_pos ? b->cap_pos : n0;
+    b->cap_osp = b->cap_osp ? b->cap_osp : n0;
+    rows_by_third(rows, tmp, n, scratch, b->nkeys);
+    close_order(b, ORD_OSP, tmp, n);
+    rows_by_third(tmp, rows, n, scratch, b->nkeys);
+    close_order(b, ORD_POS, rows, n);
+    store_free_deadk(st);
+    st->version++;
+}
+
 /* The base's slot of row i of rows (`stride` ids each, grouped by
  * subject and predicate, by object within a group), searched on from *lo
  * in the group's range [*lo, *hi): a few steps, or halving when the group
@@ -786,11 +845,15 @@ static int underive_drop(store *st, const uint32_t *rows, size_t n, size_t *remo
      * its pass below skips them (a probe and a cache miss each) */
     size_t nwords = n / 64 + 1;
     uint64_t *inbase = st->npend ? mem_calloc(&st->m, nwords, sizeof *inbase) : NULL;
+    /* the rows SPO drops, for the other orders (without: made again) */
+    size_t ndrop = n + st->ndead_base;
+    uint32_t *drop = mem_alloc(&st->m, 6 * ndrop, sizeof *drop);
     int logged = st->clog_on && !st->clog_quiet;
     if (!scratch || (st->npend && !inbase) ||
         (logged && store_clog_reserve(st, clog_need(st, n)) != LORE_OK)) {
         mem_free(&st->m, scratch, nscratch, sizeof *scratch);
         mem_free(&st->m, inbase, nwords, sizeof *inbase);
+        mem_free(&st->m, drop, 6 * ndrop, sizeof *drop);
         return LORE_ERR_NOMEM;
     }
     /* the marks go; a dying row's meta is 0, as a dead one's */
@@ -813,15 +876,26 @@ static int underive_drop(store *st, const uint32_t *rows, size_t n, size_t *remo
     /* the base closes up over its dead rows, the other orders follow */
     uint32_t *off = b->off[ORD_SPO];
     pair *ent = b->ent[ORD_SPO];
-    size_t w = 0, n0 = b->n;
+    size_t w = 0, n0 = b->n, nd = 0;
     for (uint32_t sub = 0; sub < b->nkeys; sub++) {
         size_t from = off[sub], to = off[sub + 1];
         off[sub] = (uint32_t)w; /* off[sub + 1] is still the old one */
-        for (size_t i = from; i < to; i++)
-            if (b->meta[i])
+        for (size_t i = from; i < to; i++) {
+            if (b->meta[i]) {
                 ent[w] = ent[i], b->meta[w++] = b->meta[i];
+            } else if (drop && nd < ndrop) {
+                uint32_t *r = drop + 3 * nd++;
+                r[0] = sub, r[1] = ent[i].a, r[2] = ent[i].b;
+            } else {
+                nd = ndrop + 1; /* more than counted: cannot be, made again then */
+            }
+        }
     }
-    base_closed(st, n0, w, scratch);
+    if (drop && nd <= ndrop)
+        base_closed_over(st, n0, w, drop, nd, drop + 3 * ndrop, scratch);
+    else
+        base_closed(st, n0, w, scratch);
+    mem_free(&st->m, drop, 6 * ndrop, sizeof *drop);
     mem_free(&st->m, scratch, nscratch, sizeof *scratch);
     if (st->deadcap)
         memset(st->dead_base, 0, st->deadcap * 3 * sizeof *st->dead_base);
