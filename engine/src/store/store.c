@@ -845,15 +845,11 @@ static int underive_drop(store *st, const uint32_t *rows, size_t n, size_t *remo
      * its pass below skips them (a probe and a cache miss each) */
     size_t nwords = n / 64 + 1;
     uint64_t *inbase = st->npend ? mem_calloc(&st->m, nwords, sizeof *inbase) : NULL;
-    /* the rows SPO drops, for the other orders (without: made again) */
-    size_t ndrop = n + st->ndead_base;
-    uint32_t *drop = mem_alloc(&st->m, 6 * ndrop, sizeof *drop);
     int logged = st->clog_on && !st->clog_quiet;
     if (!scratch || (st->npend && !inbase) ||
         (logged && store_clog_reserve(st, clog_need(st, n)) != LORE_OK)) {
         mem_free(&st->m, scratch, nscratch, sizeof *scratch);
         mem_free(&st->m, inbase, nwords, sizeof *inbase);
-        mem_free(&st->m, drop, 6 * ndrop, sizeof *drop);
         return LORE_ERR_NOMEM;
     }
     /* the marks go; a dying row's meta is 0, as a dead one's */
@@ -873,10 +869,14 @@ static int underive_drop(store *st, const uint32_t *rows, size_t n, size_t *remo
         if (!now)
             st->nlive--, gone++;
     }
-    /* the base closes up over its dead rows, the other orders follow */
+    /* the base closes up over its dead rows, the other orders follow:
+     * over the rows SPO drops when at most a fifth goes (beyond, two
+     * scatters of what stays beat sorting those and a walk of each
+     * order: W4's removals), else, or without the memory, made again */
     uint32_t *off = b->off[ORD_SPO];
     pair *ent = b->ent[ORD_SPO];
-    size_t w = 0, n0 = b->n, nd = 0;
+    size_t w = 0, n0 = b->n, nd = 0, ndrop = st->ndead_base + gone;
+    uint32_t *drop = ndrop * 5 <= n0 ? mem_alloc(&st->m, 6 * ndrop, sizeof *drop) : NULL;
     for (uint32_t sub = 0; sub < b->nkeys; sub++) {
         size_t from = off[sub], to = off[sub + 1];
         off[sub] = (uint32_t)w; /* off[sub + 1] is still the old one */
@@ -887,11 +887,11 @@ static int underive_drop(store *st, const uint32_t *rows, size_t n, size_t *remo
                 uint32_t *r = drop + 3 * nd++;
                 r[0] = sub, r[1] = ent[i].a, r[2] = ent[i].b;
             } else {
-                nd = ndrop + 1; /* more than counted: cannot be, made again then */
+                nd = ndrop + 1; /* more than counted (cannot be): made again */
             }
         }
     }
-    if (drop && nd <= ndrop)
+    if (drop && nd == ndrop)
         base_closed_over(st, n0, w, drop, nd, drop + 3 * ndrop, scratch);
     else
         base_closed(st, n0, w, scratch);
