@@ -2321,9 +2321,72 @@ static void test_change_log(void **state)
     store_free(&st);
 }
 
+/* The overdeletion's set (rset): triples one at a time and in batches
+ * (a triple twice in one batch, triples already held), past the sizes
+ * where its table grows four times over; its rows are the distinct
+ * triples in the order they first came, each found, others not. */
+static void test_rset(void **state)
+{
+    (void)state;
+    enum { N = 300000, SPAN = 400 };
+    mem m = {mem_default, NULL};
+    rset set;
+    memset(&set, 0, sizeof set);
+    static unsigned char held[SPAN][4][SPAN];
+    memset(held, 0, sizeof held);
+    uint32_t *order = malloc(3 * N * sizeof *order);
+    assert_non_null(order);
+    size_t n = 0;
+    rnd_state = 515;
+    uint32_t batch[3 * TSET_BATCH];
+    for (size_t i = 0; i < N;) {
+        size_t k = 1 + rnd(TSET_BATCH);
+        for (size_t j = 0; j < k; j++) {
+            uint32_t *t = batch + 3 * j;
+            if (j > 0 && rnd(8) == 0) { /* the one before, again */
+                memcpy(t, t - 3, 3 * sizeof *t);
+                continue;
+            }
+            t[0] = 1 + rnd(SPAN - 1), t[1] = 1 + rnd(3), t[2] = 1 + rnd(SPAN - 1);
+        }
+        unsigned char isnew[TSET_BATCH];
+        if (k == 1) {
+            int one;
+            assert_int_equal(rset_add(&m, &set, batch, &one), LORE_OK);
+            isnew[0] = (unsigned char)one;
+        } else {
+            assert_int_equal(rset_add_many(&m, &set, batch, k, isnew), LORE_OK);
+        }
+        for (size_t j = 0; j < k; j++, i++) {
+            const uint32_t *t = batch + 3 * j;
+            unsigned char *c = &held[t[0]][t[1]][t[2]];
+            assert_int_equal(isnew[j], !*c);
+            if (!*c)
+                memcpy(order + 3 * n++, t, 3 * sizeof *t), *c = 1;
+        }
+    }
+    assert_int_equal(set.n, n);
+    assert_true(set.scap >= 4 * 65536); /* it grew four times over once large */
+    for (uint32_t a = 1; a < SPAN; a += 7)
+        for (uint32_t p = 1; p <= 4; p++)
+            for (uint32_t b = 1; b < SPAN; b += 3) {
+                const uint32_t t[3] = {a, p, b};
+                assert_int_equal(rset_has(&set, t), p < 4 && held[a][p][b]);
+            }
+    tvec rows = {NULL, 0, 0};
+    rset_rows(&m, &set, &rows);
+    assert_int_equal(set.n, 0);
+    assert_int_equal(rows.n, n);
+    assert_memory_equal(rows.t, order, 3 * n * sizeof *order);
+    tvec_free(&m, &rows);
+    rset_free(&m, &set);
+    free(order);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rset),
         cmocka_unit_test(test_closure_random),
         cmocka_unit_test(test_same_generation_random), cmocka_unit_test(test_sole_removals), cmocka_unit_test(test_branch_removals), cmocka_unit_test(test_multi_cap), cmocka_unit_test(test_slices),
         cmocka_unit_test(test_negation_upkeep),

@@ -1864,7 +1864,7 @@ static void ghosts_free(ictx *c, ghosts *g)
 
 /* Overdeletion: facts of the stratum derived from a fact that goes. */
 enum { OVER_BATCH = 32 };
-_Static_assert(OVER_BATCH <= TSET_BATCH, "a batch goes to tset_add_many whole");
+_Static_assert(OVER_BATCH <= TSET_BATCH, "a batch goes to rset_add_many whole");
 typedef struct over {
     rset del;     /* facts whose derived mark goes */
     tvec next;    /* facts that go and were not yet followed */

@@ -876,7 +876,7 @@ static int underive_drop(store *st, const uint32_t *rows, size_t n, size_t *remo
     uint32_t *off = b->off[ORD_SPO];
     pair *ent = b->ent[ORD_SPO];
     size_t w = 0, n0 = b->n, nd = 0, ndrop = st->ndead_base + gone;
-    uint32_t *drop = ndrop * 5 <= n0 ? mem_alloc(&st->m, 6 * ndrop, sizeof *drop) : NULL;
+    uint32_t *drop = ndrop && ndrop * 5 <= n0 ? mem_alloc(&st->m, 6 * ndrop, sizeof *drop) : NULL;
     for (uint32_t sub = 0; sub < b->nkeys; sub++) {
         size_t from = off[sub], to = off[sub + 1];
         off[sub] = (uint32_t)w; /* off[sub + 1] is still the old one */
