@@ -555,7 +555,9 @@ typedef struct defer {
     size_t nrows, cap, ninsert;
     /* rows by hash: a slot is the hash's high 32 bits beside the row's index
      * + 1 (0: free), 8 bytes, so the table probed once per derivation stays
-     * small; the hash's bits place the slot too, so growing reads no row */
+     * small; the hash's bits place the slot too, so growing reads no row;
+     * filled to 7/10 (an 8-byte slot is cheap to step over, a larger table
+     * is fresh pages to fault in) */
     uint64_t *slots;
     size_t scap;
     tvec next; /* the new facts of the current round */
@@ -642,7 +644,7 @@ static int defer_grow(ictx *c, defer *df)
  * to the store, part of the next delta). */
 static int defer_one(ictx *c, defer *df, const uint32_t *t)
 {
-    if ((df->nrows + 1) * 2 > df->scap && defer_grow(c, df) != LORE_OK)
+    if ((df->nrows + 1) * 10 > df->scap * 7 && defer_grow(c, df) != LORE_OK)
         return LORE_ERR_NOMEM;
     uint32_t fp = (uint32_t)(hash_triple(t[0], t[1], t[2]) >> 32);
     size_t mask = df->scap - 1, i = fp & mask;
@@ -690,7 +692,7 @@ static int defer_flush(ictx *c, defer *df)
     df->nbatch = 0;
     if (k == 0)
         return LORE_OK;
-    while ((df->nrows + k) * 2 > df->scap)
+    while ((df->nrows + k) * 10 > df->scap * 7)
         if (defer_grow(c, df) != LORE_OK)
             return LORE_ERR_NOMEM;
 #if defined(__GNUC__)
