@@ -821,7 +821,7 @@ static void test_clear_derived(void **state)
 
 /* store_underive_rows against the model: rows grouped by subject with
  * their objects mostly ascending (as a closure's lost pairs come), some
- * out of order, some twice, some of facts never there or not derived, over
+ * out of order (one back, or two back and on from there), some twice, some of facts never there or not derived, over
  * base facts (one dead), pending ones and the change log. */
 static void underive_rows_run(store *st, int *saw_fail, size_t drop_min)
 {
@@ -890,6 +890,10 @@ static void underive_rows_run(store *st, int *saw_fail, size_t drop_min)
             if (nk % 7 == 0 && nk > 1 && r[-3] == r[0]) { /* out of order */
                 uint32_t t = r[2];
                 r[2] = r[-1], r[-1] = t;
+            } else if (nk % 13 == 0 && nk > 2 && r[-3] == r[0] && r[-6] == r[0]) {
+                /* c, a, b: two back, then on from there */
+                uint32_t c = r[2];
+                r[2] = r[-1], r[-1] = r[-4], r[-4] = c;
             }
             if (nk % 11 == 0) { /* twice */
                 memcpy(r + 3, r, 3 * sizeof *r);

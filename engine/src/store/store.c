@@ -826,7 +826,11 @@ static size_t walk_base(const base *b, const uint32_t *rows, int stride, size_t 
         *lo = lower_pair(e, *lo, *hi, t[1], t[2], 1);
     if (*lo < *hi && e[*lo].b == t[2])
         return *lo;
-    return store_base_find(b, t[0], t[1], t[2]); /* (rows out of order) */
+    /* absent, unless the walk may have passed it (rows out of order: the
+     * entry before is of the predicate and not below t; searched afresh) */
+    if (*lo > 0 && e[*lo - 1].a == t[1] && e[*lo - 1].b >= t[2])
+        return store_base_find(b, t[0], t[1], t[2]);
+    return NONE;
 }
 
 /* store_underive_rows for many rows outside a transaction, so many that
