@@ -2051,6 +2051,52 @@ static void test_aggregate_negation(void **state)
 /* ------------------------------------------------------------------ */
 /* limits, interruption, allocation failures                          */
 
+/* A deferred insertion into a stratum that holds facts already looks its
+ * new facts up in the store at each round's end (or sooner, when those
+ * waiting could pass the limit): the limit on derived facts is met
+ * exactly, and one more than it allows stops the insertion before
+ * anything is added. */
+static void test_limit_deferred(void **state)
+{
+    (void)state;
+    enum { N = 120 };
+    uint64_t grow = 0, before = 0;
+    for (int over = 0; over < 3; over++) {
+        lore_kb *kb = new_kb();
+        lore_id par = sym(kb, "par");
+        for (int i = 1; i < N; i++)
+            assert_int_equal(lore_add(kb, node(kb, i), par, node(kb, (i - 1) / 3), 0), LORE_OK);
+        add_rule(kb, "?x sg ?y :- ?x par ?p, ?y par ?p");
+        add_rule(kb, "?x sg ?y :- ?x par ?a, ?a sg ?b, ?y par ?b");
+        kb->rules->defer_seed = 1; /* insertions keep their facts aside */
+        infer(kb);
+        before = lore_derived_count(kb);
+        /* node 100 gets a second parent, node 7 */
+        assert_int_equal(lore_add(kb, node(kb, 100), par, node(kb, 7), 0), LORE_OK);
+        if (over == 0) {
+            infer(kb);
+            grow = lore_derived_count(kb) - before;
+            assert_true(grow > 10);
+        } else {
+            lore_infer_limit(kb, before + grow - (over == 2));
+            int rc = lore_infer(kb, NULL);
+            if (over == 1) {
+                assert_int_equal(rc, LORE_OK);
+                assert_int_equal(lore_derived_count(kb), before + grow);
+            } else {
+                assert_int_equal(rc, LORE_ERR_LIMIT);
+                char want[64];
+                snprintf(want, sizeof want, "more than %llu derived facts (lore_infer_limit)",
+                         (unsigned long long)(before + grow - 1));
+                assert_string_equal(lore_errmsg(kb), want);
+                assert_int_equal(lore_derived_count(kb), before);
+            }
+            assert_null(store_check(&kb->st));
+        }
+        lore_kb_free(kb);
+    }
+}
+
 static void test_limits(void **state)
 {
     (void)state;
@@ -2387,6 +2433,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rset),
+        cmocka_unit_test(test_limit_deferred),
         cmocka_unit_test(test_closure_random),
         cmocka_unit_test(test_same_generation_random), cmocka_unit_test(test_sole_removals), cmocka_unit_test(test_branch_removals), cmocka_unit_test(test_multi_cap), cmocka_unit_test(test_slices),
         cmocka_unit_test(test_negation_upkeep),

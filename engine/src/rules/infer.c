@@ -553,6 +553,7 @@ typedef struct defer {
      * seen, but not to go in the store: derived by an earlier stratum) */
     uint32_t *rows;
     size_t nrows, cap, ninsert;
+    size_t resolved; /* rows before this one know their meta (defer_resolve) */
     /* rows by hash: a slot is the hash's high 32 bits beside the row's index
      * + 1 (0: free), 8 bytes, so the table probed once per derivation stays
      * small; the hash's bits place the slot too, so growing reads no row;
@@ -640,8 +641,59 @@ static int defer_grow(ictx *c, defer *df)
     return LORE_OK;
 }
 
-/* One derivation: a fact new to this evaluation becomes a row (and, new
- * to the store, part of the next delta). */
+/* A row new to this evaluation: does it go in the store (a fact derived
+ * by an earlier stratum keeps its round), and, new to the store, in the
+ * next delta? */
+static int defer_place(ictx *c, defer *df, uint32_t *w, uint32_t meta)
+{
+    int insert = !(meta & META_DERIVED);
+    if (!insert)
+        note_multi(c, w);
+    if (insert && c->R->max_derived && c->st->nderived + df->ninsert + 1 > c->R->max_derived)
+        return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT, "more than %llu derived facts (lore_infer_limit)",
+                        (unsigned long long)c->R->max_derived);
+    w[3] = insert ? (META_DERIVED | df->rank) : 0;
+    df->ninsert += insert;
+    /* an asserted fact gets the mark; only one not there before is new */
+    if (meta == 0 && tvec_push(c->m, &df->next, w) != LORE_OK)
+        return ctx_nomem(&c->kb->ctx);
+    return LORE_OK;
+}
+
+/* The round's new rows looked up in the store together, once the round
+ * is over (the store does not change meanwhile): sorted, then found in
+ * one walk of the store instead of a search each, most of them a cache
+ * miss. */
+static int defer_resolve(ictx *c, defer *df)
+{
+    size_t r0 = df->resolved, m = df->nrows - r0;
+    df->resolved = df->nrows;
+    if (m == 0)
+        return LORE_OK;
+    uint32_t *tmp = mem_alloc(c->m, 5 * m, sizeof *tmp), *at = tmp + 4 * m;
+    if (!tmp)
+        return ctx_nomem(&c->kb->ctx);
+    for (size_t i = 0; i < m; i++) {
+        memcpy(tmp + 4 * i, df->rows + 4 * (r0 + i), 3 * sizeof *tmp);
+        tmp[4 * i + 3] = (uint32_t)i;
+    }
+    int rc = store_sort_rows(c->st, tmp, m, 4);
+    if (rc != LORE_OK) {
+        mem_free(c->m, tmp, 5 * m, sizeof *tmp);
+        return rc == LORE_ERR_NOMEM ? ctx_nomem(&c->kb->ctx) : rc;
+    }
+    for (size_t i = 0; i < m; i++)
+        at[i] = tmp[4 * i + 3];
+    store_metas_sorted(c->st, tmp, m);
+    for (size_t i = 0; i < m && rc == LORE_OK; i++)
+        rc = defer_place(c, df, df->rows + 4 * (r0 + at[i]), tmp[4 * i + 3]);
+    mem_free(c->m, tmp, 5 * m, sizeof *tmp);
+    return rc;
+}
+
+/* One derivation: a fact new to this evaluation becomes a row, placed at
+ * once when the store holds no fact of the heads, else by
+ * defer_resolve at the round's end. */
 static int defer_one(ictx *c, defer *df, const uint32_t *t)
 {
     if ((df->nrows + 1) * 10 > df->scap * 7 && defer_grow(c, df) != LORE_OK)
@@ -660,13 +712,6 @@ static int defer_one(ictx *c, defer *df, const uint32_t *t)
             }
         }
     }
-    uint32_t meta = df->unseen ? 0 : store_meta(c->st, t[0], t[1], t[2]);
-    int insert = !(meta & META_DERIVED); /* derived by an earlier stratum: keeps its round */
-    if (!insert)
-        note_multi(c, t);
-    if (insert && c->R->max_derived && c->st->nderived + df->ninsert + 1 > c->R->max_derived)
-        return ctx_fail(&c->kb->ctx, LORE_ERR_LIMIT, "more than %llu derived facts (lore_infer_limit)",
-                        (unsigned long long)c->R->max_derived);
     if (df->nrows == df->cap) {
         size_t ncap = df->cap ? df->cap * 2 : 1024;
         uint32_t *r = df->rows;
@@ -675,17 +720,22 @@ static int defer_one(ictx *c, defer *df, const uint32_t *t)
         df->rows = r, df->cap = ncap;
     }
     uint32_t *w = df->rows + 4 * df->nrows++;
-    w[0] = t[0], w[1] = t[1], w[2] = t[2], w[3] = insert ? (META_DERIVED | df->rank) : 0;
+    w[0] = t[0], w[1] = t[1], w[2] = t[2], w[3] = 0;
     df->slots[i] = (uint64_t)fp << 32 | (uint32_t)df->nrows;
-    df->ninsert += insert;
-    /* an asserted fact gets the mark; only one not there before is new */
-    if (meta == 0 && tvec_push(c->m, &df->next, t) != LORE_OK)
-        return ctx_nomem(&c->kb->ctx);
+    if (df->unseen) {
+        df->resolved = df->nrows;
+        return defer_place(c, df, w, 0);
+    }
+    /* under a limit on derived facts, the rows waiting could pass it:
+     * placed now, so that the limit stops the evaluation in time */
+    uint64_t most = c->R->max_derived;
+    if (most && c->st->nderived + df->ninsert + (df->nrows - df->resolved) > most)
+        return defer_resolve(c, df);
     return LORE_OK;
 }
 
 /* The batch's derivations, their probes' cache misses overlapped: the
- * slots first, then the rows and store entries those slots point to. */
+ * slots first, then the rows those slots point to. */
 static int defer_flush(ictx *c, defer *df)
 {
     size_t k = df->nbatch;
@@ -705,11 +755,8 @@ static int defer_flush(ictx *c, defer *df)
     }
     for (size_t j = 0; j < k; j++) {
         uint64_t e = df->slots[fp[j] & mask];
-        const uint32_t *t = df->batch + 3 * j;
         if (e && (uint32_t)(e >> 32) == fp[j])
             __builtin_prefetch(df->rows + 4 * ((e & 0xffffffffu) - 1));
-        else if (!e && !df->unseen) /* likely new here: its store lookup comes */
-            store_meta_prefetch(c->st, t[0], t[1], t[2]);
     }
 #endif
     for (size_t j = 0; j < k; j++) {
@@ -818,6 +865,8 @@ static int eval_deferred(ictx *c, stratum *s, const tvec *seed)
         }
         if (rc == LORE_OK)
             rc = defer_flush(c, &df);
+        if (rc == LORE_OK && !df.unseen)
+            rc = defer_resolve(c, &df);
         if (rc == LORE_OK && df.ninsert > before) {
             c->pending = df.ninsert;
             rc = next_rank(c, &df.rank);
