@@ -618,27 +618,9 @@ static int heads_unseen(ictx *c, const stratum *s)
 
 static int defer_grow(ictx *c, defer *df)
 {
-    /* large sets grow four times over: each growth reads every slot
-     * again, and the kernel zeroes every fresh page; past 4 Mi slots
-     * (32 MiB) twice, as four times would zero more than it saves (2.3
-     * million same-generation pairs: 128 MiB of slots for 64 needed) */
-    size_t big = (size_t)1 << 22;
-    size_t ncap = df->scap ? df->scap * (df->scap >= 65536 && df->scap < big ? 4 : 2) : 4096;
-    uint64_t *ns = mem_calloc(c->m, ncap, sizeof *ns);
-    if (!ns)
-        return ctx_nomem(&c->kb->ctx);
-    for (size_t i = 0; i < df->scap; i++) {
-        uint64_t e = df->slots[i];
-        if (!e)
-            continue;
-        size_t j = (size_t)(e >> 32) & (ncap - 1);
-        while (ns[j])
-            j = (j + 1) & (ncap - 1);
-        ns[j] = e;
-    }
-    mem_free(c->m, df->slots, df->scap, sizeof *df->slots);
-    df->slots = ns, df->scap = ncap;
-    return LORE_OK;
+    return slots_grow(c->m, &df->slots, &df->scap, df->scap ? df->scap + 1 : 4096) == LORE_OK
+               ? LORE_OK
+               : ctx_nomem(&c->kb->ctx);
 }
 
 /* A row new to this evaluation: does it go in the store (a fact derived
@@ -745,20 +727,12 @@ static int defer_flush(ictx *c, defer *df)
     while ((df->nrows + k) * 10 > df->scap * 7)
         if (defer_grow(c, df) != LORE_OK)
             return LORE_ERR_NOMEM;
-#if defined(__GNUC__)
-    size_t mask = df->scap - 1;
     uint32_t fp[TSET_BATCH];
     for (size_t j = 0; j < k; j++) {
         const uint32_t *t = df->batch + 3 * j;
         fp[j] = (uint32_t)(hash_triple(t[0], t[1], t[2]) >> 32);
-        __builtin_prefetch(&df->slots[fp[j] & mask]);
     }
-    for (size_t j = 0; j < k; j++) {
-        uint64_t e = df->slots[fp[j] & mask];
-        if (e && (uint32_t)(e >> 32) == fp[j])
-            __builtin_prefetch(df->rows + 4 * ((e & 0xffffffffu) - 1));
-    }
-#endif
+    slots_prefetch(df->slots, df->scap, fp, k, df->rows, 4);
     for (size_t j = 0; j < k; j++) {
         int rc = defer_one(c, df, df->batch + 3 * j);
         if (rc != LORE_OK)

@@ -114,13 +114,36 @@ void tset_free(const mem *m, tset *s)
     s->t = NULL, s->n = s->cap = 0;
 }
 
+int slots_grow(const mem *m, uint64_t **slots, size_t *cap, size_t need)
+{
+    size_t big = (size_t)1 << 22, ncap = *cap ? *cap : 256;
+    while (ncap < need)
+        ncap *= ncap >= 65536 && ncap < big ? 4 : 2;
+    if (ncap == *cap)
+        return LORE_OK;
+    uint64_t *ns = mem_calloc(m, ncap, sizeof *ns);
+    if (!ns)
+        return LORE_ERR_NOMEM;
+    for (size_t i = 0; i < *cap; i++) {
+        uint64_t e = (*slots)[i];
+        if (!e)
+            continue;
+        size_t j = (size_t)(e >> 32) & (ncap - 1);
+        while (ns[j])
+            j = (j + 1) & (ncap - 1);
+        ns[j] = e;
+    }
+    mem_free(m, *slots, *cap, sizeof **slots);
+    *slots = ns, *cap = ncap;
+    return LORE_OK;
+}
+
 static uint32_t rset_fp(const uint32_t t[3])
 {
     return (uint32_t)(hash_triple(t[0], t[1], t[2]) >> 32);
 }
 
-/* Room for `more` triples at a load of at most a half; large tables grow
- * four times over (each growth is fresh memory the kernel zeroes). */
+/* Room for `more` triples at a load of at most a half. */
 static int rset_grow(const mem *m, rset *s, size_t more)
 {
     if (s->n + more > s->cap) {
@@ -132,26 +155,8 @@ static int rset_grow(const mem *m, rset *s, size_t more)
             return LORE_ERR_NOMEM;
         s->rows = r, s->cap = cap;
     }
-    if ((s->n + more) * 2 <= s->scap)
-        return LORE_OK;
-    size_t scap = s->scap ? s->scap * (s->scap >= 65536 ? 4 : 2) : 512;
-    while ((s->n + more) * 2 > scap)
-        scap *= 2;
-    uint64_t *ns = mem_calloc(m, scap, sizeof *ns);
-    if (!ns)
-        return LORE_ERR_NOMEM;
-    for (size_t i = 0; i < s->scap; i++) {
-        uint64_t e = s->slots[i];
-        if (!e)
-            continue;
-        size_t j = (size_t)(e >> 32) & (scap - 1);
-        while (ns[j])
-            j = (j + 1) & (scap - 1);
-        ns[j] = e;
-    }
-    mem_free(m, s->slots, s->scap, sizeof *s->slots);
-    s->slots = ns, s->scap = scap;
-    return LORE_OK;
+    size_t need = 2 * (s->n + more);
+    return need <= s->scap ? LORE_OK : slots_grow(m, &s->slots, &s->scap, need);
 }
 
 /* The slot holding t, or the free one where it would go. */
@@ -192,21 +197,10 @@ int rset_add_many(const mem *m, rset *s, const uint32_t *t, size_t k, unsigned c
 {
     if (k > TSET_BATCH || s->n + k >= UINT32_MAX || rset_grow(m, s, k) != LORE_OK)
         return LORE_ERR_NOMEM;
-    size_t mask = s->scap - 1;
     uint32_t fp[TSET_BATCH];
-    for (size_t j = 0; j < k; j++) {
+    for (size_t j = 0; j < k; j++)
         fp[j] = rset_fp(t + 3 * j);
-#if defined(__GNUC__)
-        __builtin_prefetch(&s->slots[fp[j] & mask]);
-#endif
-    }
-#if defined(__GNUC__)
-    for (size_t j = 0; j < k; j++) {
-        uint64_t e = s->slots[fp[j] & mask];
-        if (e && (uint32_t)(e >> 32) == fp[j])
-            __builtin_prefetch(s->rows + 3 * ((e & 0xffffffffu) - 1));
-    }
-#endif
+    slots_prefetch(s->slots, s->scap, fp, k, s->rows, 3);
     for (size_t j = 0; j < k; j++) {
         size_t i = rset_slot(s, t + 3 * j, fp[j]);
         isnew[j] = s->slots[i] == 0;

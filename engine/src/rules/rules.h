@@ -228,6 +228,34 @@ typedef struct tvec {
     size_t n, cap;
 } tvec;
 
+/* A table of 8-byte slots that each hold a hash's high 32 bits beside an
+ * index (0: free), placed by those bits: grown to `need` slots at least
+ * without reading what the indexes point to.  Large tables grow four
+ * times over (each growth reads every slot again, and the kernel zeroes
+ * every fresh page), past 4 Mi slots twice (four times would zero more
+ * than it saves: 2.3 million same-generation pairs took 128 MiB of slots
+ * for 64 needed).  LORE_OK or LORE_ERR_NOMEM (the table unchanged). */
+int slots_grow(const mem *m, uint64_t **slots, size_t *cap, size_t need);
+/* Fetches, for a batch of k hashes' high bits, their home slots, then
+ * the rows (`stride` ids each) of the slots that match: the probes'
+ * cache misses overlap instead of following one another. */
+static inline void slots_prefetch(const uint64_t *slots, size_t cap, const uint32_t *fp,
+                                  size_t k, const uint32_t *rows, int stride)
+{
+#if defined(__GNUC__)
+    size_t mask = cap - 1;
+    for (size_t j = 0; j < k; j++)
+        __builtin_prefetch(&slots[fp[j] & mask]);
+    for (size_t j = 0; j < k; j++) {
+        uint64_t e = slots[fp[j] & mask];
+        if (e && (uint32_t)(e >> 32) == fp[j])
+            __builtin_prefetch(rows + (size_t)stride * ((e & 0xffffffffu) - 1));
+    }
+#else
+    (void)slots, (void)cap, (void)fp, (void)k, (void)rows, (void)stride;
+#endif
+}
+
 /* A set of triples kept in the order they came: rows, 3 ids each, found
  * by 8-byte slots (the hash's high 32 bits beside the row's index + 1; 0
  * free).  Its table is two thirds a tset's, growing it reads no row, and
