@@ -269,6 +269,19 @@ static void test_optional_without_union(void **state)
                 "?x knows ?y . without { ?x age ?a . optional { { ?a x ?z } union { ?x flag "
                 "true } } . filter ?a > 26 }",
                 "x=bob y=carol");
+    /* braces whose computed values, filters and without-groups read the
+     * row's variables run after what binds them (a plan that ran them
+     * first, cheap as they look, read them unbound: no rows) */
+    expect_rows(kb, "?x age ?a { ?b = ?a }",
+                "x=alice a=30 b=30\nx=bob a=25 b=25\nx=carol a=35.5. b=35.5.\nx=dave a=30. b=30.");
+    expect_rows(kb, "?x age ?a { filter ?a > 30 }", "x=carol a=35.5.");
+    expect_rows(kb, "?x knows ?y { without { ?y member ?c } }", "x=carol y=dave");
+    expect_rows(kb, "?x age ?a { ?b = ?a } union { filter ?a < 26 . ?b = 0 }",
+                "x=alice a=30 b=30\nx=bob a=25 b=0\nx=bob a=25 b=25\nx=carol a=35.5. b=35.5.\n"
+                "x=dave a=30. b=30.");
+    expect_rows(kb, "?x age ?a { optional { ?x name ?n . filter ?a < 31 } }",
+                "x=alice a=30 n=\"Alice\"@en\nx=bob a=25 n=\"Bob\"\nx=carol a=35.5. n=-\n"
+                "x=dave a=30. n=-");
     lore_kb_free(kb);
 }
 

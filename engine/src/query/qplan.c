@@ -44,6 +44,8 @@ typedef struct planner {
                      * node: about the facts, if it may match zero steps; else 0) */
     uint8_t *corr;  /* per without node x variable: correlated */
     int *crow;      /* per node: its row in corr (without nodes only), else -1 */
+    uint8_t *uneed; /* per union node x variable: read from the row (reads_outside) */
+    int *urow;      /* per node: its row in uneed (union nodes only), else -1 */
     int nv;
     int rc;
     unsigned looks; /* statistics gathered: the kb's budgets are polled every 64 */
@@ -219,6 +221,53 @@ static void binds(const qprog *p, int node, uint8_t *b)
     }
 }
 
+/* Variables that group g's computed values, filters and correlated
+ * without-groups read and that g does not bind itself (nor its nested
+ * groups: an optional one, a union's branches), added to need: they come
+ * from the row g joins, so a union of such branches can run only once
+ * they are bound (run first, it would read them unbound: a computed value
+ * fails, a filter drops the row, a without-group matches too much). */
+static void reads_outside(planner *pn, int g, uint8_t *need)
+{
+    const qprog *p = pn->p;
+    int nv = p->nvars;
+    uint8_t *own = mem_calloc(&pn->kb->m, 2 * (size_t)nv + 2, 1), *r = own + nv + 1;
+    if (!own) {
+        pn->rc = LORE_ERR_NOMEM;
+        return;
+    }
+    for (int c = p->nodes[g].first; c >= 0; c = p->nodes[c].next) {
+        int k = p->nodes[c].kind; /* (g: a branch, or an optional group) */
+        if (k == QN_PATTERN || k == QN_PATH || k == QN_UNION || k == QN_BIND)
+            binds(p, c, own);
+    }
+    for (int c = p->nodes[g].first; c >= 0; c = p->nodes[c].next) {
+        const qnode *x = &p->nodes[c];
+        if (x->kind == QN_BIND) {
+            qexpr_vars(p, x->expr, r);
+        } else if (x->kind == QN_FILTER) {
+            const qfilter *f = &p->filters[x->filter];
+            if (f->op != QF_FN && f->a.var >= 0)
+                r[f->a.var] = 1;
+            if (f->op != QF_FN && f->op != QF_IN && f->op != QF_MATCH && f->b.var >= 0)
+                r[f->b.var] = 1;
+        } else if (x->kind == QN_WITHOUT) {
+            const uint8_t *cv = pn->corr + (size_t)pn->crow[c] * (size_t)pn->nv;
+            for (int v = 0; v < nv; v++)
+                r[v] |= cv[v];
+        } else if (x->kind == QN_OPTIONAL) {
+            reads_outside(pn, c, r);
+        } else if (x->kind == QN_UNION) {
+            for (int k = x->first; k >= 0; k = p->nodes[k].next)
+                reads_outside(pn, k, r);
+        }
+    }
+    for (int v = 0; v < nv; v++)
+        if (r[v] && !own[v])
+            need[v] = 1;
+    mem_free(&pn->kb->m, own, 2 * (size_t)nv + 2, 1);
+}
+
 static double ndv_prod(const double *ndv, const int *vars, int n)
 {
     double p = 1;
@@ -367,6 +416,10 @@ static est estimate(planner *pn, int node, const uint8_t *b, double rows, double
     for (int c = x->first; c >= 0; c = p->nodes[c].next)
         nbr++;
     e.cost = rows * SEEK * (nbr ? nbr : 1) + e.rows;
+    const uint8_t *need = pn->uneed + (size_t)pn->urow[node] * (size_t)pn->nv;
+    for (int v = 0; v < p->nvars; v++)
+        if (need[v] && !b[v])
+            e.cost = INFINITY; /* not ready: see reads_outside */
     for (int v = 0; v < p->nvars && p->nvars <= 256; v++)
         if (mine[v] && !b[v])
             ndv[v] = e.rows > 1 ? e.rows : 1;
@@ -1076,10 +1129,12 @@ int qplan_make(lore_kb *kb, const qprog *p, const qplan_opts *o, qplan *pl)
 {
     const mem *m = &kb->m;
     memset(pl, 0, sizeof *pl);
-    planner pn = {kb, p, o, pl, NULL, NULL, NULL, NULL, NULL, NULL, p->nvars, LORE_OK, 0};
-    size_t nn = (size_t)p->nnodes, nv = (size_t)p->nvars, nwith = 0;
-    for (size_t n = 0; n < nn; n++)
+    planner pn = {kb, p, o, pl, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, p->nvars, LORE_OK, 0};
+    size_t nn = (size_t)p->nnodes, nv = (size_t)p->nvars, nwith = 0, nunion = 0;
+    for (size_t n = 0; n < nn; n++) {
         nwith += p->nodes[n].kind == QN_WITHOUT;
+        nunion += p->nodes[n].kind == QN_UNION;
+    }
     uint8_t *b = mem_calloc(m, nv + 1, 1);
     double *ndv = mem_alloc(m, nv + 1, sizeof *ndv);
     uint8_t *outside = mem_calloc(m, nv + 1, 1);
@@ -1091,16 +1146,19 @@ int qplan_make(lore_kb *kb, const qprog *p, const qplan_opts *o, qplan *pl)
      * would grow as the square of a query's size) */
     pn.corr = mem_calloc(m, (nwith ? nwith : 1) * (nv ? nv : 1), 1);
     pn.crow = mem_alloc(m, nn + 1, sizeof *pn.crow);
+    pn.uneed = mem_calloc(m, (nunion ? nunion : 1) * (nv ? nv : 1), 1);
+    pn.urow = mem_alloc(m, nn + 1, sizeof *pn.urow);
     pl->prebound = mem_calloc(m, nv + 1, 1);
     pl->nvars = (int)nv;
     if (!b || !ndv || !outside || !pn.stats || !pn.uest || !pn.pedges || !pn.pzero || !pn.corr || !pn.crow ||
-        !pl->prebound) {
+        !pn.uneed || !pn.urow || !pl->prebound) {
         pn.rc = LORE_ERR_NOMEM;
         goto cleanup;
     }
-    for (size_t i = 0, w = 0; i < nn; i++) {
+    for (size_t i = 0, w = 0, u = 0; i < nn; i++) {
         pn.uest[i] = pn.pedges[i] = -1, pn.pzero[i] = 0;
         pn.crow[i] = p->nodes[i].kind == QN_WITHOUT ? (int)w++ : -1;
+        pn.urow[i] = p->nodes[i].kind == QN_UNION ? (int)u++ : -1;
     }
     for (size_t v = 0; v < nv; v++) {
         b[v] = o->prebound ? o->prebound[v] : 0;
@@ -1146,7 +1204,13 @@ int qplan_make(lore_kb *kb, const qprog *p, const qplan_opts *o, qplan *pl)
                     c[v] = 1;
         }
     }
-    pl->est = emit_group(&pn, 0, b, ndv, 1, 0);
+    /* what each union's branches read from the row they join */
+    for (size_t n = 0; n < nn && pn.rc == LORE_OK; n++)
+        for (int c = p->nodes[n].kind == QN_UNION ? p->nodes[n].first : -1; c >= 0;
+             c = p->nodes[c].next)
+            reads_outside(&pn, c, pn.uneed + (size_t)pn.urow[n] * nv);
+    if (pn.rc == LORE_OK)
+        pl->est = emit_group(&pn, 0, b, ndv, 1, 0);
 cleanup:
     if (pn.stats)
         for (size_t i = 0; i < nn; i++)
@@ -1157,6 +1221,8 @@ cleanup:
     mem_free(m, pn.pzero, nn, sizeof *pn.pzero);
     mem_free(m, pn.corr, (nwith ? nwith : 1) * (nv ? nv : 1), 1);
     mem_free(m, pn.crow, nn + 1, sizeof *pn.crow);
+    mem_free(m, pn.uneed, (nunion ? nunion : 1) * (nv ? nv : 1), 1);
+    mem_free(m, pn.urow, nn + 1, sizeof *pn.urow);
     mem_free(m, b, nv + 1, 1);
     mem_free(m, ndv, nv + 1, sizeof *ndv);
     mem_free(m, outside, nv + 1, 1);
