@@ -44,8 +44,9 @@ typedef struct planner {
                      * node: about the facts, if it may match zero steps; else 0) */
     uint8_t *corr;  /* per without node x variable: correlated */
     int *crow;      /* per node: its row in corr (without nodes only), else -1 */
-    uint8_t *uneed; /* per union node x variable: read from the row (reads_outside) */
-    int *urow;      /* per node: its row in uneed (union nodes only), else -1 */
+    int *uvar;      /* the variables each union reads from the row (reads_outside), */
+    size_t *uoff;   /* union u's at uvar[uoff[u] .. uoff[u + 1]) */
+    int *urow;      /* per node: its index among the unions, else -1 */
     int nv;
     int rc;
     unsigned looks; /* statistics gathered: the kb's budgets are polled every 64 */
@@ -416,9 +417,9 @@ static est estimate(planner *pn, int node, const uint8_t *b, double rows, double
     for (int c = x->first; c >= 0; c = p->nodes[c].next)
         nbr++;
     e.cost = rows * SEEK * (nbr ? nbr : 1) + e.rows;
-    const uint8_t *need = pn->uneed + (size_t)pn->urow[node] * (size_t)pn->nv;
-    for (int v = 0; v < p->nvars; v++)
-        if (need[v] && !b[v])
+    int u = pn->urow[node];
+    for (size_t i = pn->uoff[u]; i < pn->uoff[u + 1]; i++)
+        if (!b[pn->uvar[i]])
             e.cost = INFINITY; /* not ready: see reads_outside */
     for (int v = 0; v < p->nvars && p->nvars <= 256; v++)
         if (mine[v] && !b[v])
@@ -620,6 +621,13 @@ static int order_greedy(planner *pn, int *el, int n, const uint8_t *b0, const do
             int i = others[o];
             if (placed[i])
                 continue;
+            /* each step estimates every other element afresh: the work
+             * grows as their square (3,000 one-branch unions: 2 s), and
+             * the budgets count it */
+            if (!look(pn)) {
+                rc = pn->rc;
+                goto done;
+            }
             if (!other_live++)
                 memcpy(nd, cur, (size_t)nv * sizeof *nd);
             est e = estimate(pn, el[i], b, 1.0, nd);
@@ -1129,8 +1137,9 @@ int qplan_make(lore_kb *kb, const qprog *p, const qplan_opts *o, qplan *pl)
 {
     const mem *m = &kb->m;
     memset(pl, 0, sizeof *pl);
-    planner pn = {kb, p, o, pl, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, p->nvars, LORE_OK, 0};
+    planner pn = {kb, p, o, pl, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, p->nvars, LORE_OK, 0};
     size_t nn = (size_t)p->nnodes, nv = (size_t)p->nvars, nwith = 0, nunion = 0;
+    size_t nuvar = 0, ucap = 0; /* pn.uvar's */
     for (size_t n = 0; n < nn; n++) {
         nwith += p->nodes[n].kind == QN_WITHOUT;
         nunion += p->nodes[n].kind == QN_UNION;
@@ -1146,12 +1155,12 @@ int qplan_make(lore_kb *kb, const qprog *p, const qplan_opts *o, qplan *pl)
      * would grow as the square of a query's size) */
     pn.corr = mem_calloc(m, (nwith ? nwith : 1) * (nv ? nv : 1), 1);
     pn.crow = mem_alloc(m, nn + 1, sizeof *pn.crow);
-    pn.uneed = mem_calloc(m, (nunion ? nunion : 1) * (nv ? nv : 1), 1);
+    pn.uoff = mem_calloc(m, nunion + 1, sizeof *pn.uoff);
     pn.urow = mem_alloc(m, nn + 1, sizeof *pn.urow);
     pl->prebound = mem_calloc(m, nv + 1, 1);
     pl->nvars = (int)nv;
     if (!b || !ndv || !outside || !pn.stats || !pn.uest || !pn.pedges || !pn.pzero || !pn.corr || !pn.crow ||
-        !pn.uneed || !pn.urow || !pl->prebound) {
+        !pn.uoff || !pn.urow || !pl->prebound) {
         pn.rc = LORE_ERR_NOMEM;
         goto cleanup;
     }
@@ -1205,10 +1214,22 @@ int qplan_make(lore_kb *kb, const qprog *p, const qplan_opts *o, qplan *pl)
         }
     }
     /* what each union's branches read from the row they join */
-    for (size_t n = 0; n < nn && pn.rc == LORE_OK; n++)
-        for (int c = p->nodes[n].kind == QN_UNION ? p->nodes[n].first : -1; c >= 0;
-             c = p->nodes[c].next)
-            reads_outside(&pn, c, pn.uneed + (size_t)pn.urow[n] * nv);
+    for (size_t n = 0; n < nn && pn.rc == LORE_OK; n++) {
+        if (p->nodes[n].kind != QN_UNION)
+            continue;
+        memset(outside, 0, nv);
+        for (int c = p->nodes[n].first; c >= 0; c = p->nodes[c].next)
+            reads_outside(&pn, c, outside);
+        for (size_t v = 0; v < nv && pn.rc == LORE_OK; v++) {
+            if (!outside[v])
+                continue;
+            if (mem_reserve(m, (void **)&pn.uvar, &ucap, nuvar + 1, sizeof *pn.uvar) != 0)
+                pn.rc = LORE_ERR_NOMEM;
+            else
+                pn.uvar[nuvar++] = (int)v;
+        }
+        pn.uoff[pn.urow[n] + 1] = nuvar;
+    }
     if (pn.rc == LORE_OK)
         pl->est = emit_group(&pn, 0, b, ndv, 1, 0);
 cleanup:
@@ -1221,7 +1242,8 @@ cleanup:
     mem_free(m, pn.pzero, nn, sizeof *pn.pzero);
     mem_free(m, pn.corr, (nwith ? nwith : 1) * (nv ? nv : 1), 1);
     mem_free(m, pn.crow, nn + 1, sizeof *pn.crow);
-    mem_free(m, pn.uneed, (nunion ? nunion : 1) * (nv ? nv : 1), 1);
+    mem_free(m, pn.uvar, ucap, sizeof *pn.uvar);
+    mem_free(m, pn.uoff, nunion + 1, sizeof *pn.uoff);
     mem_free(m, pn.urow, nn + 1, sizeof *pn.urow);
     mem_free(m, b, nv + 1, 1);
     mem_free(m, ndv, nv + 1, sizeof *ndv);
