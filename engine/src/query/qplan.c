@@ -571,9 +571,14 @@ static int order_greedy(planner *pn, int *el, int n, const uint8_t *b0, const do
     unsigned *stamp = mem_calloc(m, (size_t)n, sizeof *stamp);
     int *first = mem_alloc(m, (size_t)nv + 1, sizeof *first), *refs = NULL, *nxt = NULL;
     int *others = mem_alloc(m, (size_t)n, sizeof *others), nothers = 0;
+    /* the variables each other element binds (all an estimate of it may
+     * write in nd): restored after each, not the whole of nd */
+    int *owrite = NULL;
+    size_t *ooff = mem_calloc(m, (size_t)n + 1, sizeof *ooff), nwrite = 0, wcap = 0;
+    uint8_t *ob = mem_calloc(m, (size_t)nv + 1, 1);
     gent *h = mem_alloc(m, hcap, sizeof *h);
     int *ord = mem_alloc(m, (size_t)n, sizeof *ord);
-    if (!b || !placed || !cur || !nd || !stamp || !first || !others || !h || !ord) {
+    if (!b || !placed || !cur || !nd || !stamp || !first || !others || !ooff || !ob || !h || !ord) {
         rc = LORE_ERR_NOMEM;
         goto done;
     }
@@ -591,8 +596,21 @@ static int order_greedy(planner *pn, int *el, int n, const uint8_t *b0, const do
     }
     for (int i = 0; i < n; i++) {
         int v[3], k = elem_vars(p, el[i], v);
-        if (k < 0)
+        if (k < 0) {
+            memset(ob, 0, (size_t)nv);
+            binds(p, el[i], ob);
+            for (int x = 0; x < nv; x++) {
+                if (!ob[x])
+                    continue;
+                if (mem_reserve(m, (void **)&owrite, &wcap, nwrite + 1, sizeof *owrite) != 0) {
+                    rc = LORE_ERR_NOMEM;
+                    goto done;
+                }
+                owrite[nwrite++] = x;
+            }
+            ooff[nothers + 1] = nwrite;
             others[nothers++] = i;
+        }
         for (int j = 0; j < k; j++) {
             refs[nref] = i, nxt[nref] = first[v[j]];
             first[v[j]] = (int)nref++;
@@ -622,8 +640,7 @@ static int order_greedy(planner *pn, int *el, int n, const uint8_t *b0, const do
             if (placed[i])
                 continue;
             /* each step estimates every other element afresh: the work
-             * grows as their square (3,000 one-branch unions: 2 s), and
-             * the budgets count it */
+             * grows as their square, and the budgets count it */
             if (!look(pn)) {
                 rc = pn->rc;
                 goto done;
@@ -631,7 +648,8 @@ static int order_greedy(planner *pn, int *el, int n, const uint8_t *b0, const do
             if (!other_live++)
                 memcpy(nd, cur, (size_t)nv * sizeof *nd);
             est e = estimate(pn, el[i], b, 1.0, nd);
-            memcpy(nd, cur, (size_t)nv * sizeof *nd);
+            for (size_t w = ooff[o]; w < ooff[o + 1]; w++)
+                nd[owrite[w]] = cur[owrite[w]];
             gent g = {e.cost, i, 0};
             if (best.i < 0 || gent_less(&g, &best))
                 best = g;
@@ -700,6 +718,9 @@ done:
     mem_free(m, refs, (size_t)n * 3 + 1, sizeof *refs);
     mem_free(m, nxt, (size_t)n * 3 + 1, sizeof *nxt);
     mem_free(m, others, (size_t)n, sizeof *others);
+    mem_free(m, owrite, wcap, sizeof *owrite);
+    mem_free(m, ooff, (size_t)n + 1, sizeof *ooff);
+    mem_free(m, ob, (size_t)nv + 1, 1);
     mem_free(m, h, hcap, sizeof *h);
     mem_free(m, ord, (size_t)n, sizeof *ord);
     if (rc == LORE_ERR_INTERRUPT)
