@@ -418,7 +418,7 @@ static est estimate(planner *pn, int node, const uint8_t *b, double rows, double
         nbr++;
     e.cost = rows * SEEK * (nbr ? nbr : 1) + e.rows;
     int u = pn->urow[node];
-    for (size_t i = pn->uoff[u]; i < pn->uoff[u + 1]; i++)
+    for (size_t i = u >= 0 ? pn->uoff[u] : 0; u >= 0 && i < pn->uoff[u + 1]; i++)
         if (!b[pn->uvar[i]])
             e.cost = INFINITY; /* not ready: see reads_outside */
     for (int v = 0; v < p->nvars && p->nvars <= 256; v++)
