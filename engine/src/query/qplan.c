@@ -44,9 +44,13 @@ typedef struct planner {
                      * node: about the facts, if it may match zero steps; else 0) */
     uint8_t *corr;  /* per without node x variable: correlated */
     int *crow;      /* per node: its row in corr (without nodes only), else -1 */
-    int *uvar;      /* the variables each union reads from the row (reads_outside), */
-    size_t *uoff;   /* union u's at uvar[uoff[u] .. uoff[u + 1]) */
-    int *urow;      /* per node: its index among the unions, else -1 */
+    /* per union u (urow[node] = u, else -1), made once (union_vars): the
+     * variables it reads from the row, uvar[uat[2u] ..] (uat[2u + 1] of
+     * them), and those it binds, uvar[uat[2u + 2 nunion] ..] likewise;
+     * uat[...] == SIZE_MAX: not made yet */
+    int *uvar;
+    size_t *uat, nuvar, ucap, nunion;
+    int *urow;
     int nv;
     int rc;
     unsigned looks; /* statistics gathered: the kb's budgets are polled every 64 */
@@ -222,6 +226,28 @@ static void binds(const qprog *p, int node, uint8_t *b)
     }
 }
 
+static void union_vars(planner *pn, int node);
+
+/* The variables group g (a union's branch, or an optional group) binds
+ * itself, added to own: its patterns', paths' and computed values', and
+ * those every branch of a union in it binds (made once per union). */
+static void group_binds(planner *pn, int g, uint8_t *own)
+{
+    const qprog *p = pn->p;
+    for (int c = p->nodes[g].first; c >= 0 && pn->rc == LORE_OK; c = p->nodes[c].next) {
+        int k = p->nodes[c].kind;
+        if (k == QN_PATTERN || k == QN_PATH || k == QN_BIND) {
+            binds(p, c, own);
+        } else if (k == QN_UNION) {
+            union_vars(pn, c);
+            int u = pn->urow[c];
+            size_t at = pn->uat[2 * (size_t)u + 2 * pn->nunion];
+            for (size_t i = 0; pn->rc == LORE_OK && i < pn->uat[2 * (size_t)u + 2 * pn->nunion + 1]; i++)
+                own[pn->uvar[at + i]] = 1;
+        }
+    }
+}
+
 /* Variables that group g's computed values, filters and correlated
  * without-groups read and that g does not bind itself (nor its nested
  * groups: an optional one, a union's branches), added to need: they come
@@ -237,12 +263,8 @@ static void reads_outside(planner *pn, int g, uint8_t *need)
         pn->rc = LORE_ERR_NOMEM;
         return;
     }
-    for (int c = p->nodes[g].first; c >= 0; c = p->nodes[c].next) {
-        int k = p->nodes[c].kind; /* (g: a branch, or an optional group) */
-        if (k == QN_PATTERN || k == QN_PATH || k == QN_UNION || k == QN_BIND)
-            binds(p, c, own);
-    }
-    for (int c = p->nodes[g].first; c >= 0; c = p->nodes[c].next) {
+    group_binds(pn, g, own);
+    for (int c = p->nodes[g].first; c >= 0 && pn->rc == LORE_OK; c = p->nodes[c].next) {
         const qnode *x = &p->nodes[c];
         if (x->kind == QN_BIND) {
             qexpr_vars(p, x->expr, r);
@@ -259,14 +281,62 @@ static void reads_outside(planner *pn, int g, uint8_t *need)
         } else if (x->kind == QN_OPTIONAL) {
             reads_outside(pn, c, r);
         } else if (x->kind == QN_UNION) {
-            for (int k = x->first; k >= 0; k = p->nodes[k].next)
-                reads_outside(pn, k, r);
+            union_vars(pn, c);
+            int u = pn->urow[c];
+            for (size_t i = 0; pn->rc == LORE_OK && i < pn->uat[2 * (size_t)u + 1]; i++)
+                r[pn->uvar[pn->uat[2 * (size_t)u] + i]] = 1;
         }
     }
     for (int v = 0; v < nv; v++)
         if (r[v] && !own[v])
             need[v] = 1;
     mem_free(&pn->kb->m, own, 2 * (size_t)nv + 2, 1);
+}
+
+/* Appends the variables marked in set to pn->uvar; *at and *n get where
+ * and how many. */
+static void keep_vars(planner *pn, const uint8_t *set, size_t *at, size_t *n)
+{
+    *at = pn->nuvar, *n = 0;
+    for (int v = 0; v < pn->nv && pn->rc == LORE_OK; v++) {
+        if (!set[v])
+            continue;
+        if (mem_reserve(&pn->kb->m, (void **)&pn->uvar, &pn->ucap, pn->nuvar + 1, sizeof *pn->uvar) != 0)
+            pn->rc = LORE_ERR_NOMEM;
+        else
+            pn->uvar[pn->nuvar++] = v, ++*n;
+    }
+}
+
+/* Makes union node's lists once (nested unions first, each once: a union
+ * in each branch of the one before made this exponential): what its
+ * branches read from the row, and what every branch binds. */
+static void union_vars(planner *pn, int node)
+{
+    const qprog *p = pn->p;
+    size_t u = (size_t)pn->urow[node], nu = pn->nunion;
+    if (pn->uat[2 * u] != SIZE_MAX || pn->rc != LORE_OK)
+        return;
+    int nv = p->nvars, nbr = 0;
+    uint8_t *need = mem_calloc(&pn->kb->m, 2 * (size_t)nv + 2, 1), *one = need + nv + 1;
+    int *cnt = mem_calloc(&pn->kb->m, (size_t)nv + 1, sizeof *cnt);
+    if (!need || !cnt) {
+        pn->rc = LORE_ERR_NOMEM;
+    } else {
+        for (int g = p->nodes[node].first; g >= 0 && pn->rc == LORE_OK; g = p->nodes[g].next, nbr++) {
+            reads_outside(pn, g, need);
+            memset(one, 0, (size_t)nv);
+            group_binds(pn, g, one);
+            for (int v = 0; v < nv; v++)
+                cnt[v] += one[v];
+        }
+        for (int v = 0; v < nv; v++)
+            one[v] = nbr && cnt[v] == nbr;
+        keep_vars(pn, need, &pn->uat[2 * u], &pn->uat[2 * u + 1]);
+        keep_vars(pn, one, &pn->uat[2 * u + 2 * nu], &pn->uat[2 * u + 2 * nu + 1]);
+    }
+    mem_free(&pn->kb->m, need, 2 * (size_t)nv + 2, 1);
+    mem_free(&pn->kb->m, cnt, (size_t)nv + 1, sizeof *cnt);
 }
 
 static double ndv_prod(const double *ndv, const int *vars, int n)
@@ -418,8 +488,8 @@ static est estimate(planner *pn, int node, const uint8_t *b, double rows, double
         nbr++;
     e.cost = rows * SEEK * (nbr ? nbr : 1) + e.rows;
     int u = pn->urow[node];
-    for (size_t i = u >= 0 ? pn->uoff[u] : 0; u >= 0 && i < pn->uoff[u + 1]; i++)
-        if (!b[pn->uvar[i]])
+    for (size_t i = 0; u >= 0 && i < pn->uat[2 * (size_t)u + 1]; i++)
+        if (!b[pn->uvar[pn->uat[2 * (size_t)u] + i]])
             e.cost = INFINITY; /* not ready: see reads_outside */
     for (int v = 0; v < p->nvars && p->nvars <= 256; v++)
         if (mine[v] && !b[v])
@@ -1158,9 +1228,9 @@ int qplan_make(lore_kb *kb, const qprog *p, const qplan_opts *o, qplan *pl)
 {
     const mem *m = &kb->m;
     memset(pl, 0, sizeof *pl);
-    planner pn = {kb, p, o, pl, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, p->nvars, LORE_OK, 0};
+    planner pn = {kb, p, o, pl, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL,
+                  p->nvars, LORE_OK, 0};
     size_t nn = (size_t)p->nnodes, nv = (size_t)p->nvars, nwith = 0, nunion = 0;
-    size_t nuvar = 0, ucap = 0; /* pn.uvar's */
     for (size_t n = 0; n < nn; n++) {
         nwith += p->nodes[n].kind == QN_WITHOUT;
         nunion += p->nodes[n].kind == QN_UNION;
@@ -1176,12 +1246,13 @@ int qplan_make(lore_kb *kb, const qprog *p, const qplan_opts *o, qplan *pl)
      * would grow as the square of a query's size) */
     pn.corr = mem_calloc(m, (nwith ? nwith : 1) * (nv ? nv : 1), 1);
     pn.crow = mem_alloc(m, nn + 1, sizeof *pn.crow);
-    pn.uoff = mem_calloc(m, nunion + 1, sizeof *pn.uoff);
+    pn.nunion = nunion;
+    pn.uat = mem_alloc(m, 4 * nunion + 1, sizeof *pn.uat);
     pn.urow = mem_alloc(m, nn + 1, sizeof *pn.urow);
     pl->prebound = mem_calloc(m, nv + 1, 1);
     pl->nvars = (int)nv;
     if (!b || !ndv || !outside || !pn.stats || !pn.uest || !pn.pedges || !pn.pzero || !pn.corr || !pn.crow ||
-        !pn.uoff || !pn.urow || !pl->prebound) {
+        !pn.uat || !pn.urow || !pl->prebound) {
         pn.rc = LORE_ERR_NOMEM;
         goto cleanup;
     }
@@ -1190,6 +1261,8 @@ int qplan_make(lore_kb *kb, const qprog *p, const qplan_opts *o, qplan *pl)
         pn.crow[i] = p->nodes[i].kind == QN_WITHOUT ? (int)w++ : -1;
         pn.urow[i] = p->nodes[i].kind == QN_UNION ? (int)u++ : -1;
     }
+    for (size_t i = 0; i < 4 * nunion; i++)
+        pn.uat[i] = i % 2 ? 0 : SIZE_MAX;
     for (size_t v = 0; v < nv; v++) {
         b[v] = o->prebound ? o->prebound[v] : 0;
         pl->prebound[v] = b[v];
@@ -1235,22 +1308,9 @@ int qplan_make(lore_kb *kb, const qprog *p, const qplan_opts *o, qplan *pl)
         }
     }
     /* what each union's branches read from the row they join */
-    for (size_t n = 0; n < nn && pn.rc == LORE_OK; n++) {
-        if (p->nodes[n].kind != QN_UNION)
-            continue;
-        memset(outside, 0, nv);
-        for (int c = p->nodes[n].first; c >= 0; c = p->nodes[c].next)
-            reads_outside(&pn, c, outside);
-        for (size_t v = 0; v < nv && pn.rc == LORE_OK; v++) {
-            if (!outside[v])
-                continue;
-            if (mem_reserve(m, (void **)&pn.uvar, &ucap, nuvar + 1, sizeof *pn.uvar) != 0)
-                pn.rc = LORE_ERR_NOMEM;
-            else
-                pn.uvar[nuvar++] = (int)v;
-        }
-        pn.uoff[pn.urow[n] + 1] = nuvar;
-    }
+    for (size_t n = 0; n < nn && pn.rc == LORE_OK; n++)
+        if (p->nodes[n].kind == QN_UNION)
+            union_vars(&pn, (int)n);
     if (pn.rc == LORE_OK)
         pl->est = emit_group(&pn, 0, b, ndv, 1, 0);
 cleanup:
@@ -1263,8 +1323,8 @@ cleanup:
     mem_free(m, pn.pzero, nn, sizeof *pn.pzero);
     mem_free(m, pn.corr, (nwith ? nwith : 1) * (nv ? nv : 1), 1);
     mem_free(m, pn.crow, nn + 1, sizeof *pn.crow);
-    mem_free(m, pn.uvar, ucap, sizeof *pn.uvar);
-    mem_free(m, pn.uoff, nunion + 1, sizeof *pn.uoff);
+    mem_free(m, pn.uvar, pn.ucap, sizeof *pn.uvar);
+    mem_free(m, pn.uat, 4 * nunion + 1, sizeof *pn.uat);
     mem_free(m, pn.urow, nn + 1, sizeof *pn.urow);
     mem_free(m, b, nv + 1, 1);
     mem_free(m, ndv, nv + 1, sizeof *ndv);
