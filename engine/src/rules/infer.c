@@ -2671,7 +2671,7 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
     int rc = LORE_OK;
     over ov;
     memset(&ov, 0, sizeof ov);
-    tvec frontier = {NULL, 0, 0}, gone = {NULL, 0, 0};
+    tvec frontier = {NULL, 0, 0}, gone = {NULL, 0, 0}, held = {NULL, 0, 0};
     ghosts g;
     memset(&g, 0, sizeof g);
     uint32_t preds[8];
@@ -2773,22 +2773,20 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
          * each that went among them (the set is not written meanwhile:
          * c->multi is not watching yet) */
         int by_multi = exact && s->multi.n < ov.del.n;
-        frontier.n = 0;
         for (size_t i = 0; by_multi && i < s->multi.cap && rc == LORE_OK; i++) {
             const uint32_t *t = s->multi.t + 3 * i;
-            if (t[0] && rset_has(&ov.del, t) && tvec_push(c->m, &frontier, t) != LORE_OK)
+            if (t[0] && rset_has(&ov.del, t) && tvec_push(c->m, &held, t) != LORE_OK)
                 rc = ctx_nomem(&c->kb->ctx);
         }
         if (rc != LORE_OK)
             goto cleanup;
         /* out with them, in the store's order (many go in one walk),
-         * then back with those that still hold (by_multi: those of
-         * frontier, free since the loop ended) */
+         * then back with those that still hold (by_multi: of held) */
         rset_rows(c->m, &ov.del, &gone);
         sort_gone(c, &gone);
         rc = underive_all(c, &gone);
-        for (size_t i = 0; by_multi && i < frontier.n && rc == LORE_OK; i++) {
-            const uint32_t *t = frontier.t + 3 * i;
+        for (size_t i = 0; by_multi && i < held.n && rc == LORE_OK; i++) {
+            const uint32_t *t = held.t + 3 * i;
             int yes;
             if ((rc = derivable(c, s, t, &yes)) == LORE_OK && yes)
                 rc = add_round(c, t, NULL);
@@ -2842,6 +2840,7 @@ cleanup:
     c->ghost = NULL;
     qmemo_invalidate(&c->memo);
     tvec_free(c->m, &gone);
+    tvec_free(c->m, &held);
     ghosts_free(c, &g);
     rset_free(c->m, &ov.del);
     tvec_free(c->m, &ov.next);

@@ -146,15 +146,8 @@ static uint32_t rset_fp(const uint32_t t[3])
 /* Room for `more` triples at a load of at most a half. */
 static int rset_grow(const mem *m, rset *s, size_t more)
 {
-    if (s->n + more > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        while (s->n + more > cap)
-            cap *= 2;
-        uint32_t *r = s->rows;
-        if (mem_resize(m, (void **)&r, 3 * s->cap, 3 * cap, sizeof *r) != 0)
-            return LORE_ERR_NOMEM;
-        s->rows = r, s->cap = cap;
-    }
+    if (mem_reserve(m, (void **)&s->rows, &s->cap, 3 * (s->n + more), sizeof *s->rows) != 0)
+        return LORE_ERR_NOMEM;
     size_t need = 2 * (s->n + more);
     return need <= s->scap ? LORE_OK : slots_grow(m, &s->slots, &s->scap, need);
 }
@@ -219,13 +212,13 @@ void rset_rows(const mem *m, rset *s, tvec *v)
 {
     tvec_free(m, v);
     mem_free(m, s->slots, s->scap, sizeof *s->slots);
-    *v = (tvec){s->rows, s->n, 3 * s->cap};
+    *v = (tvec){s->rows, s->n, s->cap};
     memset(s, 0, sizeof *s);
 }
 
 void rset_free(const mem *m, rset *s)
 {
-    mem_free(m, s->rows, 3 * s->cap, sizeof *s->rows);
+    mem_free(m, s->rows, s->cap, sizeof *s->rows);
     mem_free(m, s->slots, s->scap, sizeof *s->slots);
     memset(s, 0, sizeof *s);
 }

@@ -262,7 +262,7 @@ static inline void slots_prefetch(const uint64_t *slots, size_t cap, const uint3
  * its rows list it without a walk of the table. */
 typedef struct rset {
     uint32_t *rows;
-    size_t n, cap; /* rows held, room (in rows) */
+    size_t n, cap; /* rows held, room in ids (3 a row, as a tvec's) */
     uint64_t *slots;
     size_t scap;
 } rset;

@@ -732,21 +732,6 @@ int store_underive(store *st, uint32_t s, uint32_t p, uint32_t o, uint32_t *was)
     return change(st, &l, s, p, o, now);
 }
 
-/* After a pass closed the base's SPO rows up from n0 to w (its offsets
- * set but the last): the other orders, in the arrays they keep (their
- * room stated now), and the dead facts' orders are made again. */
-static void base_closed(store *st, size_t n0, size_t w, uint32_t *scratch)
-{
-    base *b = st->b;
-    b->off[ORD_SPO][b->nkeys] = (uint32_t)w;
-    b->n = w;
-    b->cap_pos = b->cap_pos ? b->cap_pos : n0;
-    b->cap_osp = b->cap_osp ? b->cap_osp : n0;
-    store_base_permute(b, scratch);
-    store_free_deadk(st);
-    st->version++;
-}
-
 /* Rows of 3 ids by their third id, in a stable counting pass, the key
  * first: SPO rows become OSP rows (o, s, p), those POS rows (p, o, s).
  * count: nkeys + 1. */
@@ -786,22 +771,31 @@ static void close_order(base *b, int ord, const uint32_t *rows, size_t n)
     off[b->nkeys] = (uint32_t)w;
 }
 
-/* base_closed when the n rows that SPO dropped (in its order) are known:
- * POS and OSP close up over them in place, a walk each, rather than being
- * made again (two scatters of the whole base); the signatures keep the
- * dropped pairs' bits, which only costs a rare read.  tmp: 3n ids. */
-static void base_closed_over(store *st, size_t n0, size_t w, uint32_t *rows, size_t n,
-                             uint32_t *tmp, uint32_t *scratch)
+/* After a pass closed the base's SPO rows up from n0 to w (its offsets
+ * set but the last): the other orders, in the arrays they keep (their
+ * room stated now), follow, and the dead facts' orders are made again.
+ * When the n rows SPO dropped are known (rows, in its order, with room
+ * for 3n ids more), POS and OSP close up over them in place, a walk
+ * each; else (rows NULL) they are made again from SPO, two scatters of
+ * the whole base.  The signatures keep dropped pairs' bits either way,
+ * which only costs a rare read. */
+static void base_closed(store *st, size_t n0, size_t w, uint32_t *scratch, uint32_t *rows,
+                        size_t n)
 {
     base *b = st->b;
     b->off[ORD_SPO][b->nkeys] = (uint32_t)w;
     b->n = w;
     b->cap_pos = b->cap_pos ? b->cap_pos : n0;
     b->cap_osp = b->cap_osp ? b->cap_osp : n0;
-    rows_by_third(rows, tmp, n, scratch, b->nkeys);
-    close_order(b, ORD_OSP, tmp, n);
-    rows_by_third(tmp, rows, n, scratch, b->nkeys);
-    close_order(b, ORD_POS, rows, n);
+    if (rows) {
+        uint32_t *tmp = rows + 3 * n;
+        rows_by_third(rows, tmp, n, scratch, b->nkeys);
+        close_order(b, ORD_OSP, tmp, n);
+        rows_by_third(tmp, rows, n, scratch, b->nkeys);
+        close_order(b, ORD_POS, rows, n);
+    } else {
+        store_base_permute(b, scratch);
+    }
     store_free_deadk(st);
     st->version++;
 }
@@ -895,10 +889,7 @@ static int underive_drop(store *st, const uint32_t *rows, size_t n, size_t *remo
             }
         }
     }
-    if (drop && nd == ndrop)
-        base_closed_over(st, n0, w, drop, nd, drop + 3 * ndrop, scratch);
-    else
-        base_closed(st, n0, w, scratch);
+    base_closed(st, n0, w, scratch, drop && nd == ndrop ? drop : NULL, nd);
     mem_free(&st->m, drop, 6 * ndrop, sizeof *drop);
     mem_free(&st->m, scratch, nscratch, sizeof *scratch);
     if (st->deadcap)
@@ -1081,7 +1072,7 @@ static void base_drop_derived(store *st, const uint32_t *pats, size_t npats, uin
             w++;
         }
     }
-    base_closed(st, n0, w, scratch);
+    base_closed(st, n0, w, scratch, NULL, 0);
 }
 
 int store_clear_derived_like(store *st, const uint32_t *pats, size_t npats, size_t *removed)
