@@ -1905,6 +1905,7 @@ typedef struct over {
      * that went was found in that round and is passed over, and each
      * candidate not in `multi` is new */
     int once;
+    const stratum *s;
     const tset *multi;
     const ghosts *went;  /* the facts that went */
     uint64_t wsub[64], wobj[64]; /* a filter of them: their subjects' and objects' bits */
@@ -1949,17 +1950,20 @@ static int over_flush(ictx *c, over *ov)
 {
     int rc = LORE_OK;
     if (ov->once) { /* (nothing looked up: an exact deletion's) */
+        unsigned char multi[OVER_BATCH];
+        tset_has_many(ov->multi, ov->batch, ov->nbatch, multi);
+        if (tvec_reserve(c->m, &ov->rest, ov->rest.n + ov->nbatch) != LORE_OK ||
+            tvec_reserve(c->m, &ov->next, ov->next.n + ov->nbatch) != LORE_OK)
+            return ctx_nomem(&c->kb->ctx);
         for (size_t i = 0; i < ov->nbatch && rc == LORE_OK; i++) {
             const uint32_t *t = ov->batch + 3 * i;
             int isnew = 1;
-            if (tset_has(ov->multi, t)) {
-                if (rset_add(c->m, &ov->del, t, &isnew) != LORE_OK)
-                    rc = ctx_nomem(&c->kb->ctx);
-            } else if (tvec_push(c->m, &ov->rest, t) != LORE_OK) {
+            if (multi[i] && rset_add(c->m, &ov->del, t, &isnew) != LORE_OK)
                 rc = ctx_nomem(&c->kb->ctx);
-            }
-            if (rc == LORE_OK && isnew && tvec_push(c->m, &ov->next, t) != LORE_OK)
-                rc = ctx_nomem(&c->kb->ctx);
+            else if (!multi[i])
+                memcpy(ov->rest.t + 3 * ov->rest.n++, t, 3 * sizeof *t); /* room made */
+            if (isnew)
+                memcpy(ov->next.t + 3 * ov->next.n++, t, 3 * sizeof *t);
         }
         ov->nbatch = 0;
         if (rc == LORE_OK && over_count(ov) > ov->limit) {
@@ -2042,8 +2046,8 @@ static int emit_over(ictx *c, rule *r, const uint32_t *row, void *arg)
             ov->wn = 0;
             for (int d = 0; d < r->nreads && ov->wn < 8; d++) {
                 const rread *rd = &r->reads[d];
-                if (rd->how != RD_POS)
-                    continue;
+                if (rd->how != RD_POS || reads_own(c->R, ov->s, rd))
+                    continue; /* (a fact that went is not the stratum's: exact) */
                 const qnode *n = &r->prog->nodes[rd->node];
                 for (int k = 0; k < 3; k++)
                     ov->wp[ov->wn].var[k] = n->t[k].var, ov->wp[ov->wn].id[k] = rd->key[k];
@@ -2795,6 +2799,7 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
     int exact = s->multi_known && (!ins->n || (neg && blocks_only(R, s, ins))) && !lost->n &&
                 s->nasserted == 0 && !branchy(R, s) && own_predicates(R, s, preds, 8) > 0;
     int once = exact && !ins->n && once_able(R, s);
+    ov.s = s;
     ov.multi = &s->multi;
     if (del->n || lost->n || (neg && ins->n)) {
         ov.limit = over_limit(c, s); /* counts facts: only when some go */

@@ -101,6 +101,32 @@ int tset_has(const tset *s, const uint32_t t[3])
     return s->n && s->t[3 * tslot(s, t)] != 0;
 }
 
+void tset_has_many(const tset *s, const uint32_t *t, size_t k, unsigned char *has)
+{
+    if (!s->n || k > TSET_BATCH) {
+        for (size_t j = 0; j < k; j++)
+            has[j] = (unsigned char)tset_has(s, t + 3 * j);
+        return;
+    }
+    size_t mask = s->cap - 1, home[TSET_BATCH];
+    for (size_t j = 0; j < k; j++) {
+        home[j] = hash_triple(t[3 * j], t[3 * j + 1], t[3 * j + 2]) & mask;
+#if defined(__GNUC__)
+        __builtin_prefetch(s->t + 3 * home[j]);
+#endif
+    }
+    for (size_t j = 0; j < k; j++) {
+        const uint32_t *x = t + 3 * j;
+        size_t i = home[j];
+        const uint32_t *e = s->t + 3 * i;
+        while (e[0] != 0 && (e[0] != x[0] || e[1] != x[1] || e[2] != x[2])) {
+            i = (i + 1) & mask;
+            e = s->t + 3 * i;
+        }
+        has[j] = e[0] != 0;
+    }
+}
+
 void tset_clear(tset *s)
 {
     if (s->cap)

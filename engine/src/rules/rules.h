@@ -220,6 +220,9 @@ int tset_add(const mem *m, tset *s, const uint32_t t[3], int *isnew);
 int tset_add_many(const mem *m, tset *s, const uint32_t *t, size_t k, size_t *added,
                   unsigned char *isnew);
 int tset_has(const tset *s, const uint32_t t[3]);
+/* tset_has for k triples (k <= TSET_BATCH), their slots prefetched
+ * together: has[j] for t's row j. */
+void tset_has_many(const tset *s, const uint32_t *t, size_t k, unsigned char *has);
 void tset_clear(tset *s);
 void tset_free(const mem *m, tset *s);
 
