@@ -37,6 +37,13 @@ typedef struct ictx {
     int round_new; /* every fact of the round is known not live (the closure's additions) */
     tset *multi;    /* facts found derived twice go here (stratum.multi; NULL: nowhere) */
     int multi_lost; /* one could not (no memory) */
+    /* the counts check_plan asked the store for, by key (4 ids an entry:
+     * the key's three, 0 where free, and the count; key 0 0 0 free):
+     * candidates share keys, and a count is a search of the base and of
+     * every run.  Only a plan's choice rests on them, so they may be a
+     * little old (cleared when half full and after each deletion) */
+    uint32_t *counts;
+    size_t ncounts, countcap;
 } ictx;
 
 /* A second derivation of t was found.  The set stays small next to the
@@ -2119,8 +2126,32 @@ static int read_count(ictx *c, const rule *r, const rread *rd, const uint32_t *i
         *n = 0;
         return LORE_OK;
     }
-    int rc = *fixed ? store_count_upto(c->st, k[0], k[1], k[2], n) : LORE_OK;
-    return rc == LORE_ERR_NOMEM ? ctx_nomem(&c->kb->ctx) : rc;
+    if (!*fixed)
+        return LORE_OK;
+    if (c->ncounts >= c->countcap / 2) { /* (none yet, or half full) start again */
+        size_t cap = c->countcap ? c->countcap : 4096;
+        if (!c->counts && !(c->counts = mem_alloc(c->m, 4 * cap, sizeof *c->counts)))
+            return ctx_nomem(&c->kb->ctx);
+        memset(c->counts, 0, 4 * cap * sizeof *c->counts);
+        c->countcap = cap, c->ncounts = 0;
+    }
+    size_t mask = c->countcap - 1, i = hash_triple(k[0], k[1], k[2]) & mask;
+    uint32_t *e = c->counts + 4 * i;
+    while ((e[0] | e[1] | e[2]) && (e[0] != k[0] || e[1] != k[1] || e[2] != k[2])) {
+        i = (i + 1) & mask;
+        e = c->counts + 4 * i;
+    }
+    if (e[0] | e[1] | e[2]) {
+        *n = e[3];
+        return LORE_OK;
+    }
+    int rc = store_count_upto(c->st, k[0], k[1], k[2], n);
+    if (rc != LORE_OK)
+        return rc == LORE_ERR_NOMEM ? ctx_nomem(&c->kb->ctx) : rc;
+    e[0] = k[0], e[1] = k[1], e[2] = k[2];
+    e[3] = *n < UINT32_MAX ? (uint32_t)*n : UINT32_MAX;
+    c->ncounts++;
+    return LORE_OK;
 }
 
 /* The plan that checks a fact against head j of r (its values in init).
@@ -2947,6 +2978,7 @@ static int dred(ictx *c, stratum *s, const tvec *ins, const tvec *del, const tve
         if (once) /* none alike by ov.once's reasoning; should two be, one goes */
             gone.n = unique_rows(gone.t, gone.n);
         rc = underive_all(c, &gone);
+        c->ncounts = c->countcap; /* counts from before are old: cleared at the next */
         for (size_t i = 0; by_multi && i < held.n && rc == LORE_OK; i++) {
             const uint32_t *t = held.t + 3 * i;
             int yes;
@@ -3316,6 +3348,7 @@ int infer_run(lore_kb *kb, lore_infer_stats *stats)
     }
     tvec_free(c.m, &c.fresh);
     mem_free(c.m, c.vals, c.nvals, sizeof *c.vals);
+    mem_free(c.m, c.counts, 4 * c.countcap, sizeof *c.counts);
     qmemo_free(c.m, &c.memo);
     if (rc != LORE_OK) {
         R->full = 1;
