@@ -1996,9 +1996,11 @@ static int over_flush(ictx *c, over *ov)
     /* those the set holds already are not looked up again (most of an
      * RDFS-style deletion's candidates: one in six was new) */
     size_t k = 0;
+    unsigned char has[OVER_BATCH];
+    rset_has_many(&ov->del, ov->batch, ov->nbatch, has);
     for (size_t i = 0; i < ov->nbatch; i++) {
         const uint32_t *t = ov->batch + 3 * i;
-        if (rset_has(&ov->del, t))
+        if (has[i])
             continue;
         store_meta_prefetch(c->st, t[0], t[1], t[2]);
         memmove(ov->batch + 3 * k++, t, 3 * sizeof *t);

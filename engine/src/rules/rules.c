@@ -234,6 +234,21 @@ int rset_has(const rset *s, const uint32_t t[3])
     return s->n && s->slots[rset_slot(s, t, rset_fp(t))] != 0;
 }
 
+void rset_has_many(const rset *s, const uint32_t *t, size_t k, unsigned char *has)
+{
+    if (!s->n || k > TSET_BATCH) {
+        for (size_t j = 0; j < k; j++)
+            has[j] = (unsigned char)rset_has(s, t + 3 * j);
+        return;
+    }
+    uint32_t fp[TSET_BATCH];
+    for (size_t j = 0; j < k; j++)
+        fp[j] = rset_fp(t + 3 * j);
+    slots_prefetch(s->slots, s->scap, fp, k, s->rows, 3);
+    for (size_t j = 0; j < k; j++)
+        has[j] = s->slots[rset_slot(s, t + 3 * j, fp[j])] != 0;
+}
+
 void rset_rows(const mem *m, rset *s, tvec *v)
 {
     tvec_free(m, v);

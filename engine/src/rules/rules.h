@@ -274,6 +274,8 @@ int rset_add(const mem *m, rset *s, const uint32_t t[3], int *isnew);
  * point to prefetched together; isnew gets which were new. */
 int rset_add_many(const mem *m, rset *s, const uint32_t *t, size_t k, unsigned char *isnew);
 int rset_has(const rset *s, const uint32_t t[3]);
+/* rset_has for k triples (k <= TSET_BATCH), prefetched as rset_add_many's. */
+void rset_has_many(const rset *s, const uint32_t *t, size_t k, unsigned char *has);
 /* Frees the table and hands the rows to *v (freed before): s is empty. */
 void rset_rows(const mem *m, rset *s, tvec *v);
 void rset_free(const mem *m, rset *s);
