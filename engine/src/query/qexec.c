@@ -50,18 +50,44 @@ struct qstate {
 /* ------------------------------------------------------------------ */
 /* setup                                                              */
 
-int qexec_open(qexec *x, lore_kb *kb, const qprog *p, const qplan *pl, const uint32_t *init)
+static int qexec_open_with(qexec *x, lore_kb *kb, const qprog *p, const qplan *pl,
+                           const uint32_t *init, qpool *pool)
 {
     const mem *m = &kb->m;
     memset(x, 0, sizeof *x);
     x->kb = kb, x->prog = p, x->plan = pl;
     size_t nv = (size_t)p->nvars, ns = (size_t)pl->nsteps;
-    x->row = mem_calloc(m, nv + 1, sizeof *x->row);
-    x->st = mem_calloc(m, ns + 1, sizeof *x->st);
-    x->choice = mem_alloc(m, ns + 1, sizeof *x->choice);
-    if (!x->row || !x->st || !x->choice) {
-        qexec_close(x);
-        return LORE_ERR_NOMEM;
+    if (pool) {
+        if (pool->nrow < nv + 1) {
+            if (mem_resize(m, (void **)&pool->row, pool->nrow, nv + 1, sizeof *pool->row) != 0)
+                return LORE_ERR_NOMEM;
+            pool->nrow = nv + 1;
+        }
+        if (pool->nst < ns + 1) { /* both anew, or neither */
+            qstate *st = mem_alloc(m, ns + 1, sizeof *st);
+            int *ch = mem_alloc(m, ns + 1, sizeof *ch);
+            if (!st || !ch) {
+                mem_free(m, st, ns + 1, sizeof *st);
+                mem_free(m, ch, ns + 1, sizeof *ch);
+                return LORE_ERR_NOMEM;
+            }
+            mem_free(m, pool->st, pool->nst, sizeof *pool->st);
+            mem_free(m, pool->choice, pool->nst, sizeof *pool->choice);
+            pool->st = st, pool->choice = ch, pool->nst = ns + 1;
+        }
+        memset(pool->row, 0, (nv + 1) * sizeof *pool->row);
+        memset(pool->st, 0, (ns + 1) * sizeof *pool->st);
+        x->row = pool->row, x->st = pool->st, x->choice = pool->choice;
+        x->pool = pool;
+        pool->busy = 1;
+    } else {
+        x->row = mem_calloc(m, nv + 1, sizeof *x->row);
+        x->st = mem_calloc(m, ns + 1, sizeof *x->st);
+        x->choice = mem_alloc(m, ns + 1, sizeof *x->choice);
+        if (!x->row || !x->st || !x->choice) {
+            qexec_close(x);
+            return LORE_ERR_NOMEM;
+        }
     }
     /* a scan's buffer comes when it first reads the store (a query of
      * many patterns needs few at a time) */
@@ -72,6 +98,25 @@ int qexec_open(qexec *x, lore_kb *kb, const qprog *p, const qplan *pl, const uin
     x->version = kb->st.version;
     x->checks = 1024;
     return LORE_OK;
+}
+
+void qpool_free(const mem *m, qpool *p)
+{
+    mem_free(m, p->row, p->nrow, sizeof *p->row);
+    mem_free(m, p->st, p->nst, sizeof *p->st);
+    mem_free(m, p->choice, p->nst, sizeof *p->choice);
+    memset(p, 0, sizeof *p);
+}
+
+int qexec_open_in(qexec *x, lore_kb *kb, const qprog *p, const qplan *pl, const uint32_t *init,
+                  qpool *pool)
+{
+    return qexec_open_with(x, kb, p, pl, init, pool && !pool->busy ? pool : NULL);
+}
+
+int qexec_open(qexec *x, lore_kb *kb, const qprog *p, const qplan *pl, const uint32_t *init)
+{
+    return qexec_open_with(x, kb, p, pl, init, NULL);
 }
 
 void qexec_source(qexec *x, const uint32_t *facts, size_t n)
@@ -97,9 +142,13 @@ void qexec_close(qexec *x)
                     pgraph_free(m, &s->g[d]);
         }
     }
-    mem_free(m, x->row, nv + 1, sizeof *x->row);
-    mem_free(m, x->st, ns + 1, sizeof *x->st);
-    mem_free(m, x->choice, ns + 1, sizeof *x->choice);
+    if (x->pool) {
+        x->pool->busy = 0;
+    } else {
+        mem_free(m, x->row, nv + 1, sizeof *x->row);
+        mem_free(m, x->st, ns + 1, sizeof *x->st);
+        mem_free(m, x->choice, ns + 1, sizeof *x->choice);
+    }
     fn_scratch_free(m, &x->scratch);
     pwalk_free(&x->walk);
     memset(x, 0, sizeof *x);

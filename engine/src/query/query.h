@@ -329,7 +329,21 @@ typedef struct qexec {
     fn_scratch scratch;  /* computed values' strings */
     const qfacts *ghost; /* extra facts patterns read (NULL: none) */
     qmemo *memo;         /* scans to remember (NULL: none); not with ghosts */
+    struct qpool *pool;  /* where row, st and choice are borrowed from (NULL: own) */
 } qexec;
+
+/* A run's arrays, kept by a caller that runs many short bodies (the rules
+ * engine's checks, one per fact) and lent to each run in turn
+ * (qexec_open_in): a run then allocates none.  Zeroed to start; freed
+ * with qpool_free. */
+typedef struct qpool {
+    uint32_t *row;
+    qstate *st;
+    int *choice;
+    size_t nrow, nst; /* room: ids of row; entries of st and of choice */
+    int busy;         /* lent to a run not yet closed */
+} qpool;
+void qpool_free(const mem *m, qpool *p);
 
 /* Builds a program on kb (empty top group). */
 int qprog_init(qprog *p, lore_kb *kb);
@@ -352,6 +366,10 @@ int qplan_explain(const qprog *p, const qplan *pl, char **buf, size_t *len, size
 /* Starts a run: `init` gives the pre-bound variables' values (nvars ids,
  * 0 where unbound; NULL: none).  LORE_OK or LORE_ERR_NOMEM. */
 int qexec_open(qexec *x, lore_kb *kb, const qprog *p, const qplan *pl, const uint32_t *init);
+/* qexec_open with the arrays of `pool` (grown as needed), or its own when
+ * the pool is lent to another run. */
+int qexec_open_in(qexec *x, lore_kb *kb, const qprog *p, const qplan *pl, const uint32_t *init,
+                  qpool *pool);
 
 /* The override source for the plan's delta pattern: n facts (3 ids
  * each), borrowed until the run ends. */

@@ -31,6 +31,7 @@ typedef struct ictx {
     uint32_t *vals; /* scratch row for aggregated bodies */
     size_t nvals;
     qmemo memo; /* the scans of a round's bodies, read once per key */
+    qpool pool; /* the arrays of each body's run (a check runs one per fact) */
     size_t pending; /* facts a deferred stratum has derived, not yet in the store */
     uint32_t batch[3 * TSET_BATCH]; /* the round's next facts, added together */
     size_t nbatch;
@@ -129,7 +130,7 @@ static int run_body(ictx *c, rule *r, const qplan *pl, const uint32_t *init, con
     /* the tail of recent writes becomes a run now, not under the run */
     if (store_prepare(c->st) != LORE_OK)
         return ctx_nomem(&c->kb->ctx);
-    int rc = qexec_open(&x, c->kb, r->prog, pl, init);
+    int rc = qexec_open_in(&x, c->kb, r->prog, pl, init, &c->pool);
     if (rc != LORE_OK)
         return ctx_nomem(&c->kb->ctx);
     x.q = r->body;
@@ -3351,6 +3352,7 @@ int infer_run(lore_kb *kb, lore_infer_stats *stats)
     tvec_free(c.m, &c.fresh);
     mem_free(c.m, c.vals, c.nvals, sizeof *c.vals);
     mem_free(c.m, c.counts, 4 * c.countcap, sizeof *c.counts);
+    qpool_free(c.m, &c.pool);
     qmemo_free(c.m, &c.memo);
     if (rc != LORE_OK) {
         R->full = 1;
