@@ -401,10 +401,15 @@ typedef struct loc {
 static loc locate(const store *st, uint32_t s, uint32_t p, uint32_t o)
 {
     loc l = {0, NONE, st->pendcap, 0};
-    size_t i = pend_lookup(st, s, p, o, &l.idx);
-    if (i != NONE) {
-        l.where = 1, l.idx = i, l.meta = st->pend[i].meta;
-        return l;
+    size_t i;
+    /* the pending table's probe (a cache miss most often) only when some
+     * pending fact has this subject and some this object */
+    if (pend_may_have(st, 0, s) && pend_may_have(st, 1, o)) {
+        i = pend_lookup(st, s, p, o, &l.idx);
+        if (i != NONE) {
+            l.where = 1, l.idx = i, l.meta = st->pend[i].meta;
+            return l;
+        }
     }
     i = store_base_find(st->b, s, p, o);
     if (i != NONE)
