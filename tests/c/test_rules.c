@@ -2419,6 +2419,28 @@ static void test_rset(void **state)
                 const uint32_t t[3] = {a, p, b};
                 assert_int_equal(rset_has(&set, t), p < 4 && held[a][p][b]);
             }
+    /* the same asked in batches, of the set and of a tset of its rows */
+    tset ts = {NULL, 0, 0};
+    for (size_t i = 0; i < n; i += TSET_BATCH) {
+        size_t k = n - i < TSET_BATCH ? n - i : TSET_BATCH, added;
+        assert_int_equal(tset_add_many(&m, &ts, order + 3 * i, k, &added, NULL), LORE_OK);
+    }
+    for (uint32_t a = 1; a < SPAN; a += 5) {
+        uint32_t q[3 * TSET_BATCH];
+        size_t k = 0;
+        for (uint32_t b = 1; b < SPAN && k < TSET_BATCH; b += 11, k++)
+            q[3 * k] = a, q[3 * k + 1] = 1 + (a + b) % 4, q[3 * k + 2] = b;
+        unsigned char has[TSET_BATCH], tshas[TSET_BATCH];
+        rset_has_many(&set, q, k, has);
+        tset_has_many(&ts, q, k, tshas);
+        for (size_t j = 0; j < k; j++) {
+            const uint32_t *t = q + 3 * j;
+            int want = t[1] < 4 && held[t[0]][t[1]][t[2]];
+            assert_int_equal(has[j], want);
+            assert_int_equal(tshas[j], want);
+        }
+    }
+    tset_free(&m, &ts);
     tvec rows = {NULL, 0, 0};
     rset_rows(&m, &set, &rows);
     assert_int_equal(set.n, 0);
