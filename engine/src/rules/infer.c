@@ -299,17 +299,29 @@ static int run_delta(ictx *c, rule *r, int di, const tvec *from, emit_fn emit, v
     const rread *d = &r->reads[di];
     tvec slice = {NULL, 0, 0};
     int rc = LORE_OK;
-    for (size_t i = 0; i < from->n; i++) {
-        const uint32_t *t = from->t + 3 * i;
-        if (read_matches(d, t) && (rc = tvec_push(c->m, &slice, t)) != LORE_OK) {
-            tvec_free(c->m, &slice);
+    size_t i = 0;
+    while (i < from->n && read_matches(d, from->t + 3 * i))
+        i++;
+    /* most often every fact matches (a round's facts of one predicate):
+     * they are read where they are, not copied */
+    const uint32_t *rows = from->t;
+    size_t n = from->n;
+    if (i < from->n) {
+        if (tvec_reserve(c->m, &slice, from->n) != LORE_OK)
             return ctx_nomem(&c->kb->ctx);
+        memcpy(slice.t, from->t, 3 * i * sizeof *slice.t);
+        slice.n = i;
+        for (; i < from->n; i++) {
+            const uint32_t *t = from->t + 3 * i;
+            if (read_matches(d, t))
+                memcpy(slice.t + 3 * slice.n++, t, 3 * sizeof *t); /* room made */
         }
+        rows = slice.t, n = slice.n;
     }
-    if (slice.n) {
-        rc = plan(c, r, &r->delta[di], d->node, (double)slice.n, NULL);
+    if (n) {
+        rc = plan(c, r, &r->delta[di], d->node, (double)n, NULL);
         if (rc == LORE_OK)
-            rc = run_body(c, r, &r->delta[di].pl, NULL, slice.t, slice.n, emit, arg);
+            rc = run_body(c, r, &r->delta[di].pl, NULL, rows, n, emit, arg);
     }
     tvec_free(c->m, &slice);
     return rc;
