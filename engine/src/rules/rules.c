@@ -13,14 +13,39 @@
 /* ------------------------------------------------------------------ */
 /* sets and vectors of triples                                        */
 
-static size_t tslot(const tset *s, const uint32_t t[3])
+/* The slot holding t, or the free one where it would go, from slot i on. */
+static inline size_t tslot_from(const tset *s, const uint32_t t[3], size_t i)
 {
-    size_t mask = s->cap - 1, i = hash_triple(t[0], t[1], t[2]) & mask;
+    size_t mask = s->cap - 1;
     for (;;) {
         const uint32_t *e = s->t + 3 * i;
         if (e[0] == 0 || (e[0] == t[0] && e[1] == t[1] && e[2] == t[2]))
             return i;
         i = (i + 1) & mask;
+    }
+}
+
+static size_t tslot(const tset *s, const uint32_t t[3])
+{
+    return tslot_from(s, t, hash_triple(t[0], t[1], t[2]) & (s->cap - 1));
+}
+
+/* The home slots of a batch of k triples, each fetched before any is
+ * probed: a large set misses the cache on nearly every probe, and the
+ * misses then overlap. */
+static void tset_homes(const tset *s, const uint32_t *t, size_t k, size_t *home, int write)
+{
+    size_t mask = s->cap - 1;
+    for (size_t j = 0; j < k; j++) {
+        home[j] = hash_triple(t[3 * j], t[3 * j + 1], t[3 * j + 2]) & mask;
+#if defined(__GNUC__)
+        if (write)
+            __builtin_prefetch(s->t + 3 * home[j], 1);
+        else
+            __builtin_prefetch(s->t + 3 * home[j]);
+#else
+        (void)write;
+#endif
     }
 }
 
@@ -60,38 +85,24 @@ int tset_add(const mem *m, tset *s, const uint32_t t[3], int *isnew)
     return LORE_OK;
 }
 
-/* The home slots of a batch are fetched before any is probed: a large set
- * misses the cache on nearly every probe, and the misses then overlap. */
 int tset_add_many(const mem *m, tset *s, const uint32_t *t, size_t k, size_t *added,
                   unsigned char *isnew)
 {
     *added = 0;
     if (k > TSET_BATCH || tset_grow(m, s, k) != LORE_OK)
         return LORE_ERR_NOMEM;
-    size_t mask = s->cap - 1, home[TSET_BATCH];
-    for (size_t j = 0; j < k; j++) {
-        home[j] = hash_triple(t[3 * j], t[3 * j + 1], t[3 * j + 2]) & mask;
-#if defined(__GNUC__)
-        __builtin_prefetch(s->t + 3 * home[j], 1);
-#endif
-    }
+    size_t home[TSET_BATCH];
+    tset_homes(s, t, k, home, 1);
     for (size_t j = 0; j < k; j++) {
         const uint32_t *x = t + 3 * j;
-        for (size_t i = home[j];; i = (i + 1) & mask) {
-            uint32_t *e = s->t + 3 * i;
-            if (e[0] == 0) {
-                memcpy(e, x, 3 * sizeof *x);
-                s->n++, ++*added;
-                if (isnew)
-                    isnew[j] = 1;
-                break;
-            }
-            if (e[0] == x[0] && e[1] == x[1] && e[2] == x[2]) {
-                if (isnew)
-                    isnew[j] = 0;
-                break;
-            }
+        uint32_t *e = s->t + 3 * tslot_from(s, x, home[j]);
+        int fresh = e[0] == 0;
+        if (fresh) {
+            memcpy(e, x, 3 * sizeof *x);
+            s->n++, ++*added;
         }
+        if (isnew)
+            isnew[j] = (unsigned char)fresh;
     }
     return LORE_OK;
 }
@@ -108,23 +119,10 @@ void tset_has_many(const tset *s, const uint32_t *t, size_t k, unsigned char *ha
             has[j] = (unsigned char)tset_has(s, t + 3 * j);
         return;
     }
-    size_t mask = s->cap - 1, home[TSET_BATCH];
-    for (size_t j = 0; j < k; j++) {
-        home[j] = hash_triple(t[3 * j], t[3 * j + 1], t[3 * j + 2]) & mask;
-#if defined(__GNUC__)
-        __builtin_prefetch(s->t + 3 * home[j]);
-#endif
-    }
-    for (size_t j = 0; j < k; j++) {
-        const uint32_t *x = t + 3 * j;
-        size_t i = home[j];
-        const uint32_t *e = s->t + 3 * i;
-        while (e[0] != 0 && (e[0] != x[0] || e[1] != x[1] || e[2] != x[2])) {
-            i = (i + 1) & mask;
-            e = s->t + 3 * i;
-        }
-        has[j] = e[0] != 0;
-    }
+    size_t home[TSET_BATCH];
+    tset_homes(s, t, k, home, 0);
+    for (size_t j = 0; j < k; j++)
+        has[j] = s->t[3 * tslot_from(s, t + 3 * j, home[j])] != 0;
 }
 
 void tset_clear(tset *s)
