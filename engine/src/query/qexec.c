@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lpat.h"
+#include "sort.h"
 
 enum { BUF = 128 }; /* facts read from an index per batch */
 
@@ -344,13 +345,20 @@ static void g_range(const qfacts *g, int ord, int plen, const uint32_t key[3], s
     *lo = l, *hi = h;
 }
 
-static int g_has(const qfacts *g, const uint32_t t[3])
+int qfacts_has(const qfacts *g, const uint32_t t[3])
 {
-    size_t lo, hi;
     if (!g || !g->n)
         return 0;
-    g_range(g, ORD_SPO, 3, t, &lo, &hi);
-    return hi > lo;
+    const uint32_t *k = g->k[ORD_SPO];
+    size_t lo = 0, hi = g->n; /* the first row not below t */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (row_cmp(k + 3 * mid, t) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < g->n && row_cmp(k + 3 * lo, t) == 0;
 }
 
 static void g_start(const qexec *x, qstate *s)
@@ -716,9 +724,9 @@ static int scan_enter(qexec *x, int i, qstate *s)
     }
     if (s->nb == 0 && s->neq == 0) {
         /* fully bound: a probe, no choice point */
-        return store_meta(&x->kb->st, s->key[0], s->key[1], s->key[2]) || g_has(x->ghost, s->key)
-                   ? i + 1
-                   : R_FAIL;
+        int held = store_meta(&x->kb->st, s->key[0], s->key[1], s->key[2]) ||
+                   qfacts_has(x->ghost, s->key);
+        return held ? i + 1 : R_FAIL;
     }
     s->mphase = 0;
     if (x->memo) {

@@ -264,6 +264,8 @@ typedef struct qfacts {
     const uint32_t *k[3];
     size_t n;
 } qfacts;
+/* Is t among g's facts (g may be NULL)? */
+int qfacts_has(const qfacts *g, const uint32_t t[3]);
 
 /* A memo of scans for a caller that runs many bodies over one state of
  * the store (the rules engine, one round's deltas): the facts a pattern

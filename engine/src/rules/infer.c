@@ -2050,20 +2050,8 @@ static inline uint32_t went_bit(uint32_t id) { return (id * 0x9e3779b1u) >> 20; 
 static int went(const over *ov, const uint32_t t[3])
 {
     uint32_t hs = went_bit(t[0]), ho = went_bit(t[2]);
-    if (!(ov->wsub[hs >> 6] >> (hs & 63) & ov->wobj[ho >> 6] >> (ho & 63) & 1))
-        return 0;
-    const uint32_t *k = ov->went->q.k[ORD_SPO];
-    size_t lo = 0, hi = ov->went->q.n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const uint32_t *m = k + 3 * mid;
-        int lt = m[0] != t[0] ? m[0] < t[0] : m[1] != t[1] ? m[1] < t[1] : m[2] < t[2];
-        if (lt)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < ov->went->q.n && memcmp(k + 3 * lo, t, 3 * sizeof *t) == 0;
+    return (ov->wsub[hs >> 6] >> (hs & 63) & ov->wobj[ho >> 6] >> (ho & 63) & 1) &&
+           qfacts_has(&ov->went->q, t);
 }
 
 static int emit_over(ictx *c, rule *r, const uint32_t *row, void *arg)
